@@ -1,0 +1,53 @@
+// Bundles every target Keel ships or tests: `node esbuild.mjs [--watch] [--production]`.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {esbuild.BuildOptions} */
+const base = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+/** @type {esbuild.BuildOptions} */
+const node = { ...base, platform: 'node', target: 'node20', format: 'cjs' };
+
+/** @type {esbuild.BuildOptions[]} */
+const targets = [
+  // The extension runs in VS Code's extension host, which provides `vscode`.
+  { ...node, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The agent host and the headless CLI never see `vscode`.
+  { ...node, entryPoints: { host: 'host/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'host/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The trace viewer runs in a browser context inside VS Code.
+  { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { webview: 'webview-ui/main.ts' }, outdir: 'dist' },
+  // The mocha suite that runs inside a real VS Code extension host.
+  { ...node, entryPoints: { 'test/suite': 'test/vscode/suite/index.ts' }, outdir: 'dist', external: ['vscode'] },
+];
+
+function copyAssets() {
+  mkdirSync('dist', { recursive: true });
+  // QuickJS loads its WebAssembly module from beside the bundle that imports it.
+  const wasm = require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+  cpSync(wasm, join('dist', 'emscripten-module.wasm'));
+  const codicons = dirname(require.resolve('@vscode/codicons/dist/codicon.css'));
+  cpSync(join(codicons, 'codicon.css'), join('dist', 'codicon.css'));
+  cpSync(join(codicons, 'codicon.ttf'), join('dist', 'codicon.ttf'));
+  cpSync(join('webview-ui', 'style.css'), join('dist', 'webview.css'));
+}
+
+copyAssets();
+if (watch) {
+  const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+}

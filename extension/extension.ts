@@ -1,0 +1,152 @@
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+import { PingRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest, CancelRunRequest } from '../protocol/rpc';
+import type { RunResult } from '../protocol/run';
+import type { SpanData } from '../protocol/trace';
+import { EditReviewController } from './approvals/editReview';
+import { AgentHost, type HostState } from './host/agentHost';
+import { RunTracker } from './runs/runTracker';
+import { modelSettings, OPENAI_KEY_SECRET, runLimits } from './settings';
+import { createStatusBar } from './statusBar';
+import { TraceStore } from './traces/traceStore';
+import { TraceViewProvider } from './traces/traceViewProvider';
+import { readWorkspaceFile } from './workspace/workspaceFiles';
+
+/** What the extension exposes to other extensions and to its own tests. */
+export interface KeelApi {
+  runTask(goal: string): Promise<{ runId: string; done: Promise<RunResult> }>;
+  hostStates(): readonly HostState[];
+  hostPid(): Promise<number>;
+  pendingEdits(): readonly { approvalId: string; path: string }[];
+  spans(): readonly SpanData[];
+}
+
+const INTERRUPTED = 'The agent host stopped during this run and was restarted, so the run was interrupted. Start it again with "Keel: Run Agent Task…".';
+
+export function activate(context: vscode.ExtensionContext): KeelApi {
+  const log = vscode.window.createOutputChannel('Keel', { log: true });
+  const host = new AgentHost(context, log);
+  const runs = new RunTracker();
+  const traces = new TraceStore();
+  const reviews = new EditReviewController();
+  const traceView = new TraceViewProvider(context.extensionUri, traces);
+  context.subscriptions.push(log, host, runs, traces, reviews, traceView, createStatusBar(host, runs, reviews));
+
+  host.onClient((client) => {
+    client.onNotification(SpanNotification.type, (span) => traces.upsert(span));
+    client.onNotification(RunFinishedNotification.type, (result) => runs.finished(result));
+    client.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readWorkspaceFile(path) }));
+    client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
+  });
+  host.onDidCrash(() => {
+    reviews.denyAll('the agent host stopped');
+    runs.interruptAll(INTERRUPTED);
+  });
+  runs.onDidFinish((result) => {
+    traces.finish(result);
+    void showRunResult(result, log);
+  });
+
+  const startRun = async (goal: string) => {
+    const client = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
+      () => host.ensureStarted(),
+    );
+    const { runId } = await client.sendRequest(StartRunRequest.type, { goal, model: await modelSettings(context.secrets), limits: runLimits() });
+    return { runId, done: runs.track(runId, goal) };
+  };
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(TraceViewProvider.viewId, traceView),
+    vscode.commands.registerCommand('keel.runTask', async (goalArgument?: string) => {
+      const goal = goalArgument ?? (await askForGoal());
+      if (goal === undefined) return undefined;
+      try {
+        const { runId } = await startRun(goal);
+        void vscode.commands.executeCommand('workbench.view.extension.keel');
+        return runId;
+      } catch (error) {
+        void showError(errorText(error), log);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('keel.cancelRun', async (runId?: string) => {
+      const target = runId ?? runs.latest()?.runId;
+      if (!target || host.state !== 'running') return void vscode.window.showInformationMessage('Keel: no agent run is active.');
+      const client = await host.ensureStarted();
+      await client.sendRequest(CancelRunRequest.type, { runId: target });
+    }),
+    vscode.commands.registerCommand('keel.setOpenAIKey', async () => {
+      const key = await vscode.window.showInputBox({
+        title: 'OpenAI API key',
+        prompt: 'Stored in VS Code\'s SecretStorage. Leave empty to remove the stored key.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (key === undefined) return;
+      if (key.trim() === '') {
+        await context.secrets.delete(OPENAI_KEY_SECRET);
+        return void vscode.window.showInformationMessage('Keel: the OpenAI API key was removed; runs use Ollama unless "keel.model.provider" says otherwise.');
+      }
+      await context.secrets.store(OPENAI_KEY_SECRET, key.trim());
+      void vscode.window.showInformationMessage('Keel: the OpenAI API key is stored; runs now use OpenAI.');
+    }),
+    vscode.commands.registerCommand('keel.restartHost', async () => {
+      runs.interruptAll(INTERRUPTED);
+      try {
+        await host.restart();
+        void vscode.window.showInformationMessage('Keel: the agent host was restarted.');
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
+    vscode.commands.registerCommand('keel.showLog', () => log.show()),
+    vscode.commands.registerCommand('keel.approveEdit', (approvalId?: string) => reviews.approve(approvalId)),
+    vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
+    vscode.commands.registerCommand('keel.showEditDiff', (approvalId: string) => reviews.showDiff(approvalId)),
+  );
+
+  return {
+    runTask: startRun,
+    hostStates: () => [...host.stateHistory],
+    hostPid: async () => (await (await host.ensureStarted()).sendRequest(PingRequest.type, { sentAt: Date.now() })).pid,
+    pendingEdits: () => reviews.list().map((p) => ({ approvalId: p.approvalId, path: p.edit.path })),
+    spans: () => traces.all(),
+  };
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the host.
+}
+
+async function askForGoal(): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Keel: Run Agent Task',
+    prompt: 'What should the agent do?',
+    placeHolder: 'e.g. Add input validation to parseConfig in src/config.ts',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() === '' ? 'Describe the task for the agent.' : undefined),
+  });
+}
+
+async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): Promise<void> {
+  log.info(`run ${result.runId} ${result.outcome}: ${result.message}`);
+  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(`Keel: ${result.message}`);
+  if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage('Keel: the run was cancelled.');
+  if (result.outcome === 'interrupted') {
+    const choice = await vscode.window.showWarningMessage(`Keel: ${result.message}`, 'Run a Task');
+    if (choice) void vscode.commands.executeCommand('keel.runTask');
+    return;
+  }
+  await showError(`The run failed: ${result.message}`, log);
+}
+
+async function showError(message: string, log: vscode.LogOutputChannel): Promise<void> {
+  log.error(message);
+  const choice = await vscode.window.showErrorMessage(`Keel: ${message}`, 'Show Log');
+  if (choice) log.show();
+}
+
+function errorText(error: unknown): string {
+  return error instanceof ResponseError || error instanceof Error ? error.message : String(error);
+}

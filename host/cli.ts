@@ -1,0 +1,64 @@
+/**
+ * `keel run "<goal>"`: the same host code as in VS Code, headless, against a folder on disk.
+ * Exit codes: 0 succeeded, 1 the run failed or was cancelled, 2 bad usage.
+ */
+import { createInterface } from 'node:readline/promises';
+import type { EditDecision, ProposedEdit } from '../protocol/run';
+import type { SpanData } from '../protocol/trace';
+import { parseCliArgs, type ApprovalMode } from './cli/args';
+import { renderTraceTree } from './cli/traceTree';
+import { RunManager } from './orchestration/runs';
+import { builtinTools } from './tools';
+import { FsWorkspace } from './workspace/fsWorkspace';
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseCliArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const spans = new Map<string, SpanData>();
+  const runs = new RunManager({
+    workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
+    tools: builtinTools(),
+    spans: (span) => {
+      if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
+      spans.set(span.spanId, span);
+    },
+    finished: () => undefined,
+  });
+  process.once('SIGINT', () => runs.cancelAll());
+  const { done } = runs.start({ goal: options.goal, model: options.model, limits: options.limits });
+  const result = await done;
+  process.stdout.write(`${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
+  return result.outcome === 'succeeded' ? 0 : 1;
+}
+
+function approver(mode: ApprovalMode): (edit: ProposedEdit, signal: AbortSignal) => Promise<EditDecision> {
+  return async (edit, signal) => {
+    if (mode === 'yes') return { decision: 'approved' };
+    if (mode === 'no') return { decision: 'denied', reason: 'edits are denied by --no' };
+    if (!process.stdin.isTTY) return { decision: 'denied', reason: 'no terminal to ask on; pass --yes to approve edits' };
+    process.stderr.write(`\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question('Apply this edit? [y/N] ', { signal });
+      return /^y(es)?$/i.test(answer.trim()) ? { decision: 'approved' } : { decision: 'denied', reason: 'the user said no' };
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+function diffLines(edit: ProposedEdit): string {
+  const minus = edit.oldText.split('\n').map((l) => `- ${l}`);
+  const plus = edit.newText.split('\n').map((l) => `+ ${l}`);
+  return [...minus, ...plus].join('\n');
+}
+
+main().then((code) => process.exit(code), (error) => {
+  process.stderr.write(`keel: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+import { Ollama, type Message, type Tool } from 'ollama';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
+import { toModelError } from './errors';
+
+/** Ollama's `/api/chat` with NDJSON streaming. Ollama sends tool arguments as objects and no call ids. */
+export class OllamaModel implements ChatModel {
+  readonly provider = 'ollama' as const;
+
+  constructor(readonly baseUrl: string, readonly model: string) {}
+
+  async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
+    // One client per call: `abort()` on an Ollama client ends every stream it has open.
+    const client = new Ollama({ host: this.baseUrl });
+    const onAbort = () => client.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal.aborted) throw signal.reason;
+      const stream = await client.chat({
+        model: this.model,
+        messages: request.messages.map(toOllamaMessage),
+        tools: request.tools.map(toOllamaTool),
+        stream: true,
+      });
+      let content = '';
+      const toolCalls: ToolCall[] = [];
+      let last: { done_reason?: string; prompt_eval_count?: number; eval_count?: number; model?: string } = {};
+      for await (const chunk of stream) {
+        if (chunk.message.content) {
+          content += chunk.message.content;
+          request.onText?.(chunk.message.content);
+        }
+        for (const call of chunk.message.tool_calls ?? []) {
+          toolCalls.push({ id: `call_${toolCalls.length}_${Date.now().toString(36)}`, name: call.function.name, arguments: call.function.arguments });
+        }
+        last = chunk;
+      }
+      if (signal.aborted) throw signal.reason;
+      return {
+        content,
+        toolCalls,
+        usage: { inputTokens: last.prompt_eval_count ?? 0, outputTokens: last.eval_count ?? 0 },
+        finishReason: toolCalls.length > 0 ? 'tool_calls' : (last.done_reason ?? 'stop'),
+        responseModel: last.model ?? this.model,
+      };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const status = (error as { status_code?: number }).status_code;
+      throw toModelError(error, this, status);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function toOllamaMessage(message: ChatMessage): Message {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? { tool_calls: message.toolCalls.map((c) => ({ function: { name: c.name, arguments: isRecord(c.arguments) ? c.arguments : {} } })) }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', content: message.content, tool_name: message.toolName };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
+
+function toOllamaTool(tool: ToolSpec): Tool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,99 @@
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
+import { parseRetryAfter, toModelError } from './errors';
+
+/**
+ * OpenAI's chat completions over SSE, also for OpenAI-compatible servers. Tool calls arrive as deltas keyed by
+ * index and are assembled here; usage comes in a final chunk when `include_usage` is set.
+ */
+export class OpenAIModel implements ChatModel {
+  readonly provider = 'openai' as const;
+  private readonly client: OpenAI;
+
+  constructor(readonly baseUrl: string, readonly model: string, apiKey: string | undefined) {
+    // Retries are the caller's decision, so the client's own are off. Local compatible servers need no key.
+    this.client = new OpenAI({ baseURL: baseUrl, apiKey: apiKey || 'no-key', maxRetries: 0 });
+  }
+
+  async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
+    try {
+      const stream = await this.client.chat.completions.create(
+        {
+          model: this.model,
+          messages: request.messages.map(toOpenAIMessage),
+          ...(request.tools.length ? { tools: request.tools.map(toOpenAITool) } : {}),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+      let content = '';
+      let finishReason = 'stop';
+      let responseModel = this.model;
+      let usage = { inputTokens: 0, outputTokens: 0 };
+      const partial = new Map<number, { id: string; name: string; args: string }>();
+      for await (const chunk of stream) {
+        responseModel = chunk.model || responseModel;
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        if (choice.delta.content) {
+          content += choice.delta.content;
+          request.onText?.(choice.delta.content);
+        }
+        for (const delta of choice.delta.tool_calls ?? []) {
+          const call = partial.get(delta.index) ?? { id: '', name: '', args: '' };
+          call.id ||= delta.id ?? '';
+          call.name += delta.function?.name ?? '';
+          call.args += delta.function?.arguments ?? '';
+          partial.set(delta.index, call);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+      const toolCalls = [...partial.entries()].sort(([a], [b]) => a - b).map(([index, call]) => parseToolCall(call, index));
+      return { content, toolCalls, usage, finishReason, responseModel };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const apiError = error instanceof OpenAI.APIError ? error : undefined;
+      throw toModelError(error, this, apiError?.status, parseRetryAfter(apiError?.headers));
+    }
+  }
+}
+
+function parseToolCall(call: { id: string; name: string; args: string }, index: number): ToolCall {
+  const id = call.id || `call_${index}`;
+  if (call.args.trim() === '') return { id, name: call.name, arguments: {} };
+  try {
+    return { id, name: call.name, arguments: JSON.parse(call.args) };
+  } catch (error) {
+    return { id, name: call.name, arguments: call.args, argumentsError: `the arguments are not valid JSON (${(error as Error).message})` };
+  }
+}
+
+function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? {
+              tool_calls: message.toolCalls.map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) },
+              })),
+            }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', content: message.content, tool_call_id: message.toolCallId };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
+
+function toOpenAITool(tool: ToolSpec): ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { AttributeValue, SpanData, SpanStatus } from '../../protocol/trace';
+
+export type SpanSink = (span: SpanData) => void;
+
+/** A span being recorded. Every change is reported to the sink as a fresh snapshot. */
+export class Span {
+  private data: SpanData;
+  private ended = false;
+
+  constructor(
+    private readonly sink: SpanSink,
+    init: { traceId: string; parentSpanId?: string; name: string; operation: string; attributes?: Record<string, AttributeValue> },
+  ) {
+    this.data = {
+      traceId: init.traceId,
+      spanId: randomBytes(8).toString('hex'),
+      ...(init.parentSpanId ? { parentSpanId: init.parentSpanId } : {}),
+      name: init.name,
+      operation: init.operation,
+      startTime: Date.now(),
+      status: 'running',
+      attributes: { 'gen_ai.operation.name': init.operation, ...init.attributes },
+    };
+    this.sink(this.data);
+  }
+
+  get spanId(): string {
+    return this.data.spanId;
+  }
+
+  get traceId(): string {
+    return this.data.traceId;
+  }
+
+  /** Attributes set after start are sent with the next update or the end. */
+  setAttributes(attributes: Record<string, AttributeValue | undefined>): void {
+    const defined = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, AttributeValue>;
+    this.data = { ...this.data, attributes: { ...this.data.attributes, ...defined } };
+  }
+
+  /** Sends the current attributes without ending the span, for long steps the viewer should see progress on. */
+  update(): void {
+    if (!this.ended) this.sink(this.data);
+  }
+
+  end(status: Exclude<SpanStatus, 'running'>, statusMessage?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.data = { ...this.data, status, endTime: Date.now(), ...(statusMessage ? { statusMessage } : {}) };
+    this.sink(this.data);
+  }
+
+  child(name: string, operation: string, attributes?: Record<string, AttributeValue>): Span {
+    return new Span(this.sink, { traceId: this.data.traceId, parentSpanId: this.data.spanId, name, operation, attributes });
+  }
+
+  /** Runs `work` inside a child span that ends `ok`, or `error`/`cancelled` with the thrown error's message. */
+  async within<T>(name: string, operation: string, attributes: Record<string, AttributeValue>, work: (span: Span) => Promise<T>): Promise<T> {
+    const span = this.child(name, operation, attributes);
+    try {
+      const result = await work(span);
+      span.end('ok');
+      return result;
+    } catch (error) {
+      span.end(isAbort(error) ? 'cancelled' : 'error', errorMessage(error));
+      throw error;
+    }
+  }
+}
+
+export function startTrace(sink: SpanSink, name: string, operation: string, attributes?: Record<string, AttributeValue>): Span {
+  return new Span(sink, { traceId: randomBytes(16).toString('hex'), name, operation, attributes });
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'CancelledError');
+}

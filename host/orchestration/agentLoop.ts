@@ -1,0 +1,93 @@
+import type { RunLimits, RunOutcome } from '../../protocol/run';
+import { ApprovalBroker } from '../governance/approvals';
+import type { ChatMessage, ChatModel, ChatResponse } from '../models';
+import { errorMessage, type Span } from '../observability/tracer';
+import type { ToolRegistry } from '../tools';
+import type { WorkspacePort } from '../workspace/port';
+
+export interface AgentRunInput {
+  readonly runId: string;
+  readonly goal: string;
+  readonly model: ChatModel;
+  readonly modelTimeoutMs: number;
+  readonly limits: RunLimits;
+  readonly tools: ToolRegistry;
+  readonly workspace: WorkspacePort;
+  /** The run's `invoke_agent` span; the loop adds `chat`, `execute_tool` and `approval` children. */
+  readonly span: Span;
+  readonly signal: AbortSignal;
+}
+
+export interface AgentRunOutput {
+  readonly outcome: Exclude<RunOutcome, 'interrupted'>;
+  readonly message: string;
+}
+
+const SYSTEM_PROMPT = [
+  'You are Keel, a coding agent working inside the user\'s workspace.',
+  'Read files with read_file before you change them. Change files only with propose_edit: copy old_text exactly from the file.',
+  'The user approves or denies every edit; if an edit is denied, do not propose it again.',
+  'When the task is done, answer with a short summary of what you did, without calling tools.',
+].join('\n');
+
+/** The agent loop: ask the model, run the tools it calls, feed the results back, until it answers in text. */
+export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
+  const { span, signal, limits } = input;
+  const messages: ChatMessage[] = [
+    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'user', content: input.goal },
+  ];
+  const approvals = new ApprovalBroker(input.workspace, limits.approvalTimeoutMs);
+  let inputTokens = 0;
+  let outputTokens = 0;
+  try {
+    for (let step = 1; step <= limits.maxSteps; step++) {
+      const response = await chat(input, messages);
+      inputTokens += response.usage.inputTokens;
+      outputTokens += response.usage.outputTokens;
+      span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.run.steps': step });
+      span.update();
+      messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
+      if (response.toolCalls.length === 0) {
+        return { outcome: 'succeeded', message: response.content.trim() || 'The model finished without a summary.' };
+      }
+      for (const call of response.toolCalls) {
+        const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
+          const outcome = await input.tools.call(call, { runId: input.runId, workspace: input.workspace, approvals, span: toolSpan, signal });
+          if (!outcome.ok) toolSpan.end('error', outcome.content);
+          return outcome.content;
+        });
+        messages.push({ role: 'tool', content: result, toolCallId: call.id, toolName: call.name });
+      }
+    }
+    return {
+      outcome: 'failed',
+      message: `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`,
+    };
+  } catch (error) {
+    if (signal.aborted) return { outcome: 'cancelled', message: 'The run was cancelled.' };
+    return { outcome: 'failed', message: errorMessage(error) };
+  }
+}
+
+async function chat(input: AgentRunInput, messages: readonly ChatMessage[]): Promise<ChatResponse> {
+  const { model, span } = input;
+  return span.within(`chat ${model.model}`, 'chat', { 'gen_ai.provider.name': model.provider, 'gen_ai.request.model': model.model, 'server.address': model.baseUrl }, async (chatSpan) => {
+    const timeout = AbortSignal.timeout(input.modelTimeoutMs);
+    try {
+      const response = await model.chat({ messages, tools: input.tools.specs() }, AbortSignal.any([input.signal, timeout]));
+      chatSpan.setAttributes({
+        'gen_ai.response.model': response.responseModel,
+        'gen_ai.response.finish_reasons': response.finishReason,
+        'gen_ai.usage.input_tokens': response.usage.inputTokens,
+        'gen_ai.usage.output_tokens': response.usage.outputTokens,
+      });
+      return response;
+    } catch (error) {
+      if (timeout.aborted && !input.signal.aborted) {
+        throw new Error(`The model ${model.model} at ${model.baseUrl} did not answer within ${Math.round(input.modelTimeoutMs / 1000)} s. Check that the server is not stuck, or raise "keel.model.timeoutSeconds".`);
+      }
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { ModelSettings, RunLimits, RunResult } from '../../protocol/run';
+import { createChatModel } from '../models';
+import { startTrace, type SpanSink } from '../observability/tracer';
+import type { ToolRegistry } from '../tools';
+import type { WorkspacePort } from '../workspace/port';
+import { runAgent } from './agentLoop';
+
+export interface RunRequest {
+  readonly goal: string;
+  readonly model: ModelSettings;
+  readonly limits: RunLimits;
+}
+
+/** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
+export class RunManager {
+  private readonly active = new Map<string, AbortController>();
+
+  constructor(
+    private readonly deps: {
+      readonly workspace: WorkspacePort;
+      readonly tools: ToolRegistry;
+      readonly spans: SpanSink;
+      readonly finished: (result: RunResult) => void;
+    },
+  ) {}
+
+  /** Validates the request and starts the run; the returned promise settles when the run ends. */
+  start(request: RunRequest): { runId: string; done: Promise<RunResult> } {
+    const goal = validateGoal(request.goal);
+    const runId = randomUUID();
+    const controller = new AbortController();
+    this.active.set(runId, controller);
+    const done = this.execute(runId, goal, request, controller.signal).finally(() => this.active.delete(runId));
+    return { runId, done };
+  }
+
+  cancel(runId: string): boolean {
+    const controller = this.active.get(runId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  cancelAll(): void {
+    for (const controller of this.active.values()) controller.abort();
+  }
+
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  private async execute(runId: string, goal: string, request: RunRequest, signal: AbortSignal): Promise<RunResult> {
+    const span = startTrace(this.deps.spans, 'invoke_agent keel', 'invoke_agent', {
+      'gen_ai.agent.name': 'keel',
+      'keel.run.id': runId,
+      'keel.run.goal': goal,
+      'gen_ai.provider.name': request.model.provider,
+      'gen_ai.request.model': request.model.model,
+    });
+    const output = await runAgent({
+      runId,
+      goal,
+      model: createChatModel(request.model),
+      modelTimeoutMs: request.model.timeoutMs,
+      limits: request.limits,
+      tools: this.deps.tools,
+      workspace: this.deps.workspace,
+      span,
+      signal,
+    });
+    span.setAttributes({ 'keel.run.outcome': output.outcome });
+    span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
+    const result: RunResult = { runId, outcome: output.outcome, message: output.message };
+    this.deps.finished(result);
+    return result;
+  }
+}
+
+export function validateGoal(goal: unknown): string {
+  if (typeof goal !== 'string' || goal.trim() === '') {
+    throw new Error('The goal is empty. Describe what the agent should do, e.g. "Rename the function foo to bar in src/a.ts".');
+  }
+  if (goal.length > 20_000) throw new Error(`The goal is ${goal.length} characters long; keep it under 20,000 and put details in files the agent can read.`);
+  return goal.trim();
+}

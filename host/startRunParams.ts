@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { StartRunParams } from '../protocol/rpc';
+import { validateGoal } from './orchestration/runs';
+
+const schema = z.object({
+  goal: z.string(),
+  model: z.object({
+    provider: z.enum(['ollama', 'openai']),
+    baseUrl: z.url({ error: 'model.baseUrl must be an http(s) URL' }),
+    model: z.string().min(1, 'model.model is empty; name the model to use'),
+    apiKey: z.string().optional(),
+    timeoutMs: z.number().int().positive(),
+  }),
+  limits: z.object({
+    maxSteps: z.number().int().min(1).max(200),
+    approvalTimeoutMs: z.number().int().positive(),
+  }),
+});
+
+/** Checks a run request at the host's boundary; the message says which field is wrong. */
+export function parseStartRunParams(params: unknown): StartRunParams {
+  validateGoal((params as { goal?: unknown } | null)?.goal);
+  const parsed = schema.safeParse(params);
+  if (!parsed.success) throw new Error(`Invalid run request: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

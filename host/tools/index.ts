@@ -1,0 +1,12 @@
+/** The tools layer's public surface. */
+import { proposeEditTool } from './proposeEdit';
+import { readFileTool } from './readFile';
+import { ToolRegistry } from './registry';
+import type { Tool } from './tool';
+
+export type { RiskClass, Tool, ToolContext } from './tool';
+export { ToolRegistry, type ToolOutcome } from './registry';
+
+export function builtinTools(): ToolRegistry {
+  return new ToolRegistry([readFileTool, proposeEditTool] as Tool<never>[]);
+}

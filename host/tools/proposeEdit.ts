@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { ProposedEdit } from '../../protocol/run';
+import { positionAt } from '../workspace/textRange';
+import { defineTool } from './tool';
+
+export const proposeEditTool = defineTool({
+  name: 'propose_edit',
+  description:
+    'Propose replacing text in a workspace file. The user sees the change in the editor and approves or denies it. ' +
+    'old_text must be copied exactly from the file (read it first) and occur exactly once; include surrounding lines to make it unique.',
+  risk: 'write',
+  args: z
+    .object({
+      path: z.string().min(1).describe('Workspace-relative path of the file to change'),
+      old_text: z.string().min(1).describe('The exact text to replace; must occur exactly once in the file'),
+      new_text: z.string().describe('The replacement text'),
+    })
+    .strict(),
+  async run(args, { workspace, approvals, runId, span, signal }) {
+    const text = await workspace.readFile(args.path);
+    const edit = locateEdit(args.path, text, args.old_text, args.new_text);
+    const decision = await approvals.reviewEdit(edit, { runId, parent: span, signal });
+    if (decision.decision === 'approved') return `The user approved the edit; it is applied to ${args.path}.`;
+    return `The user denied the edit to ${args.path}: ${decision.reason}. Do not propose the same edit again.`;
+  },
+});
+
+export function locateEdit(path: string, text: string, oldText: string, newText: string): ProposedEdit {
+  if (oldText === newText) throw new Error('old_text and new_text are the same, so the edit would change nothing.');
+  const start = text.indexOf(oldText);
+  if (start < 0) throw new Error(`old_text was not found in ${path}. Read the file again and copy the text exactly, including whitespace.`);
+  const count = text.split(oldText).length - 1;
+  if (count > 1) throw new Error(`old_text occurs ${count} times in ${path}. Include more surrounding lines so it occurs exactly once.`);
+  return {
+    path,
+    range: { start: positionAt(text, start), end: positionAt(text, start + oldText.length) },
+    oldText,
+    newText,
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { ToolCall, ToolSpec } from '../models/types';
+import { errorMessage } from '../observability/tracer';
+import type { Tool, ToolContext } from './tool';
+
+export type ToolOutcome = { readonly ok: true; readonly content: string } | { readonly ok: false; readonly content: string };
+
+/**
+ * Every tool call goes through here: the name is checked, the arguments are validated against the tool's
+ * schema, and only then does the implementation run. Failures become text the model can correct itself from.
+ */
+export class ToolRegistry {
+  private readonly tools = new Map<string, Tool<never>>();
+
+  constructor(tools: readonly Tool<never>[]) {
+    for (const tool of tools) this.tools.set(tool.name, tool);
+  }
+
+  get(name: string): Tool<never> | undefined {
+    return this.tools.get(name);
+  }
+
+  specs(): ToolSpec[] {
+    return [...this.tools.values()].map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      parameters: withoutSchemaKey(z.toJSONSchema(tool.args)),
+    }));
+  }
+
+  async call(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
+    const tool = this.tools.get(call.name);
+    if (!tool) {
+      return { ok: false, content: `Unknown tool "${call.name}". Available tools: ${[...this.tools.keys()].join(', ')}.` };
+    }
+    if (call.argumentsError) {
+      return { ok: false, content: `Invalid arguments for ${call.name}: ${call.argumentsError}. Send a JSON object matching the tool's schema.` };
+    }
+    const parsed = tool.args.safeParse(call.arguments);
+    if (!parsed.success) {
+      return { ok: false, content: `Invalid arguments for ${call.name}:\n${z.prettifyError(parsed.error)}` };
+    }
+    try {
+      return { ok: true, content: await tool.run(parsed.data as never, context) };
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };
+    }
+  }
+}
+
+function withoutSchemaKey(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}

@@ -1,0 +1,42 @@
+/** Run-level types shared by the host, the extension and the CLI. */
+
+export type ModelProvider = 'ollama' | 'openai';
+
+export interface ModelSettings {
+  readonly provider: ModelProvider;
+  readonly baseUrl: string;
+  readonly model: string;
+  /** Only for OpenAI and compatible servers; read from SecretStorage, never logged. */
+  readonly apiKey?: string;
+  readonly timeoutMs: number;
+}
+
+export interface RunLimits {
+  readonly maxSteps: number;
+  readonly approvalTimeoutMs: number;
+}
+
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface RunResult {
+  readonly runId: string;
+  readonly outcome: RunOutcome;
+  /** The model's final answer, or what went wrong and what to do next. */
+  readonly message: string;
+}
+
+/** A replacement of `oldText` by `newText` in one file, located by zero-based line/character positions. */
+export interface ProposedEdit {
+  /** Workspace-relative path with forward slashes. */
+  readonly path: string;
+  readonly range: {
+    readonly start: { readonly line: number; readonly character: number };
+    readonly end: { readonly line: number; readonly character: number };
+  };
+  readonly oldText: string;
+  readonly newText: string;
+}
+
+export type EditDecision =
+  | { readonly decision: 'approved' }
+  | { readonly decision: 'denied'; readonly reason: string };

@@ -1,0 +1,23 @@
+/**
+ * The extension ⇄ host protocol version. Bump it on any incompatible change to `rpc.ts`;
+ * the host refuses a client whose version it does not list in `SUPPORTED_PROTOCOL_VERSIONS`.
+ */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+
+/** What the extension sends as `initializationOptions` when it starts the host. */
+export interface HostInitializationOptions {
+  readonly protocolVersion: number;
+}
+
+/** What the host adds to its `initialize` result so the extension can check it too. */
+export interface HostInfo {
+  readonly protocolVersion: number;
+  readonly hostVersion: string;
+}
+
+export function protocolMismatch(theirs: unknown): string | undefined {
+  if (typeof theirs === 'number' && SUPPORTED_PROTOCOL_VERSIONS.includes(theirs)) return undefined;
+  return `Keel protocol version ${String(theirs)} is not supported (this side speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}). ` +
+    'Reinstall Keel so the extension and its agent host come from the same build.';
+}
