@@ -9,10 +9,8 @@ export class OllamaModel implements ChatModel {
   constructor(readonly baseUrl: string, readonly model: string) {}
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
-    // One client per call: `abort()` on an Ollama client ends every stream it has open.
-    const client = new Ollama({ host: this.baseUrl });
-    const onAbort = () => client.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The client's own abort() only reaches streams that have started, so the signal goes into every fetch.
+    const client = new Ollama({ host: this.baseUrl, fetch: (input, init) => fetch(input, { ...init, signal }) });
     try {
       if (signal.aborted) throw signal.reason;
       const stream = await client.chat({
@@ -46,8 +44,6 @@ export class OllamaModel implements ChatModel {
       if (signal.aborted) throw signal.reason;
       const status = (error as { status_code?: number }).status_code;
       throw toModelError(error, this, status);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -33,7 +33,9 @@ export class OpenAIModel implements ChatModel {
       let responseModel = this.model;
       let usage = { inputTokens: 0, outputTokens: 0 };
       const partial = new Map<number, { id: string; name: string; args: string }>();
+      let chunks = 0;
       for await (const chunk of stream) {
+        chunks++;
         responseModel = chunk.model || responseModel;
         if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
         const choice = chunk.choices[0];
@@ -51,6 +53,7 @@ export class OpenAIModel implements ChatModel {
         }
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
+      if (chunks === 0) throw new Error('the stream held no chat completion chunks');
       const toolCalls = [...partial.entries()].sort(([a], [b]) => a - b).map(([index, call]) => parseToolCall(call, index));
       return { content, toolCalls, usage, finishReason, responseModel };
     } catch (error) {

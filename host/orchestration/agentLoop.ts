@@ -85,7 +85,7 @@ async function chat(input: AgentRunInput, messages: readonly ChatMessage[]): Pro
       return response;
     } catch (error) {
       if (timeout.aborted && !input.signal.aborted) {
-        throw new Error(`The model ${model.model} at ${model.baseUrl} did not answer within ${Math.round(input.modelTimeoutMs / 1000)} s. Check that the server is not stuck, or raise "keel.model.timeoutSeconds".`);
+        throw new Error(`The model ${model.model} at ${model.baseUrl} did not answer within ${Math.round(input.modelTimeoutMs / 1000)} s. Check that the server is not stuck, or raise "keel.model.timeoutSeconds".`, { cause: error });
       }
       throw error;
     }

@@ -1,0 +1,24 @@
+// Lint rules, including the process boundaries: the host and the protocol never import `vscode`,
+// and the webview and protocol never import Node built-ins.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const noVscode = { name: 'vscode', message: 'The host and the protocol run headless (CLI, tests); move VS Code code to extension/.' };
+const nodePatterns = { group: ['node:*', 'fs', 'path', 'child_process', 'os', 'crypto'], message: 'This code runs in a browser context; Node APIs are not there.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-namespace': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  { files: ['host/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] } },
+  { files: ['protocol/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [nodePatterns] }] } },
+  { files: ['webview-ui/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [nodePatterns] }] } },
+);

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
+import { ModelError } from '../../host/models';
+import { runAgent } from '../../host/orchestration/agentLoop';
+import { builtinTools } from '../../host/tools';
+import type { WorkspacePort } from '../../host/workspace/port';
+import type { EditDecision } from '../../protocol/run';
+import { recordingTrace } from './helpers';
+
+type Turn = Partial<ChatResponse> | Error | 'hang';
+
+/** A model that answers from a list of turns and records what it was sent. */
+function scriptedModel(turns: Turn[]): ChatModel & { requests: ChatRequest[] } {
+  const requests: ChatRequest[] = [];
+  return {
+    provider: 'ollama',
+    model: 'scripted',
+    baseUrl: 'memory:',
+    requests,
+    async chat(request, signal) {
+      requests.push({ ...request, messages: [...request.messages] });
+      const turn = turns.shift() ?? { content: 'done' };
+      if (turn === 'hang') {
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      }
+      if (turn instanceof Error) throw turn;
+      return { content: '', toolCalls: [], usage: { inputTokens: 10, outputTokens: 5 }, finishReason: 'stop', responseModel: 'scripted', ...turn };
+    },
+  };
+}
+
+function call(name: string, args: unknown, extra: Partial<ToolCall> = {}): ToolCall {
+  return { id: `id_${name}`, name, arguments: args, ...extra };
+}
+
+function memoryWorkspace(files: Record<string, string>, decide: () => EditDecision = () => ({ decision: 'approved' })): WorkspacePort & { reviews: number } {
+  const port = {
+    reviews: 0,
+    async readFile(path: string) {
+      if (!(path in files)) throw new Error(`No such file: ${path}`);
+      return files[path]!;
+    },
+    async reviewEdit() {
+      port.reviews++;
+      return decide();
+    },
+  };
+  return port;
+}
+
+function run(model: ChatModel, workspace: WorkspacePort, options: { maxSteps?: number; signal?: AbortSignal; timeoutMs?: number; approvalTimeoutMs?: number } = {}) {
+  const { spans, root } = recordingTrace();
+  const done = runAgent({
+    runId: 'run-1',
+    goal: 'do it',
+    model,
+    modelTimeoutMs: options.timeoutMs ?? 5000,
+    limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 5000 },
+    tools: builtinTools(),
+    workspace,
+    span: root,
+    signal: options.signal ?? new AbortController().signal,
+  });
+  return { done, spans };
+}
+
+describe('agent loop', () => {
+  it('runs tools the model calls and feeds their results back until it answers', async () => {
+    const model = scriptedModel([
+      { toolCalls: [call('read_file', { path: 'a.txt' })] },
+      { toolCalls: [call('propose_edit', { path: 'a.txt', old_text: 'world', new_text: 'keel' })] },
+      { content: 'Renamed it.' },
+    ]);
+    const workspace = memoryWorkspace({ 'a.txt': 'hello world' });
+    const { done, spans } = run(model, workspace);
+    assert.deepEqual(await done, { outcome: 'succeeded', message: 'Renamed it.' });
+    assert.equal(workspace.reviews, 1);
+    const toolResults = model.requests[2]!.messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    assert.deepEqual(toolResults, ['hello world', 'The user approved the edit; it is applied to a.txt.']);
+    const names = [...spans.values()].map((s) => s.name);
+    assert.deepEqual(names.filter((n) => n !== 'test'), ['chat scripted', 'execute_tool read_file', 'chat scripted', 'execute_tool propose_edit', 'approval propose_edit', 'chat scripted']);
+    const approval = [...spans.values()].find((s) => s.operation === 'approval')!;
+    assert.equal(approval.attributes['keel.approval.decision'], 'approved');
+  });
+
+  it('tells the model an edit was denied', async () => {
+    const model = scriptedModel([{ toolCalls: [call('propose_edit', { path: 'a.txt', old_text: 'world', new_text: 'keel' })] }, { content: 'ok' }]);
+    await run(model, memoryWorkspace({ 'a.txt': 'hello world' }, () => ({ decision: 'denied', reason: 'not now' }))).done;
+    assert.match(model.requests[1]!.messages.at(-1)!.content, /denied the edit to a.txt: not now/);
+  });
+
+  it('answers an unknown tool with the list of real ones, without running anything', async () => {
+    const model = scriptedModel([{ toolCalls: [call('delete_everything', {})] }, { content: 'sorry' }]);
+    const workspace = memoryWorkspace({});
+    const { done, spans } = run(model, workspace);
+    assert.equal((await done).outcome, 'succeeded');
+    assert.match(model.requests[1]!.messages.at(-1)!.content, /Unknown tool "delete_everything". Available tools: read_file, propose_edit/);
+    assert.equal([...spans.values()].find((s) => s.operation === 'execute_tool')!.status, 'error');
+  });
+
+  it('rejects malformed arguments before the tool runs', async () => {
+    const model = scriptedModel([
+      { toolCalls: [call('propose_edit', { path: 42 })] },
+      { toolCalls: [call('read_file', '{"path": ', { argumentsError: 'the arguments are not valid JSON' })] },
+      { toolCalls: [call('read_file', { path: 'a.txt', extra: true })] },
+      { content: 'gave up' },
+    ]);
+    const workspace = memoryWorkspace({ 'a.txt': 'x' });
+    await run(model, workspace).done;
+    const results = model.requests[3]!.messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    assert.match(results[0]!, /Invalid arguments for propose_edit:[\s\S]*path/);
+    assert.match(results[1]!, /not valid JSON/);
+    assert.match(results[2]!, /Invalid arguments for read_file:[\s\S]*extra/);
+    assert.equal(workspace.reviews, 0);
+  });
+
+  it('stops a model that loops on tool calls after maxSteps', async () => {
+    const model = scriptedModel(Array.from({ length: 10 }, () => ({ toolCalls: [call('read_file', { path: 'a.txt' })] })));
+    const output = await run(model, memoryWorkspace({ 'a.txt': 'x' }), { maxSteps: 3 }).done;
+    assert.equal(output.outcome, 'failed');
+    assert.match(output.message, /after 3 model calls.*keel\.agent\.maxSteps/);
+    assert.equal(model.requests.length, 3);
+  });
+
+  it('fails with a clear message when the model never answers', async () => {
+    const output = await run(scriptedModel(['hang']), memoryWorkspace({}), { timeoutMs: 100 }).done;
+    assert.equal(output.outcome, 'failed');
+    assert.match(output.message, /did not answer within 0 s|did not answer within/);
+  });
+
+  it('reports model errors as the run\'s failure message', async () => {
+    const output = await run(scriptedModel([new ModelError('unreachable', 'Could not reach Ollama. Start it.')]), memoryWorkspace({})).done;
+    assert.deepEqual(output, { outcome: 'failed', message: 'Could not reach Ollama. Start it.' });
+  });
+
+  it('cancels a run that is waiting on the model', async () => {
+    const controller = new AbortController();
+    const { done, spans } = run(scriptedModel(['hang']), memoryWorkspace({}), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    assert.equal((await done).outcome, 'cancelled');
+    assert.equal([...spans.values()].find((s) => s.operation === 'chat')!.status, 'cancelled');
+  });
+
+  it('counts an unanswered approval as denied after the timeout', async () => {
+    const model = scriptedModel([{ toolCalls: [call('propose_edit', { path: 'a.txt', old_text: 'world', new_text: 'keel' })] }, { content: 'ok' }]);
+    const workspace: WorkspacePort = {
+      readFile: async () => 'hello world',
+      reviewEdit: (_review, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+    };
+    const { done, spans } = run(model, workspace, { approvalTimeoutMs: 50 });
+    assert.equal((await done).outcome, 'succeeded');
+    assert.match(model.requests[1]!.messages.at(-1)!.content, /denied.*no answer within/);
+    const approval = [...spans.values()].find((s) => s.operation === 'approval')!;
+    assert.equal(approval.attributes['keel.approval.decided_by'], 'timeout');
+  });
+
+  it('offers the tools with JSON schemas derived from their argument schemas', () => {
+    const specs = builtinTools().specs();
+    assert.deepEqual(specs.map((s) => s.name), ['read_file', 'propose_edit']);
+    const edit = specs[1]!.parameters as { required: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
+    assert.deepEqual(edit.required.sort(), ['new_text', 'old_text', 'path']);
+    assert.equal(edit.additionalProperties, false);
+  });
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { parseCliArgs } from '../../host/cli/args';
+import { renderTraceTree } from '../../host/cli/traceTree';
+import { parseStartRunParams } from '../../host/startRunParams';
+import { protocolMismatch, PROTOCOL_VERSION } from '../../protocol/version';
+import { isFromWebview } from '../../protocol/webview';
+import type { SpanData } from '../../protocol/trace';
+
+describe('CLI arguments', () => {
+  it('defaults to Ollama and asks about edits', () => {
+    const options = parseCliArgs(['run', 'fix it', '--workspace', '/w'], {});
+    assert.equal(options.goal, 'fix it');
+    assert.equal(options.workspace, '/w');
+    assert.deepEqual(options.model, { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'qwen2.5-coder:7b', apiKey: undefined, timeoutMs: 120_000 });
+    assert.equal(options.approvals, 'ask');
+  });
+
+  it('uses OpenAI when a key is in the environment', () => {
+    const options = parseCliArgs(['run', 'x', '--yes'], { OPENAI_API_KEY: 'sk-test' });
+    assert.equal(options.model.provider, 'openai');
+    assert.equal(options.model.apiKey, 'sk-test');
+    assert.equal(options.approvals, 'yes');
+  });
+
+  it('explains bad usage', () => {
+    assert.throws(() => parseCliArgs([], {}), /Usage: keel run/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--yes', '--no'], {}), /either --yes or --no/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--provider', 'claude'], {}), /Unknown provider "claude"/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--max-steps', 'lots'], {}), /--max-steps needs a positive number/);
+  });
+});
+
+describe('trace tree rendering', () => {
+  it('indents children under their parents in start order', () => {
+    const span = (spanId: string, parentSpanId: string | undefined, startTime: number, status: SpanData['status'] = 'ok'): SpanData => ({
+      traceId: 't', spanId, ...(parentSpanId ? { parentSpanId } : {}), name: spanId, operation: 'x', startTime, endTime: startTime + 5, status, attributes: {},
+    });
+    const text = renderTraceTree([span('tool', 'root', 3, 'error'), span('root', undefined, 1), span('chat', 'root', 2), span('approval', 'tool', 4)]);
+    assert.equal(text, ['✓ root (5 ms)', '  ✓ chat (5 ms)', '  ✗ tool (5 ms)', '    ✓ approval (5 ms)'].join('\n'));
+  });
+});
+
+describe('protocol', () => {
+  it('accepts its own version and refuses others with a way out', () => {
+    assert.equal(protocolMismatch(PROTOCOL_VERSION), undefined);
+    assert.match(protocolMismatch(PROTOCOL_VERSION + 1)!, /not supported.*Reinstall Keel/);
+    assert.match(protocolMismatch(undefined)!, /not supported/);
+  });
+
+  it('recognises webview messages and nothing else', () => {
+    assert.ok(isFromWebview({ type: 'ready' }));
+    assert.ok(!isFromWebview({ type: 'eval', code: 'x' }));
+    assert.ok(!isFromWebview('ready'));
+    assert.ok(!isFromWebview(null));
+  });
+
+  it('checks run requests field by field', () => {
+    const good = { goal: 'g', model: { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'm', timeoutMs: 1000 }, limits: { maxSteps: 3, approvalTimeoutMs: 1000 } };
+    assert.deepEqual(parseStartRunParams(good), good);
+    assert.throws(() => parseStartRunParams({ ...good, goal: '   ' }), /goal is empty/);
+    assert.throws(() => parseStartRunParams({ ...good, model: { ...good.model, provider: 'claude' } }), /model\.provider/);
+    assert.throws(() => parseStartRunParams({ ...good, model: { ...good.model, baseUrl: 'not a url' } }), /baseUrl/);
+    assert.throws(() => parseStartRunParams({ ...good, limits: { maxSteps: 0, approvalTimeoutMs: 1 } }), /maxSteps/);
+  });
+});
