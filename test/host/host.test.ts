@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResponseError } from 'vscode-jsonrpc/node';
+import { FsWorkspace } from '../../host/workspace/fsWorkspace';
+import {
+  CancelRunRequest, PingRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  type StartRunParams,
+} from '../../protocol/rpc';
+import type { EditDecision, ModelProvider, RunResult } from '../../protocol/run';
+import type { SpanData } from '../../protocol/trace';
+import { PROTOCOL_VERSION } from '../../protocol/version';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { tempDir } from '../unit/helpers';
+import { startHost, type HostProcess } from './hostProcess';
+
+/** A host with a client that serves a temp workspace from disk and decides approvals as told. */
+class Session {
+  readonly spans = new Map<string, SpanData>();
+  private readonly results = new Map<string, RunResult>();
+  private readonly waiting = new Map<string, (r: RunResult) => void>();
+  decide: () => EditDecision | Promise<EditDecision> = () => ({ decision: 'approved' });
+  reviews = 0;
+
+  constructor(readonly host: HostProcess, readonly workspace: string) {
+    const files = new FsWorkspace(workspace, async () => this.decide());
+    host.connection.onNotification(SpanNotification.type, (span) => this.spans.set(span.spanId, span));
+    host.connection.onNotification(RunFinishedNotification.type, (result) => {
+      this.results.set(result.runId, result);
+      this.waiting.get(result.runId)?.(result);
+    });
+    host.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await files.readFile(path) }));
+    host.connection.onRequest(ReviewEditRequest.type, (review) => {
+      this.reviews++;
+      return files.reviewEdit(review, new AbortController().signal);
+    });
+  }
+
+  async run(goal: string, model: { provider: ModelProvider; url: string; timeoutMs?: number }, maxSteps = 8): Promise<RunResult> {
+    const { runId } = await this.start(goal, model, maxSteps);
+    return this.finished(runId);
+  }
+
+  start(goal: string, model: { provider: ModelProvider; url: string; timeoutMs?: number }, maxSteps = 8): Promise<{ runId: string }> {
+    const params: StartRunParams = {
+      goal,
+      model: { provider: model.provider, baseUrl: model.provider === 'openai' ? `${model.url}/v1` : model.url, model: 'test-model', timeoutMs: model.timeoutMs ?? 10_000 },
+      limits: { maxSteps, approvalTimeoutMs: 10_000 },
+    };
+    return this.host.connection.sendRequest(StartRunRequest.type, params);
+  }
+
+  finished(runId: string): Promise<RunResult> {
+    const known = this.results.get(runId);
+    return known ? Promise.resolve(known) : new Promise((resolve) => this.waiting.set(runId, resolve));
+  }
+
+  spansOf(runId: string): SpanData[] {
+    const root = [...this.spans.values()].find((s) => s.attributes['keel.run.id'] === runId)!;
+    return [...this.spans.values()].filter((s) => s.traceId === root.traceId);
+  }
+}
+
+describe('agent host over JSON-RPC', function () {
+  this.timeout(20_000);
+  let server: ModelServer;
+  let host: HostProcess;
+  let session: Session;
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+  });
+  after(() => server.close());
+
+  beforeEach(async () => {
+    const workspace = await tempDir();
+    await writeFile(join(workspace, 'greeting.txt'), 'hello world\nsecond line\n');
+    host = startHost();
+    session = new Session(host, workspace);
+    await host.initialize();
+  });
+  afterEach(async () => {
+    assert.equal(await host.stop(), 0, 'the host exits cleanly after shutdown/exit');
+  });
+
+  it('answers a ping with its pid', async () => {
+    const pong = await host.connection.sendRequest(PingRequest.type, { sentAt: 1 });
+    assert.deepEqual(pong, { sentAt: 1, pid: host.child.pid });
+  });
+
+  for (const provider of ['ollama', 'openai'] as const) {
+    it(`runs a task end to end over ${provider}: read, propose, approve, apply`, async () => {
+      const result = await session.run('replace "world" with "keel" in greeting.txt', { provider, url: server.url });
+      assert.equal(result.outcome, 'succeeded', result.message);
+      assert.match(result.message, /approved/);
+      assert.equal(await readFile(join(session.workspace, 'greeting.txt'), 'utf8'), 'hello keel\nsecond line\n');
+      const spans = session.spansOf(result.runId);
+      assert.deepEqual(spans.map((s) => s.operation).sort(), ['approval', 'chat', 'chat', 'chat', 'execute_tool', 'execute_tool', 'invoke_agent']);
+      assert.ok(spans.every((s) => s.status === 'ok'), 'every span ended ok');
+      const chat = spans.find((s) => s.operation === 'chat')!;
+      assert.equal(chat.attributes['gen_ai.provider.name'], provider);
+      assert.ok((chat.attributes['gen_ai.usage.input_tokens'] as number) > 0);
+    });
+  }
+
+  it('leaves the file unchanged when the edit is denied, and tells the model', async () => {
+    session.decide = () => ({ decision: 'denied', reason: 'the user denied it' });
+    const result = await session.run('replace "world" with "keel" in greeting.txt', { provider: 'openai', url: server.url });
+    assert.match(result.message, /denied the edit to greeting.txt: the user denied it/);
+    assert.equal(await readFile(join(session.workspace, 'greeting.txt'), 'utf8'), 'hello world\nsecond line\n');
+  });
+
+  it('refuses an empty goal with a message that says what to do', async () => {
+    await assert.rejects(session.start('   ', { provider: 'ollama', url: server.url }), (error: ResponseError<unknown>) => {
+      assert.match(error.message, /goal is empty. Describe what the agent should do/);
+      return true;
+    });
+  });
+
+  it('refuses a malformed run request field by field', async () => {
+    await assert.rejects(
+      host.connection.sendRequest(StartRunRequest.type, { goal: 'x', model: { provider: 'nope' }, limits: {} } as never),
+      /Invalid run request[\s\S]*model\.provider/,
+    );
+  });
+
+  it('turns an unknown tool into an error the model sees', async () => {
+    const result = await session.run('call an unknown tool please', { provider: 'ollama', url: server.url });
+    assert.match(result.message, /Unknown tool "delete_everything"/);
+    assert.equal(session.spansOf(result.runId).find((s) => s.operation === 'execute_tool')!.status, 'error');
+  });
+
+  for (const provider of ['ollama', 'openai'] as const) {
+    it(`never runs a tool with malformed arguments (${provider})`, async () => {
+      const result = await session.run('send malformed arguments', { provider, url: server.url });
+      assert.match(result.message, /Invalid arguments for propose_edit/);
+      assert.equal(session.reviews, 0);
+    });
+  }
+
+  it('fails a run whose model never answers, with a clear message', async () => {
+    const result = await session.run('never answer', { provider: 'openai', url: server.url, timeoutMs: 300 });
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /did not answer within .* s/);
+  });
+
+  it('reports a rate-limited model', async () => {
+    const result = await session.run('you are rate limited', { provider: 'openai', url: server.url });
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /rate limiting requests \(HTTP 429/);
+  });
+
+  it('stops a model that loops on tool calls', async () => {
+    await writeFile(join(session.workspace, 'README.md'), 'readme');
+    const result = await session.run('loop forever', { provider: 'ollama', url: server.url }, 3);
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /after 3 model calls/);
+  });
+
+  it('cancels a run on request', async () => {
+    const { runId } = await session.start('never answer', { provider: 'ollama', url: server.url });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: true });
+    assert.equal((await session.finished(runId)).outcome, 'cancelled');
+    assert.deepEqual(await host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: false });
+  });
+
+  it('says how to start Ollama when nothing listens', async () => {
+    const result = await session.run('anything', { provider: 'ollama', url: 'http://127.0.0.1:9' });
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /Could not reach Ollama at http:\/\/127.0.0.1:9. Start Ollama/);
+  });
+});
+
+describe('agent host lifecycle', function () {
+  this.timeout(20_000);
+
+  it('refuses a client that speaks another protocol version', async () => {
+    const host = startHost();
+    await assert.rejects(host.initialize({ protocolVersion: PROTOCOL_VERSION + 1 }), /not supported.*Reinstall Keel/);
+    host.child.kill();
+  });
+
+  it('exits when its parent process dies', async () => {
+    const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    const host = startHost();
+    await host.initialize({ processId: parent.pid });
+    const exited = once(host.child, 'exit');
+    parent.kill('SIGKILL');
+    await exited;
+    assert.notEqual(host.child.exitCode ?? host.child.signalCode, null);
+  });
+});
