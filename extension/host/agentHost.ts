@@ -83,18 +83,18 @@ export class AgentHost implements vscode.Disposable {
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${debugPort}`] } },
     };
     const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION };
-    let defaultHandler: ErrorHandler | undefined;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.log,
       initializationOptions,
       errorHandler: {
-        error: (error, message, count) => defaultHandler!.error(error, message, count),
-        closed: async () => this.onClosed(await defaultHandler!.closed()),
+        error: (error, message, count) => defaultHandler.error(error, message, count),
+        closed: async () => this.onClosed(await defaultHandler.closed()),
       },
     };
     const client = new LanguageClient('keel', 'Keel Agent Host', serverOptions, clientOptions);
-    defaultHandler = client.createDefaultErrorHandler(MAX_RESTARTS);
+    // The handlers above only run once the client has started, after this line.
+    const defaultHandler: ErrorHandler = client.createDefaultErrorHandler(MAX_RESTARTS);
     client.onDidChangeState(({ newState }) => this.recordState(STATE_NAMES[newState]));
     for (const configure of this.configure) configure(client);
     this.client = client;
@@ -103,7 +103,7 @@ export class AgentHost implements vscode.Disposable {
     } catch (error) {
       this.client = undefined;
       await client.dispose().catch(() => undefined);
-      throw new Error(`The Keel agent host did not start: ${(error as Error).message}. See "Keel: Show Host Log".`);
+      throw new Error(`The Keel agent host did not start: ${(error as Error).message}. See "Keel: Show Host Log".`, { cause: error });
     }
     const mismatch = protocolMismatch((client.initializeResult as { keel?: HostInfo } | undefined)?.keel?.protocolVersion);
     if (mismatch) {

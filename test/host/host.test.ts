@@ -27,7 +27,9 @@ class Session {
 
   constructor(readonly host: HostProcess, readonly workspace: string) {
     const files = new FsWorkspace(workspace, async () => this.decide());
-    host.connection.onNotification(SpanNotification.type, (span) => this.spans.set(span.spanId, span));
+    host.connection.onNotification(SpanNotification.type, (span) => {
+      this.spans.set(span.spanId, span);
+    });
     host.connection.onNotification(RunFinishedNotification.type, (result) => {
       this.results.set(result.runId, result);
       this.waiting.get(result.runId)?.(result);

@@ -17,7 +17,8 @@ export interface HostProcess {
 
 /** Forks the built host over Node IPC, as the extension does, and connects a JSON-RPC client to it. */
 export function startHost(): HostProcess {
-  const child = fork(HOST_BUNDLE, ['--node-ipc'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // No inherited execArgv: the test runner's loaders (tsx) are not part of the host the extension starts.
+  const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
   connection.listen();
   const exited = once(child, 'exit').then(([code]) => code as number | null);

@@ -1,0 +1,72 @@
+/**
+ * Host area: how fast the agent host starts, how long a JSON-RPC round trip takes compared with a bare
+ * Node IPC echo in the same run, and how much memory the idle host holds.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { PingRequest } from '../protocol/rpc';
+import { startHost } from '../test/host/hostProcess';
+import { median, percentile, round, type Metric } from './report';
+
+const READY_RUNS = 7;
+const ROUNDTRIPS = 2000;
+
+export async function benchHost(activationMs: number | undefined): Promise<{ metrics: Record<string, Metric>; notes: string }> {
+  const ready: number[] = [];
+  for (let i = 0; i < READY_RUNS; i++) {
+    const start = performance.now();
+    const host = startHost();
+    await host.initialize();
+    ready.push(performance.now() - start);
+    await host.stop();
+  }
+
+  const host = startHost();
+  await host.initialize();
+  const echo = spawn(process.execPath, ['-e', "process.on('message', (m) => process.send(m))"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await once(echo, 'spawn');
+  const rpc: number[] = [];
+  const raw: number[] = [];
+  // Interleaved after a warm-up, so both see the same machine noise.
+  for (let i = 0; i < ROUNDTRIPS + 200; i++) {
+    let start = performance.now();
+    await host.connection.sendRequest(PingRequest.type, { sentAt: i });
+    const rpcMs = performance.now() - start;
+    start = performance.now();
+    const reply = once(echo, 'message');
+    echo.send({ i });
+    await reply;
+    const rawMs = performance.now() - start;
+    if (i >= 200) {
+      rpc.push(rpcMs);
+      raw.push(rawMs);
+    }
+  }
+  echo.kill();
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssMb = residentMb(host.child.pid!);
+  await host.stop();
+
+  const metrics: Record<string, Metric> = {
+    host_ready_ms: { value: round(median(ready), 1), unit: 'ms', lowerIsBetter: true },
+    host_ready_p95_ms: { value: round(percentile(ready, 95), 1), unit: 'ms', lowerIsBetter: true },
+    rpc_roundtrip_p50_ms: { value: round(median(rpc)), unit: 'ms', lowerIsBetter: true },
+    rpc_roundtrip_p95_ms: { value: round(percentile(rpc, 95)), unit: 'ms', lowerIsBetter: true },
+    raw_ipc_roundtrip_p50_ms: { value: round(median(raw)), unit: 'ms', lowerIsBetter: true },
+    rpc_roundtrip_ratio_vs_raw_ipc: { value: round(median(rpc) / median(raw), 2), unit: 'ratio', lowerIsBetter: true },
+    host_idle_rss_mb: { value: round(rssMb, 1), unit: 'MB', lowerIsBetter: true },
+  };
+  if (activationMs !== undefined) metrics.activation_ms = { value: round(activationMs, 1), unit: 'ms', lowerIsBetter: true };
+  const notes = `host_ready_ms: fork of dist/host.js to initialize answered, median of ${READY_RUNS}. ` +
+    `rpc_roundtrip: ${ROUNDTRIPS} keel/ping requests over vscode-jsonrpc IPC, interleaved with a bare process.send echo ` +
+    'to a forked Node (the baseline), after 200 warm-up pairs. host_idle_rss_mb: VmRSS of the host 1 s after the round trips. ' +
+    (activationMs !== undefined ? 'activation_ms: extension.activate() inside code-server\'s real extension host.' : 'activation_ms: not measured in this run (needs code-server).');
+  return { metrics, notes };
+}
+
+function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
