@@ -1,0 +1,128 @@
+/**
+ * The packaged extension as a user meets it: installed from dist/keel.vsix into code-server, driven through
+ * the command palette, the inline CodeLens prompt and the sidebar trace viewer in Chromium.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+
+const SHOTS = join(repoRoot, 'test-results');
+
+describe('Keel in the browser workbench', function () {
+  this.timeout(180_000);
+  let models: ModelServer;
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    models = await startModelServer(scriptedAgent);
+    const runDir = createRunDir();
+    workspace = createTestWorkspace(runDir);
+    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
+    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
+    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    // The explorer shows the workspace once the remote extension host is up.
+    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await models?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `e2e-failed-${Date.now()}.png`) });
+  });
+
+  it('runs a task from the palette, shows the edit inline and live spans, and applies it on Approve', async () => {
+    await runTaskFromPalette('replace "world" with "keel" in greeting.txt');
+
+    const approve = page.locator('.codelens-decoration a', { hasText: 'Approve edit' });
+    await approve.waitFor({ timeout: 30_000 });
+    await page.locator('.codelens-decoration a', { hasText: 'Deny' }).waitFor();
+    // The replaced text carries an inline decoration (struck through, with the replacement after it).
+    await page.locator('.view-lines .view-line span[class*="ced-"]').first().waitFor();
+    const trace = await traceFrame();
+    await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'inline-approval.png') });
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello world\nsecond line\n');
+
+    await approve.click();
+    await until('the file on disk to change', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello keel\nsecond line\n');
+    await trace.locator('.run-result[data-outcome="succeeded"]').first().waitFor({ timeout: 15_000 });
+    const names = await trace.locator('.row .name').allTextContents();
+    for (const name of ['invoke_agent keel', 'chat qwen2.5-coder:7b', 'execute_tool read_file', 'execute_tool propose_edit', 'approval propose_edit']) {
+      assert.ok(names.includes(name), `the trace viewer shows ${name}; it shows ${names.join(', ')}`);
+    }
+    await trace.locator('.row', { hasText: 'chat qwen2.5-coder:7b' }).first().click();
+    await trace.locator('.details dt', { hasText: 'gen_ai.usage.input_tokens' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'trace-tree.png') });
+  });
+
+  it('leaves the file unchanged on Deny and shows the run in the trace viewer', async () => {
+    await runTaskFromPalette('replace "alpha" with "omega" in notes.txt');
+    const deny = page.locator('.codelens-decoration a', { hasText: 'Deny' });
+    await deny.waitFor({ timeout: 30_000 });
+    const trace = await traceFrame();
+    await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
+    await deny.click();
+    await until('two finished runs', async () => (await trace.locator('.run-result').count()) >= 2);
+    const newest = trace.locator('.trace').first();
+    assert.match(await newest.locator('.run-result .message').textContent() ?? '', /denied the edit to notes.txt/);
+    assert.equal(await readFile(join(workspace, 'notes.txt'), 'utf8'), 'alpha\nbeta\ngamma\n');
+    await page.screenshot({ path: join(SHOTS, 'after-deny.png') });
+  });
+
+  async function runTaskFromPalette(goal: string): Promise<void> {
+    const input = page.locator('.quick-input-widget input');
+    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Keel: Run Agent Task' }).first();
+    // The palette lists contributed commands only once the extension host has scanned the extension.
+    await until('the Keel command in the palette', async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.waitFor();
+      await input.fill('>Keel: Run Agent Task');
+      return command.waitFor({ timeout: 5000 }).then(() => true, () => false);
+    }, 60_000);
+    await command.click();
+    await page.locator('.quick-input-widget', { hasText: 'What should the agent do?' }).waitFor();
+    await input.fill(goal);
+    await input.press('Enter');
+  }
+
+  /** The trace viewer's inner webview frame, found by its root element. */
+  async function traceFrame(): Promise<Frame> {
+    let found: Frame | undefined;
+    await until('the trace viewer webview', async () => {
+      for (const frame of page.frames()) {
+        if (await frame.locator('#app .toolbar').count().catch(() => 0)) {
+          found = frame;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found!;
+  }
+});
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import type { KeelApi } from '../../../extension/extension';
+import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
+import { scriptedAgent } from '../../fixtures/scriptedAgent';
+
+const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
+const fileUri = (name: string) => vscode.Uri.joinPath(folder(), name);
+const onDisk = (name: string) => readFile(fileUri(name).fsPath, 'utf8');
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function setModelUrl(url: string): Promise<void> {
+  await vscode.workspace.getConfiguration('keel').update('ollama.baseUrl', url, vscode.ConfigurationTarget.Global);
+}
+
+describe('Keel inside VS Code', function () {
+  this.timeout(60_000);
+  let api: KeelApi;
+  let server: ModelServer;
+
+  before(async () => {
+    // The scripted model runs in this extension host process, on loopback.
+    server = await startModelServer(scriptedAgent);
+    await setModelUrl(server.url);
+    await vscode.workspace.getConfiguration('keel').update('model.timeoutSeconds', 3, vscode.ConfigurationTarget.Global);
+    const extension = vscode.extensions.getExtension<KeelApi>('keel-dev.keel')!;
+    api = await extension.activate();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('does not start the host at activation', () => {
+    assert.deepEqual(api.hostStates(), []);
+  });
+
+  it('runs a task from the command, shows the edit inline, and applies it on Approve', async () => {
+    const runId = await vscode.commands.executeCommand<string>('keel.runTask', 'replace "world" with "keel" in greeting.txt');
+    assert.ok(runId, 'the command returns the run id');
+    assert.deepEqual(api.hostStates().slice(0, 2), ['starting', 'running']);
+    const [pending] = await until('an inline approval', () => api.pendingEdits().length > 0 && api.pendingEdits());
+    assert.equal(pending!.path, 'greeting.txt');
+
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fileUri('greeting.txt'));
+    const titles = lenses.map((l) => l.command?.title);
+    assert.ok(titles.includes('$(check) Approve edit') && titles.includes('$(close) Deny'), `lenses: ${titles.join(', ')}`);
+    assert.equal(lenses[0]!.range.start.line, 0, 'the prompt sits on the line the edit changes');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, fileUri('greeting.txt').fsPath, 'the file is shown');
+    assert.equal(await onDisk('greeting.txt'), 'hello world\nsecond line\n', 'nothing is written before approval');
+
+    await vscode.commands.executeCommand('keel.approveEdit', pending!.approvalId);
+    await until('the run to finish', () => api.spans().some((s) => s.operation === 'invoke_agent' && s.attributes['keel.run.id'] === runId && s.status !== 'running'));
+    assert.equal(await onDisk('greeting.txt'), 'hello keel\nsecond line\n');
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === runId)!;
+    const ops = api.spans().filter((s) => s.traceId === root.traceId).map((s) => s.operation);
+    for (const op of ['invoke_agent', 'chat', 'execute_tool', 'approval']) assert.ok(ops.includes(op), `a ${op} span`);
+
+    // Applied as a WorkspaceEdit, so undo takes it back.
+    await vscode.commands.executeCommand('undo');
+    assert.equal(vscode.window.activeTextEditor!.document.getText(), 'hello world\nsecond line\n');
+    await vscode.window.activeTextEditor!.document.save();
+  });
+
+  it('leaves the file unchanged on Deny', async () => {
+    const { done } = await api.runTask('replace "alpha" with "omega" in notes.txt');
+    const [pending] = await until('an inline approval', () => api.pendingEdits().length > 0 && api.pendingEdits());
+    await vscode.commands.executeCommand('keel.denyEdit', pending!.approvalId);
+    const result = await done;
+    assert.equal(result.outcome, 'succeeded');
+    assert.match(result.message, /denied the edit to notes.txt/);
+    assert.equal(await onDisk('notes.txt'), 'alpha\nbeta\ngamma\n');
+  });
+
+  it('reads unsaved editor changes, not the stale disk copy', async () => {
+    const document = await vscode.workspace.openTextDocument(fileUri('notes.txt'));
+    const editor = await vscode.window.showTextDocument(document);
+    await editor.edit((b) => b.insert(new vscode.Position(3, 0), 'delta\nepsilon\n'));
+    const { done } = await api.runTask('summarize notes.txt');
+    assert.equal((await done).message, 'notes.txt has 5 lines.');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  it('refuses an empty goal with a clear message', async () => {
+    await assert.rejects(api.runTask('  '), /goal is empty/);
+  });
+
+  it('says how to start Ollama when no model is reachable', async () => {
+    await setModelUrl('http://127.0.0.1:9');
+    try {
+      const { done } = await api.runTask('summarize notes.txt');
+      const result = await done;
+      assert.equal(result.outcome, 'failed');
+      assert.match(result.message, /Could not reach Ollama at http:\/\/127.0.0.1:9. Start Ollama/);
+    } finally {
+      await setModelUrl(server.url);
+    }
+  });
+
+  it('fails a run whose model never answers', async () => {
+    const { done } = await api.runTask('never answer');
+    const result = await done;
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /did not answer within 3 s/);
+  });
+
+  it('restarts a killed host and reports the run as interrupted', async () => {
+    await vscode.workspace.getConfiguration('keel').update('model.timeoutSeconds', 60, vscode.ConfigurationTarget.Global);
+    try {
+      const pid = await api.hostPid();
+      const { done } = await api.runTask('never answer');
+      process.kill(pid, 'SIGKILL');
+      const result = await done;
+      assert.equal(result.outcome, 'interrupted');
+      assert.match(result.message, /interrupted/);
+      const newPid = await until('a restarted host', () => api.hostStates().at(-1) === 'running' && api.hostPid());
+      assert.notEqual(await newPid, pid);
+      const states = api.hostStates();
+      assert.deepEqual(states.slice(-3), ['stopped', 'starting', 'running'], `states: ${states.join(' → ')}`);
+      const root = api.spans().find((s) => s.operation === 'invoke_agent' && s.status === 'error' && s.statusMessage?.includes('interrupted'));
+      assert.ok(root, 'the interrupted run\'s spans are closed');
+    } finally {
+      await vscode.workspace.getConfiguration('keel').update('model.timeoutSeconds', 3, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('cancels a run from the command palette command', async () => {
+    const { done } = await api.runTask('never answer');
+    await new Promise((r) => setTimeout(r, 200));
+    await vscode.commands.executeCommand('keel.cancelRun');
+    assert.equal((await done).outcome, 'cancelled');
+  });
+});
