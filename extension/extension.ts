@@ -21,6 +21,8 @@ export interface KeelApi {
   spans(): readonly SpanData[];
 }
 
+const WELCOMED_KEY = 'keel.welcomed';
+
 const INTERRUPTED = 'The agent host stopped during this run and was restarted, so the run was interrupted. Start it again with "Keel: Run Agent Task…".';
 
 export function activate(context: vscode.ExtensionContext): KeelApi {
@@ -105,6 +107,12 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
     vscode.commands.registerCommand('keel.showEditDiff', (approvalId: string) => reviews.showDiff(approvalId)),
   );
+
+  // First use: show where runs appear. Activation stays cheap; the host starts on the first task.
+  if (!context.globalState.get<boolean>(WELCOMED_KEY)) {
+    void context.globalState.update(WELCOMED_KEY, true);
+    void vscode.commands.executeCommand('workbench.view.extension.keel');
+  }
 
   return {
     runTask: startRun,

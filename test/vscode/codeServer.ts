@@ -130,13 +130,13 @@ function codeServerEnv(extra: Record<string, string> | undefined): NodeJS.Proces
   return { ...env, EXTENSIONS_GALLERY: '{}', ...extra };
 }
 
-function isolationArgs(options: { userDataDir: string; extensionsDir: string }): string[] {
+/** Writes code-server's config file into the user data dir and returns the flags that isolate it. */
+function isolate(options: { userDataDir: string; extensionsDir: string }): string[] {
   // An explicit config file, so that ~/.config/code-server/config.yaml neither applies nor gets created.
   const config = join(options.userDataDir, 'code-server.yaml');
-  if (!existsSync(config)) {
-    mkdirSync(options.userDataDir, { recursive: true });
-    writeFileSync(config, 'auth: none\n');
-  }
+  mkdirSync(options.userDataDir, { recursive: true });
+  mkdirSync(options.extensionsDir, { recursive: true });
+  if (!existsSync(config)) writeFileSync(config, 'auth: none\n');
   return ['--config', config, '--user-data-dir', options.userDataDir, '--extensions-dir', options.extensionsDir];
 }
 
@@ -202,7 +202,6 @@ async function waitForHttp(url: string, child: ChildProcess, log: () => string, 
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
   const { node, entry } = await ensureCodeServer();
   writeUserSettings(options.userDataDir, options.settings);
-  mkdirSync(options.extensionsDir, { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
@@ -213,7 +212,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    ...isolationArgs(options),
+    ...isolate(options),
     // code-server has no flag of its own for this; it passes VS Code server options through.
     ...(options.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     options.workspace,
@@ -242,8 +241,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
 export async function installExtension(vsixPath: string, options: { userDataDir: string; extensionsDir: string }): Promise<void> {
   const { node, entry } = await ensureCodeServer();
-  mkdirSync(options.extensionsDir, { recursive: true });
-  const args = [entry, ...isolationArgs(options), '--force', '--install-extension', resolve(vsixPath)];
+  const args = [entry, ...isolate(options), '--force', '--install-extension', resolve(vsixPath)];
   await run(node, args, { cwd: repoRoot, env: codeServerEnv(undefined) });
 }
 
