@@ -61,7 +61,7 @@ export async function benchHost(activationMs: number | undefined): Promise<{ met
   const notes = `host_ready_ms: fork of dist/host.js to initialize answered, median of ${READY_RUNS}. ` +
     `rpc_roundtrip: ${ROUNDTRIPS} keel/ping requests over vscode-jsonrpc IPC, interleaved with a bare process.send echo ` +
     'to a forked Node (the baseline), after 200 warm-up pairs. host_idle_rss_mb: VmRSS of the host 1 s after the round trips. ' +
-    (activationMs !== undefined ? 'activation_ms: extension.activate() inside code-server\'s real extension host.' : 'activation_ms: not measured in this run (needs code-server).');
+    (activationMs !== undefined ? 'activation_ms: time spent in the extension\'s activate() inside code-server\'s real extension host, median of 3 smoke runs.' : 'activation_ms: not measured in this run (needs code-server).');
   return { metrics, notes };
 }
 

@@ -19,6 +19,8 @@ export interface KeelApi {
   hostPid(): Promise<number>;
   pendingEdits(): readonly { approvalId: string; path: string }[];
   spans(): readonly SpanData[];
+  /** How long `activate` took, for the host benchmark. */
+  readonly activationMs: number;
 }
 
 const WELCOMED_KEY = 'keel.welcomed';
@@ -26,6 +28,7 @@ const WELCOMED_KEY = 'keel.welcomed';
 const INTERRUPTED = 'The agent host stopped during this run and was restarted, so the run was interrupted. Start it again with "Keel: Run Agent Task…".';
 
 export function activate(context: vscode.ExtensionContext): KeelApi {
+  const activationStart = performance.now();
   const log = vscode.window.createOutputChannel('Keel', { log: true });
   const host = new AgentHost(context, log);
   const runs = new RunTracker();
@@ -114,7 +117,9 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     void vscode.commands.executeCommand('workbench.view.extension.keel');
   }
 
+  const activationMs = performance.now() - activationStart;
   return {
+    activationMs,
     runTask: startRun,
     hostStates: () => [...host.stateHistory],
     hostPid: async () => (await (await host.ensureStarted()).sendRequest(PingRequest.type, { sentAt: Date.now() })).pid,

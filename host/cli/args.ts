@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ModelSettings, RunLimits } from '../../protocol/run';
+import { validateGoal } from '../orchestration/runs';
 
 export type ApprovalMode = 'ask' | 'yes' | 'no';
 
@@ -49,7 +50,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
   const provider = values.provider ?? (env.OPENAI_API_KEY ? 'openai' : 'ollama');
   if (provider !== 'ollama' && provider !== 'openai') throw new Error(`Unknown provider "${provider}"; use ollama or openai.`);
   return {
-    goal,
+    goal: validateGoal(goal),
     workspace: values.workspace ?? process.cwd(),
     model: {
       provider,

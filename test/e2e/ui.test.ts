@@ -3,7 +3,7 @@
  * the command palette, the inline CodeLens prompt and the sidebar trace viewer in Chromium.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -20,15 +20,16 @@ describe('Keel in the browser workbench', function () {
   let browser: Browser;
   let page: Page;
   let workspace: string;
+  let runDir: string;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
-    const runDir = createRunDir();
+    runDir = createRunDir();
     workspace = createTestWorkspace(runDir);
     const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
     await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
+    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.openai.baseUrl': `${models.url}/v1`, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -86,20 +87,42 @@ describe('Keel in the browser workbench', function () {
     await page.screenshot({ path: join(SHOTS, 'after-deny.png') });
   });
 
-  async function runTaskFromPalette(goal: string): Promise<void> {
+  it('uses OpenAI with the key stored by "Keel: Set OpenAI API Key"', async () => {
+    await runCommand('Keel: Set OpenAI API Key', 'Leave empty to remove the stored key', 'sk-e2e-secret');
+    await runTaskFromPalette('summarize notes.txt');
+    const trace = await traceFrame();
+    await trace.locator('.row .name', { hasText: 'chat gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
+    await until('the OpenAI run to finish', async () => (await trace.locator('.run-result').count()) >= 3);
+    assert.match(await trace.locator('.trace').first().locator('.run-result .message').textContent() ?? '', /notes.txt has 3 lines/);
+    assert.equal(models.requests.at(-1)!.api, 'openai');
+    assert.equal(models.requests.at(-1)!.headers.authorization, 'Bearer sk-e2e-secret');
+  });
+
+  it('stops cleanly, leaving no agent host or code-server process behind', async () => {
+    await server.stop();
+    const leftovers = processesMentioning(runDir);
+    assert.deepEqual(leftovers, [], `still running: ${leftovers.join('\n')}`);
+  });
+
+  function runTaskFromPalette(goal: string): Promise<void> {
+    return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
+  }
+
+  /** Runs a palette command that asks for one input, and answers it. */
+  async function runCommand(title: string, prompt: string, answer: string): Promise<void> {
     const input = page.locator('.quick-input-widget input');
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Keel: Run Agent Task' }).first();
+    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     // The palette lists contributed commands only once the extension host has scanned the extension.
-    await until('the Keel command in the palette', async () => {
+    await until(`"${title}" in the palette`, async () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
       await input.waitFor();
-      await input.fill('>Keel: Run Agent Task');
+      await input.fill(`>${title}`);
       return command.waitFor({ timeout: 5000 }).then(() => true, () => false);
     }, 60_000);
     await command.click();
-    await page.locator('.quick-input-widget', { hasText: 'What should the agent do?' }).waitFor();
-    await input.fill(goal);
+    await page.locator('.quick-input-widget', { hasText: prompt }).waitFor();
+    await input.fill(answer);
     await input.press('Enter');
   }
 
@@ -118,6 +141,20 @@ describe('Keel in the browser workbench', function () {
     return found!;
   }
 });
+
+/** Command lines of live processes that mention `text`, e.g. a run directory holding the installed extension. */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (command.includes(text)) found.push(`${pid}: ${command}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

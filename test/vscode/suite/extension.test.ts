@@ -133,6 +133,23 @@ describe('Keel inside VS Code', function () {
     }
   });
 
+  it('stops restarting a host that keeps crashing, and restarts it on command', async () => {
+    let gaveUp = false;
+    for (let kill = 1; kill <= 6 && !gaveUp; kill++) {
+      const pid = await api.hostPid();
+      const before = api.hostStates().length;
+      process.kill(pid, 'SIGKILL');
+      await until('the host to restart or give up', () => api.hostStates().length > before + 1 || (api.hostStates().at(-1) === 'stopped' && api.hostStates().length > before));
+      await new Promise((r) => setTimeout(r, 1500));
+      gaveUp = api.hostStates().at(-1) === 'stopped';
+    }
+    assert.ok(gaveUp, `the host was restarted after every crash: ${api.hostStates().join(' → ')}`);
+    await vscode.commands.executeCommand('keel.restartHost');
+    assert.equal(api.hostStates().at(-1), 'running');
+    const { done } = await api.runTask('summarize notes.txt');
+    assert.equal((await done).outcome, 'succeeded');
+  });
+
   it('cancels a run from the command palette command', async () => {
     const { done } = await api.runTask('never answer');
     await new Promise((r) => setTimeout(r, 200));

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { tempDir } from '../unit/helpers';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // stdin is not a terminal here, as in CI.
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('keel CLI (dist/cli.js)', function () {
+  this.timeout(20_000);
+  let server: ModelServer;
+  let workspace: string;
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+  });
+  after(() => server.close());
+  beforeEach(async () => {
+    workspace = await tempDir();
+    await writeFile(join(workspace, 'greeting.txt'), 'hello world\n');
+  });
+
+  it('runs a task headless, prints the trace tree, and applies the edit with --yes', async () => {
+    const { code, stdout } = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', server.url, '--yes']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^✓ invoke_agent keel \(\d+ ms\)\n {2}✓ chat qwen2.5-coder:7b/m);
+    assert.match(stdout, /^ {4}✓ approval propose_edit/m);
+    assert.match(stdout, /succeeded: Done: The user approved the edit/);
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello keel\n');
+  });
+
+  it('uses OpenAI with the key from OPENAI_API_KEY, and --no denies edits', async () => {
+    const { code, stdout } = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', `${server.url}/v1`, '--no'], { OPENAI_API_KEY: 'sk-cli-test' });
+    assert.equal(code, 0);
+    assert.match(stdout, /denied the edit to greeting.txt: edits are denied by --no/);
+    assert.equal(server.requests.at(-1)!.headers.authorization, 'Bearer sk-cli-test');
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello world\n');
+  });
+
+  it('denies edits when there is no terminal to ask on', async () => {
+    const { stdout } = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', server.url]);
+    assert.match(stdout, /no terminal to ask on; pass --yes to approve edits/);
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello world\n');
+  });
+
+  it('exits 1 with a clear message when no model is reachable', async () => {
+    const { code, stdout } = await runCli(['run', 'summarize greeting.txt', '--workspace', workspace, '--base-url', 'http://127.0.0.1:9']);
+    assert.equal(code, 1);
+    assert.match(stdout, /failed: Could not reach Ollama at http:\/\/127.0.0.1:9/);
+  });
+
+  it('exits 2 with usage on bad arguments and on an empty goal', async () => {
+    const usage = await runCli([]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /Usage: keel run "<goal>"/);
+    const empty = await runCli(['run', '  ', '--workspace', workspace]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /goal is empty/);
+  });
+});
