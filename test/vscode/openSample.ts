@@ -24,7 +24,9 @@ function hasCode(): boolean {
 async function openInCodeServer(): Promise<void> {
   const dirs = { userDataDir: join(sampleDir, 'user-data'), extensionsDir: join(sampleDir, 'extensions') };
   await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-  const server = await startCodeServer({ workspace, ...dirs });
+  // The sample lives inside this repository; without this, VS Code offers to open the parent repository.
+  const settings = { 'git.openRepositoryInParentFolders': 'never', 'workbench.secondarySideBar.defaultVisibility': 'hidden' };
+  const server = await startCodeServer({ workspace, ...dirs, settings });
   const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
   process.stdout.write(`\nKeel is running in VS Code (code-server): open ${url}\n` +
     'The Keel sidebar opens on first use; run "Keel: Run Agent Task…" from the Command Palette (F1).\n' +
