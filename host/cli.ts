@@ -3,13 +3,13 @@
  * Exit codes: 0 succeeded, 1 the run failed or was cancelled, 2 bad usage.
  */
 import { createInterface } from 'node:readline/promises';
-import type { EditDecision, ProposedEdit } from '../protocol/run';
+import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, type ApprovalMode } from './cli/args';
 import { renderTraceTree } from './cli/traceTree';
 import { RunManager } from './orchestration/runs';
 import { builtinTools } from './tools';
-import { FsWorkspace } from './workspace/fsWorkspace';
+import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
 
 async function main(): Promise<number> {
   let options;
@@ -36,19 +36,28 @@ async function main(): Promise<number> {
   return result.outcome === 'succeeded' ? 0 : 1;
 }
 
-function approver(mode: ApprovalMode): (edit: ProposedEdit, signal: AbortSignal) => Promise<EditDecision> {
-  return async (edit, signal) => {
+function approver(mode: ApprovalMode): Approver {
+  const decide = async (what: string, question: string, signal: AbortSignal): Promise<{ decision: 'approved' } | { decision: 'denied'; reason: string }> => {
     if (mode === 'yes') return { decision: 'approved' };
-    if (mode === 'no') return { decision: 'denied', reason: 'edits are denied by --no' };
-    if (!process.stdin.isTTY) return { decision: 'denied', reason: 'no terminal to ask on; pass --yes to approve edits' };
-    process.stderr.write(`\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
+    if (mode === 'no') return { decision: 'denied', reason: `${what} are denied by --no` };
+    if (!process.stdin.isTTY) return { decision: 'denied', reason: `no terminal to ask on; pass --yes to approve ${what}` };
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      const answer = await rl.question('Apply this edit? [y/N] ', { signal });
+      const answer = await rl.question(`${question} [y/N] `, { signal });
       return /^y(es)?$/i.test(answer.trim()) ? { decision: 'approved' } : { decision: 'denied', reason: 'the user said no' };
     } finally {
       rl.close();
     }
+  };
+  return {
+    edit: ({ edit }, signal) => {
+      if (mode === 'ask' && process.stdin.isTTY) process.stderr.write(`\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
+      return decide('edits', 'Apply this edit?', signal);
+    },
+    toolCall: (review, signal) => {
+      if (mode === 'ask' && process.stdin.isTTY) process.stderr.write(`\n${review.title} (risk: ${review.risk})\n${review.detail}\n`);
+      return decide('tool calls', 'Allow this call?', signal);
+    },
   };
 }
 

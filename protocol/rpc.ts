@@ -3,7 +3,7 @@
  * Methods are prefixed by area. Both sides import these objects; neither spells a method string.
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { EditDecision, ModelSettings, ProposedEdit, RunLimits, RunResult } from './run';
+import type { EditDecision, ModelSettings, ProposedEdit, RiskClass, RunLimits, RunResult, ToolCallDecision } from './run';
 import type { SpanData } from './trace';
 
 export namespace StartRunRequest {
@@ -44,6 +44,25 @@ export interface ReviewEditParams {
   readonly runId: string;
   readonly approvalId: string;
   readonly edit: ProposedEdit;
+}
+
+export namespace ReviewToolCallRequest {
+  /** Host → extension: ask the user whether a tool may run (risky tools, first use or a changed MCP tool). */
+  export const type = new RequestType<ReviewToolCallParams, ToolCallDecision, void>('approval/reviewToolCall');
+}
+export interface ReviewToolCallParams {
+  readonly runId: string;
+  readonly approvalId: string;
+  readonly tool: string;
+  /** `builtin`, or `mcp:<server>`. */
+  readonly source: string;
+  readonly risk: RiskClass;
+  /** One line for the prompt, e.g. "Run tool echo from MCP server everything?". */
+  readonly title: string;
+  /** The arguments, and for a changed MCP tool what changed. */
+  readonly detail: string;
+  /** Whether "Always allow" may be offered (never for a changed definition). */
+  readonly canAlwaysAllow: boolean;
 }
 
 export namespace PingRequest {

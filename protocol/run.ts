@@ -37,6 +37,13 @@ export interface ProposedEdit {
   readonly newText: string;
 }
 
+/** How much harm a tool can do; decides whether a call needs the user's approval. */
+export type RiskClass = 'read' | 'write' | 'execute' | 'network' | 'destructive';
+
+export type ToolCallDecision =
+  | { readonly decision: 'approved'; readonly always?: boolean }
+  | { readonly decision: 'denied'; readonly reason: string };
+
 export type EditDecision =
   | { readonly decision: 'approved' }
   | { readonly decision: 'denied'; readonly reason: string };

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { EditDecision, ProposedEdit } from '../../protocol/run';
+import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
+import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
 import { errorMessage } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
+
+interface At {
+  readonly runId: string;
+  readonly parent: Span;
+  readonly signal: AbortSignal;
+}
 
 /**
  * Asks the user about actions that need approval and records the decision on an `approval` span.
@@ -11,19 +19,27 @@ import type { WorkspacePort } from '../workspace/port';
 export class ApprovalBroker {
   constructor(private readonly workspace: WorkspacePort, private readonly timeoutMs: number) {}
 
-  async reviewEdit(edit: ProposedEdit, at: { runId: string; parent: Span; signal: AbortSignal }): Promise<EditDecision> {
+  reviewEdit(edit: ProposedEdit, at: At): Promise<EditDecision> {
+    return this.decide('propose_edit', at, { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 }, (approvalId, signal) =>
+      this.workspace.reviewEdit({ runId: at.runId, approvalId, edit }, signal));
+  }
+
+  reviewToolCall(review: Omit<ReviewToolCallParams, 'runId' | 'approvalId'>, at: At): Promise<ToolCallDecision> {
+    return this.decide(review.tool, at, { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source }, (approvalId, signal) =>
+      this.workspace.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal));
+  }
+
+  private async decide<D extends EditDecision | ToolCallDecision>(
+    subject: string,
+    at: At,
+    attributes: Record<string, AttributeValue>,
+    ask: (approvalId: string, signal: AbortSignal) => Promise<D>,
+  ): Promise<D | { decision: 'denied'; reason: string }> {
     const approvalId = randomUUID();
-    const span = at.parent.child(`approval propose_edit`, 'approval', {
-      'keel.approval.id': approvalId,
-      'keel.run.id': at.runId,
-      'keel.file.path': edit.path,
-      'keel.edit.start_line': edit.range.start.line + 1,
-      'keel.edit.end_line': edit.range.end.line + 1,
-    });
+    const span = at.parent.child(`approval ${subject}`, 'approval', { 'keel.approval.id': approvalId, 'keel.run.id': at.runId, ...attributes });
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = AbortSignal.any([at.signal, timeout]);
     try {
-      const decision = await this.workspace.reviewEdit({ runId: at.runId, approvalId, edit }, signal);
+      const decision = await ask(approvalId, AbortSignal.any([at.signal, timeout]));
       span.setAttributes({ 'keel.approval.decision': decision.decision, 'keel.approval.decided_by': 'user' });
       span.end('ok', decision.decision === 'denied' ? decision.reason : undefined);
       return decision;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProposedEdit } from '../../protocol/run';
 import { positionAt } from '../workspace/textRange';
+import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
 
 export const proposeEditTool = defineTool({
@@ -9,13 +10,17 @@ export const proposeEditTool = defineTool({
     'Propose replacing text in a workspace file. The user sees the change in the editor and approves or denies it. ' +
     'old_text must be copied exactly from the file (read it first) and occur exactly once; include surrounding lines to make it unique.',
   risk: 'write',
-  args: z
-    .object({
-      path: z.string().min(1).describe('Workspace-relative path of the file to change'),
-      old_text: z.string().min(1).describe('The exact text to replace; must occur exactly once in the file'),
-      new_text: z.string().describe('The replacement text'),
-    })
-    .strict(),
+  source: 'builtin',
+  reviewsOwnCalls: true,
+  args: zodArgs(
+    z
+      .object({
+        path: z.string().min(1).describe('Workspace-relative path of the file to change'),
+        old_text: z.string().min(1).describe('The exact text to replace; must occur exactly once in the file'),
+        new_text: z.string().describe('The replacement text'),
+      })
+      .strict(),
+  ),
   async run(args, { workspace, approvals, runId, span, signal }) {
     const text = await workspace.readFile(args.path);
     const edit = locateEdit(args.path, text, args.old_text, args.new_text);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
 
 const MAX_CHARS = 100_000;
@@ -7,7 +8,8 @@ export const readFileTool = defineTool({
   name: 'read_file',
   description: 'Read a text file from the workspace. The path is relative to the workspace root.',
   risk: 'read',
-  args: z.object({ path: z.string().min(1).describe('Workspace-relative path, e.g. src/index.ts') }).strict(),
+  source: 'builtin',
+  args: zodArgs(z.object({ path: z.string().min(1).describe('Workspace-relative path, e.g. src/index.ts') }).strict()),
   async run({ path }, { workspace, span }) {
     const text = await workspace.readFile(path);
     span.setAttributes({ 'keel.file.path': path, 'keel.file.chars': text.length });

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
 import type { Tool, ToolContext } from './tool';
@@ -24,7 +23,7 @@ export class ToolRegistry {
     return [...this.tools.values()].map((tool) => ({
       name: tool.name,
       description: tool.description,
-      parameters: withoutSchemaKey(z.toJSONSchema(tool.args)),
+      parameters: tool.args.jsonSchema,
     }));
   }
 
@@ -36,20 +35,20 @@ export class ToolRegistry {
     if (call.argumentsError) {
       return { ok: false, content: `Invalid arguments for ${call.name}: ${call.argumentsError}. Send a JSON object matching the tool's schema.` };
     }
-    const parsed = tool.args.safeParse(call.arguments);
-    if (!parsed.success) {
-      return { ok: false, content: `Invalid arguments for ${call.name}:\n${z.prettifyError(parsed.error)}` };
-    }
+    const parsed = tool.args.parse(call.arguments);
+    if (!parsed.ok) return { ok: false, content: `Invalid arguments for ${call.name}:\n${parsed.error}` };
     try {
-      return { ok: true, content: await tool.run(parsed.data as never, context) };
+      if (tool.risk !== 'read' && !tool.reviewsOwnCalls) {
+        const decision = await context.approvals.reviewToolCall(
+          { tool: tool.name, source: tool.source, risk: tool.risk, title: `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
+          { runId: context.runId, parent: context.span, signal: context.signal },
+        );
+        if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
+      }
+      return { ok: true, content: await tool.run(parsed.value as never, context) };
     } catch (error) {
       if (context.signal.aborted) throw error;
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };
     }
   }
-}
-
-function withoutSchemaKey(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = schema;
-  return rest;
 }

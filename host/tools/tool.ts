@@ -1,10 +1,10 @@
-import type { z } from 'zod';
 import type { ApprovalBroker } from '../governance/approvals';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
+import type { RiskClass } from '../../protocol/run';
+import type { ArgsSchema } from './argsSchema';
 
-/** How much harm a tool can do; decides whether a call needs the user's approval. */
-export type RiskClass = 'read' | 'write' | 'execute' | 'network' | 'destructive';
+export type { RiskClass } from '../../protocol/run';
 
 export interface ToolContext {
   readonly runId: string;
@@ -18,8 +18,12 @@ export interface Tool<Args = unknown> {
   readonly name: string;
   readonly description: string;
   readonly risk: RiskClass;
-  /** The source of truth for the arguments: validated before `run`, and sent to the model as JSON schema. */
-  readonly args: z.ZodType<Args>;
+  /** `builtin`, or `mcp:<server>`. */
+  readonly source: string;
+  /** The tool asks the user itself (inline edit review, MCP pins), so the registry does not ask again. */
+  readonly reviewsOwnCalls?: boolean;
+  /** Validated before `run`, and sent to the model as JSON schema. */
+  readonly args: ArgsSchema<Args>;
   /** Returns the text the model sees as the tool's result. Throw to report a failure to the model. */
   run(args: Args, context: ToolContext): Promise<string>;
 }

@@ -1,26 +1,34 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ReviewEditParams } from '../../protocol/rpc';
-import type { EditDecision, ProposedEdit } from '../../protocol/run';
+import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import type { WorkspacePort } from './port';
 import { resolveInside } from './paths';
 import { applyEditToText } from './textRange';
 
-export type EditApprover = (edit: ProposedEdit, signal: AbortSignal) => Promise<EditDecision>;
+/** Who answers approvals when there is no editor: the terminal, a flag, or a test. */
+export interface Approver {
+  edit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision>;
+  toolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision>;
+}
 
 /** The workspace as plain files, for the headless CLI and tests. Approved edits are written straight to disk. */
 export class FsWorkspace implements WorkspacePort {
-  constructor(private readonly root: string, private readonly approve: EditApprover) {}
+  constructor(private readonly root: string, private readonly approver: Approver) {}
 
   async readFile(path: string): Promise<string> {
     return readFile(await resolveInside(this.root, path), 'utf8');
   }
 
-  async reviewEdit({ edit }: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
-    const decision = await this.approve(edit, signal);
+  async reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
+    const decision = await this.approver.edit(review, signal);
     if (decision.decision === 'approved') {
-      const file = await resolveInside(this.root, edit.path);
-      await writeFile(file, applyEditToText(await readFile(file, 'utf8'), edit));
+      const file = await resolveInside(this.root, review.edit.path);
+      await writeFile(file, applyEditToText(await readFile(file, 'utf8'), review.edit));
     }
     return decision;
+  }
+
+  reviewToolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision> {
+    return this.approver.toolCall(review, signal);
   }
 }

@@ -1,13 +1,15 @@
-import type { ReviewEditParams } from '../../protocol/rpc';
-import type { EditDecision } from '../../protocol/run';
+import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 
 /**
- * The host's only way into the user's workspace. Inside VS Code it forwards to the extension (so unsaved
- * editor buffers and undo work); headless it is the file system.
+ * The host's only way to the user's workspace and to the user. Inside VS Code it forwards to the extension (so
+ * unsaved editor buffers, undo and inline prompts work); headless it is the file system and the terminal.
  */
 export interface WorkspacePort {
   /** Reads a workspace-relative file; rejects paths that leave the workspace. */
   readFile(path: string): Promise<string>;
   /** Shows the edit to the user and applies it if they approve. */
   reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision>;
+  /** Asks whether a tool call may run. */
+  reviewToolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision>;
 }

@@ -1,9 +1,9 @@
-import { CancellationTokenSource, type Connection } from 'vscode-languageserver/node';
-import type { EditDecision } from '../../protocol/run';
-import { ReadFileRequest, ReviewEditRequest, type ReviewEditParams } from '../../protocol/rpc';
+import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
+import type { EditDecision, ToolCallDecision } from '../../protocol/run';
+import { ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
 import type { WorkspacePort } from './port';
 
-/** The workspace as the extension sees it: reads include unsaved editor changes, edits are approved inline. */
+/** The workspace as the extension sees it: reads include unsaved editor changes, approvals are asked inline. */
 export class RpcWorkspace implements WorkspacePort {
   constructor(private readonly connection: Connection) {}
 
@@ -11,14 +11,21 @@ export class RpcWorkspace implements WorkspacePort {
     return (await this.connection.sendRequest(ReadFileRequest.type, { path })).text;
   }
 
-  async reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
-    // Cancelling the request tells the extension to take the inline prompt down.
+  reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
+    return this.ask(signal, (token) => this.connection.sendRequest(ReviewEditRequest.type, review, token));
+  }
+
+  reviewToolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision> {
+    return this.ask(signal, (token) => this.connection.sendRequest(ReviewToolCallRequest.type, review, token));
+  }
+
+  /** Cancelling the request tells the extension to take its prompt down. */
+  private async ask<R>(signal: AbortSignal, send: (token: CancellationToken) => Promise<R>): Promise<R> {
     const source = new CancellationTokenSource();
     const onAbort = () => source.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const decision = this.connection.sendRequest(ReviewEditRequest.type, review, source.token);
-      return await Promise.race([decision, aborted(signal)]);
+      return await Promise.race([send(source.token), aborted(signal)]);
     } finally {
       signal.removeEventListener('abort', onAbort);
       source.dispose();

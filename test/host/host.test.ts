@@ -9,7 +9,7 @@ import {
   CancelRunRequest, PingRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
-import type { EditDecision, ModelProvider, RunResult } from '../../protocol/run';
+import type { EditDecision, ModelProvider, RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { PROTOCOL_VERSION } from '../../protocol/version';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
@@ -23,10 +23,11 @@ class Session {
   private readonly results = new Map<string, RunResult>();
   private readonly waiting = new Map<string, (r: RunResult) => void>();
   decide: () => EditDecision | Promise<EditDecision> = () => ({ decision: 'approved' });
+  decideTool: () => ToolCallDecision | Promise<ToolCallDecision> = () => ({ decision: 'approved' });
   reviews = 0;
 
   constructor(readonly host: HostProcess, readonly workspace: string) {
-    const files = new FsWorkspace(workspace, async () => this.decide());
+    const files = new FsWorkspace(workspace, { edit: async () => this.decide(), toolCall: async () => this.decideTool() });
     host.connection.onNotification(SpanNotification.type, (span) => {
       this.spans.set(span.spanId, span);
     });

@@ -44,6 +44,9 @@ function memoryWorkspace(files: Record<string, string>, decide: () => EditDecisi
       port.reviews++;
       return decide();
     },
+    async reviewToolCall() {
+      return { decision: 'approved' as const };
+    },
   };
   return port;
 }
@@ -146,6 +149,7 @@ describe('agent loop', () => {
     const workspace: WorkspacePort = {
       readFile: async () => 'hello world',
       reviewEdit: (_review, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      reviewToolCall: async () => ({ decision: 'approved' }),
     };
     const { done, spans } = run(model, workspace, { approvalTimeoutMs: 50 });
     assert.equal((await done).outcome, 'succeeded');

@@ -69,10 +69,10 @@ describe('FsWorkspace', () => {
     await writeFile(join(root, 'a.txt'), 'hello world\n');
     const edit = locateEdit('a.txt', 'hello world\n', 'world', 'keel');
     const review = { runId: 'r', approvalId: 'x', edit };
-    const denying = new FsWorkspace(root, async () => ({ decision: 'denied', reason: 'no' }));
+    const denying = new FsWorkspace(root, { edit: async () => ({ decision: 'denied', reason: 'no' }), toolCall: async () => ({ decision: 'approved' }) });
     assert.deepEqual(await denying.reviewEdit(review, new AbortController().signal), { decision: 'denied', reason: 'no' });
     assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'hello world\n');
-    const approving = new FsWorkspace(root, async () => ({ decision: 'approved' }));
+    const approving = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
     await approving.reviewEdit(review, new AbortController().signal);
     assert.equal(await approving.readFile('a.txt'), 'hello keel\n');
   });

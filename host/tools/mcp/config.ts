@@ -1,0 +1,74 @@
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
+
+/** One MCP server as Keel starts it, whatever file it was configured in. */
+export type McpServerConfig = {
+  readonly name: string;
+  /** Where it was configured, for messages and for Restricted Mode (workspace sources don't start there). */
+  readonly source: string;
+} & (
+  | { readonly type: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly cwd?: string }
+  | { readonly type: 'http'; readonly url: string; readonly headers: Readonly<Record<string, string>> }
+);
+
+const stringMap = z.record(z.string(), z.string()).default({});
+const stdio = z.object({
+  type: z.literal('stdio').optional(),
+  command: z.string().min(1, 'command is empty'),
+  args: z.array(z.string()).default([]),
+  env: stringMap,
+  cwd: z.string().optional(),
+  disabled: z.boolean().optional(),
+});
+const http = z.object({
+  type: z.enum(['http', 'sse', 'streamableHttp', 'streamable-http']).optional(),
+  url: z.url({ error: 'url must be an http(s) URL' }),
+  headers: stringMap,
+  disabled: z.boolean().optional(),
+});
+const server = z.union([stdio, http], { error: 'each server needs either "command" (stdio) or "url" (HTTP)' });
+/** VS Code's `.vscode/mcp.json` uses `servers`; Claude Desktop, Cline and Cursor use `mcpServers`. */
+const file = z.object({ servers: z.record(z.string(), server).optional(), mcpServers: z.record(z.string(), server).optional() });
+
+export interface ParsedMcpConfig {
+  readonly servers: McpServerConfig[];
+  /** `${input:id}` references whose values must come from the user (SecretStorage in VS Code). */
+  readonly inputs: string[];
+}
+
+/**
+ * Reads an MCP configuration file of either common format. Variables: `${workspaceFolder}` is replaced,
+ * `${env:NAME}` is read from `env`, and `${input:id}` from `inputs` (reported when missing).
+ */
+export function parseMcpConfig(text: string, context: { source: string; workspaceFolder: string; env?: NodeJS.ProcessEnv; inputs?: Readonly<Record<string, string>> }): ParsedMcpConfig {
+  // mcp.json files are JSONC, as VS Code reads them: comments and trailing commas are allowed.
+  const errors: ParseError[] = [];
+  const json: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new Error(`${context.source} is not valid JSON (${printParseErrorCode(first.error)} at offset ${first.offset}). Fix the file; no MCP servers from it were started.`);
+  }
+  const parsed = file.safeParse(json);
+  if (!parsed.success) throw new Error(`${context.source} has an invalid MCP configuration:\n${z.prettifyError(parsed.error)}`);
+  const missing = new Set<string>();
+  const expand = (value: string) =>
+    value.replace(/\$\{(workspaceFolder|env:([^}]+)|input:([^}]+))\}/g, (_, whole: string, env?: string, input?: string) => {
+      if (whole === 'workspaceFolder') return context.workspaceFolder;
+      if (env) return context.env?.[env] ?? '';
+      const known = context.inputs?.[input!];
+      if (known === undefined) missing.add(input!);
+      return known ?? '';
+    });
+  const expandMap = (map: Record<string, string>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k, expand(v)]));
+  const entries = { ...parsed.data.mcpServers, ...parsed.data.servers };
+  const servers: McpServerConfig[] = [];
+  for (const [name, entry] of Object.entries(entries)) {
+    if (entry.disabled) continue;
+    if ('command' in entry) {
+      servers.push({ name, source: context.source, type: 'stdio', command: expand(entry.command), args: entry.args.map(expand), env: expandMap(entry.env), ...(entry.cwd ? { cwd: expand(entry.cwd) } : {}) });
+    } else {
+      servers.push({ name, source: context.source, type: 'http', url: expand(entry.url), headers: expandMap(entry.headers) });
+    }
+  }
+  return { servers, inputs: [...missing] };
+}

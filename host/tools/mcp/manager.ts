@@ -1,0 +1,72 @@
+import type { Tool } from '../tool';
+import type { McpServerConfig } from './config';
+import { McpConnection, type McpClientHandlers, type McpServerState } from './connection';
+import { mcpTool } from './mcpTools';
+import type { PinStore } from './pins';
+
+export interface McpServerStatus {
+  readonly name: string;
+  readonly source: string;
+  readonly state: McpServerState;
+  readonly tools: number;
+  readonly error?: string;
+}
+
+/** All configured MCP servers: started, replaced when the configuration changes, and stopped with the host. */
+export class McpManager {
+  private readonly connections = new Map<string, McpConnection>();
+  private readonly tools = new Map<string, Tool<never>[]>();
+
+  constructor(private readonly handlers: McpClientHandlers, private readonly pins: PinStore) {}
+
+  /** Starts what is new or changed, stops what is gone; resolves when every server has tried once to connect. */
+  async setServers(configs: readonly McpServerConfig[]): Promise<void> {
+    const wanted = new Map(configs.map((c) => [c.name, c]));
+    for (const [name, connection] of this.connections) {
+      if (JSON.stringify(wanted.get(name)) === JSON.stringify(connection.config)) continue;
+      await connection.stop();
+      this.connections.delete(name);
+      this.tools.delete(name);
+    }
+    const started: Promise<void>[] = [];
+    for (const config of configs) {
+      if (this.connections.has(config.name)) continue;
+      const connection = new McpConnection(config, this.handlers, () => this.refresh(connection));
+      this.connections.set(config.name, connection);
+      started.push(connection.connect());
+    }
+    await Promise.all(started);
+  }
+
+  registryTools(): Tool<never>[] {
+    return [...this.tools.values()].flat();
+  }
+
+  status(): McpServerStatus[] {
+    return [...this.connections.values()].map((c) => ({
+      name: c.name,
+      source: c.config.source,
+      state: c.state,
+      tools: c.tools.length,
+      ...(c.lastError ? { error: c.lastError } : {}),
+    }));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.connections.values()].map((c) => c.stop()));
+    this.connections.clear();
+    this.tools.clear();
+  }
+
+  private refresh(connection: McpConnection): void {
+    const tools: Tool<never>[] = [];
+    for (const definition of connection.tools) {
+      try {
+        tools.push(mcpTool(connection, definition, this.pins) as Tool<never>);
+      } catch (error) {
+        this.handlers.log(`MCP server "${connection.name}": tool ${definition.name} is left out: ${(error as Error).message}`);
+      }
+    }
+    this.tools.set(connection.name, tools);
+  }
+}

@@ -1,0 +1,92 @@
+import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { RiskClass } from '../../../protocol/run';
+import { jsonSchemaArgs } from '../argsSchema';
+import type { Tool, ToolContext } from '../tool';
+import type { McpConnection } from './connection';
+import type { PinStore } from './pins';
+
+/** `mcp__<server>__<tool>`, within the 64 characters and the character set model APIs accept. */
+export function mcpToolName(server: string, tool: string): string {
+  return `mcp__${server}__${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+}
+
+/**
+ * Annotations are the server's claims, so they can only raise the risk: a tool that says it is read-only still
+ * counts as a write until the user's policy says otherwise.
+ */
+export function riskOf(annotations: McpTool['annotations']): RiskClass {
+  if (annotations?.destructiveHint !== false && !annotations?.readOnlyHint) return 'destructive';
+  if (annotations?.openWorldHint) return 'network';
+  return 'write';
+}
+
+/** An MCP server's tool in Keel's registry: schema-checked, pinned, approved by the user, traced. */
+export function mcpTool(connection: McpConnection, definition: McpTool, pins: PinStore): Tool<Record<string, unknown>> {
+  const server = connection.name;
+  const name = mcpToolName(server, definition.name);
+  return {
+    name,
+    description: `${definition.description ?? definition.title ?? definition.name} (from MCP server "${server}")`,
+    risk: riskOf(definition.annotations),
+    source: `mcp:${server}`,
+    reviewsOwnCalls: true,
+    args: jsonSchemaArgs(definition.inputSchema as Record<string, unknown>),
+    async run(args, context) {
+      await approve(name, definition, args, pins, server, context);
+      context.span.setAttributes({ 'keel.mcp.server': server, 'keel.mcp.tool': definition.name });
+      const result = await connection.callTool(definition.name, args, {
+        signal: context.signal,
+        onProgress: (progress) => {
+          context.span.setAttributes({ 'keel.mcp.progress': progress });
+          context.span.update();
+        },
+      });
+      const text = renderContent(result);
+      if (result.isError) throw new Error(text || 'the tool reported an error without a message');
+      return text;
+    },
+  };
+}
+
+async function approve(name: string, definition: McpTool, args: Record<string, unknown>, pins: PinStore, server: string, context: ToolContext): Promise<void> {
+  const pin = await pins.check(server, definition);
+  if (pin.state === 'pinned' && pin.alwaysAllow) return;
+  const at = { runId: context.runId, parent: context.span, signal: context.signal };
+  const call = `Arguments:\n${JSON.stringify(args, null, 2)}`;
+  const risk = riskOf(definition.annotations);
+  if (pin.state === 'changed') {
+    const decision = await context.approvals.reviewToolCall(
+      { tool: name, source: `mcp:${server}`, risk, title: `MCP server "${server}" changed tool ${definition.name} since you approved it. Approve the new definition?`, detail: `${pin.diff}\n\n${call}`, canAlwaysAllow: false },
+      at,
+    );
+    if (decision.decision === 'denied') {
+      throw new Error(`${definition.name} changed its definition since the user approved it, and stays disabled until the user approves the change.`);
+    }
+    await pins.pin(server, definition, false);
+    return;
+  }
+  const decision = await context.approvals.reviewToolCall(
+    { tool: name, source: `mcp:${server}`, risk, title: `Run ${definition.name} from MCP server "${server}"?`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: true },
+    at,
+  );
+  if (decision.decision === 'denied') throw new Error(`The user denied this call: ${decision.reason}. Do not call it again with the same arguments.`);
+  if (pin.state === 'unpinned' || decision.always) await pins.pin(server, definition, decision.always === true);
+}
+
+/** MCP results are content blocks; the model gets text, with a placeholder for what text cannot carry. */
+function renderContent(result: CallToolResult): string {
+  const parts = result.content.map((block) => {
+    switch (block.type) {
+      case 'text':
+        return block.text;
+      case 'resource':
+        return 'text' in block.resource ? String(block.resource.text) : `[resource ${block.resource.uri} (${block.resource.mimeType ?? 'binary'})]`;
+      case 'resource_link':
+        return `[resource link ${block.uri}${block.name ? ` "${block.name}"` : ''}]`;
+      default:
+        return `[${block.type}${'mimeType' in block ? ` ${block.mimeType}` : ''}]`;
+    }
+  });
+  if (result.structuredContent && parts.length === 0) parts.push(JSON.stringify(result.structuredContent));
+  return parts.join('\n');
+}
