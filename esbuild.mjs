@@ -18,7 +18,8 @@ const base = {
 };
 
 /** @type {esbuild.BuildOptions} */
-const node = { ...base, platform: 'node', target: 'node20', format: 'cjs' };
+// jsonc-parser's UMD build requires its modules dynamically, which a bundle cannot follow; its ESM build can.
+const node = { ...base, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'] };
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [

@@ -1,9 +1,14 @@
 import * as vscode from 'vscode';
-import { ResponseError } from 'vscode-languageclient/node';
-import { PingRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest, CancelRunRequest } from '../protocol/rpc';
+import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
+import {
+  CancelRunRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  SetMcpServersRequest, SpanNotification, StartRunRequest,
+} from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { EditReviewController } from './approvals/editReview';
+import { ToolApprovalController } from './approvals/toolApprovals';
+import { collectMcpServers } from './mcp/mcpServers';
 import { AgentHost, type HostState } from './host/agentHost';
 import { RunTracker } from './runs/runTracker';
 import { modelSettings, OPENAI_KEY_SECRET, runLimits } from './settings';
@@ -18,6 +23,9 @@ export interface KeelApi {
   hostStates(): readonly HostState[];
   hostPid(): Promise<number>;
   pendingEdits(): readonly { approvalId: string; path: string }[];
+  pendingToolCalls(): readonly { approvalId: string; tool: string; canAlwaysAllow: boolean }[];
+  /** Sends the current MCP configuration to the host; resolves with each server's state. */
+  syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
   spans(): readonly SpanData[];
   /** How long `activate` took, for the host benchmark. */
   readonly activationMs: number;
@@ -34,17 +42,41 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const runs = new RunTracker();
   const traces = new TraceStore();
   const reviews = new EditReviewController();
+  const toolApprovals = new ToolApprovalController();
   const traceView = new TraceViewProvider(context.extensionUri, traces);
-  context.subscriptions.push(log, host, runs, traces, reviews, traceView, createStatusBar(host, runs, reviews));
+  context.subscriptions.push(log, host, runs, traces, reviews, toolApprovals, traceView, createStatusBar(host, runs, reviews, toolApprovals));
 
   host.onClient((client) => {
     client.onNotification(SpanNotification.type, (span) => traces.upsert(span));
     client.onNotification(RunFinishedNotification.type, (result) => runs.finished(result));
     client.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readWorkspaceFile(path) }));
     client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
+    client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
   });
+  const syncMcpServers = async () => {
+    const client = await host.ensureStarted();
+    const { servers } = await client.sendRequest(SetMcpServersRequest.type, { servers: await collectMcpServers(context.secrets, log) });
+    for (const server of servers.filter((s) => s.state === 'failed')) {
+      void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
+    }
+    return servers;
+  };
+  const resyncMcp = () => {
+    if (host.state === 'running') syncMcpServers().catch((error) => log.error(`MCP configuration not applied: ${errorText(error)}`));
+  };
+  const mcpFile = vscode.workspace.createFileSystemWatcher('**/.vscode/mcp.json');
+  context.subscriptions.push(
+    mcpFile,
+    mcpFile.onDidChange(resyncMcp),
+    mcpFile.onDidCreate(resyncMcp),
+    mcpFile.onDidDelete(resyncMcp),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('keel.mcp') && resyncMcp()),
+    vscode.workspace.onDidGrantWorkspaceTrust(resyncMcp),
+    host.onDidChangeState((state) => state === 'running' && resyncMcp()),
+  );
   host.onDidCrash(() => {
     reviews.denyAll('the agent host stopped');
+    toolApprovals.denyAll('the agent host stopped');
     runs.interruptAll(INTERRUPTED);
   });
   runs.onDidFinish((result) => {
@@ -109,6 +141,16 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     vscode.commands.registerCommand('keel.approveEdit', (approvalId?: string) => reviews.approve(approvalId)),
     vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
     vscode.commands.registerCommand('keel.showEditDiff', (approvalId: string) => reviews.showDiff(approvalId)),
+    vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
+    vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
+    vscode.commands.registerCommand('keel.showApprovals', () => showApprovals(reviews, toolApprovals)),
+    vscode.commands.registerCommand('keel.showTools', async () => {
+      try {
+        await showTools(await host.ensureStarted());
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
   );
 
   // First use: show where runs appear. Activation stays cheap; the host starts on the first task.
@@ -124,12 +166,40 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     hostStates: () => [...host.stateHistory],
     hostPid: async () => (await (await host.ensureStarted()).sendRequest(PingRequest.type, { sentAt: Date.now() })).pid,
     pendingEdits: () => reviews.list().map((p) => ({ approvalId: p.approvalId, path: p.edit.path })),
+    pendingToolCalls: () => toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
+    syncMcpServers,
     spans: () => traces.all(),
   };
 }
 
 export function deactivate(): void {
   // Disposables registered on the context stop the host.
+}
+
+async function showTools(client: LanguageClient): Promise<void> {
+  const { tools } = await client.sendRequest(ListToolsRequest.type);
+  await vscode.window.showQuickPick(
+    tools.map((t) => ({
+      label: t.name,
+      description: `${t.source} · risk: ${t.risk} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
+      detail: t.description,
+    })),
+    { title: `Keel: ${tools.length} tools available to agents`, matchOnDescription: true, matchOnDetail: true },
+  );
+}
+
+async function showApprovals(reviews: EditReviewController, toolApprovals: ToolApprovalController): Promise<void> {
+  type Item = vscode.QuickPickItem & { run: () => unknown };
+  const items: Item[] = [
+    ...reviews.list().map((p) => ({ label: `$(edit) Edit ${p.edit.path}`, description: `line ${p.edit.range.start.line + 1}`, run: () => reviews.reveal(p.approvalId) })),
+    ...toolApprovals.list().flatMap((p) => [
+      { label: `$(check) Allow ${p.tool}`, description: p.risk, detail: p.title, run: () => toolApprovals.allow(p.approvalId) },
+      { label: `$(close) Deny ${p.tool}`, description: p.risk, detail: p.title, run: () => toolApprovals.deny(p.approvalId) },
+    ]),
+  ];
+  if (items.length === 0) return void vscode.window.showInformationMessage('Keel: nothing is waiting for approval.');
+  const choice = await vscode.window.showQuickPick(items, { title: 'Keel: pending approvals' });
+  await choice?.run();
 }
 
 async function askForGoal(): Promise<string | undefined> {

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const spans = new Map<string, SpanData>();
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
-    tools: builtinTools(),
+    tools: builtinTools,
     spans: (span) => {
       if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
       spans.set(span.spanId, span);

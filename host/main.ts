@@ -2,27 +2,41 @@
  * The agent host process. The extension starts it through vscode-languageclient over Node IPC; it speaks
  * only the Keel protocol and exits when its parent dies (vscode-languageserver watches the client's pid).
  */
+import { join } from 'node:path';
 import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
-import { protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
-import { CancelRunRequest, PingRequest, RunFinishedNotification, SpanNotification, StartRunRequest } from '../protocol/rpc';
+import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
+import {
+  CancelRunRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
+} from '../protocol/rpc';
 import { RunManager } from './orchestration/runs';
-import { builtinTools } from './tools';
+import { BUILTIN_TOOLS, ToolRegistry, ToolStats } from './tools';
+import { McpManager, PinStore } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
 
 const HOST_VERSION = '0.1.0';
 
 const connection = createConnection();
+const log = (message: string) => connection.console.info(message);
+const stats = new ToolStats();
+let roots: { uri: string; name: string }[] = [];
+let mcp: McpManager | undefined;
+const tools = () => new ToolRegistry([...BUILTIN_TOOLS, ...(mcp?.registryTools() ?? [])], stats);
+
 const runs = new RunManager({
   workspace: new RpcWorkspace(connection),
-  tools: builtinTools(),
+  tools,
   spans: (span) => void connection.sendNotification(SpanNotification.type, span),
   finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
 });
 
 connection.onInitialize((params) => {
-  const mismatch = protocolMismatch((params.initializationOptions as { protocolVersion?: unknown } | undefined)?.protocolVersion);
+  const options = params.initializationOptions as Partial<HostInitializationOptions> | undefined;
+  const mismatch = protocolMismatch(options?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
+  roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
+  const pins = new PinStore(options?.storageDir ? join(options.storageDir, 'mcp-pins.json') : undefined, log);
+  mcp = new McpManager({ roots: () => roots, log }, pins);
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
@@ -30,7 +44,7 @@ connection.onInitialize((params) => {
 connection.onRequest(StartRunRequest.type, (params) => {
   try {
     const { runId } = runs.start(parseStartRunParams(params));
-    connection.console.info(`run ${runId} started`);
+    log(`run ${runId} started`);
     return { runId };
   } catch (error) {
     return new ResponseError(ErrorCodes.InvalidParams, (error as Error).message);
@@ -39,8 +53,20 @@ connection.onRequest(StartRunRequest.type, (params) => {
 
 connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.cancel(runId) }));
 
+connection.onRequest(SetMcpServersRequest.type, async ({ servers }) => {
+  await mcp!.setServers(servers);
+  return { servers: mcp!.status() };
+});
+
+connection.onRequest(ListToolsRequest.type, () => ({
+  tools: tools().list().map((tool) => ({ name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...stats.get(tool.name) })),
+}));
+
 connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));
 
-connection.onShutdown(() => runs.cancelAll());
+connection.onShutdown(async () => {
+  runs.cancelAll();
+  await mcp?.stopAll();
+});
 
 connection.listen();

@@ -2,7 +2,7 @@
  * Every request and notification between the extension and the agent host, typed once.
  * Methods are prefixed by area. Both sides import these objects; neither spells a method string.
  */
-import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { EditDecision, ModelSettings, ProposedEdit, RiskClass, RunLimits, RunResult, ToolCallDecision } from './run';
 import type { SpanData } from './trace';
 
@@ -63,6 +63,36 @@ export interface ReviewToolCallParams {
   readonly detail: string;
   /** Whether "Always allow" may be offered (never for a changed definition). */
   readonly canAlwaysAllow: boolean;
+}
+
+export namespace SetMcpServersRequest {
+  /** Extension → host: the MCP servers to run now (resolved configs); answers with each server's status. */
+  export const type = new RequestType<{ servers: McpServerSpec[] }, { servers: McpServerInfo[] }, void>('mcp/setServers');
+}
+export type McpServerSpec = { readonly name: string; readonly source: string } & (
+  | { readonly type: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly cwd?: string }
+  | { readonly type: 'http'; readonly url: string; readonly headers: Readonly<Record<string, string>> }
+);
+export interface McpServerInfo {
+  readonly name: string;
+  readonly source: string;
+  readonly state: 'connecting' | 'connected' | 'failed' | 'stopped';
+  readonly tools: number;
+  readonly error?: string;
+}
+
+export namespace ListToolsRequest {
+  /** Extension → host: every tool a run would be offered now, with its risk and recent calls. */
+  export const type = new RequestType0<{ tools: ToolInfo[] }, void>('tools/list');
+}
+export interface ToolInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly source: string;
+  readonly risk: RiskClass;
+  readonly calls: number;
+  readonly failures: number;
+  readonly lastDurationMs?: number;
 }
 
 export namespace PingRequest {

@@ -8,6 +8,8 @@ export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION]
 /** What the extension sends as `initializationOptions` when it starts the host. */
 export interface HostInitializationOptions {
   readonly protocolVersion: number;
+  /** Where the host keeps state that must survive restarts (MCP tool pins). */
+  readonly storageDir?: string;
 }
 
 /** What the host adds to its `initialize` result so the extension can check it too. */

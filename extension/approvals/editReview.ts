@@ -89,6 +89,14 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     this.settle(approvalId, { decision: 'denied', reason });
   }
 
+  /** Shows a pending edit's file at the change. */
+  async reveal(approvalId: string): Promise<void> {
+    const pending = this.pending.get(approvalId);
+    if (!pending) return;
+    const editor = await vscode.window.showTextDocument(pending.uri, { preview: false });
+    editor.revealRange(pending.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
   async showDiff(approvalId: string): Promise<void> {
     const pending = this.pending.get(approvalId);
     if (!pending) return;

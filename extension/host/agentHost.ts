@@ -82,7 +82,7 @@ export class AgentHost implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${debugPort}`] } },
     };
-    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION };
+    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.log,

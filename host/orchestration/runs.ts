@@ -19,7 +19,8 @@ export class RunManager {
   constructor(
     private readonly deps: {
       readonly workspace: WorkspacePort;
-      readonly tools: ToolRegistry;
+      /** The tools a run starting now is offered (MCP servers come and go). */
+      readonly tools: () => ToolRegistry;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
     },
@@ -63,7 +64,7 @@ export class RunManager {
       model: createChatModel(request.model),
       modelTimeoutMs: request.model.timeoutMs,
       limits: request.limits,
-      tools: this.deps.tools,
+      tools: this.deps.tools(),
       workspace: this.deps.workspace,
       span,
       signal,

@@ -1,5 +1,6 @@
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
+import { ToolStats } from './stats';
 import type { Tool, ToolContext } from './tool';
 
 export type ToolOutcome = { readonly ok: true; readonly content: string } | { readonly ok: false; readonly content: string };
@@ -11,8 +12,12 @@ export type ToolOutcome = { readonly ok: true; readonly content: string } | { re
 export class ToolRegistry {
   private readonly tools = new Map<string, Tool<never>>();
 
-  constructor(tools: readonly Tool<never>[]) {
+  constructor(tools: readonly Tool<never>[], private readonly stats = new ToolStats()) {
     for (const tool of tools) this.tools.set(tool.name, tool);
+  }
+
+  list(): Tool<never>[] {
+    return [...this.tools.values()];
   }
 
   get(name: string): Tool<never> | undefined {
@@ -28,6 +33,13 @@ export class ToolRegistry {
   }
 
   async call(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
+    const started = performance.now();
+    const outcome = await this.dispatch(call, context);
+    this.stats.record(call.name, outcome.ok, performance.now() - started);
+    return outcome;
+  }
+
+  private async dispatch(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
     const tool = this.tools.get(call.name);
     if (!tool) {
       return { ok: false, content: `Unknown tool "${call.name}". Available tools: ${[...this.tools.keys()].join(', ')}.` };

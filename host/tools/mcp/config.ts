@@ -1,15 +1,9 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import type { McpServerSpec } from '../../../protocol/rpc';
 
-/** One MCP server as Keel starts it, whatever file it was configured in. */
-export type McpServerConfig = {
-  readonly name: string;
-  /** Where it was configured, for messages and for Restricted Mode (workspace sources don't start there). */
-  readonly source: string;
-} & (
-  | { readonly type: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly cwd?: string }
-  | { readonly type: 'http'; readonly url: string; readonly headers: Readonly<Record<string, string>> }
-);
+/** One MCP server as Keel starts it, whatever file it was configured in (the protocol's shape). */
+export type McpServerConfig = McpServerSpec;
 
 const stringMap = z.record(z.string(), z.string()).default({});
 const stdio = z.object({

@@ -15,6 +15,8 @@ export interface McpServerStatus {
 /** All configured MCP servers: started, replaced when the configuration changes, and stopped with the host. */
 export class McpManager {
   private readonly connections = new Map<string, McpConnection>();
+  /** Each connection's first attempt, so concurrent callers all wait for it. */
+  private readonly firstAttempts = new Map<string, Promise<void>>();
   private readonly tools = new Map<string, Tool<never>[]>();
 
   constructor(private readonly handlers: McpClientHandlers, private readonly pins: PinStore) {}
@@ -26,16 +28,16 @@ export class McpManager {
       if (JSON.stringify(wanted.get(name)) === JSON.stringify(connection.config)) continue;
       await connection.stop();
       this.connections.delete(name);
+      this.firstAttempts.delete(name);
       this.tools.delete(name);
     }
-    const started: Promise<void>[] = [];
     for (const config of configs) {
       if (this.connections.has(config.name)) continue;
       const connection = new McpConnection(config, this.handlers, () => this.refresh(connection));
       this.connections.set(config.name, connection);
-      started.push(connection.connect());
+      this.firstAttempts.set(config.name, connection.connect());
     }
-    await Promise.all(started);
+    await Promise.all(configs.map((c) => this.firstAttempts.get(c.name)));
   }
 
   registryTools(): Tool<never>[] {
@@ -55,6 +57,7 @@ export class McpManager {
   async stopAll(): Promise<void> {
     await Promise.all([...this.connections.values()].map((c) => c.stop()));
     this.connections.clear();
+    this.firstAttempts.clear();
     this.tools.clear();
   }
 

@@ -157,3 +157,46 @@ describe('Keel inside VS Code', function () {
     assert.equal((await done).outcome, 'cancelled');
   });
 });
+
+describe('Keel with an MCP server inside VS Code', function () {
+  this.timeout(60_000);
+  let api: KeelApi;
+  let server: ModelServer;
+  const config = () => vscode.workspace.getConfiguration('keel');
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+    await setModelUrl(server.url);
+    api = await vscode.extensions.getExtension<KeelApi>('keel-dev.keel')!.activate();
+    // server-everything from npm, started over stdio by the host, as a user's settings would configure it.
+    const entry = vscode.Uri.joinPath(vscode.extensions.getExtension('keel-dev.keel')!.extensionUri, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js').fsPath;
+    await config().update('mcp.servers', { everything: { command: process.execPath, args: [entry, 'stdio'], env: { ELECTRON_RUN_AS_NODE: '1' } } }, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await config().update('mcp.servers', undefined, vscode.ConfigurationTarget.Global);
+    await server.close();
+  });
+
+  it('calls an MCP tool after the user allows it, and traces the call', async () => {
+    const servers = await api.syncMcpServers();
+    assert.deepEqual(servers.map((s) => [s.name, s.state]), [['everything', 'connected']], JSON.stringify(servers));
+    const { done } = await api.runTask('call tool mcp__everything__get-sum with {"a": 2, "b": 3}');
+    const [pending] = await until('a tool approval', () => api.pendingToolCalls().length > 0 && api.pendingToolCalls());
+    assert.equal(pending!.tool, 'mcp__everything__get-sum');
+    assert.ok(pending!.canAlwaysAllow);
+    await vscode.commands.executeCommand('keel.allowToolCall', pending!.approvalId);
+    const result = await done;
+    assert.equal(result.message, 'mcp__everything__get-sum said: The sum of 2 and 3 is 5.');
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === result.runId)!;
+    const tool = api.spans().find((s) => s.traceId === root.traceId && s.name === 'execute_tool mcp__everything__get-sum')!;
+    assert.equal(tool.status, 'ok');
+    assert.equal(tool.attributes['keel.mcp.server'], 'everything');
+  });
+
+  it('tells the model when the user denies an MCP tool call', async () => {
+    const { done } = await api.runTask('call tool mcp__everything__echo with {"message": "hi"}');
+    const [pending] = await until('a tool approval', () => api.pendingToolCalls().length > 0 && api.pendingToolCalls());
+    await vscode.commands.executeCommand('keel.denyToolCall', pending!.approvalId);
+    assert.match((await done).message, /denied this call: the user denied it/);
+  });
+});

@@ -1,0 +1,78 @@
+import * as vscode from 'vscode';
+import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { ToolCallDecision } from '../../protocol/run';
+
+interface Pending {
+  readonly params: ReviewToolCallParams;
+  readonly resolve: (decision: ToolCallDecision) => void;
+}
+
+/**
+ * Tool-call approvals (risky tools, first use or a changed MCP tool): a notification with Allow / Always Allow /
+ * Deny where the user works, also answerable by command. Unanswered ones are listed in the status bar.
+ */
+export class ToolApprovalController implements vscode.Disposable {
+  private readonly pending = new Map<string, Pending>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangePending = this.changed.event;
+
+  list(): readonly ReviewToolCallParams[] {
+    return [...this.pending.values()].map((p) => p.params);
+  }
+
+  review(params: ReviewToolCallParams, token: vscode.CancellationToken): Promise<ToolCallDecision> {
+    const decision = new Promise<ToolCallDecision>((resolve) => this.pending.set(params.approvalId, { params, resolve }));
+    token.onCancellationRequested(() => this.settle(params.approvalId, { decision: 'denied', reason: 'withdrawn by the agent host' }));
+    this.changed.fire();
+    void this.notify(params);
+    return decision;
+  }
+
+  allow(approvalId: string, always = false): void {
+    this.settle(approvalId, { decision: 'approved', always });
+  }
+
+  deny(approvalId: string, reason = 'the user denied it'): void {
+    this.settle(approvalId, { decision: 'denied', reason });
+  }
+
+  denyAll(reason: string): void {
+    for (const id of [...this.pending.keys()]) this.deny(id, reason);
+  }
+
+  dispose(): void {
+    this.denyAll('VS Code is closing');
+    this.changed.dispose();
+  }
+
+  private async notify(params: ReviewToolCallParams): Promise<void> {
+    const buttons = ['Allow', ...(params.canAlwaysAllow ? ['Always Allow'] : []), 'Deny', 'Details'];
+    const message = `Keel: ${params.title} (risk: ${params.risk}) ${oneLine(params.detail)}`;
+    for (;;) {
+      const choice = await vscode.window.showWarningMessage(message, ...buttons);
+      if (!this.pending.has(params.approvalId)) return;
+      if (choice === 'Details') {
+        const doc = await vscode.workspace.openTextDocument({ content: `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`, language: 'markdown' });
+        await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+        continue;
+      }
+      if (choice === 'Allow' || choice === 'Always Allow') this.allow(params.approvalId, choice === 'Always Allow');
+      // A dismissed notification leaves the approval pending in the status bar rather than denying it.
+      if (choice === 'Deny') this.deny(params.approvalId);
+      return;
+    }
+  }
+
+  private settle(approvalId: string, decision: ToolCallDecision): void {
+    const pending = this.pending.get(approvalId);
+    if (!pending) return;
+    this.pending.delete(approvalId);
+    pending.resolve(decision);
+    this.changed.fire();
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}…` : flat;
+}
