@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  CancelRunRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  CancelRunRequest, ElicitRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
   SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { EditReviewController } from './approvals/editReview';
 import { ToolApprovalController } from './approvals/toolApprovals';
+import { askUserForElicitation } from './mcp/elicitation';
 import { collectMcpServers } from './mcp/mcpServers';
 import { AgentHost, type HostState } from './host/agentHost';
 import { RunTracker } from './runs/runTracker';
@@ -52,10 +53,14 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     client.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readWorkspaceFile(path) }));
     client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
     client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
+    client.onRequest(ElicitRequest.type, (params, token) => askUserForElicitation(params, token));
   });
   const syncMcpServers = async () => {
     const client = await host.ensureStarted();
-    const { servers } = await client.sendRequest(SetMcpServersRequest.type, { servers: await collectMcpServers(context.secrets, log) });
+    const { servers } = await client.sendRequest(SetMcpServersRequest.type, {
+      servers: await collectMcpServers(context.secrets, log),
+      sampling: await modelSettings(context.secrets),
+    });
     for (const server of servers.filter((s) => s.state === 'failed')) {
       void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
     }
@@ -70,7 +75,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     mcpFile.onDidChange(resyncMcp),
     mcpFile.onDidCreate(resyncMcp),
     mcpFile.onDidDelete(resyncMcp),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('keel.mcp') && resyncMcp()),
+    // Model settings matter too: they answer servers' sampling requests.
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('keel') && resyncMcp()),
     vscode.workspace.onDidGrantWorkspaceTrust(resyncMcp),
     host.onDidChangeState((state) => state === 'running' && resyncMcp()),
   );

@@ -4,29 +4,37 @@
  */
 import { join } from 'node:path';
 import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
+import type { SpanData } from '../protocol/trace';
 import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
 import {
-  CancelRunRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
+  CancelRunRequest, ElicitRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
+import type { ModelSettings } from '../protocol/run';
+import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
 import { BUILTIN_TOOLS, ToolRegistry, ToolStats } from './tools';
-import { McpManager, PinStore } from './tools/mcp';
+import { McpManager, mcpUserHandlers, PinStore } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
 
 const HOST_VERSION = '0.1.0';
+/** How long a server's sampling request may wait for the user's approval. */
+const SERVER_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 const connection = createConnection();
 const log = (message: string) => connection.console.info(message);
 const stats = new ToolStats();
 let roots: { uri: string; name: string }[] = [];
 let mcp: McpManager | undefined;
+let samplingModel: ModelSettings | undefined;
 const tools = () => new ToolRegistry([...BUILTIN_TOOLS, ...(mcp?.registryTools() ?? [])], stats);
+const workspace = new RpcWorkspace(connection);
+const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
 
 const runs = new RunManager({
-  workspace: new RpcWorkspace(connection),
+  workspace,
   tools,
-  spans: (span) => void connection.sendNotification(SpanNotification.type, span),
+  spans,
   finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
 });
 
@@ -36,7 +44,15 @@ connection.onInitialize((params) => {
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const pins = new PinStore(options?.storageDir ? join(options.storageDir, 'mcp-pins.json') : undefined, log);
-  mcp = new McpManager({ roots: () => roots, log }, pins);
+  const handlers = mcpUserHandlers({
+    roots: () => roots,
+    log,
+    askUser: (request) => connection.sendRequest(ElicitRequest.type, request),
+    approvals: new ApprovalBroker(workspace, SERVER_REQUEST_TIMEOUT_MS),
+    spans,
+    samplingModel: () => samplingModel,
+  });
+  mcp = new McpManager(handlers, pins);
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
@@ -53,7 +69,8 @@ connection.onRequest(StartRunRequest.type, (params) => {
 
 connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.cancel(runId) }));
 
-connection.onRequest(SetMcpServersRequest.type, async ({ servers }) => {
+connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) => {
+  samplingModel = sampling;
   await mcp!.setServers(servers);
   return { servers: mcp!.status() };
 });

@@ -67,8 +67,35 @@ export interface ReviewToolCallParams {
 
 export namespace SetMcpServersRequest {
   /** Extension → host: the MCP servers to run now (resolved configs); answers with each server's status. */
-  export const type = new RequestType<{ servers: McpServerSpec[] }, { servers: McpServerInfo[] }, void>('mcp/setServers');
+  export const type = new RequestType<SetMcpServersParams, { servers: McpServerInfo[] }, void>('mcp/setServers');
 }
+export interface SetMcpServersParams {
+  readonly servers: McpServerSpec[];
+  /** The model that answers servers' sampling requests (after the user approves each one). */
+  readonly sampling: ModelSettings;
+}
+
+export namespace ElicitRequest {
+  /** Host → extension: an MCP server asks the user for input; answers with their values, a decline or a cancel. */
+  export const type = new RequestType<ElicitParams, ElicitAnswer, void>('mcp/elicit');
+}
+export interface ElicitField {
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly type: 'string' | 'number' | 'integer' | 'boolean';
+  readonly enum?: readonly string[];
+  readonly default?: string | number | boolean;
+  readonly required: boolean;
+}
+export interface ElicitParams {
+  readonly server: string;
+  readonly message: string;
+  readonly fields: readonly ElicitField[];
+}
+export type ElicitAnswer =
+  | { readonly action: 'accept'; readonly content: Readonly<Record<string, string | number | boolean>> }
+  | { readonly action: 'decline' | 'cancel' };
 export type McpServerSpec = { readonly name: string; readonly source: string } & (
   | { readonly type: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly cwd?: string }
   | { readonly type: 'http'; readonly url: string; readonly headers: Readonly<Record<string, string>> }

@@ -3,3 +3,4 @@ export { parseMcpConfig, type McpServerConfig, type ParsedMcpConfig } from './co
 export { McpManager, type McpServerStatus } from './manager';
 export { PinStore } from './pins';
 export type { McpClientHandlers } from './connection';
+export { mcpUserHandlers } from './userHandlers';

@@ -1,0 +1,44 @@
+import * as vscode from 'vscode';
+import type { ElicitAnswer, ElicitField, ElicitParams } from '../../protocol/rpc';
+
+/** Shows an MCP server's request for input: first whether to answer, then one prompt per field. */
+export async function askUserForElicitation(params: ElicitParams, token: vscode.CancellationToken): Promise<ElicitAnswer> {
+  const choice = await vscode.window.showInformationMessage(`Keel: MCP server "${params.server}" asks: ${params.message}`, 'Answer', 'Decline');
+  if (token.isCancellationRequested || choice === undefined) return { action: 'cancel' };
+  if (choice === 'Decline') return { action: 'decline' };
+  const content: Record<string, string | number | boolean> = {};
+  for (const field of params.fields) {
+    const value = await askField(params.server, field, token);
+    if (value === null) return { action: 'cancel' };
+    if (value !== undefined) content[field.name] = value;
+  }
+  return { action: 'accept', content };
+}
+
+/** `null` means the user cancelled; `undefined` means they left an optional field empty. */
+async function askField(server: string, field: ElicitField, token: vscode.CancellationToken): Promise<string | number | boolean | undefined | null> {
+  const title = `${server}: ${field.title ?? field.name}${field.required ? '' : ' (optional)'}`;
+  if (field.type === 'boolean' || field.enum) {
+    const options = field.type === 'boolean' ? ['true', 'false'] : [...field.enum!];
+    const items = options.map((label) => ({ label, picked: String(field.default) === label }));
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: field.description }, token);
+    if (!pick) return null;
+    return field.type === 'boolean' ? pick.label === 'true' : pick.label;
+  }
+  const numeric = field.type === 'number' || field.type === 'integer';
+  const text = await vscode.window.showInputBox({
+    title,
+    prompt: field.description,
+    value: field.default !== undefined ? String(field.default) : '',
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      if (v === '') return field.required ? 'This field is required.' : undefined;
+      if (numeric && !Number.isFinite(Number(v))) return 'Enter a number.';
+      if (field.type === 'integer' && !Number.isInteger(Number(v))) return 'Enter a whole number.';
+      return undefined;
+    },
+  }, token);
+  if (text === undefined) return null;
+  if (text === '') return undefined;
+  return numeric ? Number(text) : text;
+}
