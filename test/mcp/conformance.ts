@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { ensureCodeServer, repoRoot } from '../vscode/codeServer';
 
@@ -18,6 +19,6 @@ export async function runConformanceScenario(scenario: string): Promise<Scenario
   const cli = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
   const client = `${node} --import tsx ${join(repoRoot, 'test', 'mcp', 'conformanceClient.ts')}`;
   const run = spawnSync(node, [cli, 'client', '--command', client, '--scenario', scenario, '--timeout', '30000'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-  const output = `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const output = stripVTControlCharacters(`${run.stdout}${run.stderr}`);
   return { scenario, passed: run.status === 0 && /OVERALL: PASSED/.test(output), checks: /Passed: \d+\/\d+[^\n]*/.exec(output)?.[0] ?? 'no result', output };
 }
