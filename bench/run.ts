@@ -1,17 +1,19 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host.
+ * Areas: host, tools.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchHost } from './host';
+import { benchTools } from './tools';
 import { median } from './report';
 import { writeResult } from './report';
 
 const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: number; unit: string }>; notes: string }>> = {
   host: () => benchHost(activationInCodeServer()),
+  tools: benchTools,
 };
 
 const ACTIVATION_RUNS = 3;
