@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  CancelRunRequest, ElicitRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  CancelRunRequest, CreateFileRequest, ElicitRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
   SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
@@ -16,7 +16,7 @@ import { modelSettings, OPENAI_KEY_SECRET, runLimits } from './settings';
 import { createStatusBar } from './statusBar';
 import { TraceStore } from './traces/traceStore';
 import { TraceViewProvider } from './traces/traceViewProvider';
-import { readWorkspaceFile } from './workspace/workspaceFiles';
+import { createWorkspaceFile, readWorkspaceFile } from './workspace/workspaceFiles';
 
 /** What the extension exposes to other extensions and to its own tests. */
 export interface KeelApi {
@@ -51,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     client.onNotification(SpanNotification.type, (span) => traces.upsert(span));
     client.onNotification(RunFinishedNotification.type, (result) => runs.finished(result));
     client.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readWorkspaceFile(path) }));
+    client.onRequest(CreateFileRequest.type, ({ path, content }) => createWorkspaceFile(path, content));
     client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
     client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
     client.onRequest(ElicitRequest.type, (params, token) => askUserForElicitation(params, token));

@@ -3,6 +3,7 @@
  * only the Keel protocol and exits when its parent dies (vscode-languageserver watches the client's pid).
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { SpanData } from '../protocol/trace';
 import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
@@ -25,10 +26,11 @@ const connection = createConnection();
 const log = (message: string) => connection.console.info(message);
 const stats = new ToolStats();
 let roots: { uri: string; name: string }[] = [];
+let folderPath: string | undefined;
 let mcp: McpManager | undefined;
 let samplingModel: ModelSettings | undefined;
 const tools = () => new ToolRegistry([...BUILTIN_TOOLS, ...(mcp?.registryTools() ?? [])], stats);
-const workspace = new RpcWorkspace(connection);
+const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
 
 const runs = new RunManager({
@@ -43,6 +45,8 @@ connection.onInitialize((params) => {
   const mismatch = protocolMismatch(options?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
+  const first = roots[0]?.uri;
+  folderPath = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
   const pins = new PinStore(options?.storageDir ? join(options.storageDir, 'mcp-pins.json') : undefined, log);
   const handlers = mcpUserHandlers({
     roots: () => roots,

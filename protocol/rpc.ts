@@ -36,6 +36,11 @@ export namespace ReadFileRequest {
   export const type = new RequestType<{ path: string }, { text: string }, void>('workspace/readFile');
 }
 
+export namespace CreateFileRequest {
+  /** Host → extension: create a new workspace file (approved already), undoably. */
+  export const type = new RequestType<{ path: string; content: string }, void, void>('workspace/createFile');
+}
+
 export namespace ReviewEditRequest {
   /** Host → extension: show a proposed edit inline, ask the user, and apply it if approved. */
   export const type = new RequestType<ReviewEditParams, EditDecision, void>('approval/reviewEdit');

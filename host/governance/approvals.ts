@@ -6,6 +6,9 @@ import type { Span } from '../observability/tracer';
 import { errorMessage } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
 
+/** The part of the workspace port that asks the user. */
+export type ApprovalPort = Pick<WorkspacePort, 'reviewEdit' | 'reviewToolCall'>;
+
 interface At {
   readonly runId: string;
   readonly parent: Span;
@@ -17,7 +20,7 @@ interface At {
  * An unanswered request counts as denied after the timeout, so a run never waits forever.
  */
 export class ApprovalBroker {
-  constructor(private readonly workspace: WorkspacePort, private readonly timeoutMs: number) {}
+  constructor(private readonly workspace: ApprovalPort, private readonly timeoutMs: number) {}
 
   reviewEdit(edit: ProposedEdit, at: At): Promise<EditDecision> {
     return this.decide('propose_edit', at, { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 }, (approvalId, signal) =>

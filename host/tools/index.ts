@@ -1,6 +1,10 @@
 /** The tools layer's public surface. */
 import { proposeEditTool } from './proposeEdit';
+import { createFileTool } from './createFile';
+import { listFilesTool } from './listFiles';
 import { readFileTool } from './readFile';
+import { runCommandTool } from './runCommand';
+import { searchFilesTool } from './searchFiles';
 import { ToolRegistry } from './registry';
 import type { Tool } from './tool';
 
@@ -9,7 +13,7 @@ export { ToolRegistry, type ToolOutcome } from './registry';
 
 export { ToolStats } from './stats';
 
-export const BUILTIN_TOOLS = [readFileTool, proposeEditTool] as Tool<never>[];
+export const BUILTIN_TOOLS = [readFileTool, listFilesTool, searchFilesTool, proposeEditTool, createFileTool, runCommandTool] as Tool<never>[];
 
 export function builtinTools(): ToolRegistry {
   return new ToolRegistry(BUILTIN_TOOLS);

@@ -52,7 +52,7 @@ export class ToolRegistry {
     try {
       if (tool.risk !== 'read' && !tool.reviewsOwnCalls) {
         const decision = await context.approvals.reviewToolCall(
-          { tool: tool.name, source: tool.source, risk: tool.risk, title: `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
+          { tool: tool.name, source: tool.source, risk: tool.risk, title: tool.describeCall?.(parsed.value as never) ?? `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
           { runId: context.runId, parent: context.span, signal: context.signal },
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };

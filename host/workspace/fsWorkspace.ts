@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import type { WorkspacePort } from './port';
-import { resolveInside } from './paths';
+import { resolveInside, resolveNewFileInside } from './paths';
 import { applyEditToText } from './textRange';
 
 /** Who answers approvals when there is no editor: the terminal, a flag, or a test. */
@@ -13,7 +14,13 @@ export interface Approver {
 
 /** The workspace as plain files, for the headless CLI and tests. Approved edits are written straight to disk. */
 export class FsWorkspace implements WorkspacePort {
-  constructor(private readonly root: string, private readonly approver: Approver) {}
+  constructor(readonly root: string, private readonly approver: Approver) {}
+
+  async createFile(path: string, content: string): Promise<void> {
+    const file = await resolveNewFileInside(this.root, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content, { flag: 'wx' });
+  }
 
   async readFile(path: string): Promise<string> {
     return readFile(await resolveInside(this.root, path), 'utf8');

@@ -1,5 +1,5 @@
-import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 /**
  * Resolves a workspace-relative path and checks, after following symlinks, that it stays inside the root.
@@ -18,6 +18,26 @@ export async function resolveInside(root: string, path: string): Promise<string>
   }
   assertInside(realRoot, real, path);
   return real;
+}
+
+/**
+ * Resolves a path for a file that does not exist yet: inside the root lexically and, through its nearest existing
+ * folder, after following symlinks. Throws if the file exists.
+ */
+export async function resolveNewFileInside(root: string, path: string): Promise<string> {
+  if (typeof path !== 'string' || path.trim() === '') throw new Error('The path is empty; give a path relative to the workspace root.');
+  const realRoot = await realpath(root);
+  const candidate = resolve(realRoot, path);
+  assertInside(realRoot, candidate, path);
+  if (await exists(candidate)) throw new Error(`${path} already exists; change it with propose_edit instead.`);
+  let existing = dirname(candidate);
+  while (!(await exists(existing))) existing = dirname(existing);
+  assertInside(realRoot, await realpath(existing), path);
+  return candidate;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
 }
 
 function assertInside(root: string, absolute: string, shown: string): void {

@@ -6,8 +6,12 @@ import type { EditDecision, ToolCallDecision } from '../../protocol/run';
  * unsaved editor buffers, undo and inline prompts work); headless it is the file system and the terminal.
  */
 export interface WorkspacePort {
+  /** The workspace folder's absolute path; throws when no folder is open. */
+  readonly root: string;
   /** Reads a workspace-relative file; rejects paths that leave the workspace. */
   readFile(path: string): Promise<string>;
+  /** Creates a new file (and missing folders); rejects if it exists or would leave the workspace. */
+  createFile(path: string, content: string): Promise<void>;
   /** Shows the edit to the user and applies it if they approve. */
   reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision>;
   /** Asks whether a tool call may run. */

@@ -1,11 +1,21 @@
 import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
-import { ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
+import { CreateFileRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
 import type { WorkspacePort } from './port';
 
 /** The workspace as the extension sees it: reads include unsaved editor changes, approvals are asked inline. */
 export class RpcWorkspace implements WorkspacePort {
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection, private readonly folder: () => string | undefined) {}
+
+  get root(): string {
+    const folder = this.folder();
+    if (!folder) throw new Error('No folder is open in VS Code; open a folder to let the agent work on files.');
+    return folder;
+  }
+
+  async createFile(path: string, content: string): Promise<void> {
+    await this.connection.sendRequest(CreateFileRequest.type, { path, content });
+  }
 
   async readFile(path: string): Promise<string> {
     return (await this.connection.sendRequest(ReadFileRequest.type, { path })).text;

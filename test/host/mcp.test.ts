@@ -20,7 +20,6 @@ const stdioServer = (name: string, script: string, ...args: string[]): McpServer
 function harness(manager: McpManager, decide: (review: ReviewToolCallParams) => ToolCallDecision = () => ({ decision: 'approved' })) {
   const asked: ReviewToolCallParams[] = [];
   const approvals = new ApprovalBroker({
-    readFile: async () => '',
     reviewEdit: async () => ({ decision: 'denied', reason: 'not in this test' }),
     reviewToolCall: async (review) => {
       asked.push(review);

@@ -11,7 +11,7 @@ import { McpManager, mcpUserHandlers, PinStore } from '../../host/tools/mcp';
 
 async function main(url: string): Promise<void> {
   const approve = async () => ({ decision: 'approved' as const });
-  const approvals = new ApprovalBroker({ readFile: async () => '', reviewEdit: approve, reviewToolCall: approve }, 30_000);
+  const approvals = new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve }, 30_000);
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const handlers = mcpUserHandlers({ roots: () => [], log, askUser: async () => ({ action: 'accept', content: {} }), approvals, spans: () => undefined, samplingModel: () => undefined });
   const manager = new McpManager(handlers, new PinStore(undefined));

@@ -35,7 +35,11 @@ function call(name: string, args: unknown, extra: Partial<ToolCall> = {}): ToolC
 
 function memoryWorkspace(files: Record<string, string>, decide: () => EditDecision = () => ({ decision: 'approved' })): WorkspacePort & { reviews: number } {
   const port = {
+    root: '/nonexistent',
     reviews: 0,
+    async createFile() {
+      throw new Error('not in these tests');
+    },
     async readFile(path: string) {
       if (!(path in files)) throw new Error(`No such file: ${path}`);
       return files[path]!;
@@ -97,7 +101,7 @@ describe('agent loop', () => {
     const workspace = memoryWorkspace({});
     const { done, spans } = run(model, workspace);
     assert.equal((await done).outcome, 'succeeded');
-    assert.match(model.requests[1]!.messages.at(-1)!.content, /Unknown tool "delete_everything". Available tools: read_file, propose_edit/);
+    assert.match(model.requests[1]!.messages.at(-1)!.content, /Unknown tool "delete_everything". Available tools: read_file, list_files, search_files, propose_edit, create_file, run_command/);
     assert.equal([...spans.values()].find((s) => s.operation === 'execute_tool')!.status, 'error');
   });
 
@@ -147,6 +151,8 @@ describe('agent loop', () => {
   it('counts an unanswered approval as denied after the timeout', async () => {
     const model = scriptedModel([{ toolCalls: [call('propose_edit', { path: 'a.txt', old_text: 'world', new_text: 'keel' })] }, { content: 'ok' }]);
     const workspace: WorkspacePort = {
+      root: '/nonexistent',
+      createFile: async () => undefined,
       readFile: async () => 'hello world',
       reviewEdit: (_review, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
       reviewToolCall: async () => ({ decision: 'approved' }),
@@ -160,8 +166,8 @@ describe('agent loop', () => {
 
   it('offers the tools with JSON schemas derived from their argument schemas', () => {
     const specs = builtinTools().specs();
-    assert.deepEqual(specs.map((s) => s.name), ['read_file', 'propose_edit']);
-    const edit = specs[1]!.parameters as { required: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
+    assert.deepEqual(specs.map((s) => s.name), ['read_file', 'list_files', 'search_files', 'propose_edit', 'create_file', 'run_command']);
+    const edit = specs.find((s) => s.name === 'propose_edit')!.parameters as { required: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
     assert.deepEqual(edit.required.sort(), ['new_text', 'old_text', 'path']);
     assert.equal(edit.additionalProperties, false);
   });

@@ -10,7 +10,7 @@ describe('tool registry under fuzzing', () => {
   it('refuses thousands of malformed argument objects before any implementation runs', async () => {
     const { tools, reached } = instrumentedTools();
     const registry = new ToolRegistry(tools);
-    const approvals = new ApprovalBroker({ readFile: async () => '', reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }, 1000);
+    const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }, 1000);
     const { root } = recordingTrace();
     let calls = 0;
     for (const tool of tools) {
@@ -20,7 +20,8 @@ describe('tool registry under fuzzing', () => {
         assert.match(outcome.content, /^Invalid arguments for /);
       }
     }
-    assert.equal(calls, 3000);
+    assert.equal(calls, tools.length * 1000);
+    assert.ok(calls >= 6000);
     assert.equal(reached(), 0);
   });
 

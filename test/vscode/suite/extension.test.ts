@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
@@ -88,6 +89,17 @@ describe('Keel inside VS Code', function () {
     const { done } = await api.runTask('summarize notes.txt');
     assert.equal((await done).message, 'notes.txt has 5 lines.');
     await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  it('creates a file after approval and shows it', async () => {
+    const { done } = await api.runTask('call tool create_file with {"path": "docs/notes.md", "content": "# Notes\\n"}');
+    const [pending] = await until('a tool approval', () => api.pendingToolCalls().length > 0 && api.pendingToolCalls());
+    assert.equal(pending!.tool, 'create_file');
+    await vscode.commands.executeCommand('keel.allowToolCall', pending!.approvalId);
+    assert.equal((await done).message, 'create_file said: Created docs/notes.md.');
+    assert.equal(await onDisk('docs/notes.md'), '# Notes\n');
+    assert.ok(existsSync(fileUri('docs/notes.md').fsPath));
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, fileUri('docs/notes.md').fsPath, 'the new file is shown');
   });
 
   it('refuses an empty goal with a clear message', async () => {

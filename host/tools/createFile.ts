@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { zodArgs } from './argsSchema';
+import { defineTool } from './tool';
+
+export const createFileTool = defineTool({
+  name: 'create_file',
+  description: 'Create a new file in the workspace with the given content. Fails if the file exists: change existing files with propose_edit.',
+  risk: 'write',
+  source: 'builtin',
+  args: zodArgs(
+    z
+      .object({
+        path: z.string().min(1).describe('Workspace-relative path of the new file; missing folders are created'),
+        content: z.string().describe('The whole content of the file'),
+      })
+      .strict(),
+  ),
+  describeCall: ({ path, content }) => `Create ${path} (${content.split('\n').length} lines)?`,
+  async run({ path, content }, { workspace, span }) {
+    await workspace.createFile(path, content);
+    span.setAttributes({ 'keel.file.path': path, 'keel.file.chars': content.length });
+    return `Created ${path}.`;
+  },
+});

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import { zodArgs } from './argsSchema';
+import { defineTool } from './tool';
+
+const MAX_OUTPUT_CHARS = 64 * 1024;
+const DEFAULT_TIMEOUT_S = 60;
+
+export const runCommandTool = defineTool({
+  name: 'run_command',
+  description: 'Run a shell command in the workspace folder and return its exit code and output (stdout and stderr interleaved, capped). The user approves every command.',
+  risk: 'execute',
+  source: 'builtin',
+  args: zodArgs(
+    z
+      .object({
+        command: z.string().min(1).describe('The command line, e.g. "npm test -- --grep parser"'),
+        timeout_seconds: z.number().int().min(1).max(600).optional().describe(`Stop the command after this long (default ${DEFAULT_TIMEOUT_S})`),
+      })
+      .strict(),
+  ),
+  describeCall: ({ command }) => `Run \`${command}\` in the workspace? Commands are not sandboxed: they run with your permissions.`,
+  run({ command, timeout_seconds }, { workspace, span, signal }) {
+    const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
+    return new Promise((resolve, reject) => {
+      // The user approved this exact command line, shell included, so it runs as they would type it.
+      const child = spawn(command, { cwd: workspace.root, shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let output = '';
+      let dropped = 0;
+      const append = (chunk: Buffer) => {
+        const text = chunk.toString();
+        const room = MAX_OUTPUT_CHARS - output.length;
+        output += text.slice(0, Math.max(0, room));
+        dropped += Math.max(0, text.length - room);
+        span.setAttributes({ 'keel.command.output_tail': output.slice(-500) });
+        span.update();
+      };
+      child.stdout.on('data', append);
+      child.stderr.on('data', append);
+      let stoppedBy: string | undefined;
+      const stop = (why: string) => {
+        stoppedBy = why;
+        // The whole process group, so a shell's children stop too.
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      };
+      const timer = setTimeout(() => stop(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
+      const onAbort = () => stop('cancelled');
+      signal.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (error) => reject(new Error(`Could not start the command: ${error.message}`, { cause: error })));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return reject(signal.reason);
+        span.setAttributes({ 'keel.command.exit_code': code ?? -1 });
+        const tail = dropped > 0 ? `\n[${dropped} more characters of output were cut]` : '';
+        const status = stoppedBy ? `The command was stopped: ${stoppedBy}.` : `Exit code ${code}.`;
+        resolve(`${status}\n${output}${tail}`);
+      });
+    });
+  },
+});

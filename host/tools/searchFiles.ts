@@ -1,0 +1,73 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { walkWorkspace } from '../workspace/fileWalk';
+import { zodArgs } from './argsSchema';
+import { defineTool } from './tool';
+
+const MAX_MATCHES = 200;
+const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_FILES = 20_000;
+const MAX_LINE_CHARS = 300;
+
+export const searchFilesTool = defineTool({
+  name: 'search_files',
+  description: 'Search the text of workspace files for a literal string or a regular expression. Returns path:line: text for each match. Skips binary and very large files.',
+  risk: 'read',
+  source: 'builtin',
+  args: zodArgs(
+    z
+      .object({
+        query: z.string().min(1).describe('Text to find, or a JavaScript regular expression when regex is true'),
+        regex: z.boolean().optional().describe('Treat query as a regular expression'),
+        glob: z.string().min(1).optional().describe('Only search files matching this glob, e.g. "**/*.ts"'),
+        case_sensitive: z.boolean().optional(),
+      })
+      .strict(),
+  ),
+  async run({ query, regex, glob, case_sensitive }, { workspace, span, signal }) {
+    const pattern = toPattern(query, regex === true, case_sensitive === true);
+    const { files } = await walkWorkspace(workspace.root, { glob, limit: MAX_FILES, signal });
+    const matches: string[] = [];
+    let searched = 0;
+    for (const path of files) {
+      signal.throwIfAborted();
+      const text = await readText(join(workspace.root, path));
+      if (text === undefined) continue;
+      searched++;
+      const lines = text.split('\n');
+      for (let i = 0; i < lines.length && matches.length < MAX_MATCHES; i++) {
+        pattern.lastIndex = 0;
+        if (pattern.test(lines[i]!)) matches.push(`${path}:${i + 1}: ${lines[i]!.trim().slice(0, MAX_LINE_CHARS)}`);
+      }
+      if (matches.length >= MAX_MATCHES) break;
+    }
+    span.setAttributes({ 'keel.search.files': searched, 'keel.search.matches': matches.length });
+    if (matches.length === 0) return `No matches for ${query} in ${searched} files.`;
+    return matches.join('\n') + (matches.length >= MAX_MATCHES ? `\n[stopped at ${MAX_MATCHES} matches; narrow the query or glob]` : '');
+  },
+});
+
+function toPattern(query: string, regex: boolean, caseSensitive: boolean): RegExp {
+  const source = regex ? query : query.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  try {
+    return new RegExp(source, caseSensitive ? '' : 'i');
+  } catch (error) {
+    throw new Error(`The regular expression is invalid (${(error as Error).message}). Fix it or search for literal text with regex: false.`, { cause: error });
+  }
+}
+
+/** The file's text, or undefined for binary (a NUL byte early on) and oversized files. */
+async function readText(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_FILE_BYTES) return undefined;
+    const buffer = await handle.readFile();
+    if (buffer.subarray(0, 8000).includes(0)) return undefined;
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
