@@ -21,5 +21,6 @@ export function runLimits(): RunLimits {
   return {
     maxSteps: config.get<number>('agent.maxSteps', 12),
     approvalTimeoutMs: config.get<number>('approval.timeoutSeconds', 600) * 1000,
+    maxTools: config.get<number>('tools.maxOffered', 40),
   };
 }

@@ -14,6 +14,7 @@ const schema = z.object({
   limits: z.object({
     maxSteps: z.number().int().min(1).max(200),
     approvalTimeoutMs: z.number().int().positive(),
+    maxTools: z.number().int().min(1).max(500).optional(),
   }),
 });
 

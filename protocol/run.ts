@@ -14,6 +14,8 @@ export interface ModelSettings {
 export interface RunLimits {
   readonly maxSteps: number;
   readonly approvalTimeoutMs: number;
+  /** The most tools offered to the model; past it, the core tools plus the best matches for the goal. */
+  readonly maxTools?: number;
 }
 
 export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted';

@@ -1,6 +1,7 @@
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
-import type { ChatMessage, ChatModel, ChatResponse } from '../models';
+import type { ChatMessage, ChatModel, ChatResponse, ToolSpec } from '../models';
+import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
@@ -23,6 +24,9 @@ export interface AgentRunOutput {
   readonly message: string;
 }
 
+/** Past this many tools, models choose worse; the rest are ranked against the goal. */
+const DEFAULT_MAX_TOOLS = 40;
+
 const SYSTEM_PROMPT = [
   'You are Keel, a coding agent working inside the user\'s workspace.',
   'Read files with read_file before you change them. Change files only with propose_edit: copy old_text exactly from the file.',
@@ -38,11 +42,14 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
     { role: 'user', content: input.goal },
   ];
   const approvals = new ApprovalBroker(input.workspace, limits.approvalTimeoutMs);
+  const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
+  const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
+  span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
   let inputTokens = 0;
   let outputTokens = 0;
   try {
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await chat(input, messages);
+      const response = await chat(input, messages, offered);
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
       span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.run.steps': step });
@@ -70,12 +77,12 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, messages: readonly ChatMessage[]): Promise<ChatResponse> {
+async function chat(input: AgentRunInput, messages: readonly ChatMessage[], tools: readonly ToolSpec[]): Promise<ChatResponse> {
   const { model, span } = input;
   return span.within(`chat ${model.model}`, 'chat', { 'gen_ai.provider.name': model.provider, 'gen_ai.request.model': model.model, 'server.address': model.baseUrl }, async (chatSpan) => {
     const timeout = AbortSignal.timeout(input.modelTimeoutMs);
     try {
-      const response = await model.chat({ messages, tools: input.tools.specs() }, AbortSignal.any([input.signal, timeout]));
+      const response = await model.chat({ messages, tools }, AbortSignal.any([input.signal, timeout]));
       chatSpan.setAttributes({
         'gen_ai.response.model': response.responseModel,
         'gen_ai.response.finish_reasons': response.finishReason,
