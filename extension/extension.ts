@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  CancelRunRequest, CreateFileRequest, ElicitRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  CancelRunRequest, CreateFileRequest, ElicitRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
   SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
@@ -151,6 +151,14 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
     vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
     vscode.commands.registerCommand('keel.showApprovals', () => showApprovals(reviews, toolApprovals)),
+    vscode.commands.registerCommand('keel.runMcpPrompt', async () => {
+      try {
+        const goal = await pickMcpPrompt(await host.ensureStarted());
+        if (goal !== undefined) await vscode.commands.executeCommand('keel.runTask', goal);
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
     vscode.commands.registerCommand('keel.showTools', async () => {
       try {
         await showTools(await host.ensureStarted());
@@ -188,11 +196,29 @@ async function showTools(client: LanguageClient): Promise<void> {
   await vscode.window.showQuickPick(
     tools.map((t) => ({
       label: t.name,
-      description: `${t.source} · risk: ${t.risk} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
+      description: `${t.source} · risk: ${t.risk}${t.pin ? ` · ${t.pin}` : ''} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
       detail: t.description,
     })),
     { title: `Keel: ${tools.length} tools available to agents`, matchOnDescription: true, matchOnDetail: true },
   );
+}
+
+/** Lets the user pick an MCP server's prompt and fill in its arguments; returns the goal text. */
+async function pickMcpPrompt(client: LanguageClient): Promise<string | undefined> {
+  const { prompts } = await client.sendRequest(ListMcpPromptsRequest.type);
+  if (prompts.length === 0) {
+    void vscode.window.showInformationMessage('Keel: no connected MCP server offers prompts. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(prompts.map((p) => ({ label: p.name, description: p.server, detail: p.description, prompt: p })), { title: 'Keel: Run MCP Prompt' });
+  if (!pick) return undefined;
+  const args: Record<string, string> = {};
+  for (const arg of pick.prompt.arguments) {
+    const value = await vscode.window.showInputBox({ title: `${pick.prompt.name}: ${arg.name}${arg.required ? '' : ' (optional)'}`, prompt: arg.description, ignoreFocusOut: true, validateInput: (v) => (arg.required && !v ? 'Required.' : undefined) });
+    if (value === undefined) return undefined;
+    if (value) args[arg.name] = value;
+  }
+  return (await client.sendRequest(GetMcpPromptRequest.type, { server: pick.prompt.server, name: pick.prompt.name, arguments: args })).text;
 }
 
 async function showApprovals(reviews: EditReviewController, toolApprovals: ToolApprovalController): Promise<void> {

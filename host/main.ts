@@ -8,7 +8,7 @@ import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserv
 import type { SpanData } from '../protocol/trace';
 import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
 import {
-  CancelRunRequest, ElicitRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
+  CancelRunRequest, ElicitRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
@@ -79,8 +79,15 @@ connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) =>
   return { servers: mcp!.status() };
 });
 
-connection.onRequest(ListToolsRequest.type, () => ({
-  tools: tools().list().map((tool) => ({ name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...stats.get(tool.name) })),
+connection.onRequest(ListMcpPromptsRequest.type, async () => ({ prompts: await mcp!.prompts() }));
+
+connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments: args }) => ({ text: await mcp!.promptText(server, name, args) }));
+
+connection.onRequest(ListToolsRequest.type, async () => ({
+  tools: await Promise.all(tools().list().map(async (tool) => {
+    const pin = await tool.pinState?.();
+    return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...stats.get(tool.name) };
+  })),
 }));
 
 connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));

@@ -113,6 +113,22 @@ export interface McpServerInfo {
   readonly error?: string;
 }
 
+export namespace ListMcpPromptsRequest {
+  /** Extension → host: the prompts connected MCP servers offer, for "Keel: Run MCP Prompt…". */
+  export const type = new RequestType0<{ prompts: McpPromptInfo[] }, void>('mcp/listPrompts');
+}
+export interface McpPromptInfo {
+  readonly server: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly arguments: readonly { readonly name: string; readonly description?: string; readonly required?: boolean }[];
+}
+
+export namespace GetMcpPromptRequest {
+  /** Extension → host: a prompt filled in with the user's arguments, as the text of a goal. */
+  export const type = new RequestType<{ server: string; name: string; arguments: Record<string, string> }, { text: string }, void>('mcp/getPrompt');
+}
+
 export namespace ListToolsRequest {
   /** Extension → host: every tool a run would be offered now, with its risk and recent calls. */
   export const type = new RequestType0<{ tools: ToolInfo[] }, void>('tools/list');
@@ -122,6 +138,8 @@ export interface ToolInfo {
   readonly description: string;
   readonly source: string;
   readonly risk: RiskClass;
+  /** MCP tools only: whether the user approved this exact definition. */
+  readonly pin?: string;
   readonly calls: number;
   readonly failures: number;
   readonly lastDurationMs?: number;

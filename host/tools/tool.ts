@@ -22,6 +22,8 @@ export interface Tool<Args = unknown> {
   readonly source: string;
   /** The tool asks the user itself (inline edit review, MCP pins), so the registry does not ask again. */
   readonly reviewsOwnCalls?: boolean;
+  /** For pinned tools (MCP): `unpinned`, `pinned`, `always allowed` or `changed — disabled until approved`. */
+  pinState?(): Promise<string>;
   /** The question the user is asked about a call, e.g. the command line; defaults to "Run <tool>?". */
   describeCall?(args: Args): string;
   /** Validated before `run`, and sent to the model as JSON schema. */

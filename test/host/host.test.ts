@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import {
-  CancelRunRequest, PingRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  CancelRunRequest, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
 import type { EditDecision, ModelProvider, RunResult, ToolCallDecision } from '../../protocol/run';
@@ -169,6 +169,24 @@ describe('agent host over JSON-RPC', function () {
     assert.deepEqual(await host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: true });
     assert.equal((await session.finished(runId)).outcome, 'cancelled');
     assert.deepEqual(await host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: false });
+  });
+
+  it('runs MCP servers it is given and lists their tools with pin state', async () => {
+    const entry = join(__dirname, '..', '..', 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+    const { servers } = await host.connection.sendRequest(SetMcpServersRequest.type, {
+      servers: [
+        { name: 'everything', source: 'test', type: 'stdio', command: process.execPath, args: [entry, 'stdio'], env: {} },
+        { name: 'broken', source: 'test', type: 'stdio', command: '/nonexistent/server', args: [], env: {} },
+      ],
+      sampling: { provider: 'ollama', baseUrl: server.url, model: 'test-model', timeoutMs: 5000 },
+    });
+    assert.deepEqual(servers.map((s) => [s.name, s.state]), [['everything', 'connected'], ['broken', 'failed']]);
+    const { tools } = await host.connection.sendRequest(ListToolsRequest.type);
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    assert.equal(byName.get('read_file')!.source, 'builtin');
+    assert.equal(byName.get('read_file')!.pin, undefined);
+    assert.equal(byName.get('run_command')!.risk, 'execute');
+    assert.deepEqual([byName.get('mcp__everything__echo')!.source, byName.get('mcp__everything__echo')!.pin], ['mcp:everything', 'not yet approved']);
   });
 
   it('says how to start Ollama when nothing listens', async () => {

@@ -103,6 +103,22 @@ describe('MCP client against real servers', function () {
     assert.ok(result.content.includes(`file://${dir}`), result.content);
   });
 
+  it('exposes resources as read tools and prompts as goals', async () => {
+    await manager.setServers([stdioServer('everything', 'server-everything', 'stdio')]);
+    const { asked, call } = harness(manager);
+    const listed = await call('mcp__everything__list_resources', {});
+    assert.equal(listed.ok, true, listed.content);
+    const uri = /^(\S+) — /m.exec(listed.content)![1]!;
+    const read = await call('mcp__everything__read_resource', { uri });
+    assert.equal(read.ok, true, read.content);
+    assert.ok(read.content.length > 0);
+    assert.equal(asked.length, 0, 'reading resources needs no approval');
+    const prompts = await manager.prompts();
+    assert.ok(prompts.length > 0);
+    const simple = prompts.find((p) => p.arguments.length === 0)!;
+    assert.ok((await manager.promptText('everything', simple.name, {})).length > 0);
+  });
+
   it('works with server-filesystem confined to a folder', async () => {
     await mkdir(join(dir, 'files'));
     await writeFile(join(dir, 'files', 'note.txt'), 'filesystem server works');

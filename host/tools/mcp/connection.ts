@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, ToolListChangedNotificationSchema,
-  type CallToolResult, type CreateMessageRequest, type CreateMessageResult, type ElicitRequest, type ElicitResult, type Tool as McpTool,
+  type CallToolResult, type CreateMessageRequest, type GetPromptResult, type ListPromptsResult, type ListResourcesResult, type ReadResourceResult, type CreateMessageResult, type ElicitRequest, type ElicitResult, type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from './config';
 
@@ -70,14 +70,33 @@ export class McpConnection {
   }
 
   async callTool(name: string, args: Record<string, unknown>, options: { signal: AbortSignal; onProgress?: (message: string) => void }): Promise<CallToolResult> {
-    const client = this.client;
-    if (!client || this.state !== 'connected') throw new Error(`MCP server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}.`);
-    return (await client.callTool({ name, arguments: args }, undefined, {
+    return (await this.connected().callTool({ name, arguments: args }, undefined, {
       signal: options.signal,
       timeout: CALL_TIMEOUT_MS,
       resetTimeoutOnProgress: true,
       onprogress: (p) => options.onProgress?.(`${p.progress}${p.total ? `/${p.total}` : ''}${p.message ? ` ${p.message}` : ''}`),
     })) as CallToolResult;
+  }
+
+  /** Whether the server offers resources or prompts (from its initialize result). */
+  offers(capability: 'resources' | 'prompts'): boolean {
+    return this.state === 'connected' && this.client?.getServerCapabilities()?.[capability] !== undefined;
+  }
+
+  listResources(signal: AbortSignal): Promise<ListResourcesResult> {
+    return this.connected().listResources(undefined, { signal, timeout: CALL_TIMEOUT_MS });
+  }
+
+  readResource(uri: string, signal: AbortSignal): Promise<ReadResourceResult> {
+    return this.connected().readResource({ uri }, { signal, timeout: CALL_TIMEOUT_MS });
+  }
+
+  listPrompts(): Promise<ListPromptsResult> {
+    return this.connected().listPrompts(undefined, { timeout: CALL_TIMEOUT_MS });
+  }
+
+  getPrompt(name: string, args: Record<string, string>): Promise<GetPromptResult> {
+    return this.connected().getPrompt({ name, arguments: args }, { timeout: CALL_TIMEOUT_MS });
   }
 
   async stop(): Promise<void> {
@@ -87,6 +106,11 @@ export class McpConnection {
     this.client = undefined;
     this.state = 'stopped';
     await client?.close().catch(() => undefined);
+  }
+
+  private connected(): Client {
+    if (!this.client || this.state !== 'connected') throw new Error(`MCP server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}.`);
+    return this.client;
   }
 
   private newClient(): Client {

@@ -2,6 +2,7 @@ import type { Tool } from '../tool';
 import type { McpServerConfig } from './config';
 import { McpConnection, type McpClientHandlers, type McpServerState } from './connection';
 import { mcpTool } from './mcpTools';
+import { resourceTools } from './resourceTools';
 import type { PinStore } from './pins';
 
 export interface McpServerStatus {
@@ -54,6 +55,21 @@ export class McpManager {
     }));
   }
 
+  /** Every connected server's prompts, for the user to start a task from. */
+  async prompts(): Promise<{ server: string; name: string; description?: string; arguments: { name: string; description?: string; required?: boolean }[] }[]> {
+    const all = await Promise.all([...this.connections.values()].filter((c) => c.offers('prompts')).map(async (c) =>
+      (await c.listPrompts()).prompts.map((p) => ({ server: c.name, name: p.name, ...(p.description ? { description: p.description } : {}), arguments: p.arguments ?? [] }))));
+    return all.flat();
+  }
+
+  /** A prompt's messages as the text of a goal. */
+  async promptText(server: string, name: string, args: Record<string, string>): Promise<string> {
+    const connection = this.connections.get(server);
+    if (!connection) throw new Error(`No MCP server named "${server}" is configured.`);
+    const { messages } = await connection.getPrompt(name, args);
+    return messages.map((m) => (m.content.type === 'text' ? m.content.text : `[${m.content.type}]`)).join('\n\n');
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all([...this.connections.values()].map((c) => c.stop()));
     this.connections.clear();
@@ -70,6 +86,7 @@ export class McpManager {
         this.handlers.log(`MCP server "${connection.name}": tool ${definition.name} is left out: ${(error as Error).message}`);
       }
     }
+    if (connection.offers('resources')) tools.push(...resourceTools(connection));
     this.tools.set(connection.name, tools);
   }
 }

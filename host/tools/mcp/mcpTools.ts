@@ -31,6 +31,11 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
     source: `mcp:${server}`,
     reviewsOwnCalls: true,
     args: jsonSchemaArgs(definition.inputSchema as Record<string, unknown>),
+    async pinState() {
+      const pin = await pins.check(server, definition);
+      if (pin.state === 'changed') return 'changed — disabled until approved';
+      return pin.state === 'pinned' ? (pin.alwaysAllow ? 'always allowed' : 'pinned') : 'not yet approved';
+    },
     async run(args, context) {
       await approve(name, definition, args, pins, server, context);
       context.span.setAttributes({ 'keel.mcp.server': server, 'keel.mcp.tool': definition.name });
