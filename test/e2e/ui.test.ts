@@ -12,6 +12,7 @@ import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
+const EVERYTHING = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 
 describe('Keel in the browser workbench', function () {
   this.timeout(180_000);
@@ -29,7 +30,7 @@ describe('Keel in the browser workbench', function () {
     workspace = createTestWorkspace(runDir);
     const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
     await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.openai.baseUrl': `${models.url}/v1`, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
+    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.openai.baseUrl': `${models.url}/v1`, 'keel.mcp.servers': { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] } }, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -87,12 +88,24 @@ describe('Keel in the browser workbench', function () {
     await page.screenshot({ path: join(SHOTS, 'after-deny.png') });
   });
 
+  it('asks before an MCP tool runs, with Allow in a notification', async () => {
+    await runTaskFromPalette('call tool mcp__everything__get-sum with {"a": 20, "b": 22}');
+    const toast = page.locator('.notification-toast', { hasText: 'Run get-sum from MCP server "everything"?' });
+    await toast.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'mcp-approval.png') });
+    await toast.getByRole('button', { name: 'Allow', exact: true }).click();
+    const trace = await traceFrame();
+    await until('the MCP run to finish', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('get-sum said'));
+    assert.equal(await trace.locator('.trace').first().locator('.run-result .message').textContent(), 'mcp__everything__get-sum said: The sum of 20 and 22 is 42.');
+    assert.ok(await trace.locator('.row .name', { hasText: 'execute_tool mcp__everything__get-sum' }).count() > 0);
+  });
+
   it('uses OpenAI with the key stored by "Keel: Set OpenAI API Key"', async () => {
     await runCommand('Keel: Set OpenAI API Key', 'Leave empty to remove the stored key', 'sk-e2e-secret');
     await runTaskFromPalette('summarize notes.txt');
     const trace = await traceFrame();
     await trace.locator('.row .name', { hasText: 'chat gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
-    await until('the OpenAI run to finish', async () => (await trace.locator('.run-result').count()) >= 3);
+    await until('the OpenAI run to finish', async () => (await trace.locator('.run-result').count()) >= 4);
     assert.match(await trace.locator('.trace').first().locator('.run-result .message').textContent() ?? '', /notes.txt has 3 lines/);
     assert.equal(models.requests.at(-1)!.api, 'openai');
     assert.equal(models.requests.at(-1)!.headers.authorization, 'Bearer sk-e2e-secret');
