@@ -96,7 +96,12 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
       { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
       () => host.ensureStarted(),
     );
-    const { runId } = await client.sendRequest(StartRunRequest.type, { goal, model: await modelSettings(context.secrets), limits: runLimits() });
+    const { runId } = await client.sendRequest(StartRunRequest.type, {
+      goal,
+      model: await modelSettings(context.secrets),
+      limits: runLimits(),
+      restricted: !vscode.workspace.isTrusted,
+    });
     return { runId, done: runs.track(runId, goal) };
   };
 

@@ -16,6 +16,7 @@ const schema = z.object({
     approvalTimeoutMs: z.number().int().positive(),
     maxTools: z.number().int().min(1).max(500).optional(),
   }),
+  restricted: z.boolean().optional(),
 });
 
 /** Checks a run request at the host's boundary; the message says which field is wrong. */

@@ -14,6 +14,8 @@ export interface StartRunParams {
   readonly goal: string;
   readonly model: ModelSettings;
   readonly limits: RunLimits;
+  /** Restricted Mode (an untrusted workspace): only read-only tools are offered and allowed. */
+  readonly restricted?: boolean;
 }
 
 export namespace CancelRunRequest {

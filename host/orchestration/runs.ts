@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ModelSettings, RunLimits, RunResult } from '../../protocol/run';
+import type { StartRunParams } from '../../protocol/rpc';
+import type { RunResult } from '../../protocol/run';
 import { createChatModel } from '../models';
 import { startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
 import { runAgent } from './agentLoop';
 
-export interface RunRequest {
-  readonly goal: string;
-  readonly model: ModelSettings;
-  readonly limits: RunLimits;
-}
+export type RunRequest = StartRunParams;
 
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
 export class RunManager {
@@ -57,14 +54,16 @@ export class RunManager {
       'keel.run.goal': goal,
       'gen_ai.provider.name': request.model.provider,
       'gen_ai.request.model': request.model.model,
+      'keel.run.restricted': request.restricted === true,
     });
+    const tools = request.restricted ? this.deps.tools().onlyRisk('read') : this.deps.tools();
     const output = await runAgent({
       runId,
       goal,
       model: createChatModel(request.model),
       modelTimeoutMs: request.model.timeoutMs,
       limits: request.limits,
-      tools: this.deps.tools(),
+      tools,
       workspace: this.deps.workspace,
       span,
       signal,

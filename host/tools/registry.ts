@@ -16,6 +16,11 @@ export class ToolRegistry {
     for (const tool of tools) this.tools.set(tool.name, tool);
   }
 
+  /** The same tools limited to the given risk, e.g. read-only in Restricted Mode. */
+  onlyRisk(risk: Tool<never>['risk']): ToolRegistry {
+    return new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats);
+  }
+
   list(): Tool<never>[] {
     return [...this.tools.values()];
   }

@@ -189,6 +189,19 @@ describe('agent host over JSON-RPC', function () {
     assert.deepEqual([byName.get('mcp__everything__echo')!.source, byName.get('mcp__everything__echo')!.pin], ['mcp:everything', 'not yet approved']);
   });
 
+  it('offers only read-only tools in Restricted Mode, and refuses the rest', async () => {
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, {
+      goal: 'call tool run_command with {"command": "touch pwned"}',
+      model: { provider: 'ollama', baseUrl: server.url, model: 'test-model', timeoutMs: 10_000 },
+      limits: { maxSteps: 4, approvalTimeoutMs: 10_000 },
+      restricted: true,
+    });
+    const result = await session.finished(runId);
+    assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files\./);
+    const offered = server.requests.at(-1)!.tools.map((t: { function: { name: string } }) => t.function.name);
+    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files']);
+  });
+
   it('says how to start Ollama when nothing listens', async () => {
     const result = await session.run('anything', { provider: 'ollama', url: 'http://127.0.0.1:9' });
     assert.equal(result.outcome, 'failed');
