@@ -28,6 +28,8 @@ const targets = [
   // The agent host and the headless CLI never see `vscode`.
   { ...node, entryPoints: { host: 'host/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'host/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // Sandbox executions run on worker threads; the host and the CLI start this file beside themselves.
+  { ...node, entryPoints: { 'sandbox-worker': 'host/sandbox/worker.ts' }, outdir: 'dist' },
   // The trace viewer runs in a browser context inside VS Code.
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { webview: 'webview-ui/main.ts' }, outdir: 'dist' },
   // The mocha suite that runs inside a real VS Code extension host.

@@ -18,7 +18,7 @@ const OVERHEAD_CALLS = 5000;
 export async function benchTools(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
   const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }, 1000);
   const root = startTrace(() => undefined, 'bench', 'invoke_agent');
-  const context: ToolContext = { runId: 'bench', workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
+  const context: ToolContext = { runId: 'bench', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
 
   const results = [];
   for (const scenario of CLIENT_SCENARIOS) results.push(await runConformanceScenario(scenario));

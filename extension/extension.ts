@@ -101,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
       model: await modelSettings(context.secrets),
       limits: runLimits(),
       restricted: !vscode.workspace.isTrusted,
+      allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
     });
     return { runId, done: runs.track(runId, goal) };
   };

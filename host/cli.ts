@@ -8,7 +8,8 @@ import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, type ApprovalMode } from './cli/args';
 import { renderTraceTree } from './cli/traceTree';
 import { RunManager } from './orchestration/runs';
-import { builtinTools } from './tools';
+import { Sandbox } from './sandbox';
+import { BUILTIN_TOOLS, runJsTool, ToolRegistry, UserTools, type Tool } from './tools';
 import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
 
 async function main(): Promise<number> {
@@ -19,10 +20,14 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  let sandbox: Sandbox | undefined;
+  const getSandbox = () => (sandbox ??= new Sandbox());
+  const runJs = runJsTool(getSandbox) as Tool<never>;
+  const userTools = new UserTools(getSandbox, (message) => process.stderr.write(`${message}\n`));
   const spans = new Map<string, SpanData>();
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
-    tools: builtinTools,
+    tools: async () => new ToolRegistry([...BUILTIN_TOOLS, runJs, ...(await userTools.load(options.workspace)).tools]),
     spans: (span) => {
       if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
       spans.set(span.spanId, span);
@@ -32,6 +37,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => runs.cancelAll());
   const { done } = runs.start({ goal: options.goal, model: options.model, limits: options.limits });
   const result = await done;
+  await sandbox?.dispose();
   process.stdout.write(`${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }

@@ -13,7 +13,8 @@ import {
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
-import { BUILTIN_TOOLS, ToolRegistry, ToolStats } from './tools';
+import { Sandbox } from './sandbox';
+import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 import { McpManager, mcpUserHandlers, PinStore } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
@@ -29,7 +30,14 @@ let roots: { uri: string; name: string }[] = [];
 let folderPath: string | undefined;
 let mcp: McpManager | undefined;
 let samplingModel: ModelSettings | undefined;
-const tools = () => new ToolRegistry([...BUILTIN_TOOLS, ...(mcp?.registryTools() ?? [])], stats);
+let sandbox: Sandbox | undefined;
+const getSandbox = () => (sandbox ??= new Sandbox());
+const runJs = runJsTool(getSandbox) as Tool<never>;
+const userTools = new UserTools(getSandbox, log);
+const tools = async () => {
+  const user = folderPath ? (await userTools.load(folderPath)).tools : [];
+  return new ToolRegistry([...BUILTIN_TOOLS, runJs, ...user, ...(mcp?.registryTools() ?? [])], stats);
+};
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
 
@@ -84,7 +92,7 @@ connection.onRequest(ListMcpPromptsRequest.type, async () => ({ prompts: await m
 connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments: args }) => ({ text: await mcp!.promptText(server, name, args) }));
 
 connection.onRequest(ListToolsRequest.type, async () => ({
-  tools: await Promise.all(tools().list().map(async (tool) => {
+  tools: await Promise.all((await tools()).list().map(async (tool) => {
     const pin = await tool.pinState?.();
     return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...stats.get(tool.name) };
   })),
@@ -95,6 +103,7 @@ connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.p
 connection.onShutdown(async () => {
   runs.cancelAll();
   await mcp?.stopAll();
+  await sandbox?.dispose();
 });
 
 connection.listen();

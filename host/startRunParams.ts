@@ -17,6 +17,7 @@ const schema = z.object({
     maxTools: z.number().int().min(1).max(500).optional(),
   }),
   restricted: z.boolean().optional(),
+  allowHosts: z.array(z.string().min(1)).optional(),
 });
 
 /** Checks a run request at the host's boundary; the message says which field is wrong. */

@@ -16,6 +16,8 @@ export interface StartRunParams {
   readonly limits: RunLimits;
   /** Restricted Mode (an untrusted workspace): only read-only tools are offered and allowed. */
   readonly restricted?: boolean;
+  /** Hosts sandboxed code (run_js, user tools) may fetch from; none when absent. */
+  readonly allowHosts?: readonly string[];
 }
 
 export namespace CancelRunRequest {

@@ -3,7 +3,7 @@ import { ApprovalBroker } from '../governance/approvals';
 import type { ChatMessage, ChatModel, ChatResponse, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
-import type { ToolRegistry } from '../tools';
+import type { ToolPolicy, ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
 
 export interface AgentRunInput {
@@ -13,6 +13,7 @@ export interface AgentRunInput {
   readonly modelTimeoutMs: number;
   readonly limits: RunLimits;
   readonly tools: ToolRegistry;
+  readonly policy: ToolPolicy;
   readonly workspace: WorkspacePort;
   /** The run's `invoke_agent` span; the loop adds `chat`, `execute_tool` and `approval` children. */
   readonly span: Span;
@@ -60,7 +61,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       }
       for (const call of response.toolCalls) {
         const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
-          const outcome = await input.tools.call(call, { runId: input.runId, workspace: input.workspace, approvals, span: toolSpan, signal });
+          const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, span: toolSpan, signal });
           if (!outcome.ok) toolSpan.end('error', outcome.content);
           return outcome.content;
         });

@@ -17,7 +17,7 @@ export class RunManager {
     private readonly deps: {
       readonly workspace: WorkspacePort;
       /** The tools a run starting now is offered (MCP servers come and go). */
-      readonly tools: () => ToolRegistry;
+      readonly tools: () => Promise<ToolRegistry>;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
     },
@@ -56,7 +56,8 @@ export class RunManager {
       'gen_ai.request.model': request.model.model,
       'keel.run.restricted': request.restricted === true,
     });
-    const tools = request.restricted ? this.deps.tools().onlyRisk('read') : this.deps.tools();
+    const registry = await this.deps.tools();
+    const tools = request.restricted ? registry.onlyRisk('read') : registry;
     const output = await runAgent({
       runId,
       goal,
@@ -64,6 +65,8 @@ export class RunManager {
       modelTimeoutMs: request.model.timeoutMs,
       limits: request.limits,
       tools,
+      // Restricted Mode sends nothing out: sandboxed code gets no fetch.
+      policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []) },
       workspace: this.deps.workspace,
       span,
       signal,

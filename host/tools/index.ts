@@ -8,7 +8,9 @@ import { searchFilesTool } from './searchFiles';
 import { ToolRegistry } from './registry';
 import type { Tool } from './tool';
 
-export type { RiskClass, Tool, ToolContext } from './tool';
+export type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
+export { runJsTool } from './runJs';
+export { UserTools } from './userTools';
 export { ToolRegistry, type ToolOutcome } from './registry';
 
 export { ToolStats } from './stats';

@@ -6,8 +6,15 @@ import type { ArgsSchema } from './argsSchema';
 
 export type { RiskClass } from '../../protocol/run';
 
+/** What the run's policy allows tools beyond their own checks. */
+export interface ToolPolicy {
+  /** Hosts sandboxed code may fetch from (empty: no fetch). */
+  readonly allowHosts: readonly string[];
+}
+
 export interface ToolContext {
   readonly runId: string;
+  readonly policy: ToolPolicy;
   readonly workspace: WorkspacePort;
   readonly approvals: ApprovalBroker;
   readonly span: Span;

@@ -27,7 +27,7 @@ function harness(manager: McpManager, decide: (review: ReviewToolCallParams) => 
     },
   }, 5000);
   const { spans, root } = recordingTrace();
-  const context = (): ToolContext => ({ runId: 'run', workspace: undefined as never, approvals, span: root, signal: new AbortController().signal });
+  const context = (): ToolContext => ({ runId: 'run', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal });
   const call = (name: string, args: unknown) => new ToolRegistry(manager.registryTools()).call({ id: 'c1', name, arguments: args }, context());
   return { asked, spans, call };
 }

@@ -21,7 +21,7 @@ async function main(url: string): Promise<void> {
   const registry = new ToolRegistry(manager.registryTools());
   const span = startTrace(() => undefined, 'conformance', 'invoke_agent');
   for (const tool of registry.list()) {
-    const outcome = await registry.call({ id: tool.name, name: tool.name, arguments: sampleArguments(tool.args.jsonSchema) }, { runId: 'conformance', workspace: undefined as never, approvals, span, signal: new AbortController().signal });
+    const outcome = await registry.call({ id: tool.name, name: tool.name, arguments: sampleArguments(tool.args.jsonSchema) }, { runId: 'conformance', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span, signal: new AbortController().signal });
     log(`${tool.name}: ${outcome.ok ? 'ok' : 'failed'}: ${outcome.content}`);
   }
   await manager.stopAll();

@@ -64,6 +64,7 @@ function run(model: ChatModel, workspace: WorkspacePort, options: { maxSteps?: n
     modelTimeoutMs: options.timeoutMs ?? 5000,
     limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 5000 },
     tools: builtinTools(),
+    policy: { allowHosts: [] },
     workspace,
     span: root,
     signal: options.signal ?? new AbortController().signal,

@@ -15,7 +15,7 @@ describe('tool registry under fuzzing', () => {
     let calls = 0;
     for (const tool of tools) {
       for (const args of invalidArguments(tool.args.jsonSchema, 1000, tool.name.length)) {
-        const outcome = await registry.call({ id: `c${calls++}`, name: tool.name, arguments: args }, { runId: 'fuzz', workspace: undefined as never, approvals, span: root, signal: new AbortController().signal });
+        const outcome = await registry.call({ id: `c${calls++}`, name: tool.name, arguments: args }, { runId: 'fuzz', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal });
         assert.equal(outcome.ok, false, `${tool.name} accepted ${JSON.stringify(args)}`);
         assert.match(outcome.content, /^Invalid arguments for /);
       }

@@ -102,6 +102,28 @@ describe('Keel inside VS Code', function () {
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, fileUri('docs/notes.md').fsPath, 'the new file is shown');
   });
 
+  it('runs agent-written JavaScript in the sandbox with run_js, traced as sandbox.eval', async () => {
+    const { done } = await api.runTask('call tool run_js with {"code": "const text = await readFile(input); console.log(text.length); return text.split(\\"\\\\n\\").length;", "input": "notes.txt"}');
+    const result = await done;
+    assert.match(result.message, /^run_js said: 4\nconsole:\n\[log\] 17$/);
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === result.runId)!;
+    const evalSpan = api.spans().find((s) => s.traceId === root.traceId && s.operation === 'sandbox.eval')!;
+    assert.equal(evalSpan.attributes['keel.sandbox.outcome'], 'ok');
+    assert.ok((evalSpan.attributes['keel.sandbox.memory_used_bytes'] as number) > 0);
+  });
+
+  it('contains run_js code that never ends, and the next call works', async () => {
+    const stuck = await (await api.runTask('call tool run_js with {"code": "while (true) {}"}')).done;
+    assert.match(stuck.message, /stopped \(timeout\).*limits\.timeoutMs = 5000 ms/);
+    const next = await (await api.runTask('call tool run_js with {"code": "return 6 * 7;"}')).done;
+    assert.equal(next.message, 'run_js said: 42');
+  });
+
+  it('offers .keel/tools/*.js as tools that run sandboxed', async () => {
+    const result = await (await api.runTask('call tool word_count with {"path": "notes.txt"}')).done;
+    assert.match(result.message, /^word_count said: \{\n  "path": "notes.txt",\n  "words": 3,\n  "lines": 3\n\}\nconsole:\n\[log\] counted notes.txt$/);
+  });
+
   it('refuses an empty goal with a clear message', async () => {
     await assert.rejects(api.runTask('  '), /goal is empty/);
   });

@@ -1,0 +1,98 @@
+/**
+ * The main thread's side of capability calls for one execution. Arguments arrive as JSON text from the guest
+ * and are validated before any capability runs; results are validated and leave as JSON text; errors leave as
+ * their message only.
+ */
+import { z } from 'zod';
+import type { HostReply } from './messages';
+import type { SandboxCapabilities } from './types';
+
+/** How many capability calls of one execution run at once; the rest wait their turn. */
+const CONCURRENT_CALLS = 8;
+const MAX_ERROR_CHARS = 2000;
+
+const fetchInit = z.strictObject({
+  method: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+});
+
+const CAPABILITIES = {
+  readFile: {
+    usage: 'readFile(path) takes one string: a path relative to the workspace root',
+    args: z.tuple([z.string()]),
+    result: z.string(),
+  },
+  listFiles: {
+    usage: 'listFiles(glob) takes one string: a glob relative to the workspace root, like "src/**/*.ts"',
+    args: z.tuple([z.string()]),
+    result: z.array(z.string()),
+  },
+  fetch: {
+    usage: 'fetch(url, init?) takes a URL string and optionally { method, headers, body } with string values',
+    args: z.tuple([z.string(), fetchInit.nullish()]),
+    result: z.strictObject({ status: z.number().int(), headers: z.record(z.string(), z.string()), body: z.string() }),
+  },
+} as const;
+
+type CapabilityName = keyof typeof CAPABILITIES;
+
+export class CapabilityHost {
+  /** The capabilities this execution was granted, which the guest sees as globals. */
+  readonly names: readonly CapabilityName[];
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly capabilities: SandboxCapabilities) {
+    this.names = (Object.keys(CAPABILITIES) as CapabilityName[]).filter((name) => typeof capabilities[name] === 'function');
+  }
+
+  async call(name: string, argsJson: string): Promise<HostReply> {
+    try {
+      if (!this.names.includes(name as CapabilityName)) throw new Error(`${name} is not available in this sandbox.`);
+      const capability = CAPABILITIES[name as CapabilityName];
+      const args = capability.args.safeParse(JSON.parse(argsJson));
+      if (!args.success) throw new Error(`Invalid arguments: ${capability.usage} (${z.prettifyError(args.error).replace(/\s*\n\s*/g, '; ')}).`);
+      await this.turn();
+      try {
+        const result = capability.result.safeParse(await this.invoke(name as CapabilityName, args.data));
+        if (!result.success) throw new Error(`${name} returned a value of the wrong shape; this is a bug in the host's ${name} capability.`);
+        return { ok: true, json: JSON.stringify(result.data) };
+      } finally {
+        this.passTurn();
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, message: message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message };
+    }
+  }
+
+  /** Drops calls still waiting for their turn: the execution is over and nobody will read their replies. */
+  close(): void {
+    this.queue.length = 0;
+  }
+
+  private async turn(): Promise<void> {
+    if (this.running < CONCURRENT_CALLS) this.running++;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+
+  /** Hands a finished call's turn straight to the next waiting call, so the count never overshoots. */
+  private passTurn(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  private invoke(name: CapabilityName, args: readonly unknown[]): Promise<unknown> {
+    const { readFile, listFiles, fetch } = this.capabilities;
+    switch (name) {
+      case 'readFile':
+        return readFile!.call(this.capabilities, args[0] as string);
+      case 'listFiles':
+        return listFiles!.call(this.capabilities, args[0] as string);
+      case 'fetch':
+        return fetch!.call(this.capabilities, args[0] as string, (args[1] ?? {}) as z.infer<typeof fetchInit>);
+    }
+  }
+}

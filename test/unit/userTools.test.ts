@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApprovalBroker } from '../../host/governance/approvals';
+import { Sandbox } from '../../host/sandbox';
+import { runJsTool, ToolRegistry, UserTools, type Tool, type ToolContext } from '../../host/tools';
+import { FsWorkspace } from '../../host/workspace/fsWorkspace';
+import { recordingTrace, tempDir } from './helpers';
+
+describe('sandboxed tools: run_js and .keel/tools', function () {
+  this.timeout(20_000);
+  let sandbox: Sandbox;
+  let root: string;
+  let userTools: UserTools;
+  const logs: string[] = [];
+
+  before(() => {
+    sandbox = new Sandbox({ poolSize: 1 });
+  });
+  after(() => sandbox.dispose());
+  beforeEach(async () => {
+    root = await tempDir();
+    await mkdir(join(root, '.keel', 'tools'), { recursive: true });
+    await writeFile(join(root, 'notes.txt'), 'one two three\nfour\n');
+    userTools = new UserTools(() => sandbox, (m) => logs.push(m));
+  });
+
+  const tool = (file: string, source: string) => writeFile(join(root, '.keel', 'tools', file), source);
+
+  async function call(tools: Tool<never>[], name: string, args: unknown, allowHosts: string[] = []) {
+    const workspace = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
+    const { spans, root: span } = recordingTrace();
+    const context: ToolContext = { runId: 'r', policy: { allowHosts }, workspace, approvals: new ApprovalBroker(workspace, 1000), span, signal: new AbortController().signal };
+    return { outcome: await new ToolRegistry(tools).call({ id: 'c', name, arguments: args }, context), spans };
+  }
+
+  it('run_js returns values and console output, traced as sandbox.eval', async () => {
+    const { outcome, spans } = await call([runJsTool(() => sandbox) as Tool<never>], 'run_js', { code: 'console.log("n", input.n); return (await readFile("notes.txt")).split(/\\s+/).filter(Boolean).length * input.n;', input: { n: 2 } });
+    assert.deepEqual(outcome, { ok: true, content: '8\nconsole:\n[log] n 2' });
+    const evalSpan = [...spans.values()].find((s) => s.operation === 'sandbox.eval')!;
+    assert.equal(evalSpan.attributes['keel.sandbox.outcome'], 'ok');
+    assert.equal(evalSpan.attributes['keel.sandbox.capabilities'], 'readFile,listFiles');
+  });
+
+  it('run_js gets no fetch without allow-listed hosts', async () => {
+    const { outcome } = await call([runJsTool(() => sandbox) as Tool<never>], 'run_js', { code: 'return typeof fetch;' });
+    assert.equal(outcome.content, '"undefined"');
+  });
+
+  it('loads a user tool, checks calls against its input schema, and grants only the capabilities it asks for', async () => {
+    await tool('count.js', `tool({ name: 'count_words', description: 'Count words', input: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] }, capabilities: ['readFile'],
+      async run(input) { return { words: (await readFile(input.path)).split(/\\s+/).filter(Boolean).length, canList: typeof listFiles }; } });`);
+    const { tools, problems } = await userTools.load(root);
+    assert.deepEqual(problems, []);
+    assert.equal(tools[0]!.source, 'user:.keel/tools/count.js');
+    assert.equal(tools[0]!.risk, 'read');
+    assert.equal((await call(tools, 'count_words', { path: 'notes.txt' })).outcome.content, '{\n  "words": 4,\n  "canList": "undefined"\n}');
+    assert.match((await call(tools, 'count_words', { path: 42 })).outcome.content, /Invalid arguments for count_words/);
+    assert.match((await call(tools, 'count_words', { path: '../etc/passwd' })).outcome.content, /outside the workspace|refused|not allowed/i);
+  });
+
+  it('marks a tool that asks for fetch as network risk', async () => {
+    await tool('ping.js', `tool({ name: 'ping', description: 'Ping', capabilities: ['fetch'], async run() { return typeof fetch; } });`);
+    const { tools } = await userTools.load(root);
+    assert.equal(tools[0]!.risk, 'network');
+    assert.equal((await call(tools, 'ping', {})).outcome.content, '"undefined"', 'no fetch without allow-listed hosts');
+  });
+
+  it('reports broken tool files clearly and loads the rest', async () => {
+    await tool('a_ok.js', `tool({ name: 'ok_tool', description: 'Fine', async run() { return 1; } });`);
+    await tool('b_nocall.js', 'const x = 1;');
+    await tool('c_syntax.js', 'tool({ name: ');
+    await tool('d_badname.js', `tool({ name: 'bad name!', description: 'x', async run() {} });`);
+    await tool('e_escape.js', `tool({ name: 'escape', description: 'x', async run() {} }); process.exit(1);`);
+    const { tools, problems } = await userTools.load(root);
+    assert.deepEqual(tools.map((t) => t.name), ['ok_tool']);
+    assert.equal(problems.length, 4);
+    assert.match(problems[0]!, /b_nocall\.js: .*never calls tool/);
+    assert.match(problems[1]!, /c_syntax\.js: /);
+    assert.match(problems[2]!, /d_badname\.js: [\s\S]*name must be letters/);
+    assert.match(problems[3]!, /e_escape\.js: .*process/);
+  });
+
+  it('reloads a tool file only when it changes', async () => {
+    await tool('v.js', `tool({ name: 'version', description: 'v1', async run() { return 1; } });`);
+    assert.equal((await userTools.load(root)).tools[0]!.description, 'v1 (user tool .keel/tools/v.js)');
+    const loadsBefore = logs.length;
+    await userTools.load(root);
+    assert.equal(logs.length, loadsBefore, 'an unchanged file is not run again');
+    await tool('v.js', `tool({ name: 'version', description: 'v2', async run() { return 2; } });`);
+    const later = new Date(Date.now() + 5000);
+    await utimes(join(root, '.keel', 'tools', 'v.js'), later, later);
+    assert.equal((await userTools.load(root)).tools[0]!.description, 'v2 (user tool .keel/tools/v.js)');
+  });
+});
