@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  // User tools run in the sandbox, where these are the only globals beyond standard JavaScript.
+  {
+    files: ['**/.keel/tools/*.js'],
+    languageOptions: { globals: { tool: 'readonly', input: 'readonly', readFile: 'readonly', listFiles: 'readonly', fetch: 'readonly', console: 'readonly' } },
+  },
   { files: ['host/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] } },
   { files: ['protocol/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [nodePatterns] }] } },
   { files: ['webview-ui/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [nodePatterns] }] } },

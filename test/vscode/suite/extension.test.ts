@@ -121,7 +121,7 @@ describe('Keel inside VS Code', function () {
 
   it('offers .keel/tools/*.js as tools that run sandboxed', async () => {
     const result = await (await api.runTask('call tool word_count with {"path": "notes.txt"}')).done;
-    assert.match(result.message, /^word_count said: \{\n  "path": "notes.txt",\n  "words": 3,\n  "lines": 3\n\}\nconsole:\n\[log\] counted notes.txt$/);
+    assert.match(result.message, /^word_count said: \{\n {2}"path": "notes.txt",\n {2}"words": 3,\n {2}"lines": 3\n\}\nconsole:\n\[log\] counted notes.txt$/);
   });
 
   it('refuses an empty goal with a clear message', async () => {
