@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { PingRequest } from '../protocol/rpc';
+import { EvalJsRequest, PingRequest } from '../protocol/rpc';
 import { startHost } from '../test/host/hostProcess';
 import { median, percentile, round, type Metric } from './report';
 
@@ -46,6 +46,13 @@ export async function benchHost(activationMs: number | undefined): Promise<{ met
   echo.kill();
   await new Promise((r) => setTimeout(r, 1000));
   const rssMb = residentMb(host.child.pid!);
+  // run_js's round trip as the extension sees it: JSON-RPC to the host, a fresh sandbox execution, and back.
+  const runJs: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const start = performance.now();
+    await host.connection.sendRequest(EvalJsRequest.type, { code: 'return input * 2;', input: i });
+    if (i >= 50) runJs.push(performance.now() - start);
+  }
   await host.stop();
 
   const metrics: Record<string, Metric> = {
@@ -56,11 +63,14 @@ export async function benchHost(activationMs: number | undefined): Promise<{ met
     raw_ipc_roundtrip_p50_ms: { value: round(median(raw)), unit: 'ms', lowerIsBetter: true },
     rpc_roundtrip_ratio_vs_raw_ipc: { value: round(median(rpc) / median(raw), 2), unit: 'ratio', lowerIsBetter: true },
     host_idle_rss_mb: { value: round(rssMb, 1), unit: 'MB', lowerIsBetter: true },
+    run_js_roundtrip_p50_ms: { value: round(median(runJs)), unit: 'ms', lowerIsBetter: true },
+    run_js_roundtrip_p95_ms: { value: round(percentile(runJs, 95)), unit: 'ms', lowerIsBetter: true },
   };
   if (activationMs !== undefined) metrics.activation_ms = { value: round(activationMs, 1), unit: 'ms', lowerIsBetter: true };
   const notes = `host_ready_ms: fork of dist/host.js to initialize answered, median of ${READY_RUNS}. ` +
     `rpc_roundtrip: ${ROUNDTRIPS} keel/ping requests over vscode-jsonrpc IPC, interleaved with a bare process.send echo ` +
     'to a forked Node (the baseline), after 200 warm-up pairs. host_idle_rss_mb: VmRSS of the host 1 s after the round trips. ' +
+    'run_js_roundtrip: 250 sandbox/eval requests (after 50 warm-up) from a JSON-RPC client over IPC, as the extension sends them: host, worker, fresh QuickJS runtime, back. ' +
     (activationMs !== undefined ? 'activation_ms: time spent in the extension\'s activate() inside code-server\'s real extension host, median of 3 smoke runs.' : 'activation_ms: not measured in this run (needs code-server).');
   return { metrics, notes };
 }

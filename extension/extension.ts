@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  CancelRunRequest, CreateFileRequest, ElicitRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  CancelRunRequest, CreateFileRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
   SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
@@ -157,6 +157,21 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
     vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
     vscode.commands.registerCommand('keel.showApprovals', () => showApprovals(reviews, toolApprovals)),
+    vscode.commands.registerCommand('keel.evalJs', async () => {
+      const editor = vscode.window.activeTextEditor;
+      const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : undefined;
+      const code = selected ?? (await vscode.window.showInputBox({ title: 'Keel: Run JavaScript in Sandbox', prompt: 'The body of an async function; `return` the result. readFile and listFiles reach the workspace.', ignoreFocusOut: true }));
+      if (!code) return;
+      try {
+        const result = await (await host.ensureStarted()).sendRequest(EvalJsRequest.type, { code });
+        log.info(`sandbox (${result.outcome}, ${result.durationMs.toFixed(1)} ms): ${result.error ?? JSON.stringify(result.value)}\n${result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n')}`);
+        const summary = result.outcome === 'ok' ? JSON.stringify(result.value) : `${result.outcome}: ${result.error}`;
+        const choice = await vscode.window.showInformationMessage(`Keel sandbox: ${summary.slice(0, 300)}`, 'Show Log');
+        if (choice) log.show();
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
     vscode.commands.registerCommand('keel.runMcpPrompt', async () => {
       try {
         const goal = await pickMcpPrompt(await host.ensureStarted());

@@ -8,13 +8,14 @@ import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserv
 import type { SpanData } from '../protocol/trace';
 import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
 import {
-  CancelRunRequest, ElicitRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
+  CancelRunRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
+import { grantCapabilities } from './tools/sandboxedRun';
 import { McpManager, mcpUserHandlers, PinStore } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
@@ -97,6 +98,12 @@ connection.onRequest(ListToolsRequest.type, async () => ({
     return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...stats.get(tool.name) };
   })),
 }));
+
+connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
+  const capabilities = folderPath ? grantCapabilities(['readFile', 'listFiles'], folderPath, []) : {};
+  const { outcome, value, error, logs, durationMs } = await getSandbox().execute({ code, input, capabilities });
+  return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
+});
 
 connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));
 

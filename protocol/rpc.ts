@@ -149,6 +149,18 @@ export interface ToolInfo {
   readonly lastDurationMs?: number;
 }
 
+export namespace EvalJsRequest {
+  /** Extension → host: run JavaScript in the sandbox, with workspace reads only (Keel: Run JavaScript in Sandbox). */
+  export const type = new RequestType<{ code: string; input?: unknown }, EvalJsResult, void>('sandbox/eval');
+}
+export interface EvalJsResult {
+  readonly outcome: string;
+  readonly value?: unknown;
+  readonly error?: string;
+  readonly logs: readonly { readonly level: string; readonly text: string }[];
+  readonly durationMs: number;
+}
+
 export namespace PingRequest {
   /** Extension → host: a no-op round trip, for health checks and benchmarks. */
   export const type = new RequestType<{ sentAt: number }, { sentAt: number; pid: number }, void>('keel/ping');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import {
-  CancelRunRequest, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  CancelRunRequest, EvalJsRequest, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
 import type { EditDecision, ModelProvider, RunResult, ToolCallDecision } from '../../protocol/run';
@@ -83,7 +83,7 @@ describe('agent host over JSON-RPC', function () {
     await writeFile(join(workspace, 'greeting.txt'), 'hello world\nsecond line\n');
     host = startHost();
     session = new Session(host, workspace);
-    await host.initialize();
+    await host.initialize({ workspace });
   });
   afterEach(async () => {
     assert.equal(await host.stop(), 0, 'the host exits cleanly after shutdown/exit');
@@ -197,9 +197,16 @@ describe('agent host over JSON-RPC', function () {
       restricted: true,
     });
     const result = await session.finished(runId);
-    assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files\./);
+    assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files, run_js\./);
     const offered = server.requests.at(-1)!.tools.map((t: { function: { name: string } }) => t.function.name);
-    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files']);
+    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files', 'run_js']);
+  });
+
+  it('evaluates JavaScript in the sandbox for the extension, with workspace reads and no host access', async () => {
+    const ok = await host.connection.sendRequest(EvalJsRequest.type, { code: 'console.log("hi"); return (await readFile("greeting.txt")).length + input;', input: 1 });
+    assert.deepEqual([ok.outcome, ok.value, ok.logs], ['ok', 25, [{ level: 'log', text: 'hi' }]]);
+    const escape = await host.connection.sendRequest(EvalJsRequest.type, { code: 'return typeof process + typeof require + typeof fetch;' });
+    assert.equal(escape.value, 'undefinedundefinedundefined');
   });
 
   it('says how to start Ollama when nothing listens', async () => {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { PROTOCOL_VERSION, type HostInfo } from '../../protocol/version';
 
@@ -10,7 +11,7 @@ export interface HostProcess {
   readonly child: ChildProcess;
   readonly connection: MessageConnection;
   /** Sends initialize/initialized; resolves with what the host says about itself. */
-  initialize(options?: { protocolVersion?: number; processId?: number }): Promise<HostInfo>;
+  initialize(options?: { protocolVersion?: number; processId?: number; workspace?: string }): Promise<HostInfo>;
   /** Shuts the host down the way vscode-languageclient does and waits for the process to exit. */
   stop(): Promise<number | null>;
 }
@@ -29,6 +30,7 @@ export function startHost(): HostProcess {
       const result = await connection.sendRequest<{ keel: HostInfo }>('initialize', {
         processId: options.processId ?? process.pid,
         rootUri: null,
+        workspaceFolders: options.workspace ? [{ uri: pathToFileURL(options.workspace).href, name: 'workspace' }] : null,
         capabilities: {},
         initializationOptions: { protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION },
       });
