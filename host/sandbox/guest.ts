@@ -9,11 +9,14 @@ import type { LogLevel } from './types';
 
 /** The JSON text of one capability argument may be at most this long. */
 const MAX_ARGUMENT_CHARS = 1_000_000;
+/** The helpers cut a described error at 4000 characters and add an ellipsis. */
+const MAX_DESCRIPTION_CHARS = 4001;
 const LOG_LEVELS: readonly LogLevel[] = ['log', 'info', 'warn', 'error'];
 
 /** Built-ins the helpers use, taken before any agent code runs so that replacing a global cannot affect them. */
-const INTRINSICS = '[JSON.stringify, JSON.parse, Error, Map, Set, WeakMap, WeakSet, Promise, String, Object.prototype.toString]';
+const INTRINSICS = '[JSON.stringify, JSON.parse, Error, Map, Set, WeakMap, WeakSet, Promise, String, Object.prototype.toString, String.prototype.slice]';
 const PARSE = 1;
+const SLICE = 10;
 
 /**
  * Guest-side helpers for what is awkward through handles: copying objects out with clear errors, showing a
@@ -146,7 +149,10 @@ export class GuestRealm {
       context.setProp(context.global, 'input', context.undefined);
     } else {
       const input = this.fromJson(setup.inputJson);
-      if ('error' in input) throw new Error('The input could not be parsed inside the sandbox.');
+      if ('error' in input) {
+        input.error.dispose();
+        throw new Error('The input could not be parsed inside the sandbox.');
+      }
       input.value.consume((value) => context.setProp(context.global, 'input', value));
     }
   }
@@ -191,9 +197,12 @@ export class GuestRealm {
     switch (context.typeof(value)) {
       case 'undefined':
         return { json: undefined };
-      case 'string':
-        json = JSON.stringify(context.getString(value));
+      case 'string': {
+        const text = this.readString(value, limit);
+        if (text.length > limit) return { tooLong: this.lengthOf(value) + 2 };
+        json = JSON.stringify(text);
         break;
+      }
       case 'number':
         json = JSON.stringify(context.getNumber(value));
         break;
@@ -209,7 +218,7 @@ export class GuestRealm {
 
   /** "Name: message" and the guest stack of a thrown value, or a fallback when describing it fails too. */
   describe(error: QuickJSHandle): string {
-    return this.callHelper(DESCRIBE, [error]) ?? 'Uncaught exception that could not be described';
+    return this.callHelper(DESCRIBE, [error], MAX_DESCRIPTION_CHARS) ?? 'Uncaught exception that could not be described';
   }
 
   /** Frees the runtime. False if QuickJS aborted while freeing it, which leaves its WebAssembly instance unusable. */
@@ -234,7 +243,9 @@ export class GuestRealm {
       return result.value.consume((copied) => {
         const type = context.typeof(copied);
         if (type === 'number') return { tooLong: context.getNumber(copied) };
-        return { json: type === 'string' ? context.getString(copied) : undefined };
+        if (type !== 'string') return { json: undefined };
+        const json = this.readString(copied, limit);
+        return json.length > limit ? { tooLong: this.lengthOf(copied) } : { json };
       });
     } finally {
       helper.fn.dispose();
@@ -243,8 +254,8 @@ export class GuestRealm {
     }
   }
 
-  /** Calls a helper that returns a string; undefined if it throws or returns anything else. */
-  private callHelper(which: Helper, args: QuickJSHandle[]): string | undefined {
+  /** Calls a helper that returns a string, read up to `maxChars`; undefined if it throws or returns anything else. */
+  private callHelper(which: Helper, args: QuickJSHandle[], maxChars: number): string | undefined {
     const { context } = this;
     const helper = this.helper(which);
     if ('error' in helper) {
@@ -257,7 +268,32 @@ export class GuestRealm {
       result.error.dispose();
       return undefined;
     }
-    return result.value.consume((text) => (context.typeof(text) === 'string' ? context.getString(text) : undefined));
+    return result.value.consume((text) => (context.typeof(text) === 'string' ? this.readString(text, maxChars) : undefined));
+  }
+
+  /**
+   * A guest string, cut after `maxChars + 1` characters inside the guest, so that a huge one is never copied
+   * whole into the worker's heap; a result longer than `maxChars` tells the caller it was cut.
+   */
+  private readString(text: QuickJSHandle, maxChars: number): string {
+    const { context } = this;
+    if (this.lengthOf(text) <= maxChars) return context.getString(text);
+    const slice = context.getProp(this.intrinsics, SLICE);
+    const [start, end] = [context.newNumber(0), context.newNumber(maxChars + 1)];
+    try {
+      const cut = context.callFunction(slice, text, start, end);
+      if (cut.error) {
+        cut.error.dispose();
+        return '';
+      }
+      return cut.value.consume((handle) => context.getString(handle));
+    } finally {
+      for (const handle of [slice, start, end]) handle.dispose();
+    }
+  }
+
+  private lengthOf(text: QuickJSHandle): number {
+    return this.context.getProp(text, 'length').consume((length) => this.context.getNumber(length));
   }
 
   /** One helper function, compiling the helpers on first use; or what compiling them threw (a limit, usually). */
@@ -278,7 +314,8 @@ export class GuestRealm {
     let text = '';
     for (let i = 0; i < args.length && text.length <= this.maxLogChars; i++) {
       const arg = args[i]!;
-      const shown = context.typeof(arg) === 'string' ? context.getString(arg) : (this.callHelper(SHOW, [arg]) ?? '[unprintable]');
+      const room = this.maxLogChars - text.length;
+      const shown = context.typeof(arg) === 'string' ? this.readString(arg, room) : (this.callHelper(SHOW, [arg], room) ?? '[unprintable]');
       text += (i ? ' ' : '') + shown;
     }
     this.hooks?.log(level, text.length > this.maxLogChars ? text.slice(0, this.maxLogChars + 1) : text);

@@ -13,9 +13,9 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
 
 /**
  * The range each limit may be set to. QuickJS checks its stack limit against WebAssembly's own stack, but the
- * interpreter also uses the worker thread's native stack, about ten times as much; `WORKER_STACK_MB` keeps that
- * native stack 32 times larger than the largest guest stack, so the guest always hits QuickJS's clean
- * "stack overflow" before V8's.
+ * interpreter also uses the worker thread's native stack, up to about twelve times as much when measured;
+ * `WORKER_STACK_MB` keeps that native stack 32 times larger than the largest guest stack, so the guest hits
+ * QuickJS's clean "stack overflow" before V8's (which would leave the WebAssembly instance unusable).
  */
 const BOUNDS: Record<keyof SandboxLimits, readonly [min: number, max: number]> = {
   memoryBytes: [1 * MiB, 1024 * MiB],

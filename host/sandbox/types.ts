@@ -1,6 +1,10 @@
 /** Resource limits for one execution. Every limit is always applied; a request may override any of them. */
 export interface SandboxLimits {
-  /** The most memory the guest's QuickJS runtime may allocate. */
+  /**
+   * The most memory the guest may allocate. QuickJS enforces it exactly for its object heap; strings, array
+   * storage and buffers, which quickjs-emscripten 0.32 does not count, are held to it by capping the worker's
+   * WebAssembly memory at this plus 16 MiB.
+   */
   memoryBytes: number;
   /** The most stack the guest may use; deep recursion fails cleanly at this depth. */
   stackBytes: number;

@@ -75,6 +75,20 @@ const memory: HostileCase[] = [
   { name: 'an array of strings grown forever', code: 'const a = []; for (;;) a.push("x".repeat(1e4) + a.length);', limits: SMALL_MEMORY, outcome: 'memory', error: MEMORY },
   { name: 'a 1 GB ArrayBuffer', code: 'return new ArrayBuffer(1e9).byteLength;', limits: SMALL_MEMORY, outcome: 'memory', error: MEMORY },
   { name: 'a billion-element array filled', code: 'return new Array(1e9).fill(0).length;', limits: SMALL_MEMORY, outcome: 'memory', error: MEMORY },
+  {
+    name: 'typed arrays each under the limit, which QuickJS alone does not add up (quickjs-emscripten #271)',
+    code: 'const kept = []; for (;;) kept.push(new Uint8Array(1e6));',
+    limits: SMALL_MEMORY,
+    outcome: 'memory',
+    error: MEMORY,
+  },
+  {
+    name: 'strings each under the limit, which QuickJS alone does not add up (quickjs-emscripten #271)',
+    code: 'const kept = []; for (let i = 0; ; i++) kept.push(("x".repeat(1e5) + i).toUpperCase());',
+    limits: SMALL_MEMORY,
+    outcome: 'memory',
+    error: MEMORY,
+  },
   { name: 'a string doubled forever', code: 'let s = "x"; for (;;) s += s;', outcome: 'error', error: /InternalError: string too long/ },
   {
     name: 'a long native operation the interrupt handler cannot reach (quickjs-emscripten #219)',
@@ -315,7 +329,7 @@ const network: HostileCase[] = [
   },
   ...['http://localhost:ALLOWED/hello', 'http://127.0.0.1:UNLISTED/', 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:ALLOWED/hello'].map(
     (url): HostileCase => ({
-      name: `fetch to ${url.replace(/:(ALLOWED|UNLISTED)/, '')}`,
+      name: `fetch to ${url.replace('ALLOWED', 'PORT').replace('UNLISTED', 'OTHER_PORT')}`,
       code: 'return await fetch(input.url);',
       grant: (f) => f.fetch,
       input: (f) => ({ url: url.replace('ALLOWED', String(f.allowed.port)).replace('UNLISTED', String(f.unlisted.port)) }),
