@@ -1,6 +1,7 @@
 /** The tools layer's public surface. */
 import { proposeEditTool } from './proposeEdit';
 import { createFileTool } from './createFile';
+import { fetchUrlTool } from './fetchUrl';
 import { listFilesTool } from './listFiles';
 import { readFileTool } from './readFile';
 import { runCommandTool } from './runCommand';
@@ -15,7 +16,7 @@ export { ToolRegistry, type ToolOutcome } from './registry';
 
 export { ToolStats } from './stats';
 
-export const BUILTIN_TOOLS = [readFileTool, listFilesTool, searchFilesTool, proposeEditTool, createFileTool, runCommandTool] as Tool<never>[];
+export const BUILTIN_TOOLS = [readFileTool, listFilesTool, searchFilesTool, proposeEditTool, createFileTool, runCommandTool, fetchUrlTool] as Tool<never>[];
 
 export function builtinTools(): ToolRegistry {
   return new ToolRegistry(BUILTIN_TOOLS);

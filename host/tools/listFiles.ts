@@ -10,6 +10,7 @@ export const listFilesTool = defineTool({
   description: 'List files in the workspace, optionally filtered by a glob such as "src/**/*.ts" or "*.md". Honours .gitignore and .keelignore.',
   risk: 'read',
   source: 'builtin',
+  idempotent: true,
   args: zodArgs(z.object({ glob: z.string().min(1).optional().describe('Glob over workspace-relative paths') }).strict()),
   async run({ glob }, { workspace, span, signal }) {
     const { files, truncated } = await walkWorkspace(workspace.root, { glob, limit: MAX_FILES, signal });

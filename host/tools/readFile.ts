@@ -9,6 +9,7 @@ export const readFileTool = defineTool({
   description: 'Read a text file from the workspace. The path is relative to the workspace root.',
   risk: 'read',
   source: 'builtin',
+  idempotent: true,
   args: zodArgs(z.object({ path: z.string().min(1).describe('Workspace-relative path, e.g. src/index.ts') }).strict()),
   async run({ path }, { workspace, span }) {
     const text = await workspace.readFile(path);

@@ -1,5 +1,6 @@
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
+import { CallPolicy } from './callPolicy';
 import { ToolStats } from './stats';
 import type { Tool, ToolContext } from './tool';
 
@@ -12,13 +13,13 @@ export type ToolOutcome = { readonly ok: true; readonly content: string } | { re
 export class ToolRegistry {
   private readonly tools = new Map<string, Tool<never>>();
 
-  constructor(tools: readonly Tool<never>[], private readonly stats = new ToolStats()) {
+  constructor(tools: readonly Tool<never>[], private readonly stats = new ToolStats(), private readonly policy = new CallPolicy()) {
     for (const tool of tools) this.tools.set(tool.name, tool);
   }
 
   /** The same tools limited to the given risk, e.g. read-only in Restricted Mode. */
   onlyRisk(risk: Tool<never>['risk']): ToolRegistry {
-    return new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats);
+    return new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats, this.policy);
   }
 
   list(): Tool<never>[] {
@@ -62,7 +63,7 @@ export class ToolRegistry {
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
       }
-      return { ok: true, content: await tool.run(parsed.value as never, context) };
+      return { ok: true, content: await this.policy.run(tool, parsed.value as never, context) };
     } catch (error) {
       if (context.signal.aborted) throw error;
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };

@@ -11,6 +11,8 @@ export const runCommandTool = defineTool({
   description: 'Run a shell command in the workspace folder and return its exit code and output (stdout and stderr interleaved, capped). The user approves every command.',
   risk: 'execute',
   source: 'builtin',
+  // The command has its own timeout (at most 600 s); the registry's only backs it up.
+  timeoutMs: 610_000,
   args: zodArgs(
     z
       .object({

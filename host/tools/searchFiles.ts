@@ -15,6 +15,7 @@ export const searchFilesTool = defineTool({
   description: 'Search the text of workspace files for a literal string or a regular expression. Returns path:line: text for each match. Skips binary and very large files.',
   risk: 'read',
   source: 'builtin',
+  idempotent: true,
   args: zodArgs(
     z
       .object({

@@ -29,6 +29,12 @@ export interface Tool<Args = unknown> {
   readonly source: string;
   /** The tool asks the user itself (inline edit review, MCP pins), so the registry does not ask again. */
   readonly reviewsOwnCalls?: boolean;
+  /** How long one call may take (default 2 minutes). */
+  readonly timeoutMs?: number;
+  /** Repeating a call has no further effect, so transient failures may be retried. */
+  readonly idempotent?: boolean;
+  /** Calls allowed per minute (default 120), against loops and runaway agents. */
+  readonly callsPerMinute?: number;
   /** For pinned tools (MCP): `unpinned`, `pinned`, `always allowed` or `changed — disabled until approved`. */
   pinState?(): Promise<string>;
   /** The question the user is asked about a call, e.g. the command line; defaults to "Run <tool>?". */

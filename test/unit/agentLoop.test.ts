@@ -102,7 +102,7 @@ describe('agent loop', () => {
     const workspace = memoryWorkspace({});
     const { done, spans } = run(model, workspace);
     assert.equal((await done).outcome, 'succeeded');
-    assert.match(model.requests[1]!.messages.at(-1)!.content, /Unknown tool "delete_everything". Available tools: read_file, list_files, search_files, propose_edit, create_file, run_command/);
+    assert.match(model.requests[1]!.messages.at(-1)!.content, /Unknown tool "delete_everything". Available tools: read_file, list_files, search_files, propose_edit, create_file, run_command, fetch_url/);
     assert.equal([...spans.values()].find((s) => s.operation === 'execute_tool')!.status, 'error');
   });
 
@@ -167,7 +167,7 @@ describe('agent loop', () => {
 
   it('offers the tools with JSON schemas derived from their argument schemas', () => {
     const specs = builtinTools().specs();
-    assert.deepEqual(specs.map((s) => s.name), ['read_file', 'list_files', 'search_files', 'propose_edit', 'create_file', 'run_command']);
+    assert.deepEqual(specs.map((s) => s.name), ['read_file', 'list_files', 'search_files', 'propose_edit', 'create_file', 'run_command', 'fetch_url']);
     const edit = specs.find((s) => s.name === 'propose_edit')!.parameters as { required: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
     assert.deepEqual(edit.required.sort(), ['new_text', 'old_text', 'path']);
     assert.equal(edit.additionalProperties, false);

@@ -1,6 +1,7 @@
-import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { RiskClass } from '../../../protocol/run';
 import { jsonSchemaArgs } from '../argsSchema';
+import { TransientToolError } from '../callPolicy';
 import type { Tool, ToolContext } from '../tool';
 import type { McpConnection } from './connection';
 import type { PinStore } from './pins';
@@ -30,6 +31,7 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
     risk: riskOf(definition.annotations),
     source: `mcp:${server}`,
     reviewsOwnCalls: true,
+    idempotent: definition.annotations?.idempotentHint === true,
     args: jsonSchemaArgs(definition.inputSchema as Record<string, unknown>),
     async pinState() {
       const pin = await pins.check(server, definition);
@@ -39,7 +41,7 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
     async run(args, context) {
       await approve(name, definition, args, pins, server, context);
       context.span.setAttributes({ 'keel.mcp.server': server, 'keel.mcp.tool': definition.name });
-      const result = await connection.callTool(definition.name, args, {
+      const result = await callMcp(connection, definition.name, args, {
         signal: context.signal,
         onProgress: (progress) => {
           context.span.setAttributes({ 'keel.mcp.progress': progress });
@@ -94,4 +96,16 @@ function renderContent(result: CallToolResult): string {
   });
   if (result.structuredContent && parts.length === 0) parts.push(JSON.stringify(result.structuredContent));
   return parts.join('\n');
+}
+
+/** Connection drops and request timeouts are worth a retry for idempotent tools; tool errors are not. */
+async function callMcp(connection: McpConnection, name: string, args: Record<string, unknown>, options: Parameters<McpConnection['callTool']>[2]): Promise<CallToolResult> {
+  try {
+    return await connection.callTool(name, args, options);
+  } catch (error) {
+    if (error instanceof McpError && (error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed)) {
+      throw new TransientToolError(`MCP server "${connection.name}": ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { allowListedFetch } from '../sandbox';
+import { zodArgs } from './argsSchema';
+import { defineTool } from './tool';
+
+const MAX_BODY_CHARS = 100_000;
+
+/**
+ * `fetch_url`: an HTTP GET to a host on the allow-list (keel.network.allowHosts), with the sandbox's network
+ * rules: private addresses refused unless listed, redirects checked hop by hop, size and rate capped.
+ */
+export const fetchUrlTool = defineTool({
+  name: 'fetch_url',
+  description: 'Fetch a URL with HTTP GET and return its status and body as text. Only hosts the user allow-listed can be reached.',
+  risk: 'network',
+  source: 'builtin',
+  idempotent: true,
+  args: zodArgs(z.object({ url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }) }).strict()),
+  describeCall: ({ url }) => `Fetch ${url}?`,
+  async run({ url }, { policy, span }) {
+    if (policy.allowHosts.length === 0) {
+      throw new Error('No host is allow-listed for fetching. The user can add hosts to the "keel.network.allowHosts" setting.');
+    }
+    const response = await allowListedFetch({ allowHosts: [...policy.allowHosts] })(url, { method: 'GET' });
+    span.setAttributes({ 'http.response.status_code': response.status, 'url.full': url });
+    const body = response.body.length > MAX_BODY_CHARS ? `${response.body.slice(0, MAX_BODY_CHARS)}\n[truncated]` : response.body;
+    return `HTTP ${response.status} ${response.headers['content-type'] ?? ''}\n\n${body}`;
+  },
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { ApprovalBroker } from '../../host/governance/approvals';
+import { builtinTools, ToolRegistry, type Tool, type ToolContext } from '../../host/tools';
+import { zodArgs } from '../../host/tools/argsSchema';
+import { TransientToolError } from '../../host/tools/callPolicy';
+import { z } from 'zod';
+import { recordingTrace } from './helpers';
+
+function context(allowHosts: string[] = []): ToolContext {
+  const approve = async () => ({ decision: 'approved' as const });
+  return { runId: 'r', policy: { allowHosts }, workspace: undefined as never, approvals: new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve }, 1000), span: recordingTrace().root, signal: new AbortController().signal };
+}
+
+function fakeTool(overrides: Partial<Tool<Record<string, never>>> & Pick<Tool<Record<string, never>>, 'run'>): Tool<never> {
+  return { name: 'fake', description: 'fake', risk: 'read', source: 'builtin', args: zodArgs(z.object({}).strict()), ...overrides } as Tool<never>;
+}
+
+describe('tool call policy', () => {
+  it('stops a call that runs past its timeout, even if the tool ignores its signal', async () => {
+    const registry = new ToolRegistry([fakeTool({ timeoutMs: 50, run: () => new Promise(() => undefined) })]);
+    const outcome = await registry.call({ id: '1', name: 'fake', arguments: {} }, context());
+    assert.deepEqual(outcome, { ok: false, content: 'fake failed: fake did not finish within 0 s.' });
+  });
+
+  it('limits calls per minute per tool', async () => {
+    const registry = new ToolRegistry([fakeTool({ callsPerMinute: 3, run: async () => 'ok' })]);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await registry.call({ id: String(i), name: 'fake', arguments: {} }, context()));
+    assert.deepEqual(results.slice(0, 3).map((r) => r.ok), [true, true, true]);
+    assert.match(results[3]!.content, /limited to 3 calls a minute; wait \d+ s/);
+  });
+
+  it('retries transient failures of idempotent tools only', async () => {
+    let idempotentCalls = 0;
+    let otherCalls = 0;
+    const flaky = (count: () => number) => async () => {
+      if (count() < 3) throw new TransientToolError('connection dropped');
+      return 'finally';
+    };
+    const registry = new ToolRegistry([
+      fakeTool({ name: 'safe', idempotent: true, run: flaky(() => ++idempotentCalls) }),
+      fakeTool({ name: 'unsafe', run: flaky(() => ++otherCalls) }),
+    ]);
+    assert.deepEqual(await registry.call({ id: '1', name: 'safe', arguments: {} }, context()), { ok: true, content: 'finally' });
+    assert.equal(idempotentCalls, 3);
+    assert.match((await registry.call({ id: '2', name: 'unsafe', arguments: {} }, context())).content, /connection dropped/);
+    assert.equal(otherCalls, 1);
+  });
+});
+
+describe('fetch_url', () => {
+  it('fetches allow-listed hosts only, and says how to allow one', async () => {
+    const server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('hello from the allowed host'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const tools = builtinTools();
+      const none = await tools.call({ id: '1', name: 'fetch_url', arguments: { url: `http://127.0.0.1:${port}/` } }, context());
+      assert.match(none.content, /No host is allow-listed.*keel\.network\.allowHosts/);
+      const allowed = await tools.call({ id: '2', name: 'fetch_url', arguments: { url: `http://127.0.0.1:${port}/` } }, context([`127.0.0.1:${port}`]));
+      assert.deepEqual(allowed, { ok: true, content: 'HTTP 200 text/plain\n\nhello from the allowed host' });
+      const other = await tools.call({ id: '3', name: 'fetch_url', arguments: { url: 'http://10.0.0.1/' } }, context([`127.0.0.1:${port}`]));
+      assert.equal(other.ok, false);
+      const notHttp = await tools.call({ id: '4', name: 'fetch_url', arguments: { url: 'file:///etc/passwd' } }, context([`127.0.0.1:${port}`]));
+      assert.match(notHttp.content, /Invalid arguments for fetch_url/);
+    } finally {
+      server.close();
+    }
+  });
+});
