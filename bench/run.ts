@@ -1,12 +1,14 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host, tools.
+ * Areas: host, tools, sandbox, models.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchHost } from './host';
+import { benchModels } from './models';
+import { benchSandbox } from './sandbox';
 import { benchTools } from './tools';
 import { median } from './report';
 import { writeResult } from './report';
@@ -14,6 +16,8 @@ import { writeResult } from './report';
 const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: number; unit: string }>; notes: string }>> = {
   host: () => benchHost(activationInCodeServer()),
   tools: benchTools,
+  sandbox: benchSandbox,
+  models: benchModels,
 };
 
 const ACTIVATION_RUNS = 3;

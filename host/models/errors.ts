@@ -1,6 +1,19 @@
 import type { ModelProvider } from '../../protocol/run';
 
-export type ModelErrorKind = 'unreachable' | 'auth' | 'rate_limited' | 'timeout' | 'not_found' | 'server' | 'bad_response';
+export type ModelErrorKind =
+  | 'unreachable'
+  | 'auth'
+  | 'rate_limited'
+  | 'timeout'
+  | 'not_found'
+  | 'server'
+  | 'bad_response'
+  /** The answer started streaming and then broke off; what was streamed is void. */
+  | 'torn_stream'
+  /** The conversation is longer than the model's context window. */
+  | 'context_overflow'
+  /** Any other 4xx: the server refused this request (e.g. an Ollama model without tool support). */
+  | 'bad_request';
 
 /** A model call that failed, with a message that says what the user can do about it. */
 export class ModelError extends Error {
@@ -36,19 +49,41 @@ export function toModelError(error: unknown, target: ModelTarget, status?: numbe
     if (isConnectionFailure(error)) {
       return new ModelError('unreachable', `Could not reach ${where}. ${START_HINT[target.provider](target)}`);
     }
-    return new ModelError('bad_response', `${where} sent a response Keel could not read (${detail}). Check that the URL points at a ${target.provider === 'ollama' ? 'Ollama' : 'OpenAI-compatible'} server.`);
+    return new ModelError('bad_response', `${where} sent a response Keel could not read (${detail}). Check that the URL points at ${target.provider === 'ollama' ? 'an Ollama' : 'an OpenAI-compatible'} server.`);
   }
+  // The openai client starts its messages with the status; the message below names it once.
+  const reason = detail.startsWith(`${status} `) ? detail.slice(String(status).length + 1) : detail;
   if (status === 401 || status === 403) {
     return new ModelError('auth', `${where} rejected the API key (HTTP ${status}). Run "Keel: Set OpenAI API Key" with a valid key.`, status);
   }
   if (status === 404) {
-    return new ModelError('not_found', `${where} does not know the model "${target.model}" (HTTP 404: ${detail}). ${target.provider === 'ollama' ? `Pull it with \`ollama pull ${target.model}\`` : 'Check "keel.openai.model"'} or choose another model in settings.`, status);
+    return new ModelError('not_found', `${where} does not know the model "${target.model}" (HTTP 404: ${reason}). ${target.provider === 'ollama' ? `Pull it with \`ollama pull ${target.model}\`` : 'Check "keel.openai.model"'} or choose another model in settings.`, status);
   }
   if (status === 429) {
     const wait = retryAfterMs !== undefined ? ` It asks to wait ${Math.ceil(retryAfterMs / 1000)} s.` : '';
-    return new ModelError('rate_limited', `${where} is rate limiting requests (HTTP 429: ${detail}).${wait} Try again later or use another model.`, status, retryAfterMs);
+    return new ModelError('rate_limited', `${where} is rate limiting requests (HTTP 429: ${reason}).${wait} Try again later or use another model.`, status, retryAfterMs);
   }
-  return new ModelError('server', `${where} failed with HTTP ${status}: ${detail}`, status);
+  if (status >= 400 && status < 500 && CONTEXT_OVERFLOW.test(reason)) {
+    return new ModelError('context_overflow', `The conversation is too long for ${target.model} at ${where} (HTTP ${status}: ${reason}). Use a model with a larger context window, or start a new run with a narrower goal.`, status);
+  }
+  // 408 (request timeout) is the server's hiccup, not a fault in the request.
+  if (status >= 400 && status < 500 && status !== 408) {
+    return new ModelError('bad_request', `${where} refused the request to ${target.model} (HTTP ${status}: ${reason}). Check that the model supports what Keel asks of it (tool calls), or choose another model in settings.`, status);
+  }
+  return new ModelError('server', `${where} failed with HTTP ${status}: ${reason}`, status);
+}
+
+/**
+ * What servers say when the prompt is longer than the window: OpenAI and vLLM ("maximum context length"),
+ * OpenAI's error code, llama.cpp ("exceeds the available context size"), Ollama ("input length exceeds the
+ * context length"), and Anthropic-style gateways ("prompt is too long").
+ */
+const CONTEXT_OVERFLOW = /context[_ ]length[_ ]exceeded|maximum context length|exceeds? (the )?(available )?context (size|length|window)|context window|prompt is too long/i;
+
+/** A failure after the answer started streaming; the caller must not use the part it already saw. */
+export function tornStreamError(error: unknown, target: ModelTarget): ModelError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ModelError('torn_stream', `The answer from ${target.model} at ${target.baseUrl} broke off mid-stream (${detail}). Keel retries this on its own; if it keeps happening, check the server's log.`);
 }
 
 function isConnectionFailure(error: unknown): boolean {

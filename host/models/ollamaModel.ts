@@ -1,6 +1,7 @@
 import { Ollama, type Message, type Tool } from 'ollama';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
-import { toModelError } from './errors';
+import { parseRetryAfter, tornStreamError, toModelError } from './errors';
+import { assignedToolCallId } from './toolCallIds';
 
 /** Ollama's `/api/chat` with NDJSON streaming. Ollama sends tool arguments as objects and no call ids. */
 export class OllamaModel implements ChatModel {
@@ -10,7 +11,17 @@ export class OllamaModel implements ChatModel {
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
     // The client's own abort() only reaches streams that have started, so the signal goes into every fetch.
-    const client = new Ollama({ host: this.baseUrl, fetch: (input, init) => fetch(input, { ...init, signal }) });
+    // Its errors carry no headers, so Retry-After is read here.
+    let retryAfterMs: number | undefined;
+    const client = new Ollama({
+      host: this.baseUrl,
+      fetch: async (input, init) => {
+        const response = await fetch(input, { ...init, signal });
+        retryAfterMs = parseRetryAfter(response.headers);
+        return response;
+      },
+    });
+    let streamed = false;
     try {
       if (signal.aborted) throw signal.reason;
       const stream = await client.chat({
@@ -23,12 +34,13 @@ export class OllamaModel implements ChatModel {
       const toolCalls: ToolCall[] = [];
       let last: { done_reason?: string; prompt_eval_count?: number; eval_count?: number; model?: string } = {};
       for await (const chunk of stream) {
+        streamed = true;
         if (chunk.message.content) {
           content += chunk.message.content;
           request.onText?.(chunk.message.content);
         }
         for (const call of chunk.message.tool_calls ?? []) {
-          toolCalls.push({ id: `call_${toolCalls.length}_${Date.now().toString(36)}`, name: call.function.name, arguments: call.function.arguments });
+          toolCalls.push({ id: assignedToolCallId(request.messages, toolCalls.length), name: call.function.name, arguments: call.function.arguments });
         }
         last = chunk;
       }
@@ -42,8 +54,10 @@ export class OllamaModel implements ChatModel {
       };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
+      // Includes the client's "Did not receive done" when the stream ends early without an error.
+      if (streamed) throw tornStreamError(error, this);
       const status = (error as { status_code?: number }).status_code;
-      throw toModelError(error, this, status);
+      throw toModelError(error, this, status, retryAfterMs);
     }
   }
 }

@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
-import { parseRetryAfter, toModelError } from './errors';
+import { parseRetryAfter, tornStreamError, toModelError } from './errors';
+import { assignedToolCallId } from './toolCallIds';
 
 /**
  * OpenAI's chat completions over SSE, also for OpenAI-compatible servers. Tool calls arrive as deltas keyed by
@@ -17,6 +18,7 @@ export class OpenAIModel implements ChatModel {
   }
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
+    let chunks = 0;
     try {
       const stream = await this.client.chat.completions.create(
         {
@@ -29,11 +31,10 @@ export class OpenAIModel implements ChatModel {
         { signal },
       );
       let content = '';
-      let finishReason = 'stop';
+      let finishReason = '';
       let responseModel = this.model;
       let usage = { inputTokens: 0, outputTokens: 0 };
       const partial = new Map<number, { id: string; name: string; args: string }>();
-      let chunks = 0;
       for await (const chunk of stream) {
         chunks++;
         responseModel = chunk.model || responseModel;
@@ -54,18 +55,22 @@ export class OpenAIModel implements ChatModel {
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
       if (chunks === 0) throw new Error('the stream held no chat completion chunks');
-      const toolCalls = [...partial.entries()].sort(([a], [b]) => a - b).map(([index, call]) => parseToolCall(call, index));
+      // Every server sends a finish reason last; a stream that closes without one was cut short.
+      if (!finishReason) throw new Error('the stream ended before the model finished');
+      const toolCalls = [...partial.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([index, call]) => parseToolCall(call, call.id || assignedToolCallId(request.messages, index)));
       return { content, toolCalls, usage, finishReason, responseModel };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
+      if (chunks > 0) throw tornStreamError(error, this);
       const apiError = error instanceof OpenAI.APIError ? error : undefined;
       throw toModelError(error, this, apiError?.status, parseRetryAfter(apiError?.headers));
     }
   }
 }
 
-function parseToolCall(call: { id: string; name: string; args: string }, index: number): ToolCall {
-  const id = call.id || `call_${index}`;
+function parseToolCall(call: { name: string; args: string }, id: string): ToolCall {
   if (call.args.trim() === '') return { id, name: call.name, arguments: {} };
   try {
     return { id, name: call.name, arguments: JSON.parse(call.args) };

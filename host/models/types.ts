@@ -31,6 +31,8 @@ export interface ChatRequest {
 export interface Usage {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** True when the server reported no counts and Keel estimated them (about four characters a token). */
+  readonly estimated?: boolean;
 }
 
 export interface ChatResponse {

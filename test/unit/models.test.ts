@@ -77,7 +77,7 @@ for (const provider of ['ollama', 'openai'] as const) {
       assert.ok(error instanceof ModelError);
       assert.equal(error.kind, 'rate_limited');
       assert.match(error.message, /HTTP 429/);
-      if (provider === 'openai') assert.equal(error.retryAfterMs, 7000);
+      assert.equal(error.retryAfterMs, 7000);
     });
 
     it('turns 500 into a server error that names the status', async () => {

@@ -1,0 +1,47 @@
+import { Ollama, type ModelResponse } from 'ollama';
+import type { ModelEntry, TaskClass } from './catalog';
+import { toModelError } from './errors';
+
+/**
+ * Ollama serves prompts in a window of `num_ctx` tokens (4096 unless the user raises it) and silently drops
+ * the start of longer prompts, whatever the model could take. Suggesting the served window keeps the router
+ * from sending more than Ollama will read.
+ */
+const OLLAMA_DEFAULT_CONTEXT = 4096;
+const CHAT_ROLES: TaskClass[] = ['route', 'plan', 'act', 'summarize'];
+
+/**
+ * Lists the models an Ollama server has pulled (`GET /api/tags`) as suggested catalogue entries: local and
+ * free. `/api/tags` does not say what a model can do, so the capabilities are guesses from its name and
+ * family, for the user to review before saving them.
+ */
+export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal): Promise<ModelEntry[]> {
+  const client = new Ollama({ host: baseUrl, fetch: (input, init) => fetch(input, { ...init, signal }) });
+  let models: ModelResponse[];
+  try {
+    models = (await client.list()).models;
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, (error as { status_code?: number }).status_code);
+  }
+  return models.map((found) => suggestEntry(baseUrl, found));
+}
+
+function suggestEntry(baseUrl: string, found: ModelResponse): ModelEntry {
+  const families = [found.details?.family, ...(found.details?.families ?? [])].filter(Boolean).join(' ').toLowerCase();
+  const embeddings = /embed/i.test(found.name) || /\bbert\b|nomic-bert/.test(families);
+  const vision = /\b(clip|mllama)\b/.test(families) || /llava|vision|-vl\b/i.test(found.name);
+  return {
+    id: `ollama/${found.name}`,
+    provider: 'ollama',
+    baseUrl,
+    model: found.name,
+    contextWindow: OLLAMA_DEFAULT_CONTEXT,
+    inputPricePerMTok: 0,
+    outputPricePerMTok: 0,
+    // Most chat models Ollama ships today call tools; the user unticks the ones that do not.
+    capabilities: { tools: !embeddings, vision, embeddings },
+    roles: embeddings ? ['embed'] : CHAT_ROLES,
+    local: true,
+  };
+}

@@ -1,0 +1,336 @@
+import type { Span } from '../observability/tracer';
+import { BudgetExceededError, type Accounting, type BudgetBreach, type BudgetEscalation, type Spender } from './accounting';
+import { callCostUsd, type ModelEntry, type TaskClass } from './catalog';
+import { systemClock, type Clock } from './clock';
+import { Cooldowns } from './cooldown';
+import { HeuristicClassifier, ModelClassifier, type DifficultyClassifier, type DifficultyVerdict } from './difficulty';
+import { ModelError } from './errors';
+import { failureAction, MAX_RETRY_AFTER_WAIT_MS, retryDelayMs } from './retryPolicy';
+import { SETTING, type RouterSettings } from './routerSettings';
+import { attemptOrder, eligibleModels, rankModels, worstCaseCostUsd, type CallNeeds, type Rejection } from './selection';
+import { completeUsage, estimateInputTokens } from './tokens';
+import type { ChatModel, ChatRequest, ChatResponse } from './types';
+
+export interface RoutedChatRequest extends ChatRequest {
+  readonly taskClass: TaskClass;
+  /** The agent making the call, for per-agent accounting and budgets. */
+  readonly agent: string;
+  readonly runId: string;
+  /** The prompt's size in tokens if the caller knows it better than Keel's estimate (about four characters a token). */
+  readonly estimatedInputTokens?: number;
+  /** The run's privacy flag: only catalogue entries marked `local` may see this call. */
+  readonly localOnly?: boolean;
+  /**
+   * Called before each attempt after the first. Everything `onText` streamed so far in this call belongs to
+   * answers that will not be returned (a torn stream, a failed model): discard it and show the new attempt's
+   * text instead. The same holds when `chat` throws. `reason` says what failed, for a status line.
+   */
+  readonly onRetry?: (attempt: number, reason: string) => void;
+}
+
+export interface RoutedChatResponse extends ChatResponse {
+  /** The catalogue id of the model that answered. */
+  readonly modelId: string;
+  readonly costUsd: number;
+  /** Model calls made, counting retries and fallbacks. */
+  readonly attempts: number;
+  /** Why this model answered: the rules' choice and any retries or fallbacks on the way. */
+  readonly reason: string;
+}
+
+export interface ModelRouterOptions {
+  readonly settings: RouterSettings;
+  /** Makes the client for a catalogue entry (`connectModel` in production, fakes in tests). */
+  readonly connect: (entry: ModelEntry) => ChatModel;
+  /** Shared by routers across settings changes, so spending and budgets carry over. */
+  readonly accounting: Accounting;
+  /** Overrides the classifier `settings.difficulty` names. */
+  readonly classifier?: DifficultyClassifier;
+  /** Asks the user whether a run may go over a budget; without it, the call stops with BudgetExceededError. */
+  readonly escalate?: (info: BudgetEscalation) => Promise<boolean>;
+  readonly clock?: Clock;
+}
+
+/** Only goals that drive an agent are worth classifying; routing and summaries go to the cheapest model. */
+const CLASSIFIED_TASKS: ReadonlySet<TaskClass> = new Set(['plan', 'act']);
+/** Verdicts are kept per run; this bounds the cache if a caller never ends its runs. */
+const MAX_REMEMBERED_RUNS = 1000;
+
+/**
+ * Picks a model for each call by rules (task class, tools, context window, privacy, budget, and for goals a
+ * difficulty verdict), then is the one place that retries: transient failures with backoff and Retry-After,
+ * deployments on cooldown after repeated failures, fallbacks along the configured chain, larger windows after
+ * an overflow. It only ever returns a complete answer, with its cost recorded.
+ */
+export class ModelRouter {
+  private readonly clients = new Map<string, ChatModel>();
+  private readonly cooldowns: Cooldowns;
+  private readonly classifier: DifficultyClassifier;
+  private readonly verdicts = new Map<string, Promise<DifficultyVerdict>>();
+  private readonly clock: Clock;
+
+  constructor(private readonly options: ModelRouterOptions) {
+    for (const entry of options.settings.models) this.clients.set(entry.id, options.connect(entry));
+    this.clock = options.clock ?? systemClock;
+    this.cooldowns = new Cooldowns(options.settings.cooldown, () => this.clock.now());
+    this.classifier = options.classifier
+      ?? (options.settings.difficulty === 'model'
+        ? new ModelClassifier(async (messages, run, signal) => (await this.chat({ messages, tools: [], taskClass: 'route', ...run }, signal)).content)
+        : new HeuristicClassifier());
+  }
+
+  async chat(request: RoutedChatRequest, signal: AbortSignal, span?: Span): Promise<RoutedChatResponse> {
+    const { settings, accounting } = this.options;
+    await accounting.ready();
+    const who: Spender = { runId: request.runId, agent: request.agent };
+    const needs: CallNeeds = {
+      taskClass: request.taskClass,
+      needsTools: request.tools.length > 0,
+      estimatedInputTokens: request.estimatedInputTokens ?? estimateInputTokens(request.messages, request.tools),
+      maxOutputTokens: settings.maxOutputTokens,
+      localOnly: request.localOnly ?? false,
+      overBudget: (usd) => accounting.breach(who, usd),
+    };
+    span?.setAttributes({ 'keel.route.task_class': request.taskClass, 'keel.route.estimated_input_tokens': needs.estimatedInputTokens });
+    const { eligible, rejected } = await this.eligibleWithinBudget(needs, who, span);
+    const verdict = await this.difficulty(request, eligible, needs, signal);
+    const ranked = rankModels(eligible, needs, verdict?.difficulty);
+    const choice = describeChoice(needs, ranked, verdict, rejected);
+    span?.setAttributes({ 'keel.route.difficulty': verdict?.difficulty, 'keel.route.reason': choice });
+    return this.attempt(attemptOrder(ranked, settings.models, settings.fallbacks, needs), request, needs, who, choice, signal, span);
+  }
+
+  /** Forgets a finished run (its difficulty verdict, budget approvals) and returns what it spent. */
+  endRun(runId: string): ReturnType<Accounting['endRun']> {
+    this.verdicts.delete(runId);
+    return this.options.accounting.endRun(runId);
+  }
+
+  /**
+   * The eligible models. When budget is all that rules every one out, the user may approve going over
+   * (once per budget and run); otherwise the call stops before it starts.
+   */
+  private async eligibleWithinBudget(needs: CallNeeds, who: Spender, span: Span | undefined): Promise<{ eligible: ModelEntry[]; rejected: Rejection[] }> {
+    for (;;) {
+      const { eligible, rejected } = eligibleModels(this.options.settings.models, needs);
+      if (eligible.length > 0) return { eligible, rejected };
+      const overBudget = rejected.filter((r) => r.rule === 'budget').map((r) => r.entry);
+      if (overBudget.length === 0) throw noEligibleModel(needs, rejected, this.options.settings.models.length);
+      const cheapest = rankModels(overBudget, needs, 'easy')[0]!;
+      const breach = needs.overBudget(worstCaseCostUsd(cheapest, needs))!;
+      const approved = (await this.options.escalate?.({ ...breach, ...who, modelId: cheapest.id })) ?? false;
+      span?.setAttributes({ 'keel.budget.escalated': breach.scope, 'keel.budget.approved': approved });
+      if (!approved) throw new BudgetExceededError(breach, who);
+      this.options.accounting.approveOverrun(who.runId, breach.scope);
+    }
+  }
+
+  /** The goal's difficulty, asked once per run, and only when there is a real choice to make. */
+  private async difficulty(request: RoutedChatRequest, eligible: readonly ModelEntry[], needs: CallNeeds, signal: AbortSignal): Promise<DifficultyVerdict | undefined> {
+    if (!CLASSIFIED_TASKS.has(request.taskClass)) return undefined;
+    if (new Set(eligible.map((entry) => worstCaseCostUsd(entry, needs))).size < 2) return undefined;
+    const goal = request.messages.find((message) => message.role === 'user')?.content;
+    if (!goal) return undefined;
+    let verdict = this.verdicts.get(request.runId);
+    if (!verdict) {
+      verdict = this.classifier.classify(goal, { runId: request.runId, agent: request.agent, localOnly: needs.localOnly }, signal);
+      // A failed or cancelled verdict is asked again by the run's next call.
+      verdict.catch(() => this.verdicts.delete(request.runId));
+      if (this.verdicts.size >= MAX_REMEMBERED_RUNS) this.verdicts.delete(this.verdicts.keys().next().value!);
+      this.verdicts.set(request.runId, verdict);
+    }
+    return verdict;
+  }
+
+  private async attempt(
+    order: readonly ModelEntry[],
+    request: RoutedChatRequest,
+    needs: CallNeeds,
+    who: Spender,
+    choice: string,
+    signal: AbortSignal,
+    span: Span | undefined,
+  ): Promise<RoutedChatResponse> {
+    const { settings, accounting } = this.options;
+    const trail = new Trail();
+    const coolingUntil: number[] = [];
+    let attempts = 0;
+    let lastError: unknown;
+    let budgetBreach: BudgetBreach | undefined;
+    // After an overflow, only models with a larger window than the one that overflowed are worth trying.
+    let overflowedWindow = 0;
+    const fail = (error: Error) => {
+      span?.setAttributes({ 'keel.route.reason': trail.describe(choice), 'keel.route.attempts': attempts });
+      return error;
+    };
+
+    for (const entry of order) {
+      const until = this.cooldowns.coolingUntil(entry.id);
+      if (until !== undefined) {
+        coolingUntil.push(until);
+        trail.add(entry.id, `skipped, cooling down until ${clockTime(until)}`);
+        continue;
+      }
+      if (entry.contextWindow <= overflowedWindow) {
+        trail.add(entry.id, 'skipped, window too small');
+        continue;
+      }
+      for (let retry = 0; ; retry++) {
+        const hold = accounting.reserve(who, worstCaseCostUsd(entry, needs));
+        if (!('settle' in hold)) {
+          budgetBreach = hold;
+          trail.add(entry.id, `skipped, over the ${hold.scope} budget`);
+          break;
+        }
+        attempts++;
+        if (attempts > 1) request.onRetry?.(attempts, trail.last());
+        let response: ChatResponse;
+        try {
+          response = await this.callOnce(entry, request, signal);
+        } catch (error) {
+          hold.release();
+          if (signal.aborted) throw fail(signal.reason as Error);
+          lastError = error;
+          trail.add(entry.id, shortReason(error));
+          const next = failureAction(error);
+          if (next.action === 'overflow') {
+            overflowedWindow = Math.max(overflowedWindow, entry.contextWindow);
+            break;
+          }
+          if (next.action === 'fallback') {
+            if (next.coolDown) this.cooldowns.coolFor(entry.id, settings.cooldown.durationMs);
+            else this.cooldowns.recordFailure(entry.id);
+            break;
+          }
+          const cooledDown = this.cooldowns.recordFailure(entry.id);
+          if (cooledDown || retry >= settings.retries) break;
+          const delay = retryDelayMs(error, retry, this.clock.random);
+          if (delay > MAX_RETRY_AFTER_WAIT_MS) {
+            // Waiting this long would stall the run; let other calls skip the deployment until then.
+            this.cooldowns.coolFor(entry.id, delay);
+            break;
+          }
+          await this.clock.sleep(delay, signal).catch((reason: unknown) => {
+            throw fail(reason as Error);
+          });
+          continue;
+        }
+        const usage = completeUsage(response, needs.estimatedInputTokens);
+        const costUsd = callCostUsd(entry, usage.inputTokens, usage.outputTokens);
+        hold.settle({ modelId: entry.id, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd });
+        this.cooldowns.recordSuccess(entry.id);
+        const reason = trail.describe(choice, entry.id);
+        span?.setAttributes({
+          'keel.route.model_id': entry.id,
+          'keel.route.reason': reason,
+          'keel.route.attempts': attempts,
+          'gen_ai.provider.name': entry.provider,
+          'gen_ai.request.model': entry.model,
+          'server.address': entry.baseUrl,
+          'gen_ai.response.model': response.responseModel,
+          'gen_ai.response.finish_reasons': response.finishReason,
+          'gen_ai.usage.input_tokens': usage.inputTokens,
+          'gen_ai.usage.output_tokens': usage.outputTokens,
+          'keel.usage.estimated': usage.estimated,
+          'keel.cost.usd': costUsd,
+        });
+        return { ...response, usage, modelId: entry.id, costUsd, attempts, reason };
+      }
+    }
+
+    if (lastError === undefined && budgetBreach) throw fail(new BudgetExceededError(budgetBreach, who));
+    if (lastError === undefined) {
+      const retryAfterMs = Math.max(0, Math.min(...coolingUntil) - this.clock.now());
+      throw fail(new ModelError('rate_limited', `Every model that can take this ${needs.taskClass} call is cooling down after repeated failures (${trail.summary()}). Keel tries them again from ${clockTime(this.clock.now() + retryAfterMs)}; check those servers, or add a working model to "${SETTING.fallbacks}".`, undefined, retryAfterMs));
+    }
+    if (lastError instanceof ModelError && lastError.kind === 'context_overflow') {
+      throw fail(new ModelError('context_overflow', `The conversation (~${needs.estimatedInputTokens} tokens) is too long for every model that can take this ${needs.taskClass} call (${trail.summary()}). Add a model with a window over ${overflowedWindow} tokens to "${SETTING.models}", or start a new run with a narrower goal.`, lastError.status));
+    }
+    const last = lastError instanceof ModelError ? lastError : new ModelError('bad_response', lastError instanceof Error ? lastError.message : String(lastError));
+    throw fail(new ModelError(last.kind, `No model could answer this ${needs.taskClass} call after ${attempts} attempt${attempts === 1 ? '' : 's'} (${trail.summary()}). The last error: ${last.message}`, last.status, last.retryAfterMs));
+  }
+
+  /** One attempt on one deployment, with its own timeout so a hung server falls back instead of stalling the run. */
+  private async callOnce(entry: ModelEntry, request: RoutedChatRequest, signal: AbortSignal): Promise<ChatResponse> {
+    const timeoutMs = this.options.settings.attemptTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    try {
+      return await this.clients.get(entry.id)!.chat({ messages: request.messages, tools: request.tools, onText: request.onText }, AbortSignal.any([signal, timeout]));
+    } catch (error) {
+      if (timeout.aborted && !signal.aborted) {
+        throw new ModelError('timeout', `${entry.model} at ${entry.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is not stuck, or raise "${SETTING.attemptTimeoutSeconds}".`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** What happened to each model tried, in order, with repeats folded (`a: HTTP 500 ×3`). */
+class Trail {
+  private readonly steps: { id: string; what: string; times: number }[] = [];
+
+  add(id: string, what: string): void {
+    const last = this.steps.at(-1);
+    if (last && last.id === id && last.what === what) last.times++;
+    else this.steps.push({ id, what, times: 1 });
+  }
+
+  last(): string {
+    const step = this.steps.at(-1);
+    return step ? `${step.id}: ${step.what}` : '';
+  }
+
+  summary(): string {
+    return this.steps.map((s) => `${s.id}: ${s.what}${s.times > 1 ? ` ×${s.times}` : ''}`).join('; ');
+  }
+
+  describe(choice: string, answeredBy?: string): string {
+    if (this.steps.length === 0) return choice;
+    return `${choice}. Then ${this.summary()}${answeredBy ? `; answered by ${answeredBy}` : ''}`;
+  }
+}
+
+function describeChoice(needs: CallNeeds, ranked: readonly ModelEntry[], verdict: DifficultyVerdict | undefined, rejected: readonly Rejection[]): string {
+  const first = ranked[0]!;
+  const call = `${needs.taskClass} call${needs.needsTools ? ' with tools' : ''}, ~${needs.estimatedInputTokens} tokens${needs.localOnly ? ', local only' : ''}`;
+  let pick: string;
+  if (ranked.length === 1) pick = `${first.id}, the only eligible model`;
+  else if (verdict?.difficulty === 'hard') pick = `${first.id}, the strongest (priciest) of ${ranked.length} eligible for a hard goal (${verdict.reason})`;
+  else if (verdict) pick = `${first.id}, the cheapest of ${ranked.length} eligible for an easy goal (${verdict.reason})`;
+  else pick = `${first.id}, the cheapest of ${ranked.length} eligible`;
+  // Entries without the role are the normal case and would only add noise.
+  const notes = rejected.filter((r) => r.rule !== 'role').map((r) => `${r.entry.id} ${r.why}`);
+  return `${call}: ${pick}${notes.length ? `; not eligible: ${notes.join('; ')}` : ''}`;
+}
+
+function noEligibleModel(needs: CallNeeds, rejected: readonly Rejection[], catalogSize: number): Error {
+  if (catalogSize === 0) return new ModelError('not_found', `No models are configured. Add one to "${SETTING.models}" (Ollama's models can be discovered), then try again.`);
+  const relevant = rejected.filter((r) => r.rule !== 'role');
+  const reasons = relevant.length ? relevant.map((r) => `${r.entry.id} ${r.why}`).join('; ') : `none has the "${needs.taskClass}" role`;
+  if (relevant.length > 0 && relevant.every((r) => r.rule === 'context')) {
+    return new ModelError('context_overflow', `The conversation (~${needs.estimatedInputTokens} tokens) is too long for every model with the "${needs.taskClass}" role (${reasons}). Add a model with a larger context window to "${SETTING.models}", or start a new run with a narrower goal.`);
+  }
+  return new ModelError('not_found', `No model in "${SETTING.models}" can take this ${needs.taskClass} call: ${reasons}. Give a suitable model the "${needs.taskClass}" role${needs.localOnly ? ', mark a local model "local": true, or turn off local-only for this run' : ''}.`);
+}
+
+function shortReason(error: unknown): string {
+  if (!(error instanceof ModelError)) return error instanceof Error ? error.message.slice(0, 80) : String(error).slice(0, 80);
+  const status = error.status !== undefined ? ` (HTTP ${error.status})` : '';
+  const labels: Record<ModelError['kind'], string> = {
+    unreachable: 'unreachable',
+    auth: 'key rejected',
+    rate_limited: 'rate limited',
+    timeout: 'timed out',
+    not_found: 'model not found',
+    server: 'server error',
+    bad_response: 'unreadable response',
+    torn_stream: 'stream broke off',
+    context_overflow: 'context window exceeded',
+    bad_request: 'request refused',
+  };
+  return labels[error.kind] + status;
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
