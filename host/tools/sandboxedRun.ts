@@ -34,9 +34,10 @@ export async function evalInSandbox(sandbox: Sandbox, request: ExecutionRequest,
   });
 }
 
-/** The model sees the value, the console output and, on failure, what limit or error stopped the code. */
+/** The model sees the value, the console output, how long it took and, on failure, what stopped the code. */
 export function describeExecution(result: ExecutionResult): string {
   const logs = result.logs.length ? `\nconsole:\n${result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n')}` : '';
-  if (result.outcome === 'ok') return `${JSON.stringify(result.value ?? null, null, 2)}${logs}`;
-  return `The code stopped (${result.outcome}): ${result.error ?? 'no message'}${logs}`;
+  const took = `\n[ran in ${result.durationMs.toFixed(1)} ms]`;
+  if (result.outcome === 'ok') return `${JSON.stringify(result.value ?? null, null, 2)}${logs}${took}`;
+  return `The code stopped (${result.outcome}): ${result.error ?? 'no message'}${logs}${took}`;
 }

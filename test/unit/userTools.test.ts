@@ -36,7 +36,8 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
 
   it('run_js returns values and console output, traced as sandbox.eval', async () => {
     const { outcome, spans } = await call([runJsTool(() => sandbox) as Tool<never>], 'run_js', { code: 'console.log("n", input.n); return (await readFile("notes.txt")).split(/\\s+/).filter(Boolean).length * input.n;', input: { n: 2 } });
-    assert.deepEqual(outcome, { ok: true, content: '8\nconsole:\n[log] n 2' });
+    assert.equal(outcome.ok, true);
+    assert.match(outcome.content, /^8\nconsole:\n\[log\] n 2\n\[ran in \d+\.\d ms\]$/);
     const evalSpan = [...spans.values()].find((s) => s.operation === 'sandbox.eval')!;
     assert.equal(evalSpan.attributes['keel.sandbox.outcome'], 'ok');
     assert.equal(evalSpan.attributes['keel.sandbox.capabilities'], 'readFile,listFiles');
@@ -44,7 +45,7 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
 
   it('run_js gets no fetch without allow-listed hosts', async () => {
     const { outcome } = await call([runJsTool(() => sandbox) as Tool<never>], 'run_js', { code: 'return typeof fetch;' });
-    assert.equal(outcome.content, '"undefined"');
+    assert.match(outcome.content, /^"undefined"\n\[ran in/);
   });
 
   it('loads a user tool, checks calls against its input schema, and grants only the capabilities it asks for', async () => {
@@ -54,7 +55,7 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
     assert.deepEqual(problems, []);
     assert.equal(tools[0]!.source, 'user:.keel/tools/count.js');
     assert.equal(tools[0]!.risk, 'read');
-    assert.equal((await call(tools, 'count_words', { path: 'notes.txt' })).outcome.content, '{\n  "words": 4,\n  "canList": "undefined"\n}');
+    assert.match((await call(tools, 'count_words', { path: 'notes.txt' })).outcome.content, /^\{\n {2}"words": 4,\n {2}"canList": "undefined"\n\}\n\[ran in/);
     assert.match((await call(tools, 'count_words', { path: 42 })).outcome.content, /Invalid arguments for count_words/);
     assert.match((await call(tools, 'count_words', { path: '../etc/passwd' })).outcome.content, /outside the workspace|refused|not allowed/i);
   });
@@ -63,7 +64,7 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
     await tool('ping.js', `tool({ name: 'ping', description: 'Ping', capabilities: ['fetch'], async run() { return typeof fetch; } });`);
     const { tools } = await userTools.load(root);
     assert.equal(tools[0]!.risk, 'network');
-    assert.equal((await call(tools, 'ping', {})).outcome.content, '"undefined"', 'no fetch without allow-listed hosts');
+    assert.match((await call(tools, 'ping', {})).outcome.content, /^"undefined"\n/, 'no fetch without allow-listed hosts');
   });
 
   it('reports broken tool files clearly and loads the rest', async () => {

@@ -105,7 +105,7 @@ describe('Keel inside VS Code', function () {
   it('runs agent-written JavaScript in the sandbox with run_js, traced as sandbox.eval', async () => {
     const { done } = await api.runTask('call tool run_js with {"code": "const text = await readFile(input); console.log(text.length); return text.split(\\"\\\\n\\").length;", "input": "notes.txt"}');
     const result = await done;
-    assert.match(result.message, /^run_js said: 4\nconsole:\n\[log\] 17$/);
+    assert.match(result.message, /^run_js said: 4\nconsole:\n\[log\] 17\n\[ran in [\d.]+ ms\]$/);
     const root = api.spans().find((s) => s.attributes['keel.run.id'] === result.runId)!;
     const evalSpan = api.spans().find((s) => s.traceId === root.traceId && s.operation === 'sandbox.eval')!;
     assert.equal(evalSpan.attributes['keel.sandbox.outcome'], 'ok');
@@ -116,12 +116,12 @@ describe('Keel inside VS Code', function () {
     const stuck = await (await api.runTask('call tool run_js with {"code": "while (true) {}"}')).done;
     assert.match(stuck.message, /stopped \(timeout\).*limits\.timeoutMs = 5000 ms/);
     const next = await (await api.runTask('call tool run_js with {"code": "return 6 * 7;"}')).done;
-    assert.equal(next.message, 'run_js said: 42');
+    assert.match(next.message, /^run_js said: 42\n\[ran in [\d.]+ ms\]$/);
   });
 
   it('offers .keel/tools/*.js as tools that run sandboxed', async () => {
     const result = await (await api.runTask('call tool word_count with {"path": "notes.txt"}')).done;
-    assert.match(result.message, /^word_count said: \{\n {2}"path": "notes.txt",\n {2}"words": 3,\n {2}"lines": 3\n\}\nconsole:\n\[log\] counted notes.txt$/);
+    assert.match(result.message, /^word_count said: \{\n {2}"path": "notes.txt",\n {2}"words": 3,\n {2}"lines": 3\n\}\nconsole:\n\[log\] counted notes.txt\n\[ran in [\d.]+ ms\]$/);
   });
 
   it('refuses an empty goal with a clear message', async () => {
