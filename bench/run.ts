@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host, tools, sandbox, models.
+ * Areas: host, tools, sandbox, models, memory.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchHost } from './host';
+import { benchMemory } from './memory';
 import { benchModels } from './models';
 import { benchSandbox } from './sandbox';
 import { benchTools } from './tools';
@@ -18,6 +19,7 @@ const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: num
   tools: benchTools,
   sandbox: benchSandbox,
   models: benchModels,
+  memory: benchMemory,
 };
 
 const ACTIVATION_RUNS = 3;

@@ -2,6 +2,7 @@
  * The agent host process. The extension starts it through vscode-languageclient over Node IPC; it speaks
  * only the Keel protocol and exits when its parent dies (vscode-languageserver watches the client's pid).
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
@@ -13,6 +14,7 @@ import {
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
+import { openWorkspaceIndex, searchMemoryTool, type WorkspaceIndex } from './memory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 import { grantCapabilities } from './tools/sandboxedRun';
@@ -35,9 +37,19 @@ let sandbox: Sandbox | undefined;
 const getSandbox = () => (sandbox ??= new Sandbox());
 const runJs = runJsTool(getSandbox) as Tool<never>;
 const userTools = new UserTools(getSandbox, log);
+let storageDir: string | undefined;
+let memory: Promise<WorkspaceIndex> | undefined;
+const getIndex = () => {
+  if (!folderPath) return Promise.reject(new Error('No folder is open, so there is no workspace index to search.'));
+  memory ??= openWorkspaceIndex(folderPath, storageDir ?? join(tmpdir(), 'keel-host'), log);
+  // A failed open is retried on the next search rather than cached.
+  memory.catch(() => (memory = undefined));
+  return memory;
+};
+const searchMemory = searchMemoryTool(getIndex) as Tool<never>;
 const tools = async () => {
   const user = folderPath ? (await userTools.load(folderPath)).tools : [];
-  return new ToolRegistry([...BUILTIN_TOOLS, runJs, ...user, ...(mcp?.registryTools() ?? [])], stats);
+  return new ToolRegistry([...BUILTIN_TOOLS, searchMemory, runJs, ...user, ...(mcp?.registryTools() ?? [])], stats);
 };
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
@@ -56,6 +68,7 @@ connection.onInitialize((params) => {
   roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   folderPath = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
+  storageDir = options?.storageDir;
   const pins = new PinStore(options?.storageDir ? join(options.storageDir, 'mcp-pins.json') : undefined, log);
   const handlers = mcpUserHandlers({
     roots: () => roots,
@@ -111,6 +124,7 @@ connection.onShutdown(async () => {
   runs.cancelAll();
   await mcp?.stopAll();
   await sandbox?.dispose();
+  await (await memory?.catch(() => undefined))?.close();
 });
 
 connection.listen();

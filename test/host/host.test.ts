@@ -197,9 +197,9 @@ describe('agent host over JSON-RPC', function () {
       restricted: true,
     });
     const result = await session.finished(runId);
-    assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files, run_js\./);
+    assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files, search_memory, run_js\./);
     const offered = server.requests.at(-1)!.tools.map((t: { function: { name: string } }) => t.function.name);
-    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files', 'run_js']);
+    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files', 'search_memory', 'run_js']);
   });
 
   it('evaluates JavaScript in the sandbox for the extension, with workspace reads and no host access', async () => {
@@ -207,6 +207,15 @@ describe('agent host over JSON-RPC', function () {
     assert.deepEqual([ok.outcome, ok.value, ok.logs], ['ok', 25, [{ level: 'log', text: 'hi' }]]);
     const escape = await host.connection.sendRequest(EvalJsRequest.type, { code: 'return typeof process + typeof require + typeof fetch;' });
     assert.equal(escape.value, 'undefinedundefinedundefined');
+  });
+
+  it('searches the workspace index with search_memory, fenced as untrusted content', async () => {
+    await writeFile(join(session.workspace, 'retry.ts'), 'export function retryWithBackoff(attempts: number) {\n  return attempts * 2;\n}\n');
+    const result = await session.run('call tool search_memory with {"query": "retry backoff"}', { provider: 'ollama', url: server.url });
+    assert.match(result.message, /^search_memory said: <retrieved untrusted="true"/);
+    assert.match(result.message, /retry\.ts:1-3 \(retryWithBackoff\)/);
+    const tool = session.spansOf(result.runId).find((s) => s.name === 'execute_tool search_memory')!;
+    assert.ok((tool.attributes['keel.retrieval.hits'] as number) >= 1);
   });
 
   it('says how to start Ollama when nothing listens', async () => {

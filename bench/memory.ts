@@ -1,0 +1,277 @@
+/**
+ * Memory area: indexing throughput against raw Orama, incremental re-indexing, query latency, cold start from the
+ * record log (and from Orama's own snapshot, for comparison), and retrieval quality on the CoSQA dev split.
+ */
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { components, create, insertMultiple, load, save, search } from '@orama/orama';
+import { WorkspaceIndex, type SearchHit } from '../host/memory';
+import { chunkFile } from '../host/memory/chunker';
+import { createChunkDb, docById, insertDocs, rankLexically, toDoc, type ChunkDoc } from '../host/memory/chunkDb';
+import { docsOf } from '../host/memory/fileRecords';
+import { readRecords } from '../host/memory/recordLog';
+import { SyntaxParsers } from '../host/memory/treeSitter';
+import { walkWorkspace } from '../host/workspace/fileWalk';
+import { HashEmbedder } from '../test/memory/hashEmbedder';
+import { tempDir } from '../test/unit/helpers';
+import { median, percentile, round, type Metric } from './report';
+
+const NODE_MODULES = join(__dirname, '..', 'node_modules');
+const COSQA = join(__dirname, '..', '..', 'shared', 'data', 'cosqa');
+/** Files of node_modules in the speed corpus: enough for ≥ 50k chunks, few enough for the bench to take minutes. */
+const CORPUS_FILES = 15_000;
+/** The throughput ratio is measured on a subset, in interleaved rounds after a warm-up. */
+const RATIO_FILES = 2_000;
+const RATIO_ROUNDS = 3;
+const INCREMENTAL_EDITS = 20;
+const LATENCY_QUERIES = 200;
+
+export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
+  const scratch = await tempDir('keel-bench-memory-');
+  const loadAtStart = loadavg()[0]!;
+  try {
+    const corpus = await copyCorpus(join(scratch, 'corpus'), CORPUS_FILES);
+    const ratio = await throughputRatio(join(scratch, 'ratio'), corpus.files.slice(0, RATIO_FILES));
+    const speed = await indexAndQuery(corpus.root, join(scratch, 'store'), corpus.files);
+    const hybrid = await hybridLatency(corpus.root, join(scratch, 'store-hybrid'), speed.queries);
+    const cosqa = await cosqaQuality(join(scratch, 'cosqa'));
+    const metrics: Record<string, Metric> = {
+      index_files: { value: speed.files, unit: 'files' },
+      index_chunks: { value: speed.chunks, unit: 'chunks' },
+      index_seconds: { value: round(speed.indexMs / 1000, 2), unit: 's', lowerIsBetter: true },
+      index_throughput_ratio_vs_raw_orama: { value: round(ratio.vsSameTokenizer, 3), unit: 'ratio' },
+      index_throughput_ratio_vs_raw_orama_default_tokenizer: { value: round(ratio.vsDefaultTokenizer, 3), unit: 'ratio' },
+      keel_index_chunks_per_s: { value: Math.round(ratio.keelPerSecond), unit: 'chunks/s' },
+      raw_orama_insert_chunks_per_s: { value: Math.round(ratio.rawPerSecond), unit: 'chunks/s' },
+      incremental_reindex_ms: { value: round(speed.incrementalMs, 2), unit: 'ms', lowerIsBetter: true },
+      noop_update_ms: { value: round(speed.noopUpdateMs, 1), unit: 'ms', lowerIsBetter: true },
+      bm25_query_p50_ms: { value: round(median(speed.latencies), 2), unit: 'ms', lowerIsBetter: true },
+      bm25_query_p95_ms: { value: round(percentile(speed.latencies, 95), 2), unit: 'ms', lowerIsBetter: true },
+      hybrid_query_p50_ms: { value: round(median(hybrid.latencies), 2), unit: 'ms', lowerIsBetter: true },
+      hybrid_query_p95_ms: { value: round(percentile(hybrid.latencies, 95), 2), unit: 'ms', lowerIsBetter: true },
+      query_corpus_chunks: { value: speed.chunks, unit: 'chunks' },
+      hybrid_corpus_chunks: { value: hybrid.chunks, unit: 'chunks' },
+      cold_start_ms: { value: Math.round(speed.coldStartMs), unit: 'ms', lowerIsBetter: true },
+      cold_start_orama_snapshot_ms: { value: Math.round(speed.snapshot.restoreMs), unit: 'ms', lowerIsBetter: true },
+      record_log_mb: { value: round(speed.snapshot.recordsBytes / 2 ** 20, 1), unit: 'MB', lowerIsBetter: true },
+      orama_snapshot_mb: { value: round(speed.snapshot.snapshotBytes / 2 ** 20, 1), unit: 'MB', lowerIsBetter: true },
+      peak_rss_mb: { value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB', lowerIsBetter: true },
+      cosqa_dev_mrr10: { value: round(cosqa.keel.mrr, 4), unit: 'MRR@10' },
+      cosqa_dev_recall10: { value: round(cosqa.keel.recall, 4), unit: 'recall@10' },
+      cosqa_dev_mrr10_plain_bm25: { value: round(cosqa.plain.mrr, 4), unit: 'MRR@10' },
+      cosqa_dev_recall10_plain_bm25: { value: round(cosqa.plain.recall, 4), unit: 'recall@10' },
+      cosqa_dev_mrr10_orama_defaults: { value: round(cosqa.oramaDefaults.mrr, 4), unit: 'MRR@10' },
+      cosqa_dev_mrr10_hybrid_hash_embedder: { value: round(cosqa.hybrid.mrr, 4), unit: 'MRR@10' },
+    };
+    const notes =
+      `Speed corpus: the first ${corpus.files.length} files that walkWorkspace lists in this project's node_modules (ignore files honoured, nested node_modules skipped), copied to a temp dir; ` +
+      `${speed.files} indexed, ${speed.chunks} chunks, so queries ran on the real index with no replication. index_seconds: WorkspaceIndex.update() from an empty store (walk, stat, read, sha1, tree-sitter chunking, redaction, Orama insert, record log). ` +
+      `Throughput ratio: Keel's update() on the first ${RATIO_FILES} files vs Orama insertMultiple of the very same chunk documents into a fresh db, ${RATIO_ROUNDS} interleaved rounds after a warm-up, medians; "vs_raw_orama" uses the same schema and Keel's tokenizer (the cost of Keel's pipeline), "_default_tokenizer" Orama's stock tokenizer. ` +
+      `incremental_reindex_ms: updateFiles() of one ~${speed.editedLines}-line TypeScript file after an edit, median of ${INCREMENTAL_EDITS}; noop_update_ms: update() with nothing changed (walk + stat of every file). ` +
+      `Latency: ${LATENCY_QUERIES} queries, half CoSQA dev questions, half symbol names sampled from the index; hybrid on a second index of the same corpus with the deterministic 256-dim hash embedder from test/memory (query embedding included; exhaustive cosine over Keel's VectorStore fused with BM25). ` +
+      `cold_start_ms: WorkspaceIndex.open() from the record log (parse JSON lines, rebuild Orama); cold_start_orama_snapshot_ms: JSON.parse of Orama's save() snapshot + load(), which is ${round(speed.snapshot.snapshotBytes / Math.max(1, speed.snapshot.recordsBytes), 1)}× the log's size. ` +
+      `CoSQA: the 6,267 snippets of code_idx_map.txt as one .py file each, indexed by WorkspaceIndex (tree-sitter chunks), 500 dev queries, rank of the retrieval_idx file among the first 10 distinct files. ` +
+      `plain_bm25: the same chunks and search settings (whole-token matching, BM25 k=1.2 b=0.5) with Orama's default tokenizer; orama_defaults: Orama out of the box (default tokenizer, prefix matching, b=0.75); hybrid_hash_embedder: Keel's hybrid mode with the test hash embedder (lexical, not semantic). ` +
+      `peak_rss_mb is the bench process's, which holds several indexes and Orama's snapshot at once. 1-minute load average ${round(loadAtStart, 1)} at the start and ${round(loadavg()[0]!, 1)} at the end (other work shares the machine's ${availableParallelism()} cores).`;
+    return { metrics, notes };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Copies the first `limit` walkable files of node_modules, so the bench can edit them. */
+async function copyCorpus(root: string, limit: number): Promise<{ root: string; files: string[] }> {
+  const { files } = await walkWorkspace(NODE_MODULES, { limit });
+  await copyFiles(NODE_MODULES, root, files);
+  return { root, files };
+}
+
+async function copyFiles(from: string, to: string, files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    await mkdir(dirname(join(to, file)), { recursive: true });
+    await copyFile(join(from, file), join(to, file));
+  }
+}
+
+async function throughputRatio(root: string, files: readonly string[]) {
+  await copyFiles(NODE_MODULES, root, files);
+  const keel = async () => {
+    const store = await tempDir('keel-bench-ratio-');
+    const started = performance.now();
+    const index = await WorkspaceIndex.open(root, store);
+    await index.update();
+    const ms = performance.now() - started;
+    await index.close();
+    const docs = await storedDocs(store);
+    await rm(store, { recursive: true, force: true });
+    return { ms, docs };
+  };
+  const raw = async (docs: readonly ChunkDoc[], tokenizer: 'keel' | 'default') => {
+    const started = performance.now();
+    if (tokenizer === 'keel') await insertDocs(createChunkDb(), docs);
+    else await insertMultiple(create({ schema: { path: 'enum', language: 'enum', body: 'string' } as const }), docs as never[], 1000);
+    return performance.now() - started;
+  };
+  const warm = await keel();
+  await raw(warm.docs, 'keel');
+  await raw(warm.docs, 'default');
+  const keelMs: number[] = [];
+  const sameMs: number[] = [];
+  const defaultMs: number[] = [];
+  for (let i = 0; i < RATIO_ROUNDS; i++) {
+    keelMs.push((await keel()).ms);
+    sameMs.push(await raw(warm.docs, 'keel'));
+    defaultMs.push(await raw(warm.docs, 'default'));
+  }
+  const chunks = warm.docs.length;
+  return {
+    vsSameTokenizer: median(sameMs) / median(keelMs),
+    vsDefaultTokenizer: median(defaultMs) / median(keelMs),
+    keelPerSecond: chunks / (median(keelMs) / 1000),
+    rawPerSecond: chunks / (median(sameMs) / 1000),
+  };
+}
+
+/** The chunk documents a store's record log holds: exactly what Keel inserted into Orama. */
+async function storedDocs(store: string): Promise<ChunkDoc[]> {
+  return [...(await readRecords(store)).values()].flatMap((record) => docsOf(record));
+}
+
+async function indexAndQuery(root: string, store: string, files: readonly string[]) {
+  let started = performance.now();
+  const index = await WorkspaceIndex.open(root, store);
+  await index.update();
+  const indexMs = performance.now() - started;
+  const { files: indexed, chunks } = index.stats();
+
+  const queries = await latencyQueries(index);
+  const latencies: number[] = [];
+  for (const query of queries) {
+    started = performance.now();
+    await index.search(query, { limit: 10 });
+    latencies.push(performance.now() - started);
+  }
+
+  const edited = files.find((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')) ?? files.find((f) => f.endsWith('.js'))!;
+  const original = await readFile(join(root, edited), 'utf8');
+  const incremental: number[] = [];
+  for (let i = 0; i < INCREMENTAL_EDITS; i++) {
+    await writeFile(join(root, edited), `${original}\nexport function benchEdit${i}(value: number) {\n  return value + ${i};\n}\n`);
+    started = performance.now();
+    await index.updateFiles([edited]);
+    incremental.push(performance.now() - started);
+  }
+  started = performance.now();
+  await index.update();
+  const noopUpdateMs = performance.now() - started;
+  await index.close();
+
+  started = performance.now();
+  const reopened = await WorkspaceIndex.open(root, store);
+  const coldStartMs = performance.now() - started;
+  await reopened.close();
+  const snapshot = await oramaSnapshot(store);
+  return { files: indexed, chunks, indexMs, latencies, queries, incrementalMs: median(incremental), editedLines: original.split('\n').length, noopUpdateMs, coldStartMs, snapshot };
+}
+
+/** Half natural-language questions, half identifiers that exist in the index: the two ways agents search. */
+async function latencyQueries(index: WorkspaceIndex): Promise<string[]> {
+  const questions = (await cosqaQueries()).slice(0, LATENCY_QUERIES / 2).map((q) => q.doc);
+  const symbols = new Set<string>();
+  for (const word of ['parse', 'create', 'get', 'value', 'error', 'options', 'read', 'type', 'string', 'node']) {
+    for (const hit of await index.search(word, { limit: 40 })) if (hit.symbol && /^[\w$.]+$/.test(hit.symbol)) symbols.add(hit.symbol);
+  }
+  return [...questions, ...[...symbols].slice(0, LATENCY_QUERIES / 2)];
+}
+
+/** Orama's own persistence of the same index, for comparison with rebuilding from the record log. */
+async function oramaSnapshot(store: string) {
+  const docs = await storedDocs(store);
+  const db = createChunkDb();
+  await insertDocs(db, docs);
+  const file = join(store, 'orama-snapshot.json');
+  await writeFile(file, JSON.stringify(save(db)));
+  const started = performance.now();
+  const restored = createChunkDb();
+  load(restored, JSON.parse(await readFile(file, 'utf8')));
+  const restoreMs = performance.now() - started;
+  const [snapshotBytes, recordsBytes] = await Promise.all([fileSize(file), fileSize(join(store, 'records.jsonl'))]);
+  return { restoreMs, snapshotBytes, recordsBytes };
+}
+
+async function hybridLatency(root: string, store: string, queries: readonly string[]) {
+  const index = await WorkspaceIndex.open(root, store, { embedder: new HashEmbedder() });
+  await index.update();
+  const latencies: number[] = [];
+  for (const query of queries) {
+    const started = performance.now();
+    await index.search(query, { limit: 10, mode: 'hybrid' });
+    latencies.push(performance.now() - started);
+  }
+  const { chunks } = index.stats();
+  await index.close();
+  await rm(store, { recursive: true, force: true });
+  return { latencies, chunks };
+}
+
+interface CosqaQuery {
+  readonly doc: string;
+  readonly retrieval_idx: number;
+}
+
+async function cosqaQueries(): Promise<CosqaQuery[]> {
+  return JSON.parse(await readFile(join(COSQA, 'cosqa-retrieval-dev-500.json'), 'utf8')) as CosqaQuery[];
+}
+
+async function cosqaQuality(root: string) {
+  const corpus = JSON.parse(await readFile(join(COSQA, 'code_idx_map.txt'), 'utf8')) as Record<string, number>;
+  const queries = await cosqaQueries();
+  await mkdir(join(root, 'cosqa'), { recursive: true });
+  for (const [code, idx] of Object.entries(corpus)) await writeFile(join(root, 'cosqa', `${idx}.py`), code);
+  const target = (q: CosqaQuery) => `cosqa/${q.retrieval_idx}.py`;
+
+  const keelIndex = await WorkspaceIndex.open(root, await tempDir('keel-bench-cosqa-'));
+  await keelIndex.update();
+  const keel = await score(queries, target, (q) => keelIndex.search(q, { limit: 40, mode: 'bm25' }));
+  await keelIndex.close();
+
+  const hybridIndex = await WorkspaceIndex.open(root, await tempDir('keel-bench-cosqa-hybrid-'), { embedder: new HashEmbedder() });
+  await hybridIndex.update();
+  const hybrid = await score(queries, target, (q) => hybridIndex.search(q, { limit: 40, mode: 'hybrid' }));
+  await hybridIndex.close();
+
+  // The same chunks for the baselines: chunking is deterministic.
+  const parsers = new SyntaxParsers();
+  const docs: ChunkDoc[] = [];
+  for (const [code, idx] of Object.entries(corpus)) {
+    const path = `cosqa/${idx}.py`;
+    (await chunkFile(path, code, parsers)).chunks.forEach((chunk, i) => docs.push(toDoc(chunk, `${path}#${i}`)));
+  }
+  const plainDb = createChunkDb(components.tokenizer.createTokenizer());
+  await insertDocs(plainDb, docs);
+  const plain = await score(queries, target, async (q) => (await rankLexically(plainDb, { term: q, limit: 40 })).map(({ id }) => docById(plainDb, id)!));
+  const defaultsDb = create({ schema: { path: 'enum', language: 'enum', body: 'string' } as const });
+  await insertMultiple(defaultsDb, docs as never[], 1000);
+  const oramaDefaults = await score(queries, target, async (q) => (await search(defaultsDb, { term: q, properties: ['body'], limit: 40 })).hits.map((h) => ({ path: (h.document as unknown as ChunkDoc).path }) as SearchHit));
+  return { keel, plain, oramaDefaults, hybrid };
+}
+
+/** MRR@10 and recall@10 over distinct files, since a file may have several chunks. */
+async function score(queries: readonly CosqaQuery[], target: (q: CosqaQuery) => string, run: (query: string) => Promise<Pick<SearchHit, 'path'>[]>) {
+  let reciprocal = 0;
+  let found = 0;
+  for (const query of queries) {
+    const files = [...new Set((await run(query.doc)).map((h) => h.path))].slice(0, 10);
+    const rank = files.indexOf(target(query));
+    if (rank >= 0) {
+      reciprocal += 1 / (rank + 1);
+      found++;
+    }
+  }
+  return { mrr: reciprocal / queries.length, recall: found / queries.length };
+}
+
+async function fileSize(file: string): Promise<number> {
+  return (await stat(file)).size;
+}

@@ -1,0 +1,91 @@
+import { create, getByID, insertMultiple, removeMultiple, search, type Orama, type Tokenizer } from '@orama/orama';
+import type { Chunk } from './chunk';
+import { createCodeTokenizer } from './codeTokenizer';
+import type { Scored } from './hybridRanking';
+import { wholeTokenIndex } from './wholeTokenIndex';
+
+/**
+ * BM25 parameters. Orama divides a token's frequency by the field's length already, so its default length
+ * normalisation (b = 0.75) penalises long chunks twice; b = 0.5 ranked CoSQA better (see bench/memory.ts).
+ */
+export const BM25_RELEVANCE = { k: 1.2, b: 0.5, d: 0.5 } as const;
+
+/** A chunk as stored in Orama. `body` is what is searched: a header line (path and symbol), then the chunk's text. */
+export interface ChunkDoc {
+  readonly id: string;
+  readonly path: string;
+  readonly language: string;
+  readonly body: string;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly symbol?: string;
+}
+
+export interface SearchHit extends Chunk {
+  readonly score: number;
+}
+
+export interface LexicalQuery {
+  readonly term: string;
+  readonly limit: number;
+  /** Only chunks of these paths. */
+  readonly paths?: readonly string[];
+  readonly language?: string;
+}
+
+const SCHEMA = { path: 'enum', language: 'enum', body: 'string' } as const;
+
+export type ChunkDb = Orama<typeof SCHEMA>;
+
+/** An empty chunk database with whole-token BM25; `tokenizer` defaults to Keel's code-aware one. */
+export function createChunkDb(tokenizer: Tokenizer = createCodeTokenizer()): ChunkDb {
+  return create({ schema: SCHEMA, components: { tokenizer, index: wholeTokenIndex } });
+}
+
+export function toDoc(chunk: Chunk, id: string): ChunkDoc {
+  const header = chunk.symbol ? `${chunk.path} ${chunk.symbol}` : chunk.path;
+  return {
+    id,
+    path: chunk.path,
+    language: chunk.language,
+    body: `${header}\n${chunk.text}`,
+    startLine: chunk.startLine,
+    endLine: chunk.endLine,
+    ...(chunk.symbol !== undefined ? { symbol: chunk.symbol } : {}),
+  };
+}
+
+/** The chunk a document was made from. */
+export function toChunk(doc: ChunkDoc): Chunk {
+  return {
+    path: doc.path,
+    startLine: doc.startLine,
+    endLine: doc.endLine,
+    ...(doc.symbol !== undefined ? { symbol: doc.symbol } : {}),
+    language: doc.language,
+    text: doc.body.slice(doc.body.indexOf('\n') + 1),
+  };
+}
+
+export async function insertDocs(db: ChunkDb, docs: readonly ChunkDoc[]): Promise<void> {
+  // Orama stores the objects it is given; ChunkDoc's extra fields ride along unindexed.
+  if (docs.length) await insertMultiple(db, docs as unknown as Parameters<typeof insertMultiple<ChunkDb>>[1], 1000);
+}
+
+export async function removeDocs(db: ChunkDb, ids: readonly string[]): Promise<void> {
+  if (ids.length) await removeMultiple(db, [...ids], 1000);
+}
+
+export function docById(db: ChunkDb, id: string): ChunkDoc | undefined {
+  return getByID(db, id) as ChunkDoc | undefined;
+}
+
+/** Document ids and BM25 scores, best first. */
+export async function rankLexically(db: ChunkDb, query: LexicalQuery): Promise<Scored[]> {
+  const where = {
+    ...(query.paths ? { path: { in: [...query.paths] } } : {}),
+    ...(query.language ? { language: { eq: query.language } } : {}),
+  };
+  const result = await search(db, { term: query.term, properties: ['body'], limit: query.limit, relevance: BM25_RELEVANCE, ...(query.paths || query.language ? { where } : {}) });
+  return result.hits.map(({ id, score }) => ({ id, score }));
+}

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Language, Parser, type Tree } from '@vscode/tree-sitter-wasm';
+
+/** The languages Keel parses into symbols, named after their grammar files (`tree-sitter-<name>.wasm`). */
+export type GrammarName = 'typescript' | 'tsx' | 'javascript' | 'python';
+
+/**
+ * Parses source text with VS Code's tree-sitter grammars (WebAssembly, so no native build). The runtime and each
+ * grammar load once, on first use.
+ */
+export class SyntaxParsers {
+  private readonly parsers = new Map<GrammarName, Promise<Parser>>();
+
+  /** @param wasmDir where `tree-sitter.wasm` and the grammar files are; see {@link defaultWasmDir}. */
+  constructor(private readonly wasmDir = defaultWasmDir()) {}
+
+  async parse(grammar: GrammarName, text: string): Promise<Tree> {
+    const parser = await this.parserFor(grammar);
+    const tree = parser.parse(text);
+    if (!tree) throw new Error(`tree-sitter returned no tree for a ${grammar} file.`);
+    return tree;
+  }
+
+  private parserFor(grammar: GrammarName): Promise<Parser> {
+    let parser = this.parsers.get(grammar);
+    if (!parser) {
+      parser = this.load(grammar);
+      this.parsers.set(grammar, parser);
+    }
+    return parser;
+  }
+
+  private async load(grammar: GrammarName): Promise<Parser> {
+    try {
+      await initRuntime(this.wasmDir);
+      const parser = new Parser();
+      parser.setLanguage(await Language.load(join(this.wasmDir, `tree-sitter-${grammar}.wasm`)));
+      return parser;
+    } catch (error) {
+      throw new Error(`Could not load the tree-sitter ${grammar} grammar from ${this.wasmDir} (${(error as Error).message}). Reinstall Keel, or run npm install in a development checkout.`, { cause: error });
+    }
+  }
+}
+
+// The WebAssembly runtime is one per process, whatever the number of parsers.
+let runtime: Promise<void> | undefined;
+
+function initRuntime(wasmDir: string): Promise<void> {
+  runtime ??= Parser.init({ locateFile: (file: string) => join(wasmDir, file) });
+  return runtime;
+}
+
+/**
+ * The bundle ships the grammars in `tree-sitter/` beside it (esbuild.mjs copies them); from source, they come from
+ * the `@vscode/tree-sitter-wasm` package.
+ */
+export function defaultWasmDir(): string {
+  const shipped = join(__dirname, 'tree-sitter');
+  if (existsSync(shipped)) return shipped;
+  return dirname(createRequire(__filename).resolve('@vscode/tree-sitter-wasm'));
+}
