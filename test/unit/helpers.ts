@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,4 +14,14 @@ export function recordingTrace(): { spans: Map<string, SpanData>; root: Span } {
 
 export function tempDir(prefix = 'keel-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail('expected the call to fail');
 }

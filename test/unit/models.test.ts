@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createChatModel, ModelError, type ChatModel } from '../../host/models';
 import type { ModelProvider } from '../../protocol/run';
 import { startModelServer, type ModelReply, type ModelServer } from '../fixtures/modelServer';
+import { rejection } from './helpers';
 
 const tools = [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } }];
 const messages = [{ role: 'user' as const, content: 'hello' }];
@@ -9,15 +10,6 @@ const messages = [{ role: 'user' as const, content: 'hello' }];
 function modelAt(server: ModelServer, provider: ModelProvider, apiKey?: string): ChatModel {
   const baseUrl = provider === 'openai' ? `${server.url}/v1` : server.url;
   return createChatModel({ provider, baseUrl, model: 'test-model', apiKey, timeoutMs: 5000 });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the call to fail');
 }
 
 for (const provider of ['ollama', 'openai'] as const) {

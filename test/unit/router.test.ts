@@ -7,6 +7,7 @@ import {
 import { classifyByHeuristic } from '../../host/models/difficulty';
 import type { Clock } from '../../host/models/clock';
 import { recordingTrace } from './helpers';
+import { rejection } from './helpers';
 
 type Turn = Partial<ChatResponse> | Error | 'hang' | ((request: ChatRequest) => Partial<ChatResponse> | Error);
 
@@ -90,15 +91,6 @@ function request(overrides: Partial<RoutedChatRequest> = {}): RoutedChatRequest 
 }
 
 const signal = new AbortController().signal;
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 function error(kind: ModelError['kind'], status?: number, retryAfterMs?: number): ModelError {
   return new ModelError(kind, `${kind} happened`, status, retryAfterMs);
