@@ -14,11 +14,12 @@ import {
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
-import { openWorkspaceIndex, searchMemoryTool, type WorkspaceIndex } from './memory';
+import type { WorkspaceIndex } from './memory';
+import { searchMemoryTool } from './memory/searchMemoryTool';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 import { grantCapabilities } from './tools/sandboxedRun';
-import { McpManager, mcpUserHandlers, PinStore } from './tools/mcp';
+import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
 
@@ -41,7 +42,9 @@ let storageDir: string | undefined;
 let memory: Promise<WorkspaceIndex> | undefined;
 const getIndex = () => {
   if (!folderPath) return Promise.reject(new Error('No folder is open, so there is no workspace index to search.'));
-  memory ??= openWorkspaceIndex(folderPath, storageDir ?? join(tmpdir(), 'keel-host'), log);
+  // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
+  const folder = folderPath;
+  memory ??= import('./memory').then(({ openWorkspaceIndex }) => openWorkspaceIndex(folder, storageDir ?? join(tmpdir(), 'keel-host'), log));
   // A failed open is retried on the next search rather than cached.
   memory.catch(() => (memory = undefined));
   return memory;
@@ -69,16 +72,7 @@ connection.onInitialize((params) => {
   const first = roots[0]?.uri;
   folderPath = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
   storageDir = options?.storageDir;
-  const pins = new PinStore(options?.storageDir ? join(options.storageDir, 'mcp-pins.json') : undefined, log);
-  const handlers = mcpUserHandlers({
-    roots: () => roots,
-    log,
-    askUser: (request) => connection.sendRequest(ElicitRequest.type, request),
-    approvals: new ApprovalBroker(workspace, SERVER_REQUEST_TIMEOUT_MS),
-    spans,
-    samplingModel: () => samplingModel,
-  });
-  mcp = new McpManager(handlers, pins);
+
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
@@ -97,13 +91,33 @@ connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.ca
 
 connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) => {
   samplingModel = sampling;
-  await mcp!.setServers(servers);
-  return { servers: mcp!.status() };
+  if (!mcp && servers.length === 0) return { servers: [] };
+  const manager = (mcp ??= await startMcp());
+  await manager.setServers(servers);
+  return { servers: manager.status() };
 });
 
-connection.onRequest(ListMcpPromptsRequest.type, async () => ({ prompts: await mcp!.prompts() }));
+/** The MCP client (and its SDK) loads only once a server is configured. */
+async function startMcp(): Promise<McpManager> {
+  const { McpManager, mcpUserHandlers, PinStore } = await import('./tools/mcp');
+  const pins = new PinStore(storageDir ? join(storageDir, 'mcp-pins.json') : undefined, log);
+  const handlers: McpClientHandlers = mcpUserHandlers({
+    roots: () => roots,
+    log,
+    askUser: (request) => connection.sendRequest(ElicitRequest.type, request),
+    approvals: new ApprovalBroker(workspace, SERVER_REQUEST_TIMEOUT_MS),
+    spans,
+    samplingModel: () => samplingModel,
+  });
+  return new McpManager(handlers, pins);
+}
 
-connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments: args }) => ({ text: await mcp!.promptText(server, name, args) }));
+connection.onRequest(ListMcpPromptsRequest.type, async () => ({ prompts: (await mcp?.prompts()) ?? [] }));
+
+connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments: args }) => {
+  if (!mcp) throw new Error(`No MCP server named "${server}" is configured.`);
+  return { text: await mcp.promptText(server, name, args) };
+});
 
 connection.onRequest(ListToolsRequest.type, async () => ({
   tools: await Promise.all((await tools()).list().map(async (tool) => {
