@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { looksBinary } from '../workspace/binary';
 
-/** A NUL byte this early means a binary file: text formats do not contain one. */
-const BINARY_SNIFF_BYTES = 8000;
 
 export type FileContent =
   | { readonly kind: 'text'; readonly text: string; readonly hash: string }
@@ -18,6 +17,6 @@ export function readFileContent(file: string, size: number, maxBytes: number): F
   if (size > maxBytes) return { kind: 'skipped', reason: `larger than ${Math.round(maxBytes / 1024)} KiB`, hash: `size:${size}` };
   const bytes = readFileSync(file);
   const hash = createHash('sha1').update(bytes).digest('base64url');
-  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { kind: 'skipped', reason: 'binary', hash };
+  if (looksBinary(bytes)) return { kind: 'skipped', reason: 'binary', hash };
   return { kind: 'text', text: bytes.toString('utf8'), hash };
 }

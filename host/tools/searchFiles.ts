@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { looksBinary } from '../workspace/binary';
 import { walkWorkspace } from '../workspace/fileWalk';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
@@ -66,7 +67,7 @@ async function readText(file: string): Promise<string | undefined> {
     const { size } = await handle.stat();
     if (size > MAX_FILE_BYTES) return undefined;
     const buffer = await handle.readFile();
-    if (buffer.subarray(0, 8000).includes(0)) return undefined;
+    if (looksBinary(buffer)) return undefined;
     return buffer.toString('utf8');
   } finally {
     await handle.close();
