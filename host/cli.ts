@@ -2,14 +2,15 @@
  * `keel run "<goal>"`: the same host code as in VS Code, headless, against a folder on disk.
  * Exit codes: 0 succeeded, 1 the run failed or was cancelled, 2 bad usage.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, type ApprovalMode } from './cli/args';
 import { renderTraceTree } from './cli/traceTree';
 import { RunManager } from './orchestration/runs';
-import { Sandbox } from './sandbox';
-import { BUILTIN_TOOLS, runJsTool, ToolRegistry, UserTools, type Tool } from './tools';
+import { Toolbox } from './toolbox';
 import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
 
 async function main(): Promise<number> {
@@ -20,14 +21,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  let sandbox: Sandbox | undefined;
-  const getSandbox = () => (sandbox ??= new Sandbox());
-  const runJs = runJsTool(getSandbox) as Tool<never>;
-  const userTools = new UserTools(getSandbox, (message) => process.stderr.write(`${message}\n`));
+  const toolbox = new Toolbox({
+    root: () => options.workspace,
+    storageDir: () => join(homedir(), '.cache', 'keel'),
+    log: (message) => process.stderr.write(`${message}\n`),
+  });
   const spans = new Map<string, SpanData>();
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
-    tools: async () => new ToolRegistry([...BUILTIN_TOOLS, runJs, ...(await userTools.load(options.workspace)).tools]),
+    tools: () => toolbox.registry(),
     spans: (span) => {
       if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
       spans.set(span.spanId, span);
@@ -37,7 +39,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => runs.cancelAll());
   const { done } = runs.start({ goal: options.goal, model: options.model, limits: options.limits });
   const result = await done;
-  await sandbox?.dispose();
+  await toolbox.dispose();
   process.stdout.write(`${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }

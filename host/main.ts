@@ -14,10 +14,7 @@ import {
 import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
-import type { WorkspaceIndex } from './memory';
-import { searchMemoryTool } from './memory/searchMemoryTool';
-import { Sandbox } from './sandbox';
-import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
+import { Toolbox } from './toolbox';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
@@ -29,31 +26,13 @@ const SERVER_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 const connection = createConnection();
 const log = (message: string) => connection.console.info(message);
-const stats = new ToolStats();
 let roots: { uri: string; name: string }[] = [];
 let folderPath: string | undefined;
 let mcp: McpManager | undefined;
 let samplingModel: ModelSettings | undefined;
-let sandbox: Sandbox | undefined;
-const getSandbox = () => (sandbox ??= new Sandbox());
-const runJs = runJsTool(getSandbox) as Tool<never>;
-const userTools = new UserTools(getSandbox, log);
 let storageDir: string | undefined;
-let memory: Promise<WorkspaceIndex> | undefined;
-const getIndex = () => {
-  if (!folderPath) return Promise.reject(new Error('No folder is open, so there is no workspace index to search.'));
-  // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
-  const folder = folderPath;
-  memory ??= import('./memory').then(({ openWorkspaceIndex }) => openWorkspaceIndex(folder, storageDir ?? join(tmpdir(), 'keel-host'), log));
-  // A failed open is retried on the next search rather than cached.
-  memory.catch(() => (memory = undefined));
-  return memory;
-};
-const searchMemory = searchMemoryTool(getIndex) as Tool<never>;
-const tools = async () => {
-  const user = folderPath ? (await userTools.load(folderPath)).tools : [];
-  return new ToolRegistry([...BUILTIN_TOOLS, searchMemory, runJs, ...user, ...(mcp?.registryTools() ?? [])], stats);
-};
+const toolbox = new Toolbox({ root: () => folderPath, storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'), log });
+const tools = () => toolbox.registry(mcp?.registryTools());
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
 
@@ -122,13 +101,13 @@ connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments:
 connection.onRequest(ListToolsRequest.type, async () => ({
   tools: await Promise.all((await tools()).list().map(async (tool) => {
     const pin = await tool.pinState?.();
-    return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...stats.get(tool.name) };
+    return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...toolbox.stats.get(tool.name) };
   })),
 }));
 
 connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
   const capabilities = folderPath ? grantCapabilities(['readFile', 'listFiles'], folderPath, []) : {};
-  const { outcome, value, error, logs, durationMs } = await getSandbox().execute({ code, input, capabilities });
+  const { outcome, value, error, logs, durationMs } = await toolbox.sandbox().execute({ code, input, capabilities });
   return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
 });
 
@@ -137,8 +116,7 @@ connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.p
 connection.onShutdown(async () => {
   runs.cancelAll();
   await mcp?.stopAll();
-  await sandbox?.dispose();
-  await (await memory?.catch(() => undefined))?.close();
+  await toolbox.dispose();
 });
 
 connection.listen();

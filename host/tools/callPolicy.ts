@@ -1,3 +1,4 @@
+import { abortable } from '../abortable';
 import type { Tool, ToolContext } from './tool';
 
 /** A failure that may pass if the call is repeated: a dropped connection, a server timeout. */
@@ -46,14 +47,4 @@ export class CallPolicy {
     recent.push(now);
     this.recentCalls.set(tool.name, recent);
   }
-}
-
-/** Tools that ignore their signal still lose the race against it, so a timeout always returns. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,6 +1,7 @@
 import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import { CreateFileRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
+import { abortable } from '../abortable';
 import type { WorkspacePort } from './port';
 
 /** The workspace as the extension sees it: reads include unsaved editor changes, approvals are asked inline. */
@@ -35,17 +36,10 @@ export class RpcWorkspace implements WorkspacePort {
     const onAbort = () => source.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await Promise.race([send(source.token), aborted(signal)]);
+      return await abortable(send(source.token), signal);
     } finally {
       signal.removeEventListener('abort', onAbort);
       source.dispose();
     }
   }
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }

@@ -1,0 +1,56 @@
+import type { WorkspaceIndex } from './memory';
+import { searchMemoryTool } from './memory/searchMemoryTool';
+import { Sandbox } from './sandbox';
+import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
+
+export interface ToolboxOptions {
+  /** The workspace folder, when one is open. */
+  readonly root: () => string | undefined;
+  /** Where the workspace index is kept between runs. */
+  readonly storageDir: () => string;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * Every tool a run may be offered, for the host process and the CLI alike: the built-ins, search_memory,
+ * run_js and the workspace's `.keel/tools`. The sandbox and the workspace index start on first use.
+ */
+export class Toolbox {
+  private sandboxInstance: Sandbox | undefined;
+  private memory: Promise<WorkspaceIndex> | undefined;
+  /** Call counts across runs, for "Keel: Show Tools". */
+  readonly stats = new ToolStats();
+  private readonly userTools: UserTools;
+  private readonly own: Tool<never>[];
+
+  constructor(private readonly options: ToolboxOptions) {
+    this.userTools = new UserTools(() => this.sandbox(), options.log);
+    this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.index()) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
+  }
+
+  /** The tools for a run starting now, plus `extra` (MCP tools). */
+  async registry(extra: readonly Tool<never>[] = []): Promise<ToolRegistry> {
+    const root = this.options.root();
+    const user = root ? (await this.userTools.load(root)).tools : [];
+    return new ToolRegistry([...this.own, ...user, ...extra], this.stats);
+  }
+
+  sandbox(): Sandbox {
+    return (this.sandboxInstance ??= new Sandbox());
+  }
+
+  async dispose(): Promise<void> {
+    await this.sandboxInstance?.dispose();
+    await (await this.memory?.catch(() => undefined))?.close();
+  }
+
+  private index(): Promise<WorkspaceIndex> {
+    const root = this.options.root();
+    if (!root) return Promise.reject(new Error('No folder is open, so there is no workspace index to search.'));
+    // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
+    this.memory ??= import('./memory').then(({ openWorkspaceIndex }) => openWorkspaceIndex(root, this.options.storageDir(), this.options.log));
+    // A failed open is retried on the next search rather than cached.
+    this.memory.catch(() => (this.memory = undefined));
+    return this.memory;
+  }
+}
