@@ -171,7 +171,7 @@ export class WorkspaceIndex {
         else if (this.catalog.has(path)) gone.push(path);
       }
       const unknown = existing.filter((path) => !this.catalog.has(path));
-      const allowed = unknown.length ? await notIgnored(this.root, unknown, this.options.maxFiles ?? DEFAULT_MAX_FILES, options.signal) : new Set<string>();
+      const allowed = unknown.length ? await notIgnored(this.root, unknown) : new Set<string>();
       return this.sync(existing.filter((path) => this.catalog.has(path) || allowed.has(path)), gone, options);
     });
   }

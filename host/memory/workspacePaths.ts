@@ -1,5 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import { walkWorkspace } from '../workspace/fileWalk';
+import { isWalkable } from '../workspace/fileWalk';
+import { IgnoreRules } from '../workspace/ignoreRules';
 
 /** A path given to the index (absolute, or relative to the root) as a workspace-relative path with forward slashes. */
 export function toWorkspaceRelative(root: string, path: string): string {
@@ -10,11 +11,12 @@ export function toWorkspaceRelative(root: string, path: string): string {
 }
 
 /**
- * Which of these workspace-relative paths the walker lists, i.e. which no .gitignore or .keelignore excludes. A glob
- * would not save the walk (it filters files, not folders), so this walks as update() does and intersects.
+ * Which of these workspace-relative paths the walker would list, i.e. which no .gitignore or .keelignore excludes:
+ * each path's own folders' rules are read, so saving one new file does not walk the whole workspace.
  */
-export async function notIgnored(root: string, paths: readonly string[], limit: number, signal: AbortSignal | undefined): Promise<Set<string>> {
-  const { files } = await walkWorkspace(root, { limit, signal });
-  const wanted = new Set(paths);
-  return new Set(files.filter((path) => wanted.has(path)));
+export async function notIgnored(root: string, paths: readonly string[]): Promise<Set<string>> {
+  const rules = new IgnoreRules(root);
+  const allowed = new Set<string>();
+  for (const path of paths) if (await isWalkable(rules, path)) allowed.add(path);
+  return allowed;
 }

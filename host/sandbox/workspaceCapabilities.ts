@@ -2,7 +2,7 @@ import { minimatch } from 'minimatch';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveInside } from '../workspace/paths';
-import { IgnoreRules, toIgnorePath } from './ignoreRules';
+import { IgnoreRules, toIgnorePath } from '../workspace/ignoreRules';
 import type { SandboxCapabilities } from './types';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;

@@ -1,11 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { minimatch } from 'minimatch';
+import { IgnoreRules } from './ignoreRules';
 
 /** Folders no agent wants listed or searched, whatever the ignore files say. */
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.hg', '.svn']);
-const IGNORE_FILES = ['.gitignore', '.keelignore'];
 
 export interface WalkOptions {
   /** A glob over workspace-relative paths, e.g. `src/**\/*.ts`; all files when absent. */
@@ -20,22 +19,20 @@ export interface WalkOptions {
  */
 export async function walkWorkspace(root: string, options: WalkOptions): Promise<{ files: string[]; truncated: boolean }> {
   const files: string[] = [];
+  const rules = new IgnoreRules(root);
   const matches = options.glob ? (path: string) => minimatch(path, options.glob!, { dot: true, matchBase: !options.glob!.includes('/') }) : () => true;
-  const visit = async (dir: string, rules: { base: string; ignore: Ignore }[]): Promise<boolean> => {
+  const visit = async (directory: string): Promise<boolean> => {
     options.signal?.throwIfAborted();
-    const here = await loadIgnoreRules(dir);
-    const active = here ? [...rules, { base: dir, ignore: here }] : rules;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const entries = await readdir(join(root, directory), { withFileTypes: true }).catch(() => []);
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
-      const absolute = join(dir, entry.name);
+      const path = directory === '' ? entry.name : `${directory}/${entry.name}`;
       const isDir = entry.isDirectory();
-      if (active.some((r) => r.ignore.ignores(toPosix(relative(r.base, absolute)) + (isDir ? '/' : '')))) continue;
+      if (await rules.ignores(isDir ? `${path}/` : path)) continue;
       if (isDir) {
-        if (!(await visit(absolute, active))) return false;
+        if (!(await visit(path))) return false;
       } else if (entry.isFile()) {
-        const path = toPosix(relative(root, absolute));
         if (!matches(path)) continue;
         if (files.length >= options.limit) return false;
         files.push(path);
@@ -43,19 +40,16 @@ export async function walkWorkspace(root: string, options: WalkOptions): Promise
     }
     return true;
   };
-  const complete = await visit(root, []);
+  const complete = await visit('');
   return { files, truncated: !complete };
 }
 
-async function loadIgnoreRules(dir: string): Promise<Ignore | undefined> {
-  let rules: Ignore | undefined;
-  for (const name of IGNORE_FILES) {
-    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
-    if (text !== undefined) rules = (rules ?? ignore()).add(text);
-  }
-  return rules;
-}
-
-function toPosix(path: string): string {
-  return sep === '/' ? path : path.split(sep).join('/');
+/**
+ * Whether the walk would list this workspace-relative file as far as names and ignore files go (the walk's `limit`
+ * aside): a check for one path that need not walk the whole workspace.
+ */
+export async function isWalkable(rules: IgnoreRules, path: string): Promise<boolean> {
+  const segments = path.split('/');
+  if (segments.some((segment) => ALWAYS_SKIPPED.has(segment))) return false;
+  return !(await rules.ignores(path));
 }

@@ -2,28 +2,32 @@ import ignore, { type Ignore } from 'ignore';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-/** Files the sandbox may not read or list, in the spirit of what git would not commit. */
+/** What git would not commit, plus what the user keeps from Keel. */
 const IGNORE_FILES = ['.gitignore', '.keelignore'];
-/** Never readable, whatever the ignore files say: git's internals can hold credentials. */
+/** Never readable or listed, whatever the ignore files say: git's internals can hold credentials. */
 const ALWAYS_IGNORED = ['.git/'];
 
 /**
  * The .gitignore and .keelignore rules of a workspace, including those in subdirectories, each applied to the
- * paths below its own directory as git does. Each instance reads every ignore file at most once, so build a
- * new one per operation to see edits.
+ * paths below its own directory as git does. The one reader of ignore files: the workspace walk (listing, search,
+ * the memory index) and the sandbox's per-path checks both ask it. Each instance reads every ignore file at most
+ * once, so build a new one per operation to see edits.
  */
 export class IgnoreRules {
   private readonly byDirectory = new Map<string, Promise<Ignore | undefined>>();
+  /** The same rules once read: a walk asks about every entry, and awaiting a settled promise per level adds up. */
+  private readonly loaded = new Map<string, Ignore | undefined>();
 
   constructor(private readonly root: string) {}
 
   /** `path` is relative to the root with `/` separators; directories are tested with a trailing `/`. */
   async ignores(path: string): Promise<boolean> {
     const segments = path.split('/');
+    let directory = '';
     for (let depth = 0; depth < segments.length; depth++) {
-      const directory = segments.slice(0, depth).join('/');
-      const rules = await this.rulesOf(directory);
-      const below = segments.slice(depth).join('/');
+      if (depth > 0) directory = depth === 1 ? segments[0]! : `${directory}/${segments[depth - 1]}`;
+      const rules = this.loaded.has(directory) ? this.loaded.get(directory) : await this.rulesOf(directory);
+      const below = depth === 0 ? path : segments.slice(depth).join('/');
       if (rules && below !== '' && rules.ignores(below)) return true;
     }
     return false;
@@ -32,7 +36,10 @@ export class IgnoreRules {
   private rulesOf(directory: string): Promise<Ignore | undefined> {
     let rules = this.byDirectory.get(directory);
     if (!rules) {
-      rules = this.load(directory);
+      rules = this.load(directory).then((loaded) => {
+        this.loaded.set(directory, loaded);
+        return loaded;
+      });
       this.byDirectory.set(directory, rules);
     }
     return rules;
