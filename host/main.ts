@@ -15,6 +15,7 @@ import type { ModelSettings } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
+import { serveMemory } from './memory/serveMemory';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
@@ -110,6 +111,8 @@ connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
   const { outcome, value, error, logs, durationMs } = await toolbox.sandbox().execute({ code, input, capabilities });
   return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
 });
+
+serveMemory(connection, toolbox.memory);
 
 connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));
 

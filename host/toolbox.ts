@@ -1,5 +1,5 @@
-import type { WorkspaceIndex } from './memory';
 import { searchMemoryTool } from './memory/searchMemoryTool';
+import { WorkspaceMemory } from './memory/workspaceMemory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 
@@ -17,7 +17,8 @@ export interface ToolboxOptions {
  */
 export class Toolbox {
   private sandboxInstance: Sandbox | undefined;
-  private memory: Promise<WorkspaceIndex> | undefined;
+  /** The workspace index, for search_memory and for the user's searches. */
+  readonly memory: WorkspaceMemory;
   /** Call counts across runs, for "Keel: Show Tools". */
   readonly stats = new ToolStats();
   private readonly userTools: UserTools;
@@ -25,7 +26,8 @@ export class Toolbox {
 
   constructor(private readonly options: ToolboxOptions) {
     this.userTools = new UserTools(() => this.sandbox(), options.log);
-    this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.index()) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
+    this.memory = new WorkspaceMemory(options);
+    this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.memory.index()) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
   }
 
   /** The tools for a run starting now, plus `extra` (MCP tools). */
@@ -41,16 +43,6 @@ export class Toolbox {
 
   async dispose(): Promise<void> {
     await this.sandboxInstance?.dispose();
-    await (await this.memory?.catch(() => undefined))?.close();
-  }
-
-  private index(): Promise<WorkspaceIndex> {
-    const root = this.options.root();
-    if (!root) return Promise.reject(new Error('No folder is open, so there is no workspace index to search.'));
-    // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
-    this.memory ??= import('./memory').then(({ openWorkspaceIndex }) => openWorkspaceIndex(root, this.options.storageDir(), this.options.log));
-    // A failed open is retried on the next search rather than cached.
-    this.memory.catch(() => (this.memory = undefined));
-    return this.memory;
+    await this.memory.dispose();
   }
 }

@@ -161,6 +161,51 @@ export interface EvalJsResult {
   readonly durationMs: number;
 }
 
+export namespace MemorySearchRequest {
+  /** Extension → host: search the workspace index, opening it first if needed (Keel: Search Memory…). */
+  export const type = new RequestType<{ query: string; limit?: number }, { hits: MemoryHit[] }, void>('memory/search');
+}
+export interface MemoryHit {
+  /** Workspace-relative, forward slashes. */
+  readonly path: string;
+  /** 1-based, inclusive. */
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly symbol?: string;
+  readonly language: string;
+  readonly score: number;
+  /** The start of the chunk's text, secrets redacted. */
+  readonly snippet: string;
+}
+
+export namespace MemoryReindexRequest {
+  /** Extension → host: walk the whole workspace and index what changed (Keel: Reindex Workspace). */
+  export const type = new RequestType0<MemoryReindexResult, void>('memory/reindex');
+}
+export interface MemoryReindexResult {
+  readonly indexed: number;
+  readonly removed: number;
+  readonly unchanged: number;
+  /** Files and chunks in the index afterwards. */
+  readonly files: number;
+  readonly chunks: number;
+  readonly durationMs: number;
+}
+
+export namespace MemoryIndexProgressNotification {
+  /** Host → extension: how far opening or updating the workspace index has got. */
+  export const type = new NotificationType<MemoryIndexProgress>('memory/indexProgress');
+}
+export type MemoryIndexProgress =
+  /** `scanning`: loading the stored index and looking for changed files; `indexing`: `done` of `total` changed files. */
+  | { readonly phase: 'scanning' | 'indexing' | 'done'; readonly done: number; readonly total: number }
+  | { readonly phase: 'failed'; readonly done: number; readonly total: number; readonly message: string };
+
+export namespace MemoryFilesChangedNotification {
+  /** Extension → host: these workspace-relative paths were changed, created or deleted; the index catches up. */
+  export const type = new NotificationType<{ paths: string[] }>('memory/filesChanged');
+}
+
 export namespace PingRequest {
   /** Extension → host: a no-op round trip, for health checks and benchmarks. */
   export const type = new RequestType<{ sentAt: number }, { sentAt: number; pid: number }, void>('keel/ping');
