@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { MemoryHit, MemoryIndexProgress, MemoryReindexResult } from '../../protocol/rpc';
 import type { UpdateOptions, UpdateResult, WorkspaceIndex } from './workspaceIndex';
 
@@ -96,9 +98,11 @@ export class WorkspaceMemory {
     if (paths.length === 0 || !opened) return;
     try {
       const { index } = await opened;
-      const update = (options: UpdateOptions) => index.updateFiles(paths, options);
-      const { indexed, removed } = await (paths.length >= PROGRESS_MIN_PATHS ? this.track(update) : update({}));
-      this.options.log(`workspace index: ${paths.length} changed paths, ${indexed} files indexed, ${removed} removed`);
+      // A watcher reports a deleted or renamed folder as one path, not as the files in it; only a walk finds those.
+      const walk = (await Promise.all(paths.map((path) => stat(join(index.root, path)).then((info) => !info.isFile(), () => true)))).some(Boolean);
+      const update = walk ? (options: UpdateOptions) => index.update(options) : (options: UpdateOptions) => index.updateFiles(paths, options);
+      const { indexed, removed } = await (walk || paths.length >= PROGRESS_MIN_PATHS ? this.track(update) : update({}));
+      this.options.log(`workspace index: ${paths.length} changed paths${walk ? ' (walked the folder)' : ''}, ${indexed} files indexed, ${removed} removed`);
     } catch (error) {
       this.options.log(`workspace index: changed files not indexed (Keel: Reindex Workspace retries them): ${(error as Error).message}`);
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, type ResponseError } from 'vscode-jsonrpc/node';
 import {
@@ -92,6 +92,12 @@ describe('workspace memory over JSON-RPC', function () {
     assert.equal((await search('scheduleNightlyBuild'))[0]?.symbol, 'scheduleNightlyBuild');
     assert.ok(!paths(await search('parseSettings')).includes('parse.ts'), 'the deleted file is gone');
     assert.deepEqual(paths(await search('backoff')), [], 'the old name is gone');
+
+    // A renamed folder arrives as its old and new paths, not as the files inside.
+    await rename(join(workspace, 'src'), join(workspace, 'lib'));
+    await host.connection.sendNotification(MemoryFilesChangedNotification.type, { paths: ['src', 'lib'] });
+    await until('the renamed folder to be indexed', async () => ((await search('scheduleNightlyBuild'))[0]?.path === 'lib/schedule.ts' ? true : undefined));
+    assert.deepEqual(paths(await search('scheduleNightlyBuild')), ['lib/schedule.ts']);
   });
 
   it('ignores changed files while the index was never opened, and paths outside the folder', async () => {
