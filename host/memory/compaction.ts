@@ -133,8 +133,9 @@ export class Compactor {
     try {
       summary = (await summarize(input, AbortSignal.any([signal, timeout]))).trim();
     } catch (error) {
-      if (timeout.aborted && !signal.aborted) throw new Error(`the summariser did not answer within ${Math.round(this.options.summaryTimeoutMs / 1000)} s`, { cause: error });
-      throw error;
+      if (!timeout.aborted || signal.aborted) throw error;
+      const ms = this.options.summaryTimeoutMs;
+      throw new Error(`the summariser did not answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`, { cause: error });
     }
     if (!summary) throw new Error('the summariser returned an empty summary');
     return cutToTokens(summary, this.options.maxSummaryTokens, this.options.count);

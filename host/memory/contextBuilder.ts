@@ -86,7 +86,6 @@ export interface BuiltContext {
   readonly report: ContextReport;
 }
 
-const DEFAULTS = { compactAt: 0.5, keepShare: 0.25, keepTurns: 2, summaryShare: 0.1, summaryTimeoutMs: 60_000 };
 /** A section cut smaller than this is dropped instead: a few lines of a chunk mislead more than they help. */
 const MIN_TRIMMED_TOKENS = 48;
 /** Joining sections may merge a newline or two across the seam; this keeps the per-section sums conservative. */
@@ -105,7 +104,8 @@ export class ContextBuilder {
 
   constructor(private readonly init: ContextBuilderOptions) {
     if (!(init.budget > 0)) throw new Error(`The context budget must be a positive number of tokens, not ${init.budget}: pass the model's context window less its answer.`);
-    this.options = { ...DEFAULTS, ...definedOnly(init), budget: Math.floor(init.budget) };
+    const { compactAt = 0.5, keepShare = 0.25, keepTurns = 2, summaryShare = 0.1, summaryTimeoutMs = 60_000 } = init;
+    this.options = { budget: Math.floor(init.budget), compactAt, keepShare, keepTurns, summaryShare, summaryTimeoutMs };
   }
 
   /**
@@ -208,15 +208,21 @@ export class ContextBuilder {
     const overhead = this.tokens({ role: 'user', content: '' }, count);
     let used = overhead;
     const byPriority = [...sections].sort((a, b) => b.priority - a.priority);
+    // Once one section has been cut, every lower one is dropped: a lower priority never gets room a higher one lacked.
+    let full = false;
     for (const section of byPriority) {
-      const left = room - used - SEAM_TOKENS;
-      const full = fullTokens.get(section)!;
-      const fitted = full <= left ? { text: render(section, section.items.length), tokens: full, status: 'kept' as const } : trimmed(section, left, count);
+      const left = full ? 0 : room - used - SEAM_TOKENS;
+      const tokens = fullTokens.get(section)!;
+      const fitted = tokens <= left ? { text: render(section, section.items.length), tokens, status: 'kept' as const } : trimmed(section, left, count);
       if (!fitted) {
-        notes.push(`Dropped the ${section.name} section (${full} tokens): the budget left ${Math.max(0, left)} tokens for it.`);
+        notes.push(`Dropped the ${section.name} section (${tokens} tokens): ${full ? 'a section of higher priority was already cut' : `the budget left ${Math.max(0, left)} tokens for it`}.`);
+        full = true;
         continue;
       }
-      if (fitted.status === 'trimmed') notes.push(`Trimmed the ${section.name} section from ${full} to ${fitted.tokens} tokens to fit the budget.`);
+      if (fitted.status === 'trimmed') {
+        notes.push(`Trimmed the ${section.name} section from ${tokens} to ${fitted.tokens} tokens to fit the budget.`);
+        full = true;
+      }
       rendered.set(section, fitted);
       used += fitted.tokens + SEAM_TOKENS;
     }
@@ -320,8 +326,4 @@ function trimmed(section: ContextSection, room: number, count: TokenCounter): { 
 function joined(sections: readonly ContextSection[], rendered: ReadonlyMap<ContextSection, { text: string }>): ChatMessage | undefined {
   const texts = sections.flatMap((s) => (rendered.has(s) ? [rendered.get(s)!.text] : []));
   return texts.length ? { role: 'user', content: texts.join('\n\n') } : undefined;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
