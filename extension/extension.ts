@@ -4,12 +4,14 @@ import {
   CancelRunRequest, CreateFileRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
   SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
+import type { MemoryHit, MemoryReindexResult } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { EditReviewController } from './approvals/editReview';
 import { ToolApprovalController } from './approvals/toolApprovals';
 import { askUserForElicitation } from './mcp/elicitation';
 import { collectMcpServers } from './mcp/mcpServers';
+import { registerMemory } from './memory/memory';
 import { AgentHost, type HostState } from './host/agentHost';
 import { RunTracker } from './runs/runTracker';
 import { modelSettings, OPENAI_KEY_SECRET, runLimits } from './settings';
@@ -28,6 +30,10 @@ export interface KeelApi {
   /** Sends the current MCP configuration to the host; resolves with each server's state. */
   syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
   spans(): readonly SpanData[];
+  /** Searches the workspace index, as "Keel: Search Memory…" does. */
+  searchMemory(query: string): Promise<MemoryHit[]>;
+  /** Brings the workspace index up to date, as "Keel: Reindex Workspace" does, but rejects instead of showing errors. */
+  reindex(): Promise<MemoryReindexResult>;
   /** How long `activate` took, for the host benchmark. */
   readonly activationMs: number;
 }
@@ -45,7 +51,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const reviews = new EditReviewController();
   const toolApprovals = new ToolApprovalController();
   const traceView = new TraceViewProvider(context.extensionUri, traces);
-  context.subscriptions.push(log, host, runs, traces, reviews, toolApprovals, traceView, createStatusBar(host, runs, reviews, toolApprovals));
+  const memory = registerMemory(host, (message) => void showError(message, log));
+  context.subscriptions.push(log, host, runs, traces, reviews, toolApprovals, traceView, memory, createStatusBar(host, runs, reviews, toolApprovals, memory.progress));
 
   host.onClient((client) => {
     client.onNotification(SpanNotification.type, (span) => traces.upsert(span));
@@ -205,6 +212,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     pendingToolCalls: () => toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
     syncMcpServers,
     spans: () => traces.all(),
+    searchMemory: memory.search,
+    reindex: memory.reindex,
   };
 }
 

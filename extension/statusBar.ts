@@ -2,22 +2,29 @@ import * as vscode from 'vscode';
 import type { EditReviewController } from './approvals/editReview';
 import type { ToolApprovalController } from './approvals/toolApprovals';
 import type { AgentHost } from './host/agentHost';
+import type { IndexProgress } from './memory/indexProgress';
 import type { RunTracker } from './runs/runTracker';
 
-/** One status bar item: host state, active runs and pending approvals. */
-export function createStatusBar(host: AgentHost, runs: RunTracker, reviews: EditReviewController, toolApprovals: ToolApprovalController): vscode.Disposable {
+/** One status bar item: host state, active runs, workspace indexing and pending approvals. */
+export function createStatusBar(host: AgentHost, runs: RunTracker, reviews: EditReviewController, toolApprovals: ToolApprovalController, memory: IndexProgress): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('keel.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Keel';
   const render = () => {
     const approvals = reviews.list().length + toolApprovals.list().length;
-    item.command = approvals > 0 ? 'keel.showApprovals' : 'workbench.view.extension.keel';
-    const parts = [runs.count > 0 ? `$(sync~spin) Keel: ${runs.count} run${runs.count > 1 ? 's' : ''}` : host.state === 'running' ? '$(check) Keel' : '$(circle-outline) Keel'];
+    const { activity, failure } = memory;
+    item.command = approvals > 0 ? 'keel.showApprovals' : failure ? 'keel.reindex' : 'workbench.view.extension.keel';
+    const runsText = runs.count > 0 ? `${runs.count} run${runs.count > 1 ? 's' : ''}` : undefined;
+    const parts = [runsText || activity ? `$(sync~spin) Keel: ${runsText ?? activity}` : host.state === 'running' ? '$(check) Keel' : '$(circle-outline) Keel'];
+    if (runsText && activity) parts.push(activity);
+    if (failure) parts.push('$(warning) index failed');
     if (approvals > 0) parts.push(`$(bell-dot) ${approvals} to approve`);
     item.text = parts.join('  ');
-    item.tooltip = `Agent host: ${host.state}. ${runs.count} active run(s), ${approvals} pending approval(s). Click to ${approvals > 0 ? 'answer approvals' : 'open the trace viewer'}.`;
+    const indexState = activity ? ` Workspace index: ${activity}.` : failure ? ` The workspace index failed: ${failure}` : '';
+    item.tooltip = `Agent host: ${host.state}. ${runs.count} active run(s), ${approvals} pending approval(s).${indexState} ` +
+      `Click to ${approvals > 0 ? 'answer approvals' : failure ? 'reindex the workspace' : 'open the trace viewer'}.`;
     item.backgroundColor = approvals > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
   render();
   item.show();
-  return vscode.Disposable.from(item, host.onDidChangeState(render), runs.onDidChange(render), reviews.onDidChangePending(render), toolApprovals.onDidChangePending(render));
+  return vscode.Disposable.from(item, host.onDidChangeState(render), runs.onDidChange(render), reviews.onDidChangePending(render), toolApprovals.onDidChangePending(render), memory.onDidChange(render));
 }

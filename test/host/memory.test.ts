@@ -35,7 +35,7 @@ describe('workspace memory over JSON-RPC', function () {
   async function start(folder: string | undefined): Promise<void> {
     host = startHost();
     progress = [];
-    host.connection.onNotification(MemoryIndexProgressNotification.type, (p) => progress.push(p));
+    host.connection.onNotification(MemoryIndexProgressNotification.type, (p) => void progress.push(p));
     await host.initialize(folder ? { workspace: folder } : {});
   }
 

@@ -8,6 +8,7 @@ import Mocha from 'mocha';
 const testFiles: Array<() => Promise<unknown>> = [
   () => import('./smoke.test'),
   () => import('./extension.test'),
+  () => import('./memory.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {

@@ -1,0 +1,56 @@
+import * as vscode from 'vscode';
+import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, type MemoryHit, type MemoryReindexResult } from '../../protocol/rpc';
+import type { AgentHost } from '../host/agentHost';
+import { watchWorkspaceFiles } from './fileWatcher';
+import { IndexProgress } from './indexProgress';
+import { showMemorySearch } from './searchMemory';
+
+const NO_FOLDER = 'Keel\'s memory indexes a folder, and none is open. Open one with File > Open Folder…, then try again.';
+
+export interface Memory extends vscode.Disposable {
+  readonly progress: IndexProgress;
+  search(query: string): Promise<MemoryHit[]>;
+  reindex(): Promise<MemoryReindexResult>;
+}
+
+/**
+ * The workspace index as the user meets it: "Keel: Search Memory…", "Keel: Reindex Workspace", indexing progress,
+ * and file changes passed on to the host while it runs (a host that starts later walks the folder itself).
+ */
+export function registerMemory(host: AgentHost, showError: (message: string) => void): Memory {
+  const progress = new IndexProgress();
+  host.onClient((client) => client.onNotification(MemoryIndexProgressNotification.type, (p) => progress.update(p)));
+  const search = async (query: string) => (await (await host.ensureStarted()).sendRequest(MemorySearchRequest.type, { query })).hits;
+  const reindex = async () => (await host.ensureStarted()).sendRequest(MemoryReindexRequest.type);
+  const folder = () => vscode.workspace.workspaceFolders?.[0]?.uri;
+
+  const disposables = [
+    progress,
+    // A host that stopped mid-update will not report its end.
+    host.onDidChangeState((state) => state !== 'running' && progress.update(undefined)),
+    watchWorkspaceFiles((paths) => {
+      if (host.state !== 'running') return;
+      void host.ensureStarted().then((client) => client.sendNotification(MemoryFilesChangedNotification.type, { paths }));
+    }),
+    vscode.commands.registerCommand('keel.searchMemory', async (query?: string) => {
+      const root = folder();
+      if (!root) return void vscode.window.showInformationMessage(`Keel: ${NO_FOLDER}`);
+      await showMemorySearch(root, search, query);
+    }),
+    vscode.commands.registerCommand('keel.reindex', async () => {
+      if (!folder()) return void vscode.window.showInformationMessage(`Keel: ${NO_FOLDER}`);
+      try {
+        const r = await reindex();
+        void vscode.window.showInformationMessage(
+          `Keel: ${r.indexed.toLocaleString()} files indexed, ${r.removed.toLocaleString()} removed, ${r.unchanged.toLocaleString()} unchanged in ${(r.durationMs / 1000).toFixed(1)} s. ` +
+            `Memory holds ${r.files.toLocaleString()} files in ${r.chunks.toLocaleString()} chunks.`,
+        );
+        return r;
+      } catch (error) {
+        showError(error instanceof Error ? error.message : String(error));
+        return undefined;
+      }
+    }),
+  ];
+  return { progress, search, reindex, dispose: () => vscode.Disposable.from(...disposables).dispose() };
+}
