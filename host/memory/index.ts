@@ -23,5 +23,5 @@ export {
   type ContextPart,
   type CompactionReport,
 } from './contextBuilder';
-export type { Summarizer } from './compaction';
+export { summaryRequest, type Summarizer } from './compaction';
 export { loadTokenCounter, type TokenCounter } from './tokens';

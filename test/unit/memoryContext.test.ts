@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { ContextBuilder, contextAttributes, type ContextSection, type Summarizer } from '../../host/memory';
+import { ContextBuilder, contextAttributes, summaryRequest, type ContextSection, type Summarizer } from '../../host/memory';
 import type { ChatMessage } from '../../host/models/types';
 
 const SYSTEM = 'You are Keel, a coding agent.';
@@ -250,6 +250,22 @@ describe('memory context builder', () => {
     assert.equal(attributes['keel.context.trimmed'], 'workspace');
     const parts = JSON.parse(attributes['keel.context.parts'] as string) as Record<string, number>;
     assert.deepEqual(Object.keys(parts), ['system', 'procedures', 'workspace', 'goal', 'conversation']);
+  });
+
+  it('offers summarisers a request a chat model answers with a summary, not a next step', () => {
+    const request = summaryRequest(readTurn(3, 2));
+    assert.deepEqual(request.map((m) => m.role), ['system', 'user'], 'no tool message reaches the summarising model');
+    assert.match(request[0]!.content, /You summarise a coding agent's work so far/);
+    assert.equal(
+      request[1]!.content,
+      [
+        "Summarise this part of the agent's conversation:",
+        '',
+        '[assistant]\nReading file 3.\n-> read_file({"path":"src/f3.ts"}) [call_3]',
+        '',
+        '[tool result call_3 (read_file)]\nexport const value3_0 = computeSomething(0, "3");\nexport const value3_1 = computeSomething(1, "3");',
+      ].join('\n'),
+    );
   });
 
   it('refuses a budget that is not a positive number, saying what to pass', () => {
