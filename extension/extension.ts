@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  CancelRunRequest, CreateFileRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
-  SetMcpServersRequest, SpanNotification, StartRunRequest,
+  BudgetEscalationRequest, CancelRunRequest, CreateFileRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification,
+  SetMcpServersRequest, SpanNotification, StartRunRequest, VsCodeChatRequest, VsCodeChatTextNotification,
 } from '../protocol/rpc';
 import type { MemoryHit, MemoryReindexResult } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
@@ -14,7 +14,10 @@ import { collectMcpServers } from './mcp/mcpServers';
 import { registerMemory } from './memory/memory';
 import { AgentHost, type HostState } from './host/agentHost';
 import { RunTracker } from './runs/runTracker';
-import { modelSettings, OPENAI_KEY_SECRET, runLimits } from './settings';
+import { BudgetApprovalController } from './approvals/budgetApprovals';
+import { configureModels } from './models/configureModels';
+import { chatWithLanguageModel } from './models/languageModelChat';
+import { modelConfig, OPENAI_KEY_SECRET, privacySettings, runLimits } from './settings';
 import { createStatusBar } from './statusBar';
 import { TraceStore } from './traces/traceStore';
 import { TraceViewProvider } from './traces/traceViewProvider';
@@ -27,6 +30,8 @@ export interface KeelApi {
   hostPid(): Promise<number>;
   pendingEdits(): readonly { approvalId: string; path: string }[];
   pendingToolCalls(): readonly { approvalId: string; tool: string; canAlwaysAllow: boolean }[];
+  /** Runs waiting for the user to let them go over a budget; answered with `keel.answerBudget`. */
+  pendingBudgets(): readonly { approvalId: string; scope: string; spentUsd: number; limitUsd: number }[];
   /** Sends the current MCP configuration to the host; resolves with each server's state. */
   syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
   spans(): readonly SpanData[];
@@ -50,9 +55,10 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const traces = new TraceStore();
   const reviews = new EditReviewController();
   const toolApprovals = new ToolApprovalController();
+  const budgets = new BudgetApprovalController();
   const traceView = new TraceViewProvider(context.extensionUri, traces);
   const memory = registerMemory(host, (message) => void showError(message, log));
-  context.subscriptions.push(log, host, runs, traces, reviews, toolApprovals, traceView, memory, createStatusBar(host, runs, reviews, toolApprovals, memory.progress));
+  context.subscriptions.push(log, host, runs, traces, reviews, toolApprovals, budgets, traceView, memory, createStatusBar(host, runs, reviews, toolApprovals, memory.progress));
 
   host.onClient((client) => {
     client.onNotification(SpanNotification.type, (span) => traces.upsert(span));
@@ -62,12 +68,16 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
     client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
     client.onRequest(ElicitRequest.type, (params, token) => askUserForElicitation(params, token));
+    client.onRequest(BudgetEscalationRequest.type, (params, token) => budgets.ask(params, token));
+    client.onRequest(VsCodeChatRequest.type, (params, token) =>
+      chatWithLanguageModel(params, (delta) => void client.sendNotification(VsCodeChatTextNotification.type, { requestId: params.requestId, delta }), token),
+    );
   });
   const syncMcpServers = async () => {
     const client = await host.ensureStarted();
     const { servers } = await client.sendRequest(SetMcpServersRequest.type, {
       servers: await collectMcpServers(context.secrets, log),
-      sampling: await modelSettings(context.secrets),
+      sampling: await modelConfig(context.secrets),
     });
     for (const server of servers.filter((s) => s.state === 'failed')) {
       void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
@@ -91,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   host.onDidCrash(() => {
     reviews.denyAll('the agent host stopped');
     toolApprovals.denyAll('the agent host stopped');
+    budgets.denyAll();
     runs.interruptAll(INTERRUPTED);
   });
   runs.onDidFinish((result) => {
@@ -105,7 +116,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     );
     const { runId } = await client.sendRequest(StartRunRequest.type, {
       goal,
-      model: await modelSettings(context.secrets),
+      models: await modelConfig(context.secrets),
+      privacy: privacySettings(),
       limits: runLimits(),
       restricted: !vscode.workspace.isTrusted,
       allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
@@ -163,6 +175,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     vscode.commands.registerCommand('keel.showEditDiff', (approvalId: string) => reviews.showDiff(approvalId)),
     vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
     vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
+    vscode.commands.registerCommand('keel.configureModels', () => configureModels(() => host.ensureStarted(), context.secrets).catch((error) => showError(errorText(error), log))),
+    vscode.commands.registerCommand('keel.answerBudget', (approvalId: string, approved: boolean) => budgets.settle(approvalId, approved)),
     vscode.commands.registerCommand('keel.showApprovals', () => showApprovals(reviews, toolApprovals)),
     vscode.commands.registerCommand('keel.evalJs', async () => {
       const editor = vscode.window.activeTextEditor;
@@ -210,6 +224,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
     hostPid: async () => (await (await host.ensureStarted()).sendRequest(PingRequest.type, { sentAt: Date.now() })).pid,
     pendingEdits: () => reviews.list().map((p) => ({ approvalId: p.approvalId, path: p.edit.path })),
     pendingToolCalls: () => toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
+    pendingBudgets: () => budgets.list().map((p) => ({ approvalId: p.approvalId, scope: p.scope, spentUsd: p.spentUsd, limitUsd: p.limitUsd })),
     syncMcpServers,
     spans: () => traces.all(),
     searchMemory: memory.search,

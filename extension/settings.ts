@@ -1,19 +1,71 @@
 import * as vscode from 'vscode';
-import type { ModelSettings, RunLimits } from '../protocol/run';
+import type { CatalogEntry, ModelConfig, PrivacySettings } from '../protocol/models';
+import type { RunLimits } from '../protocol/run';
 
 export const OPENAI_KEY_SECRET = 'keel.openai.apiKey';
 
-/** The model a run should use, from settings and SecretStorage. `auto` prefers OpenAI once a key is stored. */
-export async function modelSettings(secrets: vscode.SecretStorage): Promise<ModelSettings> {
+/** The SecretStorage key of one catalogue entry's API key. */
+export function entryKeySecret(entryId: string): string {
+  return `keel.apiKey.${entryId}`;
+}
+
+/**
+ * The models runs may use: the router's catalogue and settings as written (the host checks them), the model
+ * the simple settings name for when the catalogue is empty, and the keys from SecretStorage.
+ */
+export async function modelConfig(secrets: vscode.SecretStorage): Promise<ModelConfig> {
   const config = vscode.workspace.getConfiguration('keel');
-  const apiKey = await secrets.get(OPENAI_KEY_SECRET);
+  const openAIKey = await secrets.get(OPENAI_KEY_SECRET);
+  const models = config.get<unknown>('router.models', []);
+  const router = {
+    models,
+    fallbacks: config.get('router.fallbacks'),
+    difficulty: config.get('router.difficulty'),
+    maxOutputTokens: config.get('router.maxOutputTokens'),
+    retries: config.get('router.retries'),
+    cooldown: config.get('router.cooldown'),
+    attemptTimeoutSeconds: config.get('model.timeoutSeconds'),
+    budget: { perRunUsd: config.get('budget.perRunUsd'), perAgentUsd: config.get('budget.perAgentUsd'), perDayUsd: config.get('budget.perDayUsd') },
+  };
+  return { router: withoutUndefined(router), defaultModel: defaultModel(config, openAIKey), apiKeys: await entryKeys(models, secrets, openAIKey) };
+}
+
+/** `auto` prefers OpenAI once a key is stored. */
+function defaultModel(config: vscode.WorkspaceConfiguration, apiKey: string | undefined): ModelConfig['defaultModel'] {
   const chosen = config.get<string>('model.provider', 'auto');
-  const provider = chosen === 'openai' || (chosen === 'auto' && apiKey) ? 'openai' : 'ollama';
-  const timeoutMs = config.get<number>('model.timeoutSeconds', 120) * 1000;
-  if (provider === 'openai') {
-    return { provider, baseUrl: config.get('openai.baseUrl', 'https://api.openai.com/v1'), model: config.get('openai.model', 'gpt-4o-mini'), apiKey, timeoutMs };
+  if (chosen === 'openai' || (chosen === 'auto' && apiKey)) {
+    return { provider: 'openai', baseUrl: config.get('openai.baseUrl', 'https://api.openai.com/v1'), model: config.get('openai.model', 'gpt-4o-mini'), ...(apiKey ? { apiKey } : {}) };
   }
-  return { provider, baseUrl: config.get('ollama.baseUrl', 'http://127.0.0.1:11434'), model: config.get('ollama.model', 'qwen2.5-coder:7b'), timeoutMs };
+  return { provider: 'ollama', baseUrl: config.get('ollama.baseUrl', 'http://127.0.0.1:11434'), model: config.get('ollama.model', 'qwen2.5-coder:7b') };
+}
+
+/** Each OpenAI-style entry's own key, or the OpenAI key for entries on api.openai.com. */
+async function entryKeys(models: unknown, secrets: vscode.SecretStorage, openAIKey: string | undefined): Promise<Record<string, string>> {
+  const keys: Record<string, string> = {};
+  if (!Array.isArray(models)) return keys;
+  for (const entry of models as Partial<CatalogEntry>[]) {
+    if (typeof entry?.id !== 'string' || entry.provider !== 'openai') continue;
+    const key = (await secrets.get(entryKeySecret(entry.id))) ?? (isOpenAI(entry.baseUrl) ? openAIKey : undefined);
+    if (key) keys[entry.id] = key;
+  }
+  return keys;
+}
+
+function isOpenAI(baseUrl: unknown): boolean {
+  try {
+    return typeof baseUrl === 'string' && new URL(baseUrl).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+export function privacySettings(): PrivacySettings {
+  const config = vscode.workspace.getConfiguration('keel');
+  return { localOnly: config.get<boolean>('privacy.localOnly', false), localOnlyGlobs: config.get<string[]>('privacy.localOnlyGlobs', []) };
 }
 
 export function runLimits(): RunLimits {

@@ -9,6 +9,7 @@ import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, type ApprovalMode } from './cli/args';
 import { renderTraceTree } from './cli/traceTree';
+import { RouterCache } from './models';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
@@ -21,14 +22,17 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  const storageDir = join(homedir(), '.cache', 'keel');
   const toolbox = new Toolbox({
     root: () => options.workspace,
-    storageDir: () => join(homedir(), '.cache', 'keel'),
+    storageDir: () => storageDir,
     log: (message) => process.stderr.write(`${message}\n`),
   });
   const spans = new Map<string, SpanData>();
+  const models = new RouterCache({ storageDir: () => storageDir, log: (message) => process.stderr.write(`${message}\n`) });
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
+    models,
     tools: () => toolbox.registry(),
     spans: (span) => {
       if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
@@ -37,9 +41,15 @@ async function main(): Promise<number> {
     finished: () => undefined,
   });
   process.once('SIGINT', () => runs.cancelAll());
-  const { done } = runs.start({ goal: options.goal, model: options.model, limits: options.limits });
-  const result = await done;
-  await toolbox.dispose();
+  let started;
+  try {
+    started = runs.start({ goal: options.goal, models: options.models, limits: options.limits });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const result = await started.done;
+  await Promise.all([toolbox.dispose(), models.flush()]);
   process.stdout.write(`${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }

@@ -9,10 +9,12 @@ import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserv
 import type { SpanData } from '../protocol/trace';
 import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
 import {
-  CancelRunRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
+  BudgetEscalationRequest, CancelRunRequest, DiscoverOllamaModelsRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
-import type { ModelSettings } from '../protocol/run';
+import type { ModelConfig } from '../protocol/models';
 import { ApprovalBroker } from './governance/approvals';
+import { discoverOllamaModels, RouterCache } from './models';
+import { rpcVsCodeChat } from './models/rpcVsCodeChat';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import { serveMemory } from './memory/serveMemory';
@@ -30,15 +32,22 @@ const log = (message: string) => connection.console.info(message);
 let roots: { uri: string; name: string }[] = [];
 let folderPath: string | undefined;
 let mcp: McpManager | undefined;
-let samplingModel: ModelSettings | undefined;
+let samplingModels: ModelConfig | undefined;
 let storageDir: string | undefined;
 const toolbox = new Toolbox({ root: () => folderPath, storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'), log });
 const tools = () => toolbox.registry(mcp?.registryTools());
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
+const models = new RouterCache({
+  storageDir: () => storageDir,
+  log,
+  escalate: async (breach) => (await connection.sendRequest(BudgetEscalationRequest.type, breach)).approved,
+  vscodeChat: rpcVsCodeChat(connection),
+});
 
 const runs = new RunManager({
   workspace,
+  models,
   tools,
   spans,
   finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
@@ -70,7 +79,7 @@ connection.onRequest(StartRunRequest.type, (params) => {
 connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.cancel(runId) }));
 
 connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) => {
-  samplingModel = sampling;
+  samplingModels = sampling;
   if (!mcp && servers.length === 0) return { servers: [] };
   const manager = (mcp ??= await startMcp());
   await manager.setServers(servers);
@@ -87,7 +96,7 @@ async function startMcp(): Promise<McpManager> {
     askUser: (request) => connection.sendRequest(ElicitRequest.type, request),
     approvals: new ApprovalBroker(workspace, SERVER_REQUEST_TIMEOUT_MS),
     spans,
-    samplingModel: () => samplingModel,
+    samplingModel: () => (samplingModels ? models.for(samplingModels) : undefined),
   });
   return new McpManager(handlers, pins);
 }
@@ -114,12 +123,14 @@ connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
 
 serveMemory(connection, toolbox.memory);
 
+connection.onRequest(DiscoverOllamaModelsRequest.type, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
+
 connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));
 
 connection.onShutdown(async () => {
   runs.cancelAll();
   await mcp?.stopAll();
-  await toolbox.dispose();
+  await Promise.all([toolbox.dispose(), models.flush()]);
 });
 
 connection.listen();

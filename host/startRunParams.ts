@@ -2,15 +2,22 @@ import { z } from 'zod';
 import type { StartRunParams } from '../protocol/rpc';
 import { validateGoal } from './orchestration/runs';
 
+/** The router settings inside are checked by the model layer, which names the setting at fault. */
+export const modelConfigSchema = z.object({
+  router: z.record(z.string(), z.unknown()),
+  defaultModel: z.object({
+    provider: z.enum(['ollama', 'openai']),
+    baseUrl: z.url({ error: 'defaultModel.baseUrl must be an http(s) URL' }),
+    model: z.string().min(1, 'defaultModel.model is empty; name the model to use'),
+    apiKey: z.string().optional(),
+  }),
+  apiKeys: z.record(z.string(), z.string()),
+});
+
 const schema = z.object({
   goal: z.string(),
-  model: z.object({
-    provider: z.enum(['ollama', 'openai']),
-    baseUrl: z.url({ error: 'model.baseUrl must be an http(s) URL' }),
-    model: z.string().min(1, 'model.model is empty; name the model to use'),
-    apiKey: z.string().optional(),
-    timeoutMs: z.number().int().positive(),
-  }),
+  models: modelConfigSchema,
+  privacy: z.object({ localOnly: z.boolean(), localOnlyGlobs: z.array(z.string().min(1)) }).optional(),
   limits: z.object({
     maxSteps: z.number().int().min(1).max(200),
     approvalTimeoutMs: z.number().int().positive(),

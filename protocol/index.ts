@@ -2,5 +2,6 @@
 export * from './version';
 export * from './trace';
 export * from './run';
+export * from './models';
 export * from './rpc';
 export * from './webview';

@@ -3,7 +3,8 @@
  * Methods are prefixed by area. Both sides import these objects; neither spells a method string.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { EditDecision, ModelSettings, ProposedEdit, RiskClass, RunLimits, RunResult, ToolCallDecision } from './run';
+import type { BudgetEscalationParams, CatalogEntry, ModelConfig, PrivacySettings, VsCodeChatParams, VsCodeChatResult } from './models';
+import type { EditDecision, ProposedEdit, RiskClass, RunLimits, RunResult, ToolCallDecision } from './run';
 import type { SpanData } from './trace';
 
 export namespace StartRunRequest {
@@ -12,7 +13,8 @@ export namespace StartRunRequest {
 }
 export interface StartRunParams {
   readonly goal: string;
-  readonly model: ModelSettings;
+  readonly models: ModelConfig;
+  readonly privacy?: PrivacySettings;
   readonly limits: RunLimits;
   /** Restricted Mode (an untrusted workspace): only read-only tools are offered and allowed. */
   readonly restricted?: boolean;
@@ -80,8 +82,8 @@ export namespace SetMcpServersRequest {
 }
 export interface SetMcpServersParams {
   readonly servers: McpServerSpec[];
-  /** The model that answers servers' sampling requests (after the user approves each one). */
-  readonly sampling: ModelSettings;
+  /** The models that answer servers' sampling requests (after the user approves each one). */
+  readonly sampling: ModelConfig;
 }
 
 export namespace ElicitRequest {
@@ -204,6 +206,26 @@ export type MemoryIndexProgress =
 export namespace MemoryFilesChangedNotification {
   /** Extension → host: these workspace-relative paths were changed, created or deleted; the index catches up. */
   export const type = new NotificationType<{ paths: string[] }>('memory/filesChanged');
+}
+
+export namespace VsCodeChatRequest {
+  /** Host → extension: one chat with one of VS Code's language models (`vscode.lm`); text streams as `model/chatText`. */
+  export const type = new RequestType<VsCodeChatParams, VsCodeChatResult, void>('model/vscodeChat');
+}
+
+export namespace VsCodeChatTextNotification {
+  /** Extension → host: a piece of a `model/vscodeChat` answer as it streams. */
+  export const type = new NotificationType<{ requestId: string; delta: string }>('model/chatText');
+}
+
+export namespace DiscoverOllamaModelsRequest {
+  /** Extension → host: the models an Ollama server has pulled, as suggested catalogue entries. */
+  export const type = new RequestType<{ baseUrl: string }, { entries: CatalogEntry[] }, void>('model/discoverOllama');
+}
+
+export namespace BudgetEscalationRequest {
+  /** Host → extension: a run would go over a budget; answers whether the user lets it continue. */
+  export const type = new RequestType<BudgetEscalationParams, { approved: boolean }, void>('approval/budget');
 }
 
 export namespace PingRequest {

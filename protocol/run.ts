@@ -1,6 +1,6 @@
 /** Run-level types shared by the host, the extension and the CLI. */
 
-export type ModelProvider = 'ollama' | 'openai';
+export type ModelProvider = 'ollama' | 'openai' | 'vscode';
 
 export interface ModelSettings {
   readonly provider: ModelProvider;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { ModelSettings, RunLimits } from '../../protocol/run';
+import type { ModelConfig } from '../../protocol/models';
+import type { RunLimits } from '../../protocol/run';
 import { validateGoal } from '../orchestration/runs';
 
 export type ApprovalMode = 'ask' | 'yes' | 'no';
@@ -7,7 +8,7 @@ export type ApprovalMode = 'ask' | 'yes' | 'no';
 export interface CliOptions {
   readonly goal: string;
   readonly workspace: string;
-  readonly model: ModelSettings;
+  readonly models: ModelConfig;
   readonly limits: RunLimits;
   readonly approvals: ApprovalMode;
 }
@@ -52,12 +53,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return {
     goal: validateGoal(goal),
     workspace: values.workspace ?? process.cwd(),
-    model: {
-      provider,
-      baseUrl: values['base-url'] ?? (provider === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'),
-      model: values.model ?? (provider === 'ollama' ? 'qwen2.5-coder:7b' : 'gpt-4o-mini'),
-      apiKey: provider === 'openai' ? env.OPENAI_API_KEY : undefined,
-      timeoutMs: positiveNumber(values.timeout ?? '120', '--timeout') * 1000,
+    models: {
+      router: { attemptTimeoutSeconds: Math.ceil(positiveNumber(values.timeout ?? '120', '--timeout')) },
+      defaultModel: {
+        provider,
+        baseUrl: values['base-url'] ?? (provider === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'),
+        model: values.model ?? (provider === 'ollama' ? 'qwen2.5-coder:7b' : 'gpt-4o-mini'),
+        ...(provider === 'openai' && env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+      },
+      apiKeys: {},
     },
     limits: { maxSteps: positiveNumber(values['max-steps'] ?? '12', '--max-steps'), approvalTimeoutMs: 10 * 60_000 },
     approvals: values.yes ? 'yes' : values.no ? 'no' : 'ask',

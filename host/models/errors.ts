@@ -37,13 +37,15 @@ export interface ModelTarget {
 const START_HINT: Record<ModelProvider, (t: ModelTarget) => string> = {
   ollama: (t) => `Start Ollama (\`ollama serve\`) and pull the model (\`ollama pull ${t.model}\`), set "keel.ollama.baseUrl" to where it runs, or store an OpenAI key with "Keel: Set OpenAI API Key".`,
   openai: () => 'Check "keel.openai.baseUrl" and your network, or switch "keel.model.provider" to "ollama".',
+  vscode: () => 'Install and sign in to an extension that provides language models to VS Code, such as GitHub Copilot Chat.',
 };
+const SERVER_NAME: Record<ModelProvider, string> = { ollama: 'Ollama', openai: 'the OpenAI server', vscode: "VS Code's language models" };
 
 /** Turns whatever a client threw into a ModelError; aborts by the caller pass through unchanged. */
 export function toModelError(error: unknown, target: ModelTarget, status?: number, retryAfterMs?: number): Error {
   if (error instanceof ModelError) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
-  const where = `${target.provider === 'ollama' ? 'Ollama' : 'the OpenAI server'} at ${target.baseUrl}`;
+  const where = `${SERVER_NAME[target.provider]} at ${target.baseUrl}`;
   const detail = error instanceof Error ? error.message : String(error);
   if (status === undefined) {
     if (isConnectionFailure(error)) {

@@ -1,10 +1,5 @@
 /** The model layer's public surface: one interface over every provider, and the router in front of them. */
-import type { ModelSettings } from '../../protocol/run';
-import type { ModelTarget } from './errors';
-import { OllamaModel } from './ollamaModel';
-import { OpenAIModel } from './openaiModel';
-import type { ChatModel } from './types';
-
+export { connectModel } from './connect';
 export type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec, Usage } from './types';
 export { ModelError, type ModelErrorKind } from './errors';
 export { TASK_CLASSES, modelEntrySchema, type ModelEntry, type TaskClass } from './catalog';
@@ -13,17 +8,5 @@ export { parseRouterSettings, SETTING, type RouterSettings, type RouterSettingsI
 export { ModelRouter, type ModelRouterOptions, type RoutedChatRequest, type RoutedChatResponse } from './router';
 export { Accounting, BudgetExceededError, type BudgetEscalation, type Totals } from './accounting';
 export { HeuristicClassifier, ModelClassifier, type DifficultyClassifier, type DifficultyVerdict } from './difficulty';
-
-/** The client for one model; OpenAI-compatible servers that need no key get none. */
-export function connectModel(target: ModelTarget, apiKey?: string): ChatModel {
-  switch (target.provider) {
-    case 'ollama':
-      return new OllamaModel(target.baseUrl, target.model);
-    case 'openai':
-      return new OpenAIModel(target.baseUrl, target.model, apiKey);
-  }
-}
-
-export function createChatModel(settings: ModelSettings): ChatModel {
-  return connectModel(settings, settings.apiKey);
-}
+export { RouterCache, routerSettingsFrom, type RouterCacheOptions } from './routerCache';
+export type { VsCodeChat } from './vscodeModel';

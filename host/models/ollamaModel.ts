@@ -28,6 +28,7 @@ export class OllamaModel implements ChatModel {
         model: this.model,
         messages: request.messages.map(toOllamaMessage),
         tools: request.tools.map(toOllamaTool),
+        ...(request.maxOutputTokens !== undefined ? { options: { num_predict: request.maxOutputTokens } } : {}),
         stream: true,
       });
       let content = '';

@@ -25,6 +25,7 @@ export class OpenAIModel implements ChatModel {
           model: this.model,
           messages: request.messages.map(toOpenAIMessage),
           ...(request.tools.length ? { tools: request.tools.map(toOpenAITool) } : {}),
+          ...outputLimit(this.baseUrl, request.maxOutputTokens),
           stream: true,
           stream_options: { include_usage: true },
         },
@@ -104,4 +105,13 @@ function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
 
 function toOpenAITool(tool: ToolSpec): ChatCompletionTool {
   return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+/**
+ * OpenAI's own API takes `max_completion_tokens` (reasoning models refuse `max_tokens`); compatible servers
+ * (vLLM, llama.cpp, LM Studio, OpenRouter) all read `max_tokens`, and not all know the newer name.
+ */
+function outputLimit(baseUrl: string, maxOutputTokens: number | undefined): { max_completion_tokens?: number; max_tokens?: number } {
+  if (maxOutputTokens === undefined) return {};
+  return new URL(baseUrl).hostname === 'api.openai.com' ? { max_completion_tokens: maxOutputTokens } : { max_tokens: maxOutputTokens };
 }

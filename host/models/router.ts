@@ -255,7 +255,7 @@ export class ModelRouter {
     const timeoutMs = this.options.settings.attemptTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      return await this.clients.get(entry.id)!.chat({ messages: request.messages, tools: request.tools, onText: request.onText }, AbortSignal.any([signal, timeout]));
+      return await this.clients.get(entry.id)!.chat({ messages: request.messages, tools: request.tools, onText: request.onText, maxOutputTokens: this.options.settings.maxOutputTokens }, AbortSignal.any([signal, timeout]));
     } catch (error) {
       if (timeout.aborted && !signal.aborted) {
         throw new ModelError('timeout', `${entry.model} at ${entry.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is not stuck, or raise "${SETTING.attemptTimeoutSeconds}".`);

@@ -1,38 +1,15 @@
+import type { ChatMessage, ToolCall, ToolSpec, Usage } from '../../protocol/models';
 import type { ModelProvider } from '../../protocol/run';
 
-/** A tool as offered to a model: name, description and a JSON schema for its arguments. */
-export interface ToolSpec {
-  readonly name: string;
-  readonly description: string;
-  readonly parameters: Record<string, unknown>;
-}
-
-export interface ToolCall {
-  /** Stable within a run; assigned by Keel where the provider sends none (Ollama). */
-  readonly id: string;
-  readonly name: string;
-  /** Parsed arguments, or the raw text when the model sent JSON that does not parse. */
-  readonly arguments: unknown;
-  readonly argumentsError?: string;
-}
-
-export type ChatMessage =
-  | { readonly role: 'system' | 'user'; readonly content: string }
-  | { readonly role: 'assistant'; readonly content: string; readonly toolCalls?: readonly ToolCall[] }
-  | { readonly role: 'tool'; readonly content: string; readonly toolCallId: string; readonly toolName: string };
+export type { ChatMessage, ToolCall, ToolSpec, Usage };
 
 export interface ChatRequest {
   readonly messages: readonly ChatMessage[];
   readonly tools: readonly ToolSpec[];
   /** Called with each piece of streamed text as it arrives. */
   readonly onText?: (delta: string) => void;
-}
-
-export interface Usage {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  /** True when the server reported no counts and Keel estimated them (about four characters a token). */
-  readonly estimated?: boolean;
+  /** The most tokens the answer may have (`max_tokens`, `num_predict`); the router sends its `maxOutputTokens`. */
+  readonly maxOutputTokens?: number;
 }
 
 export interface ChatResponse {

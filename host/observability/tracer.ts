@@ -39,6 +39,11 @@ export class Span {
     this.data = { ...this.data, attributes: { ...this.data.attributes, ...defined } };
   }
 
+  /** GenAI span names carry the model, which a routed call only knows once the router has chosen. */
+  rename(name: string): void {
+    this.data = { ...this.data, name };
+  }
+
   /** Sends the current attributes without ending the span, for long steps the viewer should see progress on. */
   update(): void {
     if (!this.ended) this.sink(this.data);

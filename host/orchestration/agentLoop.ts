@@ -1,6 +1,8 @@
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
-import type { ChatMessage, ChatModel, ChatResponse, ToolSpec } from '../models';
+import { minimatch } from 'minimatch';
+import type { PrivacySettings } from '../../protocol/models';
+import type { ChatMessage, RoutedChatRequest, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { ToolPolicy, ToolRegistry } from '../tools';
@@ -9,8 +11,9 @@ import type { WorkspacePort } from '../workspace/port';
 export interface AgentRunInput {
   readonly runId: string;
   readonly goal: string;
-  readonly model: ChatModel;
-  readonly modelTimeoutMs: number;
+  /** Picks the model for each call and retries and falls back (the ModelRouter). */
+  readonly model: RunModel;
+  readonly privacy: PrivacySettings;
   readonly limits: RunLimits;
   readonly tools: ToolRegistry;
   readonly policy: ToolPolicy;
@@ -19,6 +22,13 @@ export interface AgentRunInput {
   readonly span: Span;
   readonly signal: AbortSignal;
 }
+
+export interface RunModel {
+  chat(request: RoutedChatRequest, signal: AbortSignal, span?: Span): Promise<RoutedChatResponse>;
+}
+
+/** The agent's name in traces, accounting and per-agent budgets. */
+export const AGENT_NAME = 'keel';
 
 export interface AgentRunOutput {
   readonly outcome: Exclude<RunOutcome, 'interrupted'>;
@@ -48,18 +58,22 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
   let inputTokens = 0;
   let outputTokens = 0;
+  let costUsd = 0;
+  const privacy = new PrivacyGuard(input.privacy, span);
   try {
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await chat(input, messages, offered);
+      const response = await chat(input, messages, offered, privacy.localOnly);
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
-      span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.run.steps': step });
+      costUsd += response.costUsd;
+      span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step });
       span.update();
       messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
       if (response.toolCalls.length === 0) {
         return { outcome: 'succeeded', message: response.content.trim() || 'The model finished without a summary.' };
       }
       for (const call of response.toolCalls) {
+        privacy.noteToolCall(call);
         const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
           const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, span: toolSpan, signal });
           if (!outcome.ok) toolSpan.end('error', outcome.content);
@@ -78,24 +92,38 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, messages: readonly ChatMessage[], tools: readonly ToolSpec[]): Promise<ChatResponse> {
-  const { model, span } = input;
-  return span.within(`chat ${model.model}`, 'chat', { 'gen_ai.provider.name': model.provider, 'gen_ai.request.model': model.model, 'server.address': model.baseUrl }, async (chatSpan) => {
-    const timeout = AbortSignal.timeout(input.modelTimeoutMs);
-    try {
-      const response = await model.chat({ messages, tools }, AbortSignal.any([input.signal, timeout]));
-      chatSpan.setAttributes({
-        'gen_ai.response.model': response.responseModel,
-        'gen_ai.response.finish_reasons': response.finishReason,
-        'gen_ai.usage.input_tokens': response.usage.inputTokens,
-        'gen_ai.usage.output_tokens': response.usage.outputTokens,
-      });
-      return response;
-    } catch (error) {
-      if (timeout.aborted && !input.signal.aborted) {
-        throw new Error(`The model ${model.model} at ${model.baseUrl} did not answer within ${Math.round(input.modelTimeoutMs / 1000)} s. Check that the server is not stuck, or raise "keel.model.timeoutSeconds".`, { cause: error });
-      }
-      throw error;
-    }
+async function chat(input: AgentRunInput, messages: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean): Promise<RoutedChatResponse> {
+  // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
+  return input.span.within('chat', 'chat', {}, async (chatSpan) => {
+    const response = await input.model.chat({ messages, tools, taskClass: 'act', agent: AGENT_NAME, runId: input.runId, localOnly }, input.signal, chatSpan);
+    chatSpan.rename(`chat ${response.modelId}`);
+    return response;
   });
+}
+
+/**
+ * The run's privacy: local-only from the start when the workspace says so, and from the first tool call on a
+ * file matching `keel.privacy.localOnlyGlobs`, since that file's text is in the conversation from then on.
+ */
+class PrivacyGuard {
+  private local: boolean;
+
+  constructor(private readonly settings: PrivacySettings, private readonly span: Span) {
+    this.local = settings.localOnly;
+    if (this.local) span.setAttributes({ 'keel.privacy.local_only': 'workspace setting keel.privacy.localOnly' });
+  }
+
+  get localOnly(): boolean {
+    return this.local;
+  }
+
+  noteToolCall(call: ToolCall): void {
+    if (this.local || this.settings.localOnlyGlobs.length === 0) return;
+    const path = (call.arguments as { path?: unknown } | null)?.path;
+    if (typeof path !== 'string') return;
+    const glob = this.settings.localOnlyGlobs.find((pattern) => minimatch(path.replace(/^\.\//, ''), pattern, { dot: true }));
+    if (!glob) return;
+    this.local = true;
+    this.span.setAttributes({ 'keel.privacy.local_only': `${call.name} touched ${path}, which matches "${glob}"` });
+  }
 }

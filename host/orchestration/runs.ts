@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { StartRunParams } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
-import { createChatModel } from '../models';
+import type { ModelRouter, RouterCache } from '../models';
 import { startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
-import { runAgent } from './agentLoop';
+import { AGENT_NAME, runAgent } from './agentLoop';
 
 export type RunRequest = StartRunParams;
 
@@ -16,6 +16,8 @@ export class RunManager {
   constructor(
     private readonly deps: {
       readonly workspace: WorkspacePort;
+      /** The router for the model settings a run brings. */
+      readonly models: RouterCache;
       /** The tools a run starting now is offered (MCP servers come and go). */
       readonly tools: () => Promise<ToolRegistry>;
       readonly spans: SpanSink;
@@ -26,10 +28,12 @@ export class RunManager {
   /** Validates the request and starts the run; the returned promise settles when the run ends. */
   start(request: RunRequest): { runId: string; done: Promise<RunResult> } {
     const goal = validateGoal(request.goal);
+    // Wrong model settings are refused here, so the user sees which one before a run starts.
+    const router = this.deps.models.for(request.models);
     const runId = randomUUID();
     const controller = new AbortController();
     this.active.set(runId, controller);
-    const done = this.execute(runId, goal, request, controller.signal).finally(() => this.active.delete(runId));
+    const done = this.execute(runId, goal, request, router, controller.signal).finally(() => this.active.delete(runId));
     return { runId, done };
   }
 
@@ -47,13 +51,11 @@ export class RunManager {
     return this.active.size;
   }
 
-  private async execute(runId: string, goal: string, request: RunRequest, signal: AbortSignal): Promise<RunResult> {
-    const span = startTrace(this.deps.spans, 'invoke_agent keel', 'invoke_agent', {
-      'gen_ai.agent.name': 'keel',
+  private async execute(runId: string, goal: string, request: RunRequest, router: ModelRouter, signal: AbortSignal): Promise<RunResult> {
+    const span = startTrace(this.deps.spans, `invoke_agent ${AGENT_NAME}`, 'invoke_agent', {
+      'gen_ai.agent.name': AGENT_NAME,
       'keel.run.id': runId,
       'keel.run.goal': goal,
-      'gen_ai.provider.name': request.model.provider,
-      'gen_ai.request.model': request.model.model,
       'keel.run.restricted': request.restricted === true,
     });
     const registry = await this.deps.tools();
@@ -61,8 +63,8 @@ export class RunManager {
     const output = await runAgent({
       runId,
       goal,
-      model: createChatModel(request.model),
-      modelTimeoutMs: request.model.timeoutMs,
+      model: router,
+      privacy: request.privacy ?? { localOnly: false, localOnlyGlobs: [] },
       limits: request.limits,
       tools,
       // Restricted Mode sends nothing out: sandboxed code gets no fetch.
@@ -71,7 +73,9 @@ export class RunManager {
       span,
       signal,
     });
-    span.setAttributes({ 'keel.run.outcome': output.outcome });
+    // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
+    const spent = router.endRun(runId);
+    span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
     const result: RunResult = { runId, outcome: output.outcome, message: output.message };
     this.deps.finished(result);

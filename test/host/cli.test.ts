@@ -38,7 +38,7 @@ describe('keel CLI (dist/cli.js)', function () {
   it('runs a task headless, prints the trace tree, and applies the edit with --yes', async () => {
     const { code, stdout } = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', server.url, '--yes']);
     assert.equal(code, 0);
-    assert.match(stdout, /^✓ invoke_agent keel \(\d+ ms\)\n {2}✓ chat qwen2.5-coder:7b/m);
+    assert.match(stdout, /^✓ invoke_agent keel \(\d+ ms\)\n {2}✓ chat ollama\/qwen2.5-coder:7b/m);
     assert.match(stdout, /^ {4}✓ approval propose_edit/m);
     assert.match(stdout, /succeeded: Done: The user approved the edit/);
     assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello keel\n');
@@ -61,7 +61,7 @@ describe('keel CLI (dist/cli.js)', function () {
   it('exits 1 with a clear message when no model is reachable', async () => {
     const { code, stdout } = await runCli(['run', 'summarize greeting.txt', '--workspace', workspace, '--base-url', 'http://127.0.0.1:9']);
     assert.equal(code, 1);
-    assert.match(stdout, /failed: Could not reach Ollama at http:\/\/127.0.0.1:9/);
+    assert.match(stdout, /failed: No model could answer .* Could not reach Ollama at http:\/\/127.0.0.1:9/);
   });
 
   it('exits 2 with usage on bad arguments and on an empty goal', async () => {

@@ -6,16 +6,39 @@ import { join } from 'node:path';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import {
-  CancelRunRequest, EvalJsRequest, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  BudgetEscalationRequest, CancelRunRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
-import type { EditDecision, ModelProvider, RunResult, ToolCallDecision } from '../../protocol/run';
+import type { BudgetEscalationParams, ModelConfig, VsCodeChatParams } from '../../protocol/models';
+import type { EditDecision, RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { PROTOCOL_VERSION } from '../../protocol/version';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
+
+/** The simple one-model setup, or a router catalogue when `router` is given. */
+interface TestModel {
+  provider: 'ollama' | 'openai';
+  url: string;
+  router?: Record<string, unknown>;
+}
+
+function modelConfig(model: TestModel): ModelConfig {
+  return {
+    router: { retries: 0, ...model.router },
+    defaultModel: { provider: model.provider, baseUrl: model.provider === 'openai' ? `${model.url}/v1` : model.url, model: 'test-model' },
+    apiKeys: {},
+  };
+}
+
+function catalogEntry(id: string, provider: 'ollama' | 'openai' | 'vscode', url: string | undefined, extra: Record<string, unknown> = {}) {
+  return {
+    id, provider, ...(url ? { baseUrl: provider === 'openai' ? `${url}/v1` : url } : {}), model: provider === 'vscode' ? 'copilot/gpt-4o' : 'test-model',
+    contextWindow: 128_000, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: true, ...extra,
+  };
+}
 
 /** A host with a client that serves a temp workspace from disk and decides approvals as told. */
 class Session {
@@ -42,17 +65,13 @@ class Session {
     });
   }
 
-  async run(goal: string, model: { provider: ModelProvider; url: string; timeoutMs?: number }, maxSteps = 8): Promise<RunResult> {
+  async run(goal: string, model: TestModel, maxSteps = 8): Promise<RunResult> {
     const { runId } = await this.start(goal, model, maxSteps);
     return this.finished(runId);
   }
 
-  start(goal: string, model: { provider: ModelProvider; url: string; timeoutMs?: number }, maxSteps = 8): Promise<{ runId: string }> {
-    const params: StartRunParams = {
-      goal,
-      model: { provider: model.provider, baseUrl: model.provider === 'openai' ? `${model.url}/v1` : model.url, model: 'test-model', timeoutMs: model.timeoutMs ?? 10_000 },
-      limits: { maxSteps, approvalTimeoutMs: 10_000 },
-    };
+  start(goal: string, model: TestModel, maxSteps = 8): Promise<{ runId: string }> {
+    const params: StartRunParams = { goal, models: modelConfig(model), limits: { maxSteps, approvalTimeoutMs: 10_000 } };
     return this.host.connection.sendRequest(StartRunRequest.type, params);
   }
 
@@ -104,10 +123,84 @@ describe('agent host over JSON-RPC', function () {
       assert.deepEqual(spans.map((s) => s.operation).sort(), ['approval', 'chat', 'chat', 'chat', 'execute_tool', 'execute_tool', 'invoke_agent']);
       assert.ok(spans.every((s) => s.status === 'ok'), 'every span ended ok');
       const chat = spans.find((s) => s.operation === 'chat')!;
+      assert.equal(chat.name, `chat ${provider}/test-model`);
       assert.equal(chat.attributes['gen_ai.provider.name'], provider);
       assert.ok((chat.attributes['gen_ai.usage.input_tokens'] as number) > 0);
+      // The router's output allowance reaches the server under each API's own name.
+      const sent = server.requests.at(-1)!.body;
+      assert.equal(provider === 'ollama' ? sent.options.num_predict : sent.max_tokens, 4096);
     });
   }
+
+  it('routes each call, falls back from a failing model and then skips it while it cools down', async () => {
+    const broken = await startModelServer(() => ({ kind: 'error', status: 500, message: 'model crashed' }));
+    try {
+      const router = {
+        models: [catalogEntry('cheap', 'ollama', broken.url), catalogEntry('good', 'openai', server.url, { inputPricePerMTok: 1, outputPricePerMTok: 4 })],
+        fallbacks: { cheap: ['good'] },
+        cooldown: { failures: 1, windowSeconds: 60, seconds: 60 },
+      };
+      const result = await session.run('summarize greeting.txt', { provider: 'ollama', url: server.url, router });
+      assert.equal(result.outcome, 'succeeded', result.message);
+      assert.equal(broken.requests.length, 1, 'the failing model is tried once, then cools down');
+      const chats = session.spansOf(result.runId).filter((s) => s.operation === 'chat');
+      assert.deepEqual(chats.map((s) => s.name), ['chat good', 'chat good']);
+      assert.match(String(chats[0]!.attributes['keel.route.reason']), /cheap, the cheapest of 2 eligible for an easy goal \(heuristic score 0: .*\)\. Then cheap: server error \(HTTP 500\); answered by good$/);
+      assert.match(String(chats[1]!.attributes['keel.route.reason']), /Then cheap: skipped, cooling down until \d\d:\d\d:\d\d; answered by good$/);
+      const cost = chats.reduce((sum, s) => sum + (s.attributes['keel.cost.usd'] as number), 0);
+      assert.ok(cost > 0);
+      const run = session.spansOf(result.runId).find((s) => s.operation === 'invoke_agent')!;
+      assert.equal(run.attributes['keel.cost.usd'], cost);
+      assert.equal(run.attributes['keel.model.calls'], 2);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('refuses model settings that do not parse before a run starts, naming the setting', async () => {
+    await assert.rejects(
+      session.start('summarize greeting.txt', { provider: 'ollama', url: server.url, router: { models: [catalogEntry('a', 'ollama', server.url, { contextWindow: -1 })] } }),
+      /keel\.router\.models\[0\] \("a"\)\.contextWindow must be a whole number of tokens above 0/,
+    );
+  });
+
+  it('asks the user before a run goes over its budget, once, and stops when refused', async () => {
+    const asked: BudgetEscalationParams[] = [];
+    let approve = false;
+    host.connection.onRequest(BudgetEscalationRequest.type, (params) => {
+      asked.push(params);
+      return { approved: approve };
+    });
+    const router = { models: [catalogEntry('priced', 'openai', server.url, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], budget: { perRunUsd: 0.001 } };
+    const refused = await session.run('summarize greeting.txt', { provider: 'openai', url: server.url, router });
+    assert.equal(refused.outcome, 'failed');
+    assert.match(refused.message, /Stopped before going over the run budget\. This run has spent \$0\.0000 of its \$0\.0010 budget.*Raise "keel\.budget\.perRunUsd"/);
+    assert.deepEqual(asked.map((a) => [a.scope, a.modelId, a.setting]), [['run', 'priced', 'keel.budget.perRunUsd']]);
+
+    approve = true;
+    const allowed = await session.run('summarize greeting.txt', { provider: 'openai', url: server.url, router });
+    assert.equal(allowed.outcome, 'succeeded', allowed.message);
+    assert.equal(asked.length, 2, 'approved once for the whole run, not per call');
+  });
+
+  it('reaches VS Code\'s language models through the extension, streaming and with tool calls', async () => {
+    const requests: VsCodeChatParams[] = [];
+    host.connection.onRequest(VsCodeChatRequest.type, async (params) => {
+      requests.push(params);
+      const toolResult = params.messages.find((m) => m.role === 'tool');
+      if (!toolResult) return { content: '', toolCalls: [{ id: 'vs-1', name: 'read_file', arguments: { path: 'greeting.txt' } }], usage: { inputTokens: 50, outputTokens: 5, estimated: true }, responseModel: 'copilot/gpt-4o (gpt-4o)' };
+      for (const delta of ['It says ', 'hello.']) await host.connection.sendNotification(VsCodeChatTextNotification.type, { requestId: params.requestId, delta });
+      return { content: 'It says hello.', toolCalls: [], usage: { inputTokens: 80, outputTokens: 4, estimated: true }, responseModel: 'copilot/gpt-4o (gpt-4o)' };
+    });
+    const router = { models: [catalogEntry('copilot', 'vscode', undefined, { local: false })] };
+    const result = await session.run('anything', { provider: 'ollama', url: server.url, router });
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(result.message, 'It says hello.');
+    assert.deepEqual(requests[0]!.selector, { vendor: 'copilot', family: 'gpt-4o' });
+    assert.equal(requests[1]!.messages.find((m) => m.role === 'tool')!.content, 'hello world\nsecond line\n');
+    const chat = session.spansOf(result.runId).find((s) => s.operation === 'chat')!;
+    assert.deepEqual([chat.name, chat.attributes['gen_ai.provider.name'], chat.attributes['server.address']], ['chat copilot', 'vscode', 'vscode://lm']);
+  });
 
   it('leaves the file unchanged when the edit is denied, and tells the model', async () => {
     session.decide = () => ({ decision: 'denied', reason: 'the user denied it' });
@@ -125,8 +218,8 @@ describe('agent host over JSON-RPC', function () {
 
   it('refuses a malformed run request field by field', async () => {
     await assert.rejects(
-      host.connection.sendRequest(StartRunRequest.type, { goal: 'x', model: { provider: 'nope' }, limits: {} } as never),
-      /Invalid run request[\s\S]*model\.provider/,
+      host.connection.sendRequest(StartRunRequest.type, { goal: 'x', models: { router: {}, defaultModel: { provider: 'nope' }, apiKeys: {} }, limits: {} } as never),
+      /Invalid run request[\s\S]*models\.defaultModel\.provider/,
     );
   });
 
@@ -145,7 +238,7 @@ describe('agent host over JSON-RPC', function () {
   }
 
   it('fails a run whose model never answers, with a clear message', async () => {
-    const result = await session.run('never answer', { provider: 'openai', url: server.url, timeoutMs: 300 });
+    const result = await session.run('never answer', { provider: 'openai', url: server.url, router: { attemptTimeoutSeconds: 1 } });
     assert.equal(result.outcome, 'failed');
     assert.match(result.message, /did not answer within .* s/);
   });
@@ -178,7 +271,7 @@ describe('agent host over JSON-RPC', function () {
         { name: 'everything', source: 'test', type: 'stdio', command: process.execPath, args: [entry, 'stdio'], env: {} },
         { name: 'broken', source: 'test', type: 'stdio', command: '/nonexistent/server', args: [], env: {} },
       ],
-      sampling: { provider: 'ollama', baseUrl: server.url, model: 'test-model', timeoutMs: 5000 },
+      sampling: modelConfig({ provider: 'ollama', url: server.url }),
     });
     assert.deepEqual(servers.map((s) => [s.name, s.state]), [['everything', 'connected'], ['broken', 'failed']]);
     const { tools } = await host.connection.sendRequest(ListToolsRequest.type);
@@ -192,7 +285,7 @@ describe('agent host over JSON-RPC', function () {
   it('offers only read-only tools in Restricted Mode, and refuses the rest', async () => {
     const { runId } = await host.connection.sendRequest(StartRunRequest.type, {
       goal: 'call tool run_command with {"command": "touch pwned"}',
-      model: { provider: 'ollama', baseUrl: server.url, model: 'test-model', timeoutMs: 10_000 },
+      models: modelConfig({ provider: 'ollama', url: server.url }),
       limits: { maxSteps: 4, approvalTimeoutMs: 10_000 },
       restricted: true,
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
-import { ModelError } from '../../host/models';
+import { Accounting, ModelError, ModelRouter, parseRouterSettings } from '../../host/models';
 import { runAgent } from '../../host/orchestration/agentLoop';
 import { builtinTools } from '../../host/tools';
 import type { WorkspacePort } from '../../host/workspace/port';
@@ -55,13 +55,34 @@ function memoryWorkspace(files: Record<string, string>, decide: () => EditDecisi
   return port;
 }
 
-function run(model: ChatModel, workspace: WorkspacePort, options: { maxSteps?: number; signal?: AbortSignal; timeoutMs?: number; approvalTimeoutMs?: number } = {}) {
+function entry(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    id, provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: id, contextWindow: 100_000, inputPricePerMTok: 0, outputPricePerMTok: 0,
+    capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: false, ...extra,
+  };
+}
+
+interface RunOptions {
+  maxSteps?: number;
+  signal?: AbortSignal;
+  timeoutSeconds?: number;
+  approvalTimeoutMs?: number;
+  /** Catalogue entries besides the scripted model's; each gets its own scripted client from `models`. */
+  catalogue?: Record<string, unknown>[];
+  models?: Record<string, ChatModel>;
+  localOnlyGlobs?: string[];
+}
+
+/** The loop behind a real router, without retries so each scripted turn is one call. */
+function run(model: ChatModel, workspace: WorkspacePort, options: RunOptions = {}) {
   const { spans, root } = recordingTrace();
+  const settings = parseRouterSettings({ models: options.catalogue ?? [entry('scripted')], retries: 0, attemptTimeoutSeconds: options.timeoutSeconds ?? 5 });
+  const router = new ModelRouter({ settings, connect: (e) => options.models?.[e.id] ?? model, accounting: new Accounting({ budgets: {} }) });
   const done = runAgent({
     runId: 'run-1',
     goal: 'do it',
-    model,
-    modelTimeoutMs: options.timeoutMs ?? 5000,
+    model: router,
+    privacy: { localOnly: false, localOnlyGlobs: options.localOnlyGlobs ?? [] },
     limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 5000 },
     tools: builtinTools(),
     policy: { allowHosts: [] },
@@ -131,14 +152,15 @@ describe('agent loop', () => {
   });
 
   it('fails with a clear message when the model never answers', async () => {
-    const output = await run(scriptedModel(['hang']), memoryWorkspace({}), { timeoutMs: 100 }).done;
+    const output = await run(scriptedModel(['hang']), memoryWorkspace({}), { timeoutSeconds: 1 }).done;
     assert.equal(output.outcome, 'failed');
-    assert.match(output.message, /did not answer within 0 s|did not answer within/);
+    assert.match(output.message, /did not answer within 1 s/);
   });
 
   it('reports model errors as the run\'s failure message', async () => {
     const output = await run(scriptedModel([new ModelError('unreachable', 'Could not reach Ollama. Start it.')]), memoryWorkspace({})).done;
-    assert.deepEqual(output, { outcome: 'failed', message: 'Could not reach Ollama. Start it.' });
+    assert.equal(output.outcome, 'failed');
+    assert.match(output.message, /scripted: unreachable\)\. The last error: Could not reach Ollama\. Start it\.$/);
   });
 
   it('cancels a run that is waiting on the model', async () => {
@@ -163,6 +185,35 @@ describe('agent loop', () => {
     assert.match(model.requests[1]!.messages.at(-1)!.content, /denied.*no answer within/);
     const approval = [...spans.values()].find((s) => s.operation === 'approval')!;
     assert.equal(approval.attributes['keel.approval.decided_by'], 'timeout');
+  });
+
+  it('names each chat span for the model the router chose, with its tokens, cost and reason', async () => {
+    const model = scriptedModel([{ toolCalls: [call('read_file', { path: 'a.txt' })], usage: { inputTokens: 1000, outputTokens: 100 } }, { content: 'ok', usage: { inputTokens: 2000, outputTokens: 10 } }]);
+    const { done, spans } = run(model, memoryWorkspace({ 'a.txt': 'x' }), { catalogue: [entry('scripted', { inputPricePerMTok: 1, outputPricePerMTok: 10 })] });
+    assert.equal((await done).outcome, 'succeeded');
+    const chats = [...spans.values()].filter((s) => s.operation === 'chat');
+    assert.deepEqual(chats.map((s) => s.name), ['chat scripted', 'chat scripted']);
+    assert.equal(chats[0]!.attributes['gen_ai.usage.input_tokens'], 1000);
+    assert.equal(chats[0]!.attributes['keel.cost.usd'], 0.002);
+    assert.match(String(chats[0]!.attributes['keel.route.reason']), /^act call with tools, ~\d+ tokens: scripted, the only eligible model$/);
+    const root = [...spans.values()].find((s) => s.operation === 'test')!;
+    assert.equal(root.attributes['keel.cost.usd'], 0.002 + 0.0021);
+  });
+
+  it('keeps the rest of a run on local models once it touches a private file', async () => {
+    const cloud = scriptedModel([{ toolCalls: [call('read_file', { path: 'secrets/keys.txt' })] }]);
+    const local = scriptedModel([{ toolCalls: [call('read_file', { path: 'a.txt' })] }, { content: 'done' }]);
+    const { done, spans } = run(cloud, memoryWorkspace({ 'a.txt': 'x', 'secrets/keys.txt': 'k' }), {
+      catalogue: [entry('cloud', { inputPricePerMTok: 0.1 }), entry('local', { inputPricePerMTok: 0.2, local: true })],
+      models: { cloud, local },
+      localOnlyGlobs: ['secrets/**'],
+    });
+    assert.equal((await done).outcome, 'succeeded');
+    const chats = [...spans.values()].filter((s) => s.operation === 'chat');
+    assert.deepEqual(chats.map((s) => s.attributes['keel.route.model_id']), ['cloud', 'local', 'local']);
+    assert.match(String(chats[1]!.attributes['keel.route.reason']), /local only: local, the only eligible model; not eligible: cloud not local, and this run is local-only/);
+    const root = [...spans.values()].find((s) => s.operation === 'test')!;
+    assert.equal(root.attributes['keel.privacy.local_only'], 'read_file touched secrets/keys.txt, which matches "secrets/**"');
   });
 
   it('offers the tools with JSON schemas derived from their argument schemas', () => {

@@ -11,14 +11,18 @@ describe('CLI arguments', () => {
     const options = parseCliArgs(['run', 'fix it', '--workspace', '/w'], {});
     assert.equal(options.goal, 'fix it');
     assert.equal(options.workspace, '/w');
-    assert.deepEqual(options.model, { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'qwen2.5-coder:7b', apiKey: undefined, timeoutMs: 120_000 });
+    assert.deepEqual(options.models, {
+      router: { attemptTimeoutSeconds: 120 },
+      defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'qwen2.5-coder:7b' },
+      apiKeys: {},
+    });
     assert.equal(options.approvals, 'ask');
   });
 
   it('uses OpenAI when a key is in the environment', () => {
     const options = parseCliArgs(['run', 'x', '--yes'], { OPENAI_API_KEY: 'sk-test' });
-    assert.equal(options.model.provider, 'openai');
-    assert.equal(options.model.apiKey, 'sk-test');
+    assert.equal(options.models.defaultModel.provider, 'openai');
+    assert.equal(options.models.defaultModel.apiKey, 'sk-test');
     assert.equal(options.approvals, 'yes');
   });
 
@@ -55,11 +59,13 @@ describe('protocol', () => {
   });
 
   it('checks run requests field by field', () => {
-    const good = { goal: 'g', model: { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'm', timeoutMs: 1000 }, limits: { maxSteps: 3, approvalTimeoutMs: 1000 } };
+    const models = { router: { retries: 1 }, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'm' }, apiKeys: {} };
+    const good = { goal: 'g', models, limits: { maxSteps: 3, approvalTimeoutMs: 1000 } };
     assert.deepEqual(parseStartRunParams(good), good);
     assert.throws(() => parseStartRunParams({ ...good, goal: '   ' }), /goal is empty/);
-    assert.throws(() => parseStartRunParams({ ...good, model: { ...good.model, provider: 'claude' } }), /model\.provider/);
-    assert.throws(() => parseStartRunParams({ ...good, model: { ...good.model, baseUrl: 'not a url' } }), /baseUrl/);
+    assert.throws(() => parseStartRunParams({ ...good, models: { ...models, defaultModel: { ...models.defaultModel, provider: 'claude' } } }), /models\.defaultModel\.provider/);
+    assert.throws(() => parseStartRunParams({ ...good, models: { ...models, defaultModel: { ...models.defaultModel, baseUrl: 'not a url' } } }), /baseUrl/);
+    assert.throws(() => parseStartRunParams({ ...good, privacy: { localOnly: 'yes', localOnlyGlobs: [] } }), /privacy\.localOnly/);
     assert.throws(() => parseStartRunParams({ ...good, limits: { maxSteps: 0, approvalTimeoutMs: 1 } }), /maxSteps/);
   });
 });

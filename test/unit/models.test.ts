@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createChatModel, ModelError, type ChatModel } from '../../host/models';
+import { connectModel, ModelError, type ChatModel } from '../../host/models';
 import type { ModelProvider } from '../../protocol/run';
 import { startModelServer, type ModelReply, type ModelServer } from '../fixtures/modelServer';
 import { rejection } from './helpers';
@@ -9,7 +9,7 @@ const messages = [{ role: 'user' as const, content: 'hello' }];
 
 function modelAt(server: ModelServer, provider: ModelProvider, apiKey?: string): ChatModel {
   const baseUrl = provider === 'openai' ? `${server.url}/v1` : server.url;
-  return createChatModel({ provider, baseUrl, model: 'test-model', apiKey, timeoutMs: 5000 });
+  return connectModel({ provider, baseUrl, model: 'test-model' }, { apiKey });
 }
 
 for (const provider of ['ollama', 'openai'] as const) {
@@ -113,7 +113,7 @@ for (const provider of ['ollama', 'openai'] as const) {
 
 describe('model errors', () => {
   it('says how to start Ollama when nothing listens', async () => {
-    const model = createChatModel({ provider: 'ollama', baseUrl: 'http://127.0.0.1:9', model: 'm', timeoutMs: 1000 });
+    const model = connectModel({ provider: 'ollama', baseUrl: 'http://127.0.0.1:9', model: 'm' });
     const error = await rejection(model.chat({ messages, tools }, new AbortController().signal));
     assert.ok(error instanceof ModelError);
     assert.equal(error.kind, 'unreachable');
@@ -121,7 +121,7 @@ describe('model errors', () => {
   });
 
   it('says an OpenAI server is unreachable', async () => {
-    const model = createChatModel({ provider: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', apiKey: 'k', timeoutMs: 1000 });
+    const model = connectModel({ provider: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }, { apiKey: 'k' });
     const error = await rejection(model.chat({ messages, tools }, new AbortController().signal));
     assert.ok(error instanceof ModelError);
     assert.equal(error.kind, 'unreachable');

@@ -51,10 +51,17 @@ describe('model catalogue settings', () => {
   it('refuses unknown providers, non-http URLs, missing fields and misspelt ones', () => {
     const { local: _local, ...withoutLocal } = valid;
     const message = settingsError({ models: [{ ...withoutLocal, provider: 'anthropic', baseUrl: 'file:///etc/passwd', contextwindow: 5 }] });
-    assert.match(message, /\.provider must be "ollama" or "openai" \(OpenAI-compatible servers use "openai"\) \(got "anthropic"\)/);
+    assert.match(message, /\.provider must be "ollama", "openai" \(also for OpenAI-compatible servers\) or "vscode" .* \(got "anthropic"\)/);
     assert.match(message, /\.baseUrl must be an http\(s\) URL/);
     assert.match(message, /\.local must be true or false: .* \(missing\)/);
     assert.match(message, /keel\.router\.models\[0\] \("gpt-4o-mini"\) has unknown field "contextwindow"; check the spelling/);
+  });
+
+  it('needs a URL for server models but not for VS Code\'s, which the extension reaches', () => {
+    const { baseUrl: _url, ...withoutUrl } = valid;
+    assert.match(settingsError({ models: [withoutUrl] }), /keel\.router\.models\[0\] \("gpt-4o-mini"\)\.baseUrl is missing: openai models need the server's URL, e\.g\. "https:\/\/api\.openai\.com\/v1"/);
+    const parsed = parseRouterSettings({ models: [{ ...withoutUrl, id: 'copilot', provider: 'vscode', model: 'copilot/gpt-4o' }] });
+    assert.equal(parsed.models[0]!.baseUrl, 'vscode://lm');
   });
 
   it('refuses repeated ids and fallbacks that name unknown models', () => {

@@ -189,7 +189,7 @@ describe('router over the real clients, provider specifics', () => {
     server = await startModelServer(() => ok, { apiKey: 'right' });
     const cloud = entry('openai', 'gpt-4o-mini', server.url, { inputPricePerMTok: 0.15 });
     const settings = parseRouterSettings({ models: [cloud, entry('openai', 'local-model', server.url, { id: 'local' })] });
-    const r = new ModelRouter({ settings, connect: (e) => connectModel(e, e.id === 'local' ? 'right' : 'wrong'), accounting: new Accounting({ budgets: {} }), clock: instantClock() });
+    const r = new ModelRouter({ settings, connect: (e) => connectModel(e, { apiKey: e.id === 'local' ? 'right' : 'wrong' }), accounting: new Accounting({ budgets: {} }), clock: instantClock() });
     const response = await r.chat({ messages, tools, taskClass: 'act', agent: 'keel', runId: 'r' }, signal);
     assert.equal(response.modelId, 'local');
     assert.match(response.reason, /gpt-4o-mini: key rejected \(HTTP 401\)/);

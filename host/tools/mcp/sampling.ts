@@ -1,7 +1,7 @@
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ModelSettings } from '../../../protocol/run';
+import { randomUUID } from 'node:crypto';
 import type { ApprovalBroker } from '../../governance/approvals';
-import { createChatModel, type ChatMessage } from '../../models';
+import type { ChatMessage, ModelRouter } from '../../models';
 import { startTrace, type SpanSink } from '../../observability/tracer';
 
 /**
@@ -11,15 +11,17 @@ import { startTrace, type SpanSink } from '../../observability/tracer';
 export async function sample(
   server: string,
   request: CreateMessageRequest['params'],
-  deps: { model: ModelSettings | undefined; approvals: ApprovalBroker; spans: SpanSink },
+  deps: { model: SamplingModel | undefined; approvals: ApprovalBroker; spans: SpanSink },
 ): Promise<CreateMessageResult> {
   if (!deps.model) throw new Error('Keel has no model configured for sampling yet.');
+  const model = deps.model;
   const messages: ChatMessage[] = [
     ...(request.systemPrompt ? [{ role: 'system' as const, content: request.systemPrompt }] : []),
     ...request.messages.map((m) => ({ role: m.role, content: textOf(m.content) })),
   ];
-  const span = startTrace(deps.spans, `sampling ${server}`, 'chat', { 'keel.mcp.server': server, 'gen_ai.request.model': deps.model.model, 'gen_ai.provider.name': deps.model.provider });
+  const span = startTrace(deps.spans, `sampling ${server}`, 'chat', { 'keel.mcp.server': server });
   const signal = new AbortController().signal;
+  const runId = `sampling-${randomUUID()}`;
   try {
     const prompt = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
     const decision = await deps.approvals.reviewToolCall(
@@ -27,16 +29,23 @@ export async function sample(
       { runId: '', parent: span, signal },
     );
     if (decision.decision === 'denied') throw new Error(`The user declined the sampling request: ${decision.reason}`);
-    const model = createChatModel(deps.model);
-    const response = await model.chat({ messages, tools: [] }, AbortSignal.timeout(deps.model.timeoutMs));
-    span.setAttributes({ 'gen_ai.usage.input_tokens': response.usage.inputTokens, 'gen_ai.usage.output_tokens': response.usage.outputTokens });
+    // Billed to the server as its own agent, so a per-agent budget can cap what servers spend.
+    const response = await model.chat({ messages, tools: [], taskClass: 'act', agent: `mcp:${server}`, runId }, AbortSignal.timeout(SAMPLING_TIMEOUT_MS), span);
     span.end('ok');
     return { role: 'assistant', content: { type: 'text', text: response.content }, model: response.responseModel, stopReason: 'endTurn' };
   } catch (error) {
     span.end('error', (error as Error).message);
     throw error;
+  } finally {
+    model.endRun(runId);
   }
 }
+
+/** The router, as sampling uses it. */
+export type SamplingModel = Pick<ModelRouter, 'chat' | 'endRun'>;
+
+/** Retries and fallbacks included; the user has already waited for the approval. */
+const SAMPLING_TIMEOUT_MS = 5 * 60_000;
 
 function textOf(content: CreateMessageRequest['params']['messages'][number]['content']): string {
   const blocks = Array.isArray(content) ? content : [content];

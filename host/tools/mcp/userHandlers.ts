@@ -1,10 +1,9 @@
 import type { ElicitAnswer, ElicitParams } from '../../../protocol/rpc';
-import type { ModelSettings } from '../../../protocol/run';
 import type { ApprovalBroker } from '../../governance/approvals';
 import type { SpanSink } from '../../observability/tracer';
 import type { McpClientHandlers } from './connection';
 import { elicitationFields, withDefaults } from './elicitation';
-import { sample } from './sampling';
+import { sample, type SamplingModel } from './sampling';
 
 /** What servers may ask of the user — elicitation and sampling — routed to whoever stands for the user. */
 export function mcpUserHandlers(deps: {
@@ -13,7 +12,7 @@ export function mcpUserHandlers(deps: {
   askUser: (params: ElicitParams) => Promise<ElicitAnswer>;
   approvals: ApprovalBroker;
   spans: SpanSink;
-  samplingModel: () => ModelSettings | undefined;
+  samplingModel: () => SamplingModel | undefined;
 }): McpClientHandlers {
   return {
     roots: deps.roots,

@@ -1,0 +1,71 @@
+/** Edits to `keel.router.models` that "Keel: Configure Models…" makes; no `vscode` here, so they are unit-tested. */
+import type { CatalogEntry, TaskClass } from '../../protocol/models';
+
+const CHAT_ROLES: readonly TaskClass[] = ['route', 'plan', 'act', 'summarize'];
+
+/** Adds entries, replacing any with the same id (a re-discovered model keeps one entry). Non-entries in the setting are kept as they are. */
+export function addEntries(current: unknown, added: readonly CatalogEntry[]): unknown[] {
+  const existing = Array.isArray(current) ? current : [];
+  const ids = new Set(added.map((entry) => entry.id));
+  return [...existing.filter((entry) => !ids.has(idOf(entry) ?? '')), ...added];
+}
+
+export function removeEntries(current: unknown, ids: readonly string[]): unknown[] {
+  const gone = new Set(ids);
+  return (Array.isArray(current) ? current : []).filter((entry) => !gone.has(idOf(entry) ?? ''));
+}
+
+export function idOf(entry: unknown): string | undefined {
+  const id = (entry as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** A model VS Code offers. Copilot's are paid by subscription, so calls cost Keel nothing per token. */
+export function vscodeEntry(model: { vendor: string; family: string; maxInputTokens: number }): CatalogEntry {
+  return {
+    id: `vscode/${model.vendor}/${model.family}`,
+    provider: 'vscode',
+    model: `${model.vendor}/${model.family}`,
+    contextWindow: model.maxInputTokens,
+    inputPricePerMTok: 0,
+    outputPricePerMTok: 0,
+    capabilities: { tools: true, vision: false, embeddings: false },
+    roles: CHAT_ROLES,
+    local: false,
+  };
+}
+
+export interface OpenAIEntryInput {
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly contextWindow: number;
+  readonly inputPricePerMTok: number;
+  readonly outputPricePerMTok: number;
+}
+
+/** OpenAI or a compatible server (LM Studio, vLLM, llama.cpp, OpenRouter). One on this machine counts as local. */
+export function openAIEntry(input: OpenAIEntryInput): CatalogEntry {
+  const host = new URL(input.baseUrl).hostname;
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(host);
+  return {
+    id: host === 'api.openai.com' ? input.model : `${host}/${input.model}`,
+    provider: 'openai',
+    baseUrl: input.baseUrl,
+    model: input.model,
+    contextWindow: input.contextWindow,
+    inputPricePerMTok: input.inputPricePerMTok,
+    outputPricePerMTok: input.outputPricePerMTok,
+    capabilities: { tools: true, vision: false, embeddings: false },
+    roles: CHAT_ROLES,
+    local,
+  };
+}
+
+/** One line about an entry for a quick pick. */
+export function describeEntry(entry: unknown): string {
+  const e = entry as Partial<CatalogEntry>;
+  const price = e.inputPricePerMTok || e.outputPricePerMTok ? `$${e.inputPricePerMTok}/$${e.outputPricePerMTok} per 1M tokens` : 'free';
+  return [e.provider, e.local ? 'local' : undefined, price, e.contextWindow ? `${e.contextWindow.toLocaleString('en-US')} tokens` : undefined, e.roles?.length ? e.roles.join(', ') : 'fallback only']
+    .filter(Boolean)
+    .join(' · ');
+}

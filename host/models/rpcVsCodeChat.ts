@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { CancellationTokenSource, type Connection } from 'vscode-languageserver/node';
+import { VsCodeChatRequest, VsCodeChatTextNotification } from '../../protocol/rpc';
+import { abortable } from '../abortable';
+import type { VsCodeChat } from './vscodeModel';
+
+/** VS Code's language models over the protocol: one request per chat, its text streamed back as notifications. */
+export function rpcVsCodeChat(connection: Connection): VsCodeChat {
+  const streams = new Map<string, (delta: string) => void>();
+  connection.onNotification(VsCodeChatTextNotification.type, ({ requestId, delta }) => streams.get(requestId)?.(delta));
+  return async (params, onText, signal) => {
+    const requestId = randomUUID();
+    const source = new CancellationTokenSource();
+    const onAbort = () => source.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    streams.set(requestId, onText);
+    try {
+      return await abortable(connection.sendRequest(VsCodeChatRequest.type, { ...params, requestId }, source.token), signal);
+    } finally {
+      streams.delete(requestId);
+      signal.removeEventListener('abort', onAbort);
+      source.dispose();
+    }
+  };
+}
