@@ -132,6 +132,8 @@ function metaText(span: SpanData, now: number): string {
   const input = span.attributes['gen_ai.usage.input_tokens'];
   const output = span.attributes['gen_ai.usage.output_tokens'];
   if (typeof input === 'number' && typeof output === 'number') parts.push(`${input}→${output} tok`);
+  const cost = span.attributes['keel.cost.usd'];
+  if (typeof cost === 'number' && cost > 0) parts.push(`$${cost < 0.01 ? cost.toFixed(4) : cost.toFixed(2)}`);
   return parts.join(' · ');
 }
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { discoverOllamaModels, ModelError, modelEntrySchema, parseRouterSettings, type ModelEntry } from '../../host/models';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { discoverOllamaModels, ModelError, modelEntrySchema, parseRouterSettings, SETTING, type ModelEntry } from '../../host/models';
 import { callCostUsd } from '../../host/models/catalog';
 import { startModelServer } from '../fixtures/modelServer';
 
@@ -107,5 +110,26 @@ describe('Ollama model discovery', () => {
     assert.ok(error instanceof ModelError);
     assert.equal(error.kind, 'unreachable');
     assert.match(error.message, /ollama serve/);
+  });
+});
+
+describe('model settings in package.json', () => {
+  const properties = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties as Record<string, { items?: unknown; default?: unknown }>;
+
+  it('describes catalogue entries with the schema the host validates them by, so the settings editor agrees with the host', () => {
+    const { $schema: _schema, ...expected } = z.toJSONSchema(modelEntrySchema, { io: 'input' }) as Record<string, unknown>;
+    assert.deepEqual(properties[SETTING.models]!.items, expected);
+  });
+
+  it('contributes every setting the router names in its messages, with defaults the host accepts', () => {
+    for (const name of Object.values(SETTING)) assert.ok(properties[name], `${name} is contributed`);
+    const defaults = (key: string) => properties[key]!.default;
+    const parsed = parseRouterSettings({
+      models: [], fallbacks: defaults(SETTING.fallbacks), difficulty: defaults(SETTING.difficulty), maxOutputTokens: defaults(SETTING.maxOutputTokens),
+      retries: defaults(SETTING.retries), cooldown: defaults(SETTING.cooldown), attemptTimeoutSeconds: defaults(SETTING.attemptTimeoutSeconds),
+      budget: { perRunUsd: defaults(SETTING.budgetPerRun), perAgentUsd: defaults(SETTING.budgetPerAgent), perDayUsd: defaults(SETTING.budgetPerDay) },
+    });
+    assert.deepEqual(parsed.budgets, { perRunUsd: undefined, perAgentUsd: undefined, perDayUsd: undefined });
+    assert.equal(parsed.maxOutputTokens, 4096);
   });
 });

@@ -9,6 +9,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./smoke.test'),
   () => import('./extension.test'),
   () => import('./memory.test'),
+  () => import('./models.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {

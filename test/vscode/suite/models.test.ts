@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { KeelApi } from '../../../extension/extension';
+import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
+import { scriptedAgent } from '../../fixtures/scriptedAgent';
+
+const keel = () => vscode.workspace.getConfiguration('keel');
+const ROUTER_SETTINGS = ['router.models', 'router.fallbacks', 'router.cooldown', 'budget.perRunUsd'];
+
+function entry(id: string, provider: 'ollama' | 'openai' | 'vscode', baseUrl: string | undefined, extra: Record<string, unknown> = {}) {
+  return {
+    id, provider, ...(baseUrl ? { baseUrl } : {}), model: provider === 'vscode' ? 'copilot/gpt-4o' : 'test-model', contextWindow: 128_000,
+    inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: true, ...extra,
+  };
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('Keel models inside VS Code', function () {
+  this.timeout(60_000);
+  let api: KeelApi;
+  let server: ModelServer;
+  let broken: ModelServer;
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+    broken = await startModelServer(() => ({ kind: 'error', status: 503, message: 'overloaded' }));
+    api = await vscode.extensions.getExtension<KeelApi>('keel-dev.keel')!.activate();
+  });
+  afterEach(async () => {
+    for (const key of ROUTER_SETTINGS) await keel().update(key, undefined, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await Promise.all([server.close(), broken.close()]);
+  });
+
+  it('routes a task through the catalogue, falling back, with model, tokens, cost and reason on each chat span', async () => {
+    await keel().update('router.models', [entry('cheap', 'ollama', broken.url), entry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
+    await keel().update('router.fallbacks', { cheap: ['priced'] }, vscode.ConfigurationTarget.Global);
+    await keel().update('router.cooldown', { failures: 1, windowSeconds: 60, seconds: 60 }, vscode.ConfigurationTarget.Global);
+    const { runId, done } = await api.runTask('summarize notes.txt');
+    const result = await done;
+    assert.equal(result.outcome, 'succeeded', result.message);
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === runId)!;
+    const chats = api.spans().filter((s) => s.traceId === root.traceId && s.operation === 'chat');
+    assert.deepEqual(chats.map((s) => s.name), ['chat priced', 'chat priced']);
+    for (const chat of chats) {
+      assert.equal(chat.attributes['keel.route.model_id'], 'priced');
+      assert.ok((chat.attributes['gen_ai.usage.input_tokens'] as number) > 0);
+      assert.ok((chat.attributes['keel.cost.usd'] as number) > 0);
+    }
+    assert.match(String(chats[0]!.attributes['keel.route.reason']), /Then cheap: server error \(HTTP 503\)( ×\d)?; answered by priced$/);
+    assert.match(String(chats[1]!.attributes['keel.route.reason']), /cheap: skipped, cooling down until/);
+    assert.ok((root.attributes['keel.cost.usd'] as number) > 0);
+  });
+
+  it('asks before a run goes over its budget, and continues when the user allows it', async () => {
+    await keel().update('router.models', [entry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
+    await keel().update('budget.perRunUsd', 0.001, vscode.ConfigurationTarget.Global);
+    const { done } = await api.runTask('summarize greeting.txt');
+    const [pending] = await until('a budget question', () => api.pendingBudgets().length > 0 && api.pendingBudgets());
+    assert.deepEqual([pending!.scope, pending!.limitUsd], ['run', 0.001]);
+    await vscode.commands.executeCommand('keel.answerBudget', pending!.approvalId, true);
+    const result = await done;
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.deepEqual(api.pendingBudgets(), []);
+  });
+
+  it('says clearly when VS Code offers no language model for a "vscode" entry', async () => {
+    await keel().update('router.models', [entry('copilot', 'vscode', undefined, { local: false })], vscode.ConfigurationTarget.Global);
+    const { done } = await api.runTask('summarize notes.txt');
+    const result = await done;
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /No VS Code language model matches "copilot\/gpt-4o"\. VS Code offers no language models right now\. Install and sign in to GitHub Copilot Chat/);
+  });
+});
