@@ -10,7 +10,18 @@ import { wholeTokenIndex } from './wholeTokenIndex';
  */
 export const BM25_RELEVANCE = { k: 1.2, b: 0.5, d: 0.5 } as const;
 
-/** A chunk as stored in Orama. `body` is what is searched: a header line (path and symbol), then the chunk's text. */
+/**
+ * A chunk whose symbol (function, class, method name) has the query's words ranks higher: the name is what its
+ * author chose to say what the code does. The symbol's few tokens score high in BM25 on their own (term frequency
+ * is 1 / length), so a small weight is enough; on CoSQA, weights from 0.1 to 0.3 gave MRR@10 0.336–0.337 (0.307
+ * without), and 0.5 or more let names outweigh bodies and ranked worse.
+ */
+const SYMBOL_BOOST = 0.2;
+
+/**
+ * A chunk as stored in Orama. `body` is what is searched: a header line (path and symbol), then the chunk's text;
+ * `symbol` is searched too, with a small boost.
+ */
 export interface ChunkDoc {
   readonly id: string;
   readonly path: string;
@@ -33,7 +44,7 @@ export interface LexicalQuery {
   readonly language?: string;
 }
 
-const SCHEMA = { path: 'enum', language: 'enum', body: 'string' } as const;
+const SCHEMA = { path: 'enum', language: 'enum', body: 'string', symbol: 'string' } as const;
 
 export type ChunkDb = Orama<typeof SCHEMA>;
 
@@ -86,6 +97,13 @@ export async function rankLexically(db: ChunkDb, query: LexicalQuery): Promise<S
     ...(query.paths ? { path: { in: [...query.paths] } } : {}),
     ...(query.language ? { language: { eq: query.language } } : {}),
   };
-  const result = await search(db, { term: query.term, properties: ['body'], limit: query.limit, relevance: BM25_RELEVANCE, ...(query.paths || query.language ? { where } : {}) });
+  const result = await search(db, {
+    term: query.term,
+    properties: ['body', 'symbol'],
+    boost: { symbol: SYMBOL_BOOST },
+    limit: query.limit,
+    relevance: BM25_RELEVANCE,
+    ...(query.paths || query.language ? { where } : {}),
+  });
   return result.hits.map(({ id, score }) => ({ id, score }));
 }

@@ -1,4 +1,4 @@
-import type { Tokenizer } from '@orama/orama';
+import { components, type Tokenizer } from '@orama/orama';
 
 /**
  * Identifiers as written in code: letters, digits, `_` and `$`, with kebab-case joined by single hyphens
@@ -19,30 +19,67 @@ const STOP_WORDS = new Set(
 );
 
 /**
- * The words of a text as Keel indexes and queries code: each identifier whole (lowercased) and split at
- * camelCase, PascalCase, snake_case and kebab-case boundaries; numbers kept; English stop words and one-letter
- * tokens dropped; no duplicates (Orama counts a token's documents once per token it is given). No stemming: on
- * CoSQA it did not improve ranking and it was the tokenizer's largest cost.
+ * The words of a text as written in code: each identifier whole (lowercased) and split at camelCase, PascalCase,
+ * snake_case and kebab-case boundaries; numbers kept; English stop words and one-letter tokens dropped; no
+ * duplicates (Orama counts a token's documents once per token it is given).
  */
 export function codeTokens(text: string): string[] {
-  const tokens = new Set<string>();
-  for (const [word] of text.matchAll(WORD)) {
-    const whole = word.toLowerCase();
-    add(tokens, whole);
-    if (!needsSplitting(word)) continue;
-    for (const segment of word.split(SEPARATOR)) {
-      for (const [part] of segment.matchAll(PART)) add(tokens, part.toLowerCase());
-    }
-  }
-  return [...tokens];
+  return tokens(text, false);
 }
 
-/** An Orama tokenizer component (`components.tokenizer`) that uses {@link codeTokens} for documents and queries. */
+/**
+ * What Keel indexes and searches by: {@link codeTokens}, with plain words (and the words inside identifiers) reduced
+ * to their English stem, so "sorting files" finds `sort_files` and "returns" finds `return`. An identifier of
+ * several words is also kept whole and unstemmed, so searching for it by name still ranks it first. On CoSQA this
+ * took MRR@10 from 0.294 to 0.307; stemming whole identifiers as well had not helped.
+ */
+export function searchTokens(text: string): string[] {
+  return tokens(text, true);
+}
+
+function tokens(text: string, stemmed: boolean): string[] {
+  const found = new Set<string>();
+  for (const [word] of text.matchAll(WORD)) {
+    const whole = word.toLowerCase();
+    if (!needsSplitting(word)) {
+      add(found, stemmed ? stem(whole) : whole);
+      continue;
+    }
+    add(found, whole);
+    for (const segment of word.split(SEPARATOR)) {
+      for (const [part] of segment.matchAll(PART)) {
+        const lower = part.toLowerCase();
+        add(found, stemmed ? stem(lower) : lower);
+      }
+    }
+  }
+  return [...found];
+}
+
+/** Orama's English (Porter) stemmer, which its package exports only as part of a tokenizer. */
+const stemmer = components.tokenizer.createTokenizer({ language: 'english', stemming: true }).stemmer!;
+/** Stems repeat across a workspace's files, and the stemmer is the slowest step of tokenizing. */
+const stems = new Map<string, string>();
+const MAX_CACHED_STEMS = 100_000;
+
+/** A word's English stem; numbers and words with digits or `$` as they are. Stop words are checked before stemming. */
+function stem(word: string): string {
+  if (STOP_WORDS.has(word) || !/^[a-z]+$/.test(word)) return word;
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    stemmed = stemmer(word);
+    if (stems.size >= MAX_CACHED_STEMS) stems.clear();
+    stems.set(word, stemmed);
+  }
+  return stemmed;
+}
+
+/** An Orama tokenizer component (`components.tokenizer`) that uses {@link searchTokens} for documents and queries. */
 export function createCodeTokenizer(): Tokenizer {
   return {
     language: 'english',
     normalizationCache: new Map(),
-    tokenize: (raw) => codeTokens(raw),
+    tokenize: (raw) => searchTokens(raw),
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { components, create, insertMultiple, search } from '@orama/orama';
-import { codeTokens, createCodeTokenizer } from '../../host/memory/codeTokenizer';
+import { BM25_RELEVANCE, createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/chunkDb';
+import { codeTokens, createCodeTokenizer, searchTokens } from '../../host/memory/codeTokenizer';
 import { wholeTokenIndex } from '../../host/memory/wholeTokenIndex';
 
 describe('memory code tokenizer and index', () => {
@@ -16,6 +17,31 @@ describe('memory code tokenizer and index', () => {
     assert.deepEqual(codeTokens('listen on port 8080 with http2'), ['listen', 'port', '8080', 'http2', 'http']);
     assert.deepEqual(codeTokens('How to read a file in Python'), ['read', 'file', 'python']);
     assert.deepEqual(codeTokens('x = a + b; File file FILE'), ['file']);
+  });
+
+  it('stems plain words and the words inside identifiers for search, keeping multi-word identifiers whole', () => {
+    assert.deepEqual(searchTokens('sorting files by modification time'), ['sort', 'file', 'modif', 'time']);
+    assert.deepEqual(searchTokens('def sort_files(paths): returns'), ['def', 'sort_files', 'sort', 'file', 'path', 'return']);
+    assert.deepEqual(searchTokens('parseConfigFile http2 $el'), ['parseconfigfile', 'pars', 'config', 'file', 'http2', 'http', '$el', 'el']);
+    // Stop words are dropped before stemming could turn them into something else.
+    assert.deepEqual(searchTokens('How is this done'), ['done']);
+  });
+
+  it('adds to the score of a chunk whose symbol names the query, and only to it', async () => {
+    const db = createChunkDb();
+    const chunk = (symbol: string, text: string) => ({ path: `${symbol}.py`, startLine: 1, endLine: 2, symbol, language: 'python', text });
+    await insertDocs(db, [
+      toDoc(chunk('walk', 'def walk(root, key):\n    """Lists the files below root, to sort them by key."""'), 'a'),
+      toDoc(chunk('sort_files', 'def sort_files(paths, key):\n    """Orders paths by key."""'), 'b'),
+      // Other code, so that the query's words are rare, as in a real index.
+      ...Array.from({ length: 20 }, (_, i) => toDoc(chunk(`other${i}`, `def other${i}(value):\n    """Returns value plus ${i}."""`), `c${i}`)),
+    ]);
+    const ranked = await rankLexically(db, { term: 'sort files', limit: 5 });
+    const bodyOnly = (await search(db, { term: 'sort files', properties: ['body'], relevance: BM25_RELEVANCE })).hits;
+    assert.deepEqual(ranked.map((h) => h.id), ['b', 'a']);
+    const gain = (id: string) => ranked.find((h) => h.id === id)!.score - bodyOnly.find((h) => h.id === id)!.score;
+    assert.ok(gain('b') > 0.3, `symbol match adds ${gain('b')}`);
+    assert.ok(Math.abs(gain('a')) < 1e-9);
   });
 
   it('works as an Orama tokenizer for documents and queries', async () => {
