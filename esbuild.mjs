@@ -30,6 +30,8 @@ const targets = [
   { ...node, entryPoints: { cli: 'host/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // Sandbox executions run on worker threads; the host and the CLI start this file beside themselves.
   { ...node, entryPoints: { 'sandbox-worker': 'host/sandbox/worker.ts' }, outdir: 'dist' },
+  // The memory index reads and chunks files on worker threads, started from this file beside the host and the CLI.
+  { ...node, entryPoints: { 'memory-worker': 'host/memory/chunkWorker.ts' }, outdir: 'dist' },
   // The trace viewer runs in a browser context inside VS Code.
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { webview: 'webview-ui/main.ts' }, outdir: 'dist' },
   // The mocha suite that runs inside a real VS Code extension host.

@@ -1,6 +1,6 @@
 import { create, getByID, insertMultiple, removeMultiple, search, type Orama, type Tokenizer } from '@orama/orama';
 import type { Chunk } from './chunk';
-import { createCodeTokenizer } from './codeTokenizer';
+import { createCodeTokenizer, type CodeTokenizer } from './codeTokenizer';
 import type { Scored } from './hybridRanking';
 import { wholeTokenIndex } from './wholeTokenIndex';
 
@@ -78,9 +78,17 @@ export function toChunk(doc: ChunkDoc): Chunk {
   };
 }
 
-export async function insertDocs(db: ChunkDb, docs: readonly ChunkDoc[]): Promise<void> {
-  // Orama stores the objects it is given; ChunkDoc's extra fields ride along unindexed.
-  if (docs.length) await insertMultiple(db, docs as unknown as Parameters<typeof insertMultiple<ChunkDb>>[1], 1000);
+/** Inserts documents; `joinedTokens`, one per document from `joinedSearchTokens(doc.body)`, saves tokenizing them here. */
+export async function insertDocs(db: ChunkDb, docs: readonly ChunkDoc[], joinedTokens?: readonly string[]): Promise<void> {
+  if (!docs.length) return;
+  const tokenizer = db.tokenizer as Partial<CodeTokenizer>;
+  if (joinedTokens && tokenizer.expect) tokenizer.expect(docs.map((doc) => doc.body), joinedTokens);
+  try {
+    // Orama stores the objects it is given; ChunkDoc's extra fields ride along unindexed.
+    await insertMultiple(db, docs as unknown as Parameters<typeof insertMultiple<ChunkDb>>[1], 1000);
+  } finally {
+    tokenizer.expect?.([], []);
+  }
 }
 
 export async function removeDocs(db: ChunkDb, ids: readonly string[]): Promise<void> {

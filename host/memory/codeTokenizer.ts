@@ -74,12 +74,40 @@ function stem(word: string): string {
   return stemmed;
 }
 
+/** {@link searchTokens} of a search document, as one string (tokens never hold spaces): cheap to pass between threads. */
+export function joinedSearchTokens(text: string): string {
+  return searchTokens(text).join(' ');
+}
+
+export interface CodeTokenizer extends Tokenizer {
+  /**
+   * The tokens of the next texts Orama will ask for, in order, computed elsewhere (a chunking worker) with
+   * {@link joinedSearchTokens}. A text that is not the next one expected is tokenized as usual.
+   */
+  expect(texts: readonly string[], joinedTokens: readonly string[]): void;
+}
+
 /** An Orama tokenizer component (`components.tokenizer`) that uses {@link searchTokens} for documents and queries. */
-export function createCodeTokenizer(): Tokenizer {
+export function createCodeTokenizer(): CodeTokenizer {
+  let texts: readonly string[] = [];
+  let joined: readonly string[] = [];
+  let next = 0;
   return {
     language: 'english',
     normalizationCache: new Map(),
-    tokenize: (raw) => searchTokens(raw),
+    tokenize(raw) {
+      // The same string object Orama was handed, so this compares pointers, not text.
+      if (next < texts.length && texts[next] === raw) {
+        const tokens = joined[next++]!;
+        return tokens === '' ? [] : tokens.split(' ');
+      }
+      return searchTokens(raw);
+    },
+    expect(nextTexts, nextJoined) {
+      texts = nextTexts;
+      joined = nextJoined;
+      next = 0;
+    },
   };
 }
 

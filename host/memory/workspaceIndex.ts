@@ -2,16 +2,16 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Minimatch, minimatch } from 'minimatch';
 import { walkWorkspace } from '../workspace/fileWalk';
-import { chunkFile } from './chunker';
+import { sharedChunkPool, type ChunkPool } from './chunkPool';
 import { createChunkDb, docById, insertDocs, rankLexically, removeDocs, toChunk, toDoc, type ChunkDb, type ChunkDoc, type LexicalQuery, type SearchHit } from './chunkDb';
 import { embedChecked, type Embedder } from './embedder';
 import { docId, docsOf, entryOf, recordOf, vectorsOf, type FileEntry } from './fileRecords';
 import { fuseRankings, type Scored } from './hybridRanking';
+import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
 import { languageOf } from './languages';
 import { parseQuery } from './query';
 import { RecordLog, type FileRecord } from './recordLog';
-import { readFileContent, type FileContent } from './textFile';
-import { SyntaxParsers } from './treeSitter';
+import { defaultWasmDir, SyntaxParsers } from './treeSitter';
 import { VectorStore } from './vectorStore';
 import { notIgnored, toWorkspaceRelative } from './workspacePaths';
 
@@ -27,6 +27,10 @@ const DEFAULT_MAX_FILES = 50_000;
 const BATCH_FILES = 16;
 /** Texts per embedder call: what embedding APIs and local servers accept comfortably. */
 const EMBED_BATCH = 128;
+/** Updates with fewer changed files than this chunk them on the index's own thread. */
+const POOL_MIN_FILES = 2 * BATCH_FILES;
+/** How many batches each chunking worker may be given before the index has taken the first one's results. */
+const BATCHES_AHEAD_PER_WORKER = 4;
 /** Parallel stats when checking which files changed. */
 const STAT_CONCURRENCY = 64;
 const MAX_LIMIT = 100;
@@ -45,6 +49,11 @@ export interface WorkspaceIndexOptions {
   readonly exclude?: readonly string[];
   /** Where the tree-sitter WebAssembly files are; see `defaultWasmDir`. */
   readonly wasmDir?: string;
+  /**
+   * Whether large updates read and chunk files on worker threads (shared by the process's indexes), overlapping
+   * with inserts and keeping this thread free. Default true; false chunks everything on this thread.
+   */
+  readonly chunkWorkers?: boolean;
 }
 
 export interface UpdateOptions {
@@ -90,6 +99,8 @@ interface Prepared {
   readonly path: string;
   readonly entry: Omit<FileEntry, 'chunkCount'>;
   readonly docs: ChunkDoc[];
+  /** Per document, its tokens as a chunking worker computed them. */
+  readonly joinedTokens?: readonly string[];
   /** One per document with an embedder; filled by embedBatch unless copied from a renamed file. */
   vectors?: readonly ArrayLike<number>[];
   /** The file had a record, which this one supersedes. */
@@ -105,6 +116,7 @@ export class WorkspaceIndex {
   private readonly catalog = new Map<string, FileEntry>();
   private readonly vectors: VectorStore | undefined;
   private readonly parsers: SyntaxParsers;
+  private readonly pool: ChunkPool;
   private readonly excludes: Minimatch[];
   private readonly warnings: string[] = [];
   private truncated = false;
@@ -116,7 +128,9 @@ export class WorkspaceIndex {
     private readonly db: ChunkDb,
     private readonly options: WorkspaceIndexOptions,
   ) {
-    this.parsers = new SyntaxParsers(options.wasmDir);
+    const wasmDir = options.wasmDir ?? defaultWasmDir();
+    this.parsers = new SyntaxParsers(wasmDir);
+    this.pool = sharedChunkPool(wasmDir);
     this.excludes = (options.exclude ?? DEFAULT_EXCLUDES).map((glob) => new Minimatch(glob, { dot: true }));
     this.vectors = options.embedder ? new VectorStore(options.embedder.dimensions) : undefined;
   }
@@ -259,30 +273,34 @@ export class WorkspaceIndex {
     let indexed = 0;
     let skipped = 0;
     const byHash = new Map([...this.catalog].filter(([, entry]) => entry.chunkCount > 0).map(([path, entry]) => [entry.hash, path]));
-    const maxBytes = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    for (let start = 0; start < changed.length; start += BATCH_FILES) {
-      options.signal?.throwIfAborted();
-      const batch = changed.slice(start, start + BATCH_FILES);
-      const prepared: Prepared[] = [];
-      const touched: { record: FileRecord; replaces: boolean }[] = [];
-      for (const file of batch) {
-        const content = readFileContent(join(this.root, file.path), file.size, maxBytes);
-        const result = await this.prepare(file, content, byHash);
-        if ('touched' in result) {
-          touched.push({ record: result.touched, replaces: true });
-          unchanged++;
-        } else {
-          prepared.push(result);
+    const chunked = this.chunkAhead(changed, byHash);
+    try {
+      for (let start = 0; start < changed.length; start += BATCH_FILES) {
+        options.signal?.throwIfAborted();
+        const batch = changed.slice(start, start + BATCH_FILES);
+        const contents = await chunked.next();
+        const prepared: Prepared[] = [];
+        const touched: { record: FileRecord; replaces: boolean }[] = [];
+        for (const [i, file] of batch.entries()) {
+          const result = await this.prepare(file, contents[i]!, byHash);
+          if ('touched' in result) {
+            touched.push({ record: result.touched, replaces: true });
+            unchanged++;
+          } else {
+            prepared.push(result);
+          }
         }
+        await this.embedBatch(prepared);
+        for (const file of prepared) {
+          await this.commit(file);
+          indexed++;
+          if (file.entry.skipped) skipped++;
+        }
+        await this.log.put([...touched, ...prepared.map((file) => ({ record: recordOf(file.path, file.entry, file.docs, file.vectors), replaces: file.replaces }))]);
+        options.onProgress?.(start + batch.length, changed.length);
       }
-      await this.embedBatch(prepared);
-      for (const file of prepared) {
-        await this.commit(file);
-        indexed++;
-        if (file.entry.skipped) skipped++;
-      }
-      await this.log.put([...touched, ...prepared.map((file) => ({ record: recordOf(file.path, file.entry, file.docs, file.vectors), replaces: file.replaces }))]);
-      options.onProgress?.(start + batch.length, changed.length);
+    } finally {
+      chunked.stop();
     }
     for (const path of gone) await this.remove(path);
     await this.log.sync(() => this.currentRecords());
@@ -290,11 +308,52 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Chunks a changed file. A file whose content did not change (only its mtime) keeps its chunks: the record to
-   * write is returned as `touched`. A file whose content another path already has (a rename or copy) reuses that
-   * path's chunks and vectors.
+   * The changed files' contents, one batch of BATCH_FILES at a time, in order. Many files go to the chunking workers,
+   * a few batches ahead, so parsing overlaps with inserting the batches before; a few are chunked on this thread,
+   * where a worker round trip would cost more than it saves. A batch a worker fails is chunked here.
    */
-  private async prepare(file: Pending, content: FileContent, byHash: ReadonlyMap<string, string>): Promise<Prepared | { touched: FileRecord }> {
+  private chunkAhead(changed: readonly Pending[], byHash: ReadonlyMap<string, string>): { next(): Promise<ChunkedContent[]>; stop(): void } {
+    const maxBytes = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const pool = changed.length >= POOL_MIN_FILES && this.options.chunkWorkers !== false && this.pool.available ? this.pool : undefined;
+    const requests: Promise<ChunkedContent[]>[] = [];
+    let consumed = 0;
+    let stopped = false;
+    const toChunk = (batch: number): FileToChunk[] =>
+      changed.slice(batch * BATCH_FILES, (batch + 1) * BATCH_FILES).map(({ path, size }) => ({ path, size, knownHash: this.catalog.get(path)?.hash }));
+    const here = async (files: readonly FileToChunk[]): Promise<ChunkedContent[]> => {
+      const results: ChunkedContent[] = [];
+      for (const file of files) results.push(await readAndChunk(this.root, file, maxBytes, this.parsers, (hash) => byHash.has(hash)));
+      return results;
+    };
+    const batches = Math.ceil(changed.length / BATCH_FILES);
+    const fill = (): void => {
+      while (pool && !stopped && requests.length < batches && requests.length < consumed + pool.size * BATCHES_AHEAD_PER_WORKER) {
+        const files = toChunk(requests.length);
+        const request = pool.chunk(this.root, maxBytes, files).catch(() => here(files));
+        request.catch(() => undefined);
+        requests.push(request);
+      }
+    };
+    return {
+      next: () => {
+        fill();
+        const request = requests[consumed] ?? here(toChunk(consumed));
+        consumed++;
+        fill();
+        return request;
+      },
+      stop: () => {
+        stopped = true;
+      },
+    };
+  }
+
+  /**
+   * Turns a changed file's content into what to index. A file whose content did not change (only its mtime) keeps
+   * its chunks: the record to write is returned as `touched`. A file whose content another path already has (a
+   * rename or copy) reuses that path's chunks and vectors.
+   */
+  private async prepare(file: Pending, content: ChunkedContent, byHash: ReadonlyMap<string, string>): Promise<Prepared | { touched: FileRecord }> {
     const { language } = languageOf(file.path);
     const entry = { hash: content.hash, size: file.size, mtimeMs: file.mtimeMs, language, ...(content.kind === 'skipped' ? { skipped: content.reason } : {}) };
     const known = this.catalog.get(file.path);
@@ -313,9 +372,11 @@ export class WorkspaceIndex {
       const docs = twinDocs.map((doc, i) => toDoc({ ...toChunk(doc), path: file.path }, docId(file.path, i)));
       return { path: file.path, entry, docs, replaces, ...(this.vectors ? { vectors: this.vectorsFor(twinDocs) } : {}) };
     }
-    const chunked = await chunkFile(file.path, content.text, this.parsers);
-    if (chunked.syntaxError) this.warn(`${file.path} was chunked by lines: ${chunked.syntaxError}`);
-    return { path: file.path, entry, docs: chunked.chunks.map((chunk, i) => toDoc(chunk, docId(file.path, i))), replaces };
+    // Content left unchunked for a twin that has changed since: chunk it now (it may have changed too).
+    if (content.kind === 'unchanged') return this.prepare(file, await readAndChunk(this.root, { path: file.path, size: file.size }, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, this.parsers), new Map());
+    if (content.syntaxError) this.warn(`${file.path} was chunked by lines: ${content.syntaxError}`);
+    const docs = content.chunks.map((chunk, i) => toDoc(chunk, docId(file.path, i)));
+    return { path: file.path, entry, docs, replaces, ...(content.joinedTokens ? { joinedTokens: content.joinedTokens } : {}) };
   }
 
   private async embedBatch(files: Prepared[]): Promise<void> {
@@ -338,7 +399,7 @@ export class WorkspaceIndex {
   private async commit(file: Prepared): Promise<void> {
     const known = this.catalog.get(file.path);
     if (known) await this.removeFromIndex(file.path, known.chunkCount);
-    await insertDocs(this.db, file.docs);
+    await insertDocs(this.db, file.docs, file.joinedTokens);
     if (this.vectors) this.storeVectors(file.docs, file.vectors ?? []);
     this.catalog.set(file.path, { ...file.entry, chunkCount: file.docs.length });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { components, create, insertMultiple, search } from '@orama/orama';
 import { BM25_RELEVANCE, createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/chunkDb';
-import { codeTokens, createCodeTokenizer, searchTokens } from '../../host/memory/codeTokenizer';
+import { codeTokens, createCodeTokenizer, joinedSearchTokens, searchTokens } from '../../host/memory/codeTokenizer';
 import { wholeTokenIndex } from '../../host/memory/wholeTokenIndex';
 
 describe('memory code tokenizer and index', () => {
@@ -25,6 +25,16 @@ describe('memory code tokenizer and index', () => {
     assert.deepEqual(searchTokens('parseConfigFile http2 $el'), ['parseconfigfile', 'pars', 'config', 'file', 'http2', 'http', '$el', 'el']);
     // Stop words are dropped before stemming could turn them into something else.
     assert.deepEqual(searchTokens('How is this done'), ['done']);
+  });
+
+  it('takes tokens computed elsewhere for the documents it is told to expect, and tokenizes anything else itself', () => {
+    const tokenizer = createCodeTokenizer();
+    const body = 'function loadUserProfile() {}';
+    tokenizer.expect([body], ['precomputed tokens']);
+    assert.deepEqual(tokenizer.tokenize('readFile', 'english'), ['readfile', 'read', 'file']);
+    assert.deepEqual(tokenizer.tokenize(body, 'english'), ['precomputed', 'tokens']);
+    assert.deepEqual(tokenizer.tokenize(body, 'english'), searchTokens(body), 'each expected text is taken once');
+    assert.equal(joinedSearchTokens(body), searchTokens(body).join(' '));
   });
 
   it('adds to the score of a chunk whose symbol names the query, and only to it', async () => {

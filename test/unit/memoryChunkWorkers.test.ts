@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { save } from '@orama/orama';
+import { WorkspaceIndex } from '../../host/memory';
+import { ChunkPool, sharedChunkPool } from '../../host/memory/chunkPool';
+import type { ChunkDb } from '../../host/memory/chunkDb';
+import { readRecords } from '../../host/memory/recordLog';
+import { defaultWasmDir } from '../../host/memory/treeSitter';
+import { realSourceTree } from '../memory/sourceTree';
+import { tempDir } from './helpers';
+
+describe('memory chunking workers', function () {
+  this.timeout(60_000);
+  let root: string;
+
+  before(async () => {
+    // Enough files for an update to use the workers: the real tree, a copy with every file edited, and an exact copy.
+    root = await realSourceTree();
+    for (const folder of ['zod', 'minimatch', 'flatted']) {
+      await cp(join(root, folder), join(root, 'edited', folder), { recursive: true });
+      for (const name of await readdir(join(root, 'edited', folder))) await writeFile(join(root, 'edited', folder, name), `${await readFile(join(root, 'edited', folder, name), 'utf8')}\n// edited\n`);
+    }
+    await cp(join(root, 'zod'), join(root, 'twin'), { recursive: true });
+  });
+
+  async function indexWith(chunkWorkers: boolean) {
+    const store = await tempDir('keel-memory-workers-');
+    const index = await WorkspaceIndex.open(root, store, { chunkWorkers });
+    const result = await index.update();
+    const snapshot = JSON.stringify(save((index as unknown as { db: ChunkDb }).db));
+    const hits = await index.search('parse a glob pattern into a regular expression', { limit: 20 });
+    await index.close();
+    const records = [...(await readRecords(store)).values()].map((r) => JSON.stringify(r)).sort();
+    return { result, snapshot, hits, records };
+  }
+
+  it('builds exactly the index that chunking on one thread builds: records, Orama data and rankings', async () => {
+    const workers = await indexWith(true);
+    assert.ok((sharedChunkPool(defaultWasmDir()) as unknown as { workers: unknown[] }).workers.length > 0, 'no worker was started');
+    const single = await indexWith(false);
+    assert.ok(workers.result.indexed > 70, `${workers.result.indexed} files`);
+    assert.deepEqual(workers.result, single.result);
+    assert.deepEqual(workers.records, single.records);
+    assert.ok(workers.snapshot === single.snapshot, 'the Orama snapshots differ');
+    assert.deepEqual(workers.hits, single.hits);
+  });
+
+  it('reports a file it cannot read as a failed request, which the index then retries on its own thread', async () => {
+    const pool = new ChunkPool(defaultWasmDir(), 1);
+    try {
+      const [chunked] = await pool.chunk(root, 1 << 20, [{ path: 'zod/util.ts', size: 1 }]);
+      assert.equal(chunked?.kind, 'chunked');
+      assert.ok(chunked?.kind === 'chunked' && chunked.chunks.length === chunked.joinedTokens?.length);
+      await assert.rejects(pool.chunk(root, 1 << 20, [{ path: 'missing.ts', size: 1 }]), /ENOENT/);
+    } finally {
+      await pool.dispose();
+    }
+  });
+});
