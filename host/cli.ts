@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
     models,
+    memory: () => toolbox.agentMemory(),
     tools: () => toolbox.registry(),
     spans: (span) => {
       if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);

@@ -48,6 +48,7 @@ const models = new RouterCache({
 const runs = new RunManager({
   workspace,
   models,
+  memory: () => toolbox.agentMemory(),
   tools,
   spans,
   finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),

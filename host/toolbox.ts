@@ -1,3 +1,4 @@
+import type { AgentMemory } from './memory/agentMemory';
 import { searchMemoryTool } from './memory/searchMemoryTool';
 import { WorkspaceMemory } from './memory/workspaceMemory';
 import { Sandbox } from './sandbox';
@@ -19,6 +20,7 @@ export class Toolbox {
   private sandboxInstance: Sandbox | undefined;
   /** The workspace index, for search_memory and for the user's searches. */
   readonly memory: WorkspaceMemory;
+  private runMemory: Promise<AgentMemory> | undefined;
   /** Call counts across runs, for "Keel: Show Tools". */
   readonly stats = new ToolStats();
   private readonly userTools: UserTools;
@@ -37,6 +39,12 @@ export class Toolbox {
     return new ToolRegistry([...this.own, ...user, ...extra], this.stats);
   }
 
+  /** What runs recall and remember (procedures, episodes, the index); its code loads with the first run. */
+  agentMemory(): Promise<AgentMemory> {
+    this.runMemory ??= import('./memory/agentMemory').then(({ AgentMemory }) => new AgentMemory({ ...this.options, index: () => this.memory.index() }));
+    return this.runMemory;
+  }
+
   sandbox(): Sandbox {
     return (this.sandboxInstance ??= new Sandbox());
   }
@@ -44,5 +52,6 @@ export class Toolbox {
   async dispose(): Promise<void> {
     await this.sandboxInstance?.dispose();
     await this.memory.dispose();
+    await (await this.runMemory)?.dispose();
   }
 }

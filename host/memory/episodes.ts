@@ -10,12 +10,16 @@ import { wholeTokenIndex } from './wholeTokenIndex';
 const EpisodeSchema = z.object({
   runId: z.string().min(1),
   goal: z.string(),
+  /** The agent that ran it; absent in episodes recorded before agents were named. */
+  agent: z.string().optional(),
   outcome: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted'] as const satisfies readonly RunOutcome[]),
   /** The final answer or failure message, shortened. */
   summary: z.string(),
   filesTouched: z.array(z.string()),
   toolsUsed: z.array(z.string()),
   tokens: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() }),
+  /** What the run's model calls cost, in USD; absent in episodes recorded before costs were kept. */
+  costUsd: z.number().nonnegative().optional(),
   /** ISO 8601. */
   finishedAt: z.string(),
 });

@@ -8,11 +8,15 @@ import { WorkspaceIndex, type UpdateOptions, type UpdateResult } from './workspa
  * the index opens once.
  */
 export async function openWorkspaceIndex(folder: string, storageDir: string, log: (message: string) => void, update: UpdateOptions = {}): Promise<{ index: WorkspaceIndex; updated: UpdateResult }> {
-  const key = createHash('sha256').update(folder).digest('hex').slice(0, 16);
-  const index = await WorkspaceIndex.open(folder, join(storageDir, 'memory', key));
+  const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder));
   const started = Date.now();
   const updated = await index.update(update);
   const { indexed, removed, unchanged } = updated;
   log(`workspace index: ${indexed} files indexed, ${removed} removed, ${unchanged} unchanged in ${Date.now() - started} ms`);
   return { index, updated };
+}
+
+/** Where a folder's memory (index, episodes) is kept: one directory per folder, named by a hash of its path. */
+export function workspaceStorage(storageDir: string, folder: string): string {
+  return join(storageDir, 'memory', createHash('sha256').update(folder).digest('hex').slice(0, 16));
 }

@@ -18,6 +18,8 @@ export interface RoutedChatRequest extends ChatRequest {
   readonly runId: string;
   /** The prompt's size in tokens if the caller knows it better than Keel's estimate (about four characters a token). */
   readonly estimatedInputTokens?: number;
+  /** The task as the user gave it, for the difficulty verdict; otherwise the first user message is taken for it. */
+  readonly goal?: string;
   /** The run's privacy flag: only catalogue entries marked `local` may see this call. */
   readonly localOnly?: boolean;
   /**
@@ -100,6 +102,15 @@ export class ModelRouter {
     return this.attempt(attemptOrder(ranked, settings.models, settings.fallbacks, needs), request, needs, who, choice, signal, span);
   }
 
+  /**
+   * The largest context window among the models that may take `taskClass` calls, and the answer's allowance: the
+   * room a prompt may fill. Longer prompts leave smaller-window models out until compaction shrinks them.
+   */
+  room(taskClass: TaskClass): { contextWindow: number; maxOutputTokens: number } {
+    const windows = this.options.settings.models.filter((entry) => entry.roles.includes(taskClass)).map((entry) => entry.contextWindow);
+    return { contextWindow: windows.length ? Math.max(...windows) : 0, maxOutputTokens: this.options.settings.maxOutputTokens };
+  }
+
   /** Forgets a finished run (its difficulty verdict, budget approvals) and returns what it spent. */
   endRun(runId: string): ReturnType<Accounting['endRun']> {
     this.verdicts.delete(runId);
@@ -129,7 +140,7 @@ export class ModelRouter {
   private async difficulty(request: RoutedChatRequest, eligible: readonly ModelEntry[], needs: CallNeeds, signal: AbortSignal): Promise<DifficultyVerdict | undefined> {
     if (!CLASSIFIED_TASKS.has(request.taskClass)) return undefined;
     if (new Set(eligible.map((entry) => worstCaseCostUsd(entry, needs))).size < 2) return undefined;
-    const goal = request.messages.find((message) => message.role === 'user')?.content;
+    const goal = request.goal ?? request.messages.find((message) => message.role === 'user')?.content;
     if (!goal) return undefined;
     let verdict = this.verdicts.get(request.runId);
     if (!verdict) {

@@ -1,12 +1,13 @@
-import type { RunLimits, RunOutcome } from '../../protocol/run';
-import { ApprovalBroker } from '../governance/approvals';
 import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
-import type { ChatMessage, RoutedChatRequest, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
+import type { RunLimits, RunOutcome } from '../../protocol/run';
+import { ApprovalBroker } from '../governance/approvals';
+import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { ToolPolicy, ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
+import { RunContext, type RunMemory } from './runContext';
 
 export interface AgentRunInput {
   readonly runId: string;
@@ -18,13 +19,16 @@ export interface AgentRunInput {
   readonly tools: ToolRegistry;
   readonly policy: ToolPolicy;
   readonly workspace: WorkspacePort;
-  /** The run's `invoke_agent` span; the loop adds `chat`, `execute_tool` and `approval` children. */
+  /** Recalls what bears on the goal; without it, the prompt is the system prompt and the goal alone. */
+  readonly memory?: RunMemory;
+  /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
   readonly span: Span;
   readonly signal: AbortSignal;
 }
 
 export interface RunModel {
   chat(request: RoutedChatRequest, signal: AbortSignal, span?: Span): Promise<RoutedChatResponse>;
+  room: ModelRouter['room'];
 }
 
 /** The agent's name in traces, accounting and per-agent budgets. */
@@ -33,7 +37,14 @@ export const AGENT_NAME = 'keel';
 export interface AgentRunOutput {
   readonly outcome: Exclude<RunOutcome, 'interrupted'>;
   readonly message: string;
+  /** What the run did, for its episode. */
+  readonly toolsUsed: readonly string[];
+  readonly filesTouched: readonly string[];
+  readonly tokens: { readonly input: number; readonly output: number };
 }
+
+/** Tools whose `path` argument changes a file; the episode lists those files as touched. */
+const WRITING_TOOLS: ReadonlySet<string> = new Set(['propose_edit', 'create_file']);
 
 /** Past this many tools, models choose worse; the rest are ranked against the goal. */
 const DEFAULT_MAX_TOOLS = 40;
@@ -48,10 +59,9 @@ const SYSTEM_PROMPT = [
 /** The agent loop: ask the model, run the tools it calls, feed the results back, until it answers in text. */
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const { span, signal, limits } = input;
-  const messages: ChatMessage[] = [
-    { role: 'system', content: SYSTEM_PROMPT },
-    { role: 'user', content: input.goal },
-  ];
+  const conversation: ChatMessage[] = [];
+  const toolsUsed = new Set<string>();
+  const filesTouched = new Set<string>();
   const approvals = new ApprovalBroker(input.workspace, limits.approvalTimeoutMs);
   const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
@@ -60,42 +70,48 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   let outputTokens = 0;
   let costUsd = 0;
   const privacy = new PrivacyGuard(input.privacy, span);
+  const end = (outcome: AgentRunOutput['outcome'], message: string): AgentRunOutput => ({
+    outcome, message, toolsUsed: [...toolsUsed], filesTouched: [...filesTouched], tokens: { input: inputTokens, output: outputTokens },
+  });
   try {
+    const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await chat(input, messages, offered, privacy.localOnly);
+      const response = await chat(input, context, conversation, offered, privacy.localOnly);
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
       costUsd += response.costUsd;
       span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step });
       span.update();
-      messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
+      conversation.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
       if (response.toolCalls.length === 0) {
-        return { outcome: 'succeeded', message: response.content.trim() || 'The model finished without a summary.' };
+        return end('succeeded', response.content.trim() || 'The model finished without a summary.');
       }
       for (const call of response.toolCalls) {
         privacy.noteToolCall(call);
+        toolsUsed.add(call.name);
+        const path = pathArgument(call);
+        if (path && WRITING_TOOLS.has(call.name)) filesTouched.add(path);
         const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
           const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, span: toolSpan, signal });
           if (!outcome.ok) toolSpan.end('error', outcome.content);
           return outcome.content;
         });
-        messages.push({ role: 'tool', content: result, toolCallId: call.id, toolName: call.name });
+        conversation.push({ role: 'tool', content: result, toolCallId: call.id, toolName: call.name });
       }
     }
-    return {
-      outcome: 'failed',
-      message: `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`,
-    };
+    return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
   } catch (error) {
-    if (signal.aborted) return { outcome: 'cancelled', message: 'The run was cancelled.' };
-    return { outcome: 'failed', message: errorMessage(error) };
+    if (signal.aborted) return end('cancelled', 'The run was cancelled.');
+    return end('failed', errorMessage(error));
   }
 }
 
-async function chat(input: AgentRunInput, messages: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean): Promise<RoutedChatResponse> {
+async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean): Promise<RoutedChatResponse> {
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
-    const response = await input.model.chat({ messages, tools, taskClass: 'act', agent: AGENT_NAME, runId: input.runId, localOnly }, input.signal, chatSpan);
+    const messages = await context.messages(conversation, chatSpan, input.signal);
+    const request = { messages, tools, taskClass: 'act' as const, goal: input.goal, agent: AGENT_NAME, runId: input.runId, localOnly };
+    const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
     return response;
   });
@@ -119,11 +135,16 @@ class PrivacyGuard {
 
   noteToolCall(call: ToolCall): void {
     if (this.local || this.settings.localOnlyGlobs.length === 0) return;
-    const path = (call.arguments as { path?: unknown } | null)?.path;
-    if (typeof path !== 'string') return;
+    const path = pathArgument(call);
+    if (!path) return;
     const glob = this.settings.localOnlyGlobs.find((pattern) => minimatch(path.replace(/^\.\//, ''), pattern, { dot: true }));
     if (!glob) return;
     this.local = true;
     this.span.setAttributes({ 'keel.privacy.local_only': `${call.name} touched ${path}, which matches "${glob}"` });
   }
+}
+
+function pathArgument(call: ToolCall): string | undefined {
+  const path = (call.arguments as { path?: unknown } | null)?.path;
+  return typeof path === 'string' ? path : undefined;
 }

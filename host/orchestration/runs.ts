@@ -5,7 +5,14 @@ import type { ModelRouter, RouterCache } from '../models';
 import { startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
+import type { Episode } from '../memory/episodes';
 import { AGENT_NAME, runAgent } from './agentLoop';
+import type { RunMemory } from './runContext';
+
+/** Memory as runs use it: recalled at the start, and each finished run kept as an episode. */
+export interface EpisodicMemory extends RunMemory {
+  remember(episode: Episode): Promise<void>;
+}
 
 export type RunRequest = StartRunParams;
 
@@ -18,6 +25,8 @@ export class RunManager {
       readonly workspace: WorkspacePort;
       /** The router for the model settings a run brings. */
       readonly models: RouterCache;
+      /** Loaded when the first run starts; absent, runs recall nothing and leave no episodes. */
+      readonly memory?: () => Promise<EpisodicMemory>;
       /** The tools a run starting now is offered (MCP servers come and go). */
       readonly tools: () => Promise<ToolRegistry>;
       readonly spans: SpanSink;
@@ -58,7 +67,7 @@ export class RunManager {
       'keel.run.goal': goal,
       'keel.run.restricted': request.restricted === true,
     });
-    const registry = await this.deps.tools();
+    const [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
     const tools = request.restricted ? registry.onlyRisk('read') : registry;
     const output = await runAgent({
       runId,
@@ -70,6 +79,7 @@ export class RunManager {
       // Restricted Mode sends nothing out: sandboxed code gets no fetch.
       policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []) },
       workspace: this.deps.workspace,
+      memory,
       span,
       signal,
     });
@@ -78,7 +88,13 @@ export class RunManager {
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
     const result: RunResult = { runId, outcome: output.outcome, message: output.message };
+    // Over for the caller now: remembering it below must not keep it cancellable.
+    this.active.delete(runId);
     this.deps.finished(result);
+    await memory?.remember({
+      runId, goal, agent: AGENT_NAME, outcome: output.outcome, summary: output.message, filesTouched: [...output.filesTouched], toolsUsed: [...output.toolsUsed],
+      tokens: { input: spent.inputTokens, output: spent.outputTokens }, costUsd: spent.costUsd, finishedAt: new Date().toISOString(),
+    });
     return result;
   }
 }

@@ -38,7 +38,7 @@ describe('keel CLI (dist/cli.js)', function () {
   it('runs a task headless, prints the trace tree, and applies the edit with --yes', async () => {
     const { code, stdout } = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', server.url, '--yes']);
     assert.equal(code, 0);
-    assert.match(stdout, /^✓ invoke_agent keel \(\d+ ms\)\n {2}✓ chat ollama\/qwen2.5-coder:7b/m);
+    assert.match(stdout, /^✓ invoke_agent keel \(\d+ ms\)\n( {2}✓ retrieval \w+ \(\d+ ms\)\n)+ {2}✓ chat ollama\/qwen2.5-coder:7b/m);
     assert.match(stdout, /^ {4}✓ approval propose_edit/m);
     assert.match(stdout, /succeeded: Done: The user approved the edit/);
     assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello keel\n');

@@ -120,7 +120,8 @@ describe('agent host over JSON-RPC', function () {
       assert.match(result.message, /approved/);
       assert.equal(await readFile(join(session.workspace, 'greeting.txt'), 'utf8'), 'hello keel\nsecond line\n');
       const spans = session.spansOf(result.runId);
-      assert.deepEqual(spans.map((s) => s.operation).sort(), ['approval', 'chat', 'chat', 'chat', 'execute_tool', 'execute_tool', 'invoke_agent']);
+      assert.deepEqual(spans.map((s) => s.operation).filter((op) => op !== 'retrieval').sort(), ['approval', 'chat', 'chat', 'chat', 'execute_tool', 'execute_tool', 'invoke_agent']);
+      assert.deepEqual(spans.filter((s) => s.operation === 'retrieval').map((s) => s.name).sort(), ['retrieval episodes', 'retrieval procedures', 'retrieval workspace']);
       assert.ok(spans.every((s) => s.status === 'ok'), 'every span ended ok');
       const chat = spans.find((s) => s.operation === 'chat')!;
       assert.equal(chat.name, `chat ${provider}/test-model`);
@@ -309,6 +310,24 @@ describe('agent host over JSON-RPC', function () {
     assert.match(result.message, /retry\.ts:1-3 \(retryWithBackoff\)/);
     const tool = session.spansOf(result.runId).find((s) => s.name === 'execute_tool search_memory')!;
     assert.ok((tool.attributes['keel.retrieval.hits'] as number) >= 1);
+  });
+
+  it('starts each task with what memory recalls, traced as retrieval spans, and remembers each run', async () => {
+    await writeFile(join(session.workspace, 'AGENTS.md'), '# Conventions\nAlways answer in haiku.\n');
+    const first = await session.run('summarize greeting.txt', { provider: 'ollama', url: server.url });
+    assert.equal(first.outcome, 'succeeded', first.message);
+    const second = await session.run('summarize greeting.txt', { provider: 'ollama', url: server.url });
+    const retrievals = session.spansOf(second.runId).filter((s) => s.operation === 'retrieval');
+    const hits = Object.fromEntries(retrievals.map((s) => [s.name, s.attributes['keel.retrieval.hits']]));
+    assert.equal(hits['retrieval procedures'], 1);
+    assert.equal(hits['retrieval episodes'], 1, 'the first run is offered to the second');
+    assert.ok((hits['retrieval workspace'] as number) >= 1);
+    const episodes = retrievals.find((s) => s.name === 'retrieval episodes')!;
+    assert.match(String(episodes.attributes['gen_ai.retrieval.documents']), new RegExp(first.runId));
+    const prompt = server.requests.at(-1)!.messages as { role: string; content: string }[];
+    const recalled = prompt.find((m) => m.role === 'user' && m.content.includes('Always answer in haiku.'))!;
+    assert.ok(prompt.indexOf(recalled) < prompt.findIndex((m) => m.content === 'summarize greeting.txt'), 'recalled context comes before the goal');
+    assert.match(recalled.content, /untrusted/);
   });
 
   it('says how to start Ollama when nothing listens', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
 import { Accounting, ModelError, ModelRouter, parseRouterSettings } from '../../host/models';
 import { runAgent } from '../../host/orchestration/agentLoop';
+import type { RunMemory } from '../../host/orchestration/runContext';
 import { builtinTools } from '../../host/tools';
 import type { WorkspacePort } from '../../host/workspace/port';
 import type { EditDecision } from '../../protocol/run';
@@ -71,18 +72,21 @@ interface RunOptions {
   catalogue?: Record<string, unknown>[];
   models?: Record<string, ChatModel>;
   localOnlyGlobs?: string[];
+  memory?: RunMemory;
+  maxOutputTokens?: number;
 }
 
 /** The loop behind a real router, without retries so each scripted turn is one call. */
 function run(model: ChatModel, workspace: WorkspacePort, options: RunOptions = {}) {
   const { spans, root } = recordingTrace();
-  const settings = parseRouterSettings({ models: options.catalogue ?? [entry('scripted')], retries: 0, attemptTimeoutSeconds: options.timeoutSeconds ?? 5 });
+  const settings = parseRouterSettings({ models: options.catalogue ?? [entry('scripted')], retries: 0, attemptTimeoutSeconds: options.timeoutSeconds ?? 5, maxOutputTokens: options.maxOutputTokens ?? 4096 });
   const router = new ModelRouter({ settings, connect: (e) => options.models?.[e.id] ?? model, accounting: new Accounting({ budgets: {} }) });
   const done = runAgent({
     runId: 'run-1',
     goal: 'do it',
     model: router,
     privacy: { localOnly: false, localOnlyGlobs: options.localOnlyGlobs ?? [] },
+    memory: options.memory,
     limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 5000 },
     tools: builtinTools(),
     policy: { allowHosts: [] },
@@ -102,7 +106,7 @@ describe('agent loop', () => {
     ]);
     const workspace = memoryWorkspace({ 'a.txt': 'hello world' });
     const { done, spans } = run(model, workspace);
-    assert.deepEqual(await done, { outcome: 'succeeded', message: 'Renamed it.' });
+    assert.deepEqual(await done, { outcome: 'succeeded', message: 'Renamed it.', toolsUsed: ['read_file', 'propose_edit'], filesTouched: ['a.txt'], tokens: { input: 30, output: 15 } });
     assert.equal(workspace.reviews, 1);
     const toolResults = model.requests[2]!.messages.filter((m) => m.role === 'tool').map((m) => m.content);
     assert.deepEqual(toolResults, ['hello world', 'The user approved the edit; it is applied to a.txt.']);
@@ -214,6 +218,53 @@ describe('agent loop', () => {
     assert.match(String(chats[1]!.attributes['keel.route.reason']), /local only: local, the only eligible model; not eligible: cloud not local, and this run is local-only/);
     const root = [...spans.values()].find((s) => s.operation === 'test')!;
     assert.equal(root.attributes['keel.privacy.local_only'], 'read_file touched secrets/keys.txt, which matches "secrets/**"');
+  });
+
+  it('puts what memory recalls before the goal, and records the context on each chat span', async () => {
+    const recalled: string[] = [];
+    const memory: RunMemory = {
+      async recall(goal, span) {
+        recalled.push(goal);
+        span.child('retrieval procedures', 'retrieval').end('ok');
+        return [{ name: 'procedures', priority: 30, items: ['Use tabs in this repository.'], header: '<retrieved untrusted="true">', footer: '</retrieved>' }];
+      },
+    };
+    const model = scriptedModel([{ content: 'ok' }]);
+    const { done, spans } = run(model, memoryWorkspace({}), { memory });
+    assert.equal((await done).outcome, 'succeeded');
+    assert.deepEqual(recalled, ['do it']);
+    const sent = model.requests[0]!.messages;
+    assert.deepEqual(sent.map((m) => m.role), ['system', 'user', 'user']);
+    assert.match(sent[1]!.content, /^<retrieved untrusted="true">[\s\S]*Use tabs in this repository\.[\s\S]*<\/retrieved>$/);
+    assert.equal(sent[2]!.content, 'do it');
+    const chat = [...spans.values()].find((s) => s.operation === 'chat')!;
+    assert.ok((chat.attributes['keel.context.tokens'] as number) > 0, JSON.stringify(chat.attributes));
+  });
+
+  it('summarises older turns with a summarize model once the conversation outgrows the window', async () => {
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, `line ${i} `.repeat(300)]));
+    const agent = scriptedModel([...Object.keys(files).map((path) => ({ toolCalls: [call('read_file', { path }, { id: `id_${path}` })] })), { content: 'read them all' }]);
+    const summaries: string[] = [];
+    const summarizer: ChatModel = {
+      provider: 'ollama', model: 'summarizer', baseUrl: 'memory:',
+      async chat(request) {
+        summaries.push(request.messages.at(-1)!.content);
+        return { content: 'The agent read f0 to f3.', toolCalls: [], usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop', responseModel: 'summarizer' };
+      },
+    };
+    const { done, spans } = run(agent, memoryWorkspace(files), {
+      catalogue: [entry('scripted', { contextWindow: 12_000 }), entry('summarizer', { roles: ['summarize'], contextWindow: 12_000 })],
+      models: { scripted: agent, summarizer },
+      maxOutputTokens: 256,
+    });
+    assert.equal((await done).outcome, 'succeeded');
+    assert.ok(summaries.length >= 1, 'the summarizer was asked');
+    const last = agent.requests.at(-1)!.messages;
+    const summary = last.find((m) => m.role === 'user' && m.content.startsWith('[The first '))!;
+    assert.match(summary.content, /were summarised to fit the context window\.\]\nThe agent read f0 to f3\./);
+    assert.match(summary.content, /id_f0\.txt/, 'compacted tool results stay referenced by their call id');
+    const compacted = [...spans.values()].filter((s) => s.operation === 'chat' && s.attributes['keel.context.compaction']);
+    assert.ok(compacted.length >= 1);
   });
 
   it('offers the tools with JSON schemas derived from their argument schemas', () => {

@@ -74,6 +74,19 @@ describe('Keel models inside VS Code', function () {
     assert.deepEqual(api.pendingBudgets(), []);
   });
 
+  it('starts a task with retrieved context, shown as retrieval spans with their hits', async () => {
+    await keel().update('router.models', [entry('local', 'ollama', server.url)], vscode.ConfigurationTarget.Global);
+    const { runId, done } = await api.runTask('summarize answer.ts');
+    assert.equal((await done).outcome, 'succeeded');
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === runId)!;
+    const workspace = api.spans().find((s) => s.traceId === root.traceId && s.name === 'retrieval workspace')!;
+    assert.equal(workspace.operation, 'retrieval');
+    assert.ok((workspace.attributes['keel.retrieval.hits'] as number) >= 1, JSON.stringify(workspace.attributes));
+    assert.match(String(workspace.attributes['gen_ai.retrieval.documents']), /answer\.ts/);
+    const prompt = server.requests.at(-1)!.messages as { role: string; content: string }[];
+    assert.ok(prompt.some((m) => m.role === 'user' && m.content.includes('answer.ts') && m.content.includes('untrusted')), 'the hits reach the model, fenced');
+  });
+
   it('says clearly when VS Code offers no language model for a "vscode" entry', async () => {
     await keel().update('router.models', [entry('copilot', 'vscode', undefined, { local: false })], vscode.ConfigurationTarget.Global);
     const { done } = await api.runTask('summarize notes.txt');

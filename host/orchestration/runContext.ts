@@ -1,0 +1,59 @@
+// Straight from the modules, not '../memory': the index and its parsers load only when a run first searches.
+import { summaryRequest } from '../memory/compaction';
+import { ContextBuilder, contextAttributes, type ContextSection } from '../memory/contextBuilder';
+import { loadTokenCounter } from '../memory/tokens';
+import type { ChatMessage, ToolSpec } from '../models';
+import type { Span } from '../observability/tracer';
+import type { RunModel } from './agentLoop';
+
+/** What a run is reminded of as it starts: the procedures, past runs and code that bear on its goal. */
+export interface RunMemory {
+  recall(goal: string, span: Span, signal: AbortSignal): Promise<readonly ContextSection[]>;
+}
+
+/** Tokenizers differ between model families; this much of the window is left unused so a prompt counted with o200k still fits. */
+const TOKENIZER_MARGIN = 0.05;
+
+/**
+ * Working memory for one run: the prompt for each model call, filled by priority within the room the router's
+ * models have, with older turns summarised by a `summarize` model once the conversation outgrows it.
+ */
+export class RunContext {
+  private constructor(
+    private readonly builder: ContextBuilder,
+    private readonly system: string,
+    private readonly goal: string,
+    private readonly sections: readonly ContextSection[],
+  ) {}
+
+  static async start(options: {
+    system: string;
+    goal: string;
+    tools: readonly ToolSpec[];
+    model: RunModel;
+    memory: RunMemory | undefined;
+    who: { runId: string; agent: string };
+    span: Span;
+    signal: AbortSignal;
+  }): Promise<RunContext> {
+    const { model, who, span, signal } = options;
+    const [sections, count] = await Promise.all([options.memory?.recall(options.goal, span, signal) ?? [], loadTokenCounter()]);
+    const { contextWindow, maxOutputTokens } = model.room('act');
+    const toolTokens = count(JSON.stringify(options.tools));
+    const budget = Math.max(1, Math.floor(contextWindow * (1 - TOKENIZER_MARGIN)) - maxOutputTokens - toolTokens);
+    const builder = new ContextBuilder({
+      budget,
+      countTokens: count,
+      summarize: async (messages, summarySignal) =>
+        (await model.chat({ messages: summaryRequest(messages), tools: [], taskClass: 'summarize', ...who }, summarySignal)).content,
+    });
+    return new RunContext(builder, options.system, options.goal, sections);
+  }
+
+  /** The messages for the next call; the report goes on the call's span. */
+  async messages(conversation: readonly ChatMessage[], span: Span, signal: AbortSignal): Promise<ChatMessage[]> {
+    const { messages, report } = await this.builder.build({ system: this.system, goal: this.goal, sections: this.sections, conversation }, signal);
+    span.setAttributes(contextAttributes(report));
+    return messages;
+  }
+}
