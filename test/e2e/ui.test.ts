@@ -66,10 +66,10 @@ describe('Keel in the browser workbench', function () {
     await until('the file on disk to change', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello keel\nsecond line\n');
     await trace.locator('.run-result[data-outcome="succeeded"]').first().waitFor({ timeout: 15_000 });
     const names = await trace.locator('.row .name').allTextContents();
-    for (const name of ['invoke_agent keel', 'chat qwen2.5-coder:7b', 'execute_tool read_file', 'execute_tool propose_edit', 'approval propose_edit']) {
+    for (const name of ['invoke_agent keel', 'chat ollama/qwen2.5-coder:7b', 'execute_tool read_file', 'execute_tool propose_edit', 'approval propose_edit']) {
       assert.ok(names.includes(name), `the trace viewer shows ${name}; it shows ${names.join(', ')}`);
     }
-    await trace.locator('.row', { hasText: 'chat qwen2.5-coder:7b' }).first().click();
+    await trace.locator('.row', { hasText: 'chat ollama/qwen2.5-coder:7b' }).first().click();
     await trace.locator('.details dt', { hasText: 'gen_ai.usage.input_tokens' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'trace-tree.png') });
   });
@@ -104,11 +104,35 @@ describe('Keel in the browser workbench', function () {
     await runCommand('Keel: Set OpenAI API Key', 'Leave empty to remove the stored key', 'sk-e2e-secret');
     await runTaskFromPalette('summarize notes.txt');
     const trace = await traceFrame();
-    await trace.locator('.row .name', { hasText: 'chat gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
+    await trace.locator('.row .name', { hasText: 'chat openai/gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
     await until('the OpenAI run to finish', async () => (await trace.locator('.run-result').count()) >= 4);
     assert.match(await trace.locator('.trace').first().locator('.run-result .message').textContent() ?? '', /notes.txt has 3 lines/);
     assert.equal(models.requests.at(-1)!.api, 'openai');
     assert.equal(models.requests.at(-1)!.headers.authorization, 'Bearer sk-e2e-secret');
+  });
+
+  it('adds a priced model with "Keel: Configure Models…" and shows each routed call\'s model, cost and reason', async () => {
+    await runCommand('Keel: Configure Models', 'Keel: Configure Models', 'OpenAI or compatible');
+    const answers: [string, string][] = [['Server URL', `${models.url}/v1`], ['Model name', 'gpt-4o'], ['Context window', '128000'], ['Price per 1M tokens', '2.5 10'], ['API key', '']];
+    for (const [title, answer] of answers) {
+      await page.locator('.quick-input-widget', { hasText: title }).waitFor();
+      await page.locator('.quick-input-widget input').fill(answer);
+      await page.locator('.quick-input-widget input').press('Enter');
+    }
+    await page.locator('.notification-toast', { hasText: 'Added 127.0.0.1/gpt-4o' }).waitFor({ timeout: 15_000 });
+
+    await runTaskFromPalette('summarize greeting.txt');
+    const trace = await traceFrame();
+    const chat = trace.locator('.trace').first().locator('.row', { hasText: 'chat 127.0.0.1/gpt-4o' }).first();
+    await chat.waitFor({ timeout: 30_000 });
+    await until('the routed run to finish', async () => (await trace.locator('.trace').first().locator('.run-result').count()) > 0);
+    assert.match(await chat.locator('.meta').textContent() ?? '', /\d+→\d+ tok · \$0\.\d{4}/);
+    await chat.click();
+    const reason = trace.locator('.details dd', { hasText: 'the only eligible model' });
+    await reason.waitFor();
+    await reason.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'routed-chat.png') });
+    assert.equal(models.requests.at(-1)!.model, 'gpt-4o');
   });
 
   it('stops cleanly, leaving no agent host or code-server process behind', async () => {
