@@ -34,7 +34,8 @@ let folderPath: string | undefined;
 let mcp: McpManager | undefined;
 let samplingModels: ModelConfig | undefined;
 let storageDir: string | undefined;
-const toolbox = new Toolbox({ root: () => folderPath, storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'), log });
+let filesExclude: readonly string[] = [];
+const toolbox = new Toolbox({ root: () => folderPath, storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'), hidden: () => filesExclude, log });
 const tools = () => toolbox.registry(mcp?.registryTools());
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
@@ -62,6 +63,7 @@ connection.onInitialize((params) => {
   const first = roots[0]?.uri;
   folderPath = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
   storageDir = options?.storageDir;
+  filesExclude = options?.filesExclude ?? [];
 
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };

@@ -9,6 +9,8 @@ export interface ToolboxOptions {
   readonly root: () => string | undefined;
   /** Where the workspace index is kept between runs. */
   readonly storageDir: () => string;
+  /** Globs of files the editor hides (`files.exclude`), left out of the index as well. */
+  readonly hidden?: () => readonly string[];
   readonly log: (message: string) => void;
 }
 

@@ -10,6 +10,8 @@ export interface HostInitializationOptions {
   readonly protocolVersion: number;
   /** Where the host keeps state that must survive restarts (MCP tool pins). */
   readonly storageDir?: string;
+  /** The globs VS Code's `files.exclude` turns on; the workspace index leaves out what they hide. */
+  readonly filesExclude?: readonly string[];
 }
 
 /** What the host adds to its `initialize` result so the extension can check it too. */

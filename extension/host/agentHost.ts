@@ -82,7 +82,9 @@ export class AgentHost implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${debugPort}`] } },
     };
-    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath };
+    // `{ when: … }` entries depend on sibling files, which the host cannot ask VS Code about; they stay in.
+    const filesExclude = Object.entries(vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude', {})).filter(([, on]) => on === true).map(([glob]) => glob);
+    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.log,

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { WorkspaceIndex, type UpdateOptions, type UpdateResult } from './workspaceIndex';
+import { DEFAULT_EXCLUDES, WorkspaceIndex, type UpdateOptions, type UpdateResult } from './workspaceIndex';
 
 /**
  * Opens the index of a workspace folder, kept per folder under the host's storage directory, and brings it up
  * to date before the first search, reporting that first update's progress and result. Callers keep the promise, so
  * the index opens once.
  */
-export async function openWorkspaceIndex(folder: string, storageDir: string, log: (message: string) => void, update: UpdateOptions = {}): Promise<{ index: WorkspaceIndex; updated: UpdateResult }> {
-  const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder));
+export async function openWorkspaceIndex(
+  folder: string,
+  storageDir: string,
+  log: (message: string) => void,
+  update: UpdateOptions = {},
+  hidden: readonly string[] = [],
+): Promise<{ index: WorkspaceIndex; updated: UpdateResult }> {
+  // A `files.exclude` glob such as `**/.git` names a folder; everything under it is hidden too.
+  const exclude = [...DEFAULT_EXCLUDES, ...hidden.flatMap((glob) => [glob, `${glob}/**`])];
+  const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder), { exclude });
   const started = Date.now();
   const updated = await index.update(update);
   const { indexed, removed, unchanged } = updated;

@@ -15,6 +15,8 @@ export interface WorkspaceMemoryOptions {
   readonly root: () => string | undefined;
   /** Where the workspace index is kept between runs. */
   readonly storageDir: () => string;
+  /** Globs of files the editor hides (`files.exclude`), left out of the index as well; read when the index opens. */
+  readonly hidden?: () => readonly string[];
   readonly log: (message: string) => void;
 }
 
@@ -115,7 +117,7 @@ export class WorkspaceMemory {
       const opened = this.track(async (options) => {
         // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
         const { openWorkspaceIndex } = await import('./openWorkspaceIndex');
-        return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options);
+        return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options, this.options.hidden?.() ?? []);
       });
       this.opened = opened;
       // A failed open is retried on the next use rather than cached.

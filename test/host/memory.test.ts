@@ -32,11 +32,11 @@ describe('workspace memory over JSON-RPC', function () {
   const search = (query: string, limit?: number) => host.connection.sendRequest(MemorySearchRequest.type, { query, ...(limit ? { limit } : {}) }).then((r) => r.hits);
   const paths = (hits: readonly MemoryHit[]) => hits.map((h) => h.path);
 
-  async function start(folder: string | undefined): Promise<void> {
+  async function start(folder: string | undefined, filesExclude?: readonly string[]): Promise<void> {
     host = startHost();
     progress = [];
     host.connection.onNotification(MemoryIndexProgressNotification.type, (p) => void progress.push(p));
-    await host.initialize(folder ? { workspace: folder } : {});
+    await host.initialize(folder ? { workspace: folder, filesExclude } : {});
   }
 
   beforeEach(async () => {
@@ -69,6 +69,17 @@ describe('workspace memory over JSON-RPC', function () {
 
     const again = await host.connection.sendRequest(MemoryReindexRequest.type);
     assert.deepEqual([again.indexed, again.unchanged], [0, 3], 'a second reindex finds nothing changed');
+  });
+
+  it('leaves out what VS Code\'s files.exclude hides', async () => {
+    await mkdir(join(workspace, 'generated', 'deep'), { recursive: true });
+    await writeFile(join(workspace, 'generated', 'deep', 'retryAgain.ts'), RETRY.replace('retryWithBackoff', 'retryAgainLater'));
+    await writeFile(join(workspace, 'parse.test.ts'), PARSE.replace('parseSettings', 'parseLater'));
+    await start(workspace, ['**/generated', '**/*.test.ts']);
+    const result = await host.connection.sendRequest(MemoryReindexRequest.type);
+    assert.equal(result.files, 3);
+    const found = paths(await search('retryAgainLater parseLater'));
+    assert.ok(found.length > 0 && found.every((path) => path === 'retry.ts' || path === 'parse.ts'), `found ${found.join(', ')}`);
   });
 
   it('opens the index on the first search, and honours the limit', async () => {
