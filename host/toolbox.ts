@@ -31,7 +31,7 @@ export class Toolbox {
   constructor(private readonly options: ToolboxOptions) {
     this.userTools = new UserTools(() => this.sandbox(), options.log);
     this.memory = new WorkspaceMemory(options);
-    this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.memory.index()) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
+    this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.memory.index(), async (query, limit) => (await this.agentMemory()).searchRuns(query, limit)) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
   }
 
   /** The tools for a run starting now, plus `extra` (MCP tools). */

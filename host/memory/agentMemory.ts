@@ -35,6 +35,12 @@ export class AgentMemory {
     return recalled.sections;
   }
 
+  /** Earlier runs in the open folder whose goal best matches `query`; undefined when no folder is open. */
+  async searchRuns(query: string, limit: number): Promise<readonly Episode[] | undefined> {
+    const root = this.options.root();
+    return root ? (await this.episodeStore(root)).search(query, limit) : undefined;
+  }
+
   /** Stores a finished run; a failure to write costs the episode, never the run. */
   async remember(episode: Episode): Promise<void> {
     const root = this.options.root();

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { zodArgs } from '../tools/argsSchema';
 import { defineTool, type Tool } from '../tools/tool';
 import type { SearchHit } from './chunkDb';
+import type { Episode } from './episodes';
+import { redactSecrets } from './secrets';
 import { defuse, untrustedFence } from './untrusted';
 import type { WorkspaceIndex } from './workspaceIndex';
 
@@ -9,15 +11,22 @@ const DEFAULT_LIMIT = 8;
 /** Retrieved text goes into the model's context: bounded like read_file's output. */
 const MAX_OUTPUT_CHARS = 40_000;
 
-/** The `search_memory` tool: ranked workspace chunks, fenced as untrusted content. `getIndex` opens or awaits the index. */
-export function searchMemoryTool(getIndex: () => Promise<WorkspaceIndex>): Tool<{ query: string; limit?: number }> {
+/** Finds past runs by goal, best first; undefined when there is no workspace to have runs of. */
+export type PastRunSearch = (query: string, limit: number) => Promise<readonly Episode[] | undefined>;
+
+/**
+ * The `search_memory` tool: ranked workspace chunks, or past runs, fenced as untrusted content. `getIndex` opens or
+ * awaits the index.
+ */
+export function searchMemoryTool(getIndex: () => Promise<WorkspaceIndex>, searchPastRuns?: PastRunSearch): Tool<{ query: string; limit?: number; scope?: 'workspace' | 'past_runs' }> {
   return defineTool({
     name: 'search_memory',
     description:
       'Search the indexed workspace for code and docs by topic or identifier (ranked chunks: functions, classes, sections). ' +
       'Use it to find where something is implemented or explained; use search_files for exact text. ' +
       'The query may include path:<glob> and lang:<language>, e.g. "retry backoff path:src/** lang:typescript". ' +
-      'Returns path:start-end (symbol) and the chunk text.',
+      'Returns path:start-end (symbol) and the chunk text. With scope "past_runs" it searches earlier agent runs in this ' +
+      'workspace by goal instead: their outcome, summary, files changed and tools used.',
     risk: 'read',
     source: 'builtin',
     args: zodArgs(
@@ -25,11 +34,18 @@ export function searchMemoryTool(getIndex: () => Promise<WorkspaceIndex>): Tool<
         .object({
           query: z.string().min(1).max(500).describe('What to look for: words, identifiers, optional path:/lang: qualifiers'),
           limit: z.number().int().min(1).max(20).optional().describe(`How many chunks to return (default ${DEFAULT_LIMIT})`),
+          scope: z.enum(['workspace', 'past_runs']).optional().describe('"workspace" (default): code and docs; "past_runs": earlier agent runs'),
         })
         .strict(),
     ),
-    async run({ query, limit }, { span }) {
-      span.setAttributes({ 'keel.retrieval.query': query });
+    async run({ query, limit, scope }, { span }) {
+      span.setAttributes({ 'keel.retrieval.query': query, 'keel.retrieval.scope': scope ?? 'workspace' });
+      if (scope === 'past_runs') {
+        const runs = (await searchPastRuns?.(query, limit ?? DEFAULT_LIMIT)) ?? [];
+        span.setAttributes({ 'keel.retrieval.hits': runs.length });
+        if (runs.length === 0) return `No earlier run in this workspace matches "${query}".`;
+        return formatRuns(query, runs);
+      }
       const index = await getIndex();
       const hits = await index.search(query, { limit: limit ?? DEFAULT_LIMIT });
       span.setAttributes({ 'keel.retrieval.hits': hits.length });
@@ -59,4 +75,16 @@ function formatHits(query: string, hits: readonly SearchHit[]): string {
     ...(omitted > 0 ? [`[${omitted} more hits left out to stay within ${MAX_OUTPUT_CHARS} characters; narrow the query or lower limit]`] : []),
     fence.close,
   ].join('\n');
+}
+
+function formatRuns(query: string, runs: readonly Episode[]): string {
+  const fence = untrustedFence({ query }, 'Earlier agent runs found for the query above.');
+  const parts = runs.map((run) => [
+    `--- run ${run.runId} (${run.finishedAt}): ${run.outcome}`,
+    `Goal: ${defuse(redactSecrets(run.goal).text)}`,
+    `Summary: ${defuse(redactSecrets(run.summary).text)}`,
+    ...(run.filesTouched.length ? [`Files changed: ${run.filesTouched.join(', ')}`] : []),
+    ...(run.toolsUsed.length ? [`Tools used: ${run.toolsUsed.join(', ')}`] : []),
+  ].join('\n'));
+  return [fence.open, ...parts, fence.close].join('\n');
 }

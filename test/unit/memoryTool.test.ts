@@ -62,6 +62,21 @@ describe('memory search_memory tool', function () {
     assert.equal(attributes['keel.retrieval.hits'], 2);
   });
 
+  it('searches past runs with scope "past_runs", fenced and with secrets redacted', async () => {
+    const secret = ['sk', 'proj', 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4'].join('-');
+    const runs = [{ runId: 'r1', goal: `rotate the key ${secret}`, outcome: 'succeeded' as const, summary: 'Rotated it.', filesTouched: ['config.ts'], toolsUsed: ['propose_edit'], tokens: { input: 1, output: 1 }, finishedAt: '2026-11-24T10:00:00Z' }];
+    const asked: string[] = [];
+    const tool = searchMemoryTool(async () => index, async (query) => (asked.push(query), runs));
+    const { root } = recordingTrace();
+    const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'denied', reason: 'x' }), reviewToolCall: async () => ({ decision: 'denied', reason: 'x' }) }, 1000);
+    const context: ToolContext = { runId: 'r', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
+    const { ok, content } = await new ToolRegistry([tool as Tool<never>]).call({ id: 'c', name: 'search_memory', arguments: { query: 'rotate key', scope: 'past_runs' } }, context);
+    assert.equal(ok, true);
+    assert.deepEqual(asked, ['rotate key']);
+    assert.match(content, /^<retrieved untrusted="true" query="rotate key">\n.*\n--- run r1 \(2026-11-24T10:00:00Z\): succeeded\nGoal: rotate the key \[REDACTED[^\]]*\]\nSummary: Rotated it\.\nFiles changed: config\.ts\nTools used: propose_edit\n<\/retrieved>$/);
+    assert.ok(!content.includes(secret));
+  });
+
   it('tells the model what to do when nothing matches or the query is malformed', async () => {
     assert.match((await call({ query: 'kubernetes' }).outcome).content, /No indexed workspace content matches "kubernetes"\. Try other words/);
     const bad = await call({ query: 'retry lang:cobol' }).outcome;
