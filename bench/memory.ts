@@ -8,10 +8,12 @@ import { dirname, join } from 'node:path';
 import { components, create, insertMultiple, load, save, search } from '@orama/orama';
 import { WorkspaceIndex, type SearchHit } from '../host/memory';
 import { chunkFile } from '../host/memory/chunker';
-import { createChunkDb, docById, insertDocs, rankLexically, toDoc, type ChunkDoc } from '../host/memory/chunkDb';
+import { sharedChunkPool } from '../host/memory/chunkPool';
+import { BM25_RELEVANCE, createChunkDb, docById, insertDocs, rankLexically, toDoc, type ChunkDb, type ChunkDoc } from '../host/memory/chunkDb';
+import { codeTokens } from '../host/memory/codeTokenizer';
 import { docsOf } from '../host/memory/fileRecords';
 import { readRecords } from '../host/memory/recordLog';
-import { SyntaxParsers } from '../host/memory/treeSitter';
+import { defaultWasmDir, SyntaxParsers } from '../host/memory/treeSitter';
 import { walkWorkspace } from '../host/workspace/fileWalk';
 import { HashEmbedder } from '../test/memory/hashEmbedder';
 import { tempDir } from '../test/unit/helpers';
@@ -23,7 +25,7 @@ const COSQA = join(__dirname, '..', '..', 'shared', 'data', 'cosqa');
 const CORPUS_FILES = 15_000;
 /** The throughput ratio is measured on a subset, in interleaved rounds after a warm-up. */
 const RATIO_FILES = 2_000;
-const RATIO_ROUNDS = 3;
+const RATIO_ROUNDS = 5;
 const INCREMENTAL_EDITS = 20;
 const LATENCY_QUERIES = 200;
 
@@ -42,6 +44,10 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
       index_seconds: { value: round(speed.indexMs / 1000, 2), unit: 's', lowerIsBetter: true },
       index_throughput_ratio_vs_raw_orama: { value: round(ratio.vsSameTokenizer, 3), unit: 'ratio' },
       index_throughput_ratio_vs_raw_orama_default_tokenizer: { value: round(ratio.vsDefaultTokenizer, 3), unit: 'ratio' },
+      index_throughput_ratio_vs_raw_orama_unstemmed_tokenizer: { value: round(ratio.vsUnstemmedTokenizer, 3), unit: 'ratio' },
+      index_throughput_ratio_vs_raw_orama_cold_workers: { value: round(ratio.coldWorkers, 3), unit: 'ratio' },
+      index_throughput_ratio_vs_raw_orama_no_workers: { value: round(ratio.noWorkers, 3), unit: 'ratio' },
+      chunk_workers: { value: ratio.workers, unit: 'threads' },
       keel_index_chunks_per_s: { value: Math.round(ratio.keelPerSecond), unit: 'chunks/s' },
       raw_orama_insert_chunks_per_s: { value: Math.round(ratio.rawPerSecond), unit: 'chunks/s' },
       incremental_reindex_ms: { value: round(speed.incrementalMs, 2), unit: 'ms', lowerIsBetter: true },
@@ -59,6 +65,8 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
       peak_rss_mb: { value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB', lowerIsBetter: true },
       cosqa_dev_mrr10: { value: round(cosqa.keel.mrr, 4), unit: 'MRR@10' },
       cosqa_dev_recall10: { value: round(cosqa.keel.recall, 4), unit: 'recall@10' },
+      cosqa_dev_mrr10_unstemmed: { value: round(cosqa.unstemmed.mrr, 4), unit: 'MRR@10' },
+      cosqa_dev_mrr10_body_only: { value: round(cosqa.bodyOnly.mrr, 4), unit: 'MRR@10' },
       cosqa_dev_mrr10_plain_bm25: { value: round(cosqa.plain.mrr, 4), unit: 'MRR@10' },
       cosqa_dev_recall10_plain_bm25: { value: round(cosqa.plain.recall, 4), unit: 'recall@10' },
       cosqa_dev_mrr10_orama_defaults: { value: round(cosqa.oramaDefaults.mrr, 4), unit: 'MRR@10' },
@@ -67,12 +75,16 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
     const notes =
       `Speed corpus: the first ${corpus.files.length} files that walkWorkspace lists in this project's node_modules (ignore files honoured, nested node_modules skipped), copied to a temp dir; ` +
       `${speed.files} indexed, ${speed.chunks} chunks, so queries ran on the real index with no replication. index_seconds: WorkspaceIndex.update() from an empty store (walk, stat, read, sha1, tree-sitter chunking, redaction, Orama insert, record log). ` +
-      `Throughput ratio: Keel's update() on the first ${RATIO_FILES} files vs Orama insertMultiple of the very same chunk documents into a fresh db, ${RATIO_ROUNDS} interleaved rounds after a warm-up, medians; "vs_raw_orama" uses the same schema and Keel's tokenizer (the cost of Keel's pipeline), "_default_tokenizer" Orama's stock tokenizer. ` +
+      `Throughput ratio: Keel's update() on the first ${RATIO_FILES} files (walk, stat, read, sha1, tree-sitter chunking, redaction, tokenizing, Orama insert, record log) vs Orama insertMultiple of the very same chunk documents into a fresh db on one thread, ${RATIO_ROUNDS} interleaved rounds after a warm-up, medians. ` +
+      `Keel reads, hashes and chunks on ${ratio.workers} worker thread(s) (availableParallelism() - 1, at most 2) while its own thread inserts earlier batches; a worker with nothing else waiting also tokenizes, and Orama is handed those tokens. Chunks, tokens and the Orama index are identical to chunking on one thread (a unit test compares Orama snapshots). ` +
+      `"vs_raw_orama" is against raw insertMultiple with Keel's schema and tokenizer (stemming included); "_unstemmed_tokenizer" against raw inserts with the tokenizer before stemming (cheaper, so a stricter baseline); "_default_tokenizer" Orama's stock tokenizer; ` +
+      `"_cold_workers" Keel with the worker pool stopped before each round (thread start-up and grammar loading included); "_no_workers" Keel chunking on its own thread (chunkWorkers: false), as before this pool. ` +
       `incremental_reindex_ms: updateFiles() of one ~${speed.editedLines}-line TypeScript file after an edit, median of ${INCREMENTAL_EDITS}; noop_update_ms: update() with nothing changed (walk + stat of every file). ` +
       `Latency: ${LATENCY_QUERIES} queries, half CoSQA dev questions, half symbol names sampled from the index; hybrid on a second index of the same corpus with the deterministic 256-dim hash embedder from test/memory (query embedding included; exhaustive cosine over Keel's VectorStore fused with BM25). ` +
       `cold_start_ms: WorkspaceIndex.open() from the record log (parse JSON lines, rebuild Orama); cold_start_orama_snapshot_ms: JSON.parse of Orama's save() snapshot + load(), which is ${round(speed.snapshot.snapshotBytes / Math.max(1, speed.snapshot.recordsBytes), 1)}× the log's size. ` +
       `CoSQA: the 6,267 snippets of code_idx_map.txt as one .py file each, indexed by WorkspaceIndex (tree-sitter chunks), 500 dev queries, rank of the retrieval_idx file among the first 10 distinct files. ` +
-      `plain_bm25: the same chunks and search settings (whole-token matching, BM25 k=1.2 b=0.5) with Orama's default tokenizer; orama_defaults: Orama out of the box (default tokenizer, prefix matching, b=0.75); hybrid_hash_embedder: Keel's hybrid mode with the test hash embedder (lexical, not semantic). ` +
+      `cosqa_dev_mrr10 is Keel's search (stemmed code-aware tokens, symbol field boosted 0.2); _unstemmed: the tokenizer without stemming, same search; _body_only: Keel's tokens without the symbol field; ` +
+      `plain_bm25: the same chunks, body only, with Orama's default tokenizer (whole-token matching, BM25 k=1.2 b=0.5); orama_defaults: Orama out of the box (default tokenizer, prefix matching, b=0.75); hybrid_hash_embedder: Keel's hybrid mode with the test hash embedder (lexical, not semantic). ` +
       `peak_rss_mb is the bench process's, which holds several indexes and Orama's snapshot at once. 1-minute load average ${round(loadAtStart, 1)} at the start and ${round(loadavg()[0]!, 1)} at the end (other work shares the machine's ${availableParallelism()} cores).`;
     return { metrics, notes };
   } finally {
@@ -96,10 +108,14 @@ async function copyFiles(from: string, to: string, files: readonly string[]): Pr
 
 async function throughputRatio(root: string, files: readonly string[]) {
   await copyFiles(NODE_MODULES, root, files);
-  const keel = async () => {
+  const pool = sharedChunkPool(defaultWasmDir());
+  const keel = async (mode: 'warm' | 'cold' | 'none') => {
+    // A cold round pays for starting the chunking workers, as the first update after the host starts (or after
+    // the pool idled out) does.
+    if (mode === 'cold') await pool.dispose();
     const store = await tempDir('keel-bench-ratio-');
     const started = performance.now();
-    const index = await WorkspaceIndex.open(root, store);
+    const index = await WorkspaceIndex.open(root, store, { chunkWorkers: mode !== 'none' });
     await index.update();
     const ms = performance.now() - started;
     await index.close();
@@ -107,30 +123,48 @@ async function throughputRatio(root: string, files: readonly string[]) {
     await rm(store, { recursive: true, force: true });
     return { ms, docs };
   };
-  const raw = async (docs: readonly ChunkDoc[], tokenizer: 'keel' | 'default') => {
+  const raw = async (docs: readonly ChunkDoc[], tokenizer: 'keel' | 'unstemmed' | 'default') => {
     const started = performance.now();
     if (tokenizer === 'keel') await insertDocs(createChunkDb(), docs);
-    else await insertMultiple(create({ schema: { path: 'enum', language: 'enum', body: 'string' } as const }), docs as never[], 1000);
+    else if (tokenizer === 'unstemmed') await insertDocs(unstemmedChunkDb(), docs);
+    else await insertMultiple(create({ schema: { path: 'enum', language: 'enum', body: 'string', symbol: 'string' } as const }), docs as never[], 1000);
     return performance.now() - started;
   };
-  const warm = await keel();
+  const warm = await keel('warm');
+  await keel('none');
   await raw(warm.docs, 'keel');
+  await raw(warm.docs, 'unstemmed');
   await raw(warm.docs, 'default');
   const keelMs: number[] = [];
+  const coldMs: number[] = [];
+  const noWorkersMs: number[] = [];
   const sameMs: number[] = [];
+  const unstemmedMs: number[] = [];
   const defaultMs: number[] = [];
   for (let i = 0; i < RATIO_ROUNDS; i++) {
-    keelMs.push((await keel()).ms);
+    keelMs.push((await keel('warm')).ms);
     sameMs.push(await raw(warm.docs, 'keel'));
+    noWorkersMs.push((await keel('none')).ms);
+    unstemmedMs.push(await raw(warm.docs, 'unstemmed'));
     defaultMs.push(await raw(warm.docs, 'default'));
+    coldMs.push((await keel('cold')).ms);
   }
   const chunks = warm.docs.length;
   return {
     vsSameTokenizer: median(sameMs) / median(keelMs),
+    vsUnstemmedTokenizer: median(unstemmedMs) / median(keelMs),
     vsDefaultTokenizer: median(defaultMs) / median(keelMs),
+    coldWorkers: median(sameMs) / median(coldMs),
+    noWorkers: median(sameMs) / median(noWorkersMs),
+    workers: pool.size,
     keelPerSecond: chunks / (median(keelMs) / 1000),
     rawPerSecond: chunks / (median(sameMs) / 1000),
   };
+}
+
+/** Keel's chunk database with the tokenizer it had before stemming: identifiers split, words as written. */
+function unstemmedChunkDb(): ChunkDb {
+  return createChunkDb({ language: 'english', normalizationCache: new Map(), tokenize: (raw: string) => codeTokens(raw) });
 }
 
 /** The chunk documents a store's record log holds: exactly what Keel inserted into Orama. */
@@ -248,13 +282,19 @@ async function cosqaQuality(root: string) {
     const path = `cosqa/${idx}.py`;
     (await chunkFile(path, code, parsers)).chunks.forEach((chunk, i) => docs.push(toDoc(chunk, `${path}#${i}`)));
   }
+  const keelDb = createChunkDb();
+  await insertDocs(keelDb, docs);
+  const bodyOnly = await score(queries, target, async (q) => (await search(keelDb, { term: q, properties: ['body'], limit: 40, relevance: BM25_RELEVANCE })).hits.map((h) => h.document as unknown as ChunkDoc));
+  const unstemmedDb = unstemmedChunkDb();
+  await insertDocs(unstemmedDb, docs);
+  const unstemmed = await score(queries, target, async (q) => (await rankLexically(unstemmedDb, { term: q, limit: 40 })).map(({ id }) => docById(unstemmedDb, id)!));
   const plainDb = createChunkDb(components.tokenizer.createTokenizer());
   await insertDocs(plainDb, docs);
-  const plain = await score(queries, target, async (q) => (await rankLexically(plainDb, { term: q, limit: 40 })).map(({ id }) => docById(plainDb, id)!));
+  const plain = await score(queries, target, async (q) => (await search(plainDb, { term: q, properties: ['body'], limit: 40, relevance: BM25_RELEVANCE })).hits.map((h) => h.document as unknown as ChunkDoc));
   const defaultsDb = create({ schema: { path: 'enum', language: 'enum', body: 'string' } as const });
   await insertMultiple(defaultsDb, docs as never[], 1000);
   const oramaDefaults = await score(queries, target, async (q) => (await search(defaultsDb, { term: q, properties: ['body'], limit: 40 })).hits.map((h) => ({ path: (h.document as unknown as ChunkDoc).path }) as SearchHit));
-  return { keel, plain, oramaDefaults, hybrid };
+  return { keel, unstemmed, bodyOnly, plain, oramaDefaults, hybrid };
 }
 
 /** MRR@10 and recall@10 over distinct files, since a file may have several chunks. */
