@@ -27,7 +27,12 @@ export async function modelConfig(secrets: vscode.SecretStorage): Promise<ModelC
     attemptTimeoutSeconds: config.get('model.timeoutSeconds'),
     budget: { perRunUsd: config.get('budget.perRunUsd'), perAgentUsd: config.get('budget.perAgentUsd'), perDayUsd: config.get('budget.perDayUsd') },
   };
-  return { router: withoutUndefined(router), defaultModel: defaultModel(config, openAIKey), apiKeys: await entryKeys(models, secrets, openAIKey) };
+  return {
+    router: withoutUndefined(router),
+    defaultModel: defaultModel(config, openAIKey),
+    apiKeys: await entryKeys(models, secrets, openAIKey),
+    localOnly: config.get<boolean>('privacy.localOnly', false),
+  };
 }
 
 /** `auto` prefers OpenAI once a key is stored. */

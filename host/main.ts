@@ -26,6 +26,8 @@ import { parseStartRunParams } from './startRunParams';
 const HOST_VERSION = '0.1.0';
 /** How long a server's sampling request may wait for the user's approval. */
 const SERVER_REQUEST_TIMEOUT_MS = 5 * 60_000;
+/** How long the embedding model may take to answer its first request before the index opens without vectors. */
+const EMBEDDER_PROBE_MS = 10_000;
 
 const connection = createConnection();
 const log = (message: string) => connection.console.info(message);
@@ -35,7 +37,13 @@ let mcp: McpManager | undefined;
 let samplingModels: ModelConfig | undefined;
 let storageDir: string | undefined;
 let filesExclude: readonly string[] = [];
-const toolbox = new Toolbox({ root: () => folderPath, storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'), hidden: () => filesExclude, log });
+const toolbox = new Toolbox({
+  root: () => folderPath,
+  storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'),
+  hidden: () => filesExclude,
+  embedder: () => models.embedder(AbortSignal.timeout(EMBEDDER_PROBE_MS)),
+  log,
+});
 const tools = () => toolbox.registry(mcp?.registryTools());
 const workspace = new RpcWorkspace(connection, () => folderPath);
 const spans = (span: SpanData) => void connection.sendNotification(SpanNotification.type, span);
@@ -83,6 +91,12 @@ connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.ca
 
 connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) => {
   samplingModels = sampling;
+  // The settings in force, for the index's embedder too; a mistake in them is reported when a run starts.
+  try {
+    models.for(sampling);
+  } catch (error) {
+    log(`model settings not applied: ${(error as Error).message}`);
+  }
   if (!mcp && servers.length === 0) return { servers: [] };
   const manager = (mcp ??= await startMcp());
   await manager.setServers(servers);

@@ -12,6 +12,7 @@ export const modelConfigSchema = z.object({
     apiKey: z.string().optional(),
   }),
   apiKeys: z.record(z.string(), z.string()),
+  localOnly: z.boolean().optional(),
 });
 
 const schema = z.object({

@@ -1,4 +1,5 @@
 import type { AgentMemory } from './memory/agentMemory';
+import type { Embedder } from './memory/embedder';
 import { searchMemoryTool } from './memory/searchMemoryTool';
 import { WorkspaceMemory } from './memory/workspaceMemory';
 import { Sandbox } from './sandbox';
@@ -11,6 +12,8 @@ export interface ToolboxOptions {
   readonly storageDir: () => string;
   /** Globs of files the editor hides (`files.exclude`), left out of the index as well. */
   readonly hidden?: () => readonly string[];
+  /** The embedding model for hybrid search, if one is configured. */
+  readonly embedder?: () => Promise<Embedder | undefined>;
   readonly log: (message: string) => void;
 }
 

@@ -39,6 +39,8 @@ export interface ModelConfig {
   readonly defaultModel: DefaultModel;
   /** API keys by catalogue id, from SecretStorage; never logged. */
   readonly apiKeys: Readonly<Record<string, string>>;
+  /** `keel.privacy.localOnly`: the workspace index is embedded by local models only. */
+  readonly localOnly?: boolean;
 }
 
 export interface DefaultModel {

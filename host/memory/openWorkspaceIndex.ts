@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { Embedder } from './embedder';
 import { DEFAULT_EXCLUDES, WorkspaceIndex, type UpdateOptions, type UpdateResult } from './workspaceIndex';
 
 /**
@@ -12,11 +13,11 @@ export async function openWorkspaceIndex(
   storageDir: string,
   log: (message: string) => void,
   update: UpdateOptions = {},
-  hidden: readonly string[] = [],
+  options: { hidden?: readonly string[]; embedder?: Embedder } = {},
 ): Promise<{ index: WorkspaceIndex; updated: UpdateResult }> {
   // A `files.exclude` glob such as `**/.git` names a folder; everything under it is hidden too.
-  const exclude = [...DEFAULT_EXCLUDES, ...hidden.flatMap((glob) => [glob, `${glob}/**`])];
-  const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder), { exclude });
+  const exclude = [...DEFAULT_EXCLUDES, ...(options.hidden ?? []).flatMap((glob) => [glob, `${glob}/**`])];
+  const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder), { exclude, embedder: options.embedder });
   const started = Date.now();
   const updated = await index.update(update);
   const { indexed, removed, unchanged } = updated;

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryHit, MemoryIndexProgress, MemoryReindexResult } from '../../protocol/rpc';
+import type { Embedder } from './embedder';
 import type { UpdateOptions, UpdateResult, WorkspaceIndex } from './workspaceIndex';
 
 /** Watcher events arriving within this time are applied as one update: a branch switch touches many files at once. */
@@ -17,6 +18,8 @@ export interface WorkspaceMemoryOptions {
   readonly storageDir: () => string;
   /** Globs of files the editor hides (`files.exclude`), left out of the index as well; read when the index opens. */
   readonly hidden?: () => readonly string[];
+  /** The embedding model for hybrid search, if one is configured; asked when the index opens. */
+  readonly embedder?: () => Promise<Embedder | undefined>;
   readonly log: (message: string) => void;
 }
 
@@ -117,7 +120,12 @@ export class WorkspaceMemory {
       const opened = this.track(async (options) => {
         // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
         const { openWorkspaceIndex } = await import('./openWorkspaceIndex');
-        return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options, this.options.hidden?.() ?? []);
+        const embedder = await this.options.embedder?.().catch((error: unknown) => {
+          // Search still works on words alone; the next open tries the model again.
+          this.options.log(`workspace index: no vectors this time, the embedding model failed: ${(error as Error).message}`);
+          return undefined;
+        });
+        return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options, { hidden: this.options.hidden?.() ?? [], embedder });
       });
       this.opened = opened;
       // A failed open is retried on the next use rather than cached.

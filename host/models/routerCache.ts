@@ -4,6 +4,8 @@ import type { ModelEntry } from './catalog';
 import { connectModel } from './connect';
 import { ModelRouter } from './router';
 import { parseRouterSettings, type RouterSettings } from './routerSettings';
+import { openEmbedder } from './embeddings';
+import type { Embedder } from '../memory/embedder';
 import type { ChatModel } from './types';
 import type { VsCodeChat } from './vscodeModel';
 
@@ -25,7 +27,7 @@ export interface RouterCacheOptions {
  */
 export class RouterCache {
   private accountingInstance: Accounting | undefined;
-  private current: { key: string; router: ModelRouter } | undefined;
+  private current: { key: string; router: ModelRouter; config: ModelConfig; settings: RouterSettings } | undefined;
 
   constructor(private readonly options: RouterCacheOptions) {}
 
@@ -42,8 +44,23 @@ export class RouterCache {
     const keys: Record<string, string | undefined> = { ...config.apiKeys, [defaultEntryId(config.defaultModel)]: config.defaultModel.apiKey };
     this.accounting.setBudgets(settings.budgets);
     const router = new ModelRouter({ settings, connect: (entry) => connect(entry, keys[entry.id]), accounting: this.accounting, escalate: this.options.escalate });
-    this.current = { key, router };
+    this.current = { key, router, config, settings };
     return router;
+  }
+
+  /**
+   * The embedder for the workspace index: the cheapest catalogue entry with the `embed` role and embeddings (local
+   * ones only when the workspace is private), under the settings last seen. Undefined when there is none: the
+   * index is then lexical only.
+   */
+  async embedder(signal?: AbortSignal): Promise<Embedder | undefined> {
+    if (!this.current) return undefined;
+    const { config, settings } = this.current;
+    const entry = settings.models
+      .filter((e) => e.roles.includes('embed') && e.capabilities.embeddings && e.provider !== 'vscode' && (e.local || !config.localOnly))
+      .sort((a, b) => a.inputPricePerMTok - b.inputPricePerMTok)[0];
+    if (!entry) return undefined;
+    return openEmbedder(entry, config.apiKeys[entry.id], signal);
   }
 
   flush(): Promise<void> {

@@ -3,8 +3,9 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, type ResponseError } from 'vscode-jsonrpc/node';
 import {
-  MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, PingRequest, type MemoryHit, type MemoryIndexProgress,
+  MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, PingRequest, SetMcpServersRequest, type MemoryHit, type MemoryIndexProgress,
 } from '../../protocol/rpc';
+import { startModelServer } from '../fixtures/modelServer';
 import { rejection, tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
 
@@ -80,6 +81,21 @@ describe('workspace memory over JSON-RPC', function () {
     assert.equal(result.files, 3);
     const found = paths(await search('retryAgainLater parseLater'));
     assert.ok(found.length > 0 && found.every((path) => path === 'retry.ts' || path === 'parse.ts'), `found ${found.join(', ')}`);
+  });
+
+  it('adds vectors from the embedding model the settings name, through the model layer', async () => {
+    const embeddings = await startModelServer(() => ({ kind: 'message' }));
+    try {
+      await start(workspace);
+      const entry = { id: 'embed', provider: 'ollama', baseUrl: embeddings.url, model: 'nomic-embed-text', contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: false, vision: false, embeddings: true }, roles: ['embed'], local: true };
+      await host.connection.sendRequest(SetMcpServersRequest.type, { servers: [], sampling: { router: { models: [entry] }, defaultModel: { provider: 'ollama', baseUrl: embeddings.url, model: 'm' }, apiKeys: {} } });
+      await host.connection.sendRequest(MemoryReindexRequest.type);
+      const embedded = embeddings.requests.flatMap((r) => r.messages.map((m: { content: string }) => m.content));
+      assert.ok(embedded.some((text) => text.includes('retryWithBackoff')), `embedded: ${embedded.join(' | ')}`);
+      assert.equal(paths(await search('retry backoff'))[0], 'retry.ts');
+    } finally {
+      await embeddings.close();
+    }
   });
 
   it('opens the index on the first search, and honours the limit', async () => {
