@@ -9,7 +9,7 @@ import { parseFrontMatter, splitList } from './frontMatter';
 import { wholeTokenIndex } from './wholeTokenIndex';
 
 /** Instruction files other agents already read, and Keel's own playbooks. */
-const PROCEDURE_FILES = '{**/AGENTS.md,**/CLAUDE.md,.github/copilot-instructions.md,.keel/playbooks/*.md}';
+const PROCEDURE_FILES = '{**/AGENTS.md,**/CLAUDE.md,.github/copilot-instructions.md,.keel/playbooks/*.md,.keel/agents/*.md,.github/agents/*.agent.md}';
 const MAX_FILES = 200;
 /** Bounded like read_file's output: these go into the model's context. */
 const MAX_TEXT_CHARS = 12_000;
@@ -20,7 +20,8 @@ const RELATIVE_SCORE_FLOOR = 0.5;
 export interface Procedure {
   /** Workspace-relative. */
   readonly path: string;
-  readonly kind: 'agents' | 'claude' | 'copilot' | 'playbook';
+  /** `agent`: an agent definition (`.keel/agents/*.md`, VS Code's `.github/agents/*.agent.md`), chosen like a playbook. */
+  readonly kind: 'agents' | 'claude' | 'copilot' | 'playbook' | 'agent';
   /** The folder it applies to, '' for the whole workspace: an AGENTS.md in a subfolder applies there. */
   readonly scope: string;
   readonly title: string;
@@ -62,7 +63,7 @@ export class ProcedureLibrary {
     const untriggered = create({ schema: { title: 'string', text: 'string' } as const, components: { tokenizer: createCodeTokenizer(), index: wholeTokenIndex } });
     await insertMultiple(
       untriggered,
-      procedures.flatMap((p, i) => (p.kind === 'playbook' && !p.globs.length && !p.when.length ? [{ id: String(i), title: p.title, text: p.text }] : [])),
+      procedures.flatMap((p, i) => (isChosenByTask(p) && !p.globs.length && !p.when.length ? [{ id: String(i), title: p.title, text: p.text }] : [])),
     );
     return new ProcedureLibrary(procedures, untriggered);
   }
@@ -73,8 +74,8 @@ export class ProcedureLibrary {
     const instructions: RelevantProcedure[] = [];
     const triggered: RelevantProcedure[] = [];
     for (const procedure of this.procedures) {
-      const reason = procedure.kind === 'playbook' ? triggerReason(procedure, task.goal, files) : scopeReason(procedure, task.goal, files);
-      if (reason) (procedure.kind === 'playbook' ? triggered : instructions).push({ ...procedure, reason });
+      const reason = isChosenByTask(procedure) ? triggerReason(procedure, task.goal, files) : scopeReason(procedure, task.goal, files);
+      if (reason) (isChosenByTask(procedure) ? triggered : instructions).push({ ...procedure, reason });
     }
     const room = Math.max(0, maxPlaybooks - triggered.length);
     const byText = room > 0 ? await this.matchingText(task.goal, room) : [];
@@ -91,10 +92,15 @@ export class ProcedureLibrary {
 function toProcedure(path: string, content: string): Procedure {
   const { fields, body } = parseFrontMatter(content);
   const name = basename(path);
-  const kind = path.startsWith('.keel/playbooks/') ? 'playbook' : name === 'AGENTS.md' ? 'agents' : name === 'CLAUDE.md' ? 'claude' : 'copilot';
+  const kind = path.startsWith('.keel/playbooks/') ? 'playbook'
+    : path.startsWith('.keel/agents/') || path.startsWith('.github/agents/') ? 'agent'
+    : name === 'AGENTS.md' ? 'agents' : name === 'CLAUDE.md' ? 'claude' : 'copilot';
   const folder = dirname(path);
   const heading = /^#\s+(.+)$/m.exec(body)?.[1]?.trim();
-  const text = body.length > MAX_TEXT_CHARS ? `${body.slice(0, MAX_TEXT_CHARS)}\n[truncated: ${path} has ${body.length} characters; read_file shows the rest]` : body;
+  // An agent definition says in its `description` what it is for; that is what a goal should match.
+  const description = fields.get('description')?.join(' ');
+  const full = description ? `${description}\n\n${body}` : body;
+  const text = full.length > MAX_TEXT_CHARS ? `${full.slice(0, MAX_TEXT_CHARS)}\n[truncated: ${path} has ${full.length} characters; read_file shows the rest]` : full;
   return {
     path,
     kind,
@@ -120,4 +126,9 @@ function triggerReason(procedure: Procedure, goal: string, files: readonly strin
   }
   const words = procedure.when.find((w) => new RegExp(`(^|\\W)${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`, 'i').test(goal));
   return words ? `the goal mentions "${words}"` : undefined;
+}
+
+/** Playbooks and agent definitions apply when the task calls for them; instruction files by where they sit. */
+function isChosenByTask(procedure: Procedure): boolean {
+  return procedure.kind === 'playbook' || procedure.kind === 'agent';
 }

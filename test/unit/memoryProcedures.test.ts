@@ -66,6 +66,21 @@ describe('memory procedures', () => {
     assert.deepEqual(await playbooks('Releases are slow'), [], '"release" is a whole word, and no playbook text matches');
   });
 
+  it('offers an agent definition when the goal matches what it is for', async () => {
+    const other = await tempDir('keel-agents-');
+    const write = async (path: string, text: string) => {
+      await mkdir(dirname(join(other, path)), { recursive: true });
+      await writeFile(join(other, path), text);
+    };
+    await write('.keel/agents/reviewer.md', '---\nname: Security reviewer\ndescription: Reviews changes for injection, secrets and unsafe deserialisation.\n---\nRead the diff, list findings by severity.\n');
+    await write('.github/agents/docs.agent.md', '---\ndescription: Writes and updates documentation pages\ntools: [read_file]\n---\nKeep pages short.\n');
+    const library = await ProcedureLibrary.load(other);
+    assert.deepEqual(library.procedures.map((p) => [p.path, p.kind, p.title]), [['.github/agents/docs.agent.md', 'agent', 'docs.agent'], ['.keel/agents/reviewer.md', 'agent', 'Security reviewer']]);
+    const chosen = await library.relevant({ goal: 'check this change for secrets and injection' });
+    assert.deepEqual(chosen.map((p) => [p.path, p.reason]), [['.keel/agents/reviewer.md', 'its text matches the goal']]);
+    assert.match(chosen[0]!.text, /^Reviews changes for injection/);
+  });
+
   it('reads simple front matter', () => {
     const { fields, body } = parseFrontMatter("---\ntitle: 'Deploy'\nglobs: [a/**, 'b/*.{ts,tsx}']\nwhen:\n  - ship it\n  - deploy\nnested:\n  key: value\n---\nBody\n");
     assert.deepEqual(Object.fromEntries(fields), { title: ['Deploy'], globs: ['a/**', 'b/*.{ts,tsx}'], when: ['ship it', 'deploy'], nested: [] });
