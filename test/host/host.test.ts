@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import {
-  BudgetEscalationRequest, CancelRunRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  BudgetEscalationRequest, CancelRunRequest, DiscoverOllamaModelsRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
 import type { BudgetEscalationParams, ModelConfig, VsCodeChatParams } from '../../protocol/models';
@@ -156,6 +156,12 @@ describe('agent host over JSON-RPC', function () {
     } finally {
       await broken.close();
     }
+  });
+
+  it('lists what an Ollama server has pulled as catalogue entries, for Configure Models', async () => {
+    const { entries } = await host.connection.sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl: server.url });
+    assert.deepEqual(entries.map((e) => [e.id, e.provider, e.baseUrl, e.local]), [['ollama/qwen2.5-coder:7b', 'ollama', server.url, true], ['ollama/gpt-4o-mini', 'ollama', server.url, true]]);
+    await assert.rejects(host.connection.sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl: 'http://127.0.0.1:9' }), /Could not reach Ollama at http:\/\/127\.0\.0\.1:9/);
   });
 
   it('refuses model settings that do not parse before a run starts, naming the setting', async () => {
