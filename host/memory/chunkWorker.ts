@@ -24,16 +24,21 @@ port.on('message', (request: ChunkRequest) => {
 async function handle(request: ChunkRequest): Promise<void> {
   let reply: ChunkReply;
   try {
-    const results: ChunkedContent[] = [];
-    for (const file of request.files) results.push(await readAndChunk(request.root, file, request.maxBytes, parsers));
-    // Tokenizing is a third of an Orama insert. When the host's thread is the slower side, this worker has no
-    // other request waiting and tokenizes for it; when this worker is behind, the host tokenizes as it inserts.
-    // Either way the tokens are the same.
-    reply = { id: request.id, results: waiting > 1 ? results : results.map(withTokens) };
+    if (request.type === 'tokenize') {
+      reply = { id: request.id, tokens: request.texts.map(joinedSearchTokens) };
+    } else {
+      const results: ChunkedContent[] = [];
+      for (const file of request.files) results.push(await readAndChunk(request.root, file, request.maxBytes, parsers));
+      // Tokenizing is a third of an Orama insert. When the host's thread is the slower side, this worker has no
+      // other request waiting and tokenizes for it; when this worker is behind, the host tokenizes as it inserts.
+      // Either way the tokens are the same.
+      reply = { id: request.id, results: waiting > 1 ? results : results.map(withTokens) };
+    }
   } catch (error) {
     reply = { id: request.id, error: (error as Error).message };
+  } finally {
+    waiting--;
   }
-  waiting--;
   port.postMessage(reply);
 }
 

@@ -58,16 +58,15 @@ function tokens(text: string, stemmed: boolean): string[] {
 
 /** Orama's English (Porter) stemmer, which its package exports only as part of a tokenizer. */
 const stemmer = components.tokenizer.createTokenizer({ language: 'english', stemming: true }).stemmer!;
-/** Stems repeat across a workspace's files, and the stemmer is the slowest step of tokenizing. */
+/** Words repeat across a workspace's files, and stemming is the slowest step of tokenizing: each word's result is kept. */
 const stems = new Map<string, string>();
 const MAX_CACHED_STEMS = 100_000;
 
 /** A word's English stem; numbers and words with digits or `$` as they are. Stop words are checked before stemming. */
 function stem(word: string): string {
-  if (STOP_WORDS.has(word) || !/^[a-z]+$/.test(word)) return word;
   let stemmed = stems.get(word);
   if (stemmed === undefined) {
-    stemmed = stemmer(word);
+    stemmed = STOP_WORDS.has(word) || !/^[a-z]+$/.test(word) ? word : stemmer(word);
     if (stems.size >= MAX_CACHED_STEMS) stems.clear();
     stems.set(word, stemmed);
   }

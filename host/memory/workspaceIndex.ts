@@ -31,6 +31,8 @@ const EMBED_BATCH = 128;
 const POOL_MIN_FILES = 2 * BATCH_FILES;
 /** How many batches each chunking worker may be given before the index has taken the first one's results. */
 const BATCHES_AHEAD_PER_WORKER = 4;
+/** Documents per tokenizing request when the index is rebuilt from its records. */
+const REBUILD_BATCH_DOCS = 1000;
 /** Parallel stats when checking which files changed. */
 const STAT_CONCURRENCY = 64;
 const MAX_LIMIT = 100;
@@ -155,8 +157,26 @@ export class WorkspaceIndex {
       for (const doc of fileDocs) docs.push(doc);
       if (vectors) index.storeVectors(fileDocs, vectors);
     }
-    await insertDocs(index.db, docs);
+    await index.insertRecorded(docs);
     return index;
+  }
+
+  /**
+   * Inserts the documents of the recorded files. Tokenizing is about half of it, so for many documents the chunking
+   * workers tokenize the next batches while this thread inserts the current one, in the same order as one insert.
+   */
+  private async insertRecorded(docs: readonly ChunkDoc[]): Promise<void> {
+    if (docs.length < REBUILD_BATCH_DOCS * 2 || this.options.chunkWorkers === false || !this.pool.available) return insertDocs(this.db, docs);
+    const batches: ChunkDoc[][] = [];
+    for (let i = 0; i < docs.length; i += REBUILD_BATCH_DOCS) batches.push(docs.slice(i, i + REBUILD_BATCH_DOCS));
+    const ahead = this.pool.size * BATCHES_AHEAD_PER_WORKER;
+    const tokens: Promise<string[] | undefined>[] = [];
+    const request = (i: number) => this.pool.tokenize(batches[i]!.map((doc) => doc.body)).catch(() => undefined);
+    for (let i = 0; i < batches.length; i++) {
+      while (tokens.length < batches.length && tokens.length <= i + ahead) tokens.push(request(tokens.length));
+      // Without a worker's tokens (it failed), the batch is tokenized here.
+      await insertDocs(this.db, batches[i]!, await tokens[i]);
+    }
   }
 
   /** Walks the workspace (honouring .gitignore and .keelignore) and indexes what changed since the last update. */
