@@ -74,7 +74,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
     outcome, message, toolsUsed: [...toolsUsed], filesTouched: [...filesTouched], tokens: { input: inputTokens, output: outputTokens },
   });
   try {
-    const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, span, signal });
+    const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, localOnly: () => privacy.localOnly, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
       const response = await chat(input, context, conversation, offered, privacy.localOnly);
       inputTokens += response.usage.inputTokens;

@@ -33,6 +33,8 @@ export class RunContext {
     model: RunModel;
     memory: RunMemory | undefined;
     who: { runId: string; agent: string };
+    /** Whether the run is local-only now: the summariser sees the same conversation, so it obeys the same rule. */
+    localOnly: () => boolean;
     span: Span;
     signal: AbortSignal;
   }): Promise<RunContext> {
@@ -45,7 +47,7 @@ export class RunContext {
       budget,
       countTokens: count,
       summarize: async (messages, summarySignal) =>
-        (await model.chat({ messages: summaryRequest(messages), tools: [], taskClass: 'summarize', ...who }, summarySignal)).content,
+        (await model.chat({ messages: summaryRequest(messages), tools: [], taskClass: 'summarize', localOnly: options.localOnly(), ...who }, summarySignal)).content,
     });
     return new RunContext(builder, options.system, options.goal, sections);
   }

@@ -267,6 +267,32 @@ describe('agent loop', () => {
     assert.ok(compacted.length >= 1);
   });
 
+  it('summarises a private run\'s conversation with a local model only', async () => {
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, `line ${i} `.repeat(300)]));
+    const agent = scriptedModel([...Object.keys(files).map((path) => ({ toolCalls: [call('read_file', { path }, { id: `id_${path}` })] })), { content: 'done' }]);
+    const asked: string[] = [];
+    const summarizer = (name: string): ChatModel => ({
+      provider: 'ollama', model: name, baseUrl: 'memory:',
+      async chat() {
+        asked.push(name);
+        return { content: 'summary', toolCalls: [], usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop', responseModel: name };
+      },
+    });
+    const { done } = run(agent, memoryWorkspace(files), {
+      catalogue: [
+        entry('scripted', { contextWindow: 12_000, local: true }),
+        entry('cloud', { roles: ['summarize'], contextWindow: 12_000 }),
+        entry('local', { roles: ['summarize'], contextWindow: 12_000, local: true, inputPricePerMTok: 1 }),
+      ],
+      models: { scripted: agent, cloud: summarizer('cloud'), local: summarizer('local') },
+      maxOutputTokens: 256,
+      localOnlyGlobs: ['f0.txt'],
+    });
+    assert.equal((await done).outcome, 'succeeded');
+    assert.ok(asked.length >= 1);
+    assert.deepEqual([...new Set(asked)], ['local']);
+  });
+
   it('offers the tools with JSON schemas derived from their argument schemas', () => {
     const specs = builtinTools().specs();
     assert.deepEqual(specs.map((s) => s.name), ['read_file', 'list_files', 'search_files', 'propose_edit', 'create_file', 'run_command', 'fetch_url']);
