@@ -21,13 +21,26 @@ const base = {
 // jsonc-parser's UMD build requires its modules dynamically, which a bundle cannot follow; its ESM build can.
 const node = { ...base, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'] };
 
+/**
+ * The tokenizer's o200k ranks are 2.7 MB of JavaScript. Bundled into the host, they are parsed at every start-up
+ * though only runs need them; as `dist/tokenizer.js`, the host loads them with the first run.
+ * @type {esbuild.Plugin}
+ */
+const tokenizerBesideBundle = {
+  name: 'tokenizer-beside-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/o200k_base$/ }, () => ({ path: './tokenizer.js', external: true }));
+  },
+};
+
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
   // The extension runs in VS Code's extension host, which provides `vscode`.
   { ...node, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
   // The agent host and the headless CLI never see `vscode`.
-  { ...node, entryPoints: { host: 'host/main.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { cli: 'host/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { host: 'host/main.ts' }, outdir: 'dist', plugins: [tokenizerBesideBundle] },
+  { ...node, entryPoints: { cli: 'host/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, plugins: [tokenizerBesideBundle] },
+  { ...node, entryPoints: { tokenizer: 'gpt-tokenizer/encoding/o200k_base' }, outdir: 'dist' },
   // Sandbox executions run on worker threads; the host and the CLI start this file beside themselves.
   { ...node, entryPoints: { 'sandbox-worker': 'host/sandbox/worker.ts' }, outdir: 'dist' },
   // The memory index reads and chunks files on worker threads, started from this file beside the host and the CLI.
