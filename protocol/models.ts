@@ -122,3 +122,17 @@ export interface CatalogEntry {
   readonly roles: readonly TaskClass[];
   readonly local: boolean;
 }
+
+/** An amount in USD as Keel shows it: cents for dollars, four places below a dollar, where model calls cost. */
+export function formatUsd(value: number): string {
+  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
+}
+
+/** Whether a server URL points at this machine; such a server counts as local for private runs. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { BudgetEscalationParams } from '../../protocol/models';
+import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
 
 interface Pending {
   readonly params: BudgetEscalationParams;
@@ -61,8 +61,4 @@ export class BudgetApprovalController implements vscode.Disposable {
 function describe(params: BudgetEscalationParams): string {
   const budget = { run: 'this run\'s budget', agent: `agent "${params.agent}"'s daily budget`, day: 'the daily budget' }[params.scope];
   return `Keel: the next model call (${params.modelId}, up to ${usd(params.nextCallUsd)}) could go over ${budget}: ${usd(params.spentUsd)} of ${usd(params.limitUsd)} spent. Continue this run anyway?`;
-}
-
-function usd(value: number): string {
-  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }

@@ -1,5 +1,5 @@
 /** Edits to `keel.router.models` that "Keel: Configure Models…" makes; no `vscode` here, so they are unit-tested. */
-import type { CatalogEntry, TaskClass } from '../../protocol/models';
+import { isLoopbackUrl, type CatalogEntry, type TaskClass } from '../../protocol/models';
 
 const CHAT_ROLES: readonly TaskClass[] = ['route', 'plan', 'act', 'summarize'];
 
@@ -46,7 +46,6 @@ export interface OpenAIEntryInput {
 /** OpenAI or a compatible server (LM Studio, vLLM, llama.cpp, OpenRouter). One on this machine counts as local. */
 export function openAIEntry(input: OpenAIEntryInput): CatalogEntry {
   const host = new URL(input.baseUrl).hostname;
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(host);
   return {
     id: host === 'api.openai.com' ? input.model : `${host}/${input.model}`,
     provider: 'openai',
@@ -57,7 +56,7 @@ export function openAIEntry(input: OpenAIEntryInput): CatalogEntry {
     outputPricePerMTok: input.outputPricePerMTok,
     capabilities: { tools: true, vision: false, embeddings: false },
     roles: CHAT_ROLES,
-    local,
+    local: isLoopbackUrl(input.baseUrl),
   };
 }
 

@@ -1,3 +1,4 @@
+import { formatUsd as usd } from '../../protocol/models';
 import { emptyLedger, emptyTotals, LedgerWriter, loadDayLedger, type DayLedger, type Totals } from './ledgerFile';
 import { SETTING, type Budgets } from './routerSettings';
 
@@ -192,10 +193,6 @@ function localDay(ms: number): string {
   const date = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-function usd(value: number): string {
-  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }
 
 function describeBreach(breach: BudgetBreach, who: Spender): string {

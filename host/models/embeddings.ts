@@ -1,8 +1,8 @@
-import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import type { Embedder } from '../memory/embedder';
 import type { ModelEntry } from './catalog';
-import { parseRetryAfter, toModelError } from './errors';
+import { toModelError } from './errors';
+import { ollamaClient, ollamaStatus } from './ollamaClient';
 
 /** Texts per request: servers cap a request's inputs (OpenAI at 2,048) and large batches stall progress. */
 const BATCH = 64;
@@ -33,20 +33,11 @@ export async function openEmbedder(entry: ModelEntry, apiKey: string | undefined
 
 function ollamaEmbed(entry: ModelEntry): Embed {
   return async (texts, signal) => {
-    let retryAfterMs: number | undefined;
-    // The client's abort() only reaches streams, so the signal goes into the fetch.
-    const client = new Ollama({
-      host: entry.baseUrl,
-      fetch: async (input, init) => {
-        const response = await fetch(input, { ...init, signal });
-        retryAfterMs = parseRetryAfter(response.headers);
-        return response;
-      },
-    });
+    const { client, retryAfterMs } = ollamaClient(entry.baseUrl, signal);
     try {
       return (await client.embed({ model: entry.model, input: texts })).embeddings;
     } catch (error) {
-      throw toModelError(error, entry, (error as { status_code?: number }).status_code, retryAfterMs);
+      throw toModelError(error, entry, ollamaStatus(error), retryAfterMs());
     }
   };
 }

@@ -1,6 +1,7 @@
-import { Ollama, type ModelResponse } from 'ollama';
+import type { ModelResponse } from 'ollama';
 import type { ModelEntry, TaskClass } from './catalog';
 import { toModelError } from './errors';
+import { ollamaClient, ollamaStatus } from './ollamaClient';
 
 /**
  * Ollama serves prompts in a window of `num_ctx` tokens (4096 unless the user raises it) and silently drops
@@ -16,13 +17,13 @@ const CHAT_ROLES: TaskClass[] = ['route', 'plan', 'act', 'summarize'];
  * family, for the user to review before saving them.
  */
 export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal): Promise<ModelEntry[]> {
-  const client = new Ollama({ host: baseUrl, fetch: (input, init) => fetch(input, { ...init, signal }) });
+  const { client } = ollamaClient(baseUrl, signal);
   let models: ModelResponse[];
   try {
     models = (await client.list()).models;
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, (error as { status_code?: number }).status_code);
+    throw toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, ollamaStatus(error));
   }
   return models.map((found) => suggestEntry(baseUrl, found));
 }

@@ -1,6 +1,7 @@
-import { Ollama, type Message, type Tool } from 'ollama';
+import type { Message, Tool } from 'ollama';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
-import { parseRetryAfter, tornStreamError, toModelError } from './errors';
+import { tornStreamError, toModelError } from './errors';
+import { ollamaClient, ollamaStatus } from './ollamaClient';
 import { assignedToolCallId } from './toolCallIds';
 
 /** Ollama's `/api/chat` with NDJSON streaming. Ollama sends tool arguments as objects and no call ids. */
@@ -10,17 +11,7 @@ export class OllamaModel implements ChatModel {
   constructor(readonly baseUrl: string, readonly model: string) {}
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
-    // The client's own abort() only reaches streams that have started, so the signal goes into every fetch.
-    // Its errors carry no headers, so Retry-After is read here.
-    let retryAfterMs: number | undefined;
-    const client = new Ollama({
-      host: this.baseUrl,
-      fetch: async (input, init) => {
-        const response = await fetch(input, { ...init, signal });
-        retryAfterMs = parseRetryAfter(response.headers);
-        return response;
-      },
-    });
+    const { client, retryAfterMs } = ollamaClient(this.baseUrl, signal);
     let streamed = false;
     try {
       if (signal.aborted) throw signal.reason;
@@ -57,8 +48,7 @@ export class OllamaModel implements ChatModel {
       if (signal.aborted) throw signal.reason;
       // Includes the client's "Did not receive done" when the stream ends early without an error.
       if (streamed) throw tornStreamError(error, this);
-      const status = (error as { status_code?: number }).status_code;
-      throw toModelError(error, this, status, retryAfterMs);
+      throw toModelError(error, this, ollamaStatus(error), retryAfterMs());
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { DefaultModel, ModelConfig } from '../../protocol/models';
+import { isLoopbackUrl, type DefaultModel, type ModelConfig } from '../../protocol/models';
 import { Accounting, type BudgetEscalation } from './accounting';
 import type { ModelEntry } from './catalog';
 import { connectModel } from './connect';
@@ -92,7 +92,7 @@ function defaultEntryId(model: DefaultModel): string {
 }
 
 function defaultEntry(model: DefaultModel): ModelEntry {
-  const local = model.provider === 'ollama' || isLoopback(model.baseUrl);
+  const local = model.provider === 'ollama' || isLoopbackUrl(model.baseUrl);
   const [input, output] = (model.provider === 'openai' && model.baseUrl.includes('api.openai.com') && OPENAI_PRICES[model.model]) || [0, 0];
   return {
     id: defaultEntryId(model),
@@ -107,12 +107,4 @@ function defaultEntry(model: DefaultModel): ModelEntry {
     roles: ['route', 'plan', 'act', 'summarize'],
     local,
   };
-}
-
-function isLoopback(url: string): boolean {
-  try {
-    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
 }

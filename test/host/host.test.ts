@@ -13,6 +13,7 @@ import type { BudgetEscalationParams, ModelConfig, VsCodeChatParams } from '../.
 import type { EditDecision, RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { PROTOCOL_VERSION } from '../../protocol/version';
+import { catalogEntry } from '../fixtures/catalogEntry';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { tempDir } from '../unit/helpers';
@@ -30,13 +31,6 @@ function modelConfig(model: TestModel): ModelConfig {
     router: { retries: 0, ...model.router },
     defaultModel: { provider: model.provider, baseUrl: model.provider === 'openai' ? `${model.url}/v1` : model.url, model: 'test-model' },
     apiKeys: {},
-  };
-}
-
-function catalogEntry(id: string, provider: 'ollama' | 'openai' | 'vscode', url: string | undefined, extra: Record<string, unknown> = {}) {
-  return {
-    id, provider, ...(url ? { baseUrl: provider === 'openai' ? `${url}/v1` : url } : {}), model: provider === 'vscode' ? 'copilot/gpt-4o' : 'test-model',
-    contextWindow: 128_000, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: true, ...extra,
   };
 }
 
@@ -137,7 +131,7 @@ describe('agent host over JSON-RPC', function () {
     const broken = await startModelServer(() => ({ kind: 'error', status: 500, message: 'model crashed' }));
     try {
       const router = {
-        models: [catalogEntry('cheap', 'ollama', broken.url), catalogEntry('good', 'openai', server.url, { inputPricePerMTok: 1, outputPricePerMTok: 4 })],
+        models: [catalogEntry('cheap', 'ollama', broken.url), catalogEntry('good', 'openai', `${server.url}/v1`, { inputPricePerMTok: 1, outputPricePerMTok: 4 })],
         fallbacks: { cheap: ['good'] },
         cooldown: { failures: 1, windowSeconds: 60, seconds: 60 },
       };
@@ -178,7 +172,7 @@ describe('agent host over JSON-RPC', function () {
       asked.push(params);
       return { approved: approve };
     });
-    const router = { models: [catalogEntry('priced', 'openai', server.url, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], budget: { perRunUsd: 0.001 } };
+    const router = { models: [catalogEntry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], budget: { perRunUsd: 0.001 } };
     const refused = await session.run('summarize greeting.txt', { provider: 'openai', url: server.url, router });
     assert.equal(refused.outcome, 'failed');
     assert.match(refused.message, /Stopped before going over the run budget\. This run has spent \$0\.0000 of its \$0\.0010 budget.*Raise "keel\.budget\.perRunUsd"/);

@@ -5,20 +5,11 @@ import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
 import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
 import { scriptedAgent } from '../../fixtures/scriptedAgent';
+import { until } from './until';
 
 const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
 const fileUri = (name: string) => vscode.Uri.joinPath(folder(), name);
 const onDisk = (name: string) => readFile(fileUri(name).fsPath, 'utf8');
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function setModelUrl(url: string): Promise<void> {
   await vscode.workspace.getConfiguration('keel').update('ollama.baseUrl', url, vscode.ConfigurationTarget.Global);

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
+import { catalogEntry } from '../../fixtures/catalogEntry';
 import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
 import { scriptedAgent } from '../../fixtures/scriptedAgent';
+import { until } from './until';
 
 const keel = () => vscode.workspace.getConfiguration('keel');
 const ROUTER_SETTINGS = ['router.models', 'router.fallbacks', 'router.cooldown', 'budget.perRunUsd'];
-
-function entry(id: string, provider: 'ollama' | 'openai' | 'vscode', baseUrl: string | undefined, extra: Record<string, unknown> = {}) {
-  return {
-    id, provider, ...(baseUrl ? { baseUrl } : {}), model: provider === 'vscode' ? 'copilot/gpt-4o' : 'test-model', contextWindow: 128_000,
-    inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: true, ...extra,
-  };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Keel models inside VS Code', function () {
   this.timeout(60_000);
@@ -43,7 +28,7 @@ describe('Keel models inside VS Code', function () {
   });
 
   it('routes a task through the catalogue, falling back, with model, tokens, cost and reason on each chat span', async () => {
-    await keel().update('router.models', [entry('cheap', 'ollama', broken.url), entry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
+    await keel().update('router.models', [catalogEntry('cheap', 'ollama', broken.url), catalogEntry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
     await keel().update('router.fallbacks', { cheap: ['priced'] }, vscode.ConfigurationTarget.Global);
     await keel().update('router.cooldown', { failures: 1, windowSeconds: 60, seconds: 60 }, vscode.ConfigurationTarget.Global);
     const { runId, done } = await api.runTask('summarize notes.txt');
@@ -63,7 +48,7 @@ describe('Keel models inside VS Code', function () {
   });
 
   it('asks before a run goes over its budget, and continues when the user allows it', async () => {
-    await keel().update('router.models', [entry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
+    await keel().update('router.models', [catalogEntry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], vscode.ConfigurationTarget.Global);
     await keel().update('budget.perRunUsd', 0.001, vscode.ConfigurationTarget.Global);
     const { done } = await api.runTask('summarize greeting.txt');
     const [pending] = await until('a budget question', () => api.pendingBudgets().length > 0 && api.pendingBudgets());
@@ -75,7 +60,7 @@ describe('Keel models inside VS Code', function () {
   });
 
   it('starts a task with retrieved context, shown as retrieval spans with their hits', async () => {
-    await keel().update('router.models', [entry('local', 'ollama', server.url)], vscode.ConfigurationTarget.Global);
+    await keel().update('router.models', [catalogEntry('local', 'ollama', server.url)], vscode.ConfigurationTarget.Global);
     const { runId, done } = await api.runTask('summarize answer.ts');
     assert.equal((await done).outcome, 'succeeded');
     const root = api.spans().find((s) => s.attributes['keel.run.id'] === runId)!;
@@ -88,7 +73,7 @@ describe('Keel models inside VS Code', function () {
   });
 
   it('says clearly when VS Code offers no language model for a "vscode" entry', async () => {
-    await keel().update('router.models', [entry('copilot', 'vscode', undefined, { local: false })], vscode.ConfigurationTarget.Global);
+    await keel().update('router.models', [catalogEntry('copilot', 'vscode', undefined, { local: false })], vscode.ConfigurationTarget.Global);
     const { done } = await api.runTask('summarize notes.txt');
     const result = await done;
     assert.equal(result.outcome, 'failed');
