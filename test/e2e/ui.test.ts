@@ -69,6 +69,8 @@ describe('Keel in the browser workbench', function () {
     for (const name of ['invoke_agent keel', 'chat ollama/qwen2.5-coder:7b', 'execute_tool read_file', 'execute_tool propose_edit', 'approval propose_edit']) {
       assert.ok(names.includes(name), `the trace viewer shows ${name}; it shows ${names.join(', ')}`);
     }
+    // The inline prompt goes once the edit is applied.
+    await approve.waitFor({ state: 'detached', timeout: 10_000 });
     await trace.locator('.row', { hasText: 'chat ollama/qwen2.5-coder:7b' }).first().click();
     await trace.locator('.details dt', { hasText: 'gen_ai.usage.input_tokens' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'trace-tree.png') });
