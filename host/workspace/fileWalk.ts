@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
@@ -21,17 +22,25 @@ export async function walkWorkspace(root: string, options: WalkOptions): Promise
   const files: string[] = [];
   const rules = new IgnoreRules(root);
   const matches = options.glob ? (path: string) => minimatch(path, options.glob!, { dot: true, matchBase: !options.glob!.includes('/') }) : () => true;
-  const visit = async (directory: string): Promise<boolean> => {
-    options.signal?.throwIfAborted();
+  const list = async (directory: string): Promise<Dirent[]> => {
     const entries = await readdir(join(root, directory), { withFileTypes: true }).catch(() => []);
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const entry of entries) {
+    rules.listed(directory, entries.map((entry) => entry.name));
+    return entries.sort((a, b) => a.name.localeCompare(b.name));
+  };
+  const visit = async (directory: string, listing: Promise<Dirent[]>): Promise<boolean> => {
+    options.signal?.throwIfAborted();
+    const kept: { entry: Dirent; path: string }[] = [];
+    for (const entry of await listing) {
       if (ALWAYS_SKIPPED.has(entry.name)) continue;
       const path = directory === '' ? entry.name : `${directory}/${entry.name}`;
-      const isDir = entry.isDirectory();
-      if (await rules.ignores(isDir ? `${path}/` : path)) continue;
-      if (isDir) {
-        if (!(await visit(path))) return false;
+      if (!(await rules.ignores(entry.isDirectory() ? `${path}/` : path))) kept.push({ entry, path });
+    }
+    // The subfolders are listed all at once rather than one round trip after another, and visited in order.
+    const listings = new Map(kept.filter(({ entry }) => entry.isDirectory()).map(({ path }) => [path, list(path)]));
+    for (const { entry, path } of kept) {
+      const subfolder = listings.get(path);
+      if (subfolder) {
+        if (!(await visit(path, subfolder))) return false;
       } else if (entry.isFile()) {
         if (!matches(path)) continue;
         if (files.length >= options.limit) return false;
@@ -40,7 +49,7 @@ export async function walkWorkspace(root: string, options: WalkOptions): Promise
     }
     return true;
   };
-  const complete = await visit('');
+  const complete = await visit('', list(''));
   return { files, truncated: !complete };
 }
 

@@ -17,8 +17,15 @@ export class IgnoreRules {
   private readonly byDirectory = new Map<string, Promise<Ignore | undefined>>();
   /** The same rules once read: a walk asks about every entry, and awaiting a settled promise per level adds up. */
   private readonly loaded = new Map<string, Ignore | undefined>();
+  /** Per directory listed by a walk, the ignore files it holds: the others need no read that would fail. */
+  private readonly present = new Map<string, string[]>();
 
   constructor(private readonly root: string) {}
+
+  /** Tells the rules what a directory holds, from a listing the caller has anyway, so missing ignore files are not read. */
+  listed(directory: string, names: readonly string[]): void {
+    this.present.set(directory, IGNORE_FILES.filter((name) => names.includes(name)));
+  }
 
   /** `path` is relative to the root with `/` separators; directories are tested with a trailing `/`. */
   async ignores(path: string): Promise<boolean> {
@@ -26,9 +33,11 @@ export class IgnoreRules {
     let directory = '';
     for (let depth = 0; depth < segments.length; depth++) {
       if (depth > 0) directory = depth === 1 ? segments[0]! : `${directory}/${segments[depth - 1]}`;
-      const rules = this.loaded.has(directory) ? this.loaded.get(directory) : await this.rulesOf(directory);
       const below = depth === 0 ? path : segments.slice(depth).join('/');
-      if (rules && below !== '' && rules.ignores(below)) return true;
+      // A folder's own ignore files say nothing about the folder itself (`a/b/` reaches depth 2 with nothing below).
+      if (below === '') break;
+      const rules = this.loaded.has(directory) ? this.loaded.get(directory) : await this.rulesOf(directory);
+      if (rules?.ignores(below)) return true;
     }
     return false;
   }
@@ -47,7 +56,7 @@ export class IgnoreRules {
 
   private async load(directory: string): Promise<Ignore | undefined> {
     const texts = await Promise.all(
-      IGNORE_FILES.map((name) => readFile(join(this.root, ...directory.split('/'), name), 'utf8').catch(() => '')),
+      (this.present.get(directory) ?? IGNORE_FILES).map((name) => readFile(join(this.root, ...directory.split('/'), name), 'utf8').catch(() => '')),
     );
     const extra = directory === '' ? ALWAYS_IGNORED : [];
     if (!texts.some((text) => text.trim() !== '') && extra.length === 0) return undefined;
