@@ -41,10 +41,12 @@ export function vectorsOf(record: FileRecord, dimensions: number): Float32Array[
 
 /** The record to persist for a file's documents and, with an embedder, their vectors. */
 export function recordOf(path: string, entry: Omit<FileEntry, 'chunkCount'>, docs: readonly ChunkDoc[], vectors?: readonly ArrayLike<number>[]): FileRecord {
-  const chunks = docs.map((doc) => {
-    const { startLine, endLine, symbol, text } = toChunk(doc);
-    return [startLine, endLine, symbol ?? null, text] as const;
-  });
+  return recordOfChunks(path, entry, docs.map(toChunk), vectors);
+}
+
+/** The record to persist for a file's chunks, as {@link recordOf} makes it from their documents. */
+export function recordOfChunks(path: string, entry: Omit<FileEntry, 'chunkCount'>, fileChunks: readonly Chunk[], vectors?: readonly ArrayLike<number>[]): FileRecord {
+  const chunks = fileChunks.map(({ startLine, endLine, symbol, text }) => [startLine, endLine, symbol ?? null, text] as const);
   return {
     path,
     hash: entry.hash,

@@ -19,6 +19,20 @@ export interface FileRecord {
 
 type LogLine = FileRecord | { readonly path: string; readonly deleted: true };
 
+/** A record as its log line, UTF-8 with the newline: what a chunking worker hands over, so the index need not encode it. */
+export type EncodedRecord = Uint8Array<ArrayBuffer>;
+
+export function encodeRecord(record: FileRecord): EncodedRecord {
+  return encodeLine(record);
+}
+
+const encoder = new TextEncoder();
+
+function encodeLine(line: LogLine): EncodedRecord {
+  // A fresh ArrayBuffer of its own, never a pooled one: a worker can transfer it.
+  return encoder.encode(`${JSON.stringify(line)}\n`) as EncodedRecord;
+}
+
 /** Invalidates the log when what it holds would no longer be produced the same way. */
 export interface LogMeta {
   readonly format: number;
@@ -38,6 +52,8 @@ const MIN_GARBAGE_TO_COMPACT = 200;
  */
 export class RecordLog {
   private garbage: number;
+  /** The append in flight: the next batch is prepared while it is written, and appends stay in order. */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly dir: string,
@@ -69,10 +85,13 @@ export class RecordLog {
     return { log: new RecordLog(dir, handle, records.size, lines - records.size), records, ...(reset ? { reset } : {}) };
   }
 
-  /** Appends records in one write; `replaces` says which supersede a record already in the log. */
-  async put(entries: readonly { record: FileRecord; replaces: boolean }[]): Promise<void> {
+  /**
+   * Appends records in one write, started once the previous one has finished and not awaited here: a failed write
+   * surfaces at the next put, delete or sync. `replaces` says which records supersede one already in the log.
+   */
+  async put(entries: readonly { record: FileRecord | EncodedRecord; replaces: boolean }[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.append(entries.map((e) => e.record));
+    await this.append(entries.map((e) => (e.record instanceof Uint8Array ? e.record : encodeLine(e.record))));
     for (const { replaces } of entries) {
       if (replaces) this.garbage++;
       else this.live++;
@@ -80,7 +99,7 @@ export class RecordLog {
   }
 
   async delete(path: string): Promise<void> {
-    await this.append([{ path, deleted: true }]);
+    await this.append([encodeLine({ path, deleted: true })]);
     this.live--;
     // The deleted record and the tombstone itself.
     this.garbage += 2;
@@ -88,17 +107,22 @@ export class RecordLog {
 
   /** Makes appended records durable, and compacts the log when most of it is superseded. */
   async sync(current: () => Iterable<FileRecord>): Promise<void> {
+    await this.writing;
     if (this.garbage >= MIN_GARBAGE_TO_COMPACT && this.garbage > this.live) await this.compact(current());
     else await this.handle.datasync();
   }
 
   async close(): Promise<void> {
+    await this.writing.catch(() => undefined);
     await this.handle.close();
   }
 
   /** One line per record: a crash mid-write tears at most the last line, which open() drops. */
-  private async append(lines: readonly LogLine[]): Promise<void> {
-    await this.handle.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  private async append(lines: readonly Uint8Array[]): Promise<void> {
+    await this.writing;
+    this.writing = this.handle.writev(lines).then(() => undefined);
+    // Handled when awaited by the next append or sync; this keeps an early failure from being reported as unhandled.
+    this.writing.catch(() => undefined);
   }
 
   /** Writes the live records to a new file and renames it over the log, which is atomic. */
