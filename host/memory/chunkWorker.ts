@@ -1,23 +1,24 @@
 /**
  * Entry point of a chunking worker thread (bundled as dist/memory-worker.js). Reading, hashing, tree-sitter
- * parsing and (when the host is the slower side) tokenizing are most of what indexing costs besides Orama's own
- * index updates, so they run here, beside the host's thread, while it inserts the previous files' chunks.
+ * parsing, tokenizing and encoding records are most of what indexing costs besides Orama's own index updates, so
+ * they run here, beside the host's thread, while it inserts the previous files' chunks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChunkReply, ChunkRequest, ChunkWorkerData } from './chunkMessages';
 import { toDoc } from './chunkDb';
 import { joinedSearchTokens } from './codeTokenizer';
-import { readAndChunk, type ChunkedContent } from './fileChunks';
+import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
+import { recordOfChunks } from './fileRecords';
+import { languageOf } from './languages';
+import { encodeRecord } from './recordLog';
 import { SyntaxParsers } from './treeSitter';
 
 const port = parentPort!;
 const parsers = new SyntaxParsers((workerData as ChunkWorkerData).wasmDir);
 // Requests run one after another, in the order they came: the index consumes results in that order.
 let queue: Promise<void> = Promise.resolve();
-let waiting = 0;
 
 port.on('message', (request: ChunkRequest) => {
-  waiting++;
   queue = queue.then(() => handle(request));
 });
 
@@ -29,19 +30,25 @@ async function handle(request: ChunkRequest): Promise<void> {
     } else {
       const results: ChunkedContent[] = [];
       for (const file of request.files) results.push(await readAndChunk(request.root, file, request.maxBytes, parsers));
-      // Tokenizing is a third of an Orama insert. When the host's thread is the slower side, this worker has no
-      // other request waiting and tokenizes for it; when this worker is behind, the host tokenizes as it inserts.
-      // Either way the tokens are the same.
-      reply = { id: request.id, results: waiting > 1 ? results : results.map(withTokens) };
+      // Tokenizing is a third of an Orama insert, and encoding the record log's lines is most of writing them: both
+      // are done here, so that the host's thread only inserts and writes. When this worker falls behind, the host
+      // chunks later batches itself.
+      reply = { id: request.id, results: request.files.map((file, i) => prepared(file, results[i]!)) };
     }
   } catch (error) {
     reply = { id: request.id, error: (error as Error).message };
-  } finally {
-    waiting--;
   }
-  port.postMessage(reply);
+  // The encoded records move to the host without a copy.
+  port.postMessage(reply, 'results' in reply ? reply.results.flatMap((r) => (r.kind === 'chunked' && r.record ? [r.record.buffer] : [])) : []);
 }
 
-function withTokens(result: ChunkedContent): ChunkedContent {
-  return result.kind === 'chunked' ? { ...result, joinedTokens: result.chunks.map((chunk) => joinedSearchTokens(toDoc(chunk, '').body)) } : result;
+/** A chunked file with what the index would otherwise compute on its own thread: its tokens and its record's line. */
+function prepared(file: FileToChunk, result: ChunkedContent): ChunkedContent {
+  if (result.kind !== 'chunked') return result;
+  const entry = { hash: result.hash, size: file.size, mtimeMs: file.mtimeMs, language: languageOf(file.path).language };
+  return {
+    ...result,
+    joinedTokens: result.chunks.map((chunk) => joinedSearchTokens(toDoc(chunk, '').body)),
+    record: encodeRecord(recordOfChunks(file.path, entry, result.chunks)),
+  };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Chunk } from './chunk';
+import type { EncodedRecord } from './recordLog';
 import { chunkFile } from './chunker';
 import { readFileContent } from './textFile';
 import type { SyntaxParsers } from './treeSitter';
@@ -8,6 +9,7 @@ import type { SyntaxParsers } from './treeSitter';
 export interface FileToChunk {
   readonly path: string;
   readonly size: number;
+  readonly mtimeMs: number;
   /** The hash the index holds for this path: when the content still has it, chunking is skipped. */
   readonly knownHash?: string;
 }
@@ -23,6 +25,8 @@ export type ChunkedContent =
       readonly syntaxError?: string;
       /** Per chunk, the tokens of its search document (`joinedSearchTokens(toDoc(chunk).body)`), when a worker computed them. */
       readonly joinedTokens?: string[];
+      /** The file's record (without vectors), encoded for the record log, when a worker made it. */
+      readonly record?: EncodedRecord;
     };
 
 /**

@@ -7,10 +7,11 @@ import { createChunkDb, docById, insertDocs, rankLexically, removeDocs, toChunk,
 import { embedChecked, type Embedder } from './embedder';
 import { docId, docsOf, entryOf, recordOf, vectorsOf, type FileEntry } from './fileRecords';
 import { fuseRankings, type Scored } from './hybridRanking';
+import { ChunkFeed } from './chunkFeed';
 import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
 import { languageOf } from './languages';
 import { parseQuery } from './query';
-import { RecordLog, type FileRecord } from './recordLog';
+import { RecordLog, type EncodedRecord, type FileRecord } from './recordLog';
 import { defaultWasmDir, SyntaxParsers } from './treeSitter';
 import { VectorStore } from './vectorStore';
 import { notIgnored, toWorkspaceRelative } from './workspacePaths';
@@ -29,10 +30,10 @@ const BATCH_FILES = 16;
 const EMBED_BATCH = 128;
 /** Updates with fewer changed files than this chunk them on the index's own thread. */
 const POOL_MIN_FILES = 2 * BATCH_FILES;
-/** How many batches each chunking worker may be given before the index has taken the first one's results. */
-const BATCHES_AHEAD_PER_WORKER = 4;
 /** Documents per tokenizing request when the index is rebuilt from its records. */
 const REBUILD_BATCH_DOCS = 1000;
+/** Tokenizing requests each worker may hold while the index is rebuilt. */
+const REBUILD_BATCHES_PER_WORKER = 4;
 /** Parallel stats when checking which files changed. */
 const STAT_CONCURRENCY = 64;
 const MAX_LIMIT = 100;
@@ -103,6 +104,8 @@ interface Prepared {
   readonly docs: ChunkDoc[];
   /** Per document, its tokens as a chunking worker computed them. */
   readonly joinedTokens?: readonly string[];
+  /** The record to log, as a chunking worker encoded it; only when the index stores no vectors. */
+  readonly record?: EncodedRecord;
   /** One per document with an embedder; filled by embedBatch unless copied from a renamed file. */
   vectors?: readonly ArrayLike<number>[];
   /** The file had a record, which this one supersedes. */
@@ -169,7 +172,7 @@ export class WorkspaceIndex {
     if (docs.length < REBUILD_BATCH_DOCS * 2 || this.options.chunkWorkers === false || !this.pool.available) return insertDocs(this.db, docs);
     const batches: ChunkDoc[][] = [];
     for (let i = 0; i < docs.length; i += REBUILD_BATCH_DOCS) batches.push(docs.slice(i, i + REBUILD_BATCH_DOCS));
-    const ahead = this.pool.size * BATCHES_AHEAD_PER_WORKER;
+    const ahead = this.pool.size * REBUILD_BATCHES_PER_WORKER;
     const tokens: Promise<string[] | undefined>[] = [];
     const request = (i: number) => this.pool.tokenize(batches[i]!.map((doc) => doc.body)).catch(() => undefined);
     for (let i = 0; i < batches.length; i++) {
@@ -321,7 +324,7 @@ export class WorkspaceIndex {
           indexed++;
           if (file.entry.skipped) skipped++;
         }
-        await this.log.put([...touched, ...prepared.map((file) => ({ record: recordOf(file.path, file.entry, file.docs, file.vectors), replaces: file.replaces }))]);
+        await this.log.put([...touched, ...prepared.map((file) => ({ record: file.record ?? recordOf(file.path, file.entry, file.docs, file.vectors), replaces: file.replaces }))]);
         options.onProgress?.(start + batch.length, changed.length);
       }
     } finally {
@@ -333,44 +336,23 @@ export class WorkspaceIndex {
   }
 
   /**
-   * The changed files' contents, one batch of BATCH_FILES at a time, in order. Many files go to the chunking workers,
-   * a few batches ahead, so parsing overlaps with inserting the batches before; a few are chunked on this thread,
-   * where a worker round trip would cost more than it saves. A batch a worker fails is chunked here.
+   * The changed files' contents, a batch at a time. Many files go to the chunking workers; a few are chunked on this
+   * thread, where a worker round trip would cost more than it saves.
    */
-  private chunkAhead(changed: readonly Pending[], byHash: ReadonlyMap<string, string>): { next(): Promise<ChunkedContent[]>; stop(): void } {
+  private chunkAhead(changed: readonly Pending[], byHash: ReadonlyMap<string, string>): ChunkFeed {
     const maxBytes = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const pool = changed.length >= POOL_MIN_FILES && this.options.chunkWorkers !== false && this.pool.available ? this.pool : undefined;
-    const requests: Promise<ChunkedContent[]>[] = [];
-    let consumed = 0;
-    let stopped = false;
-    const toChunk = (batch: number): FileToChunk[] =>
-      changed.slice(batch * BATCH_FILES, (batch + 1) * BATCH_FILES).map(({ path, size }) => ({ path, size, knownHash: this.catalog.get(path)?.hash }));
-    const here = async (files: readonly FileToChunk[]): Promise<ChunkedContent[]> => {
-      const results: ChunkedContent[] = [];
-      for (const file of files) results.push(await readAndChunk(this.root, file, maxBytes, this.parsers, (hash) => byHash.has(hash)));
-      return results;
-    };
-    const batches = Math.ceil(changed.length / BATCH_FILES);
-    const fill = (): void => {
-      while (pool && !stopped && requests.length < batches && requests.length < consumed + pool.size * BATCHES_AHEAD_PER_WORKER) {
-        const files = toChunk(requests.length);
-        const request = pool.chunk(this.root, maxBytes, files).catch(() => here(files));
-        request.catch(() => undefined);
-        requests.push(request);
-      }
-    };
-    return {
-      next: () => {
-        fill();
-        const request = requests[consumed] ?? here(toChunk(consumed));
-        consumed++;
-        fill();
-        return request;
+    return new ChunkFeed({
+      batches: Math.ceil(changed.length / BATCH_FILES),
+      filesOf: (batch) =>
+        changed.slice(batch * BATCH_FILES, (batch + 1) * BATCH_FILES).map(({ path, size, mtimeMs }) => ({ path, size, mtimeMs, knownHash: this.catalog.get(path)?.hash })),
+      here: async (files) => {
+        const results: ChunkedContent[] = [];
+        for (const file of files) results.push(await readAndChunk(this.root, file, maxBytes, this.parsers, (hash) => byHash.has(hash)));
+        return results;
       },
-      stop: () => {
-        stopped = true;
-      },
-    };
+      ...(pool ? { workers: { size: pool.size, chunk: (files: readonly FileToChunk[]) => pool.chunk(this.root, maxBytes, files) } } : {}),
+    });
   }
 
   /**
@@ -398,10 +380,17 @@ export class WorkspaceIndex {
       return { path: file.path, entry, docs, replaces, ...(this.vectors ? { vectors: this.vectorsFor(twinDocs) } : {}) };
     }
     // Content left unchunked for a twin that has changed since: chunk it now (it may have changed too).
-    if (content.kind === 'unchanged') return this.prepare(file, await readAndChunk(this.root, { path: file.path, size: file.size }, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, this.parsers), new Map());
+    if (content.kind === 'unchanged') return this.prepare(file, await readAndChunk(this.root, file, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, this.parsers), new Map());
     if (content.syntaxError) this.warn(`${file.path} was chunked by lines: ${content.syntaxError}`);
     const docs = content.chunks.map((chunk, i) => toDoc(chunk, docId(file.path, i)));
-    return { path: file.path, entry, docs, replaces, ...(content.joinedTokens ? { joinedTokens: content.joinedTokens } : {}) };
+    return {
+      path: file.path,
+      entry,
+      docs,
+      replaces,
+      ...(content.joinedTokens ? { joinedTokens: content.joinedTokens } : {}),
+      ...(content.record && !this.vectors ? { record: content.record } : {}),
+    };
   }
 
   private async embedBatch(files: Prepared[]): Promise<void> {

@@ -63,10 +63,10 @@ describe('memory chunking workers', function () {
   it('reports a file it cannot read as a failed request, which the index then retries on its own thread', async () => {
     const pool = new ChunkPool(defaultWasmDir(), 1);
     try {
-      const [chunked] = await pool.chunk(root, 1 << 20, [{ path: 'zod/util.ts', size: 1 }]);
+      const [chunked] = await pool.chunk(root, 1 << 20, [{ path: 'zod/util.ts', size: 1, mtimeMs: 0 }]);
       assert.equal(chunked?.kind, 'chunked');
       assert.ok(chunked?.kind === 'chunked' && chunked.chunks.length === chunked.joinedTokens?.length);
-      await assert.rejects(pool.chunk(root, 1 << 20, [{ path: 'missing.ts', size: 1 }]), /ENOENT/);
+      await assert.rejects(pool.chunk(root, 1 << 20, [{ path: 'missing.ts', size: 1, mtimeMs: 0 }]), /ENOENT/);
     } finally {
       await pool.dispose();
     }
