@@ -4,6 +4,11 @@ import type { ChunkedContent, FileToChunk } from './fileChunks';
 const BATCHES_PER_WORKER = 4;
 /** How many batches may be chunked (by workers or this thread) before the index has taken the first one's results. */
 const MAX_BATCHES_AHEAD = 64;
+/**
+ * The calling thread chunks a batch only up to this size: parsing blocks its event loop (0.4 s for a batch holding
+ * two 1 MB generated files), and a larger batch is left to the workers.
+ */
+const MAX_BYTES_HERE = 256 * 1024;
 
 export interface ChunkFeedOptions {
   /** How many batches there are. */
@@ -32,7 +37,9 @@ export class ChunkFeed {
   async next(): Promise<ChunkedContent[]> {
     this.fill();
     while (!this.stopped && this.batches[this.consumed]?.ready === false && this.canTakeMore()) {
-      await this.chunkNextHere();
+      // A large batch goes to the workers out of turn, so that this thread can take the one after it.
+      if (this.nextIsSmall()) await this.chunkNextHere();
+      else this.sendToWorkers();
       this.fill();
     }
     const contents = this.batches[this.consumed]?.contents ?? this.options.here(this.options.filesOf(this.consumed));
@@ -50,20 +57,26 @@ export class ChunkFeed {
     return this.batches.length < this.options.batches && this.batches.length - this.consumed < MAX_BATCHES_AHEAD;
   }
 
+  private nextIsSmall(): boolean {
+    return this.options.filesOf(this.batches.length).reduce((bytes, file) => bytes + file.size, 0) <= MAX_BYTES_HERE;
+  }
+
   private fill(): void {
     const workers = this.options.workers;
-    while (workers && !this.stopped && this.canTakeMore() && this.withWorkers < workers.size * BATCHES_PER_WORKER) {
-      const files = this.options.filesOf(this.batches.length);
-      const batch = { contents: workers.chunk(files).catch(() => this.options.here(files)), ready: false };
-      this.withWorkers++;
-      const settled = () => {
-        batch.ready = true;
-        this.withWorkers--;
-        this.fill();
-      };
-      batch.contents.then(settled, settled);
-      this.batches.push(batch);
-    }
+    while (workers && !this.stopped && this.canTakeMore() && this.withWorkers < workers.size * BATCHES_PER_WORKER) this.sendToWorkers();
+  }
+
+  private sendToWorkers(): void {
+    const files = this.options.filesOf(this.batches.length);
+    const batch = { contents: this.options.workers!.chunk(files).catch(() => this.options.here(files)), ready: false };
+    this.withWorkers++;
+    const settled = () => {
+      batch.ready = true;
+      this.withWorkers--;
+      this.fill();
+    };
+    batch.contents.then(settled, settled);
+    this.batches.push(batch);
   }
 
   private async chunkNextHere(): Promise<void> {

@@ -26,6 +26,11 @@ const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const DEFAULT_MAX_FILES = 50_000;
 /** Files are read, chunked and embedded in batches; a batch's records are written before the next one starts. */
 const BATCH_FILES = 16;
+/**
+ * A file's documents are inserted this many at a time, with a turn of the event loop between: a generated file of a
+ * thousand chunks took 0.4 s in one go, a pause every request to the host would wait out.
+ */
+const INSERT_SLICE_DOCS = 100;
 /** Texts per embedder call: what embedding APIs and local servers accept comfortably. */
 const EMBED_BATCH = 128;
 /** Updates with fewer changed files than this chunk them on the index's own thread. */
@@ -413,7 +418,10 @@ export class WorkspaceIndex {
   private async commit(file: Prepared): Promise<void> {
     const known = this.catalog.get(file.path);
     if (known) await this.removeFromIndex(file.path, known.chunkCount);
-    await insertDocs(this.db, file.docs, file.joinedTokens);
+    for (let i = 0; i < file.docs.length; i += INSERT_SLICE_DOCS) {
+      if (i > 0) await new Promise(setImmediate);
+      await insertDocs(this.db, file.docs.slice(i, i + INSERT_SLICE_DOCS), file.joinedTokens?.slice(i, i + INSERT_SLICE_DOCS));
+    }
     if (this.vectors) this.storeVectors(file.docs, file.vectors ?? []);
     this.catalog.set(file.path, { ...file.entry, chunkCount: file.docs.length });
   }

@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChunkFeed, type ChunkFeedOptions } from '../../host/memory/chunkFeed';
 import type { ChunkedContent, FileToChunk } from '../../host/memory/fileChunks';
 
-/** Batch b holds files `b-0` and `b-1`; a file's "chunked content" names it and who chunked it. */
-function feed(batches: number, workers?: ChunkFeedOptions['workers']) {
+/** Batch b holds files `b-0` and `b-1` of `sizeOf(b)` bytes each; a file's "chunked content" names it and who chunked it. */
+function feed(batches: number, workers?: ChunkFeedOptions['workers'], sizeOf: (batch: number) => number = () => 1) {
   const chunkedHere: number[] = [];
-  const filesOf = (batch: number): FileToChunk[] => [0, 1].map((i) => ({ path: `${batch}-${i}`, size: 1, mtimeMs: 0 }));
+  const filesOf = (batch: number): FileToChunk[] => [0, 1].map((i) => ({ path: `${batch}-${i}`, size: sizeOf(batch), mtimeMs: 0 }));
   const contents = (files: readonly FileToChunk[], by: string): ChunkedContent[] => files.map((f) => ({ kind: 'skipped', hash: f.path, reason: by }));
   const here = async (files: readonly FileToChunk[]) => {
     chunkedHere.push(Number(files[0]!.path.split('-')[0]));
@@ -46,6 +46,27 @@ describe('memory chunk feed', () => {
     assert.ok(chunkedHere.length > 0 && workerBatches > 0, `${chunkedHere.length} here, ${workerBatches} with the worker`);
     assert.equal(chunkedHere.length + workerBatches, 40, 'every batch is chunked exactly once');
     for (const b of chunkedHere) assert.ok(all[b]!.every((c) => c.kind === 'skipped' && c.reason === 'here'));
+  });
+
+  it('leaves large batches to the workers, taking the small ones after them itself', async () => {
+    const large = (batch: number) => batch % 3 === 1;
+    let workerBatches = 0;
+    const { feed: chunkFeed, chunkedHere, contents } = feed(
+      40,
+      {
+        size: 1,
+        chunk: async (files) => {
+          workerBatches++;
+          await sleep(20);
+          return contents(files, 'worker');
+        },
+      },
+      (batch) => (large(batch) ? 200 * 1024 : 1000),
+    );
+    assert.deepEqual(hashes(await drain(chunkFeed, 40)), expected(40));
+    assert.ok(chunkedHere.length > 3, `chunked here: ${chunkedHere.join(', ')}`);
+    assert.deepEqual(chunkedHere.filter(large), [], 'a batch of 400 KiB was chunked on the calling thread');
+    assert.equal(chunkedHere.length + workerBatches, 40);
   });
 
   it('leaves the work to a worker that keeps up', async () => {
