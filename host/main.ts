@@ -42,6 +42,7 @@ const toolbox = new Toolbox({
   storageDir: () => storageDir ?? join(tmpdir(), 'keel-host'),
   hidden: () => filesExclude,
   embedder: () => models.embedder(AbortSignal.timeout(EMBEDDER_PROBE_MS)),
+  embedderId: () => models.embedderId(),
   log,
 });
 const tools = () => toolbox.registry(mcp?.registryTools());
@@ -94,6 +95,7 @@ connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) =>
   // The settings in force, for the index's embedder too; a mistake in them is reported when a run starts.
   try {
     models.for(sampling);
+    void toolbox.memory.refresh();
   } catch (error) {
     log(`model settings not applied: ${(error as Error).message}`);
   }
@@ -138,7 +140,12 @@ connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
   return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
 });
 
-serveMemory(connection, toolbox.memory);
+serveMemory(connection, toolbox.memory, {
+  hide: (globs) => {
+    filesExclude = globs;
+  },
+  log,
+});
 
 connection.onRequest(DiscoverOllamaModelsRequest.type, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
 

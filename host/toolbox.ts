@@ -14,6 +14,8 @@ export interface ToolboxOptions {
   readonly hidden?: () => readonly string[];
   /** The embedding model for hybrid search, if one is configured. */
   readonly embedder?: () => Promise<Embedder | undefined>;
+  /** Which embedding model `embedder` would open, without opening it. */
+  readonly embedderId?: () => string | undefined;
   readonly log: (message: string) => void;
 }
 

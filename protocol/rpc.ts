@@ -208,6 +208,11 @@ export namespace MemoryFilesChangedNotification {
   export const type = new NotificationType<{ paths: string[] }>('memory/filesChanged');
 }
 
+export namespace MemorySettingsNotification {
+  /** Extension → host: `files.exclude` changed; the index reopens without the files it now hides. */
+  export const type = new NotificationType<{ filesExclude: string[] }>('memory/settings');
+}
+
 export namespace VsCodeChatRequest {
   /** Host → extension: one chat with one of VS Code's language models (`vscode.lm`); text streams as `model/chatText`. */
   export const type = new RequestType<VsCodeChatParams, VsCodeChatResult, void>('model/vscodeChat');

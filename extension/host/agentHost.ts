@@ -10,6 +10,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { PROTOCOL_VERSION, protocolMismatch, type HostInfo, type HostInitializationOptions } from '../../protocol/version';
+import { hiddenFileGlobs } from '../memory/hiddenFiles';
 
 export type HostState = 'stopped' | 'starting' | 'running' | 'startFailed';
 
@@ -82,9 +83,7 @@ export class AgentHost implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${debugPort}`] } },
     };
-    // `{ when: … }` entries depend on sibling files, which the host cannot ask VS Code about; they stay in.
-    const filesExclude = Object.entries(vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude', {})).filter(([, on]) => on === true).map(([glob]) => glob);
-    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude };
+    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude: hiddenFileGlobs() };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.log,

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, type MemoryHit, type MemoryReindexResult } from '../../protocol/rpc';
+import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification, type MemoryHit, type MemoryReindexResult } from '../../protocol/rpc';
 import type { AgentHost } from '../host/agentHost';
 import { watchWorkspaceFiles } from './fileWatcher';
+import { hiddenFileGlobs } from './hiddenFiles';
 import { IndexProgress } from './indexProgress';
 import { showMemorySearch } from './searchMemory';
 
@@ -31,6 +32,11 @@ export function registerMemory(host: AgentHost, showError: (message: string) => 
     watchWorkspaceFiles((paths) => {
       if (host.state !== 'running') return;
       void host.ensureStarted().then((client) => client.sendNotification(MemoryFilesChangedNotification.type, { paths }));
+    }),
+    // A host started later reads files.exclude as it starts.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('files.exclude') || host.state !== 'running') return;
+      void host.ensureStarted().then((client) => client.sendNotification(MemorySettingsNotification.type, { filesExclude: hiddenFileGlobs() }));
     }),
     vscode.commands.registerCommand('keel.searchMemory', async (query?: string) => {
       const root = folder();

@@ -20,6 +20,8 @@ export interface WorkspaceMemoryOptions {
   readonly hidden?: () => readonly string[];
   /** The embedding model for hybrid search, if one is configured; asked when the index opens. */
   readonly embedder?: () => Promise<Embedder | undefined>;
+  /** Which embedding model `embedder` would open, without opening it, so that `refresh()` can tell it changed. */
+  readonly embedderId?: () => string | undefined;
   readonly log: (message: string) => void;
 }
 
@@ -40,6 +42,8 @@ interface Opened {
  */
 export class WorkspaceMemory {
   private opened: Promise<Opened> | undefined;
+  /** The settings the open index was made with: hidden globs and embedding model. */
+  private openedWith: string | undefined;
   private readonly listeners: ((progress: MemoryIndexProgress) => void)[] = [];
   private readonly changed = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -90,6 +94,24 @@ export class WorkspaceMemory {
     }, FILES_CHANGED_DELAY_MS);
   }
 
+  /**
+   * Reopens the index when the settings it was opened with (hidden files, the embedding model) have changed: the
+   * folder is walked again, newly hidden files leave the index, and a new embedding model re-embeds every chunk.
+   * Requests meanwhile wait for the reopened index.
+   */
+  async refresh(): Promise<void> {
+    const previous = this.opened;
+    const root = this.options.root();
+    if (!previous || !root || this.openedWith === this.settings()) return;
+    this.options.log('workspace index: hidden files or the embedding model changed; reopening the index');
+    const reopened = previous.catch(() => undefined).then(async (old) => {
+      await old?.index.close();
+      return this.openIndex(root);
+    });
+    this.remember(reopened);
+    await reopened.catch((error: unknown) => this.options.log(`workspace index not reopened (the next search retries): ${(error as Error).message}`));
+  }
+
   async dispose(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -116,24 +138,34 @@ export class WorkspaceMemory {
   private open(): Promise<Opened> {
     const root = this.options.root();
     if (!root) return Promise.reject(new MemoryUnavailableError('No folder is open, so there is no workspace index: open a folder (File > Open Folder…) to use Keel\'s memory.'));
-    if (!this.opened) {
-      const opened = this.track(async (options) => {
-        // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
-        const { openWorkspaceIndex } = await import('./openWorkspaceIndex');
-        const embedder = await this.options.embedder?.().catch((error: unknown) => {
-          // Search still works on words alone; the next open tries the model again.
-          this.options.log(`workspace index: no vectors this time, the embedding model failed: ${(error as Error).message}`);
-          return undefined;
-        });
-        return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options, { hidden: this.options.hidden?.() ?? [], embedder });
+    if (!this.opened) this.remember(this.openIndex(root));
+    return this.opened!;
+  }
+
+  private openIndex(root: string): Promise<Opened> {
+    return this.track(async (options) => {
+      // Loaded on first use: the index code (tree-sitter, Orama) is not needed to start the host.
+      const { openWorkspaceIndex } = await import('./openWorkspaceIndex');
+      const embedder = await this.options.embedder?.().catch((error: unknown) => {
+        // Search still works on words alone; the next open tries the model again.
+        this.options.log(`workspace index: no vectors this time, the embedding model failed: ${(error as Error).message}`);
+        return undefined;
       });
-      this.opened = opened;
-      // A failed open is retried on the next use rather than cached.
-      opened.catch(() => {
-        if (this.opened === opened) this.opened = undefined;
-      });
-    }
-    return this.opened;
+      return openWorkspaceIndex(root, this.options.storageDir(), this.options.log, options, { hidden: this.options.hidden?.() ?? [], embedder });
+    });
+  }
+
+  private remember(opened: Promise<Opened>): void {
+    this.opened = opened;
+    this.openedWith = this.settings();
+    // A failed open is retried on the next use rather than cached.
+    opened.catch(() => {
+      if (this.opened === opened) this.opened = undefined;
+    });
+  }
+
+  private settings(): string {
+    return JSON.stringify([this.options.hidden?.() ?? [], this.options.embedderId?.() ?? null]);
   }
 
   /** Runs a full update, reporting scanning, then files indexed so far, then done or failed. */

@@ -54,13 +54,22 @@ export class RouterCache {
    * index is then lexical only.
    */
   async embedder(signal?: AbortSignal): Promise<Embedder | undefined> {
+    const entry = this.embedEntry();
+    return entry && openEmbedder(entry, this.current!.config.apiKeys[entry.id], signal);
+  }
+
+  /** Which model {@link embedder} would open (provider, server, model), without opening it. */
+  embedderId(): string | undefined {
+    const entry = this.embedEntry();
+    return entry && `${entry.provider} ${entry.baseUrl ?? ''} ${entry.model}`;
+  }
+
+  private embedEntry(): ModelEntry | undefined {
     if (!this.current) return undefined;
     const { config, settings } = this.current;
-    const entry = settings.models
+    return settings.models
       .filter((e) => e.roles.includes('embed') && e.capabilities.embeddings && e.provider !== 'vscode' && (e.local || !config.localOnly))
       .sort((a, b) => a.inputPricePerMTok - b.inputPricePerMTok)[0];
-    if (!entry) return undefined;
-    return openEmbedder(entry, config.apiKeys[entry.id], signal);
   }
 
   flush(): Promise<void> {

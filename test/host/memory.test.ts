@@ -3,7 +3,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, type ResponseError } from 'vscode-jsonrpc/node';
 import {
-  MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, PingRequest, SetMcpServersRequest, type MemoryHit, type MemoryIndexProgress,
+  MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification, PingRequest, SetMcpServersRequest, type MemoryHit,
+  type MemoryIndexProgress,
 } from '../../protocol/rpc';
 import { startModelServer } from '../fixtures/modelServer';
 import { rejection, tempDir } from '../unit/helpers';
@@ -83,10 +84,28 @@ describe('workspace memory over JSON-RPC', function () {
     assert.ok(found.length > 0 && found.every((path) => path === 'retry.ts' || path === 'parse.ts'), `found ${found.join(', ')}`);
   });
 
+  it('applies a change to files.exclude to the open index, and ignores a malformed one', async () => {
+    await mkdir(join(workspace, 'generated'), { recursive: true });
+    await writeFile(join(workspace, 'generated', 'retryAgain.ts'), RETRY.replace('retryWithBackoff', 'retryAgainLater'));
+    await start(workspace);
+    assert.equal(paths(await search('retryAgainLater'))[0], 'generated/retryAgain.ts');
+
+    await host.connection.sendNotification(MemorySettingsNotification.type, { filesExclude: 'generated' as never });
+    await host.connection.sendNotification(MemorySettingsNotification.type, { filesExclude: ['**/generated'] });
+    await until('the hidden folder to leave the index', async () => ((await search('retryAgainLater retryWithBackoff')).every((h) => h.path === 'retry.ts') ? true : undefined));
+    assert.equal((await host.connection.sendRequest(MemoryReindexRequest.type)).files, 3);
+
+    await host.connection.sendNotification(MemorySettingsNotification.type, { filesExclude: [] });
+    await until('the folder to come back', async () => (paths(await search('retryAgainLater'))[0] === 'generated/retryAgain.ts' ? true : undefined));
+  });
+
   it('adds vectors from the embedding model the settings name, through the model layer', async () => {
     const embeddings = await startModelServer(() => ({ kind: 'message' }));
     try {
       await start(workspace);
+      // Opened before any embedding model is configured: words only, until the settings name one.
+      await host.connection.sendRequest(MemoryReindexRequest.type);
+      assert.equal(embeddings.requests.length, 0);
       const entry = { id: 'embed', provider: 'ollama', baseUrl: embeddings.url, model: 'nomic-embed-text', contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: false, vision: false, embeddings: true }, roles: ['embed'], local: true };
       await host.connection.sendRequest(SetMcpServersRequest.type, { servers: [], sampling: { router: { models: [entry] }, defaultModel: { provider: 'ollama', baseUrl: embeddings.url, model: 'm' }, apiKeys: {} } });
       await host.connection.sendRequest(MemoryReindexRequest.type);

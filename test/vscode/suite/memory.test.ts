@@ -70,4 +70,16 @@ describe('Keel memory inside VS Code', function () {
     assert.ok(await vscode.workspace.applyEdit(removal));
     await until('the deleted file to leave the index', async () => (!(await pathsFor('quarterly forecast')).includes('forecast.ts') ? true : undefined));
   });
+
+  it('leaves out what files.exclude hides as soon as the setting changes, without a restart', async () => {
+    assert.ok((await pathsFor('gamma')).includes('notes.txt'));
+    const files = vscode.workspace.getConfiguration('files');
+    await files.update('exclude', { ...files.get<Record<string, boolean>>('exclude'), '**/notes.txt': true }, vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('the hidden file to leave the index', async () => (!(await pathsFor('gamma')).includes('notes.txt') ? true : undefined));
+    } finally {
+      await files.update('exclude', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await until('the file to come back once shown', async () => ((await pathsFor('gamma')).includes('notes.txt') ? true : undefined));
+  });
 });
