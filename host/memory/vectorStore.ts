@@ -1,3 +1,5 @@
+import { DOT_ROWS_WASM } from './dotRowsWasm';
+
 /** Where a vector's chunk is, for filtering nearest neighbours by `path:` and `lang:`. */
 export interface VectorTags {
   readonly path: string;
@@ -11,22 +13,49 @@ export interface Neighbour {
 }
 
 const INITIAL_ROWS = 1024;
+/** Rows scored per call into WebAssembly, then ranked here: the scores' buffer stays small. */
+const BLOCK_ROWS = 4096;
+const PAGE_BYTES = 65_536;
+
+/** The SIMD kernel, compiled once per process; each store gets an instance with memory of its own. */
+let kernel: WebAssembly.Module | undefined;
+
+interface Kernel {
+  readonly memory: WebAssembly.Memory;
+  readonly dotRows: (query: number, data: number, rows: number, stride: number, out: number) => void;
+}
 
 /**
- * Chunk vectors, unit-normalised, in one growing Float32Array, searched exhaustively. Orama keeps a vector per
- * document as a Map entry plus the number[] on the document, and its hybrid search scores and sorts every document:
- * over 100 ms per query at 60k chunks here, and ~12 bytes per dimension. Here a query is one pass of dot products over
- * contiguous memory with a running top-k, at 4 bytes per dimension.
+ * Chunk vectors, unit-normalised, in one growing block of WebAssembly memory, searched exhaustively. A query scores
+ * every row with SIMD dot products (dotRows.wat), about five times faster than a JavaScript loop (80k × 256
+ * dimensions: 6.6 against 30 ms), and keeps a running top k. Orama keeps a vector per document as a Map entry plus the
+ * number[] on the document, and its hybrid search scores and sorts every document: over 100 ms per query at 60k
+ * chunks here, and ~12 bytes per dimension against 4.
+ *
+ * Memory layout, in bytes: the query (one row), the scores of one block of rows, then the rows. Rows are padded to a
+ * multiple of 8 floats with zeros, which add nothing to a dot product.
  */
 export class VectorStore {
-  private data: Float32Array;
+  private readonly kernel: Kernel;
+  private readonly stride: number;
+  private readonly scoresAt: number;
+  private readonly rowsAt: number;
+  private capacity = 0;
+  private data!: Float32Array;
+  private query!: Float32Array;
+  private scores!: Float32Array;
   private readonly rowOf = new Map<string, number>();
   private idAt: (string | undefined)[] = [];
   private tagsAt: (VectorTags | undefined)[] = [];
   private readonly free: number[] = [];
 
   constructor(readonly dimensions: number) {
-    this.data = new Float32Array(INITIAL_ROWS * dimensions);
+    kernel ??= new WebAssembly.Module(Buffer.from(DOT_ROWS_WASM, 'base64'));
+    this.kernel = new WebAssembly.Instance(kernel).exports as unknown as Kernel;
+    this.stride = Math.ceil(dimensions / 8) * 8;
+    this.scoresAt = this.stride * 4;
+    this.rowsAt = this.scoresAt + BLOCK_ROWS * 4;
+    this.ensureRows(INITIAL_ROWS);
   }
 
   get size(): number {
@@ -45,14 +74,14 @@ export class VectorStore {
     }
     this.tagsAt[row] = tags;
     const length = norm(vector);
-    const offset = row * this.dimensions;
+    const offset = row * this.stride;
     for (let i = 0; i < this.dimensions; i++) this.data[offset + i] = vector[i]! / length;
   }
 
-  /** The stored (unit-length) vector, a view that later writes may change: copy it to keep it. */
+  /** The stored (unit-length) vector, a view that later writes may change or detach: copy it to keep it. */
   get(id: string): Float32Array | undefined {
     const row = this.rowOf.get(id);
-    return row === undefined ? undefined : this.data.subarray(row * this.dimensions, (row + 1) * this.dimensions);
+    return row === undefined ? undefined : this.data.subarray(row * this.stride, row * this.stride + this.dimensions);
   }
 
   delete(id: string): void {
@@ -67,39 +96,50 @@ export class VectorStore {
   /** The `k` vectors most similar to `query`, best first, among those `accept` allows. */
   nearest(query: ArrayLike<number>, k: number, accept?: (tags: VectorTags) => boolean): Neighbour[] {
     const length = norm(query);
-    const q = Float64Array.from(query, (v) => v / length);
-    const { dimensions: dims, data, idAt, tagsAt } = this;
+    for (let i = 0; i < this.dimensions; i++) this.query[i] = query[i]! / length;
+    const { idAt, tagsAt, scores } = this;
     // The running top k, best first, as rows and similarities: the loop allocates nothing.
     const topRows = new Int32Array(k);
     const topScores = new Float64Array(k);
     let found = 0;
-    for (let row = 0, rows = idAt.length; row < rows; row++) {
-      if (idAt[row] === undefined || (accept && !accept(tagsAt[row]!))) continue;
-      const offset = row * dims;
-      let dot = 0;
-      let i = 0;
-      // Four products a step: the hot loop of hybrid search, measurably faster than one.
-      for (; i + 3 < dims; i += 4) {
-        dot += q[i]! * data[offset + i]! + q[i + 1]! * data[offset + i + 1]! + q[i + 2]! * data[offset + i + 2]! + q[i + 3]! * data[offset + i + 3]!;
+    for (let first = 0, rows = idAt.length; first < rows; first += BLOCK_ROWS) {
+      const count = Math.min(BLOCK_ROWS, rows - first);
+      // A file's chunks sit in neighbouring rows, so a `path:` filter leaves most blocks with nothing to score.
+      if (accept && !this.anyAccepted(first, count, accept)) continue;
+      this.kernel.dotRows(0, this.rowsAt + first * this.stride * 4, count, this.stride, this.scoresAt);
+      for (let j = 0; j < count; j++) {
+        const row = first + j;
+        if (idAt[row] === undefined || (accept && !accept(tagsAt[row]!))) continue;
+        const dot = scores[j]!;
+        if (found === k && dot <= topScores[k - 1]!) continue;
+        let at = found < k ? found++ : k - 1;
+        for (; at > 0 && topScores[at - 1]! < dot; at--) {
+          topScores[at] = topScores[at - 1]!;
+          topRows[at] = topRows[at - 1]!;
+        }
+        topScores[at] = dot;
+        topRows[at] = row;
       }
-      for (; i < dims; i++) dot += q[i]! * data[offset + i]!;
-      if (found === k && dot <= topScores[k - 1]!) continue;
-      let at = found < k ? found++ : k - 1;
-      for (; at > 0 && topScores[at - 1]! < dot; at--) {
-        topScores[at] = topScores[at - 1]!;
-        topRows[at] = topRows[at - 1]!;
-      }
-      topScores[at] = dot;
-      topRows[at] = row;
     }
     return Array.from({ length: found }, (_, i) => ({ id: idAt[topRows[i]!]!, similarity: topScores[i]! }));
   }
 
+  private anyAccepted(first: number, count: number, accept: (tags: VectorTags) => boolean): boolean {
+    for (let row = first; row < first + count; row++) if (this.idAt[row] !== undefined && accept(this.tagsAt[row]!)) return true;
+    return false;
+  }
+
+  /** Grows the memory (doubling) to hold `rows` rows; growing detaches the old views, so they are made anew. */
   private ensureRows(rows: number): void {
-    if (rows * this.dimensions <= this.data.length) return;
-    const grown = new Float32Array(Math.max(rows, (this.data.length / this.dimensions) * 2) * this.dimensions);
-    grown.set(this.data);
-    this.data = grown;
+    if (rows <= this.capacity) return;
+    const capacity = Math.max(rows, this.capacity * 2);
+    const bytes = this.rowsAt + capacity * this.stride * 4;
+    const { memory } = this.kernel;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+    this.capacity = capacity;
+    this.query = new Float32Array(memory.buffer, 0, this.stride);
+    this.scores = new Float32Array(memory.buffer, this.scoresAt, BLOCK_ROWS);
+    this.data = new Float32Array(memory.buffer, this.rowsAt, capacity * this.stride);
   }
 }
 
