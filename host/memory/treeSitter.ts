@@ -44,6 +44,21 @@ export class SyntaxParsers {
   }
 }
 
+const shared = new Map<string, SyntaxParsers>();
+
+/**
+ * The process's parsers for a grammar folder. A grammar loaded into the runtime stays there (web-tree-sitter cannot
+ * unload one), so every index in the process, however often it is reopened, shares these.
+ */
+export function sharedSyntaxParsers(wasmDir = defaultWasmDir()): SyntaxParsers {
+  let parsers = shared.get(wasmDir);
+  if (!parsers) {
+    parsers = new SyntaxParsers(wasmDir);
+    shared.set(wasmDir, parsers);
+  }
+  return parsers;
+}
+
 // The WebAssembly runtime is one per process, whatever the number of parsers.
 let runtime: Promise<void> | undefined;
 

@@ -12,7 +12,7 @@ import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunk
 import { languageOf } from './languages';
 import { parseQuery } from './query';
 import { RecordLog, type EncodedRecord, type FileRecord } from './recordLog';
-import { defaultWasmDir, SyntaxParsers } from './treeSitter';
+import { defaultWasmDir, sharedSyntaxParsers, type SyntaxParsers } from './treeSitter';
 import { VectorStore } from './vectorStore';
 import { notIgnored, toWorkspaceRelative } from './workspacePaths';
 
@@ -139,7 +139,7 @@ export class WorkspaceIndex {
     private readonly options: WorkspaceIndexOptions,
   ) {
     const wasmDir = options.wasmDir ?? defaultWasmDir();
-    this.parsers = new SyntaxParsers(wasmDir);
+    this.parsers = sharedSyntaxParsers(wasmDir);
     this.pool = sharedChunkPool(wasmDir);
     this.excludes = (options.exclude ?? DEFAULT_EXCLUDES).map((glob) => new Minimatch(glob, { dot: true }));
     this.vectors = options.embedder ? new VectorStore(options.embedder.dimensions) : undefined;

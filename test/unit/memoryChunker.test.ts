@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkFile } from '../../host/memory/chunker';
 import { CHUNK_LIMITS } from '../../host/memory/lineWindows';
-import { SyntaxParsers } from '../../host/memory/treeSitter';
+import { defaultWasmDir, sharedSyntaxParsers, SyntaxParsers } from '../../host/memory/treeSitter';
 import { sourceFile } from '../memory/sourceTree';
 
 const parsers = new SyntaxParsers();
@@ -187,5 +187,11 @@ describe('memory chunker', function () {
     const result = await chunkFile('a.ts', 'export function a() {}\n', broken);
     assert.deepEqual(result.chunks.map((c) => [c.startLine, c.endLine, c.symbol]), [[1, 1, undefined]]);
     assert.match(result.syntaxError ?? '', /Could not load the tree-sitter typescript grammar .*Reinstall Keel/);
+  });
+
+  it('gives every index in the process the same parsers per grammar folder, since a loaded grammar is never freed', () => {
+    const dir = defaultWasmDir();
+    assert.equal(sharedSyntaxParsers(dir), sharedSyntaxParsers(dir));
+    assert.notEqual(sharedSyntaxParsers(join(__dirname, 'no-such-dir')), sharedSyntaxParsers(dir));
   });
 });
