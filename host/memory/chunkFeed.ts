@@ -80,8 +80,11 @@ export class ChunkFeed {
   }
 
   private async chunkNextHere(): Promise<void> {
-    const contents = await this.options.here(this.options.filesOf(this.batches.length));
-    this.batches.push({ contents: Promise.resolve(contents), ready: true });
+    // The batch takes its place first: chunking may wait on I/O, and workers' replies meanwhile hand out more batches.
+    const batch = { contents: this.options.here(this.options.filesOf(this.batches.length)), ready: false };
+    this.batches.push(batch);
+    await batch.contents;
+    batch.ready = true;
     // A turn of the event loop, for the workers' replies that arrived meanwhile to mark their batches ready.
     await new Promise(setImmediate);
   }

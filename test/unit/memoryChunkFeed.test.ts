@@ -48,6 +48,33 @@ describe('memory chunk feed', () => {
     for (const b of chunkedHere) assert.ok(all[b]!.every((c) => c.kind === 'skipped' && c.reason === 'here'));
   });
 
+  it('keeps the order when workers reply while the calling thread is waiting in the middle of a batch', async () => {
+    // Chunking here can wait on I/O (a grammar loading for the first time), and workers' replies arrive meanwhile.
+    const chunkedHere: number[] = [];
+    const filesOf = (batch: number): FileToChunk[] => [0, 1].map((i) => ({ path: `${batch}-${i}`, size: 1, mtimeMs: 0 }));
+    const contents = (files: readonly FileToChunk[], by: string): ChunkedContent[] => files.map((f) => ({ kind: 'skipped', hash: f.path, reason: by }));
+    let queue: Promise<ChunkedContent[]> = Promise.resolve([]);
+    const chunkFeed = new ChunkFeed({
+      batches: 30,
+      filesOf,
+      here: async (files) => {
+        chunkedHere.push(Number(files[0]!.path.split('-')[0]));
+        await sleep(15);
+        return contents(files, 'here');
+      },
+      workers: {
+        size: 1,
+        // One batch at a time, as a worker thread takes them.
+        chunk: (files) => {
+          queue = queue.then(() => sleep(4)).then(() => contents(files, 'worker'));
+          return queue;
+        },
+      },
+    });
+    assert.deepEqual(hashes(await drain(chunkFeed, 30)), expected(30));
+    assert.ok(chunkedHere.length > 0, 'the calling thread chunked nothing');
+  });
+
   it('leaves large batches to the workers, taking the small ones after them itself', async () => {
     const large = (batch: number) => batch % 3 === 1;
     let workerBatches = 0;
