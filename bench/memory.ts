@@ -4,6 +4,8 @@
  */
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { components, create, insertMultiple, load, save, search } from '@orama/orama';
 import { WorkspaceIndex, type SearchHit } from '../host/memory';
@@ -39,12 +41,15 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
     const full = await fullCorpusRatio(corpus.root);
     const ratio = await throughputRatio(join(scratch, 'ratio'), corpus.files.slice(0, RATIO_FILES));
     const speed = await indexAndQuery(corpus.root, join(scratch, 'store'), corpus.files);
+    const alone = indexInOwnProcess(corpus.root, join(scratch, 'store-alone'));
     const hybrid = await hybridLatency(corpus.root, join(scratch, 'store-hybrid'), speed.queries);
     const cosqa = await cosqaQuality(join(scratch, 'cosqa'));
     const metrics: Record<string, Metric> = {
       index_files: { value: speed.files, unit: 'files' },
       index_chunks: { value: speed.chunks, unit: 'chunks' },
       index_seconds: { value: round(speed.indexMs / 1000, 2), unit: 's', lowerIsBetter: true },
+      index_event_loop_delay_p99_ms: { value: round(speed.eventLoopDelay.p99, 1), unit: 'ms', lowerIsBetter: true },
+      index_event_loop_delay_max_ms: { value: round(speed.eventLoopDelay.max, 1), unit: 'ms', lowerIsBetter: true },
       index_throughput_ratio_vs_raw_orama: { value: round(full.ratio, 3), unit: 'ratio' },
       keel_index_chunks_per_s: { value: Math.round(full.keelPerSecond), unit: 'chunks/s' },
       raw_orama_insert_chunks_per_s: { value: Math.round(full.rawPerSecond), unit: 'chunks/s' },
@@ -67,6 +72,8 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
       record_log_mb: { value: round(speed.snapshot.recordsBytes / 2 ** 20, 1), unit: 'MB', lowerIsBetter: true },
       orama_snapshot_mb: { value: round(speed.snapshot.snapshotBytes / 2 ** 20, 1), unit: 'MB', lowerIsBetter: true },
       peak_rss_mb: { value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB', lowerIsBetter: true },
+      index_process_peak_rss_mb: { value: Math.round(alone.peakRssMb), unit: 'MB', lowerIsBetter: true },
+      index_process_rss_after_mb: { value: Math.round(alone.rssAfterMb), unit: 'MB', lowerIsBetter: true },
       cosqa_dev_mrr10: { value: round(cosqa.keel.mrr, 4), unit: 'MRR@10' },
       cosqa_dev_recall10: { value: round(cosqa.keel.recall, 4), unit: 'recall@10' },
       cosqa_dev_mrr10_unstemmed: { value: round(cosqa.unstemmed.mrr, 4), unit: 'MRR@10' },
@@ -78,18 +85,19 @@ export async function benchMemory(): Promise<{ metrics: Record<string, Metric>; 
     };
     const notes =
       `Speed corpus: the first ${corpus.files.length} files that walkWorkspace lists in this project's node_modules (ignore files honoured, nested node_modules skipped), copied to a temp dir; ` +
-      `${speed.files} indexed, ${speed.chunks} chunks, so queries ran on the real index with no replication. index_seconds: WorkspaceIndex.update() from an empty store (walk, stat, read, sha1, tree-sitter chunking, redaction, Orama insert, record log). ` +
+      `${speed.files} indexed, ${speed.chunks} chunks, so queries ran on the real index with no replication. index_seconds: WorkspaceIndex.update() from an empty store (walk, stat, read, sha1, tree-sitter chunking, redaction, Orama insert, record log). index_event_loop_delay_p99_ms/_max_ms: during that update, how late the bench process's event loop ran (monitorEventLoopDelay, 5 ms resolution): what a request to the host would wait while it indexes, garbage collection included. ` +
       `index_throughput_ratio_vs_raw_orama: Keel's update() of the whole speed corpus from an empty store (walk, stat, read, sha1, tree-sitter chunking, redaction, tokenizing, Orama insert, record log) vs Orama insertMultiple of the very same chunk documents into a fresh db with Keel's schema, tokenizer (stemming included) and index component, on one thread; ${FULL_RATIO_ROUNDS} interleaved rounds after a warm-up round, medians; keel_/raw_orama_ chunks_per_s are the same medians. ` +
       `Keel reads, hashes, chunks, tokenizes and encodes record-log lines on ${ratio.workers} worker thread(s) (availableParallelism() - 1, at most 2) while its own thread inserts earlier batches, handing Orama the workers' tokens; while the next batch is still with a worker, its own thread chunks a later batch itself. Chunks, tokens and the Orama index are identical to chunking on one thread (a unit test compares Orama snapshots). ` +
       `The _2000_files variants repeat the comparison on the corpus's first ${RATIO_FILES} files (${RATIO_ROUNDS} interleaved rounds after a warm-up; these are mostly @azure packages, about half of them byte-identical copies across dist/ builds, which Keel still chunks one by one). At that size the raw inserts are cheaper per chunk than into an 80k-chunk db, so Keel's fixed costs (walk, parsing) weigh more. ` +
       `"_default_tokenizer" is against Orama's stock tokenizer; "_unstemmed_tokenizer" Keel's tokenizer before stemming (cheaper, a stricter baseline); "_cold_workers" Keel with the worker pool stopped before each round (thread start-up and grammar loading included); "_no_workers" Keel chunking on its own thread (chunkWorkers: false). ` +
       `incremental_reindex_ms: updateFiles() of one ~${speed.editedLines}-line TypeScript file after an edit, median of ${INCREMENTAL_EDITS}; noop_update_ms: update() with nothing changed (walk + stat of every file). ` +
-      `Latency: ${LATENCY_QUERIES} queries, half CoSQA dev questions, half symbol names sampled from the index; hybrid on a second index of the same corpus with the deterministic 256-dim hash embedder from test/memory (query embedding included; exhaustive cosine over Keel's VectorStore fused with BM25). ` +
+      `Latency: ${LATENCY_QUERIES} queries, half CoSQA dev questions, half symbol names sampled from the index; hybrid on a second index of the same corpus with the deterministic 256-dim hash embedder from test/memory (query embedding included; exhaustive cosine over Keel's VectorStore, scored by its WebAssembly SIMD kernel, fused with BM25). ` +
       `cold_start_ms: WorkspaceIndex.open() from the record log (parse JSON lines, rebuild Orama, the chunking workers tokenizing ahead of the inserts); cold_start_orama_snapshot_ms: JSON.parse of Orama's save() snapshot + load(), which is ${round(speed.snapshot.snapshotBytes / Math.max(1, speed.snapshot.recordsBytes), 1)}× the log's size. ` +
       `CoSQA: the 6,267 snippets of code_idx_map.txt as one .py file each, indexed by WorkspaceIndex (tree-sitter chunks), 500 dev queries, rank of the retrieval_idx file among the first 10 distinct files. ` +
       `cosqa_dev_mrr10 is Keel's search (stemmed code-aware tokens, symbol field boosted 0.2); _unstemmed: the tokenizer without stemming, same search; _body_only: Keel's tokens without the symbol field; ` +
       `plain_bm25: the same chunks, body only, with Orama's default tokenizer (whole-token matching, BM25 k=1.2 b=0.5); orama_defaults: Orama out of the box (default tokenizer, prefix matching, b=0.75); hybrid_hash_embedder: Keel's hybrid mode with the test hash embedder (lexical, not semantic). ` +
-      `peak_rss_mb is the bench process's, which holds several indexes and Orama's snapshot at once. 1-minute load average ${round(loadAtStart, 1)} at the start and ${round(loadavg()[0]!, 1)} at the end (other work shares the machine's ${availableParallelism()} cores).`;
+      `Index warnings: ${speed.warnings.length ? speed.warnings.join(' ') : 'none'}. ` +
+      `peak_rss_mb is the bench process's, which holds several indexes and Orama's snapshot at once; index_process_peak_rss_mb is a fresh Node process that only opens and updates an index of the speed corpus (${alone.chunks} chunks) from an empty store, as the agent host does, and index_process_rss_after_mb its RSS once the update is done and garbage collected (what the host keeps while the index is open). 1-minute load average ${round(loadAtStart, 1)} at the start and ${round(loadavg()[0]!, 1)} at the end (other work shares the machine's ${availableParallelism()} cores).`;
     return { metrics, notes };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -201,11 +209,16 @@ async function storedDocs(store: string): Promise<ChunkDoc[]> {
 }
 
 async function indexAndQuery(root: string, store: string, files: readonly string[]) {
+  // How long a request to the host would wait while it indexes: the event loop's delay, sampled every 5 ms.
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   let started = performance.now();
   const index = await WorkspaceIndex.open(root, store);
   await index.update();
   const indexMs = performance.now() - started;
-  const { files: indexed, chunks } = index.stats();
+  delay.disable();
+  const eventLoopDelay = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+  const { files: indexed, chunks, warnings } = index.stats();
 
   const queries = await latencyQueries(index);
   const latencies: number[] = [];
@@ -234,7 +247,7 @@ async function indexAndQuery(root: string, store: string, files: readonly string
   const coldStartMs = performance.now() - started;
   await reopened.close();
   const snapshot = await oramaSnapshot(store);
-  return { files: indexed, chunks, indexMs, latencies, queries, incrementalMs: median(incremental), editedLines: original.split('\n').length, noopUpdateMs, coldStartMs, snapshot };
+  return { files: indexed, chunks, warnings, indexMs, eventLoopDelay, latencies, queries, incrementalMs: median(incremental), editedLines: original.split('\n').length, noopUpdateMs, coldStartMs, snapshot };
 }
 
 /** Half natural-language questions, half identifiers that exist in the index: the two ways agents search. */
@@ -338,6 +351,13 @@ async function score(queries: readonly CosqaQuery[], target: (q: CosqaQuery) => 
     }
   }
   return { mrr: reciprocal / queries.length, recall: found / queries.length };
+}
+
+/** Indexes the folder in a child process, whose peak RSS is then the index's alone. */
+function indexInOwnProcess(root: string, store: string): { chunks: number; peakRssMb: number; rssAfterMb: number } {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, 'indexProcess.ts'), root, store], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (child.status !== 0) throw new Error(`Indexing in a child process failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as { chunks: number; peakRssMb: number; rssAfterMb: number };
 }
 
 async function fileSize(file: string): Promise<number> {
