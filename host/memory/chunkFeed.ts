@@ -10,6 +10,11 @@ const MAX_BATCHES_AHEAD = 64;
  */
 const MAX_BYTES_HERE = 256 * 1024;
 
+interface Batch {
+  readonly contents: Promise<ChunkedContent[]>;
+  ready: boolean;
+}
+
 export interface ChunkFeedOptions {
   /** How many batches there are. */
   readonly batches: number;
@@ -27,7 +32,8 @@ export interface ChunkFeedOptions {
  * side. A batch a worker fails is chunked here.
  */
 export class ChunkFeed {
-  private readonly batches: { readonly contents: Promise<ChunkedContent[]>; ready: boolean }[] = [];
+  /** By batch number; a batch taken by the index is dropped (undefined), so that its contents can be collected. */
+  private readonly batches: (Batch | undefined)[] = [];
   private consumed = 0;
   private withWorkers = 0;
   private stopped = false;
@@ -43,6 +49,7 @@ export class ChunkFeed {
       this.fill();
     }
     const contents = this.batches[this.consumed]?.contents ?? this.options.here(this.options.filesOf(this.consumed));
+    this.batches[this.consumed] = undefined;
     this.consumed++;
     this.fill();
     return contents;
@@ -68,7 +75,7 @@ export class ChunkFeed {
 
   private sendToWorkers(): void {
     const files = this.options.filesOf(this.batches.length);
-    const batch = { contents: this.options.workers!.chunk(files).catch(() => this.options.here(files)), ready: false };
+    const batch: Batch = { contents: this.options.workers!.chunk(files).catch(() => this.options.here(files)), ready: false };
     this.withWorkers++;
     const settled = () => {
       batch.ready = true;
@@ -81,7 +88,7 @@ export class ChunkFeed {
 
   private async chunkNextHere(): Promise<void> {
     // The batch takes its place first: chunking may wait on I/O, and workers' replies meanwhile hand out more batches.
-    const batch = { contents: this.options.here(this.options.filesOf(this.batches.length)), ready: false };
+    const batch: Batch = { contents: this.options.here(this.options.filesOf(this.batches.length)), ready: false };
     this.batches.push(batch);
     await batch.contents;
     batch.ready = true;
