@@ -19,7 +19,11 @@ export async function openWorkspaceIndex(
   const exclude = [...DEFAULT_EXCLUDES, ...(options.hidden ?? []).flatMap((glob) => [glob, `${glob}/**`])];
   const index = await WorkspaceIndex.open(folder, workspaceStorage(storageDir, folder), { exclude, embedder: options.embedder });
   const started = Date.now();
-  const updated = await index.update(update);
+  // A failed or stopped first update leaves what it recorded for the next open to resume from.
+  const updated = await index.update(update).catch(async (error: unknown) => {
+    await index.close();
+    throw error;
+  });
   const { indexed, removed, unchanged } = updated;
   log(`workspace index: ${indexed} files indexed, ${removed} removed, ${unchanged} unchanged in ${Date.now() - started} ms`);
   return { index, updated };

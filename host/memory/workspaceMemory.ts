@@ -42,6 +42,8 @@ interface Opened {
  */
 export class WorkspaceMemory {
   private opened: Promise<Opened> | undefined;
+  /** Stops the full update in progress; what it recorded so far stays, and the next update resumes from there. */
+  private updates = new AbortController();
   /** The settings the open index was made with: hidden globs and embedding model. */
   private openedWith: string | undefined;
   private readonly listeners: ((progress: MemoryIndexProgress) => void)[] = [];
@@ -104,6 +106,7 @@ export class WorkspaceMemory {
     const root = this.options.root();
     if (!previous || !root || this.openedWith === this.settings()) return;
     this.options.log('workspace index: hidden files or the embedding model changed; reopening the index');
+    this.stopUpdates('Indexing stopped: hidden files or the embedding model changed, and the index is reopening with the new settings.');
     const reopened = previous.catch(() => undefined).then(async (old) => {
       await old?.index.close();
       return this.openIndex(root);
@@ -115,6 +118,7 @@ export class WorkspaceMemory {
   async dispose(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.stopUpdates('Indexing stopped: the agent host is shutting down.');
     await (await this.opened?.catch(() => undefined))?.index.close();
   }
 
@@ -168,13 +172,23 @@ export class WorkspaceMemory {
     return JSON.stringify([this.options.hidden?.() ?? [], this.options.embedderId?.() ?? null]);
   }
 
-  /** Runs a full update, reporting scanning, then files indexed so far, then done or failed. */
+  private stopUpdates(reason: string): void {
+    this.updates.abort(new Error(reason));
+    this.updates = new AbortController();
+  }
+
+  /**
+   * Runs a full update, reporting scanning, then files indexed so far, then done or failed. An update stopped on
+   * purpose reports nothing more: the index reopening reports its own progress, and a host shutting down none.
+   */
   private async track<T>(update: (options: UpdateOptions) => Promise<T>): Promise<T> {
+    const signal = this.updates.signal;
     let done = 0;
     let total = 0;
     this.report({ phase: 'scanning', done, total });
     try {
       const result = await update({
+        signal,
         onProgress: (d, t) => {
           [done, total] = [d, t];
           this.report({ phase: 'indexing', done, total });
@@ -183,7 +197,7 @@ export class WorkspaceMemory {
       this.report({ phase: 'done', done, total });
       return result;
     } catch (error) {
-      this.report({ phase: 'failed', done, total, message: (error as Error).message });
+      if (!signal.aborted) this.report({ phase: 'failed', done, total, message: (error as Error).message });
       throw error;
     }
   }
