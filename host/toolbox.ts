@@ -1,23 +1,11 @@
 import type { AgentMemory } from './memory/agentMemory';
-import type { Embedder } from './memory/embedder';
 import { searchMemoryTool } from './memory/searchMemoryTool';
-import { WorkspaceMemory } from './memory/workspaceMemory';
+import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceMemory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 
-export interface ToolboxOptions {
-  /** The workspace folder, when one is open. */
-  readonly root: () => string | undefined;
-  /** Where the workspace index is kept between runs. */
-  readonly storageDir: () => string;
-  /** Globs of files the editor hides (`files.exclude`), left out of the index as well. */
-  readonly hidden?: () => readonly string[];
-  /** The embedding model for hybrid search, if one is configured. */
-  readonly embedder?: () => Promise<Embedder | undefined>;
-  /** Which embedding model `embedder` would open, without opening it. */
-  readonly embedderId?: () => string | undefined;
-  readonly log: (message: string) => void;
-}
+/** What the toolbox needs is what the workspace index needs: the folder, storage, hidden files, embedder, log. */
+export type ToolboxOptions = WorkspaceMemoryOptions;
 
 /**
  * Every tool a run may be offered, for the host process and the CLI alike: the built-ins, search_memory,

@@ -2,12 +2,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Minimatch, minimatch } from 'minimatch';
 import { walkWorkspace } from '../workspace/fileWalk';
+import { ChunkFeed } from './chunkFeed';
 import { sharedChunkPool, type ChunkPool } from './chunkPool';
 import { createChunkDb, docById, insertDocs, rankLexically, removeDocs, toChunk, toDoc, type ChunkDb, type ChunkDoc, type LexicalQuery, type SearchHit } from './chunkDb';
 import { embedChecked, type Embedder } from './embedder';
 import { docId, docsOf, entryOf, recordOf, vectorsOf, type FileEntry } from './fileRecords';
 import { fuseRankings, type Scored } from './hybridRanking';
-import { ChunkFeed } from './chunkFeed';
 import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
 import { languageOf } from './languages';
 import { parseQuery } from './query';
@@ -24,7 +24,7 @@ const LOG_FORMAT = 1;
 export const DEFAULT_EXCLUDES: readonly string[] = ['**/package-lock.json', '**/yarn.lock', '**/pnpm-lock.yaml', '**/*.min.js', '**/*.min.css', '**/*.map'];
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const DEFAULT_MAX_FILES = 50_000;
-/** Files are read, chunked and embedded in batches; a batch's records are written before the next one starts. */
+/** Files are read, chunked and embedded in batches; a batch's records are written while the next one is prepared. */
 const BATCH_FILES = 16;
 /**
  * A file's documents are inserted this many at a time, with a turn of the event loop between: a generated file of a

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { until as poll } from '../until';
 import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
@@ -195,10 +196,7 @@ function processesMentioning(text: string): string[] {
   return found;
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The workbench in a browser can be slow on a loaded machine: its waits get longer than the default. */
+function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<true> {
+  return poll(what, probe, timeoutMs);
 }

@@ -7,6 +7,7 @@ import {
   type MemoryIndexProgress,
 } from '../../protocol/rpc';
 import { startModelServer } from '../fixtures/modelServer';
+import { until } from '../until';
 import { rejection, tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
 
@@ -14,16 +15,6 @@ const RETRY = 'export function retryWithBackoff(attempts: number) {\n  return at
 const PARSE = 'export function parseSettings(text: string) {\n  return JSON.parse(text);\n}\n';
 // Split so that no scanner mistakes this test for a leaked key.
 const SECRET_KEY = ['sk', 'proj', 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4'].join('-');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('workspace memory over JSON-RPC', function () {
   this.timeout(30_000);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SpanData } from '../../protocol/trace';
 import { startTrace, type Span } from '../../host/observability/tracer';
 
@@ -14,6 +14,12 @@ export function recordingTrace(): { spans: Map<string, SpanData>; root: Span } {
 
 export function tempDir(prefix = 'keel-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Writes `text` at `path` under `root`, creating the folders on the way. */
+export async function putFile(root: string, path: string, text: string): Promise<void> {
+  await mkdir(dirname(join(root, path)), { recursive: true });
+  await writeFile(join(root, path), text);
 }
 
 /** The error a promise rejects with; fails the test if it resolves. */

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { ProcedureLibrary } from '../../host/memory';
 import { parseFrontMatter } from '../../host/memory/frontMatter';
-import { tempDir } from './helpers';
+import { putFile, tempDir } from './helpers';
 
 describe('memory procedures', () => {
   let root: string;
 
-  async function put(path: string, text: string) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
+  const put = (path: string, text: string) => putFile(root, path, text);
 
   before(async () => {
     root = await tempDir('keel-procedures-');
@@ -68,10 +63,7 @@ describe('memory procedures', () => {
 
   it('offers an agent definition when the goal matches what it is for', async () => {
     const other = await tempDir('keel-agents-');
-    const write = async (path: string, text: string) => {
-      await mkdir(dirname(join(other, path)), { recursive: true });
-      await writeFile(join(other, path), text);
-    };
+    const write = (path: string, text: string) => putFile(other, path, text);
     await write('.keel/agents/reviewer.md', '---\nname: Security reviewer\ndescription: Reviews changes for injection, secrets and unsafe deserialisation.\n---\nRead the diff, list findings by severity.\n');
     await write('.github/agents/docs.agent.md', '---\ndescription: Writes and updates documentation pages\ntools: [read_file]\n---\nKeep pages short.\n');
     const library = await ProcedureLibrary.load(other);

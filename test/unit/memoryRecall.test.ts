@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { ContextBuilder, EpisodeStore, ProcedureLibrary, recall, WorkspaceIndex, type Episode, type RecallSources } from '../../host/memory';
 import type { SpanData } from '../../protocol/trace';
-import { recordingTrace, tempDir } from './helpers';
+import { putFile, recordingTrace, tempDir } from './helpers';
 
 const OPENAI_KEY = `sk-proj-${'Ab3'.repeat(10)}`;
 const GITHUB_TOKEN = `ghp_${'x9Y'.repeat(12)}`;
@@ -26,10 +24,7 @@ describe('memory recall', function () {
   let procedures: ProcedureLibrary;
   let sources: RecallSources;
 
-  async function put(path: string, text: string) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
+  const put = (path: string, text: string) => putFile(root, path, text);
 
   before(async () => {
     root = await tempDir('keel-recall-');

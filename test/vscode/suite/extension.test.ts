@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
 import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
 import { scriptedAgent } from '../../fixtures/scriptedAgent';
-import { until } from './until';
+import { until } from '../../until';
 
 const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
 const fileUri = (name: string) => vscode.Uri.joinPath(folder(), name);

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
 import type { MemoryHit, MemoryReindexResult } from '../../../protocol/rpc';
+import { until } from '../../until';
 
 const fileUri = (name: string) => vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, name);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('Keel memory inside VS Code', function () {
   this.timeout(60_000);

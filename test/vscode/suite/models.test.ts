@@ -4,7 +4,7 @@ import type { KeelApi } from '../../../extension/extension';
 import { catalogEntry } from '../../fixtures/catalogEntry';
 import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
 import { scriptedAgent } from '../../fixtures/scriptedAgent';
-import { until } from './until';
+import { until } from '../../until';
 
 const keel = () => vscode.workspace.getConfiguration('keel');
 const ROUTER_SETTINGS = ['router.models', 'router.fallbacks', 'router.cooldown', 'budget.perRunUsd'];
