@@ -88,6 +88,8 @@ describe('Keel in the browser workbench', function () {
     const newest = trace.locator('.trace').first();
     assert.match(await newest.locator('.run-result .message').textContent() ?? '', /denied the edit to notes.txt/);
     assert.equal(await readFile(join(workspace, 'notes.txt'), 'utf8'), 'alpha\nbeta\ngamma\n');
+    // The inline prompt goes once the edit is denied (VS Code redraws CodeLens after a short debounce).
+    await deny.waitFor({ state: 'detached', timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'after-deny.png') });
   });
 
