@@ -121,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
       limits: runLimits(),
       restricted: !vscode.workspace.isTrusted,
       allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
+      passEnv: vscode.workspace.getConfiguration('keel').get<string[]>('tools.passEnv', []),
     });
     return { runId, done: runs.track(runId, goal) };
   };

@@ -26,6 +26,7 @@ const schema = z.object({
   }),
   restricted: z.boolean().optional(),
   allowHosts: z.array(z.string().min(1)).optional(),
+  passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'passEnv entries are environment variable names')).max(200).optional(),
 });
 
 /** Checks a run request at the host's boundary; the message says which field is wrong. */

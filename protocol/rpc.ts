@@ -20,6 +20,8 @@ export interface StartRunParams {
   readonly restricted?: boolean;
   /** Hosts sandboxed code (run_js, user tools) may fetch from; none when absent. */
   readonly allowHosts?: readonly string[];
+  /** Credential-like environment variables commands may still see (`keel.tools.passEnv`); none when absent. */
+  readonly passEnv?: readonly string[];
 }
 
 export namespace CancelRunRequest {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { StartRunParams } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import type { ModelRouter, RouterCache } from '../models';
-import { startTrace, type SpanSink } from '../observability/tracer';
+import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory/episodes';
-import { AGENT_NAME, runAgent } from './agentLoop';
+import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
 import type { RunMemory } from './runContext';
 
 /** Memory as runs use it: recalled at the start, and each finished run kept as an episode. */
@@ -31,6 +31,7 @@ export class RunManager {
       readonly tools: () => Promise<ToolRegistry>;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
+      readonly log?: (message: string) => void;
     },
   ) {}
 
@@ -60,6 +61,10 @@ export class RunManager {
     return this.active.size;
   }
 
+  /**
+   * Runs the agent and reports the end once. Whatever fails on the way (loading tools, a bug in a layer below) is
+   * this run's failure, reported as such, never an unhandled rejection that would take the host down.
+   */
   private async execute(runId: string, goal: string, request: RunRequest, router: ModelRouter, signal: AbortSignal): Promise<RunResult> {
     const span = startTrace(this.deps.spans, `invoke_agent ${AGENT_NAME}`, 'invoke_agent', {
       'gen_ai.agent.name': AGENT_NAME,
@@ -67,22 +72,28 @@ export class RunManager {
       'keel.run.goal': goal,
       'keel.run.restricted': request.restricted === true,
     });
-    const [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
-    const tools = request.restricted ? registry.onlyRisk('read') : registry;
-    const output = await runAgent({
-      runId,
-      goal,
-      model: router,
-      privacy: request.privacy ?? { localOnly: false, localOnlyGlobs: [] },
-      limits: request.limits,
-      tools,
-      // Restricted Mode sends nothing out: sandboxed code gets no fetch.
-      policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []) },
-      workspace: this.deps.workspace,
-      memory,
-      span,
-      signal,
-    });
+    let output: AgentRunOutput;
+    let memory: EpisodicMemory | undefined;
+    try {
+      let registry: ToolRegistry;
+      [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
+      output = await runAgent({
+        runId,
+        goal,
+        model: router,
+        privacy: request.privacy ?? { localOnly: false, localOnlyGlobs: [] },
+        limits: request.limits,
+        tools: request.restricted ? registry.onlyRisk('read') : registry,
+        // Restricted Mode sends nothing out: sandboxed code gets no fetch.
+        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [] },
+        workspace: this.deps.workspace,
+        memory,
+        span,
+        signal,
+      });
+    } catch (error) {
+      output = { outcome: signal.aborted ? 'cancelled' : 'failed', message: signal.aborted ? 'The run was cancelled.' : `The run failed inside Keel: ${errorMessage(error)}`, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
+    }
     // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
     const spent = router.endRun(runId);
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
@@ -91,10 +102,12 @@ export class RunManager {
     // Over for the caller now: remembering it below must not keep it cancellable.
     this.active.delete(runId);
     this.deps.finished(result);
-    await memory?.remember({
-      runId, goal, agent: AGENT_NAME, outcome: output.outcome, summary: output.message, filesTouched: [...output.filesTouched], toolsUsed: [...output.toolsUsed],
-      tokens: { input: spent.inputTokens, output: spent.outputTokens }, costUsd: spent.costUsd, finishedAt: new Date().toISOString(),
-    });
+    await memory
+      ?.remember({
+        runId, goal, agent: AGENT_NAME, outcome: output.outcome, summary: output.message, filesTouched: [...output.filesTouched], toolsUsed: [...output.toolsUsed],
+        tokens: { input: spent.inputTokens, output: spent.outputTokens }, costUsd: spent.costUsd, finishedAt: new Date().toISOString(),
+      })
+      .catch((error: unknown) => this.deps.log?.(`run ${runId} was not remembered: ${errorMessage(error)}`));
     return result;
   }
 }

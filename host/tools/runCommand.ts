@@ -1,10 +1,16 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { zodArgs } from './argsSchema';
+import { childEnvironment } from './childEnv';
 import { defineTool } from './tool';
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
 const DEFAULT_TIMEOUT_S = 60;
+/**
+ * How long output may still arrive once the shell has exited. A background child (`daemon &`, `setsid …`) can hold
+ * the pipes open for as long as it lives; the command is over when its shell is.
+ */
+const OUTPUT_GRACE_MS = 500;
 
 export const runCommandTool = defineTool({
   name: 'run_command',
@@ -22,11 +28,12 @@ export const runCommandTool = defineTool({
       .strict(),
   ),
   describeCall: ({ command }) => `Run \`${command}\` in the workspace? Commands are not sandboxed: they run with your permissions.`,
-  run({ command, timeout_seconds }, { workspace, span, signal }) {
+  run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
     return new Promise((resolve, reject) => {
-      // The user approved this exact command line, shell included, so it runs as they would type it.
-      const child = spawn(command, { cwd: workspace.root, shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // The user approved this exact command line, shell included, so it runs as they would type it, but without
+      // the host's credentials in its environment.
+      const child = spawn(command, { cwd: workspace.root, shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnvironment(policy.passEnv ?? []) });
       let output = '';
       let dropped = 0;
       const append = (chunk: Buffer) => {
@@ -40,24 +47,57 @@ export const runCommandTool = defineTool({
       child.stdout.on('data', append);
       child.stderr.on('data', append);
       let stoppedBy: string | undefined;
+      let exitCode: number | null = null;
+      let graceTimer: NodeJS.Timeout | undefined;
       const stop = (why: string) => {
-        stoppedBy = why;
-        // The whole process group, so a shell's children stop too.
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        stoppedBy ??= why;
+        killGroup(child.pid);
+        // Children that left the group (setsid) may still hold the pipes; stop waiting for them.
+        graceTimer ??= setTimeout(finish, OUTPUT_GRACE_MS);
       };
       const timer = setTimeout(() => stop(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
       const onAbort = () => stop('cancelled');
       signal.addEventListener('abort', onAbort, { once: true });
-      child.on('error', (error) => reject(new Error(`Could not start the command: ${error.message}`, { cause: error })));
-      child.on('close', (code) => {
+      let done = false;
+      function finish() {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearTimeout(graceTimer);
+        signal.removeEventListener('abort', onAbort);
+        child.stdout.destroy();
+        child.stderr.destroy();
+        if (signal.aborted) return reject(signal.reason);
+        span.setAttributes({ 'keel.command.exit_code': exitCode ?? -1 });
+        const tail = dropped > 0 ? `\n[${dropped} more characters of output were cut]` : '';
+        const status = stoppedBy ? `The command was stopped: ${stoppedBy}.` : `Exit code ${exitCode}.`;
+        resolve(`${status}\n${output}${tail}`);
+      }
+      child.on('error', (error) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) return reject(signal.reason);
-        span.setAttributes({ 'keel.command.exit_code': code ?? -1 });
-        const tail = dropped > 0 ? `\n[${dropped} more characters of output were cut]` : '';
-        const status = stoppedBy ? `The command was stopped: ${stoppedBy}.` : `Exit code ${code}.`;
-        resolve(`${status}\n${output}${tail}`);
+        reject(new Error(`Could not start the command: ${error.message}`, { cause: error }));
       });
+      child.on('exit', (code) => {
+        exitCode = code;
+        graceTimer ??= setTimeout(finish, OUTPUT_GRACE_MS);
+      });
+      child.on('close', finish);
     });
   },
 });
+
+/**
+ * Kills a command's process group. It runs from timers and cancellation, where a throw would end the host, and
+ * the group may already be gone (ESRCH) when the shell has exited and left only children of another session.
+ */
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Nothing of the group is left to stop.
+  }
+}

@@ -10,6 +10,8 @@ export type { RiskClass } from '../../protocol/run';
 export interface ToolPolicy {
   /** Hosts sandboxed code may fetch from (empty: no fetch). */
   readonly allowHosts: readonly string[];
+  /** Environment variables that look like credentials but may reach commands the run starts (`keel.tools.passEnv`). */
+  readonly passEnv?: readonly string[];
 }
 
 export interface ToolContext {

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { ApprovalBroker } from '../../host/governance/approvals';
+import { builtinTools, type ToolContext } from '../../host/tools';
+import { childEnvironment, isSecretVariable } from '../../host/tools/childEnv';
+import { FsWorkspace } from '../../host/workspace/fsWorkspace';
+import { recordingTrace, tempDir } from './helpers';
+
+describe('run_command', function () {
+  this.timeout(20_000);
+  let root: string;
+
+  beforeEach(async () => {
+    root = await tempDir();
+  });
+
+  function call(args: unknown, options: { signal?: AbortSignal; passEnv?: string[] } = {}) {
+    const approve = async () => ({ decision: 'approved' as const });
+    const workspace = new FsWorkspace(root, { edit: approve, toolCall: approve });
+    const context: ToolContext = {
+      runId: 'r',
+      policy: { allowHosts: [], passEnv: options.passEnv ?? [] },
+      workspace,
+      approvals: new ApprovalBroker(workspace, 5000),
+      span: recordingTrace().root,
+      signal: options.signal ?? new AbortController().signal,
+    };
+    return builtinTools().call({ id: 'c', name: 'run_command', arguments: args }, context);
+  }
+
+  it('returns once its shell exits, although a detached child still holds the output pipe', async () => {
+    const started = performance.now();
+    const result = await call({ command: 'setsid sleep 7 & echo started', timeout_seconds: 2 });
+    assert.equal(result.ok, true);
+    assert.match(result.content, /^Exit code 0\.\nstarted/);
+    assert.ok(performance.now() - started < 3000, 'the detached child was waited for');
+  });
+
+  it('times out a command whose group is already gone without throwing (kill ESRCH)', async () => {
+    // The shell waits on a child in another session: the group holds only the shell, which the kill ends.
+    const result = await call({ command: 'setsid sleep 7; echo never', timeout_seconds: 1 });
+    assert.equal(result.ok, true);
+    assert.match(result.content, /stopped: timed out after 1 s/);
+    assert.doesNotMatch(result.content, /never/);
+  });
+
+  it('is cancelled through the same path without taking the process down', async () => {
+    const controller = new AbortController();
+    const pending = call({ command: 'setsid sleep 7 & sleep 5' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelled by test')), 300);
+    await assert.rejects(pending, /cancelled by test/);
+  });
+
+  it('does not show the host\'s credentials to the command, unless passed on by name', async () => {
+    process.env.KEEL_TEST_API_KEY = 'sk-host-key-1234567890';
+    process.env.KEEL_TEST_PLAIN = 'visible';
+    try {
+      const hidden = await call({ command: 'echo "key=$KEEL_TEST_API_KEY plain=$KEEL_TEST_PLAIN"' });
+      assert.match(hidden.content, /key= plain=visible/);
+      const passed = await call({ command: 'echo "key=$KEEL_TEST_API_KEY"' }, { passEnv: ['KEEL_TEST_API_KEY'] });
+      assert.match(passed.content, /key=sk-host-key-1234567890/);
+    } finally {
+      delete process.env.KEEL_TEST_API_KEY;
+      delete process.env.KEEL_TEST_PLAIN;
+    }
+  });
+});
+
+describe('child process environment', () => {
+  it('removes credential-like variables and keeps the rest', () => {
+    const env = {
+      PATH: '/usr/bin', HOME: '/home/u', PWD: '/w', LANG: 'C', TERM: 'xterm', NODE_EXTRA_CA_CERTS: '/etc/ca.pem', KEYBOARD_LAYOUT: 'us',
+      OPENAI_API_KEY: 'x', ANTHROPIC_API_KEY: 'x', GITHUB_TOKEN: 'x', NPM_TOKEN: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_ACCESS_KEY_ID: 'x',
+      AWS_SESSION_TOKEN: 'x', DB_PASSWORD: 'x', DATABASE_URL: 'x', PGPASSWORD: 'x', CLIENT_SECRET: 'x', SSH_AUTH_SOCK: 'x', my_private_key: 'x',
+    };
+    assert.deepEqual(Object.keys(childEnvironment([], env)).sort(), ['HOME', 'KEYBOARD_LAYOUT', 'LANG', 'NODE_EXTRA_CA_CERTS', 'PATH', 'PWD', 'TERM']);
+    assert.equal(childEnvironment(['NPM_TOKEN'], env).NPM_TOKEN, 'x');
+    assert.equal(isSecretVariable('MONKEY'), false);
+    assert.equal(isSecretVariable('STRIPE_KEY'), true);
+  });
+});
