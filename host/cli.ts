@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, type ApprovalMode } from './cli/args';
+import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
 import { RouterCache } from './models';
 import { RunManager } from './orchestration/runs';
@@ -22,6 +23,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  guardProcess((message) => process.stderr.write(`${message}\n`));
   const storageDir = join(homedir(), '.cache', 'keel');
   const toolbox = new Toolbox({
     root: () => options.workspace,
@@ -40,6 +42,7 @@ async function main(): Promise<number> {
       spans.set(span.spanId, span);
     },
     finished: () => undefined,
+    log: (message) => process.stderr.write(`${message}\n`),
   });
   process.once('SIGINT', () => runs.cancelAll());
   let started;

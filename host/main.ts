@@ -22,6 +22,7 @@ import { grantCapabilities } from './tools/sandboxedRun';
 import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 import { parseStartRunParams } from './startRunParams';
+import { guardProcess } from './processGuard';
 
 const HOST_VERSION = '0.1.0';
 /** How long a server's sampling request may wait for the user's approval. */
@@ -31,6 +32,7 @@ const EMBEDDER_PROBE_MS = 10_000;
 
 const connection = createConnection();
 const log = (message: string) => connection.console.info(message);
+guardProcess(log);
 let roots: { uri: string; name: string }[] = [];
 let folderPath: string | undefined;
 let mcp: McpManager | undefined;
@@ -62,6 +64,7 @@ const runs = new RunManager({
   tools,
   spans,
   finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
+  log,
 });
 
 connection.onInitialize((params) => {

@@ -9,7 +9,10 @@ import type { WorkspacePort } from '../workspace/port';
 /** The part of the workspace port that asks the user. */
 export type ApprovalPort = Pick<WorkspacePort, 'reviewEdit' | 'reviewToolCall'>;
 
-interface At {
+/** What tools see of the broker: the two questions they may ask. */
+export type Approvals = Pick<ApprovalBroker, 'reviewEdit' | 'reviewToolCall'>;
+
+export interface At {
   readonly runId: string;
   readonly parent: Span;
   readonly signal: AbortSignal;

@@ -1,4 +1,5 @@
 import { abortable } from '../abortable';
+import { PausableDeadline } from './deadline';
 import type { Tool, ToolContext } from './tool';
 
 /** A failure that may pass if the call is repeated: a dropped connection, a server timeout. */
@@ -22,16 +23,18 @@ export class CallPolicy {
     this.takeRateSlot(tool);
     const timeoutMs = tool.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([context.signal, timeout]);
+      const deadline = new PausableDeadline(timeoutMs);
+      const signal = AbortSignal.any([context.signal, deadline.signal]);
       try {
-        return await abortable(tool.run(args, { ...context, signal }), signal);
+        return await abortable(tool.run(args, { ...context, approvals: deadline.pausing(context.approvals), signal }), signal);
       } catch (error) {
         if (context.signal.aborted) throw error;
-        if (timeout.aborted) throw new Error(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} s.`, { cause: error });
+        if (deadline.signal.aborted) throw new Error(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} s.`, { cause: error });
         if (!(error instanceof TransientToolError) || !tool.idempotent || attempt >= RETRIES) throw error;
         context.span.setAttributes({ 'keel.tool.retries': attempt + 1 });
         await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random())));
+      } finally {
+        deadline.dispose();
       }
     }
   }

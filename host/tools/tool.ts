@@ -1,4 +1,4 @@
-import type { ApprovalBroker } from '../governance/approvals';
+import type { Approvals } from '../governance/approvals';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
 import type { RiskClass } from '../../protocol/run';
@@ -18,7 +18,8 @@ export interface ToolContext {
   readonly runId: string;
   readonly policy: ToolPolicy;
   readonly workspace: WorkspacePort;
-  readonly approvals: ApprovalBroker;
+  /** Time spent waiting here for the user does not count against the tool's timeout. */
+  readonly approvals: Approvals;
   readonly span: Span;
   readonly signal: AbortSignal;
 }

@@ -47,7 +47,31 @@ describe('tool call policy', () => {
     assert.match((await registry.call({ id: '2', name: 'unsafe', arguments: {} }, context())).content, /connection dropped/);
     assert.equal(otherCalls, 1);
   });
+
+  it('does not count time spent waiting for the user against the tool\'s timeout', async () => {
+    const slowUser = { reviewEdit: () => delay(400, { decision: 'approved' as const }), reviewToolCall: () => delay(400, { decision: 'approved' as const }) };
+    const asksThenWorks = (workMs: number) =>
+      fakeTool({
+        timeoutMs: 200,
+        reviewsOwnCalls: true,
+        run: async (_args, { approvals, span, signal }) => {
+          await delay(50, undefined);
+          const decision = await approvals.reviewEdit({ path: 'a', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, oldText: 'a', newText: 'b' }, { runId: 'r', parent: span, signal });
+          await delay(workMs, undefined);
+          return decision.decision;
+        },
+      });
+    const patient = await new ToolRegistry([asksThenWorks(50)]).call({ id: '1', name: 'fake', arguments: {} }, { ...context(), approvals: slowUser });
+    assert.deepEqual(patient, { ok: true, content: 'approved' });
+    // The clock goes on after the answer: 50 ms before and 300 ms after the question are over 200 ms.
+    const slowTool = await new ToolRegistry([asksThenWorks(300)]).call({ id: '2', name: 'fake', arguments: {} }, { ...context(), approvals: slowUser });
+    assert.deepEqual(slowTool, { ok: false, content: 'fake failed: fake did not finish within 0 s.' });
+  });
 });
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+}
 
 describe('fetch_url', () => {
   it('fetches allow-listed hosts only, and says how to allow one', async () => {
