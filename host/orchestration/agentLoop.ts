@@ -3,6 +3,7 @@ import type { PrivacySettings } from '../../protocol/models';
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
 import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
+import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { ToolPolicy, ToolRegistry } from '../tools';
@@ -82,11 +83,12 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       costUsd += response.costUsd;
       span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step });
       span.update();
-      conversation.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
-      if (response.toolCalls.length === 0) {
+      const toolCalls = response.toolCalls.map(limitToolCall);
+      conversation.push({ role: 'assistant', content: response.content, toolCalls });
+      if (toolCalls.length === 0) {
         return end('succeeded', response.content.trim() || 'The model finished without a summary.');
       }
-      for (const call of response.toolCalls) {
+      for (const call of toolCalls) {
         privacy.noteToolCall(call);
         toolsUsed.add(call.name);
         const path = pathArgument(call);
