@@ -2,7 +2,7 @@ import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
 import { CallPolicy } from './callPolicy';
 import { ToolStats } from './stats';
-import type { Tool, ToolContext } from './tool';
+import type { RiskClass, Tool, ToolContext } from './tool';
 
 export type ToolOutcome = { readonly ok: true; readonly content: string } | { readonly ok: false; readonly content: string };
 
@@ -12,14 +12,18 @@ export type ToolOutcome = { readonly ok: true; readonly content: string } | { re
  */
 export class ToolRegistry {
   private readonly tools = new Map<string, Tool<never>>();
+  /** Set in Restricted Mode: a call whose own risk is another (run_js asking for the network) is refused. */
+  private onlyRiskClass: RiskClass | undefined;
 
   constructor(tools: readonly Tool<never>[], private readonly stats = new ToolStats(), private readonly policy = new CallPolicy()) {
     for (const tool of tools) this.tools.set(tool.name, tool);
   }
 
   /** The same tools limited to the given risk, e.g. read-only in Restricted Mode. */
-  onlyRisk(risk: Tool<never>['risk']): ToolRegistry {
-    return new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats, this.policy);
+  onlyRisk(risk: RiskClass): ToolRegistry {
+    const limited = new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats, this.policy);
+    limited.onlyRiskClass = risk;
+    return limited;
   }
 
   list(): Tool<never>[] {
@@ -55,15 +59,20 @@ export class ToolRegistry {
     }
     const parsed = tool.args.parse(call.arguments);
     if (!parsed.ok) return { ok: false, content: `Invalid arguments for ${call.name}:\n${parsed.error}` };
+    const args = parsed.value as never;
+    const risk = tool.riskOf?.(args, context.policy) ?? tool.risk;
+    if (this.onlyRiskClass && risk !== this.onlyRiskClass) {
+      return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
+    }
     try {
-      if (tool.risk !== 'read' && !tool.reviewsOwnCalls) {
+      if (risk !== 'read' && !tool.reviewsOwnCalls) {
         const decision = await context.approvals.reviewToolCall(
-          { tool: tool.name, source: tool.source, risk: tool.risk, title: tool.describeCall?.(parsed.value as never) ?? `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
+          { tool: tool.name, source: tool.source, risk, title: tool.describeCall?.(args, context.policy) ?? `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
           { runId: context.runId, parent: context.span, signal: context.signal },
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
       }
-      return { ok: true, content: await this.policy.run(tool, parsed.value as never, context) };
+      return { ok: true, content: await this.policy.run(tool, args, context) };
     } catch (error) {
       if (context.signal.aborted) throw error;
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { Sandbox } from '../sandbox';
 import { zodArgs } from './argsSchema';
 import { describeExecution, evalInSandbox, grantCapabilities } from './sandboxedRun';
-import { defineTool } from './tool';
+import { defineTool, type ToolPolicy } from './tool';
 
 /**
- * `run_js`: JavaScript the agent writes, run in the QuickJS sandbox. It can read workspace files and fetch
- * allow-listed hosts, nothing else, so it needs no approval.
+ * `run_js`: JavaScript the agent writes, run in the QuickJS sandbox. It reads workspace files and needs no approval;
+ * only when it asks for the network (`network: true`) can it send what it read somewhere, so then the user is asked
+ * first, shown the code and where it may send.
  */
 export function runJsTool(getSandbox: () => Sandbox) {
   return defineTool({
@@ -14,8 +15,8 @@ export function runJsTool(getSandbox: () => Sandbox) {
     description:
       'Run JavaScript in an isolated sandbox (QuickJS; standard JS only, no Node or DOM APIs). The code is the body of an async ' +
       'function: use `return` for the result, `input` for the given input. Available: `await readFile(path)` and `await listFiles(glob)` ' +
-      'for workspace files, `await fetch(url)` for allow-listed hosts (returns {status, headers, body}), and console.log. ' +
-      'Limits: 64 MiB memory, 5 s.',
+      'for workspace files, and console.log. With `network: true`, also `await fetch(url)` for allow-listed hosts (returns ' +
+      '{status, headers, body}); the user is asked first. Limits: 64 MiB memory, 5 s.',
     risk: 'read',
     source: 'builtin',
     args: zodArgs(
@@ -23,15 +24,26 @@ export function runJsTool(getSandbox: () => Sandbox) {
         .object({
           code: z.string().min(1).describe('The body of an async function, e.g. "const t = await readFile(input.path); return t.split(\'\\n\').length;"'),
           input: z.unknown().optional().describe('Any JSON value, visible to the code as `input`'),
+          network: z.boolean().optional().describe('Give the code fetch() to allow-listed hosts; the user approves the call first'),
         })
         .strict(),
     ),
-    async run({ code, input }, { workspace, policy, span, signal }) {
-      const capabilities = grantCapabilities(['readFile', 'listFiles', 'fetch'], workspace.root, policy.allowHosts);
+    riskOf: ({ network }) => (network ? 'network' : 'read'),
+    // The code itself is in the question's details.
+    describeCall: (_args, policy) => `Run JavaScript that can read any workspace file and send data to ${hostsOf(policy)}?`,
+    async run({ code, input, network }, { workspace, policy, span, signal }) {
+      if (network && policy.allowHosts.length === 0) {
+        throw new Error('No host is allow-listed for fetching, so network: true cannot be granted. The user can add hosts to the "keel.network.allowHosts" setting.');
+      }
+      const capabilities = grantCapabilities(network ? ['readFile', 'listFiles', 'fetch'] : ['readFile', 'listFiles'], workspace.root, policy.allowHosts);
       const result = await evalInSandbox(getSandbox(), { code, input, capabilities }, span, signal);
       const text = describeExecution(result);
       if (result.outcome !== 'ok') throw new Error(text);
       return text;
     },
   });
+}
+
+function hostsOf(policy: ToolPolicy): string {
+  return policy.allowHosts.join(', ') || 'no host (none is allow-listed)';
 }

@@ -40,8 +40,10 @@ export interface Tool<Args = unknown> {
   readonly callsPerMinute?: number;
   /** For pinned tools (MCP): `unpinned`, `pinned`, `always allowed` or `changed — disabled until approved`. */
   pinState?(): Promise<string>;
+  /** The risk of one call when it depends on its arguments and the run's policy (run_js with network). */
+  riskOf?(args: Args, policy: ToolPolicy): RiskClass;
   /** The question the user is asked about a call, e.g. the command line; defaults to "Run <tool>?". */
-  describeCall?(args: Args): string;
+  describeCall?(args: Args, policy: ToolPolicy): string;
   /** Validated before `run`, and sent to the model as JSON schema. */
   readonly args: ArgsSchema<Args>;
   /** Returns the text the model sees as the tool's result. Throw to report a failure to the model. */

@@ -78,6 +78,8 @@ export class UserTools {
       // Sandboxed code can only read, unless its manifest asks for fetch: then it can send data out.
       risk: capabilities.includes('fetch') ? 'network' : 'read',
       source: `user:${file}`,
+      describeCall: (_args, policy) =>
+        `Run ${name} from ${file}? It can ${capabilities.includes('readFile') ? 'read workspace files and ' : ''}send data to ${policy.allowHosts.join(', ') || 'no host (none is allow-listed)'}.`,
       args,
       async run(callInput, { policy, span, signal }) {
         const granted = grantCapabilities(capabilities as CapabilityName[], root, policy.allowHosts);

@@ -5,6 +5,8 @@ import { ApprovalBroker } from '../../host/governance/approvals';
 import { Sandbox } from '../../host/sandbox';
 import { runJsTool, ToolRegistry, UserTools, type Tool, type ToolContext } from '../../host/tools';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
+import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { ToolCallDecision } from '../../protocol/run';
 import { recordingTrace, tempDir } from './helpers';
 
 describe('sandboxed tools: run_js and .keel/tools', function () {
@@ -27,11 +29,18 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
 
   const tool = (file: string, source: string) => writeFile(join(root, '.keel', 'tools', file), source);
 
-  async function call(tools: Tool<never>[], name: string, args: unknown, allowHosts: string[] = []) {
-    const workspace = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
+  type ToolApprover = (review: ReviewToolCallParams) => Promise<ToolCallDecision>;
+
+  function context(allowHosts: string[], toolCall: ToolApprover = async () => ({ decision: 'approved' })) {
+    const workspace = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall });
     const { spans, root: span } = recordingTrace();
     const context: ToolContext = { runId: 'r', policy: { allowHosts }, workspace, approvals: new ApprovalBroker(workspace, 1000), span, signal: new AbortController().signal };
-    return { outcome: await new ToolRegistry(tools).call({ id: 'c', name, arguments: args }, context), spans };
+    return { context, spans };
+  }
+
+  async function call(tools: Tool<never>[], name: string, args: unknown, allowHosts: string[] = [], toolCall?: ToolApprover) {
+    const { context: toolContext, spans } = context(allowHosts, toolCall);
+    return { outcome: await new ToolRegistry(tools).call({ id: 'c', name, arguments: args }, toolContext), spans };
   }
 
   it('run_js returns values and console output, traced as sandbox.eval', async () => {
@@ -46,6 +55,30 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
   it('run_js gets no fetch without allow-listed hosts', async () => {
     const { outcome } = await call([runJsTool(() => sandbox) as Tool<never>], 'run_js', { code: 'return typeof fetch;' });
     assert.match(outcome.content, /^"undefined"\n\[ran in/);
+  });
+
+  it('run_js reaches the network only when it asks for it, and then the user is asked first, shown the hosts', async () => {
+    const asked: ReviewToolCallParams[] = [];
+    const approver = (decision: 'approved' | 'denied') => async (review: ReviewToolCallParams) => {
+      asked.push(review);
+      return decision === 'approved' ? { decision } : { decision, reason: 'no' };
+    };
+    const runJs = [runJsTool(() => sandbox) as Tool<never>];
+    const quiet = await call(runJs, 'run_js', { code: 'return typeof fetch;' }, ['api.example.com']);
+    assert.match(quiet.outcome.content, /^"undefined"\n/);
+    assert.equal(asked.length, 0);
+
+    const exfiltrate = { code: 'const s = await readFile("notes.txt"); return typeof fetch;', network: true };
+    const denied = await call(runJs, 'run_js', exfiltrate, ['api.example.com'], approver('denied'));
+    assert.match(denied.outcome.content, /The user denied run_js/);
+    assert.equal(asked[0]!.risk, 'network');
+    assert.match(asked[0]!.title, /read any workspace file and send data to api\.example\.com/);
+    assert.match(asked[0]!.detail, /readFile\(\\"notes\.txt\\"\)/);
+
+    const allowed = await call(runJs, 'run_js', exfiltrate, ['api.example.com'], approver('approved'));
+    assert.match(allowed.outcome.content, /^"function"\n/);
+    const restricted = await new ToolRegistry(runJs).onlyRisk('read').call({ id: 'c', name: 'run_js', arguments: exfiltrate }, context(['api.example.com'], approver('approved')).context);
+    assert.match(restricted.content, /run_js with these arguments is a network action, and this run may only take read actions/);
   });
 
   it('loads a user tool, checks calls against its input schema, and grants only the capabilities it asks for', async () => {
