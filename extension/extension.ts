@@ -238,14 +238,17 @@ export function deactivate(): void {
 }
 
 async function showTools(client: LanguageClient): Promise<void> {
-  const { tools } = await client.sendRequest(ListToolsRequest.type);
+  const { tools, problems } = await client.sendRequest(ListToolsRequest.type);
   await vscode.window.showQuickPick(
-    tools.map((t) => ({
-      label: t.name,
-      description: `${t.source} · risk: ${t.risk}${t.pin ? ` · ${t.pin}` : ''} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
-      detail: t.description,
-    })),
-    { title: `Keel: ${tools.length} tools available to agents`, matchOnDescription: true, matchOnDetail: true },
+    [
+      ...problems.map((problem) => ({ label: '$(warning) Not offered', detail: problem })),
+      ...tools.map((t) => ({
+        label: t.name,
+        description: `${t.source} · risk: ${t.risk}${t.pin ? ` · ${t.pin}` : ''} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
+        detail: t.description,
+      })),
+    ],
+    { title: `Keel: ${tools.length} tools available to agents${problems.length ? `, ${problems.length} not offered` : ''}`, matchOnDescription: true, matchOnDetail: true },
   );
 }
 

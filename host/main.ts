@@ -130,12 +130,16 @@ connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments:
   return { text: await mcp.promptText(server, name, args) };
 });
 
-connection.onRequest(ListToolsRequest.type, async () => ({
-  tools: await Promise.all((await tools()).list().map(async (tool) => {
-    const pin = await tool.pinState?.();
-    return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...toolbox.stats.get(tool.name) };
-  })),
-}));
+connection.onRequest(ListToolsRequest.type, async () => {
+  const registry = await tools();
+  return {
+    tools: await Promise.all(registry.list().map(async (tool) => {
+      const pin = await tool.pinState?.();
+      return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...toolbox.stats.get(tool.name) };
+    })),
+    problems: [...toolbox.problems],
+  };
+});
 
 connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
   const capabilities = folderPath ? grantCapabilities(['readFile', 'listFiles'], folderPath, []) : {};

@@ -20,6 +20,8 @@ export class Toolbox {
   readonly stats = new ToolStats();
   private readonly userTools: UserTools;
   private readonly own: Tool<never>[];
+  /** Tool files that did not load and tools refused for a name already taken, as of the last registry. */
+  problems: readonly string[] = [];
 
   constructor(private readonly options: ToolboxOptions) {
     this.userTools = new UserTools(() => this.sandbox(), options.log);
@@ -30,8 +32,14 @@ export class Toolbox {
   /** The tools for a run starting now, plus `extra` (MCP tools). */
   async registry(extra: readonly Tool<never>[] = []): Promise<ToolRegistry> {
     const root = this.options.root();
-    const user = root ? (await this.userTools.load(root)).tools : [];
-    return new ToolRegistry([...this.own, ...user, ...extra], this.stats);
+    const user = root ? await this.userTools.load(root) : { tools: [], problems: [] };
+    // Built-ins first, then user tools by file, then MCP tools by server: of two with one name, the first wins.
+    const mcp = [...extra].sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+    const registry = new ToolRegistry([...this.own, ...user.tools, ...mcp], this.stats);
+    const problems = [...user.problems, ...registry.refused.map((r) => `${r.name} from ${r.source} is not offered: ${r.reason}.`)];
+    for (const problem of problems) if (!this.problems.includes(problem)) this.options.log(`tool problem: ${problem}`);
+    this.problems = problems;
+    return registry;
   }
 
   /** What runs recall and remember (procedures, episodes, the index); its code loads with the first run. */

@@ -1,32 +1,47 @@
 /**
  * Every request and notification between the extension and the agent host, typed once.
  * Methods are prefixed by area. Both sides import these objects; neither spells a method string.
+ * Each message the host handles carries its `params` schema, from which its params type is inferred; the host
+ * checks every such message against it (`host/validatedHandlers.ts`).
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { BudgetEscalationParams, CatalogEntry, ModelConfig, PrivacySettings, VsCodeChatParams, VsCodeChatResult } from './models';
-import type { EditDecision, ProposedEdit, RiskClass, RunLimits, RunResult, ToolCallDecision } from './run';
+import { z } from 'zod';
+import { modelConfigSchema, privacySettingsSchema, type BudgetEscalationParams, type CatalogEntry, type VsCodeChatParams, type VsCodeChatResult } from './models';
+import { httpUrl, integer, list, noParams, stringMap, text } from './params';
+import { runLimitsSchema, type EditDecision, type ProposedEdit, type RiskClass, type RunResult, type ToolCallDecision } from './run';
 import type { SpanData } from './trace';
 
+/** Run ids, request ids and similar handles. */
+const id = () => text(200);
+/** Names of servers, prompts and settings. */
+const name = () => text(256);
+
 export namespace StartRunRequest {
+  export const params = z
+    .object({
+      /** What the agent should do; the host also refuses one that is only whitespace. */
+      goal: text(20_000),
+      models: modelConfigSchema,
+      privacy: privacySettingsSchema.optional(),
+      limits: runLimitsSchema,
+      /** Restricted Mode (an untrusted workspace): only read-only tools are offered and allowed. */
+      restricted: z.boolean().optional(),
+      /** Hosts sandboxed code (run_js, user tools) may fetch from; none when absent. */
+      allowHosts: list(text(500, 1), 1000).optional(),
+      /** Credential-like environment variables commands may still see (`keel.tools.passEnv`); none when absent. */
+      passEnv: list(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), 200).optional(),
+    })
+    .readonly()
+    .describe('run request');
   /** Extension → host: start an agent run; answers at once with the run's id. */
   export const type = new RequestType<StartRunParams, { runId: string }, void>('keel/startRun');
 }
-export interface StartRunParams {
-  readonly goal: string;
-  readonly models: ModelConfig;
-  readonly privacy?: PrivacySettings;
-  readonly limits: RunLimits;
-  /** Restricted Mode (an untrusted workspace): only read-only tools are offered and allowed. */
-  readonly restricted?: boolean;
-  /** Hosts sandboxed code (run_js, user tools) may fetch from; none when absent. */
-  readonly allowHosts?: readonly string[];
-  /** Credential-like environment variables commands may still see (`keel.tools.passEnv`); none when absent. */
-  readonly passEnv?: readonly string[];
-}
+export type StartRunParams = z.infer<typeof StartRunRequest.params>;
 
 export namespace CancelRunRequest {
+  export const params = z.object({ runId: id() }).readonly();
   /** Extension → host: cancel a run; answers whether a run with that id was active. */
-  export const type = new RequestType<{ runId: string }, { cancelled: boolean }, void>('keel/cancelRun');
+  export const type = new RequestType<z.infer<typeof params>, { cancelled: boolean }, void>('keel/cancelRun');
 }
 
 export namespace RunFinishedNotification {
@@ -78,15 +93,44 @@ export interface ReviewToolCallParams {
   readonly canAlwaysAllow: boolean;
 }
 
+/** One MCP server as the host starts it: a command it runs (stdio) or a URL it connects to (HTTP). */
+export const mcpServerSpecSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      name: name(),
+      /** Where it was configured, e.g. `.vscode/mcp.json`. */
+      source: text(1024),
+      type: z.literal('stdio'),
+      command: text(4096, 1),
+      args: list(text(32_768), 1000),
+      env: stringMap(1000, 256, 32_768),
+      cwd: text(4096).optional(),
+    })
+    .readonly(),
+  z
+    .object({
+      name: name(),
+      source: text(1024),
+      type: z.literal('http'),
+      url: text(2048),
+      headers: stringMap(100, 256, 8192),
+    })
+    .readonly(),
+]);
+export type McpServerSpec = z.infer<typeof mcpServerSpecSchema>;
+
 export namespace SetMcpServersRequest {
+  export const params = z
+    .object({
+      servers: list(mcpServerSpecSchema, 100),
+      /** The models that answer servers' sampling requests (after the user approves each one). */
+      sampling: modelConfigSchema,
+    })
+    .readonly();
   /** Extension → host: the MCP servers to run now (resolved configs); answers with each server's status. */
   export const type = new RequestType<SetMcpServersParams, { servers: McpServerInfo[] }, void>('mcp/setServers');
 }
-export interface SetMcpServersParams {
-  readonly servers: McpServerSpec[];
-  /** The models that answer servers' sampling requests (after the user approves each one). */
-  readonly sampling: ModelConfig;
-}
+export type SetMcpServersParams = z.infer<typeof SetMcpServersRequest.params>;
 
 export namespace ElicitRequest {
   /** Host → extension: an MCP server asks the user for input; answers with their values, a decline or a cancel. */
@@ -109,10 +153,6 @@ export interface ElicitParams {
 export type ElicitAnswer =
   | { readonly action: 'accept'; readonly content: Readonly<Record<string, string | number | boolean>> }
   | { readonly action: 'decline' | 'cancel' };
-export type McpServerSpec = { readonly name: string; readonly source: string } & (
-  | { readonly type: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly cwd?: string }
-  | { readonly type: 'http'; readonly url: string; readonly headers: Readonly<Record<string, string>> }
-);
 export interface McpServerInfo {
   readonly name: string;
   readonly source: string;
@@ -122,6 +162,7 @@ export interface McpServerInfo {
 }
 
 export namespace ListMcpPromptsRequest {
+  export const params = noParams;
   /** Extension → host: the prompts connected MCP servers offer, for "Keel: Run MCP Prompt…". */
   export const type = new RequestType0<{ prompts: McpPromptInfo[] }, void>('mcp/listPrompts');
 }
@@ -133,13 +174,15 @@ export interface McpPromptInfo {
 }
 
 export namespace GetMcpPromptRequest {
+  export const params = z.object({ server: name(), name: name(), arguments: stringMap(100, 256, 20_000) }).readonly();
   /** Extension → host: a prompt filled in with the user's arguments, as the text of a goal. */
-  export const type = new RequestType<{ server: string; name: string; arguments: Record<string, string> }, { text: string }, void>('mcp/getPrompt');
+  export const type = new RequestType<z.infer<typeof params>, { text: string }, void>('mcp/getPrompt');
 }
 
 export namespace ListToolsRequest {
-  /** Extension → host: every tool a run would be offered now, with its risk and recent calls. */
-  export const type = new RequestType0<{ tools: ToolInfo[] }, void>('tools/list');
+  export const params = noParams;
+  /** Extension → host: every tool a run would be offered now, with its risk and recent calls, and those that are not, with why. */
+  export const type = new RequestType0<{ tools: ToolInfo[]; problems: string[] }, void>('tools/list');
 }
 export interface ToolInfo {
   readonly name: string;
@@ -154,8 +197,10 @@ export interface ToolInfo {
 }
 
 export namespace EvalJsRequest {
+  /** `input` is any JSON value, visible to the code as `input`. */
+  export const params = z.object({ code: text(100_000), input: z.unknown().optional() }).readonly();
   /** Extension → host: run JavaScript in the sandbox, with workspace reads only (Keel: Run JavaScript in Sandbox). */
-  export const type = new RequestType<{ code: string; input?: unknown }, EvalJsResult, void>('sandbox/eval');
+  export const type = new RequestType<z.infer<typeof params>, EvalJsResult, void>('sandbox/eval');
 }
 export interface EvalJsResult {
   readonly outcome: string;
@@ -166,8 +211,9 @@ export interface EvalJsResult {
 }
 
 export namespace MemorySearchRequest {
+  export const params = z.object({ query: text(500, 1), limit: integer(1, 100).optional() }).readonly();
   /** Extension → host: search the workspace index, opening it first if needed (Keel: Search Memory…). */
-  export const type = new RequestType<{ query: string; limit?: number }, { hits: MemoryHit[] }, void>('memory/search');
+  export const type = new RequestType<z.infer<typeof params>, { hits: MemoryHit[] }, void>('memory/search');
 }
 export interface MemoryHit {
   /** Workspace-relative, forward slashes. */
@@ -183,6 +229,7 @@ export interface MemoryHit {
 }
 
 export namespace MemoryReindexRequest {
+  export const params = noParams;
   /** Extension → host: walk the whole workspace and index what changed (Keel: Reindex Workspace). */
   export const type = new RequestType0<MemoryReindexResult, void>('memory/reindex');
 }
@@ -206,13 +253,16 @@ export type MemoryIndexProgress =
   | { readonly phase: 'failed'; readonly done: number; readonly total: number; readonly message: string };
 
 export namespace MemoryFilesChangedNotification {
+  /** A branch switch can touch tens of thousands of files in one batch. */
+  export const params = z.object({ paths: list(text(4096), 100_000) }).readonly();
   /** Extension → host: these workspace-relative paths were changed, created or deleted; the index catches up. */
-  export const type = new NotificationType<{ paths: string[] }>('memory/filesChanged');
+  export const type = new NotificationType<z.infer<typeof params>>('memory/filesChanged');
 }
 
 export namespace MemorySettingsNotification {
+  export const params = z.object({ filesExclude: list(text(4096), 10_000) }).readonly();
   /** Extension → host: `files.exclude` changed; the index reopens without the files it now hides. */
-  export const type = new NotificationType<{ filesExclude: string[] }>('memory/settings');
+  export const type = new NotificationType<z.infer<typeof params>>('memory/settings');
 }
 
 export namespace VsCodeChatRequest {
@@ -221,13 +271,15 @@ export namespace VsCodeChatRequest {
 }
 
 export namespace VsCodeChatTextNotification {
+  export const params = z.object({ requestId: id(), delta: text(1_000_000) }).readonly();
   /** Extension → host: a piece of a `model/vscodeChat` answer as it streams. */
-  export const type = new NotificationType<{ requestId: string; delta: string }>('model/chatText');
+  export const type = new NotificationType<z.infer<typeof params>>('model/chatText');
 }
 
 export namespace DiscoverOllamaModelsRequest {
+  export const params = z.object({ baseUrl: httpUrl() }).readonly();
   /** Extension → host: the models an Ollama server has pulled, as suggested catalogue entries. */
-  export const type = new RequestType<{ baseUrl: string }, { entries: CatalogEntry[] }, void>('model/discoverOllama');
+  export const type = new RequestType<z.infer<typeof params>, { entries: CatalogEntry[] }, void>('model/discoverOllama');
 }
 
 export namespace BudgetEscalationRequest {
@@ -236,6 +288,7 @@ export namespace BudgetEscalationRequest {
 }
 
 export namespace PingRequest {
+  export const params = z.object({ sentAt: z.number() }).readonly();
   /** Extension → host: a no-op round trip, for health checks and benchmarks. */
-  export const type = new RequestType<{ sentAt: number }, { sentAt: number; pid: number }, void>('keel/ping');
+  export const type = new RequestType<z.infer<typeof params>, { sentAt: number; pid: number }, void>('keel/ping');
 }

@@ -12,7 +12,7 @@ import type { Tool } from './tool';
 export type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
 export { runJsTool } from './runJs';
 export { UserTools } from './userTools';
-export { ToolRegistry, type ToolOutcome } from './registry';
+export { ToolRegistry, type RefusedTool, type ToolOutcome } from './registry';
 
 export { ToolStats } from './stats';
 

@@ -4,6 +4,12 @@ import { CallPolicy } from './callPolicy';
 import { ToolStats } from './stats';
 import type { RiskClass, Tool, ToolContext } from './tool';
 
+export interface RefusedTool {
+  readonly name: string;
+  readonly source: string;
+  readonly reason: string;
+}
+
 export type ToolOutcome = { readonly ok: true; readonly content: string } | { readonly ok: false; readonly content: string };
 
 /**
@@ -15,14 +21,32 @@ export class ToolRegistry {
   /** Set in Restricted Mode: a call whose own risk is another (run_js asking for the network) is refused. */
   private onlyRiskClass: RiskClass | undefined;
 
+  /** Tools left out because an earlier one has their name, with why. */
+  readonly refused: RefusedTool[] = [];
+
+  /**
+   * `tools` in order of precedence: of two with one name (letter case aside), the first is kept. Built-ins come
+   * first, so a workspace's `.keel/tools` or an MCP server can never stand in for one and answer in its name.
+   */
   constructor(tools: readonly Tool<never>[], private readonly stats = new ToolStats(), private readonly policy = new CallPolicy()) {
-    for (const tool of tools) this.tools.set(tool.name, tool);
+    const byKey = new Map<string, Tool<never>>();
+    for (const tool of tools) {
+      const kept = byKey.get(tool.name.toLowerCase());
+      if (kept) {
+        const owner = kept.source === 'builtin' ? 'a built-in tool' : `the tool from ${kept.source}`;
+        this.refused.push({ name: tool.name, source: tool.source, reason: `${owner} has the name ${kept.name}; rename this one` });
+        continue;
+      }
+      byKey.set(tool.name.toLowerCase(), tool);
+      this.tools.set(tool.name, tool);
+    }
   }
 
   /** The same tools limited to the given risk, e.g. read-only in Restricted Mode. */
   onlyRisk(risk: RiskClass): ToolRegistry {
     const limited = new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats, this.policy);
     limited.onlyRiskClass = risk;
+    limited.refused.push(...this.refused);
     return limited;
   }
 
