@@ -1,4 +1,6 @@
 /** Model wire types shared by the host and the extension: chat messages, the catalogue as configured, and VS Code's models. */
+import { z } from 'zod';
+import { httpUrl, list, stringMap, text } from './params';
 
 /** A tool as offered to a model: name, description and a JSON schema for its arguments. */
 export interface ToolSpec {
@@ -28,36 +30,48 @@ export interface Usage {
   readonly estimated?: boolean;
 }
 
+export const defaultModelSchema = z
+  .object({
+    provider: z.enum(['ollama', 'openai']),
+    baseUrl: httpUrl(),
+    model: z.string().min(1, 'is empty; name the model to use').max(256),
+    /** From SecretStorage; never logged. */
+    apiKey: text(4096).optional(),
+  })
+  .readonly();
+export type DefaultModel = z.infer<typeof defaultModelSchema>;
+
 /**
  * The models a run may use, as the user configured them. The host validates the router settings and names
  * any wrong one, so they cross as written.
  */
-export interface ModelConfig {
-  /** `keel.router.*`, `keel.budget.*` and `keel.model.timeoutSeconds`, keyed as `RouterSettingsInput` expects. */
-  readonly router: Readonly<Record<string, unknown>>;
-  /** The model from the simple settings (`keel.model.provider`, `keel.ollama.*`, `keel.openai.*`), used while `keel.router.models` is empty. */
-  readonly defaultModel: DefaultModel;
-  /** API keys by catalogue id, from SecretStorage; never logged. */
-  readonly apiKeys: Readonly<Record<string, string>>;
-  /** `keel.privacy.localOnly`: the workspace index is embedded by local models only. */
-  readonly localOnly?: boolean;
-}
-
-export interface DefaultModel {
-  readonly provider: 'ollama' | 'openai';
-  readonly baseUrl: string;
-  readonly model: string;
-  /** From SecretStorage; never logged. */
-  readonly apiKey?: string;
-}
+export const modelConfigSchema = z
+  .object({
+    /** `keel.router.*`, `keel.budget.*` and `keel.model.timeoutSeconds`, keyed as `RouterSettingsInput` expects. */
+    router: z
+      .record(text(256), z.unknown())
+      .refine((settings) => Object.keys(settings).length <= 100, { error: 'must have at most 100 settings' })
+      .readonly(),
+    /** The model from the simple settings (`keel.model.provider`, `keel.ollama.*`, `keel.openai.*`), used while `keel.router.models` is empty. */
+    defaultModel: defaultModelSchema,
+    /** API keys by catalogue id, from SecretStorage; never logged. */
+    apiKeys: stringMap(1000, 256, 4096),
+    /** `keel.privacy.localOnly`: the workspace index is embedded by local models only. */
+    localOnly: z.boolean().optional(),
+  })
+  .readonly();
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
 
 /** Runs that may only use catalogue entries marked `local`. */
-export interface PrivacySettings {
-  /** The whole workspace is private (`keel.privacy.localOnly`). */
-  readonly localOnly: boolean;
-  /** Once the agent touches a file matching one of these globs, the rest of the run stays local. */
-  readonly localOnlyGlobs: readonly string[];
-}
+export const privacySettingsSchema = z
+  .object({
+    /** The whole workspace is private (`keel.privacy.localOnly`). */
+    localOnly: z.boolean(),
+    /** Once the agent touches a file matching one of these globs, the rest of the run stays local. */
+    localOnlyGlobs: list(text(1024, 1), 1000),
+  })
+  .readonly();
+export type PrivacySettings = z.infer<typeof privacySettingsSchema>;
 
 /** Which of VS Code's language models a catalogue entry means (`vscode.lm.selectChatModels`). */
 export interface LanguageModelSelector {

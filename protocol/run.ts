@@ -1,4 +1,6 @@
 /** Run-level types shared by the host, the extension and the CLI. */
+import { z } from 'zod';
+import { integer } from './params';
 
 export type ModelProvider = 'ollama' | 'openai' | 'vscode';
 
@@ -11,12 +13,16 @@ export interface ModelSettings {
   readonly timeoutMs: number;
 }
 
-export interface RunLimits {
-  readonly maxSteps: number;
-  readonly approvalTimeoutMs: number;
-  /** The most tools offered to the model; past it, the core tools plus the best matches for the goal. */
-  readonly maxTools?: number;
-}
+export const runLimitsSchema = z
+  .object({
+    maxSteps: integer(1, 200),
+    /** Up to Node's longest timer, about 24.8 days. */
+    approvalTimeoutMs: integer(1, 2_147_483_647),
+    /** The most tools offered to the model; past it, the core tools plus the best matches for the goal. */
+    maxTools: integer(1, 500).optional(),
+  })
+  .readonly();
+export type RunLimits = z.infer<typeof runLimitsSchema>;
 
 export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
