@@ -3,8 +3,7 @@ import { zodArgs } from '../tools/argsSchema';
 import { defineTool, type Tool } from '../tools/tool';
 import type { SearchHit } from './chunkDb';
 import type { Episode } from './episodes';
-import { redactSecrets } from './secrets';
-import { defuse, untrustedFence } from './untrusted';
+import { untrustedFence, untrustedText } from './untrusted';
 import type { WorkspaceIndex } from './workspaceIndex';
 
 const DEFAULT_LIMIT = 8;
@@ -29,6 +28,7 @@ export function searchMemoryTool(getIndex: () => Promise<WorkspaceIndex>, search
       'workspace by goal instead: their outcome, summary, files changed and tools used.',
     risk: 'read',
     source: 'builtin',
+    ownsResultText: true,
     args: zodArgs(
       z
         .object({
@@ -61,7 +61,8 @@ function formatHits(query: string, hits: readonly SearchHit[]): string {
   let chars = 0;
   let shown = 0;
   for (const hit of hits) {
-    const part = `--- ${hit.path}:${hit.startLine}-${hit.endLine}${hit.symbol ? ` (${hit.symbol})` : ''}\n${defuse(hit.text)}`;
+    // Chunks were redacted when indexed; this catches the secret values the host has learned since.
+    const part = `--- ${hit.path}:${hit.startLine}-${hit.endLine}${hit.symbol ? ` (${hit.symbol})` : ''}\n${untrustedText(hit.text)}`;
     if (shown > 0 && chars + part.length > MAX_OUTPUT_CHARS) break;
     parts.push(part);
     chars += part.length;
@@ -81,8 +82,8 @@ function formatRuns(query: string, runs: readonly Episode[]): string {
   const fence = untrustedFence({ query }, 'Earlier agent runs found for the query above.');
   const parts = runs.map((run) => [
     `--- run ${run.runId} (${run.finishedAt}): ${run.outcome}`,
-    `Goal: ${defuse(redactSecrets(run.goal).text)}`,
-    `Summary: ${defuse(redactSecrets(run.summary).text)}`,
+    `Goal: ${untrustedText(run.goal)}`,
+    `Summary: ${untrustedText(run.summary)}`,
     ...(run.filesTouched.length ? [`Files changed: ${run.filesTouched.join(', ')}`] : []),
     ...(run.toolsUsed.length ? [`Tools used: ${run.toolsUsed.join(', ')}`] : []),
   ].join('\n'));

@@ -6,7 +6,8 @@ import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, T
 import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
-import type { ToolPolicy, ToolRegistry } from '../tools';
+import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
+import { defuse, untrustedFence } from '../memory/untrusted';
 import type { WorkspacePort } from '../workspace/port';
 import { RunContext, type RunMemory } from './runContext';
 
@@ -98,7 +99,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
           if (!outcome.ok) toolSpan.end('error', outcome.content);
           return outcome.content;
         });
-        conversation.push({ role: 'tool', content: result, toolCallId: call.id, toolName: call.name });
+        conversation.push({ role: 'tool', content: fenceToolResult(input.tools.get(call.name), call.name, result), toolCallId: call.id, toolName: call.name });
       }
     }
     return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
@@ -144,6 +145,16 @@ class PrivacyGuard {
     this.local = true;
     this.span.setAttributes({ 'keel.privacy.local_only': `${call.name} touched ${path}, which matches "${glob}"` });
   }
+}
+
+/**
+ * A tool's result as the model reads it. Files, command output, web pages and MCP results may carry text written
+ * to steer the agent, so they go in the same untrusted fence as recalled memory.
+ */
+function fenceToolResult(tool: Tool<never> | undefined, name: string, result: string): string {
+  if (tool?.ownsResultText) return result;
+  const fence = untrustedFence({ source: 'tool', tool: name }, `The result of ${name}.`);
+  return `${fence.open}\n${defuse(result)}\n${fence.close}`;
 }
 
 function pathArgument(call: ToolCall): string | undefined {

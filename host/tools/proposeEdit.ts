@@ -12,6 +12,7 @@ export const proposeEditTool = defineTool({
   risk: 'write',
   source: 'builtin',
   reviewsOwnCalls: true,
+  ownsResultText: true,
   args: zodArgs(
     z
       .object({

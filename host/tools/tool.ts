@@ -32,6 +32,11 @@ export interface Tool<Args = unknown> {
   readonly source: string;
   /** The tool asks the user itself (inline edit review, MCP pins), so the registry does not ask again. */
   readonly reviewsOwnCalls?: boolean;
+  /**
+   * The result is Keel's own words (an edit's decision) or fenced already (search_memory), so it reaches the model
+   * as it is; every other result is workspace or outside content and goes in an untrusted fence.
+   */
+  readonly ownsResultText?: boolean;
   /** How long one call may take (default 2 minutes). */
   readonly timeoutMs?: number;
   /** Repeating a call has no further effect, so transient failures may be retried. */
