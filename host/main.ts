@@ -21,8 +21,11 @@ import { serveMemory } from './memory/serveMemory';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
-import { parseStartRunParams } from './startRunParams';
+import { onValidatedRequest } from './validatedHandlers';
 import { guardProcess } from './processGuard';
+import { registerEnvSecrets, registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
+import { redacted } from './observability/redaction';
+import { loadTokenCounter } from './memory/tokens';
 
 const HOST_VERSION = '0.1.0';
 /** How long a server's sampling request may wait for the user's approval. */
@@ -31,7 +34,9 @@ const SERVER_REQUEST_TIMEOUT_MS = 5 * 60_000;
 const EMBEDDER_PROBE_MS = 10_000;
 
 const connection = createConnection();
-const log = (message: string) => connection.console.info(message);
+const log = (message: string) => connection.console.info(redacted(message));
+// Keys in the host's own environment, and those the extension sends (runs, sampling, MCP servers), are redacted everywhere.
+registerEnvSecrets(process.env);
 guardProcess(log);
 let roots: { uri: string; name: string }[] = [];
 let folderPath: string | undefined;
@@ -54,7 +59,7 @@ const models = new RouterCache({
   storageDir: () => storageDir,
   log,
   escalate: async (breach) => (await connection.sendRequest(BudgetEscalationRequest.type, breach)).approved,
-  vscodeChat: rpcVsCodeChat(connection),
+  vscodeChat: rpcVsCodeChat(connection, log),
 });
 
 const runs = new RunManager({
@@ -67,7 +72,10 @@ const runs = new RunManager({
   log,
 });
 
-connection.onInitialize((params) => {
+connection.onInitialize(async (params) => {
+  // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
+  // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
+  await loadTokenCounter();
   const options = params.initializationOptions as Partial<HostInitializationOptions> | undefined;
   const mismatch = protocolMismatch(options?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
@@ -81,9 +89,12 @@ connection.onInitialize((params) => {
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
 
-connection.onRequest(StartRunRequest.type, (params) => {
+// The shape was checked against the protocol; the run manager still refuses an empty goal and router settings that
+// do not parse, naming the setting.
+onValidatedRequest(connection, StartRunRequest, (params) => {
   try {
-    const { runId } = runs.start(parseStartRunParams(params));
+    registerModelKeys(params.models);
+    const { runId } = runs.start(params);
     log(`run ${runId} started`);
     return { runId };
   } catch (error) {
@@ -91,10 +102,12 @@ connection.onRequest(StartRunRequest.type, (params) => {
   }
 });
 
-connection.onRequest(CancelRunRequest.type, ({ runId }) => ({ cancelled: runs.cancel(runId) }));
+onValidatedRequest(connection, CancelRunRequest, ({ runId }) => ({ cancelled: runs.cancel(runId) }));
 
-connection.onRequest(SetMcpServersRequest.type, async ({ servers, sampling }) => {
+onValidatedRequest(connection, SetMcpServersRequest, async ({ servers, sampling }) => {
   samplingModels = sampling;
+  registerModelKeys(sampling);
+  registerMcpServerSecrets(servers);
   // The settings in force, for the index's embedder too; a mistake in them is reported when a run starts.
   try {
     models.for(sampling);
@@ -123,14 +136,14 @@ async function startMcp(): Promise<McpManager> {
   return new McpManager(handlers, pins);
 }
 
-connection.onRequest(ListMcpPromptsRequest.type, async () => ({ prompts: (await mcp?.prompts()) ?? [] }));
+onValidatedRequest(connection, ListMcpPromptsRequest, async () => ({ prompts: (await mcp?.prompts()) ?? [] }));
 
-connection.onRequest(GetMcpPromptRequest.type, async ({ server, name, arguments: args }) => {
+onValidatedRequest(connection, GetMcpPromptRequest, async ({ server, name, arguments: args }) => {
   if (!mcp) throw new Error(`No MCP server named "${server}" is configured.`);
   return { text: await mcp.promptText(server, name, args) };
 });
 
-connection.onRequest(ListToolsRequest.type, async () => {
+onValidatedRequest(connection, ListToolsRequest, async () => {
   const registry = await tools();
   return {
     tools: await Promise.all(registry.list().map(async (tool) => {
@@ -141,7 +154,7 @@ connection.onRequest(ListToolsRequest.type, async () => {
   };
 });
 
-connection.onRequest(EvalJsRequest.type, async ({ code, input }) => {
+onValidatedRequest(connection, EvalJsRequest, async ({ code, input }) => {
   const capabilities = folderPath ? grantCapabilities(['readFile', 'listFiles'], folderPath, []) : {};
   const { outcome, value, error, logs, durationMs } = await toolbox.sandbox().execute({ code, input, capabilities });
   return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
@@ -154,9 +167,9 @@ serveMemory(connection, toolbox.memory, {
   log,
 });
 
-connection.onRequest(DiscoverOllamaModelsRequest.type, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
+onValidatedRequest(connection, DiscoverOllamaModelsRequest, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
 
-connection.onRequest(PingRequest.type, ({ sentAt }) => ({ sentAt, pid: process.pid }));
+onValidatedRequest(connection, PingRequest, ({ sentAt }) => ({ sentAt, pid: process.pid }));
 
 connection.onShutdown(async () => {
   runs.cancelAll();

@@ -49,10 +49,10 @@ export type ParamsCheck<T> = { readonly ok: true; readonly params: T } | { reado
 /**
  * Checks a message's params against its schema. The depth comes first and without recursion, so params nested
  * a hundred thousand levels deep cost a loop, not the stack. The schema's description, when it has one, names the
- * params in the message ("run request"); otherwise the method does.
+ * params in the message ("run request"); otherwise the method does ("memory/search request").
  */
-export function checkParams<T>(schema: z.ZodType<T>, params: unknown, method: string): ParamsCheck<T> {
-  const what = schema.description ?? `${method} request`;
+export function checkParams<T>(schema: z.ZodType<T>, params: unknown, method: string, kind: 'request' | 'notification' = 'request'): ParamsCheck<T> {
+  const what = schema.description ?? `${method} ${kind}`;
   const deep = tooDeep(params);
   if (deep !== undefined) {
     return { ok: false, message: `Invalid ${what}: params nest too deep: ${deep} nests more than ${MAX_PARAMS_DEPTH} levels of objects and lists` };

@@ -1,5 +1,6 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
 import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification } from '../../protocol/rpc';
+import { onValidatedNotification, onValidatedRequest } from '../validatedHandlers';
 import { MemoryUnavailableError, type WorkspaceMemory } from './workspaceMemory';
 
 export interface MemorySettings {
@@ -11,15 +12,18 @@ export interface MemorySettings {
 /** Answers the extension's memory requests, applies its settings, and forwards index progress to it. */
 export function serveMemory(connection: Connection, memory: WorkspaceMemory, settings: MemorySettings): void {
   memory.onProgress((progress) => void connection.sendNotification(MemoryIndexProgressNotification.type, progress));
-  connection.onRequest(MemorySearchRequest.type, ({ query, limit }) => answer(async () => ({ hits: await memory.search(query, limit) })));
-  connection.onRequest(MemoryReindexRequest.type, () => answer(() => memory.reindex()));
-  connection.onNotification(MemoryFilesChangedNotification.type, ({ paths }) => memory.filesChanged(paths));
-  connection.onNotification(MemorySettingsNotification.type, (params) => {
-    const globs: unknown = params?.filesExclude;
-    if (!Array.isArray(globs) || !globs.every((glob) => typeof glob === 'string')) return settings.log(`memory/settings ignored: filesExclude must be an array of globs, got ${JSON.stringify(globs)}`);
-    settings.hide(globs);
-    void memory.refresh();
-  });
+  onValidatedRequest(connection, MemorySearchRequest, ({ query, limit }) => answer(async () => ({ hits: await memory.search(query, limit) })));
+  onValidatedRequest(connection, MemoryReindexRequest, () => answer(() => memory.reindex()));
+  onValidatedNotification(connection, MemoryFilesChangedNotification, ({ paths }) => memory.filesChanged(paths), settings.log);
+  onValidatedNotification(
+    connection,
+    MemorySettingsNotification,
+    ({ filesExclude }) => {
+      settings.hide(filesExclude);
+      void memory.refresh();
+    },
+    settings.log,
+  );
 }
 
 /**

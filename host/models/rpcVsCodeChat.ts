@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { CancellationTokenSource, type Connection } from 'vscode-languageserver/node';
 import { VsCodeChatRequest, VsCodeChatTextNotification } from '../../protocol/rpc';
 import { abortable } from '../abortable';
+import { onValidatedNotification } from '../validatedHandlers';
 import type { VsCodeChat } from './vscodeModel';
 
-/** VS Code's language models over the protocol: one request per chat, its text streamed back as notifications. */
-export function rpcVsCodeChat(connection: Connection): VsCodeChat {
+/**
+ * VS Code's language models over the protocol: one request per chat, its text streamed back as notifications.
+ * A text notification that does not match the protocol is logged and dropped.
+ */
+export function rpcVsCodeChat(connection: Connection, log: (message: string) => void): VsCodeChat {
   const streams = new Map<string, (delta: string) => void>();
-  connection.onNotification(VsCodeChatTextNotification.type, ({ requestId, delta }) => streams.get(requestId)?.(delta));
+  onValidatedNotification(connection, VsCodeChatTextNotification, ({ requestId, delta }) => streams.get(requestId)?.(delta), log);
   return async (params, onText, signal) => {
     const requestId = randomUUID();
     const source = new CancellationTokenSource();
