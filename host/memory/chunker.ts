@@ -1,7 +1,7 @@
 import type { Chunk } from './chunk';
 import { languageOf } from './languages';
 import { CHUNK_LIMITS, exceedsLimits, lineWindows, type RowRange } from './lineWindows';
-import { redactSecrets } from './secrets';
+import { redactSecrets } from '../observability/redaction';
 import { outline, type Outline, type OutlineItem } from './symbolOutline';
 import type { SyntaxParsers } from './treeSitter';
 
@@ -27,7 +27,7 @@ export interface ChunkedFile {
  */
 export async function chunkFile(path: string, rawText: string, parsers: SyntaxParsers): Promise<ChunkedFile> {
   const { language, grammar } = languageOf(path);
-  const { text, redactions } = redactSecrets(rawText);
+  const { text, redactions } = redactSecrets(rawText, path);
   const lines = text.split('\n').map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line));
   const whole = { start: 0, end: lines.length - 1 };
   let parsed: Outline | undefined;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { create, insert, search, type Orama } from '@orama/orama';
 import { z } from 'zod';
 import type { RunOutcome } from '../../protocol/run';
+import { redactSecrets } from '../observability/redaction';
 import { BM25_RELEVANCE } from './chunkDb';
 import { createCodeTokenizer } from './codeTokenizer';
 import { wholeTokenIndex } from './wholeTokenIndex';
@@ -47,15 +48,19 @@ export class EpisodeStore {
     private readonly db: Orama<typeof SCHEMA>,
   ) {}
 
-  /** Loads `episodes.jsonl` from `storageDir` (created if missing); lines that do not parse are skipped. */
+  /**
+   * Loads `episodes.jsonl` from `storageDir` (created if missing); lines that do not parse are skipped. A file that
+   * still holds a secret (written before Keel redacted it, or one the redactor has learned since) is rewritten without.
+   */
   static async open(storageDir: string): Promise<EpisodeStore> {
     await mkdir(storageDir, { recursive: true });
     const file = join(storageDir, FILE);
     const text = await readFile(file, 'utf8').catch(() => '');
-    let episodes = parseEpisodes(text);
-    const compact = episodes.length > 2 * MAX_EPISODES;
+    const parsed = parseEpisodes(text);
+    let episodes = parsed.map(redactEpisode);
+    const compact = episodes.length > 2 * MAX_EPISODES || episodes.some((e, i) => e !== parsed[i]);
     if (compact) {
-      episodes = episodes.slice(-MAX_EPISODES);
+      if (episodes.length > 2 * MAX_EPISODES) episodes = episodes.slice(-MAX_EPISODES);
       await writeFile(`${file}.tmp`, episodes.map((e) => `${JSON.stringify(e)}\n`).join(''));
       await rename(`${file}.tmp`, file);
     }
@@ -67,9 +72,11 @@ export class EpisodeStore {
     return store;
   }
 
-  /** Appends a finished run. Throws, saying which field is wrong, when the episode is malformed. */
+  /** Appends a finished run, secrets redacted. Throws, saying which field is wrong, when the episode is malformed. */
   async record(episode: Episode): Promise<void> {
-    const parsed = EpisodeSchema.safeParse({ ...episode, summary: episode.summary.slice(0, MAX_SUMMARY_CHARS) });
+    // Redacted before it is shortened, so that a secret cut in two cannot slip past the rules.
+    const redacted = redactEpisode(episode);
+    const parsed = EpisodeSchema.safeParse({ ...redacted, summary: redacted.summary.slice(0, MAX_SUMMARY_CHARS) });
     if (!parsed.success) throw new Error(`Not a valid episode for ${this.file}: ${z.prettifyError(parsed.error)}`);
     await this.handle.write(`${JSON.stringify(parsed.data)}\n`);
     await this.add(parsed.data);
@@ -94,6 +101,13 @@ export class EpisodeStore {
     await insert(this.db, { id: String(this.episodes.length), goal: episode.goal, summary: episode.summary });
     this.episodes.push(episode);
   }
+}
+
+/** The episode with secrets in its goal and summary redacted; the same object when it holds none. */
+function redactEpisode(episode: Episode): Episode {
+  const goal = redactSecrets(episode.goal);
+  const summary = redactSecrets(episode.summary);
+  return goal.redactions || summary.redactions ? { ...episode, goal: goal.text, summary: summary.text } : episode;
 }
 
 function parseEpisodes(text: string): Episode[] {

@@ -5,7 +5,7 @@ import { codeTokens } from './codeTokenizer';
 import type { ContextSection } from './contextBuilder';
 import type { Episode, EpisodeStore } from './episodes';
 import type { ProcedureLibrary, RelevantProcedure } from './procedures';
-import { redactSecrets } from './secrets';
+import { redactSecrets } from '../observability/redaction';
 import { untrustedFence, untrustedText } from './untrusted';
 import type { WorkspaceIndex } from './workspaceIndex';
 

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, SpanData, SpanStatus } from '../../protocol/trace';
+import { redacted } from './redaction';
 
 export type SpanSink = (span: SpanData) => void;
 
-/** A span being recorded. Every change is reported to the sink as a fresh snapshot. */
+/**
+ * A span being recorded. Every change is reported to the sink as a fresh snapshot. Names, string attributes and
+ * status messages are redacted as they are set, so no sink (the trace viewer, the CLI, an exporter) sees a secret.
+ */
 export class Span {
   private data: SpanData;
   private ended = false;
@@ -16,11 +20,11 @@ export class Span {
       traceId: init.traceId,
       spanId: randomBytes(8).toString('hex'),
       ...(init.parentSpanId ? { parentSpanId: init.parentSpanId } : {}),
-      name: init.name,
+      name: redacted(init.name),
       operation: init.operation,
       startTime: Date.now(),
       status: 'running',
-      attributes: { 'gen_ai.operation.name': init.operation, ...init.attributes },
+      attributes: redactAttributes({ 'gen_ai.operation.name': init.operation, ...init.attributes }),
     };
     this.sink(this.data);
   }
@@ -36,12 +40,12 @@ export class Span {
   /** Attributes set after start are sent with the next update or the end. */
   setAttributes(attributes: Record<string, AttributeValue | undefined>): void {
     const defined = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, AttributeValue>;
-    this.data = { ...this.data, attributes: { ...this.data.attributes, ...defined } };
+    this.data = { ...this.data, attributes: { ...this.data.attributes, ...redactAttributes(defined) } };
   }
 
   /** GenAI span names carry the model, which a routed call only knows once the router has chosen. */
   rename(name: string): void {
-    this.data = { ...this.data, name };
+    this.data = { ...this.data, name: redacted(name) };
   }
 
   /** Sends the current attributes without ending the span, for long steps the viewer should see progress on. */
@@ -52,7 +56,7 @@ export class Span {
   end(status: Exclude<SpanStatus, 'running'>, statusMessage?: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.data = { ...this.data, status, endTime: Date.now(), ...(statusMessage ? { statusMessage } : {}) };
+    this.data = { ...this.data, status, endTime: Date.now(), ...(statusMessage ? { statusMessage: redacted(statusMessage) } : {}) };
     this.sink(this.data);
   }
 
@@ -76,6 +80,10 @@ export class Span {
 
 export function startTrace(sink: SpanSink, name: string, operation: string, attributes?: Record<string, AttributeValue>): Span {
   return new Span(sink, { traceId: randomBytes(16).toString('hex'), name, operation, attributes });
+}
+
+function redactAttributes(attributes: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, typeof value === 'string' ? redacted(value) : value]));
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { recordingTrace } from './helpers';
 
 describe('tracer', () => {
@@ -39,5 +40,21 @@ describe('tracer', () => {
     assert.equal(failed!.status, 'error');
     assert.equal(failed!.statusMessage, 'broken');
     assert.equal(cancelled!.status, 'cancelled');
+  });
+});
+
+describe('tracer redaction', () => {
+  it('redacts span names, string attributes and status messages as they are set', () => {
+    const { spans, root } = recordingTrace();
+    const child = root.child(`execute_tool run_js DB_PASSWORD=${RAW.dbPassword}`, 'execute_tool', { 'keel.run.goal': `deploy with AWS_SECRET_ACCESS_KEY=${RAW.awsSecret}`, 'keel.steps': 3 });
+    child.setAttributes({ 'keel.sandbox.console': LEAKY_ENV, 'keel.retrieval.hits': 2 });
+    child.rename(`chat ${RAW.openaiKey}`);
+    child.end('error', `The server said: invalid token ${RAW.jwt}`);
+    const data = spans.get(child.spanId)!;
+    for (const [name, value] of Object.entries(RAW)) assert.ok(!JSON.stringify(data).includes(value), `${name} reached the sink`);
+    assert.equal(data.attributes['keel.run.goal'], 'deploy with AWS_SECRET_ACCESS_KEY=[REDACTED secret assignment]');
+    assert.equal(data.attributes['keel.steps'], 3);
+    assert.equal(data.name, 'chat [REDACTED openai key]');
+    assert.equal(data.statusMessage, 'The server said: invalid token [REDACTED jwt]');
   });
 });

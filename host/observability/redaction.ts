@@ -1,0 +1,197 @@
+/**
+ * The one redactor: every place that keeps, shows or sends text that could hold a secret (the index, prompts, episodes,
+ * spans, logs, CLI output) passes it through here. It applies secretlint's recommended rules, Keel's own rules for what
+ * those miss (`secretRules.ts`), and the secret values this process was given (`knownSecrets.ts`).
+ */
+import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { knownSecrets } from './knownSecrets';
+import { keelFindings, type SecretFinding } from './secretRules';
+
+export interface Redacted {
+  readonly text: string;
+  /** How many secrets were replaced; overlapping findings count once. */
+  readonly redactions: number;
+}
+
+/**
+ * The text with every secret replaced by `[REDACTED <kind>]`. Newlines inside a secret are kept, so line numbers in
+ * the redacted text still match. `path`, when the text is a file, lets the rules that care (npm tokens in `.npmrc`,
+ * GCP service-account JSON) see which file it is. Synchronous, so that it can run wherever text is set.
+ */
+export function redactSecrets(text: string, path?: string): Redacted {
+  if (text.length < MIN_SECRET_CHARS) return { text, redactions: 0 };
+  const findings = keelFindings(text);
+  for (const value of knownSecrets()) {
+    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) findings.push({ start: at, end: at + value.length, kind: 'known secret' });
+  }
+  secretlintFindings(text, path, findings);
+  return findings.length ? replace(text, findings) : { text, redactions: 0 };
+}
+
+/** `redactSecrets(text).text`, for the places that only need the text. */
+export function redacted(text: string): string {
+  return redactSecrets(text).text;
+}
+
+/** No rule finds a secret shorter than this, nor is one registered. */
+const MIN_SECRET_CHARS = 6;
+
+/** Which finding names a merged span: the issuer-specific kinds over the generic ones. */
+const GENERIC_KINDS = new Set(['secret assignment', 'known secret', 'password in url']);
+
+function replace(text: string, findings: SecretFinding[]): Redacted {
+  findings.sort((a, b) => a.start - b.start || b.end - a.end);
+  const parts: string[] = [];
+  let cursor = 0;
+  let redactions = 0;
+  for (let i = 0; i < findings.length; ) {
+    let { start, end, kind } = findings[i]!;
+    // Overlapping findings become one redaction covering all of them.
+    for (i++; i < findings.length && findings[i]!.start < end; i++) {
+      end = Math.max(end, findings[i]!.end);
+      if (GENERIC_KINDS.has(kind) && !GENERIC_KINDS.has(findings[i]!.kind)) kind = findings[i]!.kind;
+    }
+    start = Math.max(start, cursor);
+    if (end <= start) continue;
+    parts.push(text.slice(cursor, start), `[REDACTED ${kind}]`, '\n'.repeat(countNewlines(text, start, end)));
+    cursor = end;
+    redactions++;
+  }
+  parts.push(text.slice(cursor));
+  return { text: parts.join(''), redactions };
+}
+
+function countNewlines(text: string, start: number, end: number): number {
+  let count = 0;
+  for (let i = text.indexOf('\n', start); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+// --- secretlint's recommended rules, driven synchronously --------------------------------------------------------
+
+/**
+ * The subset of secretlint's rule API that its recommended rules use. Rules report through `context.report` while
+ * their `file` handler runs; the handlers are synchronous except the GCP rule's for `.p12` files, which Keel never
+ * passes (see `extOf`).
+ */
+interface RuleContext {
+  report(descriptor: { message: string; range: readonly [number, number] }): void;
+  ignore(descriptor: unknown): void;
+  createTranslator(messages: Record<string, Record<string, unknown>>): (id: string, data?: Record<string, unknown>) => string;
+}
+interface SourceCode {
+  readonly content: string;
+  readonly filePath: string | undefined;
+  readonly physicalFilePath: undefined;
+  readonly ext: string;
+  readonly contentType: 'text';
+  readonly hasBOM: boolean;
+  getFilePath(): string | undefined;
+  getPhysicalFilePath(): undefined;
+  indexToPosition(index: number): { line: number; column: number };
+  positionToIndex(position: { line: number; column: number }): number;
+  locationToRange(location: { start: { line: number; column: number }; end: { line: number; column: number } }): [number, number];
+  rangeToLocation(range: readonly [number, number]): { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+interface Rule {
+  readonly meta: { readonly id: string };
+  create(context: RuleContext, options: Record<string, unknown>): { file?(source: SourceCode): unknown };
+}
+
+/**
+ * `secretlint-disable` comments are the file's author telling the linter to look away: in text Keel redacts, that
+ * author may be hostile, so the rule that honours them is left out.
+ */
+const EXCLUDED_RULES = new Set(['@secretlint/secretlint-rule-filter-comments']);
+
+/** Where the rule running now reports to; undefined outside a synchronous run, so late reports go nowhere. */
+let reportTo: { findings: SecretFinding[]; kind: string } | undefined;
+
+let ruleScanners: readonly { kind: string; handler: ReturnType<Rule['create']> }[] | undefined;
+
+/** Each rule's handler, made on first use and kept: the rules keep no state between files. */
+const scanners = () => (ruleScanners ??= (recommendedRules as unknown as readonly Rule[])
+  .filter((rule) => !EXCLUDED_RULES.has(rule.meta.id))
+  .map((rule) => {
+    const kind = kindOf(rule.meta.id);
+    const context: RuleContext = {
+      report: ({ range }) => {
+        if (reportTo) reportTo.findings.push({ start: range[0], end: range[1], kind: reportTo.kind });
+      },
+      ignore: () => undefined,
+      // Messages quote the secret; Keel never shows them, so they are not even built.
+      createTranslator: () => () => '',
+    };
+    return { kind, handler: rule.create(context, {}) };
+  }));
+
+function secretlintFindings(text: string, path: string | undefined, findings: SecretFinding[]): void {
+  const source = sourceCode(text, path);
+  for (const { kind, handler } of scanners()) {
+    reportTo = { findings, kind };
+    try {
+      const result = handler.file?.(source);
+      if (result instanceof Promise) result.catch(() => undefined);
+    } catch {
+      // A rule that breaks on odd input must not stop the others, nor what is being redacted.
+    } finally {
+      reportTo = undefined;
+    }
+  }
+}
+
+/** `@secretlint/secretlint-rule-database-connection-string` → `database connection string`. */
+function kindOf(id: string): string {
+  const name = id.replace(/^@secretlint\/secretlint-rule-/, '');
+  return KIND_NAMES[name] ?? `${name.replaceAll('-', ' ')} secret`;
+}
+const KIND_NAMES: Readonly<Record<string, string>> = {
+  privatekey: 'private key',
+  basicauth: 'basic auth credentials',
+  'database-connection-string': 'database connection string',
+  github: 'github token',
+  gitlab: 'gitlab token',
+  slack: 'slack token',
+  npm: 'npm token',
+  openai: 'openai key',
+  anthropic: 'anthropic key',
+  aws: 'aws secret',
+  gcp: 'gcp secret',
+};
+
+/** The extension the rules see; `.p12` would make the GCP rule read the file from disk, asynchronously. */
+function extOf(path: string | undefined): string {
+  const ext = path?.match(/(\.[^./\\]+)$/)?.[1]?.toLowerCase() ?? '';
+  return ext === '.p12' || ext === '.pfx' ? '' : ext;
+}
+
+function sourceCode(content: string, filePath: string | undefined): SourceCode {
+  let lineStarts: number[] | undefined;
+  const starts = () => (lineStarts ??= [0, ...[...content.matchAll(/\n/g)].map((m) => m.index + 1)]);
+  const indexToPosition = (index: number) => {
+    const lines = starts();
+    let low = 0;
+    let high = lines.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (lines[mid]! <= index) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: index - lines[low]! };
+  };
+  const positionToIndex = ({ line, column }: { line: number; column: number }) => (starts()[line - 1] ?? content.length) + column;
+  return {
+    content,
+    filePath,
+    physicalFilePath: undefined,
+    ext: extOf(filePath),
+    contentType: 'text',
+    hasBOM: false,
+    getFilePath: () => filePath,
+    getPhysicalFilePath: () => undefined,
+    indexToPosition,
+    positionToIndex,
+    locationToRange: ({ start, end }) => [positionToIndex(start), positionToIndex(end)],
+    rangeToLocation: ([start, end]) => ({ start: indexToPosition(start), end: indexToPosition(end) }),
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * Keel's own secret rules, for what secretlint's recommended preset does not catch: values assigned to names that say
+ * they are secret (unquoted `.env` lines included), passwords in connection strings, private key blocks however short,
+ * JWTs, bearer tokens, and the token shapes of the common issuers whatever surrounds them.
+ */
+
+/** A span of text to redact, `[start, end)`, and what it is. */
+export interface SecretFinding {
+  readonly start: number;
+  readonly end: number;
+  readonly kind: string;
+}
+
+/**
+ * Shapes found anywhere. A `secret` group, when present, is the part redacted; the rest of the match is context that
+ * stays readable (the user name and host of a connection string, the word `Bearer`).
+ */
+const SHAPES: readonly { readonly kind: string; readonly pattern: RegExp }[] = [
+  { kind: 'private key', pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g },
+  { kind: 'openai key', pattern: /\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
+  { kind: 'github token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g },
+  { kind: 'aws access key', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
+  { kind: 'slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'google api key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
+  { kind: 'gitlab token', pattern: /\bglpat-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  // scheme://user:password@host; a `${VAR}` or `$VAR` password is a reference, not a secret.
+  { kind: 'password in url', pattern: /(?<=[a-z0-9+.-]):\/\/[^\s:/@'"`<>]*:(?<secret>(?![$<{])[^\s@/'"`<>]+)@[^\s@'"`<>]/dgi },
+  { kind: 'bearer token', pattern: /\bBearer[ \t]+(?<secret>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)/dg },
+];
+
+/** Every secret of the shapes above and every value assigned to a secret-sounding name, in no particular order. */
+export function keelFindings(text: string): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  for (const { kind, pattern } of SHAPES) {
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const [start, end] = match.indices?.groups?.secret ?? [match.index, match.index + match[0].length];
+      findings.push({ start, end, kind });
+      if (match[0].length === 0) pattern.lastIndex++;
+    }
+  }
+  assignmentFindings(text, findings);
+  return findings;
+}
+
+// --- Values assigned to secret names -------------------------------------------------------------------------------
+
+/** The words a secret's name contains (lower case). `key` counts only as the name's last word (`API_KEY`, not `key_count`). */
+const SECRET_WORDS = ['key', 'secret', 'token', 'pass', 'pwd', 'credential'];
+const PASSWORD_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'pw']);
+const STRONG_WORDS = new Set(['secret', 'secrets', 'token', 'credential', 'credentials', 'apikey', 'secretkey', 'privatekey', 'accesskey', 'authtoken']);
+/** A name ending in one of these describes a secret rather than holding one: `PASSWORD_MIN_LENGTH`, `token_count`. */
+const METADATA_WORDS = new Set([
+  'length', 'len', 'min', 'max', 'count', 'size', 'type', 'types', 'name', 'names', 'id', 'ids', 'file', 'path', 'dir', 'url', 'uri',
+  'endpoint', 'env', 'var', 'header', 'prefix', 'suffix', 'field', 'label', 'hint', 'format', 'regex', 'pattern', 'policy',
+  'enabled', 'enable', 'disabled', 'required', 'expiry', 'expires', 'expiration', 'ttl', 'timeout', 'lifetime', 'age', 'limit',
+  'version', 'rotation', 'algorithm', 'alg', 'mode', 'kind', 'source', 'provider', 'location', 'ref', 'placeholder',
+  'message', 'error', 'description', 'help', 'title', 'text', 'prompt', 'validation', 'strength', 'reset', 'input', 'usage',
+  'index', 'offset', 'position', 'start', 'end', 'stream', 'counter', 'budget', 'estimate', 'rate', 'cost', 'price',
+]);
+/** `primary_key = "user_id_12345678901"` names a column, not a credential. */
+const NOT_SECRET_KEYS = new Set(['public', 'primary', 'foreign', 'sort', 'partition', 'cache', 'idempotency', 'row', 'map', 'hash', 'range', 'unique', 'object', 'lookup', 'storage', 'translation', 'i18n', 'react', 'dict', 'group']);
+/** Values that say what a secret would be, not what it is. */
+const NOT_SECRET_VALUES = new Set([
+  'null', 'none', 'nil', 'true', 'false', 'undefined', 'yes', 'no', 'on', 'off', 'required', 'optional', 'string', 'str',
+  'number', 'int', 'integer', 'boolean', 'bool', 'bytes', 'any', 'unknown', 'object', 'never', 'void', 'secret', 'password',
+  'token', 'redacted', 'hidden', 'env', 'environment',
+]);
+
+type NameClass = 'password' | 'token' | 'key';
+
+/** Whether a variable or field name says its value is a secret, and which kind: `DB_PASSWORD`, `apiKey`, `GITHUB_TOKEN`. */
+export function secretNameClass(name: string): NameClass | undefined {
+  const words = nameWords(name);
+  const last = words.at(-1);
+  if (last === undefined || METADATA_WORDS.has(last)) return undefined;
+  if (words.some((w) => PASSWORD_WORDS.has(w))) return 'password';
+  if (words.some((w) => STRONG_WORDS.has(w))) return 'token';
+  if (last === 'key' && !words.some((w) => NOT_SECRET_KEYS.has(w))) return 'key';
+  return undefined;
+}
+
+/** `AWS_SECRET_ACCESS_KEY`, `awsSecretAccessKey` and `aws-secret.access_key` → aws, secret, access, key. */
+function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+function isNameChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 45 || code === 46;
+}
+
+/**
+ * `NAME = value` and `NAME: value` where NAME says the value is secret. Quoted values count anywhere (code, JSON, YAML);
+ * unquoted ones only where nothing but the assignment is on the line (`.env`, shell `export`, YAML, INI), after a
+ * command-line flag (`--password=…`) or in a URL's query (`?api_key=…`), since in code an unquoted value is a reference.
+ */
+function assignmentFindings(text: string, findings: SecretFinding[]): void {
+  // Lower-cased once, the words are found by indexOf, which is many times faster than a case-insensitive regex.
+  const lower = text.toLowerCase();
+  const seen = new Set<number>();
+  for (const word of SECRET_WORDS) {
+    for (let at = lower.indexOf(word); at !== -1; at = lower.indexOf(word, at + word.length)) {
+      let start = at;
+      while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
+      if (seen.has(start)) continue;
+      seen.add(start);
+      let end = at + word.length;
+      while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
+      OPERATOR.lastIndex = end;
+      const operator = OPERATOR.exec(text);
+      if (!operator) continue;
+      const name = text.slice(start, end);
+      const kind = secretNameClass(name);
+      if (!kind) continue;
+      const value = assignedValue(text, start, operator, name);
+      if (value && acceptable(value, kind, name)) findings.push({ start: value.start, end: value.start + value.text.length, kind: 'secret assignment' });
+    }
+  }
+}
+
+interface Assigned {
+  readonly start: number;
+  readonly text: string;
+  readonly quoted: boolean;
+  /** In a URL's query, where `api_key=…` is always a credential. */
+  readonly inQuery?: boolean;
+}
+
+const OPERATOR = /["']?[ \t]*\??[ \t]*(:=|=>|=(?![=~])|:(?![:/]))[ \t]*/y;
+/** A type annotation between the name and `=`: `password: string = "…"`. */
+const ANNOTATED = /[ \t]*[A-Za-z_][\w.<>[\]|]*[ \t]*=(?![=>~])[ \t]*/y;
+const QUOTES = new Set(['"', "'", '`']);
+/** Longer values are not credentials (or are caught by their shape); bounds the scan on minified code. */
+const MAX_VALUE_CHARS = 1000;
+const CONTEXT_CHARS = 200;
+
+function assignedValue(text: string, nameStart: number, operator: RegExpExecArray, name: string): Assigned | undefined {
+  let at = operator.index + operator[0].length;
+  if (operator[1] === ':' && !QUOTES.has(text[at]!)) {
+    ANNOTATED.lastIndex = at;
+    if (ANNOTATED.exec(text) && QUOTES.has(text[ANNOTATED.lastIndex]!)) at = ANNOTATED.lastIndex;
+  }
+  const quote = text[at]!;
+  if (QUOTES.has(quote)) {
+    const limit = Math.min(text.length, at + MAX_VALUE_CHARS);
+    let close = at + 1;
+    while (close < limit && text[close] !== quote && text[close] !== '\n') close += text[close] === '\\' ? 2 : 1;
+    return text[close] === quote ? { start: at + 1, text: text.slice(at + 1, close), quoted: true } : undefined;
+  }
+  if (operator[1] === '=>') return undefined;
+  // What precedes the name on its line, looking back no further than CONTEXT_CHARS (minified code has long lines).
+  let lineStart = nameStart;
+  while (lineStart > 0 && nameStart - lineStart < CONTEXT_CHARS && text[lineStart - 1] !== '\n') lineStart--;
+  const atLineStart = lineStart === 0 || text[lineStart - 1] === '\n';
+  const before = text.slice(lineStart, nameStart);
+  const inQuery = /[?&]$/.test(before);
+  // `--password=…`, and `.npmrc`'s `//registry.example.com/:_authToken=…`.
+  const flag = name.startsWith('--') || before.endsWith(':');
+  // `DB_PASSWORD=… cmd`, `-e DB_PASSWORD=…`, `"DB_PASSWORD=…"`: a shell word, which ends at a space, a quote or a semicolon.
+  const shell = operator[0] === '=' && /^[A-Z][A-Z0-9_]*$/.test(name) && /(?:^|[\s"'`(,;])$/.test(before);
+  const stop = inQuery ? /[\s&#"'<>]/ : shell || flag ? /[\s"'`;]/ : /\s/;
+  let end = at;
+  while (end < text.length && end - at <= MAX_VALUE_CHARS && !stop.test(text[end]!)) end++;
+  if (end === at || end - at > MAX_VALUE_CHARS) return undefined;
+  if (!inQuery && !flag && !shell) {
+    // Neither a URL's query (`?api_key=…`), a flag (`--password=…`) nor a shell word: the assignment must be all
+    // there is on its line, bar a comment (`.env`, YAML, INI, `export`).
+    if (!atLineStart || !/^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?$/.test(before)) return undefined;
+    let lineEnd = end;
+    while (lineEnd < text.length && lineEnd - end < CONTEXT_CHARS && text[lineEnd] !== '\n') lineEnd++;
+    const rest = text.slice(end, lineEnd).trim();
+    if (rest && !/^(?:#|\/\/|;)/.test(rest)) return undefined;
+  }
+  return { start: at, text: text.slice(at, end), quoted: false, inQuery };
+}
+
+function acceptable({ text: value, quoted, inQuery }: Assigned, kind: NameClass, name: string): boolean {
+  // `DB_PASSWORD` and `API_KEY` are configuration, where a value is what it says; `cacheKey` in code often is not.
+  const constant = /^[A-Z][A-Z0-9_]*$/.test(name);
+  if (value.startsWith('[REDACTED') || (/\s/.test(value) && !(quoted && constant && kind === 'password'))) return false;
+  // References and templates: `$VAR`, `${VAR}`, `{{ secrets.X }}`, `%(x)s`, `<your-key>`, `#{x}`.
+  if (/^(?:\$|%[({]|#\{|<.*>$)/.test(value) || value.includes('${') || value.includes('{{')) return false;
+  const lower = value.toLowerCase();
+  if (NOT_SECRET_VALUES.has(lower) || nameWords(name).includes(lower) || lower === name.replace(/^-+/, '').toLowerCase() || /^(?:x+|\*+|\.+|-+|_+)$/i.test(value)) return false;
+  if (!quoted) {
+    // In code an unquoted value is an expression: `process.env.KEY`, `getToken()`, `settings[KEY]`, `api_key_value,`.
+    if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+[,;]?$/.test(value) || /^[A-Za-z_$][\w$.]*[([]/.test(value) || /[,;]$/.test(value)) return false;
+    if (/^[a-z]+(?:_[a-z]+)+$/.test(value) || /^[a-z]+(?:[A-Z][a-z]+)+$/.test(value)) return false;
+  }
+  if (kind === 'password') return value.length >= 4 && !/^\d{1,5}$/.test(value);
+  const mixes = /\d/.test(value) && /[A-Za-z]/.test(value);
+  const cased = /[a-z]/.test(value) && /[A-Z]/.test(value);
+  if (kind === 'token' || constant || inQuery) return (value.length >= 8 && mixes) || (value.length >= 16 && cased) || value.length >= 32;
+  return (value.length >= 16 && mixes) || (value.length >= 24 && cased);
+}
