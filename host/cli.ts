@@ -1,60 +1,78 @@
 /**
  * `keel run "<goal>"`: the same host code as in VS Code, headless, against a folder on disk.
- * Exit codes: 0 succeeded, 1 the run failed or was cancelled, 2 bad usage.
+ * Exit codes: 0 succeeded (or help printed), 1 the run failed or was cancelled, 2 bad usage.
+ * Everything it prints goes through the redactor: terminals are recorded (CI logs, screen shares).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
-import { parseCliArgs, type ApprovalMode } from './cli/args';
+import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
+import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
 import { RouterCache } from './models';
+import { registerEnvSecrets } from './observability/knownSecrets';
+import { redacted } from './observability/redaction';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
 
+/** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
+function print(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(terminalHints(redacted(text)));
+}
+
+const log = (message: string) => print(process.stderr, `${message}\n`);
+
 async function main(): Promise<number> {
+  // OPENAI_API_KEY and the like are secrets wherever they turn up: a tool's output, a model's answer, an error.
+  registerEnvSecrets(process.env);
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let options;
   try {
-    options = parseCliArgs(process.argv.slice(2), process.env);
+    options = parseCliArgs(argv, process.env);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    log((error as Error).message);
     return 2;
   }
-  guardProcess((message) => process.stderr.write(`${message}\n`));
+  guardProcess(log);
   const storageDir = join(homedir(), '.cache', 'keel');
   const toolbox = new Toolbox({
     root: () => options.workspace,
     storageDir: () => storageDir,
-    log: (message) => process.stderr.write(`${message}\n`),
+    log,
   });
   const spans = new Map<string, SpanData>();
-  const models = new RouterCache({ storageDir: () => storageDir, log: (message) => process.stderr.write(`${message}\n`) });
+  const models = new RouterCache({ storageDir: () => storageDir, log });
   const runs = new RunManager({
     workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
     models,
     memory: () => toolbox.agentMemory(),
     tools: () => toolbox.registry(),
     spans: (span) => {
-      if (!spans.has(span.spanId)) process.stderr.write(`… ${span.name}\n`);
+      if (!spans.has(span.spanId)) print(process.stderr, `… ${span.name}\n`);
       spans.set(span.spanId, span);
     },
     finished: () => undefined,
-    log: (message) => process.stderr.write(`${message}\n`),
+    log,
   });
   process.once('SIGINT', () => runs.cancelAll());
   let started;
   try {
     started = runs.start({ goal: options.goal, models: options.models, limits: options.limits });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    log((error as Error).message);
     return 2;
   }
   const result = await started.done;
   await Promise.all([toolbox.dispose(), models.flush()]);
-  process.stdout.write(`${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
+  print(process.stdout, `${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }
 
@@ -73,11 +91,11 @@ function approver(mode: ApprovalMode): Approver {
   };
   return {
     edit: ({ edit }, signal) => {
-      if (mode === 'ask' && process.stdin.isTTY) process.stderr.write(`\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
       return decide('edits', 'Apply this edit?', signal);
     },
     toolCall: (review, signal) => {
-      if (mode === 'ask' && process.stdin.isTTY) process.stderr.write(`\n${review.title} (risk: ${review.risk})\n${review.detail}\n`);
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${review.title} (risk: ${review.risk})\n${review.detail}\n`);
       return decide('tool calls', 'Allow this call?', signal);
     },
   };
@@ -90,6 +108,6 @@ function diffLines(edit: ProposedEdit): string {
 }
 
 main().then((code) => process.exit(code), (error) => {
-  process.stderr.write(`keel: ${(error as Error).stack ?? error}\n`);
+  print(process.stderr, `keel: ${(error as Error).stack ?? error}\n`);
   process.exit(1);
 });

@@ -14,6 +14,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `Usage: keel run "<goal>" [options]
+       keel --help
 
 Runs one agent task headless against a folder and prints its trace.
 
@@ -26,8 +27,15 @@ Options:
   --timeout <seconds>   most time one model call may take (default: 120)
   --yes                 approve every proposed edit without asking
   --no                  deny every proposed edit without asking
+  -h, --help            print this help
 Without --yes or --no, edits are asked about on the terminal; with no terminal they are denied.
 The OpenAI key is read from OPENAI_API_KEY.`;
+
+/** Whether the command line asks for the usage (`--help`, `-h`, `keel help`); arguments after `--` are the goal's. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
+  return argv[0] === 'help' || options.some((arg) => arg === '--help' || arg === '-h');
+}
 
 /** Parses the command line; throws a message with the usage for anything it does not understand. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {

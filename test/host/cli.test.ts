@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { tempDir } from '../unit/helpers';
@@ -58,10 +59,36 @@ describe('keel CLI (dist/cli.js)', function () {
     assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello world\n');
   });
 
-  it('exits 1 with a clear message when no model is reachable', async () => {
+  it('exits 1 with a clear message when no model is reachable, naming the flags to change', async () => {
     const { code, stdout } = await runCli(['run', 'summarize greeting.txt', '--workspace', workspace, '--base-url', 'http://127.0.0.1:9']);
     assert.equal(code, 1);
     assert.match(stdout, /failed: No model could answer .* Could not reach Ollama at http:\/\/127.0.0.1:9/);
+    assert.match(stdout, /--base-url/);
+    assert.match(stdout, /--provider openai and the key in OPENAI_API_KEY/);
+    assert.doesNotMatch(stdout, /keel\.ollama\.baseUrl|Keel: Set OpenAI API Key/);
+  });
+
+  it('prints the usage and exits 0 for --help, -h and run --help', async () => {
+    for (const args of [['--help'], ['-h'], ['run', '--help']]) {
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+      assert.match(stdout, /^Usage: keel run "<goal>" \[options\]/, args.join(' '));
+      assert.match(stdout, /--base-url <url>/);
+      assert.equal(stderr, '');
+    }
+  });
+
+  it('prints no secret: not from a file the agent read, nor the key it was given', async () => {
+    const key = 'keel-cli-key-that-has-no-known-shape-7';
+    await writeFile(join(workspace, '.env'), LEAKY_ENV);
+    await writeFile(join(workspace, 'notes.txt'), `the staging key is ${key}\n`);
+    for (const path of ['.env', 'notes.txt']) {
+      const { code, stdout, stderr } = await runCli(['run', `call tool read_file with {"path": "${path}"}`, '--workspace', workspace, '--base-url', `${server.url}/v1`], { OPENAI_API_KEY: key });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /succeeded: read_file said:/);
+      for (const [name, value] of Object.entries({ ...RAW, key })) assert.ok(!stdout.includes(value) && !stderr.includes(value), `${name} printed`);
+    }
+    assert.equal(server.requests.at(-1)!.headers.authorization, `Bearer ${key}`, 'the key itself still reaches the model server');
   });
 
   it('exits 2 with usage on bad arguments and on an empty goal', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseCliArgs } from '../../host/cli/args';
+import { parseCliArgs, wantsHelp } from '../../host/cli/args';
+import { terminalHints } from '../../host/cli/hints';
+import { toModelError } from '../../host/models/errors';
 import { renderTraceTree } from '../../host/cli/traceTree';
 import { parseStartRunParams } from '../../host/startRunParams';
 import { protocolMismatch, PROTOCOL_VERSION } from '../../protocol/version';
@@ -31,6 +33,28 @@ describe('CLI arguments', () => {
     assert.throws(() => parseCliArgs(['run', 'x', '--yes', '--no'], {}), /either --yes or --no/);
     assert.throws(() => parseCliArgs(['run', 'x', '--provider', 'claude'], {}), /Unknown provider "claude"/);
     assert.throws(() => parseCliArgs(['run', 'x', '--max-steps', 'lots'], {}), /--max-steps needs a positive number/);
+  });
+});
+
+describe('CLI help and hints', () => {
+  it('asks for help with --help, -h or help, anywhere before the goal\'s --', () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['run', '--help'], ['run', 'fix it', '-h', '--yes']]) assert.ok(wantsHelp(argv), argv.join(' '));
+    for (const argv of [[], ['run', 'explain what --help prints'], ['run', '--', '--help'], ['run', 'x', '--yes']]) assert.ok(!wantsHelp(argv), argv.join(' '));
+  });
+
+  it('turns the model layer\'s VS Code advice into flags and environment variables', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const messages = [
+      toModelError(refused, { provider: 'ollama', baseUrl: 'http://127.0.0.1:9', model: 'm' }).message,
+      toModelError(refused, { provider: 'openai', baseUrl: 'https://api.openai.com/v1', model: 'm' }).message,
+      toModelError(new Error('401 Unauthorized'), { provider: 'openai', baseUrl: 'https://api.openai.com/v1', model: 'm' }, 401).message,
+      toModelError(new Error('404 model not found'), { provider: 'openai', baseUrl: 'https://api.openai.com/v1', model: 'm' }, 404).message,
+    ].map(terminalHints);
+    for (const message of messages) assert.doesNotMatch(message, /keel\.[a-z]+\.|Keel: |in settings/, message);
+    assert.match(messages[0]!, /pass --base-url <url> if it runs elsewhere, or use OpenAI with --provider openai and the key in OPENAI_API_KEY/);
+    assert.match(messages[1]!, /Check --base-url and your network, or use --provider ollama/);
+    assert.match(messages[2]!, /Set OPENAI_API_KEY to a valid key/);
+    assert.match(messages[3]!, /Check the name given to --model\./);
   });
 });
 
