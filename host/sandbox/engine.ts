@@ -1,7 +1,8 @@
 /**
  * The QuickJS WebAssembly module of one worker. It is compiled once and instantiated once; executions each get
  * a fresh runtime inside it. A new instance replaces it only when the old one may be broken or holds more
- * memory than the next execution may use.
+ * memory than the next execution may use. The engine also holds the guest to its memory limit and records
+ * when it ran out: see `capMemory` and `heapExhausted`.
  */
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import { readFile } from 'node:fs/promises';
@@ -31,6 +32,30 @@ const INITIAL_PAGES = 256;
 const MAXIMUM_PAGES = 32768;
 /** What an instance holds besides the guest's heap: QuickJS's code, data and stack, and a prepared realm. */
 const BASELINE_BYTES = INITIAL_PAGES * PAGE_BYTES;
+/**
+ * Emscripten's heap resize asks for room to spare (20%, then 10%, then 5% over the current heap, or at least what
+ * it needs) and only then lets malloc fail; so this many refusals with no growth between them mean one failed.
+ */
+const RESIZE_ATTEMPTS = 3;
+
+/** The growth an instance was refused since its cap last changed. */
+interface Refusals {
+  inARow: number;
+  allocationFailed: boolean;
+}
+
+const refusalsOf = new WeakMap<QuickJSWASMModule, Refusals>();
+
+/**
+ * Whether an allocation in this instance failed at the memory cap since `capMemory` set it. Then the guest is out
+ * of memory even if it caught the error, or if QuickJS, lacking the memory to build its "out of memory" error,
+ * threw null instead. A refusal not yet followed by growth means the last resize failed, since nothing asks here
+ * in the middle of one; `RESIZE_ATTEMPTS` refusals in a row mean one failed even if memory grew again afterwards.
+ */
+export function heapExhausted(module: QuickJSWASMModule): boolean {
+  const refusals = refusalsOf.get(module);
+  return refusals !== undefined && (refusals.allocationFailed || refusals.inARow > 0);
+}
 
 export class QuickJSEngine {
   private readonly compiled: Promise<WebAssembly.Module>;
@@ -70,22 +95,36 @@ export class QuickJSEngine {
   }
 
   /**
-   * Caps how far the instance's memory may grow while an execution runs; `undefined` lifts the cap. QuickJS's
-   * own memory limit bounds its object heap but not strings, array storage or buffers, because Emscripten
-   * reports no allocation sizes (quickjs-emscripten #271). Refusing to grow the memory past the limit makes
-   * those allocations fail too, as QuickJS "out of memory" errors.
+   * Caps how far the instance's memory may grow while an execution runs; `undefined` lifts the cap. This cap is
+   * the guest's memory limit. QuickJS's own limit cannot be: Emscripten reports no allocation sizes, so it counts
+   * 8 bytes per allocation whatever its size (quickjs-emscripten #271), and the host never learns that it refused
+   * one. Refusing to grow the memory makes every allocation past the limit fail, and the host sees each refusal.
    */
   capMemory(memoryBytes: number | undefined): void {
     this.ceilingBytes = memoryBytes === undefined ? MAXIMUM_PAGES * PAGE_BYTES : memoryBytes + BASELINE_BYTES;
+    // Executions run in the current instance, so its record starts afresh with each one.
+    const refusals = this.loaded && refusalsOf.get(this.loaded);
+    if (refusals) {
+      refusals.inARow = 0;
+      refusals.allocationFailed = false;
+    }
   }
 
   private async instantiate(): Promise<QuickJSWASMModule> {
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES });
     const grow = memory.grow.bind(memory);
-    // Emscripten grows the memory by calling this; when it throws, the allocation that needed it fails.
+    const refusals: Refusals = { inARow: 0, allocationFailed: false };
+    // Emscripten grows the memory by calling this; when it throws, the allocation that needed it may fail.
     memory.grow = (pages: number): number => {
-      if (memory.buffer.byteLength + pages * PAGE_BYTES > this.ceilingBytes) throw new RangeError('The sandbox memory ceiling is reached.');
-      return grow(pages);
+      try {
+        if (memory.buffer.byteLength + pages * PAGE_BYTES > this.ceilingBytes) throw new RangeError('The sandbox memory ceiling is reached.');
+        const previousPages = grow(pages);
+        refusals.inARow = 0;
+        return previousPages;
+      } catch (error) {
+        if (++refusals.inARow >= RESIZE_ATTEMPTS) refusals.allocationFailed = true;
+        throw error;
+      }
     };
     const variant = newVariant(RELEASE_SYNC, {
       wasmModule: await this.compiled,
@@ -94,7 +133,9 @@ export class QuickJSEngine {
       // `printErr` is a standard Emscripten option that quickjs-emscripten's types leave out.
       emscriptenModule: { printErr: () => undefined } as CustomizeVariantOptions['emscriptenModule'],
     });
-    return newQuickJSWASMModuleFromVariant(variant);
+    const module = await newQuickJSWASMModuleFromVariant(variant);
+    refusalsOf.set(module, refusals);
+    return module;
   }
 
   private load(): Promise<QuickJSWASMModule> {

@@ -3,6 +3,7 @@
  * function, and its promise jobs driven until it settles. The worker disposes the realm afterwards.
  */
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten-core';
+import { heapExhausted } from './engine';
 import type { GuestRealm } from './guest';
 import { limitMessage, stopOutcome, type StopReason } from './limits';
 import type { HostReply, RunMessage, WorkerResult } from './messages';
@@ -64,7 +65,9 @@ export class Execution {
     let outcome: Outcome;
     let memoryUsedBytes: number | undefined;
     try {
-      context.runtime.setMemoryLimit(limits.memoryBytes);
+      // The engine's cap on the WebAssembly memory is the memory limit (see QuickJSEngine.capMemory). QuickJS's own
+      // limit stays off: it refuses allocations the host never hears of, which the guest could catch and carry on.
+      context.runtime.setMemoryLimit(-1);
       // Always set: without it deep recursion overflows WebAssembly's stack and the module aborts (issue #60).
       context.runtime.setMaxStackSize(limits.stackBytes);
       context.runtime.setInterruptHandler(() => this.shouldInterrupt());
@@ -73,7 +76,8 @@ export class Execution {
         call: (name, argsJson) => this.startHostCall(context, name, argsJson),
       });
       outcome = await this.evaluate(context);
-      memoryUsedBytes = memoryUsed(context);
+      // After running out, what the guest still holds once its stack unwound is no measure of what it used.
+      memoryUsedBytes = outcome.outcome === 'memory' ? limits.memoryBytes : memoryUsed(context);
     } catch (error) {
       outcome = this.engineFailure(error);
     } finally {
@@ -96,13 +100,18 @@ export class Execution {
       case 'stopped':
         return this.stopped();
       case 'stalled':
-        return { outcome: 'error', error: STALLED_MESSAGE };
+        // Running out of memory can leave a promise pending with nothing left to settle it.
+        return this.limitHit() ? this.stopped() : { outcome: 'error', error: STALLED_MESSAGE };
       case 'rejected':
         return this.failure(settled.error);
       case 'fulfilled': {
+        if (this.limitHit()) {
+          settled.value.dispose();
+          return this.stopped();
+        }
         const copied = this.realm.copyOut(settled.value, 'The return value', this.request.limits.maxOutputChars);
         settled.value.dispose();
-        if (this.stopReason) return this.stopped();
+        if (this.limitHit()) return this.stopped();
         if ('error' in copied) return this.failure(copied.error);
         if ('tooLong' in copied) return { outcome: 'output_limit', error: limitMessage('value_size', this.request.limits, String(copied.tooLong)) };
         return { outcome: 'ok', valueJson: copied.json };
@@ -115,25 +124,37 @@ export class Execution {
     const { runtime } = context;
     const { maxPendingJobs } = this.request.limits;
     for (;;) {
-      if (this.shouldInterrupt()) return { kind: 'stopped' };
+      if (this.shouldInterrupt()) return this.stoppedAt(context, promise);
       this.deliverReplies(context);
       const jobs = runtime.executePendingJobs(maxPendingJobs);
       if (jobs.error) {
         // Only uncatchable errors (an interrupt) or engine-level failures escape a promise job.
-        if (this.stopReason) {
+        if (this.limitHit()) {
           jobs.error.dispose();
           return { kind: 'stopped' };
         }
         return { kind: 'rejected', error: jobs.error };
       }
       if (jobs.value >= maxPendingJobs && runtime.hasPendingJob()) this.stop('pending_jobs');
-      if (this.stopReason) return { kind: 'stopped' };
+      if (this.limitHit()) return this.stoppedAt(context, promise);
       const state = context.getPromiseState(promise);
       if (state.type === 'fulfilled') return { kind: 'fulfilled', value: state.notAPromise ? state.value.dup() : state.value };
       if (state.type === 'rejected') return { kind: 'rejected', error: state.error };
       if (this.waiting.size === 0 && this.replies.length === 0) return { kind: 'stalled' };
       await this.nextEvent();
     }
+  }
+
+  /**
+   * How a stopped execution settles. A guest that ran out of memory has usually rejected with QuickJS's "out of
+   * memory" error, which says where it ran out, so that is kept for the report.
+   */
+  private stoppedAt(context: QuickJSContext, promise: QuickJSHandle): Settled {
+    if (this.stopReason !== 'memory') return { kind: 'stopped' };
+    const state = context.getPromiseState(promise);
+    if (state.type === 'rejected') return { kind: 'rejected', error: state.error };
+    if (state.type === 'fulfilled' && !state.notAPromise) state.value.dispose();
+    return { kind: 'stopped' };
   }
 
   /** Waits for a capability reply, a cancel, or the deadline, whichever comes first. */
@@ -191,11 +212,20 @@ export class Execution {
     this.stop('output_limit');
   }
 
-  /** The interrupt handler: QuickJS polls it while the guest runs, so a spinning guest still sees the deadline and a cancel. */
+  /**
+   * The interrupt handler: QuickJS polls it while the guest runs, so a spinning guest still sees the deadline and
+   * a cancel, and a guest that caught running out of memory is stopped by an error it cannot catch.
+   */
   private shouldInterrupt(): boolean {
-    if (this.stopReason) return true;
+    if (this.limitHit()) return true;
     if (Atomics.load(this.cancelFlag, 0) !== 0) this.stopReason = 'cancelled';
     else if (performance.now() >= this.deadline) this.stopReason = 'timeout';
+    return this.stopReason !== undefined;
+  }
+
+  /** Whether the execution must stop: a limit or the caller stopped it, or the guest ran out of memory. */
+  private limitHit(): boolean {
+    if (heapExhausted(this.realm.module)) this.stop('memory');
     return this.stopReason !== undefined;
   }
 
@@ -208,16 +238,24 @@ export class Execution {
     return { outcome: stopOutcome(reason), error: limitMessage(reason, this.request.limits) };
   }
 
-  /** Turns what the guest threw into an outcome; QuickJS's own memory and stack errors map to their limits. */
+  /**
+   * Turns what the guest threw into an outcome; QuickJS's own memory and stack errors map to their limits. An
+   * "out of memory" error keeps its text, which says where the code ran out; when QuickJS had no memory left to
+   * build one it threw null, and the engine's record of the failed allocation says what happened instead.
+   */
   private failure(error: QuickJSHandle): Outcome {
-    if (this.stopReason) {
+    if (this.limitHit() && this.stopReason !== 'memory') {
       error.dispose();
       return this.stopped();
     }
+    // Describing it runs guest code (getters on what it threw), which may hit a limit too.
     const text = this.realm.describe(error);
     error.dispose();
-    if (this.stopReason) return this.stopped();
-    if (/^InternalError: out of memory/.test(text)) return { outcome: 'memory', error: `${limitMessage('memory', this.request.limits)}\n${text}` };
+    if (this.limitHit() && this.stopReason !== 'memory') return this.stopped();
+    const outOfMemory = /^InternalError: out of memory/.test(text);
+    if (outOfMemory || this.stopReason === 'memory') {
+      return { outcome: 'memory', error: limitMessage('memory', this.request.limits) + (outOfMemory ? `\n${text}` : '') };
+    }
     if (/^\w*Error: stack overflow/.test(text)) return { outcome: 'stack', error: `${limitMessage('stack', this.request.limits)}\n${text}` };
     return { outcome: 'error', error: text };
   }
@@ -225,7 +263,7 @@ export class Execution {
   /** A host-level exception from the engine: the instance is suspect, so the worker replaces it. */
   private engineFailure(error: unknown): Outcome {
     this.engineFailed = true;
-    if (this.stopReason) return this.stopped();
+    if (this.limitHit()) return this.stopped();
     const message = error instanceof Error ? error.message : String(error);
     // WebAssembly frames also use the worker's native stack; V8 guards it with a RangeError of its own.
     if (error instanceof RangeError && /call stack/i.test(message)) {

@@ -46,10 +46,10 @@ export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
 }
 
 /** Why an execution stopped early, when a limit or the caller stopped it. */
-export type StopReason = 'timeout' | 'cancelled' | 'output_limit' | 'pending_jobs';
+export type StopReason = 'timeout' | 'cancelled' | 'output_limit' | 'pending_jobs' | 'memory';
 
 /** The message for an execution stopped by a limit: which limit, its value, and what to do about it. */
-export function limitMessage(reason: StopReason | 'memory' | 'stack' | 'value_size', limits: SandboxLimits, detail = ''): string {
+export function limitMessage(reason: StopReason | 'stack' | 'value_size', limits: SandboxLimits, detail = ''): string {
   switch (reason) {
     case 'timeout':
       return `The code did not finish within limits.timeoutMs = ${limits.timeoutMs} ms${detail}. Make it do less work, or raise limits.timeoutMs.`;
@@ -62,7 +62,7 @@ export function limitMessage(reason: StopReason | 'memory' | 'stack' | 'value_si
     case 'pending_jobs':
       return `The code ran more than limits.maxPendingJobs = ${limits.maxPendingJobs} promise jobs in a row without waiting on a capability; is a promise chain endless? Fix it, or raise limits.maxPendingJobs.`;
     case 'memory':
-      return `The code ran out of memory: limits.memoryBytes = ${limits.memoryBytes} (${describe('memoryBytes', limits.memoryBytes)})${detail}. Use less memory, or raise limits.memoryBytes.`;
+      return `The code ran out of memory: it needed more than limits.memoryBytes = ${limits.memoryBytes} (${describe('memoryBytes', limits.memoryBytes)})${detail}. Use less memory, or raise limits.memoryBytes.`;
     case 'stack':
       return `The code overflowed its stack: limits.stackBytes = ${limits.stackBytes} (${describe('stackBytes', limits.stackBytes)})${detail}. Is a recursion endless? Recurse less deeply, or raise limits.stackBytes (at most ${describe('stackBytes', BOUNDS.stackBytes[1])}).`;
   }

@@ -1,9 +1,9 @@
 /** Resource limits for one execution. Every limit is always applied; a request may override any of them. */
 export interface SandboxLimits {
   /**
-   * The most memory the guest may allocate. QuickJS enforces it exactly for its object heap; strings, array
-   * storage and buffers, which quickjs-emscripten 0.32 does not count, are held to it by capping the worker's
-   * WebAssembly memory at this plus 16 MiB.
+   * The most memory the guest may allocate, held by capping the worker's WebAssembly memory at this plus the
+   * 16 MiB QuickJS starts with; the guest also gets what QuickJS leaves unused of those. Running out ends the
+   * execution as `memory` even if the guest catches the error.
    */
   memoryBytes: number;
   /** The most stack the guest may use; deep recursion fails cleanly at this depth. */
@@ -62,7 +62,7 @@ export interface ExecutionResult {
   logs: LogEntry[];
   /** Wall-clock time of `execute()`, including any wait for a free worker. */
   durationMs: number;
-  /** The guest runtime's memory use when it finished. */
+  /** The guest runtime's memory use when it finished; for a `memory` outcome, the limit it reached. */
   memoryUsedBytes: number;
   /** The limits this execution ran with, after defaults were applied. */
   limits: SandboxLimits;

@@ -103,7 +103,14 @@ const memory: HostileCase[] = [
     outcome: 'ok',
     value: 200000,
   },
-  { name: 'catching out-of-memory and carrying on', code: 'try { "x".repeat(2 ** 28); } catch (e) { return String(e); }', limits: SMALL_MEMORY, outcome: 'ok', value: 'InternalError: out of memory' },
+  { name: 'catching out-of-memory and carrying on', code: 'try { "x".repeat(2 ** 28); } catch (e) { return String(e); }', limits: SMALL_MEMORY, outcome: 'memory', error: MEMORY },
+  {
+    name: 'a Map filled until QuickJS throws null, caught',
+    code: 'let m = new Map(); try { for (let i = 0; ; i++) m.set(i, i); } catch (e) { m = null; return String(e); }',
+    limits: SMALL_MEMORY,
+    outcome: 'memory',
+    error: MEMORY,
+  },
   { name: 'a return value over the output limit', code: 'return "x".repeat(1e6);', outcome: 'output_limit', error: /The return value is 1000002 characters as JSON, over limits\.maxOutputChars = 65536/ },
 ];
 
