@@ -1,29 +1,43 @@
 import * as vscode from 'vscode';
-// The same confinement rule as the headless host: resolved, symlinks followed, inside the root.
-import { resolveInside, resolveNewFileInside } from '../../host/workspace/paths';
+// The same rules as the headless host: confined after resolving symlinks, ignore files honoured, and disk reads and
+// creates checked on what was opened.
+import { confirmCreated, prepareNewFile, readableFile, readWorkspaceText } from '../../host/workspace/confinedFiles';
+import { resolveInside } from '../../host/workspace/paths';
+
+function folderPath(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('No folder is open. Open a folder, then run the task again.');
+  return folder.uri.fsPath;
+}
 
 /** Resolves a workspace-relative path from the host to a file URI in the first workspace folder. */
 export async function workspaceFileUri(path: string): Promise<vscode.Uri> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('No folder is open. Open a folder, then run the task again.');
-  return vscode.Uri.file(await resolveInside(folder.uri.fsPath, path));
+  return vscode.Uri.file(await resolveInside(folderPath(), path));
 }
 
-/** The file's text as the editor has it: an open document's unsaved changes win over the disk. */
+/**
+ * The file's text as the editor has it: an open document's unsaved changes win over the disk. Files that
+ * .gitignore or .keelignore exclude are refused either way.
+ */
 export async function readWorkspaceFile(path: string): Promise<string> {
-  const uri = await workspaceFileUri(path);
+  const root = folderPath();
+  const uri = vscode.Uri.file(await readableFile(root, path));
   const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
   if (open) return open.getText();
-  return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  return readWorkspaceText(root, path);
 }
 
-/** Creates a new file as a WorkspaceEdit (so it joins VS Code's file-operation history) and shows it. */
+/**
+ * Creates a new file as a WorkspaceEdit (so it joins VS Code's file-operation history) and shows it. VS Code writes
+ * the file by path, so the folders on its way are made and checked first, and the file is checked once written.
+ */
 export async function createWorkspaceFile(path: string, content: string): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('No folder is open. Open a folder, then run the task again.');
-  const uri = vscode.Uri.file(await resolveNewFileInside(folder.uri.fsPath, path));
+  const root = folderPath();
+  const file = await prepareNewFile(root, path);
+  const uri = vscode.Uri.file(file);
   const edit = new vscode.WorkspaceEdit();
   edit.createFile(uri, { ignoreIfExists: false, contents: new TextEncoder().encode(content) });
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`VS Code could not create ${path}.`);
+  await confirmCreated(root, file, path);
   await vscode.window.showTextDocument(uri, { preview: true, preserveFocus: true });
 }

@@ -6,7 +6,7 @@ const MAX_CHARS = 100_000;
 
 export const readFileTool = defineTool({
   name: 'read_file',
-  description: 'Read a text file from the workspace. The path is relative to the workspace root.',
+  description: 'Read a text file from the workspace. The path is relative to the workspace root. Files that .gitignore or .keelignore exclude are refused.',
   risk: 'read',
   source: 'builtin',
   idempotent: true,

@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
 import { z } from 'zod';
 import { looksBinary } from '../workspace/binary';
+import { openListedFile } from '../workspace/confinedFiles';
 import { walkWorkspace } from '../workspace/fileWalk';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
@@ -29,12 +29,13 @@ export const searchFilesTool = defineTool({
   ),
   async run({ query, regex, glob, case_sensitive }, { workspace, span, signal }) {
     const pattern = toPattern(query, regex === true, case_sensitive === true);
-    const { files } = await walkWorkspace(workspace.root, { glob, limit: MAX_FILES, signal });
+    const realRoot = await realpath(workspace.root);
+    const { files } = await walkWorkspace(realRoot, { glob, limit: MAX_FILES, signal });
     const matches: string[] = [];
     let searched = 0;
     for (const path of files) {
       signal.throwIfAborted();
-      const text = await readText(join(workspace.root, path));
+      const text = await readText(realRoot, path);
       if (text === undefined) continue;
       searched++;
       const lines = text.split('\n');
@@ -59,9 +60,9 @@ function toPattern(query: string, regex: boolean, caseSensitive: boolean): RegEx
   }
 }
 
-/** The file's text, or undefined for binary (a NUL byte early on) and oversized files. */
-async function readText(file: string): Promise<string | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
+/** The file's text, or undefined for binary (a NUL byte early on) and oversized files, and files swapped since the walk. */
+async function readText(realRoot: string, path: string): Promise<string | undefined> {
+  const handle = await openListedFile(realRoot, path);
   if (!handle) return undefined;
   try {
     const { size } = await handle.stat();

@@ -1,9 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
+import { createWorkspaceText, readWorkspaceText, rewriteWorkspaceText } from './confinedFiles';
 import type { WorkspacePort } from './port';
-import { resolveInside, resolveNewFileInside } from './paths';
 import { applyEditToText } from './textRange';
 
 /** Who answers approvals when there is no editor: the terminal, a flag, or a test. */
@@ -16,22 +14,17 @@ export interface Approver {
 export class FsWorkspace implements WorkspacePort {
   constructor(readonly root: string, private readonly approver: Approver) {}
 
-  async createFile(path: string, content: string): Promise<void> {
-    const file = await resolveNewFileInside(this.root, path);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, content, { flag: 'wx' });
+  createFile(path: string, content: string): Promise<void> {
+    return createWorkspaceText(this.root, path, content);
   }
 
-  async readFile(path: string): Promise<string> {
-    return readFile(await resolveInside(this.root, path), 'utf8');
+  readFile(path: string): Promise<string> {
+    return readWorkspaceText(this.root, path);
   }
 
   async reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
     const decision = await this.approver.edit(review, signal);
-    if (decision.decision === 'approved') {
-      const file = await resolveInside(this.root, review.edit.path);
-      await writeFile(file, applyEditToText(await readFile(file, 'utf8'), review.edit));
-    }
+    if (decision.decision === 'approved') await rewriteWorkspaceText(this.root, review.edit.path, (text) => applyEditToText(text, review.edit));
     return decision;
   }
 

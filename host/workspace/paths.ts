@@ -1,47 +1,48 @@
-import { lstat, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 
-/**
- * Resolves a workspace-relative path and checks, after following symlinks, that it stays inside the root.
- * Throws a message the model can act on.
- */
-export async function resolveInside(root: string, path: string): Promise<string> {
+/** A workspace-relative path made absolute against the workspace's real root, checked to stay inside it by name. */
+export interface Confined {
+  readonly realRoot: string;
+  /** The path as asked, resolved lexically (`a/../b` is `b`) and not yet through symlinks. */
+  readonly candidate: string;
+}
+
+/** Checks the path by name only: whatever it resolves to on disk must still be checked where it is used. */
+export async function confine(root: string, path: string): Promise<Confined> {
   if (typeof path !== 'string' || path.trim() === '') throw new Error('The path is empty; give a path relative to the workspace root.');
   const realRoot = await realpath(root);
   const candidate = resolve(realRoot, path);
-  assertInside(realRoot, candidate, path);
+  if (!isInside(realRoot, candidate)) throw new Error(`${path} is outside the workspace; only files inside the workspace can be used.`);
+  return { realRoot, candidate };
+}
+
+/**
+ * Resolves a workspace-relative path and checks, after following symlinks, that it stays inside the root.
+ * Throws a message the model can act on. The answer can go stale if the disk changes, so reads and creates check
+ * what they opened instead (`confinedFiles.ts`).
+ */
+export async function resolveInside(root: string, path: string): Promise<string> {
+  const { realRoot, candidate } = await confine(root, path);
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
     throw new Error(`No such file: ${path}. Paths are relative to the workspace root.`);
   }
-  assertInside(realRoot, real, path);
+  assertResolvesInside(realRoot, real, path);
   return real;
 }
 
-/**
- * Resolves a path for a file that does not exist yet: inside the root lexically and, through its nearest existing
- * folder, after following symlinks. Throws if the file exists.
- */
-export async function resolveNewFileInside(root: string, path: string): Promise<string> {
-  if (typeof path !== 'string' || path.trim() === '') throw new Error('The path is empty; give a path relative to the workspace root.');
-  const realRoot = await realpath(root);
-  const candidate = resolve(realRoot, path);
-  assertInside(realRoot, candidate, path);
-  if (await exists(candidate)) throw new Error(`${path} already exists; change it with propose_edit instead.`);
-  let existing = dirname(candidate);
-  while (!(await exists(existing))) existing = dirname(existing);
-  assertInside(realRoot, await realpath(existing), path);
-  return candidate;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
-}
-
-function assertInside(root: string, absolute: string, shown: string): void {
+/** Whether `absolute` is `root` or below it; both must be resolved the same way. */
+export function isInside(root: string, absolute: string): boolean {
   const rel = relative(root, absolute);
-  if (rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))) return;
-  throw new Error(`${shown} is outside the workspace; only files inside the workspace can be used.`);
+  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** Throws the refusal for a path whose real location, `real`, is not inside `realRoot`. */
+export function assertResolvesInside(realRoot: string, real: string, shown: string): void {
+  if (!isInside(realRoot, real)) {
+    throw new Error(`${shown} resolves outside the workspace through a symlink, so it is outside the workspace; only files inside the workspace can be used.`);
+  }
 }

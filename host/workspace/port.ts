@@ -8,7 +8,10 @@ import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 export interface WorkspacePort {
   /** The workspace folder's absolute path; throws when no folder is open. */
   readonly root: string;
-  /** Reads a workspace-relative file; rejects paths that leave the workspace. */
+  /**
+   * Reads a workspace-relative file; rejects paths that leave the workspace and files that .gitignore or .keelignore
+   * exclude, saying how to allow them.
+   */
   readFile(path: string): Promise<string>;
   /** Creates a new file (and missing folders); rejects if it exists or would leave the workspace. */
   createFile(path: string, content: string): Promise<void>;
