@@ -169,7 +169,7 @@ serveMemory(connection, toolbox.memory, {
 
 onValidatedRequest(connection, DiscoverOllamaModelsRequest, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
 
-onValidatedRequest(connection, PingRequest, ({ sentAt }) => ({ sentAt, pid: process.pid }));
+onValidatedRequest(connection, PingRequest, ({ sentAt }) => ({ sentAt, pid: process.pid, hostTime: performance.timeOrigin + performance.now() }));
 
 connection.onShutdown(async () => {
   runs.cancelAll();

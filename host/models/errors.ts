@@ -84,6 +84,8 @@ const CONTEXT_OVERFLOW = /context[_ ]length[_ ]exceeded|maximum context length|e
 
 /** A failure after the answer started streaming; the caller must not use the part it already saw. */
 export function tornStreamError(error: unknown, target: ModelTarget): ModelError {
+  // Keel's own refusal to read further (an oversized answer) says what happened already, and retrying repeats it.
+  if (error instanceof ModelError) return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new ModelError('torn_stream', `The answer from ${target.model} at ${target.baseUrl} broke off mid-stream (${detail}). Keel retries this on its own; if it keeps happening, check the server's log.`);
 }

@@ -1,16 +1,19 @@
 import { Ollama } from 'ollama';
+import { boundedFetch } from './boundedFetch';
 import { parseRetryAfter } from './errors';
 
 /**
  * An Ollama client for one request. The client's own abort() only reaches streams that have started, so the
  * signal goes into every fetch; its errors carry no headers, so `retryAfterMs()` reads Retry-After here.
  */
+const limited = boundedFetch();
+
 export function ollamaClient(baseUrl: string, signal: AbortSignal | undefined): { client: Ollama; retryAfterMs: () => number | undefined } {
   let retryAfterMs: number | undefined;
   const client = new Ollama({
     host: baseUrl,
     fetch: async (input, init) => {
-      const response = await fetch(input, { ...init, signal });
+      const response = await limited(input, { ...init, signal });
       retryAfterMs = parseRetryAfter(response.headers);
       return response;
     },

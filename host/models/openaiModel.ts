@@ -3,6 +3,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/reso
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
 import { parseRetryAfter, tornStreamError, toModelError } from './errors';
 import { assignedToolCallId } from './toolCallIds';
+import { boundedFetch } from './boundedFetch';
 
 /**
  * OpenAI's chat completions over SSE, also for OpenAI-compatible servers. Tool calls arrive as deltas keyed by
@@ -14,7 +15,7 @@ export class OpenAIModel implements ChatModel {
 
   constructor(readonly baseUrl: string, readonly model: string, apiKey: string | undefined) {
     // Retries are the caller's decision, so the client's own are off. Local compatible servers need no key.
-    this.client = new OpenAI({ baseURL: baseUrl, apiKey: apiKey || 'no-key', maxRetries: 0 });
+    this.client = new OpenAI({ baseURL: baseUrl, apiKey: apiKey || 'no-key', maxRetries: 0, fetch: boundedFetch() });
   }
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {

@@ -37,6 +37,11 @@ export const runCommandTool = defineTool({
       let output = '';
       let dropped = 0;
       const append = (chunk: Buffer) => {
+        // Past the cap only the size counts: a command can print gigabytes, and decoding them would hold the thread.
+        if (output.length >= MAX_OUTPUT_CHARS) {
+          dropped += chunk.length;
+          return;
+        }
         const text = chunk.toString();
         const room = MAX_OUTPUT_CHARS - output.length;
         output += text.slice(0, Math.max(0, room));

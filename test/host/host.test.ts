@@ -104,7 +104,8 @@ describe('agent host over JSON-RPC', function () {
 
   it('answers a ping with its pid', async () => {
     const pong = await host.connection.sendRequest(PingRequest.type, { sentAt: 1 });
-    assert.deepEqual(pong, { sentAt: 1, pid: host.child.pid });
+    assert.deepEqual(pong, { sentAt: 1, pid: host.child.pid, hostTime: pong.hostTime });
+    assert.ok(Math.abs(pong.hostTime - Date.now()) < 5000, 'hostTime is epoch milliseconds');
   });
 
   for (const provider of ['ollama', 'openai'] as const) {
