@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { SpanData } from '../protocol/trace';
-import { protocolMismatch, PROTOCOL_VERSION, type HostInfo, type HostInitializationOptions } from '../protocol/version';
+import { checkParams } from '../protocol/params';
+import { hostInitializationOptionsSchema, protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
 import {
   BudgetEscalationRequest, CancelRunRequest, DiscoverOllamaModelsRequest, ElicitRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, PingRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest,
 } from '../protocol/rpc';
@@ -76,14 +77,16 @@ connection.onInitialize(async (params) => {
   // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();
-  const options = params.initializationOptions as Partial<HostInitializationOptions> | undefined;
-  const mismatch = protocolMismatch(options?.protocolVersion);
+  const mismatch = protocolMismatch((params.initializationOptions as { protocolVersion?: unknown } | null | undefined)?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
+  const checked = checkParams(hostInitializationOptionsSchema, params.initializationOptions, 'initialize');
+  if (!checked.ok) throw new ResponseError(ErrorCodes.InvalidParams, checked.message, { retry: false });
+  const options = checked.params;
   roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   folderPath = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
-  storageDir = options?.storageDir;
-  filesExclude = options?.filesExclude ?? [];
+  storageDir = options.storageDir;
+  filesExclude = options.filesExclude ?? [];
 
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };

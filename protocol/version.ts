@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { list, text } from './params';
+
 /**
  * The extension ⇄ host protocol version. Bump it on any incompatible change to `rpc.ts`;
  * the host refuses a client whose version it does not list in `SUPPORTED_PROTOCOL_VERSIONS`.
@@ -5,14 +8,18 @@
 export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
 
-/** What the extension sends as `initializationOptions` when it starts the host. */
-export interface HostInitializationOptions {
-  readonly protocolVersion: number;
-  /** Where the host keeps state that must survive restarts (MCP tool pins). */
-  readonly storageDir?: string;
-  /** The globs VS Code's `files.exclude` turns on; the workspace index leaves out what they hide. */
-  readonly filesExclude?: readonly string[];
-}
+/** What the extension sends as `initializationOptions` when it starts the host; the version is checked first. */
+export const hostInitializationOptionsSchema = z
+  .object({
+    protocolVersion: z.number(),
+    /** Where the host keeps state that must survive restarts (MCP tool pins). */
+    storageDir: text(4096).optional(),
+    /** The globs VS Code's `files.exclude` turns on; the workspace index leaves out what they hide. */
+    filesExclude: list(text(4096), 10_000).optional(),
+  })
+  .readonly()
+  .describe('initialization options');
+export type HostInitializationOptions = z.infer<typeof hostInitializationOptionsSchema>;
 
 /** What the host adds to its `initialize` result so the extension can check it too. */
 export interface HostInfo {
