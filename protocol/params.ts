@@ -25,7 +25,8 @@ export function text(max: number, min = 0) {
 
 /** An http(s) URL of at most 2,048 characters. */
 export function httpUrl() {
-  return z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048);
+  // A schema's own message covers its checks too, so the length check needs its own.
+  return z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, { error: 'must be at most 2,048 characters' });
 }
 
 /** A list of at most `max` items. */
@@ -84,9 +85,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${fieldPath(issue.path)}: ${missing ? 'is missing; it ' : ''}${issue.message}`;
 }
 
-/** `limits.maxSteps`, `servers[0].env["MY VAR"]`; `params` for the params themselves. */
+/** `limits.maxSteps`, `servers[0].env["MY VAR"]`; `params` for the params themselves, `params[0]` in a list. */
 function fieldPath(path: readonly PropertyKey[]): string {
-  let text = '';
+  let text = typeof path[0] === 'number' ? 'params' : '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
     else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key) && key.length <= 64) text += text ? `.${key}` : key;
