@@ -1,7 +1,7 @@
 import { minimatch } from 'minimatch';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { resolveInside } from '../workspace/paths';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { readWorkspaceText } from '../workspace/confinedFiles';
 import { IgnoreRules, toIgnorePath } from '../workspace/ignoreRules';
 import type { SandboxCapabilities } from './types';
 
@@ -23,18 +23,9 @@ export function workspaceCapabilities(root: string, options: { maxFileBytes?: nu
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return {
     async readFile(path: string): Promise<string> {
-      const realRoot = await realpath(root);
-      const rules = new IgnoreRules(realRoot);
-      // Both the path as asked and the file it resolves to must be readable: an ignored name must not be
-      // readable through a symlink, and neither may an ignored file be read through a link with another name.
-      const asked = toIgnorePath(relative(realRoot, resolve(realRoot, path)), false);
-      if (asked !== '.' && !asked.startsWith('..') && !isAbsolute(asked) && (await rules.ignores(asked))) throw ignoredError(path);
-      const real = await resolveInside(realRoot, path);
-      if (await rules.ignores(toIgnorePath(relative(realRoot, real), false))) throw ignoredError(path);
-      const info = await stat(real);
-      if (!info.isFile()) throw new Error(`${path} is not a file; use listFiles to see what a directory holds.`);
-      if (info.size > maxFileBytes) throw new Error(`${path} is ${info.size} bytes, over the ${maxFileBytes}-byte limit for readFile; read a smaller file.`);
-      return readFile(real, 'utf8');
+      // The same checks as read_file: what is read is the file that was opened and checked, so a symlink swapped
+      // in between cannot lead outside, and ignored files are refused with how to allow them.
+      return readWorkspaceText(root, path, maxFileBytes);
     },
 
     async listFiles(glob: string): Promise<string[]> {
@@ -47,10 +38,6 @@ export function workspaceCapabilities(root: string, options: { maxFileBytes?: nu
       return matches.sort();
     },
   };
-}
-
-function ignoredError(path: string): Error {
-  return new Error(`${path} is excluded by the workspace's .gitignore or .keelignore, so the sandbox cannot read it.`);
 }
 
 /** The files under root (as relative `/` paths) that pass `matches`, skipping ignored and excluded directories. */

@@ -12,6 +12,8 @@ import { assertResolvesInside, confine, isInside } from './paths';
  * same file, which narrows the race to a swap of a folder on the way between two system calls.
  */
 
+/** The largest file read whole; larger ones are refused with a hint. */
+const MAX_READ_BYTES = 16 * 1024 * 1024;
 /** Opening a FIFO for reading would wait for a writer; with O_NONBLOCK it opens at once and is refused as no file. */
 const READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const READ_WRITE = constants.O_RDWR | (constants.O_NONBLOCK ?? 0);
@@ -30,8 +32,18 @@ function hasProcFds(): Promise<boolean> {
  * Reads a workspace file as text. Refuses paths outside the workspace, files that resolve outside it, and files
  * that .gitignore or .keelignore exclude, however they are named (`./.env`, `a/../.env`, a symlink to `.env`).
  */
-export function readWorkspaceText(root: string, path: string): Promise<string> {
-  return withReadableFile(root, path, READ, (handle) => handle.readFile('utf8'));
+export function readWorkspaceText(root: string, path: string, maxBytes = MAX_READ_BYTES): Promise<string> {
+  return withReadableFile(root, path, READ, async (handle) => {
+    // A workspace can hold a multi-gigabyte log or dump; reading it whole would exhaust the host's memory.
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw new Error(`${path} is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} Keel reads at once. Look inside it with search_files, or a command such as head or grep.`);
+    return handle.readFile('utf8');
+  });
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Replaces a readable workspace file's text with `change(text)`, in place, on the file that was checked. */

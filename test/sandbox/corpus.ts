@@ -303,7 +303,7 @@ const escapes: HostileCase[] = [
 
 const refused = (message: RegExp) => ({ outcome: 'error' as const, error: message });
 const OUTSIDE = /is outside the workspace; only files inside the workspace can be used/;
-const IGNORED = /is excluded by the workspace's \.gitignore or \.keelignore, so the sandbox cannot read it/;
+const IGNORED = /is excluded by \.gitignore or \.keelignore( \(it is [^)]*\))?, so Keel does not read it|is inside \.git, which Keel never reads/;
 const NOT_ALLOWED = /fetch refused: .* is not an allowed host/;
 
 const workspace: HostileCase[] = [
