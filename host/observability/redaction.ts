@@ -5,7 +5,7 @@
  */
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 import { knownSecrets } from './knownSecrets';
-import { keelFindings, type SecretFinding } from './secretRules';
+import { keelFindings, SHAPE_TRIGGERS, type SecretFinding } from './secretRules';
 
 export interface Redacted {
   readonly text: string;
@@ -20,11 +20,20 @@ export interface Redacted {
  */
 export function redactSecrets(text: string, path?: string): Redacted {
   if (text.length < MIN_SECRET_CHARS) return { text, redactions: 0 };
-  const findings = keelFindings(text);
+  // One pass finds which rules' trigger literals the text holds; most text holds few, and only those rules run.
+  const lower = text.toLowerCase();
+  const present = new Set<string>();
+  TRIGGER.lastIndex = 0;
+  for (let match = TRIGGER.exec(lower); match; match = TRIGGER.exec(lower)) {
+    // Triggers can share a start (`sk-`, `sk-ant-`): every one there counts, and the scan goes on from the next character.
+    for (const literal of TRIGGER_LITERALS) if (lower.startsWith(literal, match.index)) present.add(literal);
+    TRIGGER.lastIndex = match.index + 1;
+  }
+  const findings = keelFindings(text, lower, present);
   for (const value of knownSecrets()) {
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) findings.push({ start: at, end: at + value.length, kind: 'known secret' });
   }
-  secretlintFindings(text, path, findings);
+  secretlintFindings(text, path, present, findings);
   return findings.length ? replace(text, findings) : { text, redactions: 0 };
 }
 
@@ -104,16 +113,59 @@ interface Rule {
  */
 const EXCLUDED_RULES = new Set(['@secretlint/secretlint-rule-filter-comments']);
 
+/**
+ * Literal text (lower case) without which a rule of @secretlint/secretlint-rule-preset-recommend 13.1.0 cannot report,
+ * read off each rule's patterns (`aws` looks for `SECRET_ACCESS_KEY`, and with an option for key ids and account ids;
+ * `gcp`, for `private_key` in a service account's JSON; the connection-string rules, for `://`). A rule runs only on
+ * text that holds one of its triggers: most text holds none, and running every rule on it cost more than all the
+ * rest of redaction. A rule not listed here (a newer preset's) always runs; the preset's version is pinned, and a
+ * test fails when its version or rules change, so that this table is read again.
+ */
+const RULE_TRIGGERS: Readonly<Record<string, readonly string[]>> = {
+  aws: ['secret', 'account', 'a3t', 'akia', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva', 'asia'],
+  gcp: ['private_key'],
+  npm: ['npm_', '_authtoken', 'x-oauth-basic'],
+  slack: ['xox', 'xapp', 'hooks.slack.com'],
+  basicauth: ['://'],
+  openai: ['sk-'],
+  anthropic: ['sk-ant-'],
+  groq: ['gsk_'],
+  huggingface: ['hf_'],
+  linear: ['lin_api_'],
+  notion: ['ntn_'],
+  privatekey: ['private key'],
+  sendgrid: ['sg.'],
+  shopify: ['shppa_', 'shpca_', 'shpat_', 'shpss_'],
+  stripe: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
+  github: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  gitlab: ['glpat-'],
+  grafana: ['glc_', 'glsa_'],
+  '1password': ['ops_'],
+  'database-connection-string': ['://'],
+  'hashicorp-vault': ['hvs.', 'hvb.', 'hvr.'],
+  vercel: ['vcp_', 'vci_', 'vca_', 'vcr_', 'vck_'],
+  databricks: ['dapi'],
+  docker: ['dckr_pat_'],
+  figma: ['figd_'],
+  cloudflare: ['cfk_', 'cfut_', 'cfat_'],
+  tailscale: ['tskey-'],
+};
+
+/** Every trigger literal, Keel's and secretlint's, and one pattern finding where any of them starts. */
+const TRIGGER_LITERALS: readonly string[] = [...new Set([...SHAPE_TRIGGERS, ...Object.values(RULE_TRIGGERS).flat()])];
+const TRIGGER = new RegExp(TRIGGER_LITERALS.map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+
 /** Where the rule running now reports to; undefined outside a synchronous run, so late reports go nowhere. */
 let reportTo: { findings: SecretFinding[]; kind: string } | undefined;
 
-let ruleScanners: readonly { kind: string; handler: ReturnType<Rule['create']> }[] | undefined;
+let ruleScanners: readonly { kind: string; triggers: readonly string[] | undefined; handler: ReturnType<Rule['create']> }[] | undefined;
 
 /** Each rule's handler, made on first use and kept: the rules keep no state between files. */
 const scanners = () => (ruleScanners ??= (recommendedRules as unknown as readonly Rule[])
   .filter((rule) => !EXCLUDED_RULES.has(rule.meta.id))
   .map((rule) => {
-    const kind = kindOf(rule.meta.id);
+    const name = ruleName(rule.meta.id);
+    const kind = KIND_NAMES[name] ?? `${name.replaceAll('-', ' ')} secret`;
     const context: RuleContext = {
       report: ({ range }) => {
         if (reportTo) reportTo.findings.push({ start: range[0], end: range[1], kind: reportTo.kind });
@@ -122,12 +174,14 @@ const scanners = () => (ruleScanners ??= (recommendedRules as unknown as readonl
       // Messages quote the secret; Keel never shows them, so they are not even built.
       createTranslator: () => () => '',
     };
-    return { kind, handler: rule.create(context, {}) };
+    return { kind, triggers: RULE_TRIGGERS[name], handler: rule.create(context, {}) };
   }));
 
-function secretlintFindings(text: string, path: string | undefined, findings: SecretFinding[]): void {
-  const source = sourceCode(text, path);
-  for (const { kind, handler } of scanners()) {
+function secretlintFindings(text: string, path: string | undefined, present: ReadonlySet<string>, findings: SecretFinding[]): void {
+  let source: SourceCode | undefined;
+  for (const { kind, triggers, handler } of scanners()) {
+    if (triggers && !triggers.some((trigger) => present.has(trigger))) continue;
+    source ??= sourceCode(text, path);
     reportTo = { findings, kind };
     try {
       const result = handler.file?.(source);
@@ -140,10 +194,17 @@ function secretlintFindings(text: string, path: string | undefined, findings: Se
   }
 }
 
-/** `@secretlint/secretlint-rule-database-connection-string` → `database connection string`. */
-function kindOf(id: string): string {
-  const name = id.replace(/^@secretlint\/secretlint-rule-/, '');
-  return KIND_NAMES[name] ?? `${name.replaceAll('-', ' ')} secret`;
+/** `@secretlint/secretlint-rule-database-connection-string` → `database-connection-string`. */
+function ruleName(id: string): string {
+  return id.replace(/^@secretlint\/secretlint-rule-/, '');
+}
+
+/** The preset's rules that Keel runs, and those the trigger table knows, by name: a test compares them. */
+export function secretlintRuleNames(): { readonly running: readonly string[]; readonly withTriggers: readonly string[] } {
+  return {
+    running: (recommendedRules as unknown as readonly Rule[]).filter((rule) => !EXCLUDED_RULES.has(rule.meta.id)).map((rule) => ruleName(rule.meta.id)),
+    withTriggers: Object.keys(RULE_TRIGGERS),
+  };
 }
 const KIND_NAMES: Readonly<Record<string, string>> = {
   privatekey: 'private key',

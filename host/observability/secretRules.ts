@@ -12,28 +12,36 @@ export interface SecretFinding {
 }
 
 /**
- * Shapes found anywhere. A `secret` group, when present, is the part redacted; the rest of the match is context that
+ * Shapes found anywhere, each run only on text that holds one of its `triggers` (lower case), literal text without
+ * which it cannot match. A `secret` group, when present, is the part redacted; the rest of the match is context that
  * stays readable (the user name and host of a connection string, the word `Bearer`).
  */
-const SHAPES: readonly { readonly kind: string; readonly pattern: RegExp }[] = [
-  { kind: 'private key', pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g },
-  { kind: 'openai key', pattern: /\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
-  { kind: 'github token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g },
-  { kind: 'aws access key', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { kind: 'slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { kind: 'google api key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
-  { kind: 'gitlab token', pattern: /\bglpat-[A-Za-z0-9_-]{20,}/g },
-  { kind: 'npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+const SHAPES: readonly { readonly kind: string; readonly triggers: readonly string[]; readonly pattern: RegExp }[] = [
+  { kind: 'private key', triggers: ['private key'], pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g },
+  { kind: 'openai key', triggers: ['sk-'], pattern: /\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
+  { kind: 'github token', triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'], pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g },
+  { kind: 'aws access key', triggers: ['akia', 'asia'], pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
+  { kind: 'slack token', triggers: ['xox'], pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'google api key', triggers: ['aiza'], pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
+  { kind: 'gitlab token', triggers: ['glpat-'], pattern: /\bglpat-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'npm token', triggers: ['npm_'], pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { kind: 'jwt', triggers: ['eyj'], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
   // scheme://user:password@host; a `${VAR}` or `$VAR` password is a reference, not a secret.
-  { kind: 'password in url', pattern: /(?<=[a-z0-9+.-]):\/\/[^\s:/@'"`<>]*:(?<secret>(?![$<{])[^\s@/'"`<>]+)@[^\s@'"`<>]/dgi },
-  { kind: 'bearer token', pattern: /\bBearer[ \t]+(?<secret>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)/dg },
+  { kind: 'password in url', triggers: ['://'], pattern: /(?<=[a-z0-9+.-]):\/\/[^\s:/@'"`<>]*:(?<secret>(?![$<{])[^\s@/'"`<>]+)@[^\s@'"`<>]/dgi },
+  { kind: 'bearer token', triggers: ['bearer'], pattern: /\bBearer[ \t]+(?<secret>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)/dg },
 ];
 
-/** Every secret of the shapes above and every value assigned to a secret-sounding name, in no particular order. */
-export function keelFindings(text: string): SecretFinding[] {
+/** Every literal the shapes are triggered by. */
+export const SHAPE_TRIGGERS: readonly string[] = [...new Set(SHAPES.flatMap((shape) => shape.triggers))];
+
+/**
+ * Every secret of the shapes above and every value assigned to a secret-sounding name, in no particular order.
+ * `lower` is `text.toLowerCase()`; `present`, which of SHAPE_TRIGGERS it holds.
+ */
+export function keelFindings(text: string, lower: string, present: ReadonlySet<string>): SecretFinding[] {
   const findings: SecretFinding[] = [];
-  for (const { kind, pattern } of SHAPES) {
+  for (const { kind, triggers, pattern } of SHAPES) {
+    if (!triggers.some((trigger) => present.has(trigger))) continue;
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
       const [start, end] = match.indices?.groups?.secret ?? [match.index, match.index + match[0].length];
@@ -41,7 +49,8 @@ export function keelFindings(text: string): SecretFinding[] {
       if (match[0].length === 0) pattern.lastIndex++;
     }
   }
-  assignmentFindings(text, findings);
+  // Positions in `lower` are positions in `text` only while lower-casing kept every character's length (`İ` does not).
+  assignmentFindings(text, lower.length === text.length ? lower : text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()), findings);
   return findings;
 }
 
@@ -100,9 +109,8 @@ function isNameChar(code: number): boolean {
  * unquoted ones only where nothing but the assignment is on the line (`.env`, shell `export`, YAML, INI), after a
  * command-line flag (`--password=…`) or in a URL's query (`?api_key=…`), since in code an unquoted value is a reference.
  */
-function assignmentFindings(text: string, findings: SecretFinding[]): void {
-  // Lower-cased once, the words are found by indexOf, which is many times faster than a case-insensitive regex.
-  const lower = text.toLowerCase();
+function assignmentFindings(text: string, lower: string, findings: SecretFinding[]): void {
+  // In the lower-cased text the words are found by indexOf, many times faster than a case-insensitive regex.
   const seen = new Set<number>();
   for (const word of SECRET_WORDS) {
     for (let at = lower.indexOf(word); at !== -1; at = lower.indexOf(word, at + word.length)) {

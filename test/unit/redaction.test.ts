@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ChunkPool } from '../../host/memory/chunkPool';
 import { defaultWasmDir } from '../../host/memory/treeSitter';
 import { knownSecrets, registerEnvSecrets, registerMcpServerSecrets, registerModelKeys, registerSecrets } from '../../host/observability/knownSecrets';
-import { redacted, redactSecrets } from '../../host/observability/redaction';
+import { redacted, redactSecrets, secretlintRuleNames } from '../../host/observability/redaction';
 import { LEAKY_ENV, NOT_SECRETS, RAW } from '../fixtures/leakySecrets';
 import { until } from '../until';
 import { putFile, tempDir } from './helpers';
@@ -87,5 +88,38 @@ describe('redaction', () => {
     } finally {
       await pool.dispose();
     }
+  });
+});
+
+describe('redaction: secretlint triggers', () => {
+  it('knows every rule of the pinned preset, so that none is skipped by a stale trigger table', () => {
+    const preset = JSON.parse(readFileSync(require.resolve('@secretlint/secretlint-rule-preset-recommend/package.json'), 'utf8')) as { version: string };
+    assert.equal(preset.version, '13.1.0', 'a new preset may change its rules: read RULE_TRIGGERS in redaction.ts again, then update this version');
+    const { running, withTriggers } = secretlintRuleNames();
+    assert.deepEqual([...running].sort(), [...withTriggers].sort());
+  });
+
+  it('still finds each rule\'s secrets behind its triggers', () => {
+    const rep = (text: string, times: number) => text.repeat(times);
+    const samples: [string, string, RegExp][] = [
+      ['stripe', `const key = "${['sk', 'test', rep('4eC39HqLyjWDarjt', 2)].join('_')}"`, /\[REDACTED stripe secret\]/],
+      ['groq', `GROQ=${['gsk', rep('a1B2c3D4', 6) + 'e5F6'].join('_')}`, /\[REDACTED groq secret\]/],
+      ['huggingface', `token ${['hf', rep('abcdefghijklmnopq', 2)].join('_')}`, /\[REDACTED huggingface secret\]/],
+      ['linear', `key: ${['lin', 'api', rep('a1b2c3d4', 4)].join('_')}`, /\[REDACTED linear secret\]/],
+      ['notion', `const notion = ${['ntn', '12345678901' + rep('aB3dE', 7)].join('_')};`, /\[REDACTED notion secret\]/],
+      ['sendgrid', `mail key ${['SG', rep('aB3dE6gH9j', 2) + 'kL', rep('mN0pQ1sT2v', 4) + 'wX3'].join('.')}`, /\[REDACTED sendgrid secret\]/],
+      ['shopify', `shop ${['shpat', rep('a1b2c3d4', 4)].join('_')}`, /\[REDACTED shopify secret\]/],
+      ['grafana', `g ${['glsa', rep('A1b2C3d4', 4), 'deadbeef'].join('_')}`, /\[REDACTED grafana secret\]/],
+      ['hashicorp-vault', `vault ${['hvs', rep('a1B2c3D4e5', 10)].join('.')}`, /\[REDACTED hashicorp vault secret\]/],
+      ['vercel', `v ${['vcp', rep('a1B2c3D4', 3)].join('_')}`, /\[REDACTED vercel secret\]/],
+      ['databricks', `d ${'dapi' + rep('0123456789abcdef', 2)}`, /\[REDACTED databricks secret\]/],
+      ['docker', `d ${['dckr', 'pat', rep('a1B2c3D4e', 3)].join('_')}`, /\[REDACTED docker secret\]/],
+      ['figma', `f ${['figd', rep('a1B2c3D4e5', 4)].join('_')}`, /\[REDACTED figma secret\]/],
+      ['cloudflare', `c ${['cfut', rep('a1B2c3D4e5', 4) + 'deadbeef'].join('_')}`, /\[REDACTED cloudflare secret\]/],
+      ['tailscale', `t ${['tskey', 'api', 'k1a2b3c4d5', rep('a1B2c3D4', 3)].join('-')}`, /\[REDACTED tailscale secret\]/],
+      ['slack', `hook ${['https://hooks.slack.com/services', 'T0123ABCD', 'B0123ABCD', 'abcdefghijklmnopqrstuvwx'].join('/')}`, /\[REDACTED slack token\]/],
+      ['basicauth', `clone https://deploy:${'Xy7' + 'Qz9Wv2'}@git.example.com/repo`, /\[REDACTED (?:basic auth credentials|password in url)\]/],
+    ];
+    for (const [rule, text, expected] of samples) assert.match(redacted(text), expected, rule);
   });
 });
