@@ -88,7 +88,8 @@ class RawHost {
 
   async ping(): Promise<void> {
     const sentAt = Date.now();
-    assert.deepEqual((await this.request('keel/ping', { sentAt })).result, { sentAt, pid: this.child.pid });
+    const pong = (await this.request('keel/ping', { sentAt })).result as { sentAt?: number; pid?: number } | undefined;
+    assert.deepEqual([pong?.sentAt, pong?.pid], [sentAt, this.child.pid]);
   }
 
   async stop(): Promise<void> {
