@@ -18,8 +18,10 @@ export interface Redacted {
  * the redacted text still match. `path`, when the text is a file, lets the rules that care (npm tokens in `.npmrc`,
  * GCP service-account JSON) see which file it is. Synchronous, so that it can run wherever text is set.
  */
-export function redactSecrets(text: string, path?: string): Redacted {
-  if (text.length < MIN_SECRET_CHARS) return { text, redactions: 0 };
+export function redactSecrets(original: string, path?: string): Redacted {
+  if (original.length < MIN_SECRET_CHARS) return { text: original, redactions: 0 };
+  // Text often arrives JSON-escaped (a sandbox result, a tool's JSON): its lines are scanned as lines too.
+  const text = original.includes('\\') ? unescapedBreaks(original) : original;
   // One pass finds which rules' trigger literals the text holds; most text holds few, and only those rules run.
   const lower = text.toLowerCase();
   const present = new Set<string>();
@@ -34,7 +36,15 @@ export function redactSecrets(text: string, path?: string): Redacted {
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) findings.push({ start: at, end: at + value.length, kind: 'known secret' });
   }
   secretlintFindings(text, path, present, findings);
-  return findings.length ? replace(text, findings) : { text, redactions: 0 };
+  return findings.length ? replace(original, findings) : { text: original, redactions: 0 };
+}
+
+/**
+ * `\n`, `\r`, `\t` and `\"` escapes turned into the characters they stand for, each still two characters long
+ * (a space before it) so that positions found in the result hold in the original.
+ */
+function unescapedBreaks(text: string): string {
+  return text.replace(/\\([nrt"])/g, (_, c: string) => ` ${c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '"'}`);
 }
 
 /** `redactSecrets(text).text`, for the places that only need the text. */

@@ -7,7 +7,7 @@ import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
-import { defuse, untrustedFence } from '../memory/untrusted';
+import { untrustedFence, untrustedText } from '../memory/untrusted';
 import type { WorkspacePort } from '../workspace/port';
 import { RunContext, type RunMemory } from './runContext';
 
@@ -149,12 +149,13 @@ class PrivacyGuard {
 
 /**
  * A tool's result as the model reads it. Files, command output, web pages and MCP results may carry text written
- * to steer the agent, so they go in the same untrusted fence as recalled memory.
+ * to steer the agent, so they go in the same untrusted fence as recalled memory; secrets in them are redacted, so a
+ * model never holds a credential it could be steered into sending somewhere.
  */
 function fenceToolResult(tool: Tool<never> | undefined, name: string, result: string): string {
   if (tool?.ownsResultText) return result;
   const fence = untrustedFence({ source: 'tool', tool: name }, `The result of ${name}.`);
-  return `${fence.open}\n${defuse(result)}\n${fence.close}`;
+  return `${fence.open}\n${untrustedText(result)}\n${fence.close}`;
 }
 
 function pathArgument(call: ToolCall): string | undefined {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StartRunParams } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import type { ModelRouter, RouterCache } from '../models';
+import { redacted } from '../observability/redaction';
 import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
@@ -98,7 +99,8 @@ export class RunManager {
     const spent = router.endRun(runId);
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
-    const result: RunResult = { runId, outcome: output.outcome, message: output.message };
+    // The final answer may quote what the model read; it reaches notifications and the extension's log.
+    const result: RunResult = { runId, outcome: output.outcome, message: redacted(output.message) };
     // Over for the caller now: remembering it below must not keep it cancellable.
     this.active.delete(runId);
     this.deps.finished(result);

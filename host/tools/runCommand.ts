@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { zodArgs } from './argsSchema';
+import { redacted } from '../observability/redaction';
 import { childEnvironment } from './childEnv';
 import { defineTool } from './tool';
 
@@ -46,7 +47,8 @@ export const runCommandTool = defineTool({
         const room = MAX_OUTPUT_CHARS - output.length;
         output += text.slice(0, Math.max(0, room));
         dropped += Math.max(0, text.length - room);
-        span.setAttributes({ 'keel.command.output_tail': output.slice(-500) });
+        // Redacted before it is cut: a tail that starts inside `NAME=value` no longer shows that the value is secret.
+        span.setAttributes({ 'keel.command.output_tail': redacted(output).slice(-500) });
         span.update();
       };
       child.stdout.on('data', append);

@@ -61,12 +61,12 @@ export class HostileHost {
     connection.onRequest(BudgetEscalationRequest.type, () => ({ approved: false }));
   }
 
-  /** Forks the built host over IPC, as the extension does, on `workspace` with a fresh storage folder. */
-  static async start(workspace: string, modelUrl: string): Promise<HostileHost> {
-    const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: process.env.KEEL_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  /** Forks the built host over IPC, as the extension does, on `workspace` with a fresh storage folder unless given one. */
+  static async start(workspace: string, modelUrl: string, options: { storageDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<HostileHost> {
+    const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: [], env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
     connection.listen();
-    const host = new HostileHost(child, connection, workspace, await tempDir('keel-adversarial-storage-'), modelUrl);
+    const host = new HostileHost(child, connection, workspace, options.storageDir ?? (await tempDir('keel-adversarial-storage-')), modelUrl);
     await connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,

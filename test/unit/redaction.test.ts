@@ -44,6 +44,14 @@ describe('redaction', () => {
     for (const [input, expected] of cases) assert.equal(redacted(input), expected);
   });
 
+  it('reads JSON-escaped text line by line too, as a sandbox result or a tool\'s JSON carries a file', () => {
+    const escaped = JSON.stringify(LEAKY_ENV);
+    const text = redacted(escaped);
+    for (const [name, value] of Object.entries(RAW)) assert.ok(!text.includes(value), `${name} is still there:\n${text}`);
+    assert.match(text, /\\nAWS_SECRET_ACCESS_KEY=\[REDACTED secret assignment\]\\nDB_PASSWORD=\[REDACTED secret assignment\]\\n/);
+    assert.match(text, /PASSWORD_MIN_LENGTH=8\\n/);
+  });
+
   it('leaves text that only names secrets alone', () => {
     for (const line of NOT_SECRETS) assert.equal(redacted(line), line);
     assert.equal(redacted(NOT_SECRETS.join('\n')), NOT_SECRETS.join('\n'));
