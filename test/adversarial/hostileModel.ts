@@ -65,6 +65,6 @@ function textOf(content: unknown): string {
 }
 
 function unfenced(text: string): string {
-  const fenced = /^<retrieved untrusted="true"[^\n]*>\n[^\n]*\n([\s\S]*)\n<\/retrieved>$/.exec(text);
+  const fenced = /^<retrieved untrusted="true" source="tool"[^\n]*>\n[^\n]*\n([\s\S]*)\n<\/retrieved>$/.exec(text);
   return fenced ? fenced[1]! : text;
 }

@@ -199,7 +199,8 @@ describe('agent host over JSON-RPC', function () {
     assert.equal(result.outcome, 'succeeded', result.message);
     assert.equal(result.message, 'It says hello.');
     assert.deepEqual(requests[0]!.selector, { vendor: 'copilot', family: 'gpt-4o' });
-    assert.equal(requests[1]!.messages.find((m) => m.role === 'tool')!.content, 'hello world\nsecond line\n');
+    // The file reaches the model inside Keel's untrusted fence.
+    assert.match(requests[1]!.messages.find((m) => m.role === 'tool')!.content, /^<retrieved untrusted="true" source="tool" tool="read_file">\n[^\n]*\nhello world\nsecond line\n\n<\/retrieved>$/);
     const chat = session.spansOf(result.runId).find((s) => s.operation === 'chat')!;
     assert.deepEqual([chat.name, chat.attributes['gen_ai.provider.name'], chat.attributes['server.address']], ['chat copilot', 'vscode', 'vscode://lm']);
   });
