@@ -96,10 +96,21 @@ export class ToolRegistry {
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
       }
-      return { ok: true, content: await this.policy.run(tool, args, context) };
+      return { ok: true, content: capResult(await this.policy.run(tool, args, context)) };
     } catch (error) {
       if (context.signal.aborted) throw error;
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };
     }
   }
+}
+
+/**
+ * The most of one result the model gets. Built-in tools cap their own output well below this; an MCP server, a user
+ * tool or sandboxed code can return megabytes, which would crowd out the conversation and cost a fortune to send.
+ */
+const MAX_RESULT_CHARS = 200_000;
+
+function capResult(content: string): string {
+  if (content.length <= MAX_RESULT_CHARS) return content;
+  return `${content.slice(0, MAX_RESULT_CHARS)}\n[${content.length - MAX_RESULT_CHARS} more characters of this result were cut]`;
 }

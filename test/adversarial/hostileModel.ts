@@ -16,18 +16,32 @@ export type Step = ModelReply | ((seen: Seen) => ModelReply);
 
 export class HostileModel {
   private readonly plans = new Map<string, readonly Step[]>();
+  /** Calls answered per goal: the conversation itself may be compacted, so its turns cannot be counted. */
+  private readonly calls = new Map<string, number>();
+  /** The requests of each goal's run, in order. */
+  readonly requests = new Map<string, ModelRequestRecord[]>();
 
   /** The goal text is the plan's key; a run with this goal follows these steps. */
   plan(goal: string, steps: readonly Step[]): string {
     this.plans.set(goal, steps);
+    this.calls.delete(goal);
+    this.requests.delete(goal);
     return goal;
+  }
+
+  /** The result of each tool call of a goal's run, as the model got it (fenced), from the request after the call. */
+  toolResults(goal: string): string[] {
+    return (this.requests.get(goal) ?? []).slice(1).map((request) => textOf(request.messages.filter((m) => m?.role === 'tool').at(-1)?.content));
   }
 
   readonly script: ModelScript = (request) => {
     const seen = seenIn(request);
     const steps = this.plans.get(seen.goal);
     if (!steps) return { kind: 'message', content: 'No plan for this goal.' };
-    const step = steps[assistantTurns(request)];
+    const turn = this.calls.get(seen.goal) ?? 0;
+    this.calls.set(seen.goal, turn + 1);
+    this.requests.set(seen.goal, [...(this.requests.get(seen.goal) ?? []), request]);
+    const step = steps[turn];
     if (step === undefined) return { kind: 'message', content: `results:\n${seen.results.join('\n---\n')}` };
     return typeof step === 'function' ? step(seen) : step;
   };
@@ -45,10 +59,6 @@ export function callTools(...calls: ScriptedToolCall[]): MessageReply {
 
 export function answer(content: string): MessageReply {
   return { kind: 'message', content };
-}
-
-function assistantTurns(request: ModelRequestRecord): number {
-  return request.messages.filter((m) => m?.role === 'assistant').length;
 }
 
 function seenIn(request: ModelRequestRecord): Seen {
