@@ -1,5 +1,5 @@
 import type { AgentMemory } from './memory/agentMemory';
-import { searchMemoryTool } from './memory/searchMemoryTool';
+import { searchMemoryTool } from './tools/searchMemory';
 import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceMemory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';

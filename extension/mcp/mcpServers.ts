@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { McpServerSpec } from '../../protocol/rpc';
-import { parseMcpConfig } from '../../host/tools/mcp/config';
+import { parseMcpConfig } from '../../protocol/mcpConfig';
 
 const inputSecret = (id: string) => `keel.mcp.input.${id}`;
 

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 // The same rules as the headless host: confined after resolving symlinks, ignore files honoured, and disk reads and
 // creates checked on what was opened.
-import { confirmCreated, prepareNewFile, readableFile, readWorkspaceText } from '../../host/workspace/confinedFiles';
-import { resolveInside } from '../../host/workspace/paths';
+import { confirmCreated, prepareNewFile, readableFile, readWorkspaceText } from '../../protocol/node/confinedFiles';
+import { resolveInside } from '../../protocol/node/paths';
 
 function folderPath(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];

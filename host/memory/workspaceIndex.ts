@@ -5,7 +5,7 @@ import { walkWorkspace } from '../workspace/fileWalk';
 import { ChunkFeed } from './chunkFeed';
 import { sharedChunkPool, type ChunkPool } from './chunkPool';
 import { createChunkDb, docById, insertDocs, rankLexically, removeDocs, toChunk, toDoc, type ChunkDb, type ChunkDoc, type LexicalQuery, type SearchHit } from './chunkDb';
-import { embedChecked, type Embedder } from './embedder';
+import { embedChecked, type Embedder } from '../models/embedder';
 import { docId, docsOf, entryOf, recordOf, vectorsOf, type FileEntry } from './fileRecords';
 import { fuseRankings, type Scored } from './hybridRanking';
 import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { Embedder } from '../memory/embedder';
+import type { Embedder } from './embedder';
 import type { ModelEntry } from './catalog';
 import { toModelError } from './errors';
 import { ollamaClient, ollamaStatus } from './ollamaClient';

@@ -10,3 +10,4 @@ export { Accounting, BudgetExceededError, type BudgetEscalation, type Totals } f
 export { HeuristicClassifier, ModelClassifier, type DifficultyClassifier, type DifficultyVerdict } from './difficulty';
 export { RouterCache, routerSettingsFrom, type RouterCacheOptions } from './routerCache';
 export type { VsCodeChat } from './vscodeModel';
+export { embedChecked, type Embedder } from './embedder';

@@ -5,7 +5,7 @@ import { connectModel } from './connect';
 import { ModelRouter } from './router';
 import { parseRouterSettings, type RouterSettings } from './routerSettings';
 import { openEmbedder } from './embeddings';
-import type { Embedder } from '../memory/embedder';
+import type { Embedder } from './embedder';
 import type { ChatModel } from './types';
 import type { VsCodeChat } from './vscodeModel';
 

@@ -2,14 +2,14 @@ import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
-import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
+import type { ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
 import { untrustedFence, untrustedText } from '../memory/untrusted';
 import type { WorkspacePort } from '../workspace/port';
-import { RunContext, type RunMemory } from './runContext';
+import { RunContext, type RunMemory, type RunModel } from './runContext';
 
 export interface AgentRunInput {
   readonly runId: string;
@@ -26,11 +26,6 @@ export interface AgentRunInput {
   /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
   readonly span: Span;
   readonly signal: AbortSignal;
-}
-
-export interface RunModel {
-  chat(request: RoutedChatRequest, signal: AbortSignal, span?: Span): Promise<RoutedChatResponse>;
-  room: ModelRouter['room'];
 }
 
 /** The agent's name in traces, accounting and per-agent budgets. */

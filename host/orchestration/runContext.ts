@@ -2,13 +2,18 @@
 import { summaryRequest } from '../memory/compaction';
 import { ContextBuilder, contextAttributes, type ContextSection } from '../memory/contextBuilder';
 import { loadTokenCounter } from '../memory/tokens';
-import type { ChatMessage, ToolSpec } from '../models';
+import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, ToolSpec } from '../models';
 import type { Span } from '../observability/tracer';
-import type { RunModel } from './agentLoop';
 
 /** What a run is reminded of as it starts: the procedures, past runs and code that bear on its goal. */
 export interface RunMemory {
   recall(goal: string, span: Span, signal: AbortSignal): Promise<readonly ContextSection[]>;
+}
+
+/** The model a run talks to: the router, which picks, retries and falls back, and says how much room its models have. */
+export interface RunModel {
+  chat(request: RoutedChatRequest, signal: AbortSignal, span?: Span): Promise<RoutedChatResponse>;
+  room: ModelRouter['room'];
 }
 
 /** Tokenizers differ between model families; this much of the window is left unused so a prompt counted with o200k still fits. */

@@ -1,8 +1,8 @@
 import { minimatch } from 'minimatch';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { readWorkspaceText } from '../workspace/confinedFiles';
-import { IgnoreRules, toIgnorePath } from '../workspace/ignoreRules';
+import { readWorkspaceText } from '../../protocol/node/confinedFiles';
+import { IgnoreRules, toIgnorePath } from '../../protocol/node/ignoreRules';
 import type { SandboxCapabilities } from './types';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;

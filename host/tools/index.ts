@@ -11,6 +11,7 @@ import type { Tool } from './tool';
 
 export type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
 export { runJsTool } from './runJs';
+export { searchMemoryTool } from './searchMemory';
 export { UserTools } from './userTools';
 export { ToolRegistry, type RefusedTool, type ToolOutcome } from './registry';
 

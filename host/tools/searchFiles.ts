@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { z } from 'zod';
 import { looksBinary } from '../workspace/binary';
-import { openListedFile } from '../workspace/confinedFiles';
+import { openListedFile } from '../../protocol/node/confinedFiles';
 import { walkWorkspace } from '../workspace/fileWalk';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';

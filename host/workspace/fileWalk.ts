@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
-import { IgnoreRules } from './ignoreRules';
+import { IgnoreRules } from '../../protocol/node/ignoreRules';
 
 /** Folders no agent wants listed or searched, whatever the ignore files say. */
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.hg', '.svn']);

@@ -1,6 +1,6 @@
 import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
-import { createWorkspaceText, readWorkspaceText, rewriteWorkspaceText } from './confinedFiles';
+import { createWorkspaceText, readWorkspaceText, rewriteWorkspaceText } from '../../protocol/node/confinedFiles';
 import type { WorkspacePort } from './port';
 import { applyEditToText } from './textRange';
 

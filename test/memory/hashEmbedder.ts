@@ -1,4 +1,4 @@
-import type { Embedder } from '../../host/memory';
+import type { Embedder } from '../../host/models';
 
 /**
  * A deterministic embedder for tests: each lowercased word (and each camelCase part) is hashed into one of 256

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
-import { searchMemoryTool, WorkspaceIndex } from '../../host/memory';
+import { WorkspaceIndex } from '../../host/memory';
+import { searchMemoryTool } from '../../host/tools';
 import { ToolRegistry, type Tool, type ToolContext } from '../../host/tools';
 import { recordingTrace, tempDir } from './helpers';
 

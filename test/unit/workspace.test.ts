@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsWorkspace } from '../../host/workspace/fsWorkspace';
-import { resolveInside } from '../../host/workspace/paths';
+import { resolveInside } from '../../protocol/node/paths';
 import { applyEditToText, offsetAt, positionAt } from '../../host/workspace/textRange';
 import { locateEdit } from '../../host/tools/proposeEdit';
 import { tempDir } from './helpers';

@@ -4,7 +4,7 @@ import { lstat, readdir, readFile, realpath, rename, symlink, writeFile } from '
 import { join } from 'node:path';
 import {
   confirmCreated, createWorkspaceText, openListedFile, prepareNewFile, readableFile, readWorkspaceText, rewriteWorkspaceText,
-} from '../../host/workspace/confinedFiles';
+} from '../../protocol/node/confinedFiles';
 import { putFile, rejection, tempDir } from './helpers';
 
 describe('confined workspace files', () => {

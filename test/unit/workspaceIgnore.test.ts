@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isWalkable, walkWorkspace } from '../../host/workspace/fileWalk';
-import { IgnoreRules } from '../../host/workspace/ignoreRules';
+import { IgnoreRules } from '../../protocol/node/ignoreRules';
 import { tempDir } from './helpers';
 
 describe('workspace ignore rules', () => {

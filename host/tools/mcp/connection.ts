@@ -7,7 +7,7 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, ToolListChangedNotificationSchema,
   type CallToolResult, type CreateMessageRequest, type GetPromptResult, type ListPromptsResult, type ListResourcesResult, type ReadResourceResult, type CreateMessageResult, type ElicitRequest, type ElicitResult, type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { McpServerConfig } from './config';
+import type { McpServerConfig } from '../../../protocol/mcpConfig';
 
 export type McpServerState = 'connecting' | 'connected' | 'failed' | 'stopped';
 

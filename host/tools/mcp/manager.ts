@@ -1,5 +1,5 @@
 import type { Tool } from '../tool';
-import type { McpServerConfig } from './config';
+import type { McpServerConfig } from '../../../protocol/mcpConfig';
 import { McpConnection, type McpClientHandlers, type McpServerState } from './connection';
 import { mcpTool } from './mcpTools';
 import { resourceTools } from './resourceTools';

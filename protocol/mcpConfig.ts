@@ -1,6 +1,6 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
-import type { McpServerSpec } from '../../../protocol/rpc';
+import type { McpServerSpec } from './rpc';
 
 /** One MCP server as Keel starts it, whatever file it was configured in (the protocol's shape). */
 export type McpServerConfig = McpServerSpec;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { zodArgs } from '../tools/argsSchema';
-import { defineTool, type Tool } from '../tools/tool';
-import type { SearchHit } from './chunkDb';
-import type { Episode } from './episodes';
-import { untrustedFence, untrustedText } from './untrusted';
-import type { WorkspaceIndex } from './workspaceIndex';
+import { zodArgs } from './argsSchema';
+import { defineTool, type Tool } from './tool';
+import type { SearchHit } from '../memory/chunkDb';
+import type { Episode } from '../memory/episodes';
+import { untrustedFence, untrustedText } from '../memory/untrusted';
+import type { WorkspaceIndex } from '../memory/workspaceIndex';
 
 const DEFAULT_LIMIT = 8;
 /** Retrieved text goes into the model's context: bounded like read_file's output. */
