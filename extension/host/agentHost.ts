@@ -46,10 +46,17 @@ export class AgentHost implements vscode.Disposable {
     return this.stateHistory.at(-1) ?? 'stopped';
   }
 
-  /** Registers handlers that every client session gets (requests and notifications from the host). */
-  onClient(configure: (client: LanguageClient) => void): void {
+  /**
+   * Installs handlers for the host's requests and notifications on every client session: the one running now and
+   * each one started later. Handlers live as long as their client; disposing the result stops installing them.
+   */
+  onClient(configure: (client: LanguageClient) => void): vscode.Disposable {
     this.configure.push(configure);
     if (this.client) configure(this.client);
+    return new vscode.Disposable(() => {
+      const index = this.configure.indexOf(configure);
+      if (index >= 0) this.configure.splice(index, 1);
+    });
   }
 
   /** The running client, starting the host if it is not running. */
