@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
-import type { EditReviewController } from './approvals/editReview';
-import type { ToolApprovalController } from './approvals/toolApprovals';
+import type { Approvals } from './approvals/approvalsFeature';
 import type { AgentHost } from './host/agentHost';
 import type { IndexProgress } from './memory/indexProgress';
 import type { RunTracker } from './runs/runTracker';
 
 /** One status bar item: host state, active runs, workspace indexing and pending approvals. */
-export function createStatusBar(host: AgentHost, runs: RunTracker, reviews: EditReviewController, toolApprovals: ToolApprovalController, memory: IndexProgress): vscode.Disposable {
+export function createStatusBar(host: AgentHost, runs: RunTracker, { reviews, toolApprovals }: Approvals, memory: IndexProgress): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('keel.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Keel';
   const render = () => {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification, type MemoryHit, type MemoryReindexResult } from '../../protocol/rpc';
+import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import { watchWorkspaceFiles } from './fileWatcher';
 import { hiddenFileGlobs } from './hiddenFiles';
@@ -8,7 +9,8 @@ import { showMemorySearch } from './searchMemory';
 
 const NO_FOLDER = 'Keel\'s memory indexes a folder, and none is open. Open one with File > Open Folder…, then try again.';
 
-export interface Memory extends vscode.Disposable {
+/** The workspace index, as the status bar and the test API see it. */
+export interface Memory {
   readonly progress: IndexProgress;
   search(query: string): Promise<MemoryHit[]>;
   reindex(): Promise<MemoryReindexResult>;
@@ -18,15 +20,15 @@ export interface Memory extends vscode.Disposable {
  * The workspace index as the user meets it: "Keel: Search Memory…", "Keel: Reindex Workspace", indexing progress,
  * and file changes passed on to the host while it runs (a host that starts later walks the folder itself).
  */
-export function registerMemory(host: AgentHost, showError: (message: string) => void): Memory {
+export function registerMemory(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): Memory {
   const progress = new IndexProgress();
-  host.onClient((client) => client.onNotification(MemoryIndexProgressNotification.type, (p) => progress.update(p)));
   const search = async (query: string) => (await (await host.ensureStarted()).sendRequest(MemorySearchRequest.type, { query })).hits;
   const reindex = async () => (await host.ensureStarted()).sendRequest(MemoryReindexRequest.type);
   const folder = () => vscode.workspace.workspaceFolders?.[0]?.uri;
 
-  const disposables = [
+  context.subscriptions.push(
     progress,
+    host.onClient((client) => client.onNotification(MemoryIndexProgressNotification.type, (p) => progress.update(p))),
     // A host that stopped mid-update will not report its end.
     host.onDidChangeState((state) => state !== 'running' && progress.update(undefined)),
     watchWorkspaceFiles((paths) => {
@@ -53,10 +55,10 @@ export function registerMemory(host: AgentHost, showError: (message: string) => 
         );
         return r;
       } catch (error) {
-        showError(error instanceof Error ? error.message : String(error));
+        void showError(errorText(error), log);
         return undefined;
       }
     }),
-  ];
-  return { progress, search, reindex, dispose: () => vscode.Disposable.from(...disposables).dispose() };
+  );
+  return { progress, search, reindex };
 }

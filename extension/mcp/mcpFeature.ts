@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ElicitRequest, GetMcpPromptRequest, ListMcpPromptsRequest, SetMcpServersRequest, type McpServerInfo } from '../../protocol/rpc';
+import { errorText, showError } from '../errors';
+import type { AgentHost } from '../host/agentHost';
+import { modelConfig } from '../settings';
+import { askUserForElicitation } from './elicitation';
+import { collectMcpServers } from './mcpServers';
+
+/** The MCP servers the host runs. */
+export interface Mcp {
+  /** Sends the current MCP configuration to the host, starting it if needed; resolves with each server's state. */
+  sync(): Promise<McpServerInfo[]>;
+}
+
+/**
+ * MCP servers from settings and `.vscode/mcp.json`, sent to the host whenever it starts or they change; servers'
+ * questions to the user; and "Keel: Run MCP Prompt…".
+ */
+export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): Mcp {
+  const sync = async () => {
+    const client = await host.ensureStarted();
+    const { servers } = await client.sendRequest(SetMcpServersRequest.type, {
+      servers: await collectMcpServers(context.secrets, log),
+      sampling: await modelConfig(context.secrets),
+    });
+    for (const server of servers.filter((s) => s.state === 'failed')) {
+      void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
+    }
+    return servers;
+  };
+  const resync = () => {
+    if (host.state === 'running') sync().catch((error) => log.error(`MCP configuration not applied: ${errorText(error)}`));
+  };
+  const mcpFile = vscode.workspace.createFileSystemWatcher('**/.vscode/mcp.json');
+  context.subscriptions.push(
+    host.onClient((client) => client.onRequest(ElicitRequest.type, (params, token) => askUserForElicitation(params, token))),
+    mcpFile,
+    mcpFile.onDidChange(resync),
+    mcpFile.onDidCreate(resync),
+    mcpFile.onDidDelete(resync),
+    // Model settings matter too: they answer servers' sampling requests.
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('keel') && resync()),
+    vscode.workspace.onDidGrantWorkspaceTrust(resync),
+    host.onDidChangeState((state) => state === 'running' && resync()),
+    vscode.commands.registerCommand('keel.runMcpPrompt', async () => {
+      try {
+        const goal = await pickMcpPrompt(await host.ensureStarted());
+        if (goal !== undefined) await vscode.commands.executeCommand('keel.runTask', goal);
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
+  );
+  return { sync };
+}
+
+/** Lets the user pick an MCP server's prompt and fill in its arguments; returns the goal text. */
+async function pickMcpPrompt(client: LanguageClient): Promise<string | undefined> {
+  const { prompts } = await client.sendRequest(ListMcpPromptsRequest.type);
+  if (prompts.length === 0) {
+    void vscode.window.showInformationMessage('Keel: no connected MCP server offers prompts. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(prompts.map((p) => ({ label: p.name, description: p.server, detail: p.description, prompt: p })), { title: 'Keel: Run MCP Prompt' });
+  if (!pick) return undefined;
+  const args: Record<string, string> = {};
+  for (const arg of pick.prompt.arguments) {
+    const value = await vscode.window.showInputBox({ title: `${pick.prompt.name}: ${arg.name}${arg.required ? '' : ' (optional)'}`, prompt: arg.description, ignoreFocusOut: true, validateInput: (v) => (arg.required && !v ? 'Required.' : undefined) });
+    if (value === undefined) return undefined;
+    if (value) args[arg.name] = value;
+  }
+  return (await client.sendRequest(GetMcpPromptRequest.type, { server: pick.prompt.server, name: pick.prompt.name, arguments: args })).text;
+}

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { CancelRunRequest, RunFinishedNotification, StartRunRequest } from '../../protocol/rpc';
+import type { RunResult } from '../../protocol/run';
+import { errorText, showError } from '../errors';
+import type { AgentHost } from '../host/agentHost';
+import { modelConfig, privacySettings, runLimits } from '../settings';
+import type { TraceStore } from '../traces/traceStore';
+import { RunTracker } from './runTracker';
+
+const INTERRUPTED = 'The agent host stopped during this run and was restarted, so the run was interrupted. Start it again with "Keel: Run Agent Task…".';
+
+/** The runs this window starts. */
+export interface Runs {
+  readonly tracker: RunTracker;
+  /** Starts a run, and the host first if it is not running; `done` settles when the run ends. */
+  start(goal: string): Promise<{ runId: string; done: Promise<RunResult> }>;
+  /** Reports every active run as interrupted, before the host that runs them is stopped. */
+  interruptAll(): void;
+}
+
+/**
+ * "Keel: Run Agent Task…" and "Keel: Cancel Run". Each run's end closes its trace and is told to the user; a run
+ * whose host crashed ends as interrupted.
+ */
+export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, traces: TraceStore): Runs {
+  const tracker = new RunTracker();
+  const start = async (goal: string) => {
+    const client = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
+      () => host.ensureStarted(),
+    );
+    const { runId } = await client.sendRequest(StartRunRequest.type, {
+      goal,
+      models: await modelConfig(context.secrets),
+      privacy: privacySettings(),
+      limits: runLimits(),
+      restricted: !vscode.workspace.isTrusted,
+      allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
+      passEnv: vscode.workspace.getConfiguration('keel').get<string[]>('tools.passEnv', []),
+    });
+    return { runId, done: tracker.track(runId, goal) };
+  };
+
+  context.subscriptions.push(
+    tracker,
+    host.onClient((client) => client.onNotification(RunFinishedNotification.type, (result) => tracker.finished(result))),
+    host.onDidCrash(() => tracker.interruptAll(INTERRUPTED)),
+    tracker.onDidFinish((result) => {
+      traces.finish(result);
+      void showRunResult(result, log);
+    }),
+    vscode.commands.registerCommand('keel.runTask', async (goalArgument?: string) => {
+      const goal = goalArgument ?? (await askForGoal());
+      if (goal === undefined) return undefined;
+      try {
+        const { runId } = await start(goal);
+        void vscode.commands.executeCommand('workbench.view.extension.keel');
+        return runId;
+      } catch (error) {
+        void showError(errorText(error), log);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('keel.cancelRun', async (runId?: string) => {
+      const target = runId ?? tracker.latest()?.runId;
+      if (!target || host.state !== 'running') return void vscode.window.showInformationMessage('Keel: no agent run is active.');
+      const client = await host.ensureStarted();
+      await client.sendRequest(CancelRunRequest.type, { runId: target });
+    }),
+  );
+  return { tracker, start, interruptAll: () => tracker.interruptAll(INTERRUPTED) };
+}
+
+async function askForGoal(): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Keel: Run Agent Task',
+    prompt: 'What should the agent do?',
+    placeHolder: 'e.g. Add input validation to parseConfig in src/config.ts',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() === '' ? 'Describe the task for the agent.' : undefined),
+  });
+}
+
+async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): Promise<void> {
+  log.info(`run ${result.runId} ${result.outcome}: ${result.message}`);
+  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(`Keel: ${result.message}`);
+  if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage('Keel: the run was cancelled.');
+  if (result.outcome === 'interrupted') {
+    const choice = await vscode.window.showWarningMessage(`Keel: ${result.message}`, 'Run a Task');
+    if (choice) void vscode.commands.executeCommand('keel.runTask');
+    return;
+  }
+  await showError(`The run failed: ${result.message}`, log);
+}
