@@ -26,7 +26,7 @@ import { onValidatedRequest } from './validatedHandlers';
 import { guardProcess } from './processGuard';
 import { registerEnvSecrets, registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
 import { redacted } from './observability/redaction';
-import { loadTokenCounter } from './memory/tokens';
+import { loadTokenCounter } from './orchestration/tokens';
 
 const HOST_VERSION = '0.1.0';
 /** How long a server's sampling request may wait for the user's approval. */

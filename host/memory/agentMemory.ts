@@ -1,9 +1,8 @@
 import type { Span } from '../observability/tracer';
-import type { ContextSection } from './contextBuilder';
 import { EpisodeStore, type Episode } from './episodes';
 import { workspaceStorage } from './openWorkspaceIndex';
 import { ProcedureLibrary } from './procedures';
-import { recall } from './recall';
+import { recall, type ContextSection } from './recall';
 import type { WorkspaceIndex } from './workspaceIndex';
 
 export interface AgentMemoryOptions {

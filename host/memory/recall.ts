@@ -2,12 +2,25 @@ import type { AttributeValue } from '../../protocol/trace';
 import { errorMessage, isAbort, type Span } from '../observability/tracer';
 import type { SearchHit } from './chunkDb';
 import { codeTokens } from './codeTokenizer';
-import type { ContextSection } from './contextBuilder';
 import type { Episode, EpisodeStore } from './episodes';
 import type { ProcedureLibrary, RelevantProcedure } from './procedures';
 import { redactSecrets } from '../observability/redaction';
 import { untrustedFence, untrustedText } from './untrusted';
 import type { WorkspaceIndex } from './workspaceIndex';
+
+/** Recalled material for the prompt (procedures, past runs, code), kept by priority when room is short. */
+export interface ContextSection {
+  /** Names it in the report: `procedures`, `episodes`, `workspace`. */
+  readonly name: string;
+  /** Higher is kept longer: over budget, the lowest-priority section is trimmed or dropped first. */
+  readonly priority: number;
+  /** Kept whole whenever the section is kept, e.g. a fence's opening line and its note. */
+  readonly header: string;
+  /** Best first. Trimming drops items from the end, then cuts the lines of the one left. */
+  readonly items: readonly string[];
+  /** Kept whole, e.g. the closing fence. */
+  readonly footer?: string;
+}
 
 export type RecallSource = 'procedures' | 'episodes' | 'workspace';
 

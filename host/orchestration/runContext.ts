@@ -1,7 +1,8 @@
-// Straight from the modules, not '../memory': the index and its parsers load only when a run first searches.
-import { summaryRequest } from '../memory/compaction';
-import { ContextBuilder, contextAttributes, type ContextSection } from '../memory/contextBuilder';
-import { loadTokenCounter } from '../memory/tokens';
+// Only a type from '../memory': its values would load the index and its parsers before a run first searches.
+import type { ContextSection } from '../memory';
+import { summaryRequest } from './compaction';
+import { ContextBuilder, contextAttributes } from './contextBuilder';
+import { loadTokenCounter } from './tokens';
 import type { ChatMessage, ModelRouter, RoutedChatRequest, RoutedChatResponse, ToolSpec } from '../models';
 import type { Span } from '../observability/tracer';
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { ContextBuilder, contextAttributes, summaryRequest, type ContextSection, type Summarizer } from '../../host/memory';
+import type { ContextSection } from '../../host/memory';
+import { summaryRequest, type Summarizer } from '../../host/orchestration/compaction';
+import { ContextBuilder, contextAttributes } from '../../host/orchestration/contextBuilder';
 import type { ChatMessage } from '../../host/models/types';
 
 const SYSTEM = 'You are Keel, a coding agent.';

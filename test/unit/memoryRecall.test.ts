@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ContextBuilder, EpisodeStore, ProcedureLibrary, recall, WorkspaceIndex, type Episode, type RecallSources } from '../../host/memory';
+import { EpisodeStore, ProcedureLibrary, recall, WorkspaceIndex, type Episode, type RecallSources } from '../../host/memory';
+import { ContextBuilder } from '../../host/orchestration/contextBuilder';
 import type { SpanData } from '../../protocol/trace';
 import { putFile, recordingTrace, tempDir } from './helpers';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { MAX_TOOL_ARGUMENT_CHARS, limitToolCall } from '../../host/tools/argumentLimit';
-import { boundedCounter, loadTokenCounter } from '../../host/memory/tokens';
+import { boundedCounter, loadTokenCounter } from '../../host/orchestration/tokens';
 
 describe('bounded token counting', () => {
   it('never hands the encoder a long run without spaces, nor more than a sample of a huge text', () => {

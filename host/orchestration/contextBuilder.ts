@@ -1,21 +1,8 @@
 import type { AttributeValue } from '../../protocol/trace';
+import type { ContextSection } from '../memory';
 import type { ChatMessage } from '../models/types';
 import { Compactor, cutToTokens, turnsOf, type Compaction, type Summarizer } from './compaction';
 import { loadTokenCounter, messageTokens, REPLY_PRIMING, type TokenCounter } from './tokens';
-
-/** Recalled material for the prompt (procedures, past runs, code), kept by priority when room is short. */
-export interface ContextSection {
-  /** Names it in the report: `procedures`, `episodes`, `workspace`. */
-  readonly name: string;
-  /** Higher is kept longer: over budget, the lowest-priority section is trimmed or dropped first. */
-  readonly priority: number;
-  /** Kept whole whenever the section is kept, e.g. a fence's opening line and its note. */
-  readonly header: string;
-  /** Best first. Trimming drops items from the end, then cuts the lines of the one left. */
-  readonly items: readonly string[];
-  /** Kept whole, e.g. the closing fence. */
-  readonly footer?: string;
-}
 
 export interface ContextInput {
   /** Always sent, first. */
