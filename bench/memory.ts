@@ -11,8 +11,9 @@ import { components, create, insertMultiple, load, save, search } from '@orama/o
 import { WorkspaceIndex, type SearchHit } from '../host/memory';
 import { chunkFile } from '../host/memory/chunker';
 import { sharedChunkPool } from '../host/memory/chunkPool';
-import { BM25_RELEVANCE, createChunkDb, docById, insertDocs, rankLexically, toDoc, type ChunkDb, type ChunkDoc } from '../host/memory/chunkDb';
+import { createChunkDb, docById, insertDocs, rankLexically, toDoc, type ChunkDb, type ChunkDoc } from '../host/memory/chunkDb';
 import { codeTokens } from '../host/memory/codeTokenizer';
+import { BM25_RELEVANCE } from '../host/memory/wholeTokenIndex';
 import { docsOf } from '../host/memory/fileRecords';
 import { readRecords } from '../host/memory/recordLog';
 import { defaultWasmDir, SyntaxParsers } from '../host/memory/treeSitter';

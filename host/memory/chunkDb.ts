@@ -2,13 +2,7 @@ import { create, getByID, insertMultiple, removeMultiple, search, type Orama, ty
 import type { Chunk } from './chunk';
 import { createCodeTokenizer, type CodeTokenizer } from './codeTokenizer';
 import type { Scored } from './hybridRanking';
-import { wholeTokenIndex } from './wholeTokenIndex';
-
-/**
- * BM25 parameters. Orama divides a token's frequency by the field's length already, so its default length
- * normalisation (b = 0.75) penalises long chunks twice; b = 0.5 ranked CoSQA better (see bench/memory.ts).
- */
-export const BM25_RELEVANCE = { k: 1.2, b: 0.5, d: 0.5 } as const;
+import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
 
 /**
  * A chunk whose symbol (function, class, method name) has the query's words ranks higher: the name is what its

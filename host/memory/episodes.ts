@@ -4,9 +4,8 @@ import { create, insert, search, type Orama } from '@orama/orama';
 import { z } from 'zod';
 import type { RunOutcome } from '../../protocol/run';
 import { redactSecrets } from '../observability/redaction';
-import { BM25_RELEVANCE } from './chunkDb';
 import { createCodeTokenizer } from './codeTokenizer';
-import { wholeTokenIndex } from './wholeTokenIndex';
+import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
 
 const EpisodeSchema = z.object({
   runId: z.string().min(1),

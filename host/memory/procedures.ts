@@ -3,10 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import { create, insertMultiple, search, type Orama } from '@orama/orama';
 import { minimatch } from 'minimatch';
 import { walkWorkspace } from '../workspace/fileWalk';
-import { BM25_RELEVANCE } from './chunkDb';
 import { createCodeTokenizer } from './codeTokenizer';
 import { parseFrontMatter, splitList } from './frontMatter';
-import { wholeTokenIndex } from './wholeTokenIndex';
+import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
 
 /** Instruction files other agents already read, and Keel's own playbooks. */
 const PROCEDURE_FILES = '{**/AGENTS.md,**/CLAUDE.md,.github/copilot-instructions.md,.keel/playbooks/*.md,.keel/agents/*.md,.github/agents/*.agent.md}';

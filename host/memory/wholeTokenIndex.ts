@@ -5,6 +5,12 @@ type OramaIndex = typeof components.index;
 type RadixNode = radix.RadixNode;
 
 /**
+ * BM25 parameters. Orama divides a token's frequency by the field's length already, so its default length
+ * normalisation (b = 0.75) penalises long documents twice; b = 0.5 ranked CoSQA better (see bench/memory.ts).
+ */
+export const BM25_RELEVANCE = { k: 1.2, b: 0.5, d: 0.5 } as const;
+
+/**
  * Orama's index component with a search that matches whole tokens only, and a leaner way of recording tokens.
  *
  * Search: Orama matches query words as prefixes Orama matches query words as prefixes

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { components, create, insertMultiple, search } from '@orama/orama';
-import { BM25_RELEVANCE, createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/chunkDb';
+import { createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/chunkDb';
 import { codeTokens, createCodeTokenizer, joinedSearchTokens, searchTokens } from '../../host/memory/codeTokenizer';
-import { wholeTokenIndex } from '../../host/memory/wholeTokenIndex';
+import { BM25_RELEVANCE, wholeTokenIndex } from '../../host/memory/wholeTokenIndex';
 
 describe('memory code tokenizer and index', () => {
   it('keeps identifiers whole and splits them at camelCase, PascalCase, snake_case and kebab-case', () => {
