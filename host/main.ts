@@ -18,7 +18,7 @@ import { discoverOllamaModels, RouterCache } from './models';
 import { rpcVsCodeChat } from './models/rpcVsCodeChat';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
-import { serveMemory } from './memory/serveMemory';
+import { serveMemory } from './memory/workspaceIndex/serveMemory';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { McpClientHandlers, McpManager } from './tools/mcp';
 import { RpcWorkspace } from './workspace/rpcWorkspace';

@@ -1,6 +1,6 @@
-import type { AgentMemory } from './memory/agentMemory';
+import type { AgentMemory } from './memory/recall/agentMemory';
 import { searchMemoryTool } from './tools/searchMemory';
-import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceMemory';
+import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceIndex/workspaceMemory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 
@@ -44,7 +44,7 @@ export class Toolbox {
 
   /** What runs recall and remember (procedures, episodes, the index); its code loads with the first run. */
   agentMemory(): Promise<AgentMemory> {
-    this.runMemory ??= import('./memory/agentMemory').then(({ AgentMemory }) => new AgentMemory({ ...this.options, index: () => this.memory.index() }));
+    this.runMemory ??= import('./memory/recall/agentMemory').then(({ AgentMemory }) => new AgentMemory({ ...this.options, index: () => this.memory.index() }));
     return this.runMemory;
   }
 

@@ -7,7 +7,7 @@ import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
-import { untrustedFence, untrustedText } from '../memory/untrusted';
+import { untrustedFence, untrustedText } from '../memory/recall/untrusted';
 import type { WorkspacePort } from '../workspace/port';
 import { RunContext, type RunMemory, type RunModel } from './runContext';
 

@@ -6,7 +6,7 @@ import { redacted } from '../observability/redaction';
 import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { WorkspacePort } from '../workspace/port';
-import type { Episode } from '../memory/episodes';
+import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
 import type { RunMemory } from './runContext';
 

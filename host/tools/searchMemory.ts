@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { zodArgs } from './argsSchema';
 import { defineTool, type Tool } from './tool';
-import type { SearchHit } from '../memory/chunkDb';
-import type { Episode } from '../memory/episodes';
-import { untrustedFence, untrustedText } from '../memory/untrusted';
-import type { WorkspaceIndex } from '../memory/workspaceIndex';
+import type { Episode, SearchHit, WorkspaceIndex } from '../memory';
+// Straight from its module: a value from '../memory' would load all of memory's code along with the tools.
+import { untrustedFence, untrustedText } from '../memory/recall/untrusted';
 
 const DEFAULT_LIMIT = 8;
 /** Retrieved text goes into the model's context: bounded like read_file's output. */

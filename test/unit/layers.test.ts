@@ -15,7 +15,7 @@ describe('layer order in lint', function () {
   this.timeout(60_000);
 
   for (const [path, code, layer] of [
-    ['host/models/leak.ts', "import { recall } from '../memory/recall';\nexport const r = recall;\n", 'models/ may not import sandbox, memory'],
+    ['host/models/leak.ts', "import { recall } from '../memory/recall/recall';\nexport const r = recall;\n", 'models/ may not import sandbox, memory'],
     ['host/memory/leak.ts', "import { ToolRegistry } from '../tools/registry';\nexport const r = ToolRegistry;\n", 'memory/ may not import governance, tools or orchestration'],
     ['host/tools/leak.ts', "import { runAgent } from '../orchestration/agentLoop';\nexport const r = runAgent;\n", 'tools/ may not import orchestration'],
     ['host/observability/leak.ts', "import { resolveInside } from '../../protocol/node/paths';\nimport { ApprovalBroker } from '../governance/approvals';\nexport const r = [resolveInside, ApprovalBroker];\n", 'observability/ may not import another host layer'],
@@ -39,7 +39,7 @@ describe('layer order in lint', function () {
   });
 
   it('lets each layer import the layers below it', async () => {
-    const messages = await lint('host/tools/fine.ts', "import { redacted } from '../observability/redaction';\nimport { recall } from '../memory/recall';\nimport { ApprovalBroker } from '../governance/approvals';\nimport { resolveInside } from '../../protocol/node/paths';\nexport const r = [redacted, recall, ApprovalBroker, resolveInside];\n");
+    const messages = await lint('host/tools/fine.ts', "import { redacted } from '../observability/redaction';\nimport { recall } from '../memory/recall/recall';\nimport { ApprovalBroker } from '../governance/approvals';\nimport { resolveInside } from '../../protocol/node/paths';\nexport const r = [redacted, recall, ApprovalBroker, resolveInside];\n");
     assert.deepEqual(messages.filter((m) => m.startsWith('import-x/')), []);
   });
 });

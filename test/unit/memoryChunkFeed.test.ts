@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChunkFeed, type ChunkFeedOptions } from '../../host/memory/chunkFeed';
-import type { ChunkedContent, FileToChunk } from '../../host/memory/fileChunks';
+import { ChunkFeed, type ChunkFeedOptions } from '../../host/memory/workspaceIndex/chunking/chunkFeed';
+import type { ChunkedContent, FileToChunk } from '../../host/memory/workspaceIndex/chunking/fileChunks';
 
 /** Batch b holds files `b-0` and `b-1` of `sizeOf(b)` bytes each; a file's "chunked content" names it and who chunked it. */
 function feed(batches: number, workers?: ChunkFeedOptions['workers'], sizeOf: (batch: number) => number = () => 1) {

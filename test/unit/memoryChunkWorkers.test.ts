@@ -3,10 +3,10 @@ import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { save } from '@orama/orama';
 import { WorkspaceIndex } from '../../host/memory';
-import { ChunkPool, sharedChunkPool } from '../../host/memory/chunkPool';
-import type { ChunkDb } from '../../host/memory/chunkDb';
-import { readRecords } from '../../host/memory/recordLog';
-import { defaultWasmDir } from '../../host/memory/treeSitter';
+import { ChunkPool, sharedChunkPool } from '../../host/memory/workspaceIndex/chunking/chunkPool';
+import type { ChunkDb } from '../../host/memory/workspaceIndex/chunkDb';
+import { readRecords } from '../../host/memory/workspaceIndex/recordLog';
+import { defaultWasmDir } from '../../host/memory/workspaceIndex/chunking/treeSitter';
 import { realSourceTree } from '../memory/sourceTree';
 import { tempDir } from './helpers';
 

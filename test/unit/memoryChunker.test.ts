@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chunkFile } from '../../host/memory/chunker';
-import { CHUNK_LIMITS } from '../../host/memory/lineWindows';
-import { defaultWasmDir, sharedSyntaxParsers, SyntaxParsers } from '../../host/memory/treeSitter';
+import { chunkFile } from '../../host/memory/workspaceIndex/chunking/chunker';
+import { CHUNK_LIMITS } from '../../host/memory/workspaceIndex/chunking/lineWindows';
+import { defaultWasmDir, sharedSyntaxParsers, SyntaxParsers } from '../../host/memory/workspaceIndex/chunking/treeSitter';
 import { sourceFile } from '../memory/sourceTree';
 
 const parsers = new SyntaxParsers();

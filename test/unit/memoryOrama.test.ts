@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { components, create, insertMultiple, search } from '@orama/orama';
-import { createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/chunkDb';
-import { codeTokens, createCodeTokenizer, joinedSearchTokens, searchTokens } from '../../host/memory/codeTokenizer';
-import { BM25_RELEVANCE, wholeTokenIndex } from '../../host/memory/wholeTokenIndex';
+import { createChunkDb, insertDocs, rankLexically, toDoc } from '../../host/memory/workspaceIndex/chunkDb';
+import { codeTokens, createCodeTokenizer, joinedSearchTokens, searchTokens } from '../../host/memory/ranking/codeTokenizer';
+import { BM25_RELEVANCE, wholeTokenIndex } from '../../host/memory/ranking/wholeTokenIndex';
 
 describe('memory code tokenizer and index', () => {
   it('keeps identifiers whole and splits them at camelCase, PascalCase, snake_case and kebab-case', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ProcedureLibrary } from '../../host/memory';
-import { parseFrontMatter } from '../../host/memory/frontMatter';
+import { parseFrontMatter } from '../../host/memory/stores/frontMatter';
 import { putFile, tempDir } from './helpers';
 
 describe('memory procedures', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { FileHandle } from 'node:fs/promises';
-import { encodeRecord, readRecords, RecordLog, type FileRecord } from '../../host/memory/recordLog';
+import { encodeRecord, readRecords, RecordLog, type FileRecord } from '../../host/memory/workspaceIndex/recordLog';
 import { rejection, tempDir } from './helpers';
 
 const META = { format: 1, chunker: 1, embedder: null };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOT_ROWS_WASM } from '../../host/memory/dotRowsWasm';
-import { fuseRankings } from '../../host/memory/hybridRanking';
-import { VectorStore } from '../../host/memory/vectorStore';
+import { DOT_ROWS_WASM } from '../../host/memory/ranking/dotRowsWasm';
+import { fuseRankings } from '../../host/memory/ranking/hybridRanking';
+import { VectorStore } from '../../host/memory/ranking/vectorStore';
 
 describe('memory vectors and hybrid ranking', () => {
   const a = { path: 'a.ts', language: 'typescript' };
@@ -66,7 +66,7 @@ describe('memory vectors and hybrid ranking', () => {
 
   it('ships the kernel compiled from dotRows.wat (npm run build recompiles it)', async () => {
     const wabt = await (await import('wabt')).default();
-    const source = join(__dirname, '..', '..', 'host', 'memory', 'dotRows.wat');
+    const source = join(__dirname, '..', '..', 'host', 'memory', 'ranking', 'dotRows.wat');
     const module = wabt.parseWat(source, await readFile(source, 'utf8'), { simd: true });
     assert.equal(Buffer.from(module.toBinary({}).buffer).toString('base64'), DOT_ROWS_WASM);
     module.destroy();

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryIndexProgress } from '../../protocol/rpc';
-import { workspaceStorage } from '../../host/memory/openWorkspaceIndex';
-import { readRecords } from '../../host/memory/recordLog';
-import { WorkspaceMemory } from '../../host/memory/workspaceMemory';
+import { workspaceStorage } from '../../host/memory/workspaceIndex/openWorkspaceIndex';
+import { readRecords } from '../../host/memory/workspaceIndex/recordLog';
+import { WorkspaceMemory } from '../../host/memory/workspaceIndex/workspaceMemory';
 import { rejection, tempDir } from './helpers';
 
 const FILES = 1500;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ChunkPool } from '../../host/memory/chunkPool';
-import { defaultWasmDir } from '../../host/memory/treeSitter';
+import { ChunkPool } from '../../host/memory/workspaceIndex/chunking/chunkPool';
+import { defaultWasmDir } from '../../host/memory/workspaceIndex/chunking/treeSitter';
 import { knownSecrets, registerEnvSecrets, registerMcpServerSecrets, registerModelKeys, registerSecrets } from '../../host/observability/knownSecrets';
 import { redacted, redactSecrets, secretlintRuleNames } from '../../host/observability/redaction';
 import { LEAKY_ENV, NOT_SECRETS, RAW } from '../fixtures/leakySecrets';

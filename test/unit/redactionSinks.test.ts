@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpisodeStore, recall, WorkspaceIndex, type Episode } from '../../host/memory';
-import { untrustedText } from '../../host/memory/untrusted';
+import { untrustedText } from '../../host/memory/recall/untrusted';
 import { LEAKY_ENV, NOT_SECRETS, RAW } from '../fixtures/leakySecrets';
 import { putFile, recordingTrace, tempDir } from './helpers';
 

@@ -1,8 +1,8 @@
 import { create, getByID, insertMultiple, removeMultiple, search, type Orama, type Tokenizer } from '@orama/orama';
-import type { Chunk } from './chunk';
-import { createCodeTokenizer, type CodeTokenizer } from './codeTokenizer';
-import type { Scored } from './hybridRanking';
-import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
+import type { Chunk } from './chunking/chunk';
+import { createCodeTokenizer, type CodeTokenizer } from '../ranking/codeTokenizer';
+import type { Scored } from '../ranking/hybridRanking';
+import { BM25_RELEVANCE, wholeTokenIndex } from '../ranking/wholeTokenIndex';
 
 /**
  * A chunk whose symbol (function, class, method name) has the query's words ranks higher: the name is what its

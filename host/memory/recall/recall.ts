@@ -1,12 +1,12 @@
-import type { AttributeValue } from '../../protocol/trace';
-import { errorMessage, isAbort, type Span } from '../observability/tracer';
-import type { SearchHit } from './chunkDb';
-import { codeTokens } from './codeTokenizer';
-import type { Episode, EpisodeStore } from './episodes';
-import type { ProcedureLibrary, RelevantProcedure } from './procedures';
-import { redactSecrets } from '../observability/redaction';
+import type { AttributeValue } from '../../../protocol/trace';
+import { errorMessage, isAbort, type Span } from '../../observability/tracer';
+import type { SearchHit } from '../workspaceIndex/chunkDb';
+import { codeTokens } from '../ranking/codeTokenizer';
+import type { Episode, EpisodeStore } from '../stores/episodes';
+import type { ProcedureLibrary, RelevantProcedure } from '../stores/procedures';
+import { redactSecrets } from '../../observability/redaction';
 import { untrustedFence, untrustedText } from './untrusted';
-import type { WorkspaceIndex } from './workspaceIndex';
+import type { WorkspaceIndex } from '../workspaceIndex/workspaceIndex';
 
 /** Recalled material for the prompt (procedures, past runs, code), kept by priority when room is short. */
 export interface ContextSection {

@@ -1,19 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Minimatch, minimatch } from 'minimatch';
-import { walkWorkspace } from '../workspace/fileWalk';
-import { ChunkFeed } from './chunkFeed';
-import { sharedChunkPool, type ChunkPool } from './chunkPool';
+import { walkWorkspace } from '../../workspace/fileWalk';
+import { ChunkFeed } from './chunking/chunkFeed';
+import { sharedChunkPool, type ChunkPool } from './chunking/chunkPool';
 import { createChunkDb, docById, insertDocs, rankLexically, removeDocs, toChunk, toDoc, type ChunkDb, type ChunkDoc, type LexicalQuery, type SearchHit } from './chunkDb';
-import { embedChecked, type Embedder } from '../models/embedder';
+import { embedChecked, type Embedder } from '../../models/embedder';
 import { docId, docsOf, entryOf, recordOf, vectorsOf, type FileEntry } from './fileRecords';
-import { fuseRankings, type Scored } from './hybridRanking';
-import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
-import { languageOf } from './languages';
+import { fuseRankings, type Scored } from '../ranking/hybridRanking';
+import { readAndChunk, type ChunkedContent, type FileToChunk } from './chunking/fileChunks';
+import { languageOf } from './chunking/languages';
 import { parseQuery } from './query';
 import { RecordLog, type EncodedRecord, type FileRecord } from './recordLog';
-import { defaultWasmDir, sharedSyntaxParsers, type SyntaxParsers } from './treeSitter';
-import { VectorStore } from './vectorStore';
+import { defaultWasmDir, sharedSyntaxParsers, type SyntaxParsers } from './chunking/treeSitter';
+import { VectorStore } from '../ranking/vectorStore';
 import { notIgnored, toWorkspaceRelative } from './workspacePaths';
 
 /** Bump when chunking changes, so stored records are rebuilt rather than mixed with new ones. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Embedder } from '../models/embedder';
+import type { Embedder } from '../../models/embedder';
 import { DEFAULT_EXCLUDES, WorkspaceIndex, type UpdateOptions, type UpdateResult } from './workspaceIndex';
 
 /**

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import { isWalkable } from '../workspace/fileWalk';
-import { IgnoreRules } from '../../protocol/node/ignoreRules';
+import { isWalkable } from '../../workspace/fileWalk';
+import { IgnoreRules } from '../../../protocol/node/ignoreRules';
 
 /** A path given to the index (absolute, or relative to the root) as a workspace-relative path with forward slashes. */
 export function toWorkspaceRelative(root: string, path: string): string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { looksBinary } from '../workspace/binary';
+import { looksBinary } from '../../../workspace/binary';
 
 
 export type FileContent =

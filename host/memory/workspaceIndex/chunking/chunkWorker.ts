@@ -5,12 +5,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChunkReply, ChunkRequest, ChunkWorkerData } from './chunkMessages';
-import { toDoc } from './chunkDb';
-import { joinedSearchTokens } from './codeTokenizer';
+import { toDoc } from '../chunkDb';
+import { joinedSearchTokens } from '../../ranking/codeTokenizer';
 import { readAndChunk, type ChunkedContent, type FileToChunk } from './fileChunks';
-import { recordOfChunks } from './fileRecords';
+import { recordOfChunks } from '../fileRecords';
 import { languageOf } from './languages';
-import { encodeRecord } from './recordLog';
+import { encodeRecord } from '../recordLog';
 import { SyntaxParsers } from './treeSitter';
 
 const port = parentPort!;

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { create, insertMultiple, search, type Orama } from '@orama/orama';
 import { minimatch } from 'minimatch';
-import { walkWorkspace } from '../workspace/fileWalk';
-import { createCodeTokenizer } from './codeTokenizer';
+import { walkWorkspace } from '../../workspace/fileWalk';
+import { createCodeTokenizer } from '../ranking/codeTokenizer';
 import { parseFrontMatter, splitList } from './frontMatter';
-import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
+import { BM25_RELEVANCE, wholeTokenIndex } from '../ranking/wholeTokenIndex';
 
 /** Instruction files other agents already read, and Keel's own playbooks. */
 const PROCEDURE_FILES = '{**/AGENTS.md,**/CLAUDE.md,.github/copilot-instructions.md,.keel/playbooks/*.md,.keel/agents/*.md,.github/agents/*.agent.md}';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Chunk } from './chunk';
-import type { EncodedRecord } from './recordLog';
+import type { EncodedRecord } from '../recordLog';
 import { chunkFile } from './chunker';
 import { readFileContent } from './textFile';
 import type { SyntaxParsers } from './treeSitter';

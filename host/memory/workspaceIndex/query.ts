@@ -1,5 +1,5 @@
-import { codeTokens } from './codeTokenizer';
-import { KNOWN_LANGUAGES } from './languages';
+import { codeTokens } from '../ranking/codeTokenizer';
+import { KNOWN_LANGUAGES } from './chunking/languages';
 
 export interface ParsedQuery {
   /** The words to rank by. */

@@ -1,4 +1,4 @@
-import type { Chunk } from './chunk';
+import type { Chunk } from './chunking/chunk';
 import { toChunk, toDoc, type ChunkDoc } from './chunkDb';
 import type { FileRecord } from './recordLog';
 

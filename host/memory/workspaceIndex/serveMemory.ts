@@ -1,6 +1,6 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification } from '../../protocol/rpc';
-import { onValidatedNotification, onValidatedRequest } from '../validatedHandlers';
+import { MemoryFilesChangedNotification, MemoryIndexProgressNotification, MemoryReindexRequest, MemorySearchRequest, MemorySettingsNotification } from '../../../protocol/rpc';
+import { onValidatedNotification, onValidatedRequest } from '../../validatedHandlers';
 import { MemoryUnavailableError, type WorkspaceMemory } from './workspaceMemory';
 
 export interface MemorySettings {

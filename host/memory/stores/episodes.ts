@@ -2,10 +2,10 @@ import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { create, insert, search, type Orama } from '@orama/orama';
 import { z } from 'zod';
-import type { RunOutcome } from '../../protocol/run';
-import { redactSecrets } from '../observability/redaction';
-import { createCodeTokenizer } from './codeTokenizer';
-import { BM25_RELEVANCE, wholeTokenIndex } from './wholeTokenIndex';
+import type { RunOutcome } from '../../../protocol/run';
+import { redactSecrets } from '../../observability/redaction';
+import { createCodeTokenizer } from '../ranking/codeTokenizer';
+import { BM25_RELEVANCE, wholeTokenIndex } from '../ranking/wholeTokenIndex';
 
 const EpisodeSchema = z.object({
   runId: z.string().min(1),

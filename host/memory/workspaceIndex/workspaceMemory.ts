@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MemoryHit, MemoryIndexProgress, MemoryReindexResult } from '../../protocol/rpc';
-import type { Embedder } from '../models/embedder';
+import type { MemoryHit, MemoryIndexProgress, MemoryReindexResult } from '../../../protocol/rpc';
+import type { Embedder } from '../../models/embedder';
 import type { UpdateOptions, UpdateResult, WorkspaceIndex } from './workspaceIndex';
 
 /** Watcher events arriving within this time are applied as one update: a branch switch touches many files at once. */

@@ -1,7 +1,7 @@
 import type { Chunk } from './chunk';
 import { languageOf } from './languages';
 import { CHUNK_LIMITS, exceedsLimits, lineWindows, type RowRange } from './lineWindows';
-import { redactSecrets } from '../observability/redaction';
+import { redactSecrets } from '../../../observability/redaction';
 import { outline, type Outline, type OutlineItem } from './symbolOutline';
 import type { SyntaxParsers } from './treeSitter';
 

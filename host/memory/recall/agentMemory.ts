@@ -1,9 +1,9 @@
-import type { Span } from '../observability/tracer';
-import { EpisodeStore, type Episode } from './episodes';
-import { workspaceStorage } from './openWorkspaceIndex';
-import { ProcedureLibrary } from './procedures';
+import type { Span } from '../../observability/tracer';
+import { EpisodeStore, type Episode } from '../stores/episodes';
+import { workspaceStorage } from '../workspaceIndex/openWorkspaceIndex';
+import { ProcedureLibrary } from '../stores/procedures';
 import { recall, type ContextSection } from './recall';
-import type { WorkspaceIndex } from './workspaceIndex';
+import type { WorkspaceIndex } from '../workspaceIndex/workspaceIndex';
 
 export interface AgentMemoryOptions {
   /** The workspace folder, when one is open. */
