@@ -3,8 +3,8 @@
 const host = (layer) => `./host/${layer}`;
 /** Bottom to top. */
 const LAYERS = ['observability', 'workspace', 'models', 'sandbox', 'memory', 'governance', 'tools', 'orchestration'];
-/** The host's assembly: the JSON-RPC adapter, the CLI and what puts the layers together. No layer imports it. */
-const assembly = ['./host/main.ts', './host/cli.ts', './host/cli', './host/toolbox.ts', './host/startRunParams.ts'];
+/** The host's assembly: AgentHost, the JSON-RPC adapter (main.ts, rpc/), the CLI and the toolbox. No layer imports it. */
+const assembly = ['./host/main.ts', './host/cli.ts', './host/cli', './host/agentHost.ts', './host/rpc', './host/toolbox.ts', './host/startRunParams.ts'];
 
 function above(layer, layers, why) {
   return { target: host(layer), from: layers.map(host), message: `${layer}/ may not import ${why}: that layer is above it (docs/ARCHITECTURE.md, "Layer order").` };

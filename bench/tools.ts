@@ -16,7 +16,8 @@ const FUZZ_PER_TOOL = 2000;
 const OVERHEAD_CALLS = 5000;
 
 export async function benchTools(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
-  const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }, 1000);
+  const approve = async () => ({ decision: 'approved' as const });
+  const approvals = new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve, approveBudget: async () => true, elicit: async () => ({ action: 'decline' as const }) }, 1000);
   const root = startTrace(() => undefined, 'bench', 'invoke_agent');
   const context: ToolContext = { runId: 'bench', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
 

@@ -4,7 +4,8 @@
  * Everything it prints goes through the redactor: terminals are recorded (CI logs, screen shares).
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
@@ -12,12 +13,11 @@ import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
 import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
-import { RouterCache } from './models';
 import { registerEnvSecrets } from './observability/knownSecrets';
 import { redacted } from './observability/redaction';
-import { RunManager } from './orchestration/runs';
-import { Toolbox } from './toolbox';
-import { FsWorkspace, type Approver } from './workspace/fsWorkspace';
+import { AgentHost } from './agentHost';
+import { HeadlessConsent, type Approver } from './governance/headlessConsent';
+import { FsWorkspace } from './workspace/fsWorkspace';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
 function print(stream: NodeJS.WriteStream, text: string): void {
@@ -42,36 +42,30 @@ async function main(): Promise<number> {
     return 2;
   }
   guardProcess(log);
-  const storageDir = join(homedir(), '.cache', 'keel');
-  const toolbox = new Toolbox({
-    root: () => options.workspace,
-    storageDir: () => storageDir,
-    log,
-  });
   const spans = new Map<string, SpanData>();
-  const models = new RouterCache({ storageDir: () => storageDir, log });
-  const runs = new RunManager({
-    workspace: new FsWorkspace(options.workspace, approver(options.approvals)),
-    models,
-    memory: () => toolbox.agentMemory(),
-    tools: () => toolbox.registry(),
-    spans: (span) => {
-      if (!spans.has(span.spanId)) print(process.stderr, `… ${span.name}\n`);
-      spans.set(span.spanId, span);
+  const host = new AgentHost(
+    {
+      workspace: new FsWorkspace(options.workspace),
+      consent: new HeadlessConsent(options.workspace, approver(options.approvals)),
+      spans: (span) => {
+        if (!spans.has(span.spanId)) print(process.stderr, `… ${span.name}\n`);
+        spans.set(span.spanId, span);
+      },
+      finished: () => undefined,
+      log,
     },
-    finished: () => undefined,
-    log,
-  });
-  process.once('SIGINT', () => runs.cancelAll());
+    { root: options.workspace, roots: [{ uri: pathToFileURL(options.workspace).href, name: basename(options.workspace) }], storageDir: join(homedir(), '.cache', 'keel'), filesExclude: [] },
+  );
+  process.once('SIGINT', () => host.runs.cancelAll());
   let started;
   try {
-    started = runs.start({ goal: options.goal, models: options.models, limits: options.limits });
+    started = host.startRun({ goal: options.goal, models: options.models, limits: options.limits });
   } catch (error) {
     log((error as Error).message);
     return 2;
   }
   const result = await started.done;
-  await Promise.all([toolbox.dispose(), models.flush()]);
+  await host.shutdown();
   print(process.stdout, `${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }

@@ -1,54 +1,93 @@
 import { randomUUID } from 'node:crypto';
-import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { BudgetEscalationParams } from '../../protocol/models';
+import type { ElicitAnswer, ElicitParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
 import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
 import { errorMessage } from '../observability/tracer';
-import type { WorkspacePort } from '../workspace/port';
-
-/** The part of the workspace port that asks the user. */
-export type ApprovalPort = Pick<WorkspacePort, 'reviewEdit' | 'reviewToolCall'>;
+import type { ConsentPort } from './consent';
 
 /** What tools see of the broker: the two questions they may ask. */
 export type Approvals = Pick<ApprovalBroker, 'reviewEdit' | 'reviewToolCall'>;
 
+/** Where a question is asked from: the run (or server request) it belongs to, the span it hangs under, its cancellation. */
 export interface At {
   readonly runId: string;
   readonly parent: Span;
   readonly signal: AbortSignal;
 }
 
+/** What the broker records of an answer, and what counts when nobody answers in time. */
+interface Question<D> {
+  readonly subject: string;
+  readonly attributes: Record<string, AttributeValue>;
+  readonly ask: (approvalId: string, signal: AbortSignal) => Promise<D>;
+  readonly decision: (answer: D) => string;
+  readonly onTimeout: (reason: string) => D;
+}
+
 /**
- * Asks the user about actions that need approval and records the decision on an `approval` span.
- * An unanswered request counts as denied after the timeout, so a run never waits forever.
+ * The one path by which anything asks the user: edits, tool calls, MCP first use and drift, sampling, elicitation and
+ * budgets. Each question is an `approval` span with the decision and who made it; it ends with the run's
+ * cancellation (the prompt is taken down) and counts as refused when nobody answers within the timeout, so nothing
+ * ever waits forever.
  */
 export class ApprovalBroker {
-  constructor(private readonly workspace: ApprovalPort, private readonly timeoutMs: number) {}
+  constructor(private readonly consent: ConsentPort, private readonly timeoutMs: number) {}
 
   reviewEdit(edit: ProposedEdit, at: At): Promise<EditDecision> {
-    return this.decide('propose_edit', at, { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 }, (approvalId, signal) =>
-      this.workspace.reviewEdit({ runId: at.runId, approvalId, edit }, signal));
+    return this.decide(at, {
+      subject: 'propose_edit',
+      attributes: { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 },
+      ask: (approvalId, signal) => this.consent.reviewEdit({ runId: at.runId, approvalId, edit }, signal),
+      decision: (answer) => answer.decision,
+      onTimeout: (reason) => ({ decision: 'denied', reason }),
+    });
   }
 
   reviewToolCall(review: Omit<ReviewToolCallParams, 'runId' | 'approvalId'>, at: At): Promise<ToolCallDecision> {
-    return this.decide(review.tool, at, { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source }, (approvalId, signal) =>
-      this.workspace.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal));
+    return this.decide(at, {
+      subject: review.tool,
+      attributes: { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source },
+      ask: (approvalId, signal) => this.consent.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal),
+      decision: (answer) => answer.decision,
+      onTimeout: (reason) => ({ decision: 'denied', reason }),
+    });
   }
 
-  private async decide<D extends EditDecision | ToolCallDecision>(
-    subject: string,
-    at: At,
-    attributes: Record<string, AttributeValue>,
-    ask: (approvalId: string, signal: AbortSignal) => Promise<D>,
-  ): Promise<D | { decision: 'denied'; reason: string }> {
+  /** Whether a run may go over a budget; no answer in time keeps the budget. */
+  approveBudget(escalation: BudgetEscalationParams, at: At): Promise<boolean> {
+    return this.decide(at, {
+      subject: `budget ${escalation.scope}`,
+      attributes: { 'keel.budget.scope': escalation.scope, 'keel.budget.limit_usd': escalation.limitUsd, 'keel.budget.spent_usd': escalation.spentUsd },
+      ask: (_approvalId, signal) => this.consent.approveBudget(escalation, signal),
+      decision: (approved) => (approved ? 'approved' : 'denied'),
+      onTimeout: () => false,
+    });
+  }
+
+  /** An MCP server's question; no answer in time cancels it. */
+  elicit(request: ElicitParams, at: At): Promise<ElicitAnswer> {
+    return this.decide(at, {
+      subject: `elicitation ${request.server}`,
+      attributes: { 'keel.mcp.server': request.server },
+      ask: (_approvalId, signal) => this.consent.elicit(request, signal),
+      decision: (answer) => answer.action,
+      onTimeout: () => ({ action: 'cancel' }),
+    });
+  }
+
+  private async decide<D>(at: At, question: Question<D>): Promise<D> {
     const approvalId = randomUUID();
-    const span = at.parent.child(`approval ${subject}`, 'approval', { 'keel.approval.id': approvalId, 'keel.run.id': at.runId, ...attributes });
+    const span = at.parent.child(`approval ${question.subject}`, 'approval', { 'keel.approval.id': approvalId, 'keel.run.id': at.runId, ...question.attributes });
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
-      const decision = await ask(approvalId, AbortSignal.any([at.signal, timeout]));
-      span.setAttributes({ 'keel.approval.decision': decision.decision, 'keel.approval.decided_by': 'user' });
-      span.end('ok', decision.decision === 'denied' ? decision.reason : undefined);
-      return decision;
+      const answer = await question.ask(approvalId, AbortSignal.any([at.signal, timeout]));
+      const decision = question.decision(answer);
+      span.setAttributes({ 'keel.approval.decision': decision, 'keel.approval.decided_by': 'user' });
+      const reason = (answer as { reason?: unknown } | undefined)?.reason;
+      span.end('ok', decision === 'denied' && typeof reason === 'string' ? reason : undefined);
+      return answer;
     } catch (error) {
       if (at.signal.aborted) {
         span.end('cancelled', 'The run was cancelled while waiting for approval.');
@@ -58,7 +97,7 @@ export class ApprovalBroker {
         const reason = `no answer within ${Math.round(this.timeoutMs / 1000)} s, so it counts as denied`;
         span.setAttributes({ 'keel.approval.decision': 'denied', 'keel.approval.decided_by': 'timeout' });
         span.end('ok', reason);
-        return { decision: 'denied', reason };
+        return question.onTimeout(reason);
       }
       span.end('error', errorMessage(error));
       throw error;

@@ -23,6 +23,11 @@ export interface RoutedChatRequest extends ChatRequest {
   /** The run's privacy flag: only catalogue entries marked `local` may see this call. */
   readonly localOnly?: boolean;
   /**
+   * Asks the user whether this call may go over a budget (the caller's ApprovalBroker, so the question has a span,
+   * a timeout and the caller's cancellation). Without it a call that would go over stops before it starts.
+   */
+  readonly escalate?: (escalation: BudgetEscalation) => Promise<boolean>;
+  /**
    * Called before each attempt after the first. Everything `onText` streamed so far in this call belongs to
    * answers that will not be returned (a torn stream, a failed model): discard it and show the new attempt's
    * text instead. The same holds when `chat` throws. `reason` says what failed, for a status line.
@@ -48,8 +53,6 @@ export interface ModelRouterOptions {
   readonly accounting: Accounting;
   /** Overrides the classifier `settings.difficulty` names. */
   readonly classifier?: DifficultyClassifier;
-  /** Asks the user whether a run may go over a budget; without it, the call stops with BudgetExceededError. */
-  readonly escalate?: (info: BudgetEscalation) => Promise<boolean>;
   readonly clock?: Clock;
 }
 
@@ -94,7 +97,7 @@ export class ModelRouter {
       overBudget: (usd) => accounting.breach(who, usd),
     };
     span?.setAttributes({ 'keel.route.task_class': request.taskClass, 'keel.route.estimated_input_tokens': needs.estimatedInputTokens });
-    const { eligible, rejected } = await this.eligibleWithinBudget(needs, who, span);
+    const { eligible, rejected } = await this.eligibleWithinBudget(needs, who, span, request.escalate);
     const verdict = await this.difficulty(request, eligible, needs, signal);
     const ranked = rankModels(eligible, needs, verdict?.difficulty);
     const choice = describeChoice(needs, ranked, verdict, rejected);
@@ -121,7 +124,7 @@ export class ModelRouter {
    * The eligible models. When budget is all that rules every one out, the user may approve going over
    * (once per budget and run); otherwise the call stops before it starts.
    */
-  private async eligibleWithinBudget(needs: CallNeeds, who: Spender, span: Span | undefined): Promise<{ eligible: ModelEntry[]; rejected: Rejection[] }> {
+  private async eligibleWithinBudget(needs: CallNeeds, who: Spender, span: Span | undefined, escalate: RoutedChatRequest['escalate']): Promise<{ eligible: ModelEntry[]; rejected: Rejection[] }> {
     for (;;) {
       const { eligible, rejected } = eligibleModels(this.options.settings.models, needs);
       if (eligible.length > 0) return { eligible, rejected };
@@ -129,7 +132,7 @@ export class ModelRouter {
       if (overBudget.length === 0) throw noEligibleModel(needs, rejected, this.options.settings.models.length);
       const cheapest = rankModels(overBudget, needs, 'easy')[0]!;
       const breach = needs.overBudget(worstCaseCostUsd(cheapest, needs))!;
-      const approved = (await this.options.escalate?.({ ...breach, ...who, modelId: cheapest.id })) ?? false;
+      const approved = (await escalate?.({ ...breach, ...who, modelId: cheapest.id })) ?? false;
       span?.setAttributes({ 'keel.budget.escalated': breach.scope, 'keel.budget.approved': approved });
       if (!approved) throw new BudgetExceededError(breach, who);
       this.options.accounting.approveOverrun(who.runId, breach.scope);

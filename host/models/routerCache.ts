@@ -1,5 +1,5 @@
 import { isLoopbackUrl, type DefaultModel, type ModelConfig } from '../../protocol/models';
-import { Accounting, type BudgetEscalation } from './accounting';
+import { Accounting } from './accounting';
 import type { ModelEntry } from './catalog';
 import { connectModel } from './connect';
 import { ModelRouter } from './router';
@@ -13,8 +13,6 @@ export interface RouterCacheOptions {
   /** Where the day's spending is kept, so a restart does not reset daily budgets; read on first use. */
   readonly storageDir: () => string | undefined;
   readonly log: (message: string) => void;
-  /** Asks the user whether a run may go over a budget. */
-  readonly escalate?: (info: BudgetEscalation) => Promise<boolean>;
   /** Reaches VS Code's language models through the extension; absent in the CLI. */
   readonly vscodeChat?: VsCodeChat;
   /** Makes clients; tests pass fakes. */
@@ -43,7 +41,7 @@ export class RouterCache {
     const connect = this.options.connect ?? ((entry, apiKey) => connectModel(entry, { apiKey, vscodeChat: this.options.vscodeChat }));
     const keys: Record<string, string | undefined> = { ...config.apiKeys, [defaultEntryId(config.defaultModel)]: config.defaultModel.apiKey };
     this.accounting.setBudgets(settings.budgets);
-    const router = new ModelRouter({ settings, connect: (entry) => connect(entry, keys[entry.id]), accounting: this.accounting, escalate: this.options.escalate });
+    const router = new ModelRouter({ settings, connect: (entry) => connect(entry, keys[entry.id]), accounting: this.accounting });
     this.current = { key, router, config, settings };
     return router;
   }

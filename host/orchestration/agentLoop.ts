@@ -2,7 +2,8 @@ import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
-import type { ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
+import type { ConsentPort } from '../governance/consent';
+import type { BudgetEscalation, ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
@@ -21,6 +22,8 @@ export interface AgentRunInput {
   readonly tools: ToolRegistry;
   readonly policy: ToolPolicy;
   readonly workspace: WorkspacePort;
+  /** How the run asks the user: every question goes through the run's ApprovalBroker over this port. */
+  readonly consent: ConsentPort;
   /** Recalls what bears on the goal; without it, the prompt is the system prompt and the goal alone. */
   readonly memory?: RunMemory;
   /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
@@ -59,7 +62,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const conversation: ChatMessage[] = [];
   const toolsUsed = new Set<string>();
   const filesTouched = new Set<string>();
-  const approvals = new ApprovalBroker(input.workspace, limits.approvalTimeoutMs);
+  const approvals = new ApprovalBroker(input.consent, limits.approvalTimeoutMs);
   const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
@@ -73,7 +76,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   try {
     const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, localOnly: () => privacy.localOnly, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await chat(input, context, conversation, offered, privacy.localOnly);
+      const response = await chat(input, context, conversation, offered, privacy.localOnly, approvals);
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
       costUsd += response.costUsd;
@@ -104,11 +107,13 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean): Promise<RoutedChatResponse> {
+async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<RoutedChatResponse> {
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
     const messages = await context.messages(conversation, chatSpan, input.signal);
-    const request = { messages, tools, taskClass: 'act' as const, goal: input.goal, agent: AGENT_NAME, runId: input.runId, localOnly };
+    // A budget question is the run's like any other: under this call's span, ended by the run's cancellation.
+    const escalate = (escalation: BudgetEscalation) => approvals.approveBudget(escalation, { runId: input.runId, parent: chatSpan, signal: input.signal });
+    const request = { messages, tools, taskClass: 'act' as const, goal: input.goal, agent: AGENT_NAME, runId: input.runId, localOnly, escalate };
     const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
     return response;

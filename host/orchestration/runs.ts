@@ -5,6 +5,7 @@ import type { ModelRouter, RouterCache } from '../models';
 import { redacted } from '../observability/redaction';
 import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
+import type { ConsentPort } from '../governance/consent';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
@@ -24,6 +25,8 @@ export class RunManager {
   constructor(
     private readonly deps: {
       readonly workspace: WorkspacePort;
+      /** How runs ask the user; each run puts its questions through an ApprovalBroker of its own timeout. */
+      readonly consent: ConsentPort;
       /** The router for the model settings a run brings. */
       readonly models: RouterCache;
       /** Loaded when the first run starts; absent, runs recall nothing and leave no episodes. */
@@ -88,6 +91,7 @@ export class RunManager {
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [] },
         workspace: this.deps.workspace,
+        consent: this.deps.consent,
         memory,
         span,
         signal,

@@ -1,10 +1,8 @@
-import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
-import type { EditDecision, ToolCallDecision } from '../../protocol/run';
-import { CreateFileRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
-import { abortable } from '../abortable';
+import type { Connection } from 'vscode-languageserver/node';
+import { CreateFileRequest, ReadFileRequest } from '../../protocol/rpc';
 import type { WorkspacePort } from './port';
 
-/** The workspace as the extension sees it: reads include unsaved editor changes, approvals are asked inline. */
+/** The workspace as the extension sees it: reads include unsaved editor changes, new files are undoable edits. */
 export class RpcWorkspace implements WorkspacePort {
   constructor(private readonly connection: Connection, private readonly folder: () => string | undefined) {}
 
@@ -20,26 +18,5 @@ export class RpcWorkspace implements WorkspacePort {
 
   async readFile(path: string): Promise<string> {
     return (await this.connection.sendRequest(ReadFileRequest.type, { path })).text;
-  }
-
-  reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
-    return this.ask(signal, (token) => this.connection.sendRequest(ReviewEditRequest.type, review, token));
-  }
-
-  reviewToolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision> {
-    return this.ask(signal, (token) => this.connection.sendRequest(ReviewToolCallRequest.type, review, token));
-  }
-
-  /** Cancelling the request tells the extension to take its prompt down. */
-  private async ask<R>(signal: AbortSignal, send: (token: CancellationToken) => Promise<R>): Promise<R> {
-    const source = new CancellationTokenSource();
-    const onAbort = () => source.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await abortable(send(source.token), signal);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      source.dispose();
-    }
   }
 }

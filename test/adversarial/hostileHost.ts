@@ -8,7 +8,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import type { ModelConfig } from '../../protocol/models';
 import {
   BudgetEscalationRequest, CancelRunRequest, CreateFileRequest, PingRequest, ReadFileRequest, ReviewEditRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
@@ -17,7 +16,7 @@ import {
 import type { EditDecision, RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { PROTOCOL_VERSION } from '../../protocol/version';
-import { tempDir } from '../unit/helpers';
+import { headlessWorkspace, tempDir } from '../unit/helpers';
 
 const HOST_BUNDLE = join(__dirname, '..', '..', 'dist', 'host.js');
 
@@ -43,7 +42,7 @@ export class HostileHost {
   private constructor(readonly child: ChildProcess, readonly connection: MessageConnection, readonly workspace: string, readonly storageDir: string, private readonly modelUrl: string) {
     this.exited = once(child, 'exit').then(([code]) => code as number | null);
     child.stderr!.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
-    const files = new FsWorkspace(workspace, { edit: async () => this.decideEdit(), toolCall: async (review) => (this.asked.push(review), this.decideTool(review)) });
+    const files = headlessWorkspace(workspace, { edit: async () => this.decideEdit(), toolCall: async (review) => (this.asked.push(review), this.decideTool(review)) });
     connection.onNotification('window/logMessage', (message: { message: string }) => {
       this.logs.push(message.message);
     });

@@ -3,8 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResponseError } from 'vscode-jsonrpc/node';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
+import type { CancellationToken, ResponseError } from 'vscode-jsonrpc/node';
 import {
   BudgetEscalationRequest, CancelRunRequest, DiscoverOllamaModelsRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
@@ -16,7 +15,8 @@ import { PROTOCOL_VERSION } from '../../protocol/version';
 import { catalogEntry } from '../fixtures/catalogEntry';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
-import { tempDir } from '../unit/helpers';
+import { headlessWorkspace, tempDir } from '../unit/helpers';
+import { until } from '../until';
 import { startHost, type HostProcess } from './hostProcess';
 
 /** The simple one-model setup, or a router catalogue when `router` is given. */
@@ -44,7 +44,7 @@ class Session {
   reviews = 0;
 
   constructor(readonly host: HostProcess, readonly workspace: string) {
-    const files = new FsWorkspace(workspace, { edit: async () => this.decide(), toolCall: async () => this.decideTool() });
+    const files = headlessWorkspace(workspace, { edit: async () => this.decide(), toolCall: async () => this.decideTool() });
     host.connection.onNotification(SpanNotification.type, (span) => {
       this.spans.set(span.spanId, span);
     });
@@ -183,6 +183,23 @@ describe('agent host over JSON-RPC', function () {
     const allowed = await session.run('summarize greeting.txt', { provider: 'openai', url: server.url, router });
     assert.equal(allowed.outcome, 'succeeded', allowed.message);
     assert.equal(asked.length, 2, 'approved once for the whole run, not per call');
+  });
+
+  it('takes a budget question down when its run is cancelled, and records it on the run\'s trace', async () => {
+    let question: { token: CancellationToken; at: number } | undefined;
+    host.connection.onRequest(BudgetEscalationRequest.type, (_params, token) => {
+      question = { token, at: performance.now() };
+      return new Promise<{ approved: boolean }>(() => undefined);
+    });
+    const router = { models: [catalogEntry('priced', 'openai', `${server.url}/v1`, { inputPricePerMTok: 2, outputPricePerMTok: 8 })], budget: { perRunUsd: 0.001 } };
+    const { runId } = await session.start('summarize greeting.txt', { provider: 'openai', url: server.url, router });
+    await until('the budget question', () => question);
+    assert.deepEqual(await host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: true });
+    assert.equal((await session.finished(runId)).outcome, 'cancelled');
+    await until('the question taken down', () => question!.token.isCancellationRequested);
+    const approval = session.spansOf(runId).find((s) => s.operation === 'approval')!;
+    assert.equal(approval.name, 'approval budget run');
+    assert.equal(approval.status, 'cancelled');
   });
 
   it('reaches VS Code\'s language models through the extension, streaming and with tool calls', async () => {

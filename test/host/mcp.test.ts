@@ -9,7 +9,7 @@ import { hashDefinition } from '../../host/tools/mcp/pins';
 import { ToolRegistry, type ToolContext } from '../../host/tools';
 import type { ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
-import { recordingTrace, tempDir } from '../unit/helpers';
+import { consent, recordingTrace, tempDir } from '../unit/helpers';
 
 const BIN = join(__dirname, '..', '..', 'node_modules', '@modelcontextprotocol');
 const stdioServer = (name: string, script: string, ...args: string[]): McpServerConfig => ({
@@ -19,13 +19,12 @@ const stdioServer = (name: string, script: string, ...args: string[]): McpServer
 /** A registry over the manager's tools, with approvals answered by `decide`, recording what was asked. */
 function harness(manager: McpManager, decide: (review: ReviewToolCallParams) => ToolCallDecision = () => ({ decision: 'approved' })) {
   const asked: ReviewToolCallParams[] = [];
-  const approvals = new ApprovalBroker({
-    reviewEdit: async () => ({ decision: 'denied', reason: 'not in this test' }),
+  const approvals = new ApprovalBroker(consent({
     reviewToolCall: async (review) => {
       asked.push(review);
       return decide(review);
     },
-  }, 5000);
+  }), 5000);
   const { spans, root } = recordingTrace();
   const context = (): ToolContext => ({ runId: 'run', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal });
   const call = (name: string, args: unknown) => new ToolRegistry(manager.registryTools()).call({ id: 'c1', name, arguments: args }, context());

@@ -8,12 +8,13 @@ import { ApprovalBroker } from '../../host/governance/approvals';
 import { startTrace } from '../../host/observability/tracer';
 import { ToolRegistry } from '../../host/tools';
 import { McpManager, mcpUserHandlers, PinStore } from '../../host/tools/mcp';
+import { consent } from '../unit/helpers';
 
 async function main(url: string): Promise<void> {
   const approve = async () => ({ decision: 'approved' as const });
-  const approvals = new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve }, 30_000);
+  const approvals = new ApprovalBroker(consent({ reviewEdit: approve, reviewToolCall: approve, elicit: async () => ({ action: 'accept', content: {} }) }), 30_000);
   const log = (message: string) => process.stderr.write(`${message}\n`);
-  const handlers = mcpUserHandlers({ roots: () => [], log, askUser: async () => ({ action: 'accept', content: {} }), approvals, spans: () => undefined, samplingModel: () => undefined });
+  const handlers = mcpUserHandlers({ roots: () => [], log, approvals, spans: () => undefined, samplingModel: () => undefined });
   const manager = new McpManager(handlers, new PinStore(undefined));
   await manager.setServers([{ name: 'conformance', source: 'conformance', type: 'http', url, headers: {} }]);
   const status = manager.status()[0]!;

@@ -4,9 +4,10 @@ import { Accounting, ModelError, ModelRouter, parseRouterSettings } from '../../
 import { runAgent } from '../../host/orchestration/agentLoop';
 import type { RunMemory } from '../../host/orchestration/runContext';
 import { builtinTools } from '../../host/tools';
+import type { ConsentPort } from '../../host/governance/consent';
 import type { WorkspacePort } from '../../host/workspace/port';
 import type { EditDecision } from '../../protocol/run';
-import { recordingTrace } from './helpers';
+import { consent, recordingTrace } from './helpers';
 
 type Turn = Partial<ChatResponse> | Error | 'hang';
 
@@ -34,7 +35,10 @@ function call(name: string, args: unknown, extra: Partial<ToolCall> = {}): ToolC
   return { id: `id_${name}`, name, arguments: args, ...extra };
 }
 
-function memoryWorkspace(files: Record<string, string>, decide: () => EditDecision = () => ({ decision: 'approved' })): WorkspacePort & { reviews: number } {
+/** A workspace in memory that also answers the run's questions. */
+type TestWorkspace = WorkspacePort & Pick<ConsentPort, 'reviewEdit' | 'reviewToolCall'>;
+
+function memoryWorkspace(files: Record<string, string>, decide: () => EditDecision = () => ({ decision: 'approved' })): TestWorkspace & { reviews: number } {
   const port = {
     root: '/nonexistent',
     reviews: 0,
@@ -77,7 +81,7 @@ interface RunOptions {
 }
 
 /** The loop behind a real router, without retries so each scripted turn is one call. */
-function run(model: ChatModel, workspace: WorkspacePort, options: RunOptions = {}) {
+function run(model: ChatModel, workspace: TestWorkspace, options: RunOptions = {}) {
   const { spans, root } = recordingTrace();
   const settings = parseRouterSettings({ models: options.catalogue ?? [entry('scripted')], retries: 0, attemptTimeoutSeconds: options.timeoutSeconds ?? 5, maxOutputTokens: options.maxOutputTokens ?? 4096 });
   const router = new ModelRouter({ settings, connect: (e) => options.models?.[e.id] ?? model, accounting: new Accounting({ budgets: {} }) });
@@ -91,6 +95,7 @@ function run(model: ChatModel, workspace: WorkspacePort, options: RunOptions = {
     tools: builtinTools(),
     policy: { allowHosts: [] },
     workspace,
+    consent: consent({ reviewEdit: (review, signal) => workspace.reviewEdit(review, signal), reviewToolCall: (review, signal) => workspace.reviewToolCall(review, signal) }),
     span: root,
     signal: options.signal ?? new AbortController().signal,
   });
@@ -195,7 +200,7 @@ describe('agent loop', () => {
 
   it('counts an unanswered approval as denied after the timeout', async () => {
     const model = scriptedModel([{ toolCalls: [call('propose_edit', { path: 'a.txt', old_text: 'world', new_text: 'keel' })] }, { content: 'ok' }]);
-    const workspace: WorkspacePort = {
+    const workspace: TestWorkspace = {
       root: '/nonexistent',
       createFile: async () => undefined,
       readFile: async () => 'hello world',

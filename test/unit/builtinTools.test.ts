@@ -3,9 +3,8 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import type { ReviewToolCallParams } from '../../protocol/rpc';
-import { recordingTrace, tempDir } from './helpers';
+import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('built-in tools', function () {
   this.timeout(10_000);
@@ -35,7 +34,7 @@ describe('built-in tools', function () {
   });
 
   function call(name: string, args: unknown) {
-    const workspace = new FsWorkspace(root, {
+    const workspace = headlessWorkspace(root, {
       edit: async () => ({ decision: 'denied', reason: 'not here' }),
       toolCall: async (review) => {
         asked.push(review);

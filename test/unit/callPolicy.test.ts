@@ -5,11 +5,11 @@ import { builtinTools, ToolRegistry, type Tool, type ToolContext } from '../../h
 import { zodArgs } from '../../host/tools/argsSchema';
 import { TransientToolError } from '../../host/tools/callPolicy';
 import { z } from 'zod';
-import { recordingTrace } from './helpers';
+import { consent, recordingTrace } from './helpers';
 
 function context(allowHosts: string[] = []): ToolContext {
   const approve = async () => ({ decision: 'approved' as const });
-  return { runId: 'r', policy: { allowHosts }, workspace: undefined as never, approvals: new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve }, 1000), span: recordingTrace().root, signal: new AbortController().signal };
+  return { runId: 'r', policy: { allowHosts }, workspace: undefined as never, approvals: new ApprovalBroker(consent({ reviewEdit: approve, reviewToolCall: approve }), 1000), span: recordingTrace().root, signal: new AbortController().signal };
 }
 
 function fakeTool(overrides: Partial<Tool<Record<string, never>>> & Pick<Tool<Record<string, never>>, 'run'>): Tool<never> {

@@ -3,6 +3,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SpanData } from '../../protocol/trace';
+import type { ConsentPort } from '../../host/governance/consent';
+import { HeadlessConsent, type Approver } from '../../host/governance/headlessConsent';
+import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import { startTrace, type Span } from '../../host/observability/tracer';
 
 /** A span sink that keeps the latest snapshot of every span, and the root span to record under. */
@@ -30,4 +33,26 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   assert.fail('expected the call to fail');
+}
+
+/** A consent port that answers as told and refuses everything else, for tests that need only some questions. */
+export function consent(answers: Partial<ConsentPort>): ConsentPort {
+  return {
+    reviewEdit: async () => ({ decision: 'denied', reason: 'not asked in this test' }),
+    reviewToolCall: async () => ({ decision: 'denied', reason: 'not asked in this test' }),
+    approveBudget: async () => false,
+    elicit: async () => ({ action: 'decline' }),
+    ...answers,
+  };
+}
+
+/** A workspace on disk whose questions `approver` answers, as the CLI puts the two ports together. */
+export function headlessWorkspace(root: string, approver: Approver): FsWorkspace & ConsentPort {
+  const answers = new HeadlessConsent(root, approver);
+  return Object.assign(new FsWorkspace(root), {
+    reviewEdit: answers.reviewEdit.bind(answers),
+    reviewToolCall: answers.reviewToolCall.bind(answers),
+    approveBudget: answers.approveBudget.bind(answers),
+    elicit: answers.elicit.bind(answers),
+  });
 }

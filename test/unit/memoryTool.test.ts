@@ -5,7 +5,7 @@ import { ApprovalBroker } from '../../host/governance/approvals';
 import { WorkspaceIndex } from '../../host/memory';
 import { searchMemoryTool } from '../../host/tools';
 import { ToolRegistry, type Tool, type ToolContext } from '../../host/tools';
-import { recordingTrace, tempDir } from './helpers';
+import { consent, recordingTrace, tempDir } from './helpers';
 
 describe('memory search_memory tool', function () {
   this.timeout(20_000);
@@ -24,7 +24,7 @@ describe('memory search_memory tool', function () {
 
   function call(args: unknown) {
     const { spans, root } = recordingTrace();
-    const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'denied', reason: 'x' }), reviewToolCall: async () => ({ decision: 'denied', reason: 'x' }) }, 1000);
+    const approvals = new ApprovalBroker(consent({}), 1000);
     const context: ToolContext = { runId: 'r', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
     opened = 0;
     const tool = searchMemoryTool(async () => {
@@ -69,7 +69,7 @@ describe('memory search_memory tool', function () {
     const asked: string[] = [];
     const tool = searchMemoryTool(async () => index, async (query) => (asked.push(query), runs));
     const { root } = recordingTrace();
-    const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'denied', reason: 'x' }), reviewToolCall: async () => ({ decision: 'denied', reason: 'x' }) }, 1000);
+    const approvals = new ApprovalBroker(consent({}), 1000);
     const context: ToolContext = { runId: 'r', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
     const { ok, content } = await new ToolRegistry([tool as Tool<never>]).call({ id: 'c', name: 'search_memory', arguments: { query: 'rotate key', scope: 'past_runs' } }, context);
     assert.equal(ok, true);

@@ -3,8 +3,7 @@ import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
-import { putFile, recordingTrace, rejection, tempDir } from './helpers';
+import { headlessWorkspace, putFile, recordingTrace, rejection, tempDir } from './helpers';
 
 describe('read_file and ignored files', () => {
   let root: string;
@@ -22,8 +21,8 @@ describe('read_file and ignored files', () => {
     await symlink('secrets', join(root, 'hidden'));
   });
 
-  function workspace(): FsWorkspace {
-    return new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
+  function workspace() {
+    return headlessWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
   }
 
   function readFileTool(path: string) {

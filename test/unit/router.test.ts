@@ -74,13 +74,13 @@ interface Setup {
 function setup(
   entries: ModelEntry[],
   turns: Record<string, Turn[]> = {},
-  options: { settings?: Partial<RouterSettingsInput>; classifier?: DifficultyClassifier; escalate?: (info: BudgetEscalation) => Promise<boolean>; clock?: ReturnType<typeof fakeClock> } = {},
+  options: { settings?: Partial<RouterSettingsInput>; classifier?: DifficultyClassifier; clock?: ReturnType<typeof fakeClock> } = {},
 ): Setup {
   const settings = parseRouterSettings({ models: entries, ...options.settings });
   const clock = options.clock ?? fakeClock();
   const accounting = new Accounting({ budgets: settings.budgets, now: clock.now });
   const models = Object.fromEntries(entries.map((e) => [e.id, fakeModel(e, turns[e.id])]));
-  const router = new ModelRouter({ settings, connect: (e) => models[e.id]!, accounting, clock, classifier: options.classifier, escalate: options.escalate });
+  const router = new ModelRouter({ settings, connect: (e) => models[e.id]!, accounting, clock, classifier: options.classifier });
   return { router, models, accounting, clock };
 }
 
@@ -497,19 +497,20 @@ describe('router accounting and budgets', () => {
 
   it('asks to go over a budget once per run and continues when approved', async () => {
     const asked: BudgetEscalation[] = [];
-    const { router } = setup([entry('a')], {}, { settings: { budget: { perRunUsd: 0.02 } }, escalate: async (info) => { asked.push(info); return true; } });
-    for (let i = 0; i < 5; i++) await router.chat(request({ estimatedInputTokens: 1000 }), signal);
+    const escalate = async (info: BudgetEscalation) => { asked.push(info); return true; };
+    const { router } = setup([entry('a')], {}, { settings: { budget: { perRunUsd: 0.02 } } });
+    for (let i = 0; i < 5; i++) await router.chat(request({ estimatedInputTokens: 1000, escalate }), signal);
     assert.equal(asked.length, 1);
     assert.deepEqual({ scope: asked[0]!.scope, runId: asked[0]!.runId, agent: asked[0]!.agent, modelId: asked[0]!.modelId, setting: asked[0]!.setting }, { scope: 'run', runId: 'run-1', agent: 'keel', modelId: 'a', setting: 'keel.budget.perRunUsd' });
     assert.equal(asked[0]!.limitUsd, 0.02);
-    for (let i = 0; i < 3; i++) await router.chat(request({ estimatedInputTokens: 1000, runId: 'run-2' }), signal);
+    for (let i = 0; i < 3; i++) await router.chat(request({ estimatedInputTokens: 1000, runId: 'run-2', escalate }), signal);
     assert.equal(asked.length, 2, 'the approval was for run-1 only');
   });
 
   it('stops when the user declines to go over', async () => {
     let asked = 0;
-    const { router, models } = setup([entry('a')], {}, { settings: { budget: { perRunUsd: 0.01 } }, escalate: async () => { asked++; return false; } });
-    const failure = await rejection(router.chat(request({ estimatedInputTokens: 1000 }), signal));
+    const { router, models } = setup([entry('a')], {}, { settings: { budget: { perRunUsd: 0.01 } } });
+    const failure = await rejection(router.chat(request({ estimatedInputTokens: 1000, escalate: async () => { asked++; return false; } }), signal));
     assert.ok(failure instanceof BudgetExceededError);
     assert.equal(asked, 1);
     assert.equal(models.a!.calls, 0, 'stopped before the call, not after');

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
 import { childEnvironment, isSecretVariable } from '../../host/tools/childEnv';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
-import { recordingTrace, tempDir } from './helpers';
+import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('run_command', function () {
   this.timeout(20_000);
@@ -15,7 +14,7 @@ describe('run_command', function () {
 
   function call(args: unknown, options: { signal?: AbortSignal; passEnv?: string[] } = {}) {
     const approve = async () => ({ decision: 'approved' as const });
-    const workspace = new FsWorkspace(root, { edit: approve, toolCall: approve });
+    const workspace = headlessWorkspace(root, { edit: approve, toolCall: approve });
     const context: ToolContext = {
       runId: 'r',
       policy: { allowHosts: [], passEnv: options.passEnv ?? [] },

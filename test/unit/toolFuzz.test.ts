@@ -4,13 +4,13 @@ import { ApprovalBroker } from '../../host/governance/approvals';
 import { BUILTIN_TOOLS, ToolRegistry } from '../../host/tools';
 import { instrumentedTools } from '../fuzz/instrumentedTools';
 import { invalidArguments } from '../fuzz/invalidArguments';
-import { recordingTrace } from './helpers';
+import { consent, recordingTrace } from './helpers';
 
 describe('tool registry under fuzzing', () => {
   it('refuses thousands of malformed argument objects before any implementation runs', async () => {
     const { tools, reached } = instrumentedTools();
     const registry = new ToolRegistry(tools);
-    const approvals = new ApprovalBroker({ reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }, 1000);
+    const approvals = new ApprovalBroker(consent({ reviewEdit: async () => ({ decision: 'approved' }), reviewToolCall: async () => ({ decision: 'approved' }) }), 1000);
     const { root } = recordingTrace();
     let calls = 0;
     for (const tool of tools) {

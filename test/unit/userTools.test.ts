@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { Sandbox } from '../../host/sandbox';
 import { runJsTool, ToolRegistry, UserTools, type Tool, type ToolContext } from '../../host/tools';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import { Toolbox } from '../../host/toolbox';
 import type { ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
-import { recordingTrace, tempDir } from './helpers';
+import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('sandboxed tools: run_js and .keel/tools', function () {
   this.timeout(20_000);
@@ -33,7 +32,7 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
   type ToolApprover = (review: ReviewToolCallParams) => Promise<ToolCallDecision>;
 
   function context(allowHosts: string[], toolCall: ToolApprover = async () => ({ decision: 'approved' })) {
-    const workspace = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall });
+    const workspace = headlessWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall });
     const { spans, root: span } = recordingTrace();
     const context: ToolContext = { runId: 'r', policy: { allowHosts }, workspace, approvals: new ApprovalBroker(workspace, 1000), span, signal: new AbortController().signal };
     return { context, spans };

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import { resolveInside } from '../../protocol/node/paths';
 import { applyEditToText, offsetAt, positionAt } from '../../host/workspace/textRange';
 import { locateEdit } from '../../host/tools/proposeEdit';
-import { tempDir } from './helpers';
+import { headlessWorkspace, tempDir } from './helpers';
 
 describe('workspace confinement', () => {
   let root: string;
@@ -63,16 +62,16 @@ describe('text edits', () => {
   });
 });
 
-describe('FsWorkspace', () => {
+describe('a headless workspace and its consent', () => {
   it('writes an approved edit and leaves a denied one unwritten', async () => {
     const root = await tempDir();
     await writeFile(join(root, 'a.txt'), 'hello world\n');
     const edit = locateEdit('a.txt', 'hello world\n', 'world', 'keel');
     const review = { runId: 'r', approvalId: 'x', edit };
-    const denying = new FsWorkspace(root, { edit: async () => ({ decision: 'denied', reason: 'no' }), toolCall: async () => ({ decision: 'approved' }) });
+    const denying = headlessWorkspace(root, { edit: async () => ({ decision: 'denied', reason: 'no' }), toolCall: async () => ({ decision: 'approved' }) });
     assert.deepEqual(await denying.reviewEdit(review, new AbortController().signal), { decision: 'denied', reason: 'no' });
     assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'hello world\n');
-    const approving = new FsWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
+    const approving = headlessWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
     await approving.reviewEdit(review, new AbortController().signal);
     assert.equal(await approving.readFile('a.txt'), 'hello keel\n');
   });

@@ -5,8 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import type { ToolContext } from '../../host/tools';
 import { searchFilesTool } from '../../host/tools/searchFiles';
-import { FsWorkspace } from '../../host/workspace/fsWorkspace';
-import { putFile, recordingTrace, tempDir } from './helpers';
+import { headlessWorkspace, putFile, recordingTrace, tempDir } from './helpers';
 
 /**
  * Swaps each symlink between its two targets as fast as the thread can, each swap atomic (a new link renamed over
@@ -90,7 +89,7 @@ describe('workspace confinement under symlink races', function () {
   this.timeout(60_000);
   let root: string;
   let outside: string;
-  let workspace: FsWorkspace;
+  let workspace: ReturnType<typeof headlessWorkspace>;
   let stop: Int32Array;
   let swapper: Worker;
   let stopped: Promise<unknown> | undefined;
@@ -105,7 +104,7 @@ describe('workspace confinement under symlink races', function () {
   before(async () => {
     root = await realpath(await tempDir('keel-race-'));
     outside = await realpath(await tempDir('keel-race-outside-'));
-    workspace = new FsWorkspace(root, { edit: async () => ({ decision: 'denied', reason: 'no' }), toolCall: async () => ({ decision: 'approved' }) });
+    workspace = headlessWorkspace(root, { edit: async () => ({ decision: 'denied', reason: 'no' }), toolCall: async () => ({ decision: 'approved' }) });
     await putFile(root, 'dir/inner/file', 'INSIDE');
     await putFile(root, 'dir/swapped/file', 'INSIDE');
     await putFile(outside, 'file', 'OUTSIDE');

@@ -1,7 +1,7 @@
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import type { ApprovalBroker } from '../../governance/approvals';
-import type { ChatMessage, ModelRouter } from '../../models';
+import type { BudgetEscalation, ChatMessage, ModelRouter } from '../../models';
 import { startTrace, type SpanSink } from '../../observability/tracer';
 
 /**
@@ -30,7 +30,9 @@ export async function sample(
     );
     if (decision.decision === 'denied') throw new Error(`The user declined the sampling request: ${decision.reason}`);
     // Billed to the server as its own agent, so a per-agent budget can cap what servers spend.
-    const response = await model.chat({ messages, tools: [], taskClass: 'act', agent: `mcp:${server}`, runId }, AbortSignal.timeout(SAMPLING_TIMEOUT_MS), span);
+    const signalled = AbortSignal.timeout(SAMPLING_TIMEOUT_MS);
+    const escalate = (escalation: BudgetEscalation) => deps.approvals.approveBudget(escalation, { runId, parent: span, signal: signalled });
+    const response = await model.chat({ messages, tools: [], taskClass: 'act', agent: `mcp:${server}`, runId, escalate }, signalled, span);
     span.end('ok');
     return { role: 'assistant', content: { type: 'text', text: response.content }, model: response.responseModel, stopReason: 'endTurn' };
   } catch (error) {

@@ -1,6 +1,5 @@
-import type { ElicitAnswer, ElicitParams } from '../../../protocol/rpc';
 import type { ApprovalBroker } from '../../governance/approvals';
-import type { SpanSink } from '../../observability/tracer';
+import { startTrace, type SpanSink } from '../../observability/tracer';
 import type { McpClientHandlers } from './connection';
 import { elicitationFields, withDefaults } from './elicitation';
 import { sample, type SamplingModel } from './sampling';
@@ -9,7 +8,6 @@ import { sample, type SamplingModel } from './sampling';
 export function mcpUserHandlers(deps: {
   roots: () => { uri: string; name: string }[];
   log: (message: string) => void;
-  askUser: (params: ElicitParams) => Promise<ElicitAnswer>;
   approvals: ApprovalBroker;
   spans: SpanSink;
   samplingModel: () => SamplingModel | undefined;
@@ -21,7 +19,16 @@ export function mcpUserHandlers(deps: {
       // URL-mode elicitation (open a page) is not offered: Keel declines rather than open links for servers.
       if (!('requestedSchema' in request) || !request.requestedSchema) return { action: 'decline' };
       const fields = elicitationFields(request.requestedSchema);
-      return withDefaults(fields, await deps.askUser({ server, message: request.message, fields }));
+      // Outside any run, so the question is its own trace, as sampling's is.
+      const span = startTrace(deps.spans, `elicitation ${server}`, 'approval', { 'keel.mcp.server': server });
+      try {
+        const answer = await deps.approvals.elicit({ server, message: request.message, fields }, { runId: '', parent: span, signal: new AbortController().signal });
+        span.end('ok');
+        return withDefaults(fields, answer);
+      } catch (error) {
+        span.end('error', (error as Error).message);
+        throw error;
+      }
     },
     sample: (server, request) => sample(server, request, { model: deps.samplingModel(), approvals: deps.approvals, spans: deps.spans }),
   };

@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import type { ModelConfig } from '../protocol/models';
+import type { McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
+import type { RunResult } from '../protocol/run';
+import { ApprovalBroker } from './governance/approvals';
+import type { ConsentPort } from './governance/consent';
+import { RouterCache, type VsCodeChat } from './models';
+import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
+import type { SpanSink } from './observability/tracer';
+import { RunManager } from './orchestration/runs';
+import { Toolbox } from './toolbox';
+import type { McpManager } from './tools/mcp';
+import { grantCapabilities } from './tools/sandboxedRun';
+import type { ExecutionResult } from './sandbox';
+import type { WorkspacePort } from './workspace/port';
+
+/** How long the embedding model may take to answer its first request before the index opens without vectors. */
+const EMBEDDER_PROBE_MS = 10_000;
+/** How long a server's sampling or elicitation request may wait for the user. */
+const SERVER_REQUEST_TIMEOUT_MS = 5 * 60_000;
+
+/** What the host reaches the world through: the files, the user, where spans and run ends go, the log. */
+export interface HostPorts {
+  readonly workspace: WorkspacePort;
+  readonly consent: ConsentPort;
+  readonly spans: SpanSink;
+  readonly finished: (result: RunResult) => void;
+  readonly log: (message: string) => void;
+  /** VS Code's language models, through the extension; absent headless. */
+  readonly vscodeChat?: VsCodeChat;
+}
+
+/** Where the host runs: the workspace folder(s) and the folder for state that outlives it. */
+export interface HostSettings {
+  /** The workspace folder the agent works in, when one is open. */
+  readonly root: string | undefined;
+  /** Every workspace folder, for MCP servers' roots. */
+  readonly roots: readonly { readonly uri: string; readonly name: string }[];
+  readonly storageDir: string;
+  /** Globs `files.exclude` hides, left out of the index. */
+  readonly filesExclude: readonly string[];
+}
+
+/**
+ * The agent host, put together once for the VS Code host process and the CLI alike: the toolbox (tools, sandbox,
+ * the workspace index), the model router, the run manager and, once a server is configured, the MCP client.
+ */
+export class AgentHost {
+  readonly toolbox: Toolbox;
+  readonly models: RouterCache;
+  readonly runs: RunManager;
+  private mcp: Promise<McpManager> | undefined;
+  private samplingModels: ModelConfig | undefined;
+  private filesExclude: readonly string[];
+
+  constructor(private readonly ports: HostPorts, private readonly settings: HostSettings) {
+    this.filesExclude = settings.filesExclude;
+    this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });
+    this.toolbox = new Toolbox({
+      root: () => settings.root,
+      storageDir: () => settings.storageDir,
+      hidden: () => this.filesExclude,
+      embedder: () => this.models.embedder(AbortSignal.timeout(EMBEDDER_PROBE_MS)),
+      embedderId: () => this.models.embedderId(),
+      log: ports.log,
+    });
+    this.runs = new RunManager({
+      workspace: ports.workspace,
+      consent: ports.consent,
+      models: this.models,
+      memory: () => this.toolbox.agentMemory(),
+      tools: () => this.tools(),
+      spans: ports.spans,
+      finished: ports.finished,
+      log: ports.log,
+    });
+  }
+
+  /** Starts a run; its keys are redacted wherever they turn up. Throws, naming the field, on a request it refuses. */
+  startRun(params: StartRunParams): { runId: string; done: Promise<RunResult> } {
+    registerModelKeys(params.models);
+    const started = this.runs.start(params);
+    this.ports.log(`run ${started.runId} started`);
+    return started;
+  }
+
+  /** The MCP servers to run, and the models that answer their sampling requests; answers each server's state. */
+  async setMcpServers(servers: readonly McpServerSpec[], sampling: ModelConfig): Promise<ReturnType<McpManager['status']>> {
+    this.samplingModels = sampling;
+    registerModelKeys(sampling);
+    registerMcpServerSecrets(servers);
+    // The settings in force, for the index's embedder too; a mistake in them is reported when a run starts.
+    try {
+      this.models.for(sampling);
+      void this.toolbox.memory.refresh();
+    } catch (error) {
+      this.ports.log(`model settings not applied: ${(error as Error).message}`);
+    }
+    if (!this.mcp && servers.length === 0) return [];
+    const manager = await (this.mcp ??= this.startMcp());
+    await manager.setServers([...servers]);
+    return manager.status();
+  }
+
+  /** Servers' prompts, for "Keel: Run MCP Prompt…". */
+  async mcpPrompts(): Promise<Awaited<ReturnType<McpManager['prompts']>>> {
+    return (await (await this.mcp)?.prompts()) ?? [];
+  }
+
+  async mcpPromptText(server: string, name: string, args: Readonly<Record<string, string>>): Promise<string> {
+    const manager = await this.mcp;
+    if (!manager) throw new Error(`No MCP server named "${server}" is configured.`);
+    return manager.promptText(server, name, { ...args });
+  }
+
+  /** JavaScript the user runs in the sandbox ("Keel: Run JavaScript in Sandbox"): workspace reads only. */
+  evalJs(code: string, input: unknown): Promise<ExecutionResult> {
+    const root = this.settings.root;
+    const capabilities = root ? grantCapabilities(['readFile', 'listFiles'], root, []) : {};
+    return this.toolbox.sandbox().execute({ code, input, capabilities });
+  }
+
+  /** `files.exclude` changed: the index takes the new globs when it reopens. */
+  hideFiles(globs: readonly string[]): void {
+    this.filesExclude = globs;
+  }
+
+  /** Every tool a run would be offered now, and those refused, for "Keel: Show Tools". */
+  async listTools(): Promise<{ tools: ToolInfo[]; problems: string[] }> {
+    const registry = await this.tools();
+    const tools = await Promise.all(registry.list().map(async (tool) => {
+      const pin = await tool.pinState?.();
+      return { name: tool.name, description: tool.description, source: tool.source, risk: tool.risk, ...(pin ? { pin } : {}), ...this.toolbox.stats.get(tool.name) };
+    }));
+    return { tools, problems: [...this.toolbox.problems] };
+  }
+
+  async shutdown(): Promise<void> {
+    this.runs.cancelAll();
+    await (await this.mcp)?.stopAll();
+    await Promise.all([this.toolbox.dispose(), this.models.flush()]);
+  }
+
+  private async tools() {
+    return this.toolbox.registry((await this.mcp)?.registryTools());
+  }
+
+  /** The MCP client (and its SDK) loads only once a server is configured. */
+  private async startMcp(): Promise<McpManager> {
+    const { McpManager, mcpUserHandlers, PinStore } = await import('./tools/mcp');
+    const pins = new PinStore(join(this.settings.storageDir, 'mcp-pins.json'), this.ports.log);
+    const handlers = mcpUserHandlers({
+      roots: () => [...this.settings.roots],
+      log: this.ports.log,
+      approvals: new ApprovalBroker(this.ports.consent, SERVER_REQUEST_TIMEOUT_MS),
+      spans: this.ports.spans,
+      samplingModel: () => (this.samplingModels ? this.models.for(this.samplingModels) : undefined),
+    });
+    return new McpManager(handlers, pins);
+  }
+}

@@ -1,0 +1,37 @@
+import type { BudgetEscalationParams } from '../../protocol/models';
+import { rewriteWorkspaceText } from '../../protocol/node/confinedFiles';
+import type { ElicitAnswer, ElicitParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { EditDecision, ToolCallDecision } from '../../protocol/run';
+import { applyEditToText } from '../workspace/textRange';
+import type { ConsentPort } from './consent';
+
+/** Who answers when there is no editor: the terminal, a flag, or a test. Unanswerable questions are refused. */
+export interface Approver {
+  edit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision>;
+  toolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision>;
+  budget?(escalation: BudgetEscalationParams, signal: AbortSignal): Promise<boolean>;
+  elicit?(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer>;
+}
+
+/** Consent on a workspace on disk: approved edits are written straight to the file that was checked. */
+export class HeadlessConsent implements ConsentPort {
+  constructor(private readonly root: string, private readonly approver: Approver) {}
+
+  async reviewEdit(review: ReviewEditParams, signal: AbortSignal): Promise<EditDecision> {
+    const decision = await this.approver.edit(review, signal);
+    if (decision.decision === 'approved') await rewriteWorkspaceText(this.root, review.edit.path, (text) => applyEditToText(text, review.edit));
+    return decision;
+  }
+
+  reviewToolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision> {
+    return this.approver.toolCall(review, signal);
+  }
+
+  async approveBudget(escalation: BudgetEscalationParams, signal: AbortSignal): Promise<boolean> {
+    return (await this.approver.budget?.(escalation, signal)) ?? false;
+  }
+
+  async elicit(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer> {
+    return (await this.approver.elicit?.(request, signal)) ?? { action: 'decline' };
+  }
+}

@@ -1,0 +1,18 @@
+import type { Connection } from 'vscode-languageserver/node';
+import { DiscoverOllamaModelsRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, SetMcpServersRequest } from '../../protocol/rpc';
+import type { AgentHost } from '../agentHost';
+import { discoverOllamaModels } from '../models';
+import { onValidatedRequest } from '../validatedHandlers';
+
+/** Tools, the sandbox, MCP servers and model discovery, as "Keel: Show Tools", "Run JavaScript", "Configure Models…" ask. */
+export function serveTools(connection: Connection, host: AgentHost): void {
+  onValidatedRequest(connection, ListToolsRequest, () => host.listTools());
+  onValidatedRequest(connection, EvalJsRequest, async ({ code, input }) => {
+    const { outcome, value, error, logs, durationMs } = await host.evalJs(code, input);
+    return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
+  });
+  onValidatedRequest(connection, SetMcpServersRequest, async ({ servers, sampling }) => ({ servers: await host.setMcpServers(servers, sampling) }));
+  onValidatedRequest(connection, ListMcpPromptsRequest, async () => ({ prompts: await host.mcpPrompts() }));
+  onValidatedRequest(connection, GetMcpPromptRequest, async ({ server, name, arguments: args }) => ({ text: await host.mcpPromptText(server, name, args) }));
+  onValidatedRequest(connection, DiscoverOllamaModelsRequest, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
+}
