@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
+import { ajvLinearRegExp } from './linearRegex';
 
 export type ParsedArgs<Args> = { readonly ok: true; readonly value: Args } | { readonly ok: false; readonly error: string };
 
@@ -22,7 +23,8 @@ export function zodArgs<Args>(schema: z.ZodType<Args>): ArgsSchema<Args> {
   };
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// Schemas from MCP servers and workspace tools choose their own `pattern`s: they are matched in linear time.
+const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: ajvLinearRegExp } });
 addFormats(ajv);
 
 /** Tools from elsewhere (MCP servers, user tools) bring JSON schemas; Ajv checks calls against them. */

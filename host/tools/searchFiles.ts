@@ -4,6 +4,7 @@ import { looksBinary } from '../workspace/binary';
 import { openListedFile } from '../../protocol/node/confinedFiles';
 import { walkWorkspace } from '../workspace/fileWalk';
 import { zodArgs } from './argsSchema';
+import { linearRegex, type LinearRegex } from './linearRegex';
 import { defineTool } from './tool';
 
 const MAX_MATCHES = 200;
@@ -20,7 +21,7 @@ export const searchFilesTool = defineTool({
   args: zodArgs(
     z
       .object({
-        query: z.string().min(1).describe('Text to find, or a JavaScript regular expression when regex is true'),
+        query: z.string().min(1).describe('Text to find, or a regular expression (RE2 syntax: no backreferences or lookaround) when regex is true'),
         regex: z.boolean().optional().describe('Treat query as a regular expression'),
         glob: z.string().min(1).optional().describe('Only search files matching this glob, e.g. "**/*.ts"'),
         case_sensitive: z.boolean().optional(),
@@ -40,7 +41,6 @@ export const searchFilesTool = defineTool({
       searched++;
       const lines = text.split('\n');
       for (let i = 0; i < lines.length && matches.length < MAX_MATCHES; i++) {
-        pattern.lastIndex = 0;
         if (pattern.test(lines[i]!)) matches.push(`${path}:${i + 1}: ${lines[i]!.trim().slice(0, MAX_LINE_CHARS)}`);
       }
       if (matches.length >= MAX_MATCHES) break;
@@ -51,12 +51,16 @@ export const searchFilesTool = defineTool({
   },
 });
 
-function toPattern(query: string, regex: boolean, caseSensitive: boolean): RegExp {
-  const source = regex ? query : query.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Literal text, or the model's regular expression on a linear-time engine (see `linearRegex`). */
+function toPattern(query: string, regex: boolean, caseSensitive: boolean): LinearRegex {
+  if (!regex) {
+    const needle = caseSensitive ? query : query.toLowerCase();
+    return { test: (line) => (caseSensitive ? line : line.toLowerCase()).includes(needle) };
+  }
   try {
-    return new RegExp(source, caseSensitive ? '' : 'i');
+    return linearRegex(query, { caseInsensitive: !caseSensitive });
   } catch (error) {
-    throw new Error(`The regular expression is invalid (${(error as Error).message}). Fix it or search for literal text with regex: false.`, { cause: error });
+    throw new Error(`${(error as Error).message} Fix it or search for literal text with regex: false.`, { cause: error });
   }
 }
 

@@ -27,7 +27,7 @@ describe('memory chunking workers', function () {
     await cp(join(root, 'zod'), join(root, 'twin'), { recursive: true });
   });
 
-  const snapshotOf = (index: WorkspaceIndex) => JSON.stringify(save((index as unknown as { db: ChunkDb }).db));
+  const snapshotOf = (index: WorkspaceIndex) => JSON.stringify(save((index as unknown as { files: { db: ChunkDb } }).files.db));
 
   async function indexWith(chunkWorkers: boolean) {
     const store = await tempDir('keel-memory-workers-');
