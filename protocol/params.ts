@@ -66,13 +66,13 @@ export function checkParams<T>(schema: z.ZodType<T>, params: unknown, method: st
   return { ok: false, message: `Invalid ${what}: ${shown.join('; ')}${more}` };
 }
 
-/** The field whose value nests past the limit, or undefined when none does. */
-function tooDeep(params: unknown): string | undefined {
+/** The field whose value nests past `maxDepth` levels, or undefined when none does; iterative, so any depth is safe. */
+export function tooDeep(params: unknown, maxDepth = MAX_PARAMS_DEPTH): string | undefined {
   const pending: { value: unknown; level: number; field: string }[] = [{ value: params, level: 1, field: 'params' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value, level, field } = next;
     if (value === null || typeof value !== 'object') continue;
-    if (level > MAX_PARAMS_DEPTH) return field;
+    if (level > maxDepth) return field;
     for (const [key, child] of Object.entries(value)) {
       if (child !== null && typeof child === 'object') pending.push({ value: child, level: level + 1, field: level === 1 ? fieldPath([Array.isArray(value) ? Number(key) : key]) : field });
     }

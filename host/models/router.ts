@@ -9,6 +9,7 @@ import { failureAction, MAX_RETRY_AFTER_WAIT_MS, retryDelayMs } from './retryPol
 import { SETTING, type RouterSettings } from './routerSettings';
 import { attemptOrder, eligibleModels, rankModels, worstCaseCostUsd, type CallNeeds, type Rejection } from './selection';
 import { completeUsage, estimateInputTokens } from './tokens';
+import { limitToolCalls } from './toolCallLimits';
 import type { ChatModel, ChatRequest, ChatResponse } from './types';
 
 export interface RoutedChatRequest extends ChatRequest {
@@ -269,7 +270,9 @@ export class ModelRouter {
     const timeoutMs = this.options.settings.attemptTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      return await this.clients.get(entry.id)!.chat({ messages: request.messages, tools: request.tools, onText: request.onText, maxOutputTokens: this.options.settings.maxOutputTokens }, AbortSignal.any([signal, timeout]));
+      const response = await this.clients.get(entry.id)!.chat({ messages: request.messages, tools: request.tools, onText: request.onText, maxOutputTokens: this.options.settings.maxOutputTokens }, AbortSignal.any([signal, timeout]));
+      // Before anything counts, prices or serialises them: a model's tool calls may be huge, deep or countless.
+      return { ...response, toolCalls: limitToolCalls(response.toolCalls) };
     } catch (error) {
       if (timeout.aborted && !signal.aborted) {
         throw new ModelError('timeout', `${entry.model} at ${entry.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is not stuck, or raise "${SETTING.attemptTimeoutSeconds}".`);

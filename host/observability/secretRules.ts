@@ -113,20 +113,25 @@ function assignmentFindings(text: string, lower: string, findings: SecretFinding
   // In the lower-cased text the words are found by indexOf, many times faster than a case-insensitive regex.
   const seen = new Set<number>();
   for (const word of SECRET_WORDS) {
+    // An occurrence inside a value already scanned is part of that value: skipping it keeps `token:token:…` linear.
+    const scanned = { to: 0 };
     for (let at = lower.indexOf(word); at !== -1; at = lower.indexOf(word, at + word.length)) {
+      if (at < scanned.to) continue;
+      // Names are short: walking further would make a long run of name characters (`keykeykey…`) quadratic.
       let start = at;
-      while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
-      if (seen.has(start)) continue;
+      while (start > 0 && at - start <= MAX_NAME_CHARS && isNameChar(text.charCodeAt(start - 1))) start--;
+      if (at - start > MAX_NAME_CHARS || seen.has(start)) continue;
       seen.add(start);
       let end = at + word.length;
-      while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
+      while (end < text.length && end - start <= MAX_NAME_CHARS && isNameChar(text.charCodeAt(end))) end++;
+      if (end - start > MAX_NAME_CHARS) continue;
       OPERATOR.lastIndex = end;
       const operator = OPERATOR.exec(text);
       if (!operator) continue;
       const name = text.slice(start, end);
       const kind = secretNameClass(name);
       if (!kind) continue;
-      const value = assignedValue(text, start, operator, name);
+      const value = assignedValue(text, start, operator, name, scanned);
       if (value && acceptable(value, kind, name)) findings.push({ start: value.start, end: value.start + value.text.length, kind: 'secret assignment' });
     }
   }
@@ -140,6 +145,8 @@ interface Assigned {
   readonly inQuery?: boolean;
 }
 
+/** Longer runs of name characters are not a variable's name (minified code, data, an attack on the scan). */
+const MAX_NAME_CHARS = 128;
 const OPERATOR = /["']?[ \t]*\??[ \t]*(:=|=>|=(?![=~])|:(?![:/]))[ \t]*/y;
 /** A type annotation between the name and `=`: `password: string = "…"`. */
 const ANNOTATED = /[ \t]*[A-Za-z_][\w.<>[\]|]*[ \t]*=(?![=>~])[ \t]*/y;
@@ -148,7 +155,8 @@ const QUOTES = new Set(['"', "'", '`']);
 const MAX_VALUE_CHARS = 1000;
 const CONTEXT_CHARS = 200;
 
-function assignedValue(text: string, nameStart: number, operator: RegExpExecArray, name: string): Assigned | undefined {
+/** The value assigned to `name`, if any; `scanned.to` is moved past the unquoted text scanned for it. */
+function assignedValue(text: string, nameStart: number, operator: RegExpExecArray, name: string, scanned: { to: number }): Assigned | undefined {
   let at = operator.index + operator[0].length;
   if (operator[1] === ':' && !QUOTES.has(text[at]!)) {
     ANNOTATED.lastIndex = at;
@@ -172,14 +180,17 @@ function assignedValue(text: string, nameStart: number, operator: RegExpExecArra
   const flag = name.startsWith('--') || before.endsWith(':');
   // `DB_PASSWORD=… cmd`, `-e DB_PASSWORD=…`, `"DB_PASSWORD=…"`: a shell word, which ends at a space, a quote or a semicolon.
   const shell = operator[0] === '=' && /^[A-Z][A-Z0-9_]*$/.test(name) && /(?:^|[\s"'`(,;])$/.test(before);
+  // Neither a URL's query (`?api_key=…`), a flag (`--password=…`) nor a shell word: the assignment must be all there
+  // is on its line, bar a comment (`.env`, YAML, INI, `export`). Checked before the value is scanned, so text full of
+  // names that are not at a line's start (`token:token:…`) costs no scan at all.
+  const wholeLine = !inQuery && !flag && !shell;
+  if (wholeLine && (!atLineStart || !/^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?$/.test(before))) return undefined;
   const stop = inQuery ? /[\s&#"'<>]/ : shell || flag ? /[\s"'`;]/ : /\s/;
   let end = at;
   while (end < text.length && end - at <= MAX_VALUE_CHARS && !stop.test(text[end]!)) end++;
+  scanned.to = end;
   if (end === at || end - at > MAX_VALUE_CHARS) return undefined;
-  if (!inQuery && !flag && !shell) {
-    // Neither a URL's query (`?api_key=…`), a flag (`--password=…`) nor a shell word: the assignment must be all
-    // there is on its line, bar a comment (`.env`, YAML, INI, `export`).
-    if (!atLineStart || !/^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?$/.test(before)) return undefined;
+  if (wholeLine) {
     let lineEnd = end;
     while (lineEnd < text.length && lineEnd - end < CONTEXT_CHARS && text[lineEnd] !== '\n') lineEnd++;
     const rest = text.slice(end, lineEnd).trim();

@@ -4,7 +4,6 @@ import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
 import type { ConsentPort } from '../governance/consent';
 import type { BudgetEscalation, ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
-import { limitToolCall } from '../tools/argumentLimit';
 import { selectTools } from '../tools/selection';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
@@ -82,10 +81,10 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       costUsd += response.costUsd;
       span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step });
       span.update();
-      const toolCalls = response.toolCalls.map(limitToolCall);
+      const { toolCalls } = response;
       conversation.push({ role: 'assistant', content: response.content, toolCalls });
       if (toolCalls.length === 0) {
-        return end('succeeded', response.content.trim() || 'The model finished without a summary.');
+        return end('succeeded', finalAnswer(response.content));
       }
       for (const call of toolCalls) {
         privacy.noteToolCall(call);
@@ -145,6 +144,14 @@ class PrivacyGuard {
     this.local = true;
     this.span.setAttributes({ 'keel.privacy.local_only': `${call.name} touched ${path}, which matches "${glob}"` });
   }
+}
+
+/** The longest final answer kept; it goes to a notification, the log and the run's episode. */
+const MAX_ANSWER_CHARS = 100_000;
+
+function finalAnswer(content: string): string {
+  const answer = content.trim() || 'The model finished without a summary.';
+  return answer.length <= MAX_ANSWER_CHARS ? answer : `${answer.slice(0, MAX_ANSWER_CHARS)}\n[${answer.length - MAX_ANSWER_CHARS} more characters of the answer were cut]`;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Variable names that hold credentials by convention. An approved command runs what a model chose, so it must not
  * find the host's keys in its environment: `echo $OPENAI_API_KEY` would hand them to the model.
  */
-const SECRET_NAME = /(^|_)(API_?KEY|KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD_?HASH|CREDENTIALS?|PRIVATE|AUTH|SESSION|COOKIE|CERT_?PASS|PASSPHRASE)(_|$)/i;
+const SECRET_NAME = /(^|_)(API_?KEY|KEY|SECRET|SECRET_?KEY|TOKEN|PAT|JWT|PASS|PASSWORD|PASSWD|PWD_?HASH|CREDENTIALS?|PRIVATE|AUTH|SESSION|COOKIE|CERT_?PASS|PASSPHRASE|DSN|CONNECTION_?STRING)(_|$)|SECRETKEY$|(^|_)(POSTGRES(QL)?|PG|MYSQL|MARIADB|MONGO(DB)?|REDIS|AMQP|RABBITMQ|BROKER|CELERY_BROKER|DATABASE|DB)_?(URL|URI|PASS)$/i;
 /** Well-known credential variables whose names the pattern above does not catch. */
 const SECRET_NAMES: ReadonlySet<string> = new Set([
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_CLIENT_SECRET',

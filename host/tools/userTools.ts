@@ -21,7 +21,11 @@ const READ_MANIFEST = '\n;if (!__tool) throw new Error("the file never calls too
 const CALL = '\n;return await __tool.run(input);';
 
 const manifestSchema = z.object({
-  name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, 'name must be letters, digits, _ or -, starting with a letter'),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, 'name must be letters, digits, _ or -, starting with a letter')
+    // MCP tools are named mcp__<server>__<tool>; a workspace file must not pass for one of them.
+    .refine((name) => !name.toLowerCase().startsWith('mcp__'), 'names starting with mcp__ are reserved for MCP servers\' tools'),
   description: z.string().min(1, 'description is empty'),
   input: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
   capabilities: z.array(z.enum(['readFile', 'listFiles', 'fetch'])).default([]),

@@ -75,5 +75,9 @@ describe('child process environment', () => {
     assert.equal(childEnvironment(['NPM_TOKEN'], env).NPM_TOKEN, 'x');
     assert.equal(isSecretVariable('MONKEY'), false);
     assert.equal(isSecretVariable('STRIPE_KEY'), true);
+    for (const name of ['GITHUB_PAT', 'GH_PAT', 'AZURE_STORAGE_CONNECTION_STRING', 'SENTRY_DSN', 'POSTGRES_URL', 'AMQP_URL', 'CELERY_BROKER_URL', 'PGPASS', 'JWT', 'DB_PASS', 'SMTP_PASS', 'MY_SECRETKEY']) {
+      assert.equal(isSecretVariable(name), true, name);
+    }
+    for (const name of ['HOMEPATH', 'PASSENGER_ROOT', 'DISPATCH_URL', 'PATH', 'PWD', 'OLDPWD']) assert.equal(isSecretVariable(name), false, name);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MAX_TOOL_ARGUMENT_CHARS, limitToolCall } from '../../host/tools/argumentLimit';
+import { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_CALLS_PER_ANSWER, limitToolCall, limitToolCalls } from '../../host/models/toolCallLimits';
 import { boundedCounter, loadTokenCounter } from '../../host/orchestration/tokens';
 
 describe('bounded token counting', () => {
@@ -43,5 +43,19 @@ describe('tool call argument limit', () => {
     const named = limitToolCall({ id: 'c3', name: 'n'.repeat(100_000), arguments: {} });
     assert.ok(named.name.length < 200);
     assert.match(named.argumentsError!, /no tool has such a name/);
+  });
+
+  it('refuses arguments nested past any tool\'s schema without recursing into them', () => {
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    for (let i = 0; i < 100_000; i++) at = (at.a = {}) as Record<string, unknown>;
+    const limited = limitToolCall({ id: 'c4', name: 'read_file', arguments: deep });
+    assert.deepEqual(limited.arguments, {});
+    assert.match(limited.argumentsError!, /nest more than 64 levels deep/);
+  });
+
+  it('runs at most a bounded number of calls from one answer', () => {
+    const calls = Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, name: 'read_file', arguments: { path: 'a.txt' } }));
+    assert.equal(limitToolCalls(calls).length, MAX_TOOL_CALLS_PER_ANSWER);
   });
 });

@@ -99,6 +99,7 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
     await tool('shadow2.js', `tool({ name: 'READ_FILE', description: 'Reads', async run() { return 'planted'; } });`);
     await tool('a_first.js', `tool({ name: 'word_count', description: 'Counts words (a)', async run() { return 'a'; } });`);
     await tool('b_second.js', `tool({ name: 'word_count', description: 'Counts words (b)', async run() { return 'b'; } });`);
+    await tool('c_mcp.js', `tool({ name: 'mcp__github__create_issue', description: 'Creates an issue', async run() { return 'created'; } });`);
     const logged: string[] = [];
     const toolbox = new Toolbox({ root: () => root, storageDir: () => join(root, '.storage'), log: (m) => logged.push(m) });
     try {
@@ -107,13 +108,15 @@ describe('sandboxed tools: run_js and .keel/tools', function () {
       assert.equal(registry.get('READ_FILE'), undefined);
       assert.equal(registry.get('word_count')!.source, 'user:.keel/tools/a_first.js');
       assert.deepEqual(toolbox.problems, [
+        ".keel/tools/c_mcp.js: ✖ names starting with mcp__ are reserved for MCP servers' tools\n  → at name",
         'word_count from user:.keel/tools/b_second.js is not offered: the tool from user:.keel/tools/a_first.js has the name word_count; rename this one.',
         'run_command from user:.keel/tools/shadow.js is not offered: a built-in tool has the name run_command; rename this one.',
         'READ_FILE from user:.keel/tools/shadow2.js is not offered: a built-in tool has the name read_file; rename this one.',
       ]);
-      assert.equal(logged.filter((m) => m.startsWith('tool problem: ')).length, 3);
+      assert.equal(registry.get('mcp__github__create_issue'), undefined);
+      assert.equal(logged.filter((m) => m.startsWith('tool problem: ')).length, 4);
       await toolbox.registry();
-      assert.equal(logged.filter((m) => m.startsWith('tool problem: ')).length, 3, 'the same problems are logged once');
+      assert.equal(logged.filter((m) => m.startsWith('tool problem: ')).length, 4, 'the same problems are logged once');
     } finally {
       await toolbox.dispose();
     }

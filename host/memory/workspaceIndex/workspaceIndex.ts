@@ -6,8 +6,11 @@ import { IndexSearcher } from './indexSearcher';
 import { IndexUpdater } from './indexUpdater';
 import { RecordLog } from './recordLog';
 
-/** Bump when chunking changes, so stored records are rebuilt rather than mixed with new ones. */
-const CHUNKER_VERSION = 1;
+/**
+ * Bump when chunking changes, so stored records are rebuilt rather than mixed with new ones. 2: secrets are redacted by
+ * the new detector, which finds what the old patterns left in stored chunks.
+ */
+const CHUNKER_VERSION = 2;
 const LOG_FORMAT = 1;
 
 /** Lock files, minified bundles and source maps: large, generated, and never what a question is about. */
