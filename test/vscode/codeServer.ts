@@ -108,6 +108,9 @@ const quietSettings: Record<string, unknown> = {
   'extensions.autoCheckUpdates': false,
   'extensions.ignoreRecommendations': true,
   'update.mode': 'none',
+  // Edits the tests make stay unsaved until a test saves them, as the memory suite's unsaved-edit check needs.
+  'files.autoSave': 'off',
+  'files.refactoring.autoSave': false,
   'chat.disableAIFeatures': true,
 };
 
