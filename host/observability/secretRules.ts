@@ -29,6 +29,14 @@ const SHAPES: readonly { readonly kind: string; readonly triggers: readonly stri
   // scheme://user:password@host; a `${VAR}` or `$VAR` password is a reference, not a secret.
   { kind: 'password in url', triggers: ['://'], pattern: /(?<=[a-z0-9+.-]):\/\/[^\s:/@'"`<>]*:(?<secret>(?![$<{])[^\s@/'"`<>]+)@[^\s@'"`<>]/dgi },
   { kind: 'bearer token', triggers: ['bearer'], pattern: /\bBearer[ \t]+(?<secret>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)/dg },
+  // <password>…</password>, <apiToken>…</apiToken>: XML configuration (Maven, .NET, Tomcat).
+  { kind: 'secret in xml', triggers: ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key'], pattern: /<([\w:.-]*(?:password|passwd|secret|token|apikey|api_key)[\w:.-]*)>(?<secret>[^<>\s]{4,})<\/\1>/dgi },
+  // Server=db;User Id=sa;Password=…; and Azure's AccountKey=…; in connection strings.
+  { kind: 'password in connection string', triggers: ['password=', 'pwd=', 'accountkey=', 'sharedaccesskey='], pattern: /(?<=(?:^|[;"'\s])(?:password|accountkey|sharedaccesskey)[ \t]*=[ \t]*|;[ \t]*pwd[ \t]*=[ \t]*)(?<secret>[^;"'\s<>]{4,})/dgi },
+  // .netrc: machine host login me password …
+  { kind: 'netrc password', triggers: ['machine'], pattern: /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?<secret>\S+)/dgi },
+  // curl -u user:password, mysql -p<password> on a command line.
+  { kind: 'password on a command line', triggers: ['curl', 'mysql'], pattern: /\b(?:curl\b[^\n]{0,200}?\s(?:-u|--user)[ \t]+['"]?[^:\s'"]+:(?<secret>[^\s'"]{4,})|mysql\b[^\n]{0,200}?\s-p(?<secret2>[^\s'"]{4,}))/dgi },
 ];
 
 /** Every literal the shapes are triggered by. */
@@ -44,7 +52,7 @@ export function keelFindings(text: string, lower: string, present: ReadonlySet<s
     if (!triggers.some((trigger) => present.has(trigger))) continue;
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      const [start, end] = match.indices?.groups?.secret ?? [match.index, match.index + match[0].length];
+      const [start, end] = match.indices?.groups?.secret ?? match.indices?.groups?.secret2 ?? [match.index, match.index + match[0].length];
       findings.push({ start, end, kind });
       if (match[0].length === 0) pattern.lastIndex++;
     }
@@ -82,10 +90,13 @@ type NameClass = 'password' | 'token' | 'key';
 
 /** Whether a variable or field name says its value is a secret, and which kind: `DB_PASSWORD`, `apiKey`, `GITHUB_TOKEN`. */
 export function secretNameClass(name: string): NameClass | undefined {
+  // The shell's working directory, not a password.
+  if (/^(?:OLD)?PWD$/.test(name)) return undefined;
   const words = nameWords(name);
   const last = words.at(-1);
   if (last === undefined || METADATA_WORDS.has(last)) return undefined;
-  if (words.some((w) => PASSWORD_WORDS.has(w))) return 'password';
+  // `PGPASSWORD`, `MYSQL_ROOTPASSWORD`: one word that ends like a password's name.
+  if (words.some((w) => PASSWORD_WORDS.has(w) || /(?:password|passwd)$/.test(w))) return 'password';
   if (words.some((w) => STRONG_WORDS.has(w))) return 'token';
   if (last === 'key' && !words.some((w) => NOT_SECRET_KEYS.has(w))) return 'key';
   return undefined;

@@ -52,6 +52,16 @@ describe('redaction', () => {
     assert.match(text, /PASSWORD_MIN_LENGTH=8\\n/);
   });
 
+  it('catches secrets in XML, connection strings, .netrc and command lines, and one-word password names', () => {
+    const secret = ['hunter2', 'Xyz9Q'].join('');
+    for (const text of [
+      `<password>${secret}</password>`, `<apiToken>${secret}</apiToken>`, `connectionString="Server=db;User Id=sa;Password=${secret};"`,
+      `AccountName=x;AccountKey=${secret}abc==;EndpointSuffix=core`, `Server=db;Pwd=${secret};`, `export PGPASSWORD=${secret}`,
+      `mysql -uroot -p${secret} db`, `curl -u admin:${secret} https://example.com`, `machine api.example.com login me password ${secret}`,
+    ]) assert.ok(!redacted(text).includes(secret), text);
+    assert.equal(redacted('PWD=/home/user/project\nOLDPWD=/tmp'), 'PWD=/home/user/project\nOLDPWD=/tmp');
+  });
+
   it('leaves text that only names secrets alone', () => {
     for (const line of NOT_SECRETS) assert.equal(redacted(line), line);
     assert.equal(redacted(NOT_SECRETS.join('\n')), NOT_SECRETS.join('\n'));
