@@ -3,7 +3,7 @@
  * on answering `keel/ping` and cancel.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
@@ -129,6 +129,38 @@ describe('adversarial: the host stays up and responsive', function () {
     await host.cancel(runId);
     assert.equal((await host.finished(runId)).outcome, 'cancelled');
     assert.ok(performance.now() - asked < 1000);
+  });
+
+  it('stays responsive against catastrophic regular expressions, text built to slow redaction, deep and countless calls', async () => {
+    await writeFile(join(host.workspace, 'aaa.txt'), `${'a'.repeat(40)}!\n`.repeat(200));
+    await writeFile(join(host.workspace, 'keys.txt'), 'key'.repeat(60_000));
+    await mkdir(join(host.workspace, '.keel', 'tools'), { recursive: true });
+    await writeFile(join(host.workspace, '.keel', 'tools', 'redos.js'), "tool({ name: 'wc', description: 'count', input: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } }, async run() { return 1; } });");
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    // Deep enough to pass any tool's schema, shallow enough for the fixture's own JSON.stringify.
+    for (let i = 0; i < 1_000; i++) at = (at.a = {}) as Record<string, unknown>;
+    const lying = { usage: { input: 10, output: 10 } };
+    const steps = [
+      callTool('search_files', { query: '(a+)+$', regex: true }),
+      callTool('read_file', { path: 'keys.txt' }),
+      callTool('wc', { s: `${'a'.repeat(34)}!` }),
+      { ...callTool('read_file', deep), ...lying },
+      { kind: 'message' as const, content: '', toolCalls: Array.from({ length: 5000 }, () => ({ name: 'list_files', arguments: {} })), ...lying },
+      { ...answer('key'.repeat(60_000)), ...lying },
+    ];
+    const goal = model.plan('stalls', steps);
+    const runId = await host.start(goal, { maxSteps: 10 });
+    const rtts = await host.pingWhile(host.finished(runId));
+    const result = await host.finished(runId);
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.ok(p99(rtts) < 100, `ping p99 ${p99(rtts).toFixed(1)} ms over ${rtts.length} pings`);
+    const results = model.toolResults(goal);
+    assert.match(results[0]!, /No matches for \(a\+\)\+\$/);
+    assert.match(results[2]!, /must match pattern/);
+    assert.match(results[3]!, /nest more than 64 levels deep/);
+    const listed = host.spansOf(runId).filter((span) => span.name === 'execute_tool list_files');
+    assert.equal(listed.length, 64, 'every call of a 5,000-call answer ran');
   });
 
   it('refuses garbage requests with a clear error and keeps answering', async () => {
