@@ -4,7 +4,7 @@ import { fuseRankings, type Scored } from '../ranking/hybridRanking';
 import { docById, rankLexically, toChunk, type LexicalQuery, type SearchHit } from './chunkDb';
 import type { IndexedFiles } from './indexedFiles';
 import { parseQuery } from './query';
-import type { SearchOptions } from './workspaceIndex';
+import type { SearchOptions } from './indexOptions';
 
 const MAX_LIMIT = 100;
 /** Hybrid search fuses this many candidates from each side per result asked for (at least HYBRID_MIN_POOL). */

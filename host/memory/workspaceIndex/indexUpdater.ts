@@ -13,7 +13,7 @@ import { docId, recordOf, type FileEntry } from './fileRecords';
 import type { IndexedFiles } from './indexedFiles';
 import type { EncodedRecord, FileRecord, RecordLog } from './recordLog';
 import { notIgnored, toWorkspaceRelative } from './workspacePaths';
-import type { UpdateOptions, UpdateResult, WorkspaceIndexOptions } from './workspaceIndex';
+import type { UpdateOptions, UpdateResult, WorkspaceIndexOptions } from './indexOptions';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const DEFAULT_MAX_FILES = 50_000;
