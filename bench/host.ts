@@ -67,7 +67,9 @@ export async function benchHost(activationMs: number | undefined): Promise<{ met
     run_js_roundtrip_p95_ms: { value: round(percentile(runJs, 95)), unit: 'ms', lowerIsBetter: true },
   };
   if (activationMs !== undefined) metrics.activation_ms = { value: round(activationMs, 1), unit: 'ms', lowerIsBetter: true };
-  const notes = `host_ready_ms: fork of dist/host.js to initialize answered, median of ${READY_RUNS}. ` +
+  const notes = `host_ready_ms: fork of dist/host.js to initialize answered, median of ${READY_RUNS}. Since initialize parses ` +
+    'the tokenizer\'s ranks (about 250 ms, which the first run used to parse while it held the event loop), host_ready_ms ' +
+    'and host_idle_rss_mb include them; the first task waits as long as before. ' +
     `rpc_roundtrip: ${ROUNDTRIPS} keel/ping requests over vscode-jsonrpc IPC, interleaved with a bare process.send echo ` +
     'to a forked Node (the baseline), after 200 warm-up pairs. host_idle_rss_mb: VmRSS of the host 1 s after the round trips. ' +
     'run_js_roundtrip: 250 sandbox/eval requests (after 50 warm-up) from a JSON-RPC client over IPC, as the extension sends them: host, worker, fresh QuickJS runtime, back. ' +
