@@ -30,8 +30,12 @@ const log = (message: string) => connection.console.info(redacted(message));
 // Keys in the host's own environment, and those the extension sends (runs, sampling, MCP servers), are redacted everywhere.
 registerEnvSecrets(process.env);
 guardProcess(log);
+let initialized = false;
 
 connection.onInitialize(async (params) => {
+  // One host per process: a second initialize would build another beside the first, whose runs nobody could reach.
+  if (initialized) throw new ResponseError(ErrorCodes.InvalidRequest, 'The host is already initialized; start a new host process for another workspace.', { retry: false });
+  initialized = true;
   // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();

@@ -365,6 +365,14 @@ describe('agent host lifecycle', function () {
     host.child.kill();
   });
 
+  it('refuses a second initialize and keeps answering', async () => {
+    const host = startHost();
+    await host.initialize({ workspace: await tempDir() });
+    await assert.rejects(host.initialize({ workspace: await tempDir() }), /already initialized; start a new host process/);
+    assert.equal((await host.connection.sendRequest(PingRequest.type, { sentAt: 1 })).sentAt, 1);
+    assert.equal(await host.stop(), 0);
+  });
+
   it('exits when its parent process dies', async () => {
     const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     const host = startHost();
