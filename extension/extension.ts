@@ -5,6 +5,7 @@ import type { SpanData } from '../protocol/trace';
 import { registerApprovals, type Approvals } from './approvals/approvalsFeature';
 import { AgentHost, type HostState } from './host/agentHost';
 import { registerHostCommands } from './host/hostCommands';
+import { registerTelemetry } from './host/telemetry';
 import { registerMcp, type Mcp } from './mcp/mcpFeature';
 import { registerMemory, type Memory } from './memory/memoryFeature';
 import { registerModels } from './models/modelsFeature';
@@ -28,6 +29,8 @@ export interface KeelApi {
   /** Sends the current MCP configuration to the host; resolves with each server's state. */
   syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
   spans(): readonly SpanData[];
+  /** Empties the trace viewer, as its Clear button does. */
+  clearTraces(): void;
   /** Searches the workspace index, as "Keel: Search Memory…" does. */
   searchMemory(query: string): Promise<MemoryHit[]>;
   /** Brings the workspace index up to date, as "Keel: Reindex Workspace" does, but rejects instead of showing errors. */
@@ -56,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   registerSandbox(context, host, log);
   registerWorkspaceFiles(context, host);
   registerHostCommands(context, host, log, runs.interruptAll);
+  registerTelemetry(context);
   showTracesOnFirstUse(context);
 
   return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp });
@@ -85,6 +89,7 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     pendingBudgets: () => approvals.budgets.list().map((p) => ({ approvalId: p.approvalId, scope: p.scope, spentUsd: p.spentUsd, limitUsd: p.limitUsd })),
     syncMcpServers: mcp.sync,
     spans: () => traces.all(),
+    clearTraces: () => traces.clear(),
     searchMemory: memory.search,
     reindex: memory.reindex,
   };

@@ -7,6 +7,7 @@ import type { ConsentPort } from './governance/consent';
 import { RouterCache, type VsCodeChat } from './models';
 import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
 import type { SpanSink } from './observability/tracer';
+import { DEFAULT_TRACE_RETENTION, TraceStore } from './observability/traceStore';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import type { McpManager } from './tools/mcp';
@@ -49,12 +50,21 @@ export class AgentHost {
   readonly toolbox: Toolbox;
   readonly models: RouterCache;
   readonly runs: RunManager;
+  /** Every run's spans on disk, for the trace viewer's history and search. */
+  readonly traces: TraceStore;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
+  private readonly spans: SpanSink;
 
   constructor(private readonly ports: HostPorts, private readonly settings: HostSettings) {
     this.filesExclude = settings.filesExclude;
+    this.traces = new TraceStore(join(settings.storageDir, 'traces'), DEFAULT_TRACE_RETENTION, ports.log);
+    // Every span goes to the store as well as to the port, so runs outlive the window and the process.
+    this.spans = (span) => {
+      this.traces.record(span);
+      ports.spans(span);
+    };
     this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });
     this.toolbox = new Toolbox({
       root: () => settings.root,
@@ -70,7 +80,7 @@ export class AgentHost {
       models: this.models,
       memory: () => this.toolbox.agentMemory(),
       tools: () => this.tools(),
-      spans: ports.spans,
+      spans: this.spans,
       finished: ports.finished,
       log: ports.log,
     });
@@ -138,7 +148,7 @@ export class AgentHost {
   async shutdown(): Promise<void> {
     this.runs.cancelAll();
     await (await this.mcp)?.stopAll();
-    await Promise.all([this.toolbox.dispose(), this.models.flush()]);
+    await Promise.all([this.toolbox.dispose(), this.models.flush(), this.traces.flush()]);
   }
 
   private async tools() {
@@ -153,7 +163,7 @@ export class AgentHost {
       roots: () => [...this.settings.roots],
       log: this.ports.log,
       approvals: new ApprovalBroker(this.ports.consent, SERVER_REQUEST_TIMEOUT_MS),
-      spans: this.ports.spans,
+      spans: this.spans,
       samplingModel: () => (this.samplingModels ? this.models.for(this.samplingModels) : undefined),
     });
     return new McpManager(handlers, pins);

@@ -16,10 +16,13 @@ import { serveMemory } from './memory/workspaceIndex/serveMemory';
 import { loadTokenCounter } from './orchestration/tokens';
 import { rpcVsCodeChat } from './models/rpcVsCodeChat';
 import { registerEnvSecrets } from './observability/knownSecrets';
+import { startOtlpExport, teeSpans, type OtlpExporter } from './observability/otlp';
+import { parseOtlpHeaders } from './observability/otlpSettings';
 import { redacted } from './observability/redaction';
 import { guardProcess } from './processGuard';
 import { serveRuns } from './rpc/serveRuns';
 import { serveTools } from './rpc/serveTools';
+import { serveTraces } from './rpc/serveTraces';
 import { onValidatedRequest } from './validatedHandlers';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 
@@ -39,17 +42,22 @@ connection.onInitialize(async (params) => {
   // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();
-  const host = assemble(connection, params);
+  const { host, otlp } = assemble(connection, params);
   serveRuns(connection, host);
   serveTools(connection, host);
+  serveTraces(connection, host);
   serveMemory(connection, host.toolbox.memory, { hide: (globs) => host.hideFiles(globs), log });
-  connection.onShutdown(() => host.shutdown());
+  connection.onShutdown(async () => {
+    await host.shutdown();
+    // After the runs' last spans have ended; bounded, so a slow collector cannot hold the host up.
+    await otlp?.shutdown();
+  });
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
 
 /** The host for the folders and options the extension sent, reaching the workspace and the user through it. */
-function assemble(connection: Connection, params: InitializeParams): AgentHost {
+function assemble(connection: Connection, params: InitializeParams): { host: AgentHost; otlp: OtlpExporter | undefined } {
   const mismatch = protocolMismatch((params.initializationOptions as { protocolVersion?: unknown } | null | undefined)?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   const checked = checkParams(hostInitializationOptionsSchema, params.initializationOptions, 'initialize');
@@ -57,17 +65,22 @@ function assemble(connection: Connection, params: InitializeParams): AgentHost {
   const roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   const root = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
-  return new AgentHost(
+  const telemetry = checked.params.telemetry;
+  const otlp = telemetry
+    ? startOtlpExport({ endpoint: telemetry.otlpEndpoint, headers: parseOtlpHeaders(telemetry.otlpHeaders ?? ''), captureContent: telemetry.captureContent ?? false, serviceVersion: HOST_VERSION, log })
+    : undefined;
+  const host = new AgentHost(
     {
       workspace: new RpcWorkspace(connection, () => root),
       consent: new RpcConsent(connection),
-      spans: (span) => void connection.sendNotification(SpanNotification.type, span),
+      spans: teeSpans((span) => void connection.sendNotification(SpanNotification.type, span), otlp?.sink),
       finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
       log,
       vscodeChat: rpcVsCodeChat(connection, log),
     },
     { root, roots, storageDir: checked.params.storageDir ?? join(tmpdir(), 'keel-host'), filesExclude: checked.params.filesExclude ?? [] },
   );
+  return { host, otlp };
 }
 
 onValidatedRequest(connection, PingRequest, ({ sentAt }) => ({ sentAt, pid: process.pid, hostTime: performance.timeOrigin + performance.now() }));

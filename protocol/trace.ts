@@ -23,6 +23,42 @@ export interface SpanData {
   readonly attributes: Readonly<Record<string, AttributeValue>>;
 }
 
+/** A run as the trace store lists it: from its root span, without reading the rest of its trace. */
+export interface RunSummary {
+  readonly traceId: string;
+  readonly runId: string;
+  readonly goal: string;
+  readonly agent: string;
+  /** `succeeded`, `failed`, `cancelled`, or `interrupted` when the host died during the run. */
+  readonly outcome: string;
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly costUsd: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/** Which kept runs to list; every field narrows. */
+export interface RunFilter {
+  readonly outcome?: string;
+  readonly agent?: string;
+  /** Runs started at or after this time, in epoch milliseconds. */
+  readonly since?: number;
+  readonly minCostUsd?: number;
+  /** At most this many, newest first (default 50). */
+  readonly limit?: number;
+}
+
+/** A span whose name or attributes hold the searched text. */
+export interface TraceSearchHit {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly runId: string;
+  readonly name: string;
+  /** The text around the match. */
+  readonly snippet: string;
+}
+
 export function spanDurationMs(span: SpanData, now: number): number {
   return (span.endTime ?? now) - span.startTime;
 }

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { SpanNotification } from '../../protocol/rpc';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { SpanNotification, TraceGetRequest, TraceListRunsRequest } from '../../protocol/rpc';
+import type { RunOutcome } from '../../protocol/run';
 import type { AgentHost } from '../host/agentHost';
 import { TraceStore } from './traceStore';
 import { TraceViewProvider } from './traceViewProvider';
@@ -14,9 +16,30 @@ export function registerTraces(context: vscode.ExtensionContext, host: AgentHost
     store,
     view,
     vscode.window.registerWebviewViewProvider(TraceViewProvider.viewId, view),
-    host.onClient((client) => client.onNotification(SpanNotification.type, (span) => store.upsert(span))),
+    host.onClient((client) => {
+      void loadHistory(client, store);
+      return client.onNotification(SpanNotification.type, (span) => store.upsert(span));
+    }),
   );
   return store;
+}
+
+/** Runs the host's trace store keeps: shown again after a window reload or a host restart. */
+const HISTORY_RUNS = 30;
+
+async function loadHistory(client: LanguageClient, store: TraceStore): Promise<void> {
+  try {
+    const { runs } = await client.sendRequest(TraceListRunsRequest.type, { limit: HISTORY_RUNS });
+    for (const run of runs.reverse()) {
+      if (store.all().some((span) => span.traceId === run.traceId)) continue;
+      const { spans } = await client.sendRequest(TraceGetRequest.type, { traceId: run.traceId });
+      for (const span of spans) store.upsert(span);
+      const root = spans.find((span) => span.parentSpanId === undefined);
+      store.finish({ runId: run.runId, outcome: run.outcome as RunOutcome, message: root?.statusMessage ?? (run.outcome === 'interrupted' ? 'The host stopped during this run.' : '') });
+    }
+  } catch {
+    // A host without history (an older one, or an unreadable store) shows only the runs it starts.
+  }
 }
 
 /** First use: show where runs appear. Activation stays cheap; the host starts on the first task. */

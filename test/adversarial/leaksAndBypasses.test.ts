@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { access, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { ListToolsRequest } from '../../protocol/rpc';
+import { ListToolsRequest, TraceGetRequest, TraceListRunsRequest } from '../../protocol/rpc';
 import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
@@ -156,6 +156,13 @@ describe('adversarial: nothing leaves the workspace, acts unapproved or leaks', 
     assert.equal(again.outcome, 'succeeded', again.message);
     assert.match(again.message, /remember me/, 'the episode of the finished run was lost');
     assert.match(again.message, /notes\.txt/, 'the workspace index was lost');
-    assert.ok(runId);
+    // The traces outlive the process too: the finished run, and the killed one as interrupted.
+    const { runs } = await host.connection.sendRequest(TraceListRunsRequest.type, {});
+    const byGoal = new Map(runs.map((run) => [run.goal, run]));
+    assert.equal(byGoal.get('remember me')?.outcome, 'succeeded');
+    assert.equal(byGoal.get('killed mid-command')?.outcome, 'interrupted');
+    assert.equal(byGoal.get('killed mid-command')?.runId, runId);
+    const { spans } = await host.connection.sendRequest(TraceGetRequest.type, { traceId: byGoal.get('remember me')!.traceId });
+    assert.ok(spans.some((span) => span.name === 'execute_tool read_file' && span.status === 'ok'));
   });
 });

@@ -138,6 +138,17 @@ describe('Keel inside VS Code', function () {
     assert.match(result.message, /did not answer within 3 s/);
   });
 
+  it('shows kept runs again after the viewer is cleared and the host restarts, from the host\'s trace store', async () => {
+    const result = await (await api.runTask('summarize notes.txt')).done;
+    assert.equal(result.outcome, 'succeeded', result.message);
+    api.clearTraces();
+    assert.equal(api.spans().length, 0);
+    await vscode.commands.executeCommand('keel.restartHost');
+    await until('the run back from the trace store', () => api.spans().some((s) => s.operation === 'invoke_agent' && s.attributes['keel.run.id'] === result.runId && s.status === 'ok'));
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === result.runId)!;
+    assert.ok(api.spans().some((s) => s.traceId === root.traceId && s.name === 'execute_tool read_file'));
+  });
+
   it('restarts a killed host and reports the run as interrupted', async () => {
     await vscode.workspace.getConfiguration('keel').update('model.timeoutSeconds', 60, vscode.ConfigurationTarget.Global);
     try {
