@@ -10,6 +10,9 @@ import { tempDir } from '../unit/helpers';
 import { HostileHost, p99 } from './hostileHost';
 import { answer, callTool, HostileModel } from './hostileModel';
 
+/** The last answer of a measured run comes after a pause, so that most of the pings fall inside the run. */
+const slowAnswer = { ...answer('done'), delayMs: 2000 };
+
 describe('adversarial: the host stays up and responsive', function () {
   this.timeout(60_000);
   const model = new HostileModel();
@@ -56,11 +59,11 @@ describe('adversarial: the host stays up and responsive', function () {
       const blob = 'x'.repeat(megabytes * 1024 * 1024);
       // A server that under-reports usage gets past the output limit, as a hostile or broken one would.
       const lying = { usage: { input: 10, output: 10 } };
-      const goal = model.plan(`huge arguments ${megabytes}`, [{ ...callTool('create_file', { path: 'big.txt', content: blob }), ...lying }, { ...callTool('read_file', { path: blob.slice(0, 100_000) }), ...lying }, answer('done')]);
+      const goal = model.plan(`huge arguments ${megabytes}`, [{ ...callTool('create_file', { path: 'big.txt', content: blob }), ...lying }, { ...callTool('read_file', { path: blob.slice(0, 100_000) }), ...lying }, slowAnswer]);
       const runId = await host.start(goal);
       const rtts = await host.pingWhile(host.finished(runId));
       const result = await host.finished(runId);
-      assert.ok(rtts.length >= 3, `only ${rtts.length} pings`);
+      assert.ok(rtts.length >= 100, `only ${rtts.length} pings: a p99 needs more`);
       assert.ok(p99(rtts) < 100, `ping p99 ${p99(rtts).toFixed(1)} ms over ${rtts.length} pings`);
       if (megabytes > 1) {
         // Past 256 KiB on one streamed line Keel stops reading the answer, before the client parses it.

@@ -118,14 +118,18 @@ export class HostileHost {
     return hostTime - sentAt;
   }
 
-  /** Pings every `everyMs` until `until` settles; resolves with each round trip, in milliseconds. */
-  async pingWhile(until: Promise<unknown>, everyMs = 20): Promise<number[]> {
+  /**
+   * Pings every 10 ms until `until` settles and at least `minMs` have passed; resolves with each delay, in ms. A p99
+   * of fewer than a hundred samples is only the slowest one, which a busy 2-core machine decides, not the host.
+   */
+  async pingWhile(until: Promise<unknown>, minMs = 2500): Promise<number[]> {
     const rtts: number[] = [];
     let done = false;
+    const started = performance.now();
     void until.finally(() => (done = true));
-    while (!done) {
+    while (!done || performance.now() - started < minMs) {
       rtts.push(await this.ping());
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return rtts;
   }

@@ -9,7 +9,7 @@ import { SetMcpServersRequest } from '../../protocol/rpc';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
 import { HostileHost, p99 } from './hostileHost';
-import { callTool, HostileModel } from './hostileModel';
+import { answer, callTool, HostileModel } from './hostileModel';
 
 const HOST_KEY = `sk-host-${'m3'.repeat(12)}`;
 const REPO = join(__dirname, '..', '..');
@@ -57,6 +57,8 @@ describe('adversarial: a hostile MCP server', function () {
       callTool('mcp__hostile__environment', {}),
       callTool('mcp__hostile__crash', {}),
       callTool('mcp__hostile__inject', {}),
+      // A pause before the last answer, so that most of the pings fall inside the run.
+      { ...answer('done'), delayMs: 2000 },
     ];
     const goal = model.plan('hostile results', steps);
     const runId = await host.start(goal, { maxSteps: steps.length + 1 });
@@ -66,7 +68,7 @@ describe('adversarial: a hostile MCP server', function () {
     assert.ok(p99(rtts) < 100, `ping p99 ${p99(rtts).toFixed(1)} ms over ${rtts.length} pings`);
 
     const toolMessages = model.toolResults(goal);
-    assert.equal(toolMessages.length, steps.length);
+    assert.equal(toolMessages.length, steps.length - 1);
     const [big, tooBig, inject, environment, crash] = toolMessages as [string, string, string, string, string];
     assert.ok(big.length < 210_000, `the model got ${big.length} characters`);
     assert.match(big, /more characters of this result were cut/);
