@@ -14,6 +14,8 @@ import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
 import { registerEnvSecrets } from './observability/knownSecrets';
+import { startOtlpExport, teeSpans } from './observability/otlp';
+import { otlpSettingsFromEnv } from './observability/otlpSettings';
 import { redacted } from './observability/redaction';
 import { AgentHost } from './agentHost';
 import { HeadlessConsent, type Approver } from './governance/headlessConsent';
@@ -25,6 +27,9 @@ function print(stream: NodeJS.WriteStream, text: string): void {
 }
 
 const log = (message: string) => print(process.stderr, `${message}\n`);
+
+/** The version spans are exported under (`service.version`). */
+const CLI_VERSION = '0.1.0';
 
 async function main(): Promise<number> {
   // OPENAI_API_KEY and the like are secrets wherever they turn up: a tool's output, a model's answer, an error.
@@ -43,14 +48,17 @@ async function main(): Promise<number> {
   }
   guardProcess(log);
   const spans = new Map<string, SpanData>();
+  // OTEL_EXPORTER_OTLP_ENDPOINT sends every span to a collector, as any OpenTelemetry SDK would.
+  const telemetry = otlpSettingsFromEnv(process.env);
+  const otlp = telemetry ? startOtlpExport({ ...telemetry, serviceVersion: CLI_VERSION, log }) : undefined;
   const host = new AgentHost(
     {
       workspace: new FsWorkspace(options.workspace),
       consent: new HeadlessConsent(options.workspace, approver(options.approvals)),
-      spans: (span) => {
+      spans: teeSpans((span) => {
         if (!spans.has(span.spanId)) print(process.stderr, `… ${span.name}\n`);
         spans.set(span.spanId, span);
-      },
+      }, otlp?.sink),
       finished: () => undefined,
       log,
     },
@@ -66,6 +74,7 @@ async function main(): Promise<number> {
   }
   const result = await started.done;
   await host.shutdown();
+  await otlp?.shutdown();
   print(process.stdout, `${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }

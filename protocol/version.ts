@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { list, text } from './params';
+import { httpUrl, list, text } from './params';
 
 /**
  * The extension ⇄ host protocol version. Bump it on any incompatible change to `rpc.ts`;
@@ -16,6 +16,17 @@ export const hostInitializationOptionsSchema = z
     storageDir: text(4096).optional(),
     /** The globs VS Code's `files.exclude` turns on; the workspace index leaves out what they hide. */
     filesExclude: list(text(4096), 10_000).optional(),
+    /** OTLP/HTTP export of every finished span (`keel.telemetry.*`); absent: no export. */
+    telemetry: z
+      .object({
+        /** The collector's base URL (`http://localhost:4318`) or its full traces URL. */
+        otlpEndpoint: httpUrl(),
+        /** Headers for every export, from SecretStorage, as `OTEL_EXPORTER_OTLP_HEADERS` writes them: `key=value,…`. */
+        otlpHeaders: text(16_384).optional(),
+        /** Export attributes that hold prompts, goals and outputs. */
+        captureContent: z.boolean().optional(),
+      })
+      .optional(),
   })
   .readonly()
   .describe('initialization options');

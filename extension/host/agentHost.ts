@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageclient/node';
 import { PROTOCOL_VERSION, protocolMismatch, type HostInfo, type HostInitializationOptions } from '../../protocol/version';
 import { hiddenFileGlobs } from '../memory/hiddenFiles';
+import { telemetryOptions } from './telemetry';
 
 export type HostState = 'stopped' | 'starting' | 'running' | 'startFailed';
 
@@ -90,7 +91,10 @@ export class AgentHost implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${debugPort}`] } },
     };
-    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude: hiddenFileGlobs() };
+    const telemetry = await telemetryOptions(this.context.secrets);
+    const initializationOptions: HostInitializationOptions = {
+      protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude: hiddenFileGlobs(), ...(telemetry ? { telemetry } : {}),
+    };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.log,

@@ -1,0 +1,42 @@
+import * as vscode from 'vscode';
+import type { HostInitializationOptions } from '../../protocol/version';
+
+/** The SecretStorage key of the OTLP export headers, kept as `OTEL_EXPORTER_OTLP_HEADERS` writes them. */
+const OTLP_HEADERS_SECRET = 'keel.telemetry.otlp.headers';
+
+/** What the host needs to export spans, from `keel.telemetry.*` and SecretStorage; undefined while no endpoint is set. */
+export async function telemetryOptions(secrets: vscode.SecretStorage): Promise<HostInitializationOptions['telemetry']> {
+  const config = vscode.workspace.getConfiguration('keel.telemetry');
+  const endpoint = config.get<string>('otlp.endpoint', '').trim();
+  if (!endpoint) return undefined;
+  const headers = await secrets.get(OTLP_HEADERS_SECRET);
+  return { otlpEndpoint: endpoint, ...(headers ? { otlpHeaders: headers } : {}), captureContent: config.get<boolean>('captureContent', false) };
+}
+
+/** "Keel: Set OTLP Export Headers…", and a restart offer when the export settings change: the host reads them at start. */
+export function registerTelemetry(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('keel.setOtlpHeaders', () => setOtlpHeaders(context.secrets)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('keel.telemetry')) void offerRestart('The trace export settings changed.');
+    }),
+  );
+}
+
+async function setOtlpHeaders(secrets: vscode.SecretStorage): Promise<void> {
+  const headers = await vscode.window.showInputBox({
+    title: 'OTLP export headers',
+    prompt: 'As in OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values percent-encoded (Authorization=Basic%20…). Stored in SecretStorage; leave empty to remove them.',
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (headers === undefined) return;
+  if (headers.trim() === '') await secrets.delete(OTLP_HEADERS_SECRET);
+  else await secrets.store(OTLP_HEADERS_SECRET, headers.trim());
+  await offerRestart(headers.trim() ? 'The OTLP export headers are stored.' : 'The OTLP export headers were removed.');
+}
+
+async function offerRestart(what: string): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(`Keel: ${what} The agent host uses them once it restarts.`, 'Restart Host');
+  if (choice === 'Restart Host') await vscode.commands.executeCommand('keel.restartHost');
+}

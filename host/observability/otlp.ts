@@ -1,0 +1,48 @@
+/**
+ * Where Keel's spans go beyond the trace viewer: an OTLP/HTTP collector (Jaeger, Langfuse, Phoenix, an OpenTelemetry
+ * Collector). This module is the cheap front: the OpenTelemetry SDK (`otlpExport.ts`) loads only once an endpoint is
+ * set, so a host without export never pays for it.
+ */
+import type { SpanData } from '../../protocol/trace';
+import { registerSecrets } from './knownSecrets';
+import type { OtlpExportOptions, OtlpExportStats } from './otlpSettings';
+import type { SpanSink } from './tracer';
+
+export interface OtlpExporter {
+  /** Takes every span snapshot; exports the finished ones. Never throws, never waits. */
+  readonly sink: SpanSink;
+  /** Sends what is queued within `ms`, logs what was sent and dropped, and stops. */
+  shutdown(ms?: number): Promise<OtlpExportStats>;
+}
+
+/** How long shutdown waits for the collector: less than the extension's 2 s grace for the host to stop. */
+export const OTLP_SHUTDOWN_MS = 1500;
+
+/**
+ * Starts exporting to `options.endpoint`. The header values are registered as secrets first, so that no span, log
+ * line or error message can show them.
+ */
+export function startOtlpExport(options: OtlpExportOptions): OtlpExporter {
+  registerSecrets(Object.values(options.headers).flatMap((value) => [value, value.match(/^\S+\s+(\S+)$/)?.[1]]));
+  const loading = import('./otlpExport').then(({ OtlpExport }) => new OtlpExport(options));
+  loading.catch((error: unknown) => options.log(`OTLP export is off: the OpenTelemetry SDK did not load (${(error as Error).message}).`));
+  return {
+    sink: (span: SpanData) => {
+      if (span.endTime !== undefined) void loading.then((exporter) => exporter.record(span), () => undefined);
+    },
+    async shutdown(ms = OTLP_SHUTDOWN_MS) {
+      const stats = await (await loading.catch(() => undefined))?.shutdown(ms);
+      if (!stats) return { queued: 0, exported: 0, dropped: 0 };
+      options.log(`OTLP export: ${stats.exported} span(s) sent, ${stats.dropped} dropped.`);
+      return stats;
+    },
+  };
+}
+
+/** Two sinks in one: the host's own, then the exporter's. */
+export function teeSpans(first: SpanSink, second: SpanSink | undefined): SpanSink {
+  return second ? (span) => {
+    first(span);
+    second(span);
+  } : first;
+}
