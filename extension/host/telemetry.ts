@@ -9,6 +9,11 @@ export async function telemetryOptions(secrets: vscode.SecretStorage): Promise<H
   const config = vscode.workspace.getConfiguration('keel.telemetry');
   const endpoint = config.get<string>('otlp.endpoint', '').trim();
   if (!endpoint) return undefined;
+  // The host refuses initialization options that do not parse; a mistyped endpoint must cost the export, not the host.
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    void vscode.window.showWarningMessage(`Keel: "keel.telemetry.otlp.endpoint" is not an http(s) URL (${endpoint}); traces are not exported. Example: http://localhost:4318`);
+    return undefined;
+  }
   const headers = await secrets.get(OTLP_HEADERS_SECRET);
   return { otlpEndpoint: endpoint, ...(headers ? { otlpHeaders: headers } : {}), captureContent: config.get<boolean>('captureContent', false) };
 }
