@@ -38,11 +38,12 @@ let initialized = false;
 connection.onInitialize(async (params) => {
   // One host per process: a second initialize would build another beside the first, whose runs nobody could reach.
   if (initialized) throw new ResponseError(ErrorCodes.InvalidRequest, 'The host is already initialized; start a new host process for another workspace.', { retry: false });
-  initialized = true;
   // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();
+  // Refused options leave the host uninitialized, so the client can correct them and try again.
   const { host, otlp } = assemble(connection, params);
+  initialized = true;
   serveRuns(connection, host);
   serveTools(connection, host);
   serveTraces(connection, host);

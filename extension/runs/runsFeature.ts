@@ -37,6 +37,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       restricted: !vscode.workspace.isTrusted,
       allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
       passEnv: vscode.workspace.getConfiguration('keel').get<string[]>('tools.passEnv', []),
+      commandSandbox: vscode.workspace.getConfiguration('keel').get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
     });
     return { runId, done: tracker.track(runId, goal) };
   };

@@ -89,7 +89,7 @@ export class RunManager {
         limits: request.limits,
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
-        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [] },
+        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto' },
         workspace: this.deps.workspace,
         consent: this.deps.consent,
         memory,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { zodArgs } from './argsSchema';
 import { redacted } from '../observability/redaction';
 import { childEnvironment } from './childEnv';
+import { commandLaunch, sandboxNote } from '../governance/commandSandbox';
 import { defineTool } from './tool';
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
@@ -28,13 +29,15 @@ export const runCommandTool = defineTool({
       })
       .strict(),
   ),
-  describeCall: ({ command }) => `Run \`${command}\` in the workspace? Commands are not sandboxed: they run with your permissions.`,
-  run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
+  describeCall: ({ command }, policy) => `Run \`${command}\` in the workspace? ${sandboxNote(policy.commandSandbox ?? 'auto')}`,
+  async run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
+    const launch = commandLaunch(command, workspace.root, policy.commandSandbox ?? 'auto');
+    span.setAttributes({ 'keel.command.sandbox': launch.file === 'bwrap' ? 'bubblewrap' : 'none' });
     return new Promise((resolve, reject) => {
       // The user approved this exact command line, shell included, so it runs as they would type it, but without
-      // the host's credentials in its environment.
-      const child = spawn(command, { cwd: workspace.root, shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnvironment(policy.passEnv ?? []) });
+      // the host's credentials in its environment, and in the OS sandbox where there is one.
+      const child = spawn(launch.file, [...launch.args], { cwd: workspace.root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnvironment(policy.passEnv ?? []) });
       let output = '';
       let dropped = 0;
       const append = (chunk: Buffer) => {

@@ -1,4 +1,5 @@
 import type { Approvals } from '../governance/approvals';
+import type { CommandSandboxMode } from '../governance/commandSandbox';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
 import type { RiskClass } from '../../protocol/run';
@@ -12,6 +13,8 @@ export interface ToolPolicy {
   readonly allowHosts: readonly string[];
   /** Environment variables that look like credentials but may reach commands the run starts (`keel.tools.passEnv`). */
   readonly passEnv?: readonly string[];
+  /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`, default `auto`). */
+  readonly commandSandbox?: CommandSandboxMode;
 }
 
 export interface ToolContext {

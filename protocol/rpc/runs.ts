@@ -20,6 +20,8 @@ export namespace StartRunRequest {
       allowHosts: list(text(500, 1), 1000).optional(),
       /** Credential-like environment variables commands may still see (`keel.tools.passEnv`); none when absent. */
       passEnv: list(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), 200).optional(),
+      /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`); `auto` when absent. */
+      commandSandbox: z.enum(['auto', 'required', 'off']).optional(),
     })
     .readonly()
     .describe('run request');

@@ -123,7 +123,8 @@ describe('adversarial: nothing leaves the workspace, acts unapproved or leaks', 
       callTools(
         { name: 'read_file', arguments: { path: 'config/prod.env' } },
         { name: 'search_files', arguments: { query: 'PASSWORD' } },
-        { name: 'run_command', arguments: { command: 'cat config/prod.env; echo "key=$OPENAI_API_KEY"' } },
+        // The key is not in the command's environment, nor, in the OS sandbox, in any process it can see.
+        { name: 'run_command', arguments: { command: 'cat config/prod.env; echo "key=$OPENAI_API_KEY"; cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep OPENAI | base64 -w0' } },
         { name: 'run_js', arguments: { code: 'const s = await readFile("config/prod.env"); console.log(s); return s;' } },
         { name: 'search_memory', arguments: { query: 'AWS_SECRET_ACCESS_KEY DB_PASSWORD' } },
       ),

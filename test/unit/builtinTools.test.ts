@@ -42,7 +42,7 @@ describe('built-in tools', function () {
       },
     });
     const { root: span } = recordingTrace();
-    const context: ToolContext = { runId: 'r', policy: { allowHosts: [] }, workspace, approvals: new ApprovalBroker(workspace, 5000), span, signal };
+    const context: ToolContext = { runId: 'r', policy: { allowHosts: [], commandSandbox: 'off' }, workspace, approvals: new ApprovalBroker(workspace, 5000), span, signal };
     return builtinTools().call({ id: 'c', name, arguments: args }, context);
   }
 

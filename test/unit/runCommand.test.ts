@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
 import { childEnvironment, isSecretVariable } from '../../host/tools/childEnv';
+import { bubblewrapWorks } from '../../host/governance/commandSandbox';
 import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('run_command', function () {
@@ -12,12 +17,12 @@ describe('run_command', function () {
     root = await tempDir();
   });
 
-  function call(args: unknown, options: { signal?: AbortSignal; passEnv?: string[] } = {}) {
+  function call(args: unknown, options: { signal?: AbortSignal; passEnv?: string[]; sandbox?: 'auto' | 'required' | 'off' } = {}) {
     const approve = async () => ({ decision: 'approved' as const });
     const workspace = headlessWorkspace(root, { edit: approve, toolCall: approve });
     const context: ToolContext = {
       runId: 'r',
-      policy: { allowHosts: [], passEnv: options.passEnv ?? [] },
+      policy: { allowHosts: [], passEnv: options.passEnv ?? [], commandSandbox: options.sandbox ?? 'off' },
       workspace,
       approvals: new ApprovalBroker(workspace, 5000),
       span: recordingTrace().root,
@@ -79,5 +84,69 @@ describe('child process environment', () => {
       assert.equal(isSecretVariable(name), true, name);
     }
     for (const name of ['HOMEPATH', 'PASSENGER_ROOT', 'DISPATCH_URL', 'PATH', 'PWD', 'OLDPWD']) assert.equal(isSecretVariable(name), false, name);
+  });
+});
+
+describe('run_command in the OS sandbox (bubblewrap)', function () {
+  this.timeout(20_000);
+  let root: string;
+  let outside: string;
+
+  before(function () {
+    if (!bubblewrapWorks()) {
+      // .ci/run installs bubblewrap, so CI always runs these; a machine without it runs commands unsandboxed.
+      if (process.env.CI) throw new Error('bubblewrap does not work on this CI machine; .ci/run installs it.');
+      this.skip();
+    }
+  });
+  beforeEach(async () => {
+    root = await tempDir();
+    // Not under /tmp, which the sandbox replaces with a private one.
+    outside = await mkdtemp('/var/tmp/keel-outside-');
+  });
+
+  function call(command: string, sandbox: 'auto' | 'required' = 'required') {
+    const approve = async () => ({ decision: 'approved' as const });
+    const workspace = headlessWorkspace(root, { edit: approve, toolCall: approve });
+    const context: ToolContext = { runId: 'r', policy: { allowHosts: [], commandSandbox: sandbox }, workspace, approvals: new ApprovalBroker(workspace, 5000), span: recordingTrace().root, signal: new AbortController().signal };
+    return builtinTools().call({ id: 'c', name: 'run_command', arguments: { command, timeout_seconds: 10 } }, context);
+  }
+
+  it('writes in the workspace and /tmp only', async () => {
+    const result = await call(`echo in > inside.txt && echo tmp > /tmp/t && cat /tmp/t; echo out > ${join(outside, 'planted.txt')}; echo "exit $?"`);
+    assert.match(result.content, /^Exit code 0\.\ntmp\n/);
+    assert.match(result.content, /Read-only file system/);
+    assert.match(result.content, /^exit [12]$/m);
+    assert.equal(await readFile(join(root, 'inside.txt'), 'utf8'), 'in\n');
+    await assert.rejects(readFile(join(outside, 'planted.txt')));
+  });
+
+  it('sees no other process, so no other environment, and no child outlives it', async () => {
+    // In the host's environment only: the command's own environment has no credentials to begin with.
+    process.env.KEEL_SANDBOX_PROBE_TOKEN = 'sk-probe-should-not-leak-1234567890';
+    try {
+      const result = await call('cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -c KEEL_SANDBOX_PROBE; ls /proc | grep -cE "^[0-9]+$"; setsid sleep 30 & echo started');
+      const [count, processes] = result.content.split('\n').slice(1);
+      assert.equal(count, '0', result.content);
+      assert.ok(Number(processes) < 10, `the sandbox sees ${processes} processes`);
+    } finally {
+      delete process.env.KEEL_SANDBOX_PROBE_TOKEN;
+    }
+    const sleeping = await new Promise<string>((resolve) => execFile('pgrep', ['-f', 'sleep 30'], (_error, stdout) => resolve(stdout.trim())));
+    assert.equal(sleeping, '', 'a detached child outlived its sandbox');
+  });
+
+  it('shows credential folders of the home folder empty', async () => {
+    const ssh = join(homedir(), '.ssh');
+    const existed = await readdir(ssh).then(() => true, () => false);
+    if (!existed) await mkdir(ssh);
+    await writeFile(join(ssh, 'keel_probe_key'), 'PRIVATE');
+    try {
+      const result = await call(`ls -A ${ssh} | wc -l`);
+      assert.match(result.content, /^Exit code 0\.\n0\n/);
+    } finally {
+      await rm(join(ssh, 'keel_probe_key'));
+      if (!existed) await rm(ssh, { recursive: true });
+    }
   });
 });
