@@ -15,6 +15,7 @@ import { createStatusBar } from './statusBar';
 import { registerTools } from './tools/toolsFeature';
 import type { TraceStore } from './traces/traceStore';
 import { registerTraces, showTracesOnFirstUse } from './traces/tracesFeature';
+import { registerAudit } from './governance/auditFeature';
 import { registerWorkspaceFiles } from './workspace/workspaceFeature';
 
 /** What the extension exposes to other extensions and to its own tests. */
@@ -59,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   registerSandbox(context, host, log);
   registerWorkspaceFiles(context, host);
   registerHostCommands(context, host, log, runs.interruptAll);
+  registerAudit(context, host, log);
   registerTelemetry(context);
   showTracesOnFirstUse(context);
 

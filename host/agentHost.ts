@@ -3,6 +3,7 @@ import type { ModelConfig } from '../protocol/models';
 import type { McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
+import { AuditLog } from './governance/auditLog';
 import type { ConsentPort } from './governance/consent';
 import { RouterCache, type VsCodeChat } from './models';
 import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
@@ -52,6 +53,8 @@ export class AgentHost {
   readonly runs: RunManager;
   /** Every run's spans on disk, for the trace viewer's history and search. */
   readonly traces: TraceStore;
+  /** The tamper-evident record of decisions, side effects and runs. */
+  readonly audit: AuditLog;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
@@ -60,6 +63,7 @@ export class AgentHost {
   constructor(private readonly ports: HostPorts, private readonly settings: HostSettings) {
     this.filesExclude = settings.filesExclude;
     this.traces = new TraceStore(join(settings.storageDir, 'traces'), DEFAULT_TRACE_RETENTION, ports.log);
+    this.audit = new AuditLog(join(settings.storageDir, 'audit'));
     // Every span goes to the store as well as to the port, so runs outlive the window and the process.
     this.spans = (span) => {
       this.traces.record(span);
@@ -77,6 +81,7 @@ export class AgentHost {
     this.runs = new RunManager({
       workspace: ports.workspace,
       consent: ports.consent,
+      audit: this.audit,
       models: this.models,
       memory: () => this.toolbox.agentMemory(),
       tools: () => this.tools(),
@@ -84,6 +89,11 @@ export class AgentHost {
       finished: ports.finished,
       log: ports.log,
     });
+  }
+
+  /** Where state that outlives the host is kept: the index, traces, the audit log, pins, the ledger. */
+  get storageDir(): string {
+    return this.settings.storageDir;
   }
 
   /** Starts a run; its keys are redacted wherever they turn up. Throws, naming the field, on a request it refuses. */
@@ -162,7 +172,7 @@ export class AgentHost {
     const handlers = mcpUserHandlers({
       roots: () => [...this.settings.roots],
       log: this.ports.log,
-      approvals: new ApprovalBroker(this.ports.consent, SERVER_REQUEST_TIMEOUT_MS),
+      approvals: new ApprovalBroker(this.ports.consent, SERVER_REQUEST_TIMEOUT_MS, this.audit),
       spans: this.spans,
       samplingModel: () => (this.samplingModels ? this.models.for(this.samplingModels) : undefined),
     });

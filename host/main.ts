@@ -23,6 +23,7 @@ import { guardProcess } from './processGuard';
 import { serveRuns } from './rpc/serveRuns';
 import { serveTools } from './rpc/serveTools';
 import { serveTraces } from './rpc/serveTraces';
+import { serveAudit } from './rpc/serveAudit';
 import { onValidatedRequest } from './validatedHandlers';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 
@@ -47,6 +48,7 @@ connection.onInitialize(async (params) => {
   serveRuns(connection, host);
   serveTools(connection, host);
   serveTraces(connection, host);
+  serveAudit(connection, host.storageDir);
   serveMemory(connection, host.toolbox.memory, { hide: (globs) => host.hideFiles(globs), log });
   connection.onShutdown(async () => {
     await host.shutdown();

@@ -14,3 +14,4 @@ export * from './rpc/tools';
 export * from './rpc/sandbox';
 export * from './rpc/memory';
 export * from './rpc/models';
+export * from './rpc/audit';

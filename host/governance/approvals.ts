@@ -5,6 +5,7 @@ import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protoco
 import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
 import { errorMessage } from '../observability/tracer';
+import type { AuditSink } from './auditLog';
 import type { ConsentPort } from './consent';
 
 /** What tools see of the broker: the two questions they may ask. */
@@ -33,7 +34,7 @@ interface Question<D> {
  * ever waits forever.
  */
 export class ApprovalBroker {
-  constructor(private readonly consent: ConsentPort, private readonly timeoutMs: number) {}
+  constructor(private readonly consent: ConsentPort, private readonly timeoutMs: number, private readonly audit?: AuditSink) {}
 
   reviewEdit(edit: ProposedEdit, at: At): Promise<EditDecision> {
     return this.decide(at, {
@@ -86,6 +87,8 @@ export class ApprovalBroker {
       const decision = question.decision(answer);
       span.setAttributes({ 'keel.approval.decision': decision, 'keel.approval.decided_by': 'user' });
       const reason = (answer as { reason?: unknown } | undefined)?.reason;
+      // On disk before the decision takes effect.
+      await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision, decidedBy: 'user', ...(typeof reason === 'string' ? { reason } : {}) });
       span.end('ok', decision === 'denied' && typeof reason === 'string' ? reason : undefined);
       return answer;
     } catch (error) {
@@ -96,6 +99,7 @@ export class ApprovalBroker {
       if (timeout.aborted) {
         const reason = `no answer within ${Math.round(this.timeoutMs / 1000)} s, so it counts as denied`;
         span.setAttributes({ 'keel.approval.decision': 'denied', 'keel.approval.decided_by': 'timeout' });
+        await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision: 'denied', decidedBy: 'timeout', reason });
         span.end('ok', reason);
         return question.onTimeout(reason);
       }

@@ -2,6 +2,7 @@ import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
 import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
+import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
 import type { BudgetEscalation, ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
@@ -23,6 +24,8 @@ export interface AgentRunInput {
   readonly workspace: WorkspacePort;
   /** How the run asks the user: every question goes through the run's ApprovalBroker over this port. */
   readonly consent: ConsentPort;
+  /** Where decisions and side-effecting calls are recorded, before they take effect. */
+  readonly audit?: AuditSink;
   /** Recalls what bears on the goal; without it, the prompt is the system prompt and the goal alone. */
   readonly memory?: RunMemory;
   /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
@@ -61,7 +64,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const conversation: ChatMessage[] = [];
   const toolsUsed = new Set<string>();
   const filesTouched = new Set<string>();
-  const approvals = new ApprovalBroker(input.consent, limits.approvalTimeoutMs);
+  const approvals = new ApprovalBroker(input.consent, limits.approvalTimeoutMs, input.audit);
   const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
@@ -92,7 +95,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
         const path = pathArgument(call);
         if (path && WRITING_TOOLS.has(call.name)) filesTouched.add(path);
         const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
-          const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, span: toolSpan, signal });
+          const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
           if (!outcome.ok) toolSpan.end('error', outcome.content);
           return outcome.content;
         });

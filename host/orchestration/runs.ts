@@ -5,6 +5,7 @@ import type { ModelRouter, RouterCache } from '../models';
 import { redacted } from '../observability/redaction';
 import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
+import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
@@ -27,6 +28,8 @@ export class RunManager {
       readonly workspace: WorkspacePort;
       /** How runs ask the user; each run puts its questions through an ApprovalBroker of its own timeout. */
       readonly consent: ConsentPort;
+      /** The audit log: each run's start and end, and through the run its decisions and side effects. */
+      readonly audit?: AuditSink;
       /** The router for the model settings a run brings. */
       readonly models: RouterCache;
       /** Loaded when the first run starts; absent, runs recall nothing and leave no episodes. */
@@ -79,6 +82,7 @@ export class RunManager {
     let output: AgentRunOutput;
     let memory: EpisodicMemory | undefined;
     try {
+      await this.deps.audit?.append({ kind: 'run_start', runId, goal });
       let registry: ToolRegistry;
       [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
       output = await runAgent({
@@ -92,6 +96,7 @@ export class RunManager {
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto' },
         workspace: this.deps.workspace,
         consent: this.deps.consent,
+        audit: this.deps.audit,
         memory,
         span,
         signal,
@@ -101,6 +106,7 @@ export class RunManager {
     }
     // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
     const spent = router.endRun(runId);
+    await this.deps.audit?.append({ kind: 'run_end', runId, outcome: output.outcome, costUsd: spent.costUsd }).catch((error: unknown) => this.deps.log?.(`audit log: run ${runId}'s end not recorded: ${errorMessage(error)}`));
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
     // The final answer may quote what the model read; it reaches notifications and the extension's log.

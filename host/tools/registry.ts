@@ -96,7 +96,16 @@ export class ToolRegistry {
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
       }
-      return { ok: true, content: capResult(await this.policy.run(tool, args, context)) };
+      const sideEffect = risk !== 'read';
+      if (sideEffect) await context.audit?.append({ kind: 'tool_call', runId: context.runId, tool: tool.name, risk, arguments: JSON.stringify(parsed.value) });
+      try {
+        const content = capResult(await this.policy.run(tool, args, context));
+        if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: true });
+        return { ok: true, content };
+      } catch (error) {
+        if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: false });
+        throw error;
+      }
     } catch (error) {
       if (context.signal.aborted) throw error;
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };

@@ -1,4 +1,5 @@
 import type { Approvals } from '../governance/approvals';
+import type { AuditSink } from '../governance/auditLog';
 import type { CommandSandboxMode } from '../governance/commandSandbox';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
@@ -23,6 +24,8 @@ export interface ToolContext {
   readonly workspace: WorkspacePort;
   /** Time spent waiting here for the user does not count against the tool's timeout. */
   readonly approvals: Approvals;
+  /** Where side-effecting calls are recorded before they run; absent in tests that do not check it. */
+  readonly audit?: AuditSink;
   readonly span: Span;
   readonly signal: AbortSignal;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { access, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { ListToolsRequest, TraceGetRequest, TraceListRunsRequest } from '../../protocol/rpc';
+import { AuditVerifyRequest, ListToolsRequest, TraceGetRequest, TraceListRunsRequest } from '../../protocol/rpc';
 import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
@@ -104,6 +104,21 @@ describe('adversarial: nothing leaves the workspace, acts unapproved or leaks', 
     const asked = host.asked.map((a) => `${a.tool}:${a.risk}`);
     assert.deepEqual(asked, ['run_command:execute', 'create_file:write', 'fetch_url:network', 'run_js:network']);
     assert.match(host.asked.at(-1)!.title, new RegExp(`send data to ${collectorHost}`));
+    // Every refusal is in the audit log, whose chain holds.
+    assert.deepEqual(await host.connection.sendRequest(AuditVerifyRequest.type), { ok: true, records: 9 });
+    const audit = (await readFile(join(host.storageDir, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(audit.map((r) => [r.kind, r.subject ?? r.tool ?? '', String(r.decision ?? r.outcome ?? r.ok ?? '')].join(':')), [
+      'run_start::',
+      'approval:run_command:denied',
+      'approval:create_file:denied',
+      // propose_edit asks inside its call: the intent is recorded, then the decision, then what came of it.
+      'tool_call:propose_edit:',
+      'approval:propose_edit:denied',
+      'tool_result:propose_edit:true',
+      'approval:fetch_url:denied',
+      'approval:run_js:denied',
+      'run_end::succeeded',
+    ]);
   });
 
   it('keeps a workspace tool from standing in for a built-in', async () => {

@@ -1,0 +1,27 @@
+import * as vscode from 'vscode';
+import { AuditVerifyRequest, type AuditVerifyResult } from '../../protocol/rpc';
+import { errorText, showError } from '../errors';
+import type { AgentHost } from '../host/agentHost';
+
+/** "Keel: Verify Audit Log": checks the host's hash chain and says where it breaks, if it does. */
+export function registerAudit(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('keel.verifyAuditLog', async () => {
+      try {
+        const result = await (await host.ensureStarted()).sendRequest(AuditVerifyRequest.type);
+        const message = describeVerification(result);
+        log.info(`audit log: ${message}`);
+        if (result.ok) void vscode.window.showInformationMessage(`Keel: ${message}`);
+        else void vscode.window.showErrorMessage(`Keel: ${message}`, 'Show Log').then((choice) => choice && log.show());
+      } catch (error) {
+        void showError(errorText(error), log);
+      }
+    }),
+  );
+}
+
+export function describeVerification(result: AuditVerifyResult): string {
+  if (result.ok) return `the audit log is intact: ${result.records} record${result.records === 1 ? '' : 's'}, every one chained to the one before.`;
+  const { file, line, reason } = result.broken!;
+  return `the audit log is broken at ${file}, line ${line}, after ${result.records} intact records: ${reason}.`;
+}

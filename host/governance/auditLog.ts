@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { redacted } from '../observability/redaction';
+
+/** What happened: an approval decided, a side-effecting tool call and its outcome, a run's start and end. */
+export type AuditEvent =
+  | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout'; readonly reason?: string }
+  | { readonly kind: 'tool_call'; readonly runId: string; readonly tool: string; readonly risk: string; readonly arguments: string }
+  | { readonly kind: 'tool_result'; readonly runId: string; readonly tool: string; readonly ok: boolean }
+  | { readonly kind: 'run_start'; readonly runId: string; readonly goal: string }
+  | { readonly kind: 'run_end'; readonly runId: string; readonly outcome: string; readonly costUsd: number };
+
+/** Where governance records what it let happen; awaited, so the record is on disk before the action proceeds. */
+export interface AuditSink {
+  append(event: AuditEvent): Promise<void>;
+}
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly records: number;
+  /** The first record that breaks the chain: its file, line and why. */
+  readonly broken?: { readonly file: string; readonly line: number; readonly reason: string };
+}
+
+const CURRENT = 'audit.jsonl';
+const HEAD = 'audit.head.json';
+/** Past this size the current file is renamed `audit.<n>.jsonl` and a new one continues the chain. */
+const ROTATE_BYTES = 10 * 1024 * 1024;
+const GENESIS = '0'.repeat(64);
+/** Arguments are kept for the record, redacted and cut: the log says what was done, not every byte of it. */
+const MAX_ARGUMENT_CHARS = 2000;
+
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * A tamper-evident audit log: append-only JSON lines under the host's storage folder, each carrying the SHA-256 of the
+ * record before it and its own, written with a data sync before `append` resolves. `audit.head.json` remembers the
+ * last record, so a file cut short by whole records is caught too. Tamper-evident, not tamper-proof: whoever can
+ * rewrite the whole folder can forge it, but no edit of a record, no deletion, insertion or reordering, and no
+ * truncation goes unnoticed by `verifyAuditLog`.
+ */
+export class AuditLog implements AuditSink {
+  private head: Promise<Head> | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly dir: string) {}
+
+  append(event: AuditEvent): Promise<void> {
+    const done = this.writing.then(() => this.write(event));
+    // One failed append must not stop the next ones; each caller sees its own failure.
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  private async write(event: AuditEvent): Promise<void> {
+    const head = await (this.head ??= this.open());
+    const fields = { seq: head.seq + 1, time: new Date().toISOString(), ...clean(event), prev: head.hash };
+    const hash = digest(head.hash, fields);
+    const line = `${JSON.stringify({ ...fields, hash })}\n`;
+    const file = await open(join(this.dir, CURRENT), 'a');
+    try {
+      await file.write(line);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    const next = { seq: fields.seq, hash };
+    this.head = Promise.resolve(next);
+    await writeFile(join(this.dir, HEAD), JSON.stringify(next));
+    if ((await stat(join(this.dir, CURRENT))).size > ROTATE_BYTES) await this.rotate();
+  }
+
+  private async open(): Promise<Head> {
+    await mkdir(this.dir, { recursive: true });
+    const stored = await readFile(join(this.dir, HEAD), 'utf8').then((text) => JSON.parse(text) as Head, () => undefined);
+    return stored ?? { seq: 0, hash: GENESIS };
+  }
+
+  private async rotate(): Promise<void> {
+    const rotated = (await readdir(this.dir)).filter((name) => /^audit\.\d+\.jsonl$/.test(name)).length;
+    await rename(join(this.dir, CURRENT), join(this.dir, `audit.${rotated + 1}.jsonl`));
+  }
+}
+
+/** Checks every record of the log in `dir`, oldest first, and reports the first that breaks the chain. */
+export async function verifyAuditLog(dir: string): Promise<AuditVerification> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const rotated = names.filter((name) => /^audit\.\d+\.jsonl$/.test(name)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  const files = [...rotated, ...(names.includes(CURRENT) ? [CURRENT] : [])];
+  let previous: Head = { seq: 0, hash: GENESIS };
+  let records = 0;
+  for (const file of files) {
+    const text = await readFile(join(dir, file), 'utf8');
+    const lines = text.split('\n');
+    const torn = lines.pop();
+    for (const [index, line] of lines.entries()) {
+      const broken = (reason: string): AuditVerification => ({ ok: false, records, broken: { file, line: index + 1, reason } });
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return broken('the record is not valid JSON: it was changed');
+      }
+      const { hash, ...fields } = record;
+      if (fields.prev !== previous.hash) return broken(`it does not follow record ${previous.seq}: a record before it was changed, deleted, inserted or moved`);
+      if (fields.seq !== previous.seq + 1) return broken(`its number is ${String(fields.seq)}, not ${previous.seq + 1}: records were deleted, inserted or moved`);
+      if (hash !== digest(previous.hash, fields)) return broken('its content does not match its hash: it was changed');
+      previous = { seq: fields.seq as number, hash: hash as string };
+      records++;
+    }
+    if (torn) return { ok: false, records, broken: { file, line: lines.length + 1, reason: 'the last record is incomplete: Keel stopped while writing it, or the file was cut' } };
+  }
+  const head = await readFile(join(dir, HEAD), 'utf8').then((text) => JSON.parse(text) as Head, () => undefined);
+  // The head is written just after each record, so a crash in between leaves it one record behind, which is fine.
+  if (head && (head.seq > previous.seq || (head.seq === previous.seq && head.hash !== previous.hash))) {
+    return { ok: false, records, broken: { file: files.at(-1) ?? CURRENT, line: records + 1, reason: `the log ends at record ${previous.seq}, but record ${head.seq} was written: records at the end were removed` } };
+  }
+  return { ok: true, records };
+}
+
+function digest(previousHash: string, fields: Record<string, unknown>): string {
+  return createHash('sha256').update(previousHash).update(JSON.stringify(fields)).digest('hex');
+}
+
+/** The event as it is stored: text redacted, arguments cut. */
+function clean(event: AuditEvent): AuditEvent {
+  const entries = Object.entries(event).map(([key, value]) => {
+    if (typeof value !== 'string') return [key, value];
+    const text = redacted(value);
+    return [key, key === 'arguments' && text.length > MAX_ARGUMENT_CHARS ? `${text.slice(0, MAX_ARGUMENT_CHARS)}… (${text.length} characters)` : text];
+  });
+  return Object.fromEntries(entries) as AuditEvent;
+}
