@@ -132,8 +132,15 @@ describe('run_command in the OS sandbox (bubblewrap)', function () {
     } finally {
       delete process.env.KEEL_SANDBOX_PROBE_TOKEN;
     }
-    const sleeping = await new Promise<string>((resolve) => execFile('pgrep', ['-f', 'sleep 30'], (_error, stdout) => resolve(stdout.trim())));
-    assert.equal(sleeping, '', 'a detached child outlived its sandbox');
+    // Exactly `sleep 30`, not a shell or bubblewrap whose command line holds those words; the kernel ends the
+    // namespace's processes as its first one exits, which can take a moment after the command returns.
+    const sleeping = () => new Promise<string>((resolve) => execFile('pgrep', ['-f', '^sleep 30$'], (_error, stdout) => resolve(stdout.trim())));
+    let left = await sleeping();
+    for (let i = 0; i < 20 && left; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await sleeping();
+    }
+    assert.equal(left, '', 'a detached child outlived its sandbox');
   });
 
   it('shows credential folders of the home folder empty', async () => {
