@@ -18,6 +18,7 @@ import { startOtlpExport, teeSpans } from './observability/otlp';
 import { otlpSettingsFromEnv } from './observability/otlpSettings';
 import { redacted } from './observability/redaction';
 import { AgentHost } from './agentHost';
+import { parseStartRunParams } from './startRunParams';
 import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 
@@ -67,7 +68,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => host.runs.cancelAll());
   let started;
   try {
-    started = host.startRun({ goal: options.goal, models: options.models, limits: options.limits });
+    // Checked against the protocol's schema like a request from the extension, naming any field at fault.
+    started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits }));
   } catch (error) {
     log((error as Error).message);
     return 2;
