@@ -91,11 +91,6 @@ export class AgentHost {
     });
   }
 
-  /** Where state that outlives the host is kept: the index, traces, the audit log, pins, the ledger. */
-  get storageDir(): string {
-    return this.settings.storageDir;
-  }
-
   /** Starts a run; its keys are redacted wherever they turn up. Throws, naming the field, on a request it refuses. */
   startRun(params: StartRunParams): { runId: string; done: Promise<RunResult> } {
     registerModelKeys(params.models);

@@ -48,7 +48,7 @@ connection.onInitialize(async (params) => {
   serveRuns(connection, host);
   serveTools(connection, host);
   serveTraces(connection, host);
-  serveAudit(connection, host.storageDir);
+  serveAudit(connection, host);
   serveMemory(connection, host.toolbox.memory, { hide: (globs) => host.hideFiles(globs), log });
   connection.onShutdown(async () => {
     await host.shutdown();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { HostInitializationOptions } from '../../protocol/version';
+import { askForSecret } from '../secretInput';
 
 /** The SecretStorage key of the OTLP export headers, kept as `OTEL_EXPORTER_OTLP_HEADERS` writes them. */
 const OTLP_HEADERS_SECRET = 'keel.telemetry.otlp.headers';
@@ -29,16 +30,11 @@ export function registerTelemetry(context: vscode.ExtensionContext): void {
 }
 
 async function setOtlpHeaders(secrets: vscode.SecretStorage): Promise<void> {
-  const headers = await vscode.window.showInputBox({
+  const done = await askForSecret(secrets, OTLP_HEADERS_SECRET, {
     title: 'OTLP export headers',
     prompt: 'As in OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values percent-encoded (Authorization=Basic%20…). Stored in SecretStorage; leave empty to remove them.',
-    password: true,
-    ignoreFocusOut: true,
   });
-  if (headers === undefined) return;
-  if (headers.trim() === '') await secrets.delete(OTLP_HEADERS_SECRET);
-  else await secrets.store(OTLP_HEADERS_SECRET, headers.trim());
-  await offerRestart(headers.trim() ? 'The OTLP export headers are stored.' : 'The OTLP export headers were removed.');
+  if (done) await offerRestart(done === 'stored' ? 'The OTLP export headers are stored.' : 'The OTLP export headers were removed.');
 }
 
 async function offerRestart(what: string): Promise<void> {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { VsCodeChatRequest, VsCodeChatTextNotification } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
+import { askForSecret } from '../secretInput';
 import { OPENAI_KEY_SECRET } from '../settings';
 import { configureModels } from './configureModels';
 import { chatWithLanguageModel } from './languageModelChat';
@@ -20,17 +21,7 @@ export function registerModels(context: vscode.ExtensionContext, host: AgentHost
 }
 
 async function setOpenAIKey(secrets: vscode.SecretStorage): Promise<void> {
-  const key = await vscode.window.showInputBox({
-    title: 'OpenAI API key',
-    prompt: 'Stored in VS Code\'s SecretStorage. Leave empty to remove the stored key.',
-    password: true,
-    ignoreFocusOut: true,
-  });
-  if (key === undefined) return;
-  if (key.trim() === '') {
-    await secrets.delete(OPENAI_KEY_SECRET);
-    return void vscode.window.showInformationMessage('Keel: the OpenAI API key was removed; runs use Ollama unless "keel.model.provider" says otherwise.');
-  }
-  await secrets.store(OPENAI_KEY_SECRET, key.trim());
-  void vscode.window.showInformationMessage('Keel: the OpenAI API key is stored; runs now use OpenAI.');
+  const done = await askForSecret(secrets, OPENAI_KEY_SECRET, { title: 'OpenAI API key', prompt: 'Stored in VS Code\'s SecretStorage. Leave empty to remove the stored key.' });
+  if (done === 'removed') void vscode.window.showInformationMessage('Keel: the OpenAI API key was removed; runs use Ollama unless "keel.model.provider" says otherwise.');
+  if (done === 'stored') void vscode.window.showInformationMessage('Keel: the OpenAI API key is stored; runs now use OpenAI.');
 }

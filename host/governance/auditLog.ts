@@ -49,6 +49,11 @@ export class AuditLog implements AuditSink {
 
   constructor(private readonly dir: string) {}
 
+  /** Checks this log's chain; see `verifyAuditLog`. */
+  verify(): Promise<AuditVerification> {
+    return verifyAuditLog(this.dir);
+  }
+
   append(event: AuditEvent): Promise<void> {
     const done = this.writing.then(() => this.write(event));
     // One failed append must not stop the next ones; each caller sees its own failure.
