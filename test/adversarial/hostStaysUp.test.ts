@@ -178,6 +178,10 @@ describe('adversarial: the host stays up and responsive', function () {
       ['keel/cancelRun', { runId: { $gt: '' } }],
       ['sandbox/eval', { code: 42 }],
       ['memory/search', { query: 'q'.repeat(1_000_000) }],
+      ['trace/get', { traceId: '../../../etc/passwd' }],
+      ['trace/search', { text: 'x'.repeat(1_000_000) }],
+      ['trace/listRuns', { limit: -1, outcome: 'everything' }],
+      ['audit/verify', { rewrite: true }],
       ['no/such/method', {}],
     ];
     for (const [method, params] of bad) {
