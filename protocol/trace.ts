@@ -21,7 +21,33 @@ export interface SpanData {
   readonly status: SpanStatus;
   readonly statusMessage?: string;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /**
+   * Bytes of content (messages, arguments, results, code) the host keeps on disk for this span. Content never
+   * travels with span updates; the viewer asks for it with `trace/spanContent` when a span is opened.
+   */
+  readonly contentBytes?: number;
 }
+
+/**
+ * A span's recorded content, redacted, keyed by OpenTelemetry GenAI attribute names where one exists:
+ * `chat`: `gen_ai.system_instructions`, `gen_ai.input.messages`, `gen_ai.output.messages` (ChatContentMessage[]);
+ * `execute_tool`: `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`; `retrieval`: `keel.retrieval.hits`;
+ * `approval`: `keel.approval.question`, `keel.approval.answer`; `sandbox.eval`: `keel.sandbox.code`,
+ * `keel.sandbox.console`. Values are JSON.
+ */
+export type SpanContent = Readonly<Record<string, unknown>>;
+
+/** One message of a model call as the GenAI conventions record it (`gen_ai.input.messages` / `output.messages`). */
+export interface ChatContentMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly parts: readonly ChatContentPart[];
+  readonly finish_reason?: string;
+}
+
+export type ChatContentPart =
+  | { readonly type: 'text'; readonly content: string }
+  | { readonly type: 'tool_call'; readonly id: string; readonly name: string; readonly arguments: unknown }
+  | { readonly type: 'tool_call_response'; readonly id: string; readonly response: unknown };
 
 /** A run as the trace store lists it: from its root span, without reading the rest of its trace. */
 export interface RunSummary {
@@ -36,12 +62,16 @@ export interface RunSummary {
   readonly costUsd: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** The models the run's chat spans used. */
+  readonly models?: readonly string[];
 }
 
 /** Which kept runs to list; every field narrows. */
 export interface RunFilter {
   readonly outcome?: string;
   readonly agent?: string;
+  /** Runs that called this model. */
+  readonly model?: string;
   /** Runs started at or after this time, in epoch milliseconds. */
   readonly since?: number;
   readonly minCostUsd?: number;

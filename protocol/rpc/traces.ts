@@ -2,7 +2,9 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { integer, text } from '../params';
-import type { RunSummary, SpanData, TraceSearchHit } from '../trace';
+import type { RunSummary, SpanContent, SpanData, TraceSearchHit } from '../trace';
+
+const traceId = z.string().regex(/^[0-9a-f]{1,64}$/i, 'must be a trace id');
 
 export namespace SpanNotification {
   /** Host → extension: a span started or ended; the latest snapshot of a span replaces earlier ones. */
@@ -14,6 +16,7 @@ export namespace TraceListRunsRequest {
     .object({
       outcome: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
       agent: text(200, 1).optional(),
+      model: text(200, 1).optional(),
       since: z.number().min(0).optional(),
       minCostUsd: z.number().min(0).optional(),
       limit: integer(1, 1000).optional(),
@@ -24,9 +27,15 @@ export namespace TraceListRunsRequest {
 }
 
 export namespace TraceGetRequest {
-  export const params = z.object({ traceId: z.string().regex(/^[0-9a-f]{1,64}$/i, 'must be a trace id') }).readonly();
+  export const params = z.object({ traceId }).readonly();
   /** Extension → host: one kept trace's spans. */
   export const type = new RequestType<z.infer<typeof params>, { spans: SpanData[] }, void>('trace/get');
+}
+
+export namespace TraceSpanContentRequest {
+  export const params = z.object({ traceId, spanId: z.string().regex(/^[0-9a-f]{1,32}$/i, 'must be a span id') }).readonly();
+  /** Extension → host: the content kept for one span (null when none was recorded or it has been pruned). */
+  export const type = new RequestType<z.infer<typeof params>, { content: SpanContent | null }, void>('trace/spanContent');
 }
 
 export namespace TraceSearchRequest {
