@@ -30,7 +30,8 @@ export interface SpanData {
 
 /**
  * A span's recorded content, redacted, keyed by OpenTelemetry GenAI attribute names where one exists:
- * `chat`: `gen_ai.system_instructions`, `gen_ai.input.messages`, `gen_ai.output.messages` (ChatContentMessage[]);
+ * `chat`: `gen_ai.system_instructions` (ChatContentPart[], as the GenAI conventions record instructions),
+ * `gen_ai.input.messages`, `gen_ai.output.messages` (ChatContentMessage[]);
  * `execute_tool`: `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`; `retrieval`: `keel.retrieval.hits`;
  * `approval`: `keel.approval.question`, `keel.approval.answer`; `sandbox.eval`: `keel.sandbox.code`,
  * `keel.sandbox.console`. Values are JSON.
@@ -79,7 +80,7 @@ export interface RunFilter {
   readonly limit?: number;
 }
 
-/** A span whose name or attributes hold the searched text. */
+/** A span whose name, attributes or content hold the searched text. */
 export interface TraceSearchHit {
   readonly traceId: string;
   readonly spanId: string;

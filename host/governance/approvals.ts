@@ -22,6 +22,8 @@ export interface At {
 interface Question<D> {
   readonly subject: string;
   readonly attributes: Record<string, AttributeValue>;
+  /** What the user is shown, recorded as the span's `keel.approval.question` content. */
+  readonly asked: unknown;
   readonly ask: (approvalId: string, signal: AbortSignal) => Promise<D>;
   readonly decision: (answer: D) => string;
   readonly onTimeout: (reason: string) => D;
@@ -40,6 +42,7 @@ export class ApprovalBroker {
     return this.decide(at, {
       subject: 'propose_edit',
       attributes: { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 },
+      asked: edit,
       ask: (approvalId, signal) => this.consent.reviewEdit({ runId: at.runId, approvalId, edit }, signal),
       decision: (answer) => answer.decision,
       onTimeout: (reason) => ({ decision: 'denied', reason }),
@@ -50,6 +53,7 @@ export class ApprovalBroker {
     return this.decide(at, {
       subject: review.tool,
       attributes: { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source },
+      asked: { title: review.title, detail: review.detail },
       ask: (approvalId, signal) => this.consent.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal),
       decision: (answer) => answer.decision,
       onTimeout: (reason) => ({ decision: 'denied', reason }),
@@ -61,6 +65,7 @@ export class ApprovalBroker {
     return this.decide(at, {
       subject: `budget ${escalation.scope}`,
       attributes: { 'keel.budget.scope': escalation.scope, 'keel.budget.limit_usd': escalation.limitUsd, 'keel.budget.spent_usd': escalation.spentUsd },
+      asked: escalation,
       ask: (_approvalId, signal) => this.consent.approveBudget(escalation, signal),
       decision: (approved) => (approved ? 'approved' : 'denied'),
       onTimeout: () => false,
@@ -72,6 +77,7 @@ export class ApprovalBroker {
     return this.decide(at, {
       subject: `elicitation ${request.server}`,
       attributes: { 'keel.mcp.server': request.server },
+      asked: { message: request.message, fields: request.fields },
       ask: (_approvalId, signal) => this.consent.elicit(request, signal),
       decision: (answer) => answer.action,
       onTimeout: () => ({ action: 'cancel' }),
@@ -81,12 +87,14 @@ export class ApprovalBroker {
   private async decide<D>(at: At, question: Question<D>): Promise<D> {
     const approvalId = randomUUID();
     const span = at.parent.child(`approval ${question.subject}`, 'approval', { 'keel.approval.id': approvalId, 'keel.run.id': at.runId, ...question.attributes });
+    span.setContent({ 'keel.approval.question': question.asked });
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
       const answer = await question.ask(approvalId, AbortSignal.any([at.signal, timeout]));
       const decision = question.decision(answer);
       span.setAttributes({ 'keel.approval.decision': decision, 'keel.approval.decided_by': 'user' });
       const reason = (answer as { reason?: unknown } | undefined)?.reason;
+      span.setContent({ 'keel.approval.answer': { decision, decided_by: 'user', ...(typeof reason === 'string' ? { reason } : {}) } });
       // On disk before the decision takes effect.
       await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision, decidedBy: 'user', ...(typeof reason === 'string' ? { reason } : {}) });
       span.end('ok', decision === 'denied' && typeof reason === 'string' ? reason : undefined);
@@ -99,6 +107,7 @@ export class ApprovalBroker {
       if (timeout.aborted) {
         const reason = `no answer within ${Math.round(this.timeoutMs / 1000)} s, so it counts as denied`;
         span.setAttributes({ 'keel.approval.decision': 'denied', 'keel.approval.decided_by': 'timeout' });
+        span.setContent({ 'keel.approval.answer': { decision: 'denied', decided_by: 'timeout', reason } });
         await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision: 'denied', decidedBy: 'timeout', reason });
         span.end('ok', reason);
         return question.onTimeout(reason);

@@ -1,16 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, SpanData, SpanStatus } from '../../protocol/trace';
 import { redacted } from './redaction';
+import { ContentRecorder, type RecordedContent } from './spanContent';
 
-export type SpanSink = (span: SpanData) => void;
+export type { RecordedContent };
 
 /**
- * A span being recorded. Every change is reported to the sink as a fresh snapshot. Names, string attributes and
- * status messages are redacted as they are set, so no sink (the trace viewer, the CLI, an exporter) sees a secret.
+ * Where span snapshots go. A span's content comes only with its end snapshot, and beside it, never inside it: a sink
+ * that forwards `span` alone (the trace viewer's notifications) sends no content, only `contentBytes`.
+ */
+export type SpanSink = (span: SpanData, content?: RecordedContent) => void;
+
+/**
+ * A span being recorded. Every change is reported to the sink as a fresh snapshot. Names, string attributes, status
+ * messages and content are redacted as they are set, so no sink (the trace viewer, the store, the CLI, an exporter)
+ * sees a secret.
  */
 export class Span {
   private data: SpanData;
   private ended = false;
+  private content: ContentRecorder | undefined;
 
   constructor(
     private readonly sink: SpanSink,
@@ -43,6 +52,16 @@ export class Span {
     this.data = { ...this.data, attributes: { ...this.data.attributes, ...redactAttributes(defined) } };
   }
 
+  /**
+   * Records content under OpenTelemetry GenAI keys (`gen_ai.input.messages`, `gen_ai.tool.call.arguments`, …),
+   * redacted and size-bounded now; it is handed to the sinks once, with the span's end. Set after the end, it is lost.
+   */
+  setContent(content: Record<string, unknown>): void {
+    if (this.ended) return;
+    this.content ??= new ContentRecorder();
+    for (const [key, value] of Object.entries(content)) if (value !== undefined) this.content.set(key, value);
+  }
+
   /** GenAI span names carry the model, which a routed call only knows once the router has chosen. */
   rename(name: string): void {
     this.data = { ...this.data, name: redacted(name) };
@@ -56,8 +75,16 @@ export class Span {
   end(status: Exclude<SpanStatus, 'running'>, statusMessage?: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.data = { ...this.data, status, endTime: Date.now(), ...(statusMessage ? { statusMessage: redacted(statusMessage) } : {}) };
-    this.sink(this.data);
+    const content = this.content?.recorded();
+    this.data = {
+      ...this.data,
+      status,
+      endTime: Date.now(),
+      ...(statusMessage ? { statusMessage: redacted(statusMessage) } : {}),
+      ...(content ? { contentBytes: Buffer.byteLength(content.json) } : {}),
+    };
+    this.content = undefined;
+    this.sink(this.data, content);
   }
 
   child(name: string, operation: string, attributes?: Record<string, AttributeValue>): Span {

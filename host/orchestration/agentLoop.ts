@@ -6,6 +6,7 @@ import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
 import type { BudgetEscalation, ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
+import { chatInputContent, chatOutputContent } from '../observability/genAiMessages';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
 import { untrustedFence, untrustedText } from '../memory/recall/untrusted';
@@ -95,7 +96,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
         const path = pathArgument(call);
         if (path && WRITING_TOOLS.has(call.name)) filesTouched.add(path);
         const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
+          toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
           const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
+          toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
           if (!outcome.ok) toolSpan.end('error', outcome.content);
           return outcome.content;
         });
@@ -113,11 +116,13 @@ async function chat(input: AgentRunInput, context: RunContext, conversation: rea
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
     const messages = await context.messages(conversation, chatSpan, input.signal);
+    chatSpan.setContent(chatInputContent(messages));
     // A budget question is the run's like any other: under this call's span, ended by the run's cancellation.
     const escalate = (escalation: BudgetEscalation) => approvals.approveBudget(escalation, { runId: input.runId, parent: chatSpan, signal: input.signal });
     const request = { messages, tools, taskClass: 'act' as const, goal: input.goal, agent: AGENT_NAME, runId: input.runId, localOnly, escalate };
     const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
+    chatSpan.setContent(chatOutputContent(response));
     return response;
   });
 }

@@ -15,11 +15,13 @@ export function grantCapabilities(requested: readonly CapabilityName[], root: st
   return granted;
 }
 
-/** One sandbox execution as a `sandbox.eval` span: limits, memory, duration, outcome and console output. */
+/** One sandbox execution as a `sandbox.eval` span: limits, memory, duration and outcome, with its code and console output as content. */
 export async function evalInSandbox(sandbox: Sandbox, request: ExecutionRequest, parent: Span, signal: AbortSignal): Promise<ExecutionResult> {
   const granted = Object.keys(request.capabilities ?? {}).join(',') || 'none';
   return parent.within('sandbox.eval', 'sandbox.eval', { 'keel.sandbox.capabilities': granted, 'keel.sandbox.code_chars': request.code.length }, async (span) => {
+    span.setContent({ 'keel.sandbox.code': request.code });
     const result = await sandbox.execute(request, signal);
+    span.setContent({ 'keel.sandbox.console': result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n') });
     span.setAttributes({
       'keel.sandbox.outcome': result.outcome,
       'keel.sandbox.duration_ms': Math.round(result.durationMs * 100) / 100,
@@ -27,7 +29,7 @@ export async function evalInSandbox(sandbox: Sandbox, request: ExecutionRequest,
       'keel.sandbox.limit.memory_bytes': result.limits.memoryBytes,
       'keel.sandbox.limit.stack_bytes': result.limits.stackBytes,
       'keel.sandbox.limit.timeout_ms': result.limits.timeoutMs,
-      'keel.sandbox.console': result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n').slice(0, 4000),
+      'keel.sandbox.console_lines': result.logs.length,
     });
     if (result.outcome !== 'ok') span.end(result.outcome === 'cancelled' ? 'cancelled' : 'error', result.error);
     return result;

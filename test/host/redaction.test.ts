@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MemoryReindexRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest, type StartRunParams } from '../../protocol/rpc';
+import { MemoryReindexRequest, RunFinishedNotification, SetMcpServersRequest, SpanNotification, StartRunRequest, TraceSpanContentRequest, type StartRunParams } from '../../protocol/rpc';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunResult } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
@@ -46,6 +46,16 @@ describe('agent host redaction (dist/host.js)', function () {
     return { result, trace: [...spans.values()].filter((s) => s.traceId === root.traceId) };
   }
 
+  /** The console output a `sandbox.eval` span kept as content, as the trace viewer asks for it. */
+  async function sandboxConsole(trace: readonly SpanData[]): Promise<string> {
+    const sandbox = trace.find((s) => s.name === 'sandbox.eval')!;
+    assert.ok(sandbox.contentBytes! > 0, 'the span says it has content');
+    assert.equal(sandbox.attributes['keel.sandbox.console'], undefined, 'content never travels with span updates');
+    const { content } = await host.connection.sendRequest(TraceSpanContentRequest.type, { traceId: sandbox.traceId, spanId: sandbox.spanId });
+    assert.match(String(content?.['keel.sandbox.code']), /console\.log/);
+    return String(content?.['keel.sandbox.console']);
+  }
+
   before(async () => {
     server = await startModelServer(scriptedAgent);
     workspace = await tempDir('keel-host-redaction-');
@@ -83,16 +93,15 @@ describe('agent host redaction (dist/host.js)', function () {
     assert.equal(result.outcome, 'succeeded', result.message);
     const agent = trace.find((s) => s.operation === 'invoke_agent')!;
     assert.match(String(agent.attributes['keel.run.goal']), /DB_PASSWORD=\[REDACTED secret assignment\]/);
-    const sandbox = trace.find((s) => s.name === 'sandbox.eval')!;
-    assert.match(String(sandbox.attributes['keel.sandbox.console']), /AWS_SECRET_ACCESS_KEY=\[REDACTED secret assignment\]/);
+    assert.match(await sandboxConsole(trace), /AWS_SECRET_ACCESS_KEY=\[REDACTED secret assignment\]/);
     assertNoSecret(JSON.stringify(trace), 'the spans');
-    assertNoSecret(await allText(storageDir), 'the host storage (episodes)');
+    assertNoSecret(await allText(storageDir), 'the host storage (episodes, traces and their content)');
   });
 
   it('redacts the keys it was given (startRun and mcp/setServers) from spans and its log', async () => {
     const { result, trace } = await run("call tool run_js with {\"code\": \"console.log(await readFile('notes.txt')); return 'read'\"}");
     assert.equal(result.outcome, 'succeeded', result.message);
-    assert.match(String(trace.find((s) => s.name === 'sandbox.eval')!.attributes['keel.sandbox.console']), /The run key is \[REDACTED known secret\] and the sampling key is \[REDACTED known secret\]/);
+    assert.match(await sandboxConsole(trace), /The run key is \[REDACTED known secret\] and the sampling key is \[REDACTED known secret\]/);
     assertNoSecret(JSON.stringify(trace), 'the spans', { RUN_KEY, SAMPLING_KEY });
     assertNoSecret(logs.join('\n'), 'the host log', { RUN_KEY, SAMPLING_KEY });
     const episodes = (await readdir(storageDir, { recursive: true })).filter((path) => path.endsWith('episodes.jsonl'));

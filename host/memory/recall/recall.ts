@@ -103,14 +103,17 @@ export async function recall(request: RecallRequest, sources: RecallSources, opt
       const library = await sources.procedures?.();
       if (!library) return { skipped: 'no workspace folder is open' };
       const found = await library.relevant({ goal: request.goal, ...(request.files ? { files: request.files } : {}) }, maxPlaybooks);
-      return found.length ? { results: found, documents: found.map((p) => ({ id: p.path, reason: p.reason })) } : { skipped: 'no instruction file or playbook applies to this task' };
+      const documents = found.map((p) => ({ id: p.path, reason: p.reason }));
+      const hits = found.map((p) => ({ path: p.path, kind: p.kind, title: p.title, reason: p.reason }));
+      return found.length ? { results: found, documents, hits } : { skipped: 'no instruction file or playbook applies to this task' };
     }),
     retrieve('episodes', maxEpisodes, async () => {
       const store = await sources.episodes?.();
       if (!store) return { skipped: 'no episode store is open' };
       const found = relevantEpisodes(query, await store.search(query, maxEpisodes * 3)).slice(0, maxEpisodes);
       const documents = found.map((e) => ({ id: e.runId, score: round(e.score), outcome: e.outcome, goal: attributeText(e.goal) }));
-      return found.length ? { results: found, documents } : { skipped: 'no past run has a similar goal' };
+      const hits = found.map((e) => ({ runId: e.runId, score: round(e.score), outcome: e.outcome, goal: e.goal, snippet: e.summary }));
+      return found.length ? { results: found, documents, hits } : { skipped: 'no past run has a similar goal' };
     }),
     retrieve('workspace', maxHits, async () => {
       const index = await sources.index?.();
@@ -120,7 +123,8 @@ export async function recall(request: RecallRequest, sources: RecallSources, opt
       if (!words) return { skipped: 'the goal has no words to search for' };
       const found = await index.search(words, { limit: maxHits });
       const documents = found.map((h) => ({ id: `${h.path}:${h.startLine}-${h.endLine}`, score: round(h.score), ...(h.symbol ? { symbol: h.symbol } : {}) }));
-      return found.length ? { results: found, documents } : { skipped: 'no indexed chunk matches the goal' };
+      const hits = found.map((h) => ({ path: h.path, startLine: h.startLine, endLine: h.endLine, score: round(h.score), ...(h.symbol ? { symbol: h.symbol } : {}), snippet: h.text }));
+      return found.length ? { results: found, documents, hits } : { skipped: 'no indexed chunk matches the goal' };
     }),
   ]);
 
@@ -141,11 +145,13 @@ export async function recall(request: RecallRequest, sources: RecallSources, opt
   return { sections, ...found, skipped };
 }
 
-type Retrieved<T> = { results: T[]; documents: Record<string, AttributeValue>[] } | { skipped: string };
+/** What a source found: the results, their ids for the span's attributes, and the hits as the span's content. */
+type Retrieved<T> = { results: T[]; documents: Record<string, AttributeValue>[]; hits: Record<string, unknown>[] } | { skipped: string };
 
 /**
  * Runs one source's retrieval in a `retrieval <source>` span (OpenTelemetry GenAI: operation `retrieval`, the
- * source as `gen_ai.data_source.id`, results as `gen_ai.retrieval.documents` JSON). A skipped source ends `ok`
+ * source as `gen_ai.data_source.id`, results as `gen_ai.retrieval.documents` JSON, the hits with their snippets as
+ * `keel.retrieval.hits` content). A skipped source ends `ok`
  * with the reason in `keel.retrieval.skipped`; a failing one ends `error`; neither throws.
  */
 async function retrieval<T>(
@@ -169,6 +175,7 @@ async function retrieval<T>(
       span.setAttributes({ 'keel.retrieval.hits': 0, 'keel.retrieval.skipped': result.skipped });
     } else {
       span.setAttributes({ 'keel.retrieval.hits': result.results.length, 'gen_ai.retrieval.documents': JSON.stringify(result.documents) });
+      span.setContent({ 'keel.retrieval.hits': result.hits });
     }
     span.end('ok');
     return result;

@@ -2,6 +2,7 @@ import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextpro
 import { randomUUID } from 'node:crypto';
 import type { ApprovalBroker } from '../../governance/approvals';
 import type { BudgetEscalation, ChatMessage, ModelRouter } from '../../models';
+import { chatInputContent, chatOutputContent } from '../../observability/genAiMessages';
 import { startTrace, type SpanSink } from '../../observability/tracer';
 
 /**
@@ -20,6 +21,7 @@ export async function sample(
     ...request.messages.map((m) => ({ role: m.role, content: textOf(m.content) })),
   ];
   const span = startTrace(deps.spans, `sampling ${server}`, 'chat', { 'keel.mcp.server': server });
+  span.setContent(chatInputContent(messages));
   const signal = new AbortController().signal;
   const runId = `sampling-${randomUUID()}`;
   try {
@@ -33,6 +35,7 @@ export async function sample(
     const signalled = AbortSignal.timeout(SAMPLING_TIMEOUT_MS);
     const escalate = (escalation: BudgetEscalation) => deps.approvals.approveBudget(escalation, { runId, parent: span, signal: signalled });
     const response = await model.chat({ messages, tools: [], taskClass: 'act', agent: `mcp:${server}`, runId, escalate }, signalled, span);
+    span.setContent(chatOutputContent(response));
     span.end('ok');
     return { role: 'assistant', content: { type: 'text', text: response.content }, model: response.responseModel, stopReason: 'endTurn' };
   } catch (error) {
