@@ -8,7 +8,7 @@ import type { ConsentPort } from './governance/consent';
 import { RouterCache, type VsCodeChat } from './models';
 import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
 import type { SpanSink } from './observability/tracer';
-import { DEFAULT_TRACE_RETENTION, TraceStore } from './observability/traceStore';
+import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import type { McpManager } from './tools/mcp';
@@ -41,6 +41,8 @@ export interface HostSettings {
   readonly storageDir: string;
   /** Globs `files.exclude` hides, left out of the index. */
   readonly filesExclude: readonly string[];
+  /** How much trace history to keep; the store's defaults when absent. */
+  readonly traceRetention?: TraceRetention;
 }
 
 /**
@@ -62,12 +64,12 @@ export class AgentHost {
 
   constructor(private readonly ports: HostPorts, private readonly settings: HostSettings) {
     this.filesExclude = settings.filesExclude;
-    this.traces = new TraceStore(join(settings.storageDir, 'traces'), DEFAULT_TRACE_RETENTION, ports.log);
+    this.traces = new TraceStore(join(settings.storageDir, 'traces'), settings.traceRetention ?? DEFAULT_TRACE_RETENTION, ports.log);
     this.audit = new AuditLog(join(settings.storageDir, 'audit'));
     // Every span goes to the store as well as to the port, so runs outlive the window and the process.
-    this.spans = (span) => {
-      this.traces.record(span);
-      ports.spans(span);
+    this.spans = (span, content) => {
+      this.traces.record(span, content);
+      ports.spans(span, content);
     };
     this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });
     this.toolbox = new Toolbox({

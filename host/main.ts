@@ -19,6 +19,7 @@ import { registerEnvSecrets } from './observability/knownSecrets';
 import { startOtlpExport, teeSpans, type OtlpExporter } from './observability/otlp';
 import { parseOtlpHeaders } from './observability/otlpSettings';
 import { redacted } from './observability/redaction';
+import { traceRetention } from './observability/traceStore';
 import { guardProcess } from './processGuard';
 import { serveRuns } from './rpc/serveRuns';
 import { serveTools } from './rpc/serveTools';
@@ -81,7 +82,13 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       log,
       vscodeChat: rpcVsCodeChat(connection, log),
     },
-    { root, roots, storageDir: checked.params.storageDir ?? join(tmpdir(), 'keel-host'), filesExclude: checked.params.filesExclude ?? [] },
+    {
+      root,
+      roots,
+      storageDir: checked.params.storageDir ?? join(tmpdir(), 'keel-host'),
+      filesExclude: checked.params.filesExclude ?? [],
+      ...(checked.params.traces ? { traceRetention: traceRetention(checked.params.traces) } : {}),
+    },
   );
   return { host, otlp };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, list, text } from './params';
+import { httpUrl, integer, list, text } from './params';
 
 /**
  * The extension ⇄ host protocol version. Bump it on any incompatible change to `rpc.ts`;
@@ -25,6 +25,13 @@ export const hostInitializationOptionsSchema = z
         otlpHeaders: text(16_384).optional(),
         /** Export attributes that hold prompts, goals and outputs. */
         captureContent: z.boolean().optional(),
+      })
+      .optional(),
+    /** How much trace history the host keeps (`keel.traces.*`); absent: 200 MB and 30 days. */
+    traces: z
+      .object({
+        maxSizeMb: integer(1, 100_000),
+        maxAgeDays: integer(1, 3650),
       })
       .optional(),
   })

@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageclient/node';
 import { PROTOCOL_VERSION, protocolMismatch, type HostInfo, type HostInitializationOptions } from '../../protocol/version';
 import { hiddenFileGlobs } from '../memory/hiddenFiles';
+import { traceRetentionOptions } from './traceRetention';
 import { telemetryOptions } from './telemetry';
 
 export type HostState = 'stopped' | 'starting' | 'running' | 'startFailed';
@@ -93,7 +94,11 @@ export class AgentHost implements vscode.Disposable {
     };
     const telemetry = await telemetryOptions(this.context.secrets);
     const initializationOptions: HostInitializationOptions = {
-      protocolVersion: PROTOCOL_VERSION, storageDir: this.context.globalStorageUri.fsPath, filesExclude: hiddenFileGlobs(), ...(telemetry ? { telemetry } : {}),
+      protocolVersion: PROTOCOL_VERSION,
+      storageDir: this.context.globalStorageUri.fsPath,
+      filesExclude: hiddenFileGlobs(),
+      traces: traceRetentionOptions(),
+      ...(telemetry ? { telemetry } : {}),
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],

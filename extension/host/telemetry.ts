@@ -19,12 +19,13 @@ export async function telemetryOptions(secrets: vscode.SecretStorage): Promise<H
   return { otlpEndpoint: endpoint, ...(headers ? { otlpHeaders: headers } : {}), captureContent: config.get<boolean>('captureContent', false) };
 }
 
-/** "Keel: Set OTLP Export Headers…", and a restart offer when the export settings change: the host reads them at start. */
+/** "Keel: Set OTLP Export Headers…", and a restart offer when the export or history settings change: the host reads them at start. */
 export function registerTelemetry(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('keel.setOtlpHeaders', () => setOtlpHeaders(context.secrets)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('keel.telemetry')) void offerRestart('The trace export settings changed.');
+      else if (event.affectsConfiguration('keel.traces')) void offerRestart('The trace history settings changed.');
     }),
   );
 }

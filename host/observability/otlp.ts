@@ -6,7 +6,7 @@
 import type { SpanData } from '../../protocol/trace';
 import { registerSecrets } from './knownSecrets';
 import type { OtlpExportOptions, OtlpExportStats } from './otlpSettings';
-import type { SpanSink } from './tracer';
+import type { RecordedContent, SpanSink } from './tracer';
 
 export interface OtlpExporter {
   /** Takes every span snapshot; exports the finished ones. Never throws, never waits. */
@@ -27,8 +27,8 @@ export function startOtlpExport(options: OtlpExportOptions): OtlpExporter {
   const loading = import('./otlpExport').then(({ OtlpExport }) => new OtlpExport(options));
   loading.catch((error: unknown) => options.log(`OTLP export is off: the OpenTelemetry SDK did not load (${(error as Error).message}).`));
   return {
-    sink: (span: SpanData) => {
-      if (span.endTime !== undefined) void loading.then((exporter) => exporter.record(span), () => undefined);
+    sink: (span: SpanData, content?: RecordedContent) => {
+      if (span.endTime !== undefined) void loading.then((exporter) => exporter.record(span, content), () => undefined);
     },
     async shutdown(ms = OTLP_SHUTDOWN_MS) {
       const stats = await (await loading.catch(() => undefined))?.shutdown(ms);
@@ -41,8 +41,8 @@ export function startOtlpExport(options: OtlpExportOptions): OtlpExporter {
 
 /** Two sinks in one: the host's own, then the exporter's. */
 export function teeSpans(first: SpanSink, second: SpanSink | undefined): SpanSink {
-  return second ? (span) => {
-    first(span);
-    second(span);
+  return second ? (span, content) => {
+    first(span, content);
+    second(span, content);
   } : first;
 }

@@ -12,6 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { AttributeValue, SpanData } from '../../protocol/trace';
 import type { OtlpExportOptions, OtlpExportStats } from './otlpSettings';
+import type { RecordedContent } from './spanContent';
 
 /**
  * Attributes that hold what the user or a model wrote, left out unless `captureContent` is on: the GenAI conventions'
@@ -34,6 +35,14 @@ const CONTENT_ATTRIBUTES = new Set([
 /** GenAI spans that call a model server are client spans; the agent, tools and Keel's own steps are internal. */
 const CLIENT_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content', 'embeddings']);
 
+/**
+ * Content bigger than this is not exported with its span (the span still is, saying so): collectors cap request
+ * sizes, and the whole trace stays in the local store.
+ */
+const MAX_EXPORTED_CONTENT_BYTES = 256 * 1024;
+/** Content waiting in the queue, at most: past it, spans are exported without their content rather than held. */
+const MAX_QUEUED_CONTENT_BYTES = 16 * 1024 * 1024;
+
 /** How often, at most, a line about dropped spans is logged while the host runs. */
 const DROP_LOG_INTERVAL_MS = 30_000;
 
@@ -48,6 +57,9 @@ export class OtlpExport {
   private failed = 0;
   /** Spans never queued: the queue was full, or export had stopped. */
   private overflowed = 0;
+  private queuedContentBytes = 0;
+  /** What each queued span's content weighs, to give it back to the budget once the span is settled. */
+  private readonly contentBytes = new WeakMap<ReadableSpan, number>();
   private lastError: string | undefined;
   private lastDropLog = 0;
   private closed = false;
@@ -57,7 +69,7 @@ export class OtlpExport {
     this.maxQueueSize = options.maxQueueSize ?? 2048;
     const timeoutMillis = options.exportTimeoutMs ?? 10_000;
     const exporter = new OTLPTraceExporter({ url: tracesUrl(options.endpoint), headers: { ...options.headers }, timeoutMillis });
-    this.processor = new BatchSpanProcessor(new CountingExporter(exporter, (count, result) => this.settled(count, result)), {
+    this.processor = new BatchSpanProcessor(new CountingExporter(exporter, (spans, result) => this.settled(spans, result)), {
       maxQueueSize: this.maxQueueSize,
       maxExportBatchSize: Math.min(512, this.maxQueueSize),
       scheduledDelayMillis: options.scheduledDelayMs ?? 1000,
@@ -68,8 +80,11 @@ export class OtlpExport {
     this.scope = { name: 'keel', version: options.serviceVersion };
   }
 
-  /** Queues a finished span; a running snapshot is ignored. Drops (and counts) it when the queue is full. */
-  record(span: SpanData): void {
+  /**
+   * Queues a finished span, with its content as GenAI attributes when `captureContent` is on; a running snapshot is
+   * ignored. Drops (and counts) it when the queue is full.
+   */
+  record(span: SpanData, content?: RecordedContent): void {
     if (span.endTime === undefined || span.status === 'running') return;
     if (this.closed || this.pending() >= this.maxQueueSize) {
       this.overflowed++;
@@ -77,7 +92,24 @@ export class OtlpExport {
       return;
     }
     this.queued++;
-    this.processor.onEnd(this.readable(span));
+    const attributes = this.attributes(span);
+    let weight = 0;
+    if (content && this.options.captureContent) {
+      weight = content.json.length;
+      if (weight > MAX_EXPORTED_CONTENT_BYTES || this.queuedContentBytes + weight > MAX_QUEUED_CONTENT_BYTES) {
+        attributes['keel.content.omitted'] = `${weight} characters of content are too many to export now; the local trace keeps them`;
+        weight = 0;
+      } else {
+        // Content never replaces an attribute: `keel.retrieval.hits` is a count as an attribute and the hits as content.
+        for (const [key, value] of Object.entries(content.values)) attributes[key in attributes ? `${key}.content` : key] = typeof value === 'string' ? value : JSON.stringify(value);
+      }
+    }
+    const readable = this.readable(span, attributes);
+    if (weight) {
+      this.queuedContentBytes += weight;
+      this.contentBytes.set(readable, weight);
+    }
+    this.processor.onEnd(readable);
   }
 
   stats(): OtlpExportStats {
@@ -106,7 +138,9 @@ export class OtlpExport {
     return this.queued - this.exported - this.failed;
   }
 
-  private settled(count: number, result: ExportResult): void {
+  private settled(spans: readonly ReadableSpan[], result: ExportResult): void {
+    for (const span of spans) this.queuedContentBytes -= this.contentBytes.get(span) ?? 0;
+    const count = spans.length;
     if (this.closed) return;
     if (result.code === ExportResultCode.SUCCESS) {
       this.exported += count;
@@ -125,7 +159,7 @@ export class OtlpExport {
     this.options.log(`OTLP export: ${this.overflowed + this.failed} span(s) dropped so far${this.lastError ? ` (${this.lastError})` : ''}; runs are not affected.`);
   }
 
-  private readable(span: SpanData): ReadableSpan {
+  private readable(span: SpanData, attributes: Attributes): ReadableSpan {
     const startTime = millisToHrTime(span.startTime);
     const endTime = millisToHrTime(span.endTime!);
     const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
@@ -138,7 +172,7 @@ export class OtlpExport {
       endTime,
       duration: hrTimeDuration(startTime, endTime),
       status: status(span),
-      attributes: this.attributes(span),
+      attributes,
       links: [],
       events: [],
       ended: true,
@@ -151,7 +185,7 @@ export class OtlpExport {
   }
 
   /** The tracer redacted every string as it was set; content attributes are left out unless asked for. */
-  private attributes(span: SpanData): Attributes {
+  private attributes(span: SpanData): Record<string, AttributeValue> {
     const attributes: Record<string, AttributeValue> = {};
     for (const [key, value] of Object.entries(span.attributes)) {
       if (this.options.captureContent || !CONTENT_ATTRIBUTES.has(key)) attributes[key] = value;
@@ -179,14 +213,14 @@ export function tracesUrl(endpoint: string): string {
 
 /** Reports each batch's outcome; the SDK's `BatchSpanProcessor` keeps its own drop count private. */
 class CountingExporter implements SpanExporter {
-  constructor(private readonly inner: SpanExporter, private readonly settled: (count: number, result: ExportResult) => void) {}
+  constructor(private readonly inner: SpanExporter, private readonly settled: (spans: readonly ReadableSpan[], result: ExportResult) => void) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     let reported = false;
     const report = (result: ExportResult) => {
       if (reported) return;
       reported = true;
-      this.settled(spans.length, result);
+      this.settled(spans, result);
       done(result);
     };
     try {

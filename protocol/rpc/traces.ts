@@ -40,6 +40,6 @@ export namespace TraceSpanContentRequest {
 
 export namespace TraceSearchRequest {
   export const params = z.object({ text: text(500, 1), limit: integer(1, 100).optional() }).readonly();
-  /** Extension → host: spans of kept runs whose name or attributes hold the text. */
+  /** Extension → host: spans of kept runs whose name, attributes or content hold the text. */
   export const type = new RequestType<z.infer<typeof params>, { hits: TraceSearchHit[] }, void>('trace/search');
 }
