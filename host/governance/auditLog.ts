@@ -3,11 +3,12 @@ import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { redacted } from '../observability/redaction';
 
-/** What happened: an approval decided, a side-effecting tool call and its outcome, a run's start and end. */
+/** What happened: an approval decided, a hook's decision, a side-effecting tool call and its outcome, a run's start and end. */
 export type AuditEvent =
   | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout'; readonly reason?: string }
   | { readonly kind: 'tool_call'; readonly runId: string; readonly tool: string; readonly risk: string; readonly arguments: string }
   | { readonly kind: 'tool_result'; readonly runId: string; readonly tool: string; readonly ok: boolean }
+  | { readonly kind: 'hook'; readonly runId: string; readonly hook: string; readonly event: string; readonly subject: string; readonly decision: string; readonly reason?: string }
   | { readonly kind: 'run_start'; readonly runId: string; readonly goal: string }
   | { readonly kind: 'run_end'; readonly runId: string; readonly outcome: string; readonly costUsd: number };
 
