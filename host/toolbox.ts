@@ -1,3 +1,4 @@
+import { Hooks } from './governance/hooks';
 import type { AgentMemory } from './memory/recall/agentMemory';
 import { searchMemoryTool } from './tools/searchMemory';
 import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceIndex/workspaceMemory';
@@ -19,24 +20,28 @@ export class Toolbox {
   /** Call counts across runs, for "Keel: Show Tools". */
   readonly stats = new ToolStats();
   private readonly userTools: UserTools;
+  private readonly hooks: Hooks;
   private readonly own: Tool<never>[];
   /** Tool files that did not load and tools refused for a name already taken, as of the last registry. */
   problems: readonly string[] = [];
 
   constructor(private readonly options: ToolboxOptions) {
     this.userTools = new UserTools(() => this.sandbox(), options.log);
+    this.hooks = new Hooks(() => this.sandbox(), options.log);
     this.memory = new WorkspaceMemory(options);
     this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.memory.index(), async (query, limit) => (await this.agentMemory()).searchRuns(query, limit)) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
   }
 
-  /** The tools for a run starting now, plus `extra` (MCP tools). */
+  /** The tools for a run starting now, plus `extra` (MCP tools), behind the workspace's hooks as they are now. */
   async registry(extra: readonly Tool<never>[] = []): Promise<ToolRegistry> {
     const root = this.options.root();
     const user = root ? await this.userTools.load(root) : { tools: [], problems: [] };
     // Built-ins first, then user tools by file, then MCP tools by server: of two with one name, the first wins.
     const mcp = [...extra].sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
     const registry = new ToolRegistry([...this.own, ...user.tools, ...mcp], this.stats);
-    const problems = [...user.problems, ...registry.refused.map((r) => `${r.name} from ${r.source} is not offered: ${r.reason}.`)];
+    const hooks = await this.hooks.load(root);
+    registry.hooks = hooks;
+    const problems = [...user.problems, ...hooks.problems.map((p) => `hook not loaded, so every run is refused until it is fixed: ${p}`), ...registry.refused.map((r) => `${r.name} from ${r.source} is not offered: ${r.reason}.`)];
     for (const problem of problems) if (!this.problems.includes(problem)) this.options.log(`tool problem: ${problem}`);
     this.problems = problems;
     return registry;

@@ -81,10 +81,14 @@ export class RunManager {
     });
     let output: AgentRunOutput;
     let memory: EpisodicMemory | undefined;
+    let hooks: ToolRegistry['hooks'];
     try {
       await this.deps.audit?.append({ kind: 'run_start', runId, goal });
       let registry: ToolRegistry;
       [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
+      hooks = registry.hooks;
+      const gate = await hooks?.ask('runStart', { goal, agent: AGENT_NAME }, { runId, parent: span, signal, audit: this.deps.audit });
+      if (gate?.decision === 'deny') throw new RunRefused(gate.reason ?? 'a hook refused the run');
       output = await runAgent({
         runId,
         goal,
@@ -102,8 +106,11 @@ export class RunManager {
         signal,
       });
     } catch (error) {
-      output = { outcome: signal.aborted ? 'cancelled' : 'failed', message: signal.aborted ? 'The run was cancelled.' : `The run failed inside Keel: ${errorMessage(error)}`, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
+      const message = signal.aborted ? 'The run was cancelled.' : error instanceof RunRefused ? `The run was refused: ${error.message}.` : `The run failed inside Keel: ${errorMessage(error)}`;
+      output = { outcome: signal.aborted ? 'cancelled' : 'failed', message, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
     }
+    // runEnd hooks observe; what they answer is recorded, and a failing one does not change the outcome.
+    await hooks?.ask('runEnd', { outcome: output.outcome, answer: output.message }, { runId, parent: span, signal: new AbortController().signal, audit: this.deps.audit }).catch((error: unknown) => this.deps.log?.(`runEnd hooks of run ${runId}: ${errorMessage(error)}`));
     // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
     const spent = router.endRun(runId);
     await this.deps.audit?.append({ kind: 'run_end', runId, outcome: output.outcome, costUsd: spent.costUsd }).catch((error: unknown) => this.deps.log?.(`audit log: run ${runId}'s end not recorded: ${errorMessage(error)}`));
@@ -123,6 +130,9 @@ export class RunManager {
     return result;
   }
 }
+
+/** A runStart hook said no: the run ends before anything ran, with the hook's reason. */
+class RunRefused extends Error {}
 
 export function validateGoal(goal: unknown): string {
   if (typeof goal !== 'string' || goal.trim() === '') {

@@ -1,3 +1,4 @@
+import type { HookGate, HookVerdict } from '../governance/hooks';
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
 import { CallPolicy } from './callPolicy';
@@ -24,6 +25,9 @@ export class ToolRegistry {
   /** Tools left out because an earlier one has their name, with why. */
   readonly refused: RefusedTool[] = [];
 
+  /** The workspace's hooks, asked before and after every call; set by whoever builds the run's registry. */
+  hooks: HookGate | undefined;
+
   /**
    * `tools` in order of precedence: of two with one name (letter case aside), the first is kept. Built-ins come
    * first, so a workspace's `.keel/tools` or an MCP server can never stand in for one and answer in its name.
@@ -47,6 +51,7 @@ export class ToolRegistry {
     const limited = new ToolRegistry(this.list().filter((t) => t.risk === risk), this.stats, this.policy);
     limited.onlyRiskClass = risk;
     limited.refused.push(...this.refused);
+    limited.hooks = this.hooks;
     return limited;
   }
 
@@ -81,17 +86,27 @@ export class ToolRegistry {
     if (call.argumentsError) {
       return { ok: false, content: `Invalid arguments for ${call.name}: ${call.argumentsError}. Send a JSON object matching the tool's schema.` };
     }
-    const parsed = tool.args.parse(call.arguments);
+    let parsed = tool.args.parse(call.arguments);
     if (!parsed.ok) return { ok: false, content: `Invalid arguments for ${call.name}:\n${parsed.error}` };
+    const at = { runId: context.runId, parent: context.span, signal: context.signal, audit: context.audit };
+    const gate = await this.hooks?.ask('beforeToolCall', { tool: tool.name, source: tool.source, risk: tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk, arguments: parsed.value }, at);
+    if (gate?.decision === 'deny') return { ok: false, content: `${call.name} was refused: ${gate.reason}. Do not call it again with the same arguments.` };
+    if (gate?.arguments) {
+      // A rewrite is checked like the model's own arguments: a hook cannot hand a tool what its schema refuses.
+      parsed = tool.args.parse(gate.arguments);
+      if (!parsed.ok) return { ok: false, content: `${call.name} was refused: a hook rewrote its arguments into ones the tool does not accept (${parsed.error}).` };
+    }
     const args = parsed.value as never;
     const risk = tool.riskOf?.(args, context.policy) ?? tool.risk;
     if (this.onlyRiskClass && risk !== this.onlyRiskClass) {
       return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
     }
     try {
-      if (risk !== 'read' && !tool.reviewsOwnCalls) {
+      // A hook that asks puts even a read, or a tool that reviews its own calls, to the user.
+      if ((risk !== 'read' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
+        const title = tool.describeCall?.(args, context.policy) ?? `Run ${tool.name}?`;
         const decision = await context.approvals.reviewToolCall(
-          { tool: tool.name, source: tool.source, risk, title: tool.describeCall?.(args, context.policy) ?? `Run ${tool.name}?`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
+          { tool: tool.name, source: tool.source, risk, title: gate?.reason ? `${title} (${gate.reason})` : title, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
           { runId: context.runId, parent: context.span, signal: context.signal },
         );
         if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
@@ -99,8 +114,11 @@ export class ToolRegistry {
       const sideEffect = risk !== 'read';
       if (sideEffect) await context.audit?.append({ kind: 'tool_call', runId: context.runId, tool: tool.name, risk, arguments: JSON.stringify(parsed.value) });
       try {
-        const content = capResult(await this.policy.run(tool, args, context));
+        const approvals = this.hooks ? editsThroughHooks(context.approvals, this.hooks, context.audit) : context.approvals;
+        const content = capResult(await this.policy.run(tool, args, { ...context, approvals }));
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: true });
+        const after = await this.hooks?.ask('afterToolCall', { tool: tool.name, source: tool.source, arguments: parsed.value, ok: true, result: content }, at);
+        if (after?.decision === 'deny') return { ok: true, content: `The result of ${call.name} was withheld: ${after.reason}.` };
         return { ok: true, content };
       } catch (error) {
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: false });
@@ -111,6 +129,18 @@ export class ToolRegistry {
       return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };
     }
   }
+}
+
+/** Edits a tool proposes pass the workspace's beforeEdit hooks before the user is asked (a hook's deny is final). */
+function editsThroughHooks(approvals: ToolContext['approvals'], hooks: HookGate, audit: ToolContext['audit']): ToolContext['approvals'] {
+  return {
+    reviewToolCall: (review, at) => approvals.reviewToolCall(review, at),
+    async reviewEdit(edit, at) {
+      const verdict: HookVerdict = await hooks.ask('beforeEdit', { path: edit.path, startLine: edit.range.start.line + 1, endLine: edit.range.end.line + 1, newText: edit.newText }, { ...at, audit });
+      if (verdict.decision === 'deny') return { decision: 'denied', reason: verdict.reason ?? 'a hook denied it' };
+      return approvals.reviewEdit(edit, at);
+    },
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
  * on answering `keel/ping` and cancel.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
@@ -76,6 +76,27 @@ describe('adversarial: the host stays up and responsive', function () {
       if (megabytes > 0.25) assert.match(tools[0]!.statusMessage ?? '', /one call may send at most 256 KiB/);
     });
   }
+
+  it('keeps answering ping while workspace hooks loop, throw and exhaust memory; each fails closed and the run goes on', async () => {
+    const hooks = join(host.workspace, '.keel', 'hooks');
+    await mkdir(hooks, { recursive: true });
+    await writeFile(join(hooks, 'loop.js'), `hook({ name: 'loop', events: ['beforeToolCall'], tools: ['run_command'], timeoutMs: 1500, run() { for (;;) {} } });`);
+    await writeFile(join(hooks, 'hog.js'), `hook({ name: 'hog', events: ['beforeToolCall'], tools: ['create_file'], run() { const a = []; for (;;) a.push('x'.repeat(1e6)); } });`);
+    await writeFile(join(hooks, 'thrower.js'), `hook({ name: 'thrower', events: ['afterToolCall'], tools: ['read_file'], run() { throw new Error('nope'); } });`);
+    const goal = model.plan('hostile hooks', [callTool('run_command', { command: 'echo ran > ran.txt' }), callTool('create_file', { path: 'new.txt', content: 'x' }), callTool('read_file', { path: 'notes.txt' }), slowAnswer]);
+    const runId = await host.start(goal);
+    const rtts = await host.pingWhile(host.finished(runId));
+    const result = await host.finished(runId);
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.ok(p99(rtts) < 100, `ping p99 ${p99(rtts).toFixed(1)} ms over ${rtts.length} pings`);
+    const hookSpans = host.spansOf(runId).filter((s) => s.operation === 'hook');
+    assert.deepEqual(hookSpans.map((s) => `${s.attributes['keel.hook.name']}:${s.attributes['keel.hook.decision']}`).sort(), ['hog:deny', 'loop:deny', 'thrower:deny']);
+    assert.match(String(hookSpans.find((s) => s.attributes['keel.hook.name'] === 'loop')!.attributes['keel.hook.reason']), /timeout/);
+    assert.match(String(hookSpans.find((s) => s.attributes['keel.hook.name'] === 'hog')!.attributes['keel.hook.reason']), /memory/);
+    assert.deepEqual(host.asked, [], 'nothing a hook denied reached the user');
+    assert.equal(await readFile(join(host.workspace, 'ran.txt'), 'utf8').catch(() => 'absent'), 'absent');
+    assert.equal(await readFile(join(host.workspace, 'new.txt'), 'utf8').catch(() => 'absent'), 'absent');
+  });
 
   it('ends a run within 1 s of cancel while the model streams megabytes of arguments', async () => {
     const goal = model.plan('cancel during flood', [{ kind: 'message', content: '', toolCalls: [{ name: 'read_file', arguments: { path: 'y'.repeat(5 * 1024 * 1024) } }], delayMs: 2000, usage: { input: 10, output: 10 } }]);

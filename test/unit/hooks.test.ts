@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../host/governance/auditLog';
+import { ApprovalBroker } from '../../host/governance/approvals';
 import { Hooks, type HookAt } from '../../host/governance/hooks';
+import { builtinTools, type ToolContext } from '../../host/tools';
+import type { ReviewToolCallParams } from '../../protocol/rpc';
 import { Sandbox } from '../../host/sandbox';
-import { recordingTrace, tempDir } from './helpers';
+import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('hooks: .keel/hooks/*.js in the sandbox', function () {
   this.timeout(30_000);
@@ -21,13 +24,13 @@ describe('hooks: .keel/hooks/*.js in the sandbox', function () {
     root = await tempDir();
     await mkdir(join(root, '.keel', 'hooks'), { recursive: true });
     audit = [];
-    hooks = new Hooks(() => sandbox, { append: async (event) => void audit.push(event) });
+    hooks = new Hooks(() => sandbox);
   });
 
   const hook = (file: string, source: string) => writeFile(join(root, '.keel', 'hooks', file), source);
   function at(): HookAt & { spans: ReturnType<typeof recordingTrace>['spans'] } {
     const { spans, root: parent } = recordingTrace();
-    return { runId: 'run-1', parent, signal: new AbortController().signal, spans };
+    return { runId: 'run-1', parent, signal: new AbortController().signal, audit: { append: async (event) => void audit.push(event) }, spans };
   }
   const command = (text: string) => ({ tool: 'run_command', source: 'builtin', risk: 'execute', arguments: { command: text } });
 
@@ -140,5 +143,68 @@ describe('hooks: .keel/hooks/*.js in the sandbox', function () {
     const verdict = await (await hooks.load(root)).ask('beforeToolCall', command('ls'), where);
     assert.ok(!verdict.reason!.includes(secret));
     assert.ok(![...where.spans.values()].some((s) => JSON.stringify(s).includes(secret)));
+  });
+
+  describe('in front of the tools', () => {
+    async function registryWithHooks() {
+      const registry = builtinTools();
+      registry.hooks = await hooks.load(root);
+      const asked: ReviewToolCallParams[] = [];
+      const edits: string[] = [];
+      const workspace = headlessWorkspace(root, {
+        edit: async (edit) => (edits.push(edit.path), { decision: 'approved' }),
+        toolCall: async (review) => (asked.push(review), { decision: 'approved' }),
+      });
+      const { spans, root: span } = recordingTrace();
+      const context: ToolContext = { runId: 'r', policy: { allowHosts: [], commandSandbox: 'off' }, workspace, approvals: new ApprovalBroker(workspace, 5000), span, signal: new AbortController().signal };
+      return { registry, context, asked, edits, spans };
+    }
+
+    it('a denied call never runs, and the model is told why', async () => {
+      await hook('deny.js', `hook({ name: 'no-rm', events: ['beforeToolCall'], tools: ['run_command'], run(e) { if (e.arguments.command.includes('rm ')) return { decision: 'deny', reason: 'use git clean' }; } });`);
+      await writeFile(join(root, 'keep.txt'), 'x');
+      const { registry, context, asked } = await registryWithHooks();
+      const outcome = await registry.call({ id: '1', name: 'run_command', arguments: { command: 'rm keep.txt' } }, context);
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.content, /refused: hook no-rm .*use git clean/);
+      assert.equal(asked.length, 0, 'the user is not asked about a call a hook denied');
+      assert.equal(await import('node:fs/promises').then((fs) => fs.readFile(join(root, 'keep.txt'), 'utf8')), 'x');
+    });
+
+    it('a hook that asks puts even a read to the user, with its reason', async () => {
+      await writeFile(join(root, 'a.txt'), 'hello');
+      await hook('ask.js', `hook({ name: 'ask-reads', events: ['beforeToolCall'], tools: ['read_*'], run() { return { decision: 'ask', reason: 'reads are reviewed here' }; } });`);
+      const { registry, context, asked } = await registryWithHooks();
+      const outcome = await registry.call({ id: '1', name: 'read_file', arguments: { path: 'a.txt' } }, context);
+      assert.equal(outcome.ok, true);
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]!.title, /reads are reviewed here/);
+    });
+
+    it('a rewrite the schema refuses is refused; a valid rewrite is what runs and what the user sees', async () => {
+      await writeFile(join(root, 'a.txt'), 'A');
+      await writeFile(join(root, 'b.txt'), 'B');
+      await hook('rw.js', `hook({ name: 'redirect', events: ['beforeToolCall'], tools: ['read_file'], run(e) { return { decision: 'allow', arguments: e.arguments.path === 'a.txt' ? { path: 'b.txt' } : { path: 42 } }; } });`);
+      const { registry, context } = await registryWithHooks();
+      const good = await registry.call({ id: '1', name: 'read_file', arguments: { path: 'a.txt' } }, context);
+      assert.match(good.content, /B/);
+      const bad = await registry.call({ id: '2', name: 'read_file', arguments: { path: 'c.txt' } }, context);
+      assert.equal(bad.ok, false);
+      assert.match(bad.content, /rewrote its arguments into ones the tool does not accept/);
+    });
+
+    it('a beforeEdit deny stops an edit before the user sees it; afterToolCall can withhold a result', async () => {
+      await writeFile(join(root, 'locked.ts'), 'const a = 1;\n');
+      await writeFile(join(root, 'secret-plan.txt'), 'PROJECT-X ships in May');
+      await hook('edits.js', `hook({ name: 'frozen', events: ['beforeEdit'], run(e) { if (e.path === 'locked.ts') return { decision: 'deny', reason: 'locked.ts is frozen' }; } });`);
+      await hook('dlp.js', `hook({ name: 'dlp', events: ['afterToolCall'], run(e) { if (e.result.includes('PROJECT-X')) return { decision: 'deny', reason: 'confidential' }; } });`);
+      const { registry, context, edits } = await registryWithHooks();
+      const edit = await registry.call({ id: '1', name: 'propose_edit', arguments: { path: 'locked.ts', old_text: 'const a = 1;', new_text: 'const a = 2;' } }, context);
+      assert.match(edit.content, /locked\.ts is frozen/);
+      assert.deepEqual(edits, []);
+      const read = await registry.call({ id: '2', name: 'read_file', arguments: { path: 'secret-plan.txt' } }, context);
+      assert.ok(!read.content.includes('PROJECT-X'));
+      assert.match(read.content, /withheld: hook dlp .*confidential/);
+    });
   });
 });

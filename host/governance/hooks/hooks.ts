@@ -30,6 +30,8 @@ export interface HookAt {
   readonly runId: string;
   readonly parent: Span;
   readonly signal: AbortSignal;
+  /** Where each decision is recorded before it takes effect. */
+  readonly audit?: AuditSink;
 }
 
 /** The hooks of one run, loaded when it starts: the gate tools, edits and the run itself pass. */
@@ -60,7 +62,7 @@ interface LoadedHook {
 export class Hooks {
   private readonly cache = new Map<string, { mtimeMs: number; hook?: LoadedHook; problem?: string }>();
 
-  constructor(private readonly getSandbox: () => Sandbox, private readonly audit?: AuditSink, private readonly log: (message: string) => void = () => undefined) {}
+  constructor(private readonly getSandbox: () => Sandbox, private readonly log: (message: string) => void = () => undefined) {}
 
   /** The workspace's hooks as they are now; a file changed later counts from the next run. */
   async load(root: string | undefined): Promise<HookGate & { readonly problems: readonly string[] }> {
@@ -163,7 +165,7 @@ export class Hooks {
       ...(answer.arguments ? { 'keel.hook.rewrote_arguments': true } : {}),
     });
     span.end(answer.decision === 'deny' ? 'error' : 'ok', answer.decision === 'deny' ? answer.reason : undefined);
-    await this.audit?.append({ kind: 'hook', runId: at.runId, hook: hook.name, event, subject, decision: answer.decision, ...(answer.reason ? { reason: answer.reason } : {}) });
+    await at.audit?.append({ kind: 'hook', runId: at.runId, hook: hook.name, event, subject, decision: answer.decision, ...(answer.reason ? { reason: answer.reason } : {}) });
   }
 }
 
