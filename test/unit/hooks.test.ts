@@ -152,7 +152,7 @@ describe('hooks: .keel/hooks/*.js in the sandbox', function () {
       const asked: ReviewToolCallParams[] = [];
       const edits: string[] = [];
       const workspace = headlessWorkspace(root, {
-        edit: async (edit) => (edits.push(edit.path), { decision: 'approved' }),
+        edit: async (review) => (edits.push(review.edit.path), { decision: 'approved' }),
         toolCall: async (review) => (asked.push(review), { decision: 'approved' }),
       });
       const { spans, root: span } = recordingTrace();
