@@ -79,6 +79,7 @@ export class AgentHost {
       embedder: () => this.models.embedder(AbortSignal.timeout(EMBEDDER_PROBE_MS)),
       embedderId: () => this.models.embedderId(),
       log: ports.log,
+      audit: this.audit,
     });
     this.runs = new RunManager({
       workspace: ports.workspace,

@@ -1,5 +1,6 @@
 /**
- * `keel run "<goal>"`: the same host code as in VS Code, headless, against a folder on disk.
+ * `keel run "<goal>"`: the same host code as in VS Code, headless, against a folder on disk. `keel audit verify`
+ * checks an audit log's chain.
  * Exit codes: 0 succeeded (or help printed), 1 the run failed or was cancelled, 2 bad usage.
  * Everything it prints goes through the redactor: terminals are recorded (CI logs, screen shares).
  */
@@ -10,6 +11,7 @@ import { createInterface } from 'node:readline/promises';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
+import { auditCommand } from './cli/audit';
 import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
@@ -36,6 +38,7 @@ async function main(): Promise<number> {
   // OPENAI_API_KEY and the like are secrets wherever they turn up: a tool's output, a model's answer, an error.
   registerEnvSecrets(process.env);
   const argv = process.argv.slice(2);
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

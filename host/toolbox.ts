@@ -1,3 +1,4 @@
+import type { AuditSink } from './governance/auditLog';
 import { Hooks } from './governance/hooks';
 import type { AgentMemory } from './memory/recall/agentMemory';
 import { searchMemoryTool } from './tools/searchMemory';
@@ -5,8 +6,8 @@ import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspace
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
 
-/** What the toolbox needs is what the workspace index needs: the folder, storage, hidden files, embedder, log. */
-export type ToolboxOptions = WorkspaceMemoryOptions;
+/** What the toolbox needs is what the workspace index needs (the folder, storage, hidden files, embedder, log), and the audit log hook files are recorded in. */
+export type ToolboxOptions = WorkspaceMemoryOptions & { readonly audit?: AuditSink };
 
 /**
  * Every tool a run may be offered, for the host process and the CLI alike: the built-ins, search_memory,
@@ -27,7 +28,7 @@ export class Toolbox {
 
   constructor(private readonly options: ToolboxOptions) {
     this.userTools = new UserTools(() => this.sandbox(), options.log);
-    this.hooks = new Hooks(() => this.sandbox(), options.log);
+    this.hooks = new Hooks(() => this.sandbox(), options.log, options.audit);
     this.memory = new WorkspaceMemory(options);
     this.own = [...BUILTIN_TOOLS, searchMemoryTool(() => this.memory.index(), async (query, limit) => (await this.agentMemory()).searchRuns(query, limit)) as Tool<never>, runJsTool(() => this.sandbox()) as Tool<never>];
   }

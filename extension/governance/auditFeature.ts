@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { AuditVerifyRequest, type AuditVerifyResult } from '../../protocol/rpc';
+import { AuditVerifyRequest, describeVerification } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 
@@ -18,10 +18,4 @@ export function registerAudit(context: vscode.ExtensionContext, host: AgentHost,
       }
     }),
   );
-}
-
-export function describeVerification(result: AuditVerifyResult): string {
-  if (result.ok) return `the audit log is intact: ${result.records} record${result.records === 1 ? '' : 's'}, every one chained to the one before.`;
-  const { file, line, reason } = result.broken!;
-  return `the audit log is broken at ${file}, line ${line}, after ${result.records} intact records: ${reason}.`;
 }

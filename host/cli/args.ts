@@ -14,6 +14,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `Usage: keel run "<goal>" [options]
+       keel audit verify [--dir <folder>]
        keel --help
 
 Runs one agent task headless against a folder and prints its trace.

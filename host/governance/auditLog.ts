@@ -3,11 +3,18 @@ import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { redacted } from '../observability/redaction';
 
-/** What happened: an approval decided, a hook's decision, a side-effecting tool call and its outcome, a run's start and end. */
+/**
+ * What happened: an approval decided, a hook's decision, a side-effecting tool call and its outcome, a file changed
+ * (SHA-256 of its content before and after; null for none), a model call (no content), a hook file loaded or changed,
+ * a run's start and end.
+ */
 export type AuditEvent =
   | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout'; readonly reason?: string }
   | { readonly kind: 'tool_call'; readonly runId: string; readonly tool: string; readonly risk: string; readonly arguments: string }
   | { readonly kind: 'tool_result'; readonly runId: string; readonly tool: string; readonly ok: boolean }
+  | { readonly kind: 'file_change'; readonly runId: string; readonly path: string; readonly before: string | null; readonly after: string | null }
+  | { readonly kind: 'model_call'; readonly runId: string; readonly model: string; readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number }
+  | { readonly kind: 'hook_change'; readonly file: string; readonly sha256: string | null }
   | { readonly kind: 'hook'; readonly runId: string; readonly hook: string; readonly event: string; readonly subject: string; readonly decision: string; readonly reason?: string }
   | { readonly kind: 'run_start'; readonly runId: string; readonly goal: string }
   | { readonly kind: 'run_end'; readonly runId: string; readonly outcome: string; readonly costUsd: number };
@@ -15,6 +22,11 @@ export type AuditEvent =
 /** Where governance records what it let happen; awaited, so the record is on disk before the action proceeds. */
 export interface AuditSink {
   append(event: AuditEvent): Promise<void>;
+}
+
+/** The SHA-256 a `file_change` record carries for a file's content. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export interface AuditVerification {

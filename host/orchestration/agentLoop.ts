@@ -123,6 +123,8 @@ async function chat(input: AgentRunInput, context: RunContext, conversation: rea
     const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
     chatSpan.setContent(chatOutputContent(response));
+    // Which model was paid for what, without a word of the conversation.
+    await input.audit?.append({ kind: 'model_call', runId: input.runId, model: response.modelId, inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costUsd: response.costUsd });
     return response;
   });
 }

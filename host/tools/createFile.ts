@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contentHash } from '../governance/auditLog';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
 
@@ -16,8 +17,9 @@ export const createFileTool = defineTool({
       .strict(),
   ),
   describeCall: ({ path, content }) => `Create ${path} (${content.split('\n').length} lines)?`,
-  async run({ path, content }, { workspace, span }) {
+  async run({ path, content }, { workspace, audit, runId, span }) {
     await workspace.createFile(path, content);
+    await audit?.append({ kind: 'file_change', runId, path, before: null, after: contentHash(content) });
     span.setAttributes({ 'keel.file.path': path, 'keel.file.chars': content.length });
     return `Created ${path}.`;
   },

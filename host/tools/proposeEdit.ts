@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProposedEdit } from '../../protocol/run';
+import { contentHash } from '../governance/auditLog';
 import { positionAt } from '../workspace/textRange';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
@@ -22,11 +23,15 @@ export const proposeEditTool = defineTool({
       })
       .strict(),
   ),
-  async run(args, { workspace, approvals, runId, span, signal }) {
+  async run(args, { workspace, approvals, audit, runId, span, signal }) {
     const text = await workspace.readFile(args.path);
     const edit = locateEdit(args.path, text, args.old_text, args.new_text);
     const decision = await approvals.reviewEdit(edit, { runId, parent: span, signal });
-    if (decision.decision === 'approved') return `The user approved the edit; it is applied to ${args.path}.`;
+    if (decision.decision === 'approved') {
+      const after = await workspace.readFile(args.path).then(contentHash, () => null);
+      await audit?.append({ kind: 'file_change', runId, path: args.path, before: contentHash(text), after });
+      return `The user approved the edit; it is applied to ${args.path}.`;
+    }
     return `The user denied the edit to ${args.path}: ${decision.reason}. Do not propose the same edit again.`;
   },
 });

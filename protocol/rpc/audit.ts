@@ -9,6 +9,13 @@ export interface AuditVerifyResult {
   readonly broken?: { readonly file: string; readonly line: number; readonly reason: string };
 }
 
+/** One sentence for the user: intact with how many records, or where the chain breaks and why. */
+export function describeVerification(result: AuditVerifyResult): string {
+  if (result.ok) return `the audit log is intact: ${result.records} record${result.records === 1 ? '' : 's'}, every one chained to the one before.`;
+  const { file, line, reason } = result.broken!;
+  return `the audit log is broken at ${file}, line ${line}, after ${result.records} intact records: ${reason}.`;
+}
+
 export namespace AuditVerifyRequest {
   export const params = noParams;
   /** Extension → host: check the audit log's hash chain and report the first broken record ("Keel: Verify Audit Log"). */

@@ -99,4 +99,25 @@ describe('keel CLI (dist/cli.js)', function () {
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /goal is empty/);
   });
+
+  it('verifies the audit log a headless run wrote, and names the line where it was changed', async () => {
+    const home = await tempDir();
+    const run = await runCli(['run', 'replace "world" with "keel" in greeting.txt', '--workspace', workspace, '--base-url', server.url, '--yes'], { HOME: home });
+    assert.equal(run.code, 0, run.stderr);
+    const intact = await runCli(['audit', 'verify'], { HOME: home });
+    assert.equal(intact.code, 0, intact.stdout);
+    assert.match(intact.stdout, /intact: \d+ records/);
+    const file = join(home, '.cache', 'keel', 'audit', 'audit.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    assert.ok(lines.some((l) => l.includes('"kind":"file_change"') && l.includes('greeting.txt')), 'the edit is recorded with its hashes');
+    lines[1] = lines[1]!.replace('"seq":2', '"seq":20');
+    await writeFile(file, lines.join('\n'));
+    const broken = await runCli(['audit', 'verify', '--dir', join(home, '.cache', 'keel', 'audit')]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stdout, /broken at audit\.jsonl, line 2/);
+    const empty = await runCli(['audit', 'verify', '--dir', workspace]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stdout, /no audit log in/);
+    assert.equal((await runCli(['audit', 'check'])).code, 2);
+  });
 });

@@ -1,3 +1,4 @@
+import type { AuditEvent, AuditSink } from '../../host/governance/auditLog';
 import assert from 'node:assert/strict';
 import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
 import { Accounting, ModelError, ModelRouter, parseRouterSettings } from '../../host/models';
@@ -78,6 +79,7 @@ interface RunOptions {
   localOnlyGlobs?: string[];
   memory?: RunMemory;
   maxOutputTokens?: number;
+  audit?: AuditSink;
 }
 
 /** The loop behind a real router, without retries so each scripted turn is one call. */
@@ -96,6 +98,7 @@ function run(model: ChatModel, workspace: TestWorkspace, options: RunOptions = {
     policy: { allowHosts: [] },
     workspace,
     consent: consent({ reviewEdit: (review, signal) => workspace.reviewEdit(review, signal), reviewToolCall: (review, signal) => workspace.reviewToolCall(review, signal) }),
+    audit: options.audit,
     span: root,
     signal: options.signal ?? new AbortController().signal,
   });
@@ -123,6 +126,15 @@ describe('agent loop', () => {
     assert.deepEqual(names.filter((n) => n !== 'test'), ['chat scripted', 'execute_tool read_file', 'chat scripted', 'execute_tool propose_edit', 'approval propose_edit', 'chat scripted']);
     const approval = [...spans.values()].find((s) => s.operation === 'approval')!;
     assert.equal(approval.attributes['keel.approval.decision'], 'approved');
+  });
+
+  it('records each model call in the audit log: the model, tokens and cost, never the conversation', async () => {
+    const events: AuditEvent[] = [];
+    const model = scriptedModel([{ toolCalls: [call('read_file', { path: 'a.txt' })] }, { content: 'Read it.' }]);
+    await run(model, memoryWorkspace({ 'a.txt': 'private words' }), { audit: { append: async (event) => void events.push(event) } }).done;
+    const calls = events.filter((e) => e.kind === 'model_call');
+    assert.deepEqual(calls.map((e) => e.kind === 'model_call' && [e.runId, e.model, e.inputTokens, e.outputTokens, e.costUsd]), [['run-1', 'scripted', 10, 5, 0], ['run-1', 'scripted', 10, 5, 0]]);
+    assert.ok(!JSON.stringify(events).includes('private words'));
   });
 
   it('fences every tool result that carries workspace content, so a file cannot close the fence early', async () => {

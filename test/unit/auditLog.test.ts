@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AuditLog, verifyAuditLog, type AuditEvent } from '../../host/governance/auditLog';
+import { AuditLog, contentHash, verifyAuditLog, type AuditEvent } from '../../host/governance/auditLog';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
 import { consent, headlessWorkspace, recordingTrace, tempDir } from './helpers';
@@ -84,5 +84,22 @@ describe('audit log', () => {
       ['tool_call', 'run_command', 'execute'],
       ['tool_result', 'run_command', true],
     ]);
+  });
+
+  it('records the files a run changed with the SHA-256 of their content before and after', async () => {
+    const dir = await tempDir();
+    const root = await tempDir();
+    await writeFile(join(root, 'a.ts'), 'const a = 1;\n');
+    const log = new AuditLog(dir);
+    const workspace = headlessWorkspace(root, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
+    const context: ToolContext = { runId: 'r3', policy: { allowHosts: [], commandSandbox: 'off' }, workspace, approvals: new ApprovalBroker(workspace, 1000, log), audit: log, span: recordingTrace().root, signal: new AbortController().signal };
+    await builtinTools().call({ id: 'c1', name: 'propose_edit', arguments: { path: 'a.ts', old_text: 'const a = 1;', new_text: 'const a = 2;' } }, context);
+    await builtinTools().call({ id: 'c2', name: 'create_file', arguments: { path: 'b.ts', content: 'export {};\n' } }, context);
+    const changes = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'file_change');
+    assert.deepEqual(changes.map((r) => [r.path, r.before, r.after]), [
+      ['a.ts', contentHash('const a = 1;\n'), contentHash('const a = 2;\n')],
+      ['b.ts', null, contentHash('export {};\n')],
+    ]);
+    assert.equal((await verifyAuditLog(dir)).ok, true);
   });
 });

@@ -136,6 +136,19 @@ describe('hooks: .keel/hooks/*.js in the sandbox', function () {
     assert.equal((await (await hooks.load(root)).ask('afterToolCall', result, at())).decision, 'allow');
   });
 
+  it('records each hook file in the audit log when first loaded and again only when it changes', async () => {
+    const changes: AuditEvent[] = [];
+    const audited = new Hooks(() => sandbox, () => undefined, { append: async (event) => void changes.push(event) });
+    await hook('h.js', `hook({ name: 'h', events: ['runStart'], run() {} });`);
+    await audited.load(root);
+    await audited.load(root);
+    await hook('h.js', `hook({ name: 'h', events: ['runStart'], run() { return { decision: 'deny' }; } });`);
+    await utimes(join(root, '.keel', 'hooks', 'h.js'), new Date(), new Date(Date.now() + 5000));
+    await audited.load(root);
+    assert.deepEqual(changes.map((e) => e.kind === 'hook_change' && e.file), ['.keel/hooks/h.js', '.keel/hooks/h.js']);
+    assert.notEqual((changes[0] as { sha256: string }).sha256, (changes[1] as { sha256: string }).sha256);
+  });
+
   it('redacts secrets a hook puts in its reason', async () => {
     const secret = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
     await hook('leak.js', `hook({ name: 'leak', events: ['beforeToolCall'], run() { return { decision: 'deny', reason: 'token ${secret}' }; } });`);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { redacted } from '../../observability/redaction';
 import { errorMessage, type Span } from '../../observability/tracer';
 import { workspaceCapabilities, type Sandbox, type SandboxCapabilities } from '../../sandbox';
-import type { AuditSink } from '../auditLog';
+import { contentHash, type AuditSink } from '../auditLog';
 import { CALL_HOOK, DEFINE_HOOK, HOOK_MEMORY_BYTES, HOOKS_DIR, hookAnswerSchema, hookManifestSchema, READ_MANIFEST, type HookAnswer, type HookEvent, type HookManifest } from './hookFile';
 
 /** What each event tells a hook (as its `event` argument, with `event` and `runId` added). */
@@ -62,7 +62,12 @@ interface LoadedHook {
 export class Hooks {
   private readonly cache = new Map<string, { mtimeMs: number; hook?: LoadedHook; problem?: string }>();
 
-  constructor(private readonly getSandbox: () => Sandbox, private readonly log: (message: string) => void = () => undefined) {}
+  constructor(
+    private readonly getSandbox: () => Sandbox,
+    private readonly log: (message: string) => void = () => undefined,
+    /** Where a hook file's first load and each change of it are recorded. */
+    private readonly audit?: AuditSink,
+  ) {}
 
   /** The workspace's hooks as they are now; a file changed later counts from the next run. */
   async load(root: string | undefined): Promise<HookGate & { readonly problems: readonly string[] }> {
@@ -86,8 +91,10 @@ export class Hooks {
       const { mtimeMs, size } = await stat(path);
       const cached = this.cache.get(path);
       if (cached?.mtimeMs === mtimeMs) return cached;
-      const entry = { mtimeMs, ...(size > 256 * 1024 ? { problem: `${file} is larger than 256 KiB` } : await this.define(file, await readFile(path, 'utf8'))) };
+      const source = size > 256 * 1024 ? undefined : await readFile(path, 'utf8');
+      const entry = { mtimeMs, ...(source === undefined ? { problem: `${file} is larger than 256 KiB` } : await this.define(file, source)) };
       this.cache.set(path, entry);
+      await this.audit?.append({ kind: 'hook_change', file, sha256: source === undefined ? null : contentHash(source) });
       this.log(entry.problem ? `hook not loaded: ${entry.problem}` : `hook ${entry.hook!.manifest.name} loaded from ${file}`);
       return entry;
     } catch (error) {
