@@ -68,10 +68,11 @@ function copyAssets() {
   cpSync(join(codicons, 'codicon.css'), join('dist', 'codicon.css'));
   cpSync(join(codicons, 'codicon.ttf'), join('dist', 'codicon.ttf'));
   cpSync(join('webview-ui', 'style.css'), join('dist', 'webview.css'));
-  // The memory layer's chunker parses with tree-sitter; the host finds these grammars beside its bundle.
+  // The memory layer's chunker and governance's command rules parse with tree-sitter; the host finds these grammars
+  // beside its bundle.
   const grammars = dirname(require.resolve('@vscode/tree-sitter-wasm'));
   mkdirSync(join('dist', 'tree-sitter'), { recursive: true });
-  for (const name of ['tree-sitter', 'tree-sitter-typescript', 'tree-sitter-tsx', 'tree-sitter-javascript', 'tree-sitter-python']) {
+  for (const name of ['tree-sitter', 'tree-sitter-typescript', 'tree-sitter-tsx', 'tree-sitter-javascript', 'tree-sitter-python', 'tree-sitter-bash']) {
     cpSync(join(grammars, `${name}.wasm`), join('dist', 'tree-sitter', `${name}.wasm`));
   }
 }

@@ -3,8 +3,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Language, Parser, type Tree } from '@vscode/tree-sitter-wasm';
 
-/** The languages Keel parses into symbols, named after their grammar files (`tree-sitter-<name>.wasm`). */
-export type GrammarName = 'typescript' | 'tsx' | 'javascript' | 'python';
+/**
+ * The languages Keel parses, named after their grammar files (`tree-sitter-<name>.wasm`): source files into symbols,
+ * and shell command lines (`bash`) for governance's command rules.
+ */
+export type GrammarName = 'typescript' | 'tsx' | 'javascript' | 'python' | 'bash';
 
 /**
  * Parses source text with VS Code's tree-sitter grammars (WebAssembly, so no native build). The runtime and each

@@ -1,0 +1,210 @@
+import type { Node } from '@vscode/tree-sitter-wasm';
+import { sharedSyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
+import { innerCommands } from './commandWrappers';
+
+/** One word of a command as the shell would see it: its value when Keel can know it, else its source text. */
+export interface Word {
+  readonly text: string;
+  /** A variable, a substitution, a brace expansion or an ANSI-C string: its value is known only when it runs. */
+  readonly dynamic: boolean;
+}
+
+/** One simple command: `NAME=value` prefixes, then the command name and its arguments. */
+export interface SimpleCommand {
+  readonly assignments: readonly Word[];
+  readonly words: readonly Word[];
+  /** For messages: the command as written (or as a wrapper runs it). */
+  readonly source: string;
+}
+
+/** A command line taken apart for the policy's command rules. */
+export interface ParsedCommandLine {
+  /** Every simple command that may run, nested ones (`$(…)`, `sh -c '…'`, `find -exec …`) included. */
+  readonly commands: readonly SimpleCommand[];
+  /**
+   * Commands a wrapper may run that Keel could not delimit exactly (`timeout -x 5 rm …` with an option it does not
+   * know): checked against deny and ask rules only, so they can stop a command but never allow one.
+   */
+  readonly probes: readonly SimpleCommand[];
+  /** Files output is redirected to (`> file`, `>> file`, `&> file`). */
+  readonly writes: readonly Word[];
+  /** Why parts of the line cannot be checked (a command name from a variable, a parse error): the line asks. */
+  readonly opaque: readonly string[];
+}
+
+/** Longer lines are not parsed: they ask. */
+const MAX_COMMAND_CHARS = 64 * 1024;
+/** `sh -c "sh -c '…'"` is parsed this many levels deep; deeper asks. */
+const MAX_NESTING = 4;
+/** A line with more syntax nodes than this asks instead of being walked. */
+const MAX_NODES = 50_000;
+
+/**
+ * Parses a shell command line with the bash grammar and lists every simple command in it, so a rule that allows
+ * `git status` cannot let `git status && rm -rf ~` (or `;`, `|`, `$(…)`, backticks, newlines, subshells, process
+ * substitution, heredocs, `bash -c`, `eval`, `xargs`, `find -exec`) through.
+ */
+export async function parseCommandLine(line: string): Promise<ParsedCommandLine> {
+  const found: Found = { commands: [], probes: [], writes: [], opaque: [] };
+  await collect(line, 0, found);
+  return found;
+}
+
+interface Found {
+  commands: SimpleCommand[];
+  probes: SimpleCommand[];
+  writes: Word[];
+  opaque: string[];
+}
+
+async function collect(line: string, depth: number, found: Found): Promise<void> {
+  if (line.length > MAX_COMMAND_CHARS) return void found.opaque.push(`the command is longer than ${MAX_COMMAND_CHARS} characters`);
+  if (depth > MAX_NESTING) return void found.opaque.push(`commands are nested more than ${MAX_NESTING} shells deep`);
+  const tree = await sharedSyntaxParsers().parse('bash', line);
+  try {
+    const nested: string[] = [];
+    walk(tree.rootNode, found, nested);
+    for (const inner of nested) await collect(inner, depth + 1, found);
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Visits every node without recursion (a line can nest thousands deep), collecting commands and what is opaque. */
+function walk(root: Node, found: Found, nested: string[]): void {
+  const stack: Node[] = [root];
+  let visited = 0;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (++visited > MAX_NODES) return void found.opaque.push('the command is too complex to check');
+    if (node.type === 'ERROR' || node.isMissing) {
+      found.opaque.push(`it does not parse as a shell command near "${clip(node.text)}"`);
+    } else if (node.type === 'command') {
+      addCommand(simpleCommand(node), found, nested);
+    } else if (node.type === 'declaration_command' || node.type === 'unset_command') {
+      const words = node.children.filter((c) => c !== null).map((c) => (c.type === 'variable_assignment' ? assignmentWord(c) : wordOf(c)));
+      addCommand({ assignments: [], words, source: node.text }, found, nested);
+    } else if (node.type === 'variable_assignment' && !['command', 'declaration_command'].includes(node.parent?.type ?? '')) {
+      // `PATH=/tmp/x; git status` changes what the next command runs, so a bare assignment is a command of its own.
+      addCommand({ assignments: [], words: [assignmentWord(node)], source: node.text }, found, nested);
+    } else if (node.type === 'function_definition') {
+      found.opaque.push(`it defines the shell function "${clip(node.childForFieldName('name')?.text ?? '')}", which can stand in for any command`);
+    } else if (node.type === 'file_redirect') {
+      const target = redirectTarget(node);
+      if (target) found.writes.push(target);
+    }
+    for (let i = node.childCount - 1; i >= 0; i--) {
+      const child = node.child(i);
+      if (child) stack.push(child);
+    }
+  }
+}
+
+function addCommand(command: SimpleCommand, found: Found, nested: string[]): void {
+  found.commands.push(command);
+  const inner = innerCommands(command);
+  found.commands.push(...inner.commands);
+  found.probes.push(...inner.probes);
+  found.opaque.push(...inner.opaque);
+  nested.push(...inner.scripts);
+}
+
+function simpleCommand(node: Node): SimpleCommand {
+  const assignments: Word[] = [];
+  const words: Word[] = [];
+  for (const child of node.namedChildren) {
+    if (!child) continue;
+    if (child.type === 'variable_assignment') assignments.push(assignmentWord(child));
+    else if (child.type === 'command_name') words.push(nameOf(child));
+    else if (!child.type.endsWith('_redirect')) words.push(wordOf(child));
+  }
+  return { assignments, words, source: node.text };
+}
+
+/** A command name that would be expanded (`$X`, `/bin/r?`, `{rm,-rf}`) is dynamic: it can be any command. */
+function nameOf(node: Node): Word {
+  const inner = node.namedChildren[0];
+  const word = inner ? wordOf(inner) : { text: node.text, dynamic: true };
+  return !word.dynamic && inner && hasUnquotedGlob(inner) ? { text: word.text, dynamic: true } : word;
+}
+
+function assignmentWord(node: Node): Word {
+  const name = node.childForFieldName('name')?.text ?? '';
+  const value = node.childForFieldName('value');
+  const evaluated = value ? wordOf(value) : { text: '', dynamic: false };
+  return { text: `${name}=${evaluated.text}`, dynamic: evaluated.dynamic };
+}
+
+/** The value of a word as the shell would pass it, when it is plain text after quoting and escapes. */
+function wordOf(node: Node): Word {
+  const text = literal(node);
+  return text === undefined ? { text: node.text, dynamic: true } : { text, dynamic: false };
+}
+
+function literal(node: Node): string | undefined {
+  switch (node.type) {
+    case 'word':
+      return /[{}]/.test(node.text) && /,|\.\./.test(node.text) ? undefined : unescapeWord(node.text);
+    case 'number':
+    case 'variable_name':
+    case 'export':
+    case 'declare':
+    case 'local':
+    case 'readonly':
+    case 'typeset':
+    case 'unset':
+    case 'unsetenv':
+      return node.text;
+    case 'raw_string':
+      return node.text.slice(1, -1);
+    case 'string': {
+      let text = '';
+      for (const child of node.namedChildren) {
+        if (child?.type !== 'string_content') return undefined;
+        text += child.text.replace(/\\([\\"$`])/g, '$1').replace(/\\\n/g, '');
+      }
+      return text;
+    }
+    case 'concatenation': {
+      // `{a,b}` arrives as the words `{`, `a,b`, `}`: bash would expand it into two words.
+      const plain = node.namedChildren.filter((c) => c?.type === 'word').map((c) => c!.text).join('');
+      if (/\{/.test(plain) && /\}/.test(plain) && /,|\.\./.test(plain)) return undefined;
+      let text = '';
+      for (const child of node.namedChildren) {
+        const part = child && literal(child);
+        if (part === undefined) return undefined;
+        text += part;
+      }
+      return text;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function unescapeWord(text: string): string {
+  return text.replace(/\\\n/g, '').replace(/\\(.)/gs, '$1');
+}
+
+/** Unquoted `*`, `?` or `[…]` in a word: the shell replaces it with matching file names (`[` alone is `test`). */
+function hasUnquotedGlob(node: Node): boolean {
+  if (node.type === 'word') return /(^|[^\\])([*?]|\[.*\])/.test(node.text);
+  if (node.type === 'concatenation') return node.namedChildren.some((child) => child !== null && hasUnquotedGlob(child));
+  return false;
+}
+
+/** The file a redirection writes, or undefined for input and descriptor copies (`2>&1`, `>&-`). */
+function redirectTarget(node: Node): Word | undefined {
+  const operator = node.children.find((c) => c !== null && /^(>|>>|>\||&>|&>>|<>|>&)$/.test(c.type));
+  if (!operator) return undefined;
+  const destination = node.childForFieldName('destination') ?? node.namedChildren.at(-1);
+  if (!destination || destination.type === 'file_descriptor') return undefined;
+  const target = wordOf(destination);
+  if (operator.type === '>&' && (/^\d+$/.test(target.text) || target.text === '-')) return undefined;
+  return target;
+}
+
+function clip(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}

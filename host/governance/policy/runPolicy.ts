@@ -1,0 +1,255 @@
+import { posix } from 'node:path';
+import { Minimatch } from 'minimatch';
+import type { RiskClass } from '../../../protocol/run';
+import { parseCommandLine, type SimpleCommand, type Word } from './commandLine';
+import { allows, compileCommandRule, restricts, type CommandPattern } from './commandRules';
+import type { LevelName, PolicyLevel } from './policyLevels';
+import type { Autonomy, PolicySection, Verdict } from './policyDocument';
+
+/** What a tool call touches, as the tool declares it (`Tool.touches`). */
+export interface CallFacts {
+  readonly tool: string;
+  readonly risk: RiskClass;
+  /** A shell command line (`run_command`). */
+  readonly command?: string;
+  /** Workspace-relative files read, written, and folders whose files are read. */
+  readonly reads?: readonly string[];
+  readonly writes?: readonly string[];
+  readonly folders?: readonly string[];
+  /** Hosts it connects to. */
+  readonly hosts?: readonly string[];
+}
+
+/** The policy's answer about one call, with the rule and level that decided it. */
+export interface PolicyDecision {
+  readonly verdict: Verdict;
+  /** `default`: no policy has a rule for it, so Keel's own default applies. */
+  readonly level: LevelName | 'default';
+  /** The rule as written, e.g. `commands.deny "rm *"`. */
+  readonly rule?: string;
+  /** For the user and the model: why, in words. */
+  readonly reason: string;
+  /** A command rule lets the command run outside the OS sandbox. */
+  readonly unsandboxed?: boolean;
+  /** A command rule says the command needs the network. */
+  readonly network?: boolean;
+}
+
+type Opinion = Omit<PolicyDecision, 'unsandboxed' | 'network'>;
+
+const STRICTNESS: Readonly<Record<Verdict, number>> = { allow: 0, ask: 1, deny: 2 };
+
+/** Paths a redirection may write that are not files. */
+const DEVICES: ReadonlySet<string> = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
+
+/** One level's rules for the run's agent, compiled once per run. */
+interface CompiledLevel {
+  readonly level: LevelName;
+  readonly source: string;
+  readonly tools: Readonly<Record<Verdict, readonly { glob: string; matcher: Minimatch }[]>>;
+  readonly commands: Readonly<Record<Verdict, readonly CommandPattern[]>>;
+  readonly read?: readonly { glob: string; matcher: Minimatch }[];
+  readonly write?: readonly { glob: string; matcher: Minimatch }[];
+  readonly hosts?: readonly { glob: string; matcher: Minimatch }[];
+}
+
+/**
+ * The policy in force for one run: the managed, user and workspace levels for the run's agent, combined so that a
+ * lower level can only tighten (deny beats ask beats allow, from whichever level; scopes intersect; the smallest
+ * budget and step limit win; autopilot only when no level says supervised). With no policy anywhere every decision
+ * is Keel's default: read-only calls run, everything else asks.
+ */
+export class RunPolicy {
+  readonly autonomy: Autonomy;
+  readonly maxSteps: number | undefined;
+  readonly usdPerRun: number | undefined;
+  /** Levels that were refused, with why: shown with the run and in every question they cause. */
+  readonly problems: readonly string[];
+  private readonly levels: readonly CompiledLevel[];
+
+  /**
+   * @param restricted Restricted Mode: the workspace's policy may only tighten (its allow rules and autopilot are
+   * ignored), and nothing runs on autopilot.
+   */
+  constructor(levels: readonly PolicyLevel[], options: { readonly agent: string; readonly restricted: boolean }) {
+    const sections = levels.map((level) => ({ level, section: sectionFor(level, options.agent) }));
+    this.levels = sections.map(({ level, section }) => compile(level, section, options.restricted && level.level === 'workspace'));
+    this.problems = levels.flatMap((level) => (level.error ? [level.error] : []));
+    const autonomies = sections.filter(({ level }) => !(options.restricted && level.level === 'workspace')).map(({ section }) => section.autonomy);
+    this.autonomy = !options.restricted && autonomies.includes('autopilot') && !autonomies.includes('supervised') ? 'autopilot' : 'supervised';
+    this.maxSteps = smallest(sections.map(({ section }) => section.maxSteps));
+    this.usdPerRun = smallest(sections.map(({ section }) => section.budgets?.usdPerRun));
+  }
+
+  /** Hosts the run may reach: those of `allowHosts` that every level naming hosts also names. */
+  allowHosts(allowHosts: readonly string[]): string[] {
+    return allowHosts.filter((entry) => this.levels.every((level) => !level.hosts || level.hosts.some(({ matcher }) => matcher.match(hostOf(entry)))));
+  }
+
+  async decide(call: CallFacts): Promise<PolicyDecision> {
+    const opinions: Opinion[] = [...this.toolOpinions(call.tool), ...this.pathOpinions(call), ...this.hostOpinions(call.hosts ?? [])];
+    let extras: Pick<PolicyDecision, 'unsandboxed' | 'network'> = {};
+    if (call.command !== undefined) {
+      const commands = await this.commandOpinions(call.command);
+      opinions.push(...commands.opinions);
+      extras = { unsandboxed: commands.unsandboxed, network: commands.network };
+    }
+    const decided = strictest(opinions) ?? defaultOpinion(call.risk);
+    if (decided.verdict === 'allow' && call.risk !== 'read' && this.autonomy === 'supervised' && decided.level !== 'default') {
+      return { ...decided, ...extras, verdict: 'ask', reason: `${decided.reason}, but autonomy is supervised, so each ${call.risk} call is confirmed` };
+    }
+    return { ...decided, ...extras };
+  }
+
+  private toolOpinions(tool: string): Opinion[] {
+    return this.levels.flatMap((level) => {
+      for (const verdict of ['deny', 'ask', 'allow'] as const) {
+        const hit = level.tools[verdict].find(({ matcher }) => matcher.match(tool));
+        if (hit) return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason: `${tool} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy` }];
+      }
+      return [];
+    });
+  }
+
+  private pathOpinions(call: CallFacts): Opinion[] {
+    const opinions: Opinion[] = [];
+    for (const level of this.levels) {
+      for (const path of call.reads ?? []) opinions.push(...scopeOpinion(level, 'read', path, false));
+      for (const path of call.folders ?? []) opinions.push(...scopeOpinion(level, 'read', path, true));
+      for (const path of call.writes ?? []) opinions.push(...scopeOpinion(level, 'write', path, false));
+    }
+    return opinions;
+  }
+
+  private hostOpinions(hosts: readonly string[]): Opinion[] {
+    return this.levels.flatMap((level) => {
+      const outside = level.hosts && hosts.find((host) => !level.hosts!.some(({ matcher }) => matcher.match(host)));
+      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: `${outside} is not among the network.hosts of the ${level.level} policy` }] : [];
+    });
+  }
+
+  private async commandOpinions(line: string): Promise<{ opinions: Opinion[]; unsandboxed: boolean; network: boolean }> {
+    const parsed = await parseCommandLine(line);
+    const opinions: Opinion[] = [];
+    const grants: { level: LevelName; pattern: CommandPattern }[] = [];
+    let everyGranted = parsed.commands.length > 0;
+    let unmatched: SimpleCommand | undefined;
+    let allowed: Opinion | undefined;
+    for (const command of parsed.commands) {
+      const verdicts = this.levels.flatMap((level) => commandVerdict(level, command, 'all'));
+      const strict = strictest(verdicts.map((v) => v.opinion));
+      if (!strict) unmatched ??= command;
+      else opinions.push(strict);
+      if (strict?.verdict === 'allow') allowed ??= strict;
+      const granting = verdicts.filter((v) => v.opinion.verdict !== 'deny');
+      everyGranted &&= granting.length > 0;
+      grants.push(...granting.map((v) => ({ level: v.opinion.level as LevelName, pattern: v.pattern })));
+    }
+    for (const probe of parsed.probes) {
+      const caught = strictest(this.levels.flatMap((level) => commandVerdict(level, probe, 'restrict')).map((v) => v.opinion));
+      if (caught) opinions.push(caught);
+    }
+    for (const target of parsed.writes) opinions.push(...this.redirectOpinions(target));
+    if (parsed.opaque.length > 0) {
+      opinions.push({ verdict: 'ask', level: 'default', reason: `Keel cannot check every part of this command: ${parsed.opaque[0]}` });
+    } else if (unmatched && allowed) {
+      // Allowed parts do not carry the rest: a line is allowed only if every command in it is.
+      opinions.push({ verdict: 'ask', level: allowed.level, rule: allowed.rule, reason: `\`${clip(unmatched.source)}\` in this command matches no allow rule` });
+    }
+    // Out of the sandbox only when every command's rules say so; a workspace's say-so is asked about.
+    const unsandboxed = everyGranted && grants.every((grant) => !grant.pattern.sandbox);
+    if (unsandboxed && grants.some((grant) => grant.level === 'workspace')) {
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy runs this command outside the OS sandbox' });
+    }
+    return { opinions, unsandboxed, network: grants.some((grant) => grant.pattern.network) };
+  }
+
+  private redirectOpinions(target: Word): Opinion[] {
+    if (!target.dynamic && DEVICES.has(target.text)) return [];
+    if (target.dynamic) {
+      return this.levels.filter((level) => level.write).map((level) => ({ verdict: 'ask' as const, level: level.level, rule: 'paths.write', reason: `the command writes to ${target.text}, a file Keel cannot name before it runs` }));
+    }
+    return this.levels.flatMap((level) => scopeOpinion(level, 'write', target.text, false));
+  }
+}
+
+function sectionFor(level: PolicyLevel, agent: string): PolicySection {
+  return { ...level.document.default, ...level.document.agents?.[agent] };
+}
+
+function compile(level: PolicyLevel, section: PolicySection, tightenOnly: boolean): CompiledLevel {
+  const globs = (list: readonly string[] | undefined, options: { nocase?: boolean } = {}) => (list ?? []).map((glob) => ({ glob, matcher: new Minimatch(glob, { dot: true, ...options }) }));
+  const optional = (list: readonly string[] | undefined) => (list ? globs(list.map((glob) => glob.replace(/^\.\//, ''))) : undefined);
+  return {
+    level: level.level,
+    source: level.source,
+    tools: { allow: tightenOnly ? [] : globs(section.tools?.allow, { nocase: true }), ask: globs(section.tools?.ask, { nocase: true }), deny: globs(section.tools?.deny, { nocase: true }) },
+    commands: {
+      allow: tightenOnly ? [] : (section.commands?.allow ?? []).map(compileCommandRule),
+      ask: (section.commands?.ask ?? []).map(compileCommandRule),
+      deny: (section.commands?.deny ?? []).map(compileCommandRule),
+    },
+    read: optional(section.paths?.read),
+    write: optional(section.paths?.write),
+    hosts: section.network?.hosts ? globs(section.network.hosts, { nocase: true }) : undefined,
+  };
+}
+
+/** One level's verdict on a simple command: the strictest rule that matches it, and the rule. */
+function commandVerdict(level: CompiledLevel, command: SimpleCommand, which: 'all' | 'restrict'): { opinion: Opinion; pattern: CommandPattern }[] {
+  for (const verdict of ['deny', 'ask'] as const) {
+    const hit = level.commands[verdict].find((rule) => restricts(rule, command));
+    if (hit) return [{ pattern: hit, opinion: { verdict, level: level.level, rule: `commands.${verdict} "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.${verdict} "${hit.pattern}" of the ${level.level} policy` } }];
+  }
+  if (which === 'restrict') return [];
+  const hit = level.commands.allow.find((rule) => allows(rule, command));
+  return hit ? [{ pattern: hit, opinion: { verdict: 'allow', level: level.level, rule: `commands.allow "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.allow "${hit.pattern}" of the ${level.level} policy` } }] : [];
+}
+
+/**
+ * Whether a path is inside a level's read or write scope. A folder whose files are read (search_files over the
+ * workspace) is inside when the scope covers it, and asks when the scope covers only part of it.
+ */
+function scopeOpinion(level: CompiledLevel, kind: 'read' | 'write', path: string, folder: boolean): Opinion[] {
+  const scope = level[kind];
+  if (!scope) return [];
+  const relative = workspaceRelative(path);
+  const rule = `paths.${kind}`;
+  if (relative !== undefined && scope.some(({ matcher }) => matcher.match(relative))) return [];
+  if (folder && relative !== undefined && scope.some(({ matcher }) => matcher.match(relative === '.' ? '' : relative, true) || relative === '.')) {
+    return [{ verdict: 'ask', level: level.level, rule, reason: `it reads ${relative === '.' ? 'the whole workspace' : relative}, and the ${level.level} policy allows reading only ${scope.map((s) => s.glob).join(', ')}` }];
+  }
+  return [{ verdict: 'deny', level: level.level, rule, reason: `${path} is outside the ${kind} scope of the ${level.level} policy (${scope.map((s) => s.glob).join(', ')})` }];
+}
+
+/** A workspace-relative path in forward slashes, or undefined for one outside the workspace (`../x`, `/etc`, `~`). */
+function workspaceRelative(path: string): string | undefined {
+  const normal = posix.normalize(path.replace(/\\/g, '/'));
+  if (normal.startsWith('/') || normal.startsWith('~') || normal === '..' || normal.startsWith('../') || /^[A-Za-z]:/.test(normal)) return undefined;
+  return normal.replace(/\/$/, '') || '.';
+}
+
+function defaultOpinion(risk: RiskClass): Opinion {
+  return risk === 'read'
+    ? { verdict: 'allow', level: 'default', reason: 'read-only calls run without asking' }
+    : { verdict: 'ask', level: 'default', reason: `it is a ${risk} call, and Keel asks before those unless a policy allows them on autopilot` };
+}
+
+/** The strictest opinion; of equals, the first (the higher level). */
+function strictest(opinions: readonly Opinion[]): Opinion | undefined {
+  return opinions.reduce<Opinion | undefined>((best, o) => (!best || STRICTNESS[o.verdict] > STRICTNESS[best.verdict] ? o : best), undefined);
+}
+
+function smallest(values: readonly (number | undefined)[]): number | undefined {
+  const set = values.filter((v): v is number => v !== undefined);
+  return set.length > 0 ? Math.min(...set) : undefined;
+}
+
+function hostOf(entry: string): string {
+  return entry.replace(/^\[|\](:\d+)?$/g, '').replace(/:\d+$/, '');
+}
+
+function clip(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 77)}…` : line;
+}
