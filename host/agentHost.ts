@@ -4,11 +4,14 @@ import type { McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
+import { managedPolicyPath } from './governance/policy/policyLevels';
+import { PolicyLoader, withinPolicy } from './governance/policy/policyLoader';
 import type { ConsentPort } from './governance/consent';
 import { RouterCache, type VsCodeChat } from './models';
 import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
 import type { SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
+import { AGENT_NAME } from './orchestration/agentLoop';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import type { McpManager } from './tools/mcp';
@@ -57,6 +60,7 @@ export class AgentHost {
   readonly traces: TraceStore;
   /** The tamper-evident record of decisions, side effects and runs. */
   readonly audit: AuditLog;
+  private readonly policies: PolicyLoader;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
@@ -66,6 +70,7 @@ export class AgentHost {
     this.filesExclude = settings.filesExclude;
     this.traces = new TraceStore(join(settings.storageDir, 'traces'), settings.traceRetention ?? DEFAULT_TRACE_RETENTION, ports.log);
     this.audit = new AuditLog(join(settings.storageDir, 'audit'));
+    this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), workspaceRoot: settings.root });
     // Every span goes to the store as well as to the port, so runs outlive the window and the process.
     this.spans = (span, content) => {
       this.traces.record(span, content);
@@ -94,10 +99,17 @@ export class AgentHost {
     });
   }
 
-  /** Starts a run; its keys are redacted wherever they turn up. Throws, naming the field, on a request it refuses. */
+  /**
+   * Starts a run under the policy in force now (read afresh, so edits apply without a restart); its keys are redacted
+   * wherever they turn up. Throws, naming the field, on a request it refuses.
+   */
   startRun(params: StartRunParams): { runId: string; done: Promise<RunResult> } {
     registerModelKeys(params.models);
-    const started = this.runs.start(params);
+    const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: AGENT_NAME });
+    // Appended in order, ahead of the run's own start record.
+    for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
+    for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`);
+    const started = this.runs.start(policy ? { ...withinPolicy(params, policy), rules: policy } : params);
     this.ports.log(`run ${started.runId} started`);
     return started;
   }

@@ -38,6 +38,8 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
       passEnv: vscode.workspace.getConfiguration('keel').get<string[]>('tools.passEnv', []),
       commandSandbox: vscode.workspace.getConfiguration('keel').get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
+      // The user's own level of the policy: from user settings only, never from a workspace's.
+      policy: vscode.workspace.getConfiguration('keel').inspect<Record<string, unknown>>('policy')?.globalValue,
     });
     return { runId, done: tracker.track(runId, goal) };
   };

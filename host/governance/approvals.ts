@@ -7,9 +7,10 @@ import type { Span } from '../observability/tracer';
 import { errorMessage } from '../observability/tracer';
 import type { AuditSink } from './auditLog';
 import type { ConsentPort } from './consent';
+import type { PolicyDecision } from './policy/runPolicy';
 
-/** What tools see of the broker: the two questions they may ask. */
-export type Approvals = Pick<ApprovalBroker, 'reviewEdit' | 'reviewToolCall'>;
+/** What tools see of the broker: the two questions they may ask, and the record of what the policy decided. */
+export type Approvals = Pick<ApprovalBroker, 'reviewEdit' | 'reviewToolCall' | 'recordPolicyDecision'>;
 
 /** Where a question is asked from: the run (or server request) it belongs to, the span it hangs under, its cancellation. */
 export interface At {
@@ -27,6 +28,8 @@ interface Question<D> {
   readonly ask: (approvalId: string, signal: AbortSignal) => Promise<D>;
   readonly decision: (answer: D) => string;
   readonly onTimeout: (reason: string) => D;
+  /** Why the policy asks, recorded with the answer. */
+  readonly policy?: { readonly rule?: string; readonly level: string };
 }
 
 /**
@@ -52,12 +55,28 @@ export class ApprovalBroker {
   reviewToolCall(review: Omit<ReviewToolCallParams, 'runId' | 'approvalId'>, at: At): Promise<ToolCallDecision> {
     return this.decide(at, {
       subject: review.tool,
-      attributes: { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source },
+      attributes: { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source, ...policyAttributes(review.policy) },
       asked: { title: review.title, detail: review.detail },
       ask: (approvalId, signal) => this.consent.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal),
       decision: (answer) => answer.decision,
       onTimeout: (reason) => ({ decision: 'denied', reason }),
+      policy: review.policy,
     });
+  }
+
+  /**
+   * Records what the policy decided without asking (a denial, or a side effect it allows on autopilot): an `approval`
+   * span decided by `policy`, and the audit record, on disk before the call proceeds or is refused.
+   */
+  async recordPolicyDecision(subject: string, decision: PolicyDecision, at: At): Promise<void> {
+    const verdict = decision.verdict === 'deny' ? 'denied' : 'approved';
+    const span = at.parent.child(`approval ${subject}`, 'approval', { 'keel.run.id': at.runId, 'keel.approval.decision': verdict, 'keel.approval.decided_by': 'policy', ...policyAttributes(decision) });
+    span.setContent({ 'keel.approval.answer': { decision: verdict, decided_by: 'policy', reason: decision.reason, level: decision.level, ...(decision.rule ? { rule: decision.rule } : {}) } });
+    try {
+      await this.audit?.append({ kind: 'approval', runId: at.runId, subject, decision: verdict, decidedBy: 'policy', reason: decision.reason, level: decision.level, ...(decision.rule ? { rule: decision.rule } : {}) });
+    } finally {
+      span.end(decision.verdict === 'deny' ? 'error' : 'ok', decision.verdict === 'deny' ? `Denied by policy: ${decision.reason}` : undefined);
+    }
   }
 
   /** Whether a run may go over a budget; no answer in time keeps the budget. */
@@ -96,7 +115,7 @@ export class ApprovalBroker {
       const reason = (answer as { reason?: unknown } | undefined)?.reason;
       span.setContent({ 'keel.approval.answer': { decision, decided_by: 'user', ...(typeof reason === 'string' ? { reason } : {}) } });
       // On disk before the decision takes effect.
-      await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision, decidedBy: 'user', ...(typeof reason === 'string' ? { reason } : {}) });
+      await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision, decidedBy: 'user', ...(typeof reason === 'string' ? { reason } : {}), ...policyRecord(question.policy) });
       span.end('ok', decision === 'denied' && typeof reason === 'string' ? reason : undefined);
       return answer;
     } catch (error) {
@@ -108,7 +127,7 @@ export class ApprovalBroker {
         const reason = `no answer within ${Math.round(this.timeoutMs / 1000)} s, so it counts as denied`;
         span.setAttributes({ 'keel.approval.decision': 'denied', 'keel.approval.decided_by': 'timeout' });
         span.setContent({ 'keel.approval.answer': { decision: 'denied', decided_by: 'timeout', reason } });
-        await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision: 'denied', decidedBy: 'timeout', reason });
+        await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision: 'denied', decidedBy: 'timeout', reason, ...policyRecord(question.policy) });
         span.end('ok', reason);
         return question.onTimeout(reason);
       }
@@ -116,4 +135,13 @@ export class ApprovalBroker {
       throw error;
     }
   }
+}
+
+function policyAttributes(policy: { readonly reason?: string; readonly rule?: string; readonly level: string } | undefined): Record<string, AttributeValue> {
+  if (!policy) return {};
+  return { 'keel.policy.level': policy.level, ...(policy.rule ? { 'keel.policy.rule': policy.rule } : {}), ...(policy.reason ? { 'keel.policy.reason': policy.reason } : {}) };
+}
+
+function policyRecord(policy: { readonly rule?: string; readonly level: string } | undefined): { rule?: string; level?: string } {
+  return policy ? { level: policy.level, ...(policy.rule ? { rule: policy.rule } : {}) } : {};
 }

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { redacted } from '../observability/redaction';
 
 /**
- * What happened: an approval decided, a hook's decision, a side-effecting tool call and its outcome, a file changed
- * (SHA-256 of its content before and after; null for none), a model call (no content), a hook file loaded or changed,
- * a run's start and end.
+ * What happened: an approval decided (by the user, a timeout or the policy, with the policy's rule and level), a hook's
+ * decision, a side-effecting tool call and its outcome, a file changed (SHA-256 of its content before and after; null
+ * for none), a model call (no content), a hook file or a policy level loaded or changed, a run's start and end.
  */
 export type AuditEvent =
-  | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout'; readonly reason?: string }
+  | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout' | 'policy'; readonly reason?: string; readonly rule?: string; readonly level?: string }
+  | { readonly kind: 'policy_change'; readonly level: string; readonly source: string; readonly sha256: string; readonly valid: boolean; readonly error?: string }
   | { readonly kind: 'tool_call'; readonly runId: string; readonly tool: string; readonly risk: string; readonly arguments: string }
   | { readonly kind: 'tool_result'; readonly runId: string; readonly tool: string; readonly ok: boolean }
   | { readonly kind: 'file_change'; readonly runId: string; readonly path: string; readonly before: string | null; readonly after: string | null }

@@ -7,6 +7,7 @@ import { errorMessage, startTrace, type SpanSink } from '../observability/tracer
 import type { ToolRegistry } from '../tools';
 import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
+import type { RunPolicy } from '../governance/policy/runPolicy';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
@@ -17,7 +18,8 @@ export interface EpisodicMemory extends RunMemory {
   remember(episode: Episode): Promise<void>;
 }
 
-export type RunRequest = StartRunParams;
+/** A run as requested, and the policy in force for it (absent: none is written anywhere, Keel's defaults apply). */
+export type RunRequest = StartRunParams & { readonly rules?: RunPolicy };
 
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
 export class RunManager {
@@ -78,6 +80,7 @@ export class RunManager {
       'keel.run.id': runId,
       'keel.run.goal': goal,
       'keel.run.restricted': request.restricted === true,
+      ...(request.rules ? { 'keel.policy.autonomy': request.rules.autonomy, 'keel.policy.problems': request.rules.problems.join('\n') } : {}),
     });
     let output: AgentRunOutput;
     let memory: EpisodicMemory | undefined;
@@ -97,7 +100,7 @@ export class RunManager {
         limits: request.limits,
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
-        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto' },
+        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules },
         workspace: this.deps.workspace,
         consent: this.deps.consent,
         audit: this.deps.audit,

@@ -16,6 +16,7 @@ export const createFileTool = defineTool({
       })
       .strict(),
   ),
+  touches: ({ path }) => ({ writes: [path] }),
   describeCall: ({ path, content }) => `Create ${path} (${content.split('\n').length} lines)?`,
   async run({ path, content }, { workspace, audit, runId, span }) {
     await workspace.createFile(path, content);

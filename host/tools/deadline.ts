@@ -26,6 +26,7 @@ export class PausableDeadline {
     return {
       reviewEdit: (edit, at) => this.paused(() => approvals.reviewEdit(edit, at)),
       reviewToolCall: (review, at) => this.paused(() => approvals.reviewToolCall(review, at)),
+      recordPolicyDecision: (subject, decision, at) => approvals.recordPolicyDecision(subject, decision, at),
     };
   }
 

@@ -16,6 +16,7 @@ export const fetchUrlTool = defineTool({
   source: 'builtin',
   idempotent: true,
   args: zodArgs(z.object({ url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }) }).strict()),
+  touches: ({ url }) => ({ hosts: [new URL(url).hostname.replace(/^\[|\]$/g, '')] }),
   describeCall: ({ url }) => `Fetch ${url}?`,
   async run({ url }, { policy, span }) {
     if (policy.allowHosts.length === 0) {

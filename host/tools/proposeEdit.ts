@@ -23,6 +23,7 @@ export const proposeEditTool = defineTool({
       })
       .strict(),
   ),
+  touches: ({ path }) => ({ writes: [path] }),
   async run(args, { workspace, approvals, audit, runId, span, signal }) {
     const text = await workspace.readFile(args.path);
     const edit = locateEdit(args.path, text, args.old_text, args.new_text);

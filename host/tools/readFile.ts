@@ -11,6 +11,7 @@ export const readFileTool = defineTool({
   source: 'builtin',
   idempotent: true,
   args: zodArgs(z.object({ path: z.string().min(1).describe('Workspace-relative path, e.g. src/index.ts') }).strict()),
+  touches: ({ path }) => ({ reads: [path] }),
   async run({ path }, { workspace, span }) {
     const text = await workspace.readFile(path);
     span.setAttributes({ 'keel.file.path': path, 'keel.file.chars': text.length });

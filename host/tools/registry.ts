@@ -1,9 +1,11 @@
+import type { ReviewToolCallParams } from '../../protocol/rpc';
 import type { HookGate, HookVerdict } from '../governance/hooks';
+import type { PolicyDecision } from '../governance/policy/runPolicy';
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
 import { CallPolicy } from './callPolicy';
 import { ToolStats } from './stats';
-import type { RiskClass, Tool, ToolContext } from './tool';
+import type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
 
 export interface RefusedTool {
   readonly name: string;
@@ -102,20 +104,28 @@ export class ToolRegistry {
       return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
     }
     try {
+      const decision = await decide(tool, args, risk, context.policy);
+      if (decision.verdict === 'deny') {
+        await context.approvals.recordPolicyDecision(tool.name, decision, at);
+        return { ok: false, content: `The policy denies ${call.name}: ${decision.reason}. Do not call it again or look for a way around the rule; do something else, or tell the user what you need.` };
+      }
+      // What the policy lets run unasked is recorded as its decision; Keel's default lets only reads run unasked.
+      if (decision.verdict === 'allow' && risk !== 'read' && gate?.decision !== 'ask') await context.approvals.recordPolicyDecision(tool.name, decision, at);
       // A hook that asks puts even a read, or a tool that reviews its own calls, to the user.
-      if ((risk !== 'read' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
+      if ((decision.verdict === 'ask' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
         const title = tool.describeCall?.(args, context.policy) ?? `Run ${tool.name}?`;
-        const decision = await context.approvals.reviewToolCall(
-          { tool: tool.name, source: tool.source, risk, title: gate?.reason ? `${title} (${gate.reason})` : title, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false },
-          { runId: context.runId, parent: context.span, signal: context.signal },
+        const why = `${gate?.reason ? ` (${gate.reason})` : ''}${context.policy.rules && decision.verdict === 'ask' ? ` Policy asks because ${decision.reason}.` : ''}`;
+        const answer = await context.approvals.reviewToolCall(
+          { tool: tool.name, source: tool.source, risk, title: `${title}${why}`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false, ...policyBasis(decision, context.policy) },
+          at,
         );
-        if (decision.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${decision.reason}. Do not call it again with the same arguments.` };
+        if (answer.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${answer.reason}. Do not call it again with the same arguments.` };
       }
       const sideEffect = risk !== 'read';
       if (sideEffect) await context.audit?.append({ kind: 'tool_call', runId: context.runId, tool: tool.name, risk, arguments: JSON.stringify(parsed.value) });
       try {
         const approvals = this.hooks ? editsThroughHooks(context.approvals, this.hooks, context.audit) : context.approvals;
-        const content = capResult(await this.policy.run(tool, args, { ...context, approvals }));
+        const content = capResult(await this.policy.run(tool, args, { ...callContext(tool, decision, context), approvals }));
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: true });
         const after = await this.hooks?.ask('afterToolCall', { tool: tool.name, source: tool.source, arguments: parsed.value, ok: true, result: content }, at);
         if (after?.decision === 'deny') return { ok: true, content: `The result of ${call.name} was withheld: ${after.reason}.` };
@@ -135,12 +145,37 @@ export class ToolRegistry {
 function editsThroughHooks(approvals: ToolContext['approvals'], hooks: HookGate, audit: ToolContext['audit']): ToolContext['approvals'] {
   return {
     reviewToolCall: (review, at) => approvals.reviewToolCall(review, at),
+    recordPolicyDecision: (subject, decision, at) => approvals.recordPolicyDecision(subject, decision, at),
     async reviewEdit(edit, at) {
       const verdict: HookVerdict = await hooks.ask('beforeEdit', { path: edit.path, startLine: edit.range.start.line + 1, endLine: edit.range.end.line + 1, newText: edit.newText }, { ...at, audit });
       if (verdict.decision === 'deny') return { decision: 'denied', reason: verdict.reason ?? 'a hook denied it' };
       return approvals.reviewEdit(edit, at);
     },
   };
+}
+
+/** Keel's own default where no policy is in force: read-only calls run, every other call asks. */
+const READ_RUNS: PolicyDecision = { verdict: 'allow', level: 'default', reason: 'read-only calls run without asking' };
+const OTHERS_ASK: PolicyDecision = { verdict: 'ask', level: 'default', reason: 'it has side effects' };
+
+function decide(tool: Tool<never>, args: never, risk: RiskClass, policy: ToolPolicy): Promise<PolicyDecision> {
+  if (!policy.rules) return Promise.resolve(risk === 'read' ? READ_RUNS : OTHERS_ASK);
+  return policy.rules.decide({ tool: tool.name, risk, ...tool.touches?.(args) });
+}
+
+function policyBasis(decision: PolicyDecision, policy: ToolPolicy): Pick<ReviewToolCallParams, 'policy'> {
+  return policy.rules ? { policy: { reason: decision.reason, level: decision.level, ...(decision.rule ? { rule: decision.rule } : {}) } } : {};
+}
+
+/**
+ * The context the tool runs in: a tool that asks the user itself is told when the policy asks (so an MCP tool the
+ * user always allows asks all the same), and a command whose rules opt out of the OS sandbox runs outside it
+ * (unless the user requires the sandbox).
+ */
+function callContext(tool: Tool<never>, decision: PolicyDecision, context: ToolContext): ToolContext {
+  const policyAsks = decision.verdict === 'ask' && tool.reviewsOwnCalls && decision.level !== 'default' ? { policyAsks: decision } : {};
+  const unsandboxed = decision.unsandboxed && context.policy.commandSandbox !== 'required' ? { policy: { ...context.policy, commandSandbox: 'off' as const } } : {};
+  return { ...context, ...policyAsks, ...unsandboxed };
 }
 
 /**

@@ -29,6 +29,7 @@ export const runCommandTool = defineTool({
       })
       .strict(),
   ),
+  touches: ({ command }) => ({ command }),
   describeCall: ({ command }, policy) => `Run \`${command}\` in the workspace? ${sandboxNote(policy.commandSandbox ?? 'auto')}`,
   async run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;

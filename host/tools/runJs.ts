@@ -29,6 +29,7 @@ export function runJsTool(getSandbox: () => Sandbox) {
         .strict(),
     ),
     riskOf: ({ network }) => (network ? 'network' : 'read'),
+    touches: () => ({ folders: ['.'] }),
     // The code itself is in the question's details.
     describeCall: (_args, policy) => `Run JavaScript that can read any workspace file and send data to ${hostsOf(policy)}?`,
     async run({ code, input, network }, { workspace, policy, span, signal }) {

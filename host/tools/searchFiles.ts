@@ -28,6 +28,8 @@ export const searchFilesTool = defineTool({
       })
       .strict(),
   ),
+  // It reads the text of any file the glob matches, which a policy's read scope may not cover.
+  touches: () => ({ folders: ['.'] }),
   async run({ query, regex, glob, case_sensitive }, { workspace, span, signal }) {
     const pattern = toPattern(query, regex === true, case_sensitive === true);
     const realRoot = await realpath(workspace.root);

@@ -1,6 +1,7 @@
 import type { Approvals } from '../governance/approvals';
 import type { AuditSink } from '../governance/auditLog';
 import type { CommandSandboxMode } from '../governance/commandSandbox';
+import type { CallFacts, PolicyDecision, RunPolicy } from '../governance/policy/runPolicy';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
 import type { RiskClass } from '../../protocol/run';
@@ -16,7 +17,12 @@ export interface ToolPolicy {
   readonly passEnv?: readonly string[];
   /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`, default `auto`). */
   readonly commandSandbox?: CommandSandboxMode;
+  /** The run's policy as code (`.keel/policy.jsonc` and above); absent, Keel's defaults: every non-read call asks. */
+  readonly rules?: RunPolicy;
 }
+
+/** What one call touches, for the policy: its command line, the files it reads and writes, the hosts it reaches. */
+export type CallTouches = Omit<CallFacts, 'tool' | 'risk'>;
 
 export interface ToolContext {
   readonly runId: string;
@@ -28,6 +34,11 @@ export interface ToolContext {
   readonly audit?: AuditSink;
   readonly span: Span;
   readonly signal: AbortSignal;
+  /**
+   * Set when the policy asks about this call and the tool asks the user itself: it must ask even where it would not
+   * (an MCP tool the user always allows).
+   */
+  readonly policyAsks?: PolicyDecision;
 }
 
 export interface Tool<Args = unknown> {
@@ -53,6 +64,8 @@ export interface Tool<Args = unknown> {
   pinState?(): Promise<string>;
   /** The risk of one call when it depends on its arguments and the run's policy (run_js with network). */
   riskOf?(args: Args, policy: ToolPolicy): RiskClass;
+  /** What a call touches, for the policy's command rules and path and host scopes; absent, only its name counts. */
+  touches?(args: Args): CallTouches;
   /** The question the user is asked about a call, e.g. the command line; defaults to "Run <tool>?". */
   describeCall?(args: Args, policy: ToolPolicy): string;
   /** Validated before `run`, and sent to the model as JSON schema. */

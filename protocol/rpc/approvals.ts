@@ -30,6 +30,8 @@ export interface ReviewToolCallParams {
   readonly detail: string;
   /** Whether "Always allow" may be offered (never for a changed definition). */
   readonly canAlwaysAllow: boolean;
+  /** Why the policy asks: its rule and level (`managed`, `user`, `workspace`, or `default` for Keel's own default). */
+  readonly policy?: { readonly reason: string; readonly rule?: string; readonly level: string };
 }
 
 export namespace BudgetEscalationRequest {

@@ -22,6 +22,8 @@ export namespace StartRunRequest {
       passEnv: list(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), 200).optional(),
       /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`); `auto` when absent. */
       commandSandbox: z.enum(['auto', 'required', 'off']).optional(),
+      /** The user's policy (`keel.policy`, user settings only); the host checks it against the policy schema. */
+      policy: z.record(text(256), z.unknown()).optional(),
     })
     .readonly()
     .describe('run request');

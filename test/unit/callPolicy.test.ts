@@ -49,7 +49,7 @@ describe('tool call policy', () => {
   });
 
   it('does not count time spent waiting for the user against the tool\'s timeout', async () => {
-    const slowUser = { reviewEdit: () => delay(400, { decision: 'approved' as const }), reviewToolCall: () => delay(400, { decision: 'approved' as const }) };
+    const slowUser = { reviewEdit: () => delay(400, { decision: 'approved' as const }), reviewToolCall: () => delay(400, { decision: 'approved' as const }), recordPolicyDecision: async () => undefined };
     const asksThenWorks = (workMs: number) =>
       fakeTool({
         timeoutMs: 200,

@@ -46,6 +46,8 @@ const DEVICES: ReadonlySet<string> = new Set(['/dev/null', '/dev/stdout', '/dev/
 interface CompiledLevel {
   readonly level: LevelName;
   readonly source: string;
+  /** Why the level's policy was refused (its rules are then "ask for everything"). */
+  readonly error?: string;
   readonly tools: Readonly<Record<Verdict, readonly { glob: string; matcher: Minimatch }[]>>;
   readonly commands: Readonly<Record<Verdict, readonly CommandPattern[]>>;
   readonly read?: readonly { glob: string; matcher: Minimatch }[];
@@ -105,7 +107,9 @@ export class RunPolicy {
     return this.levels.flatMap((level) => {
       for (const verdict of ['deny', 'ask', 'allow'] as const) {
         const hit = level.tools[verdict].find(({ matcher }) => matcher.match(tool));
-        if (hit) return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason: `${tool} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy` }];
+        if (!hit) continue;
+        const reason = level.error ? `the ${level.level} policy is invalid, so Keel asks about everything until it is fixed: ${level.error}` : `${tool} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy`;
+        return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason }];
       }
       return [];
     });
@@ -183,6 +187,7 @@ function compile(level: PolicyLevel, section: PolicySection, tightenOnly: boolea
   return {
     level: level.level,
     source: level.source,
+    ...(level.error ? { error: level.error } : {}),
     tools: { allow: tightenOnly ? [] : globs(section.tools?.allow, { nocase: true }), ask: globs(section.tools?.ask, { nocase: true }), deny: globs(section.tools?.deny, { nocase: true }) },
     commands: {
       allow: tightenOnly ? [] : (section.commands?.allow ?? []).map(compileCommandRule),

@@ -57,7 +57,8 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
 
 async function approve(name: string, definition: McpTool, args: Record<string, unknown>, pins: PinStore, server: string, context: ToolContext): Promise<void> {
   const pin = await pins.check(server, definition);
-  if (pin.state === 'pinned' && pin.alwaysAllow) return;
+  // The user's "always allow" stands unless the policy asks about this call.
+  if (pin.state === 'pinned' && pin.alwaysAllow && !context.policyAsks) return;
   const at = { runId: context.runId, parent: context.span, signal: context.signal };
   const call = `Arguments:\n${JSON.stringify(args, null, 2)}`;
   const risk = riskOf(definition.annotations);
@@ -73,11 +74,15 @@ async function approve(name: string, definition: McpTool, args: Record<string, u
     return;
   }
   const decision = await context.approvals.reviewToolCall(
-    { tool: name, source: `mcp:${server}`, risk, title: `Run ${definition.name} from MCP server "${server}"?`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: true },
+    { tool: name, source: `mcp:${server}`, risk, title: `Run ${definition.name} from MCP server "${server}"?${context.policyAsks ? ` Policy asks because ${context.policyAsks.reason}.` : ''}`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: !context.policyAsks, ...policyBasis(context) },
     at,
   );
   if (decision.decision === 'denied') throw new Error(`The user denied this call: ${decision.reason}. Do not call it again with the same arguments.`);
   if (pin.state === 'unpinned' || decision.always) await pins.pin(server, definition, decision.always === true);
+}
+
+function policyBasis({ policyAsks }: ToolContext): { policy?: { reason: string; level: string; rule?: string } } {
+  return policyAsks ? { policy: { reason: policyAsks.reason, level: policyAsks.level, ...(policyAsks.rule ? { rule: policyAsks.rule } : {}) } } : {};
 }
 
 /** MCP results are content blocks; the model gets text, with a placeholder for what text cannot carry. */
