@@ -11,15 +11,18 @@ export interface HostProcess {
   readonly child: ChildProcess;
   readonly connection: MessageConnection;
   /** Sends initialize/initialized; resolves with what the host says about itself. */
-  initialize(options?: { protocolVersion?: number; processId?: number; workspace?: string; filesExclude?: readonly string[] }): Promise<HostInfo>;
+  initialize(options?: { protocolVersion?: number; processId?: number; workspace?: string; filesExclude?: readonly string[]; storageDir?: string }): Promise<HostInfo>;
   /** Shuts the host down the way vscode-languageclient does and waits for the process to exit. */
   stop(): Promise<number | null>;
 }
 
-/** Forks the built host over Node IPC, as the extension does, and connects a JSON-RPC client to it. */
-export function startHost(): HostProcess {
+/**
+ * Forks the built host over Node IPC, as the extension does, and connects a JSON-RPC client to it. `env` adds to the
+ * test's environment (e.g. `KEEL_MANAGED_POLICY`).
+ */
+export function startHost(env: NodeJS.ProcessEnv = {}): HostProcess {
   // No inherited execArgv: the test runner's loaders (tsx) are not part of the host the extension starts.
-  const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } });
   const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
   connection.listen();
   const exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -32,7 +35,7 @@ export function startHost(): HostProcess {
         rootUri: null,
         workspaceFolders: options.workspace ? [{ uri: pathToFileURL(options.workspace).href, name: 'workspace' }] : null,
         capabilities: {},
-        initializationOptions: { protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION, ...(options.filesExclude ? { filesExclude: options.filesExclude } : {}) },
+        initializationOptions: { protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION, ...(options.filesExclude ? { filesExclude: options.filesExclude } : {}), ...(options.storageDir ? { storageDir: options.storageDir } : {}) },
       });
       await connection.sendNotification('initialized', {});
       return result.keel;

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import { createScanner, findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createScanner, findNodeAtLocation, parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../../protocol/schemas/policy.schema.json';
 
 export type Verdict = 'allow' | 'ask' | 'deny';
@@ -43,15 +43,16 @@ export function parsePolicyText(text: string, source: string): ParsedPolicy {
   if (text.length > MAX_POLICY_BYTES) return refuse(`${source} is ${text.length} characters long; a policy may have at most ${MAX_POLICY_BYTES}.`);
   const tooDeep = deepestOffset(text);
   if (tooDeep !== undefined) return refuse(`${source} line ${lineOf(text, tooDeep)}: nested more than ${MAX_DEPTH} levels deep.`);
+  // A file with nothing but comments (just created, or all commented out) has no rules.
+  if (stripComments(text).trim() === '') return { ok: true, document: {} };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
     const first = errors[0]!;
     return refuse(`${source} line ${lineOf(text, first.offset)}: ${describeParseError(first)}. Fix the JSON (comments and trailing commas are fine).`);
   }
-  if (!tree) return { ok: true, document: {} };
-  const value = nodeValue(tree);
-  return checkDocument(value, source, (path) => lineAt(text, tree, path));
+  const value = tree ? nodeValue(tree) : undefined;
+  return checkDocument(value, source, (path) => (tree ? lineAt(text, tree, path) : undefined));
 }
 
 /** Checks a policy given as a value (the `keel.policy` setting); the refusal names the field. */
