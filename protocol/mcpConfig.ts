@@ -14,10 +14,21 @@ const stdio = z.object({
   cwd: z.string().optional(),
   disabled: z.boolean().optional(),
 });
+const oauth = z.strictObject({
+  grant: z.enum(['authorization_code', 'client_credentials']).optional(),
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  privateKey: z.string().min(1).optional(),
+  signingAlgorithm: z.string().min(1).optional(),
+  clientMetadataUrl: z.url({ protocol: /^https$/, error: 'oauth.clientMetadataUrl must be an https URL' }).optional(),
+  scope: z.string().min(1).optional(),
+});
 const http = z.object({
   type: z.enum(['http', 'sse', 'streamableHttp', 'streamable-http']).optional(),
   url: z.url({ error: 'url must be an http(s) URL' }),
   headers: stringMap,
+  /** Keel's own key: how to sign in when the server asks for OAuth (see McpOAuthSettings). */
+  oauth: oauth.optional(),
   disabled: z.boolean().optional(),
 });
 const server = z.union([stdio, http], { error: 'each server needs either "command" (stdio) or "url" (HTTP)' });
@@ -61,7 +72,10 @@ export function parseMcpConfig(text: string, context: { source: string; workspac
     if ('command' in entry) {
       servers.push({ name, source: context.source, type: 'stdio', command: expand(entry.command), args: entry.args.map(expand), env: expandMap(entry.env), ...(entry.cwd ? { cwd: expand(entry.cwd) } : {}) });
     } else {
-      servers.push({ name, source: context.source, type: 'http', url: expand(entry.url), headers: expandMap(entry.headers) });
+      const { grant, ...auth } = entry.oauth ?? {};
+      // Secrets come in as ${input:…} or ${env:…}; one that expands to nothing is left out rather than sent empty.
+      const oauthSettings = entry.oauth ? { ...(grant ? { grant } : {}), ...Object.fromEntries(Object.entries(expandMap(auth)).filter(([, v]) => v !== '')) } : undefined;
+      servers.push({ name, source: context.source, type: 'http', url: expand(entry.url), headers: expandMap(entry.headers), ...(oauthSettings ? { oauth: oauthSettings } : {}) });
     }
   }
   return { servers, inputs: [...missing] };

@@ -3,8 +3,17 @@ import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { ensureCodeServer, repoRoot } from '../vscode/codeServer';
 
-/** The client scenarios of @modelcontextprotocol/conformance that apply to Keel (no OAuth yet). */
-export const CLIENT_SCENARIOS = ['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry'] as const;
+/** Every client scenario of @modelcontextprotocol/conformance 0.1.16 (`conformance list`), OAuth's included. */
+export const CLIENT_SCENARIOS = [
+  'initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry',
+  'auth/metadata-default', 'auth/metadata-var1', 'auth/metadata-var2', 'auth/metadata-var3', 'auth/basic-cimd',
+  'auth/scope-from-www-authenticate', 'auth/scope-from-scopes-supported', 'auth/scope-omitted-when-undefined',
+  'auth/scope-step-up', 'auth/scope-retry-limit',
+  'auth/token-endpoint-auth-basic', 'auth/token-endpoint-auth-post', 'auth/token-endpoint-auth-none', 'auth/pre-registration',
+  'auth/2025-03-26-oauth-metadata-backcompat', 'auth/2025-03-26-oauth-endpoint-fallback',
+  'auth/resource-mismatch', 'auth/offline-access-scope', 'auth/offline-access-not-supported',
+  'auth/client-credentials-jwt', 'auth/client-credentials-basic',
+] as const;
 
 export interface ScenarioResult {
   readonly scenario: string;

@@ -3,11 +3,16 @@
  * scenario in MCP_CONFORMANCE_SCENARIO. It connects through McpManager, calls every tool the server offers
  * through Keel's registry (arguments built from each schema, approvals granted), and answers elicitation with
  * the schema's defaults, as a user accepting the prefilled form would.
+ *
+ * OAuth runs as it does for a user at a terminal: the suite's authorization servers approve at once, so the
+ * "browser" here follows the authorization URL's redirect to Keel's loopback listener. Scenarios that hand the
+ * client credentials (MCP_CONFORMANCE_CONTEXT) get them as a user's `oauth` settings would give them.
  */
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { startTrace } from '../../host/observability/tracer';
 import { ToolRegistry } from '../../host/tools';
-import { McpManager, mcpUserHandlers, PinStore } from '../../host/tools/mcp';
+import type { McpOAuthSettings } from '../../protocol/rpc';
+import { McpManager, MemoryCredentialStore, mcpUserHandlers, PinStore, type AuthorizationOpener } from '../../host/tools/mcp';
 import { consent } from '../unit/helpers';
 
 async function main(url: string): Promise<void> {
@@ -15,8 +20,9 @@ async function main(url: string): Promise<void> {
   const approvals = new ApprovalBroker(consent({ reviewEdit: approve, reviewToolCall: approve, elicit: async () => ({ action: 'accept', content: {} }) }), 30_000);
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const handlers = mcpUserHandlers({ roots: () => [], log, approvals, spans: () => undefined, samplingModel: () => undefined });
-  const manager = new McpManager(handlers, new PinStore(undefined));
-  await manager.setServers([{ name: 'conformance', source: 'conformance', type: 'http', url, headers: {} }]);
+  const auth = { store: new MemoryCredentialStore(), open: followAuthorizationRedirect, signInOnConnect: true };
+  const manager = new McpManager({ ...handlers, auth }, new PinStore(undefined));
+  await manager.setServers([{ name: 'conformance', source: 'conformance', type: 'http', url, headers: {}, oauth: oauthSettings(process.env.MCP_CONFORMANCE_CONTEXT) }]);
   const status = manager.status()[0]!;
   if (status.state !== 'connected') throw new Error(`could not connect: ${status.error}`);
   const registry = new ToolRegistry(manager.registryTools());
@@ -26,6 +32,30 @@ async function main(url: string): Promise<void> {
     log(`${tool.name}: ${outcome.ok ? 'ok' : 'failed'}: ${outcome.content}`);
   }
   await manager.stopAll();
+}
+
+/** The browser of a user who approves at once: the authorization server redirects to Keel's loopback listener. */
+const followAuthorizationRedirect: AuthorizationOpener = async (_server, url) => {
+  const approval = await fetch(url, { redirect: 'manual' });
+  const location = approval.headers.get('location');
+  if (!location) throw new Error(`the authorization page answered ${approval.status} without a redirect`);
+  await (await fetch(location)).text();
+};
+
+/** What a user would write in the server's `oauth` settings for the scenario. */
+function oauthSettings(contextJson: string | undefined): McpOAuthSettings {
+  const context = JSON.parse(contextJson ?? '{}') as { name?: string; client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string };
+  switch (context.name) {
+    case 'auth/client-credentials-jwt':
+      return { grant: 'client_credentials', clientId: context.client_id!, privateKey: context.private_key_pem!, signingAlgorithm: context.signing_algorithm ?? 'ES256' };
+    case 'auth/client-credentials-basic':
+      return { grant: 'client_credentials', clientId: context.client_id!, clientSecret: context.client_secret! };
+    case 'auth/pre-registration':
+      return { clientId: context.client_id!, clientSecret: context.client_secret! };
+    default:
+      // Where the authorization server accepts client ID metadata documents, this URL is Keel's client ID.
+      return { clientMetadataUrl: 'https://conformance-test.local/client-metadata.json' };
+  }
 }
 
 /** Plausible arguments from a JSON schema: the suite's tools take numbers and strings. */

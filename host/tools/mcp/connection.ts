@@ -1,3 +1,4 @@
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -8,8 +9,11 @@ import {
   type CallToolResult, type CreateMessageRequest, type GetPromptResult, type ListPromptsResult, type ListResourcesResult, type ReadResourceResult, type CreateMessageResult, type ElicitRequest, type ElicitResult, type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../../protocol/mcpConfig';
+import { AuthRefused, authFailure, isAuthError, SignInRequired } from './auth/authErrors';
+import type { SignInReason } from './auth/keelOAuthProvider';
+import { oauthFetch, serverAuth, type McpAuthPorts, type ServerAuth } from './auth/serverAuth';
 
-export type McpServerState = 'connecting' | 'connected' | 'failed' | 'stopped';
+export type McpServerState = 'connecting' | 'connected' | 'needs-sign-in' | 'failed' | 'stopped';
 
 /** What Keel offers a server: the workspace roots, and user-facing sampling and elicitation. */
 export interface McpClientHandlers {
@@ -18,11 +22,17 @@ export interface McpClientHandlers {
   sample?(server: string, request: CreateMessageRequest['params']): Promise<CreateMessageResult>;
   /** Elicitation is shown to the user; resolve with their answer or a decline. */
   elicit?(server: string, request: ElicitRequest['params']): Promise<ElicitResult>;
+  /** OAuth for HTTP servers that ask for it; without it such a server fails to connect. */
+  auth?: McpAuthPorts;
   log(message: string): void;
 }
 
 const CALL_TIMEOUT_MS = 60_000;
 const MAX_RECONNECT_DELAY_MS = 30_000;
+/** How many sign-ins one request may need (a first one, then more scopes) before Keel calls the server broken. */
+const MAX_SIGN_INS = 2;
+
+type HttpTransport = StreamableHTTPClientTransport | SSEClientTransport;
 
 /**
  * One MCP server: connects over stdio or Streamable HTTP (falling back to the older SSE transport), keeps its
@@ -31,6 +41,9 @@ const MAX_RECONNECT_DELAY_MS = 30_000;
  */
 export class McpConnection {
   private client: Client | undefined;
+  /** The HTTP transport last connected or tried; its `finishAuth` exchanges a code for the challenge it met. */
+  private transport: HttpTransport | undefined;
+  private auth: ServerAuth | undefined;
   private toolList: McpTool[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -52,30 +65,63 @@ export class McpConnection {
     return this.state === 'connected' ? this.toolList : [];
   }
 
-  async connect(): Promise<void> {
+  /**
+   * Connects; `signIn` lets an OAuth server's sign-in open the browser. Without it (a background connect) a server
+   * that wants a sign-in the host cannot do by itself (refresh) waits in `needs-sign-in` instead of failing.
+   */
+  async connect(signIn = false): Promise<void> {
+    clearTimeout(this.reconnectTimer);
     this.state = 'connecting';
     try {
-      const client = this.newClient();
-      await this.connectTransport(client);
-      this.client = client;
-      this.toolList = (await client.listTools()).tools;
+      await this.authFor()?.interactive?.load();
+      const reason = signIn || this.handlers.auth?.signInOnConnect ? 'sign-in' : undefined;
+      await this.authorized(reason, () => this.open());
+      // Some servers let anyone initialize and ask for a sign-in at the first real request.
+      this.toolList = (await this.authorized(reason, () => this.client!.listTools())).tools;
       this.state = 'connected';
       this.failures = 0;
       this.lastError = undefined;
       this.handlers.log(`MCP server "${this.name}" connected with ${this.toolList.length} tools`);
     } catch (error) {
-      this.fail(`could not connect: ${(error as Error).message}`);
+      this.failed(this.auth ? authFailure(this.name, error) : (error as Error));
     }
     this.onChange();
   }
 
+  /** The user's "Sign In": drops the current connection and connects again with the browser allowed. */
+  async signIn(): Promise<void> {
+    if (this.config.type !== 'http') throw new Error(`MCP server "${this.name}" runs locally (stdio) and has no sign-in.`);
+    await this.closeClient();
+    await this.connect(true);
+  }
+
+  /** Forgets the server's tokens and client registration, then reconnects without them. */
+  async signOut(): Promise<void> {
+    const interactive = this.config.type === 'http' ? this.authFor()?.interactive : undefined;
+    if (!interactive) throw new Error(`MCP server "${this.name}" has no browser sign-in to sign out of.`);
+    await this.closeClient();
+    await interactive.signOut();
+    await this.connect();
+  }
+
   async callTool(name: string, args: Record<string, unknown>, options: { signal: AbortSignal; onProgress?: (message: string) => void }): Promise<CallToolResult> {
-    return (await this.connected().callTool({ name, arguments: args }, undefined, {
-      signal: options.signal,
-      timeout: CALL_TIMEOUT_MS,
-      resetTimeoutOnProgress: true,
-      onprogress: (p) => options.onProgress?.(`${p.progress}${p.total ? `/${p.total}` : ''}${p.message ? ` ${p.message}` : ''}`),
-    })) as CallToolResult;
+    try {
+      // A server may ask for more scopes for one tool (step-up), which sends the user back to the browser.
+      return (await this.authorized('step-up', () => this.connected().callTool({ name, arguments: args }, undefined, {
+        signal: options.signal,
+        timeout: CALL_TIMEOUT_MS,
+        resetTimeoutOnProgress: true,
+        onprogress: (p) => options.onProgress?.(`${p.progress}${p.total ? `/${p.total}` : ''}${p.message ? ` ${p.message}` : ''}`),
+      }))) as CallToolResult;
+    } catch (error) {
+      if (!this.auth) throw error;
+      const failure = authFailure(this.name, error);
+      if (failure instanceof SignInRequired) {
+        this.failed(failure);
+        this.onChange();
+      }
+      throw failure;
+    }
   }
 
   /** Whether the server offers resources or prompts (from its initialize result). */
@@ -102,10 +148,49 @@ export class McpConnection {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    await this.closeClient();
+    this.state = 'stopped';
+  }
+
+  private async closeClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    this.state = 'stopped';
+    this.toolList = [];
     await client?.close().catch(() => undefined);
+  }
+
+  /** The OAuth provider, made once per connection so tokens outlive reconnects; none for stdio or without auth ports. */
+  private authFor(): ServerAuth | undefined {
+    if (this.config.type !== 'http' || !this.handlers.auth) return undefined;
+    return (this.auth ??= serverAuth(this.config, this.handlers.auth));
+  }
+
+  /** Connects a new client, over the transport its configuration names. */
+  private async open(): Promise<void> {
+    const client = this.newClient();
+    await this.connectTransport(client);
+    this.client = client;
+  }
+
+  /**
+   * Runs `request` with the browser allowed for `reason` (none: a sign-in is `SignInRequired`). When the browser
+   * brought a code back, the transport exchanges it and `request` runs again, a bounded number of times, so a
+   * server that keeps asking for more scopes cannot hold the user in a loop.
+   */
+  private async authorized<T>(reason: SignInReason | undefined, request: () => Promise<T>): Promise<T> {
+    const interactive = this.auth?.interactive;
+    for (let attempt = 1; ; attempt++) {
+      if (interactive) interactive.browser = reason;
+      try {
+        return await request();
+      } catch (error) {
+        const code = interactive?.takeCode();
+        if (!(error instanceof UnauthorizedError) || !code || !this.transport || attempt > MAX_SIGN_INS) throw error;
+        await this.transport.finishAuth(code);
+      } finally {
+        if (interactive) interactive.browser = undefined;
+      }
+    }
   }
 
   private connected(): Client {
@@ -153,13 +238,30 @@ export class McpConnection {
     }
     const url = new URL(config.url);
     const requestInit = { headers: { ...config.headers } };
+    const auth = this.auth ? { authProvider: this.auth.provider, fetch: oauthFetch(config) } : {};
     try {
-      await client.connect(new StreamableHTTPClientTransport(url, { requestInit }) as Transport);
+      this.transport = new StreamableHTTPClientTransport(url, { requestInit, ...auth });
+      await client.connect(this.transport as Transport);
     } catch (error) {
+      // A server that asks for a sign-in speaks Streamable HTTP; the fallback is for the other failures.
+      if (this.auth && isAuthError(error)) throw error;
       // Servers from before the 2025-03-26 spec speak only HTTP+SSE.
       this.handlers.log(`MCP server "${this.name}": Streamable HTTP failed (${(error as Error).message}); trying SSE`);
-      await client.connect(new SSEClientTransport(url, { requestInit }));
+      this.transport = new SSEClientTransport(url, { requestInit, ...auth });
+      await client.connect(this.transport);
     }
+  }
+
+  /** A sign-in to wait for is a state, not a failure; a refusal is not retried, since the server would do it again. */
+  private failed(error: Error): void {
+    if (error instanceof SignInRequired || error instanceof AuthRefused) {
+      this.state = error instanceof SignInRequired ? 'needs-sign-in' : 'failed';
+      this.lastError = error.message;
+      this.toolList = [];
+      this.handlers.log(error.message);
+      return;
+    }
+    this.fail(`could not connect: ${error.message}`);
   }
 
   private fail(reason: string): void {

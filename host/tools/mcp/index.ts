@@ -4,3 +4,7 @@ export { McpManager, type McpServerStatus } from './manager';
 export { PinStore } from './pins';
 export type { McpClientHandlers } from './connection';
 export { mcpUserHandlers } from './userHandlers';
+export { MemoryCredentialStore, type McpCredentialStore } from './auth/credentialStore';
+export { FileCredentialStore } from './auth/fileCredentialStore';
+export type { AuthorizationOpener, SignInReason } from './auth/keelOAuthProvider';
+export type { McpAuthPorts } from './auth/serverAuth';

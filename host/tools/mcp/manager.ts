@@ -20,7 +20,12 @@ export class McpManager {
   private readonly firstAttempts = new Map<string, Promise<void>>();
   private readonly tools = new Map<string, Tool<never>[]>();
 
-  constructor(private readonly handlers: McpClientHandlers, private readonly pins: PinStore) {}
+  constructor(
+    private readonly handlers: McpClientHandlers,
+    private readonly pins: PinStore,
+    /** Told of every server's state whenever one changes after `setServers` (a sign-in needed, a lost connection). */
+    private readonly onStatus: (servers: McpServerStatus[]) => void = () => undefined,
+  ) {}
 
   /** Starts what is new or changed, stops what is gone; resolves when every server has tried once to connect. */
   async setServers(configs: readonly McpServerConfig[]): Promise<void> {
@@ -34,11 +39,27 @@ export class McpManager {
     }
     for (const config of configs) {
       if (this.connections.has(config.name)) continue;
-      const connection = new McpConnection(config, this.handlers, () => this.refresh(connection));
+      const connection = new McpConnection(config, this.handlers, () => {
+        this.refresh(connection);
+        this.onStatus(this.status());
+      });
       this.connections.set(config.name, connection);
       this.firstAttempts.set(config.name, connection.connect());
     }
     await Promise.all(configs.map((c) => this.firstAttempts.get(c.name)));
+  }
+
+  /** Signs in to a server through the browser; resolves with its state when the flow ends. */
+  async signIn(server: string): Promise<McpServerStatus> {
+    const connection = this.connection(server);
+    await this.firstAttempts.get(server);
+    await connection.signIn();
+    return this.status().find((s) => s.name === server)!;
+  }
+
+  /** Forgets a server's OAuth credentials; it waits for sign-in again. */
+  async signOut(server: string): Promise<void> {
+    await this.connection(server).signOut();
   }
 
   registryTools(): Tool<never>[] {
@@ -64,9 +85,7 @@ export class McpManager {
 
   /** A prompt's messages as the text of a goal. */
   async promptText(server: string, name: string, args: Record<string, string>): Promise<string> {
-    const connection = this.connections.get(server);
-    if (!connection) throw new Error(`No MCP server named "${server}" is configured.`);
-    const { messages } = await connection.getPrompt(name, args);
+    const { messages } = await this.connection(server).getPrompt(name, args);
     return messages.map((m) => (m.content.type === 'text' ? m.content.text : `[${m.content.type}]`)).join('\n\n');
   }
 
@@ -75,6 +94,12 @@ export class McpManager {
     this.connections.clear();
     this.firstAttempts.clear();
     this.tools.clear();
+  }
+
+  private connection(server: string): McpConnection {
+    const connection = this.connections.get(server);
+    if (!connection) throw new Error(`No MCP server named "${server}" is configured.`);
+    return connection;
   }
 
   private refresh(connection: McpConnection): void {

@@ -1,0 +1,51 @@
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+
+/** The server asks for OAuth and Keel holds nothing it accepts; the user has to sign in (nothing failed). */
+export class SignInRequired extends Error {
+  constructor(server: string) {
+    super(`MCP server "${server}" needs you to sign in.`);
+  }
+}
+
+/** The server or its authorization server did something Keel will not go along with; nothing was stored. */
+export class AuthRefused extends Error {}
+
+const PLAIN_HTTP_EXCEPTIONS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** HTTPS, or plain HTTP to this machine (loopback), the only places OAuth traffic may go. */
+export function isSecureOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && PLAIN_HTTP_EXCEPTIONS.has(url.hostname));
+}
+
+/**
+ * Words a failure of the SDK's auth flow by what the server did wrong. Known refusals come back as `AuthRefused`,
+ * other OAuth failures with the server's name in front, and errors that are not about OAuth as they are.
+ */
+export function authFailure(server: string, error: unknown): Error {
+  if (error instanceof SignInRequired || error instanceof AuthRefused) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const mismatch = /Protected resource (\S+) does not match expected (\S+)/.exec(message);
+  if (mismatch) {
+    return new AuthRefused(`MCP server "${server}" published authorization metadata for another resource (${mismatch[1]}, not ${mismatch[2]}). Keel refuses to get a token for it there; tell the server's operator.`);
+  }
+  if (error instanceof Error && error.name === 'ZodError') {
+    return new AuthRefused(`MCP server "${server}" or its authorization server sent malformed OAuth metadata (${firstIssue(error)}). Keel did not sign in; tell the server's operator.`);
+  }
+  if (/after trying upscoping/.test(message)) {
+    return new AuthRefused(`MCP server "${server}" still refused the call for insufficient scope after Keel signed in again with the scopes it asked for. Keel stopped there rather than loop; the server's scopes are misconfigured.`);
+  }
+  if (error instanceof UnauthorizedError || error instanceof OAuthError) return new Error(`MCP server "${server}": sign-in failed: ${message}`);
+  return error instanceof Error ? error : new Error(message);
+}
+
+/** Whether `error` comes from the OAuth flow rather than from reaching or speaking to the server. */
+export function isAuthError(error: unknown): boolean {
+  return error instanceof SignInRequired || error instanceof AuthRefused || authFailure('', error) !== error;
+}
+
+function firstIssue(error: Error): string {
+  const issues = (error as Error & { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+  const first = issues?.[0];
+  return first ? `${first.path.map(String).join('.') || 'document'}: ${first.message}` : error.message.slice(0, 200);
+}

@@ -1,0 +1,63 @@
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { McpServerConfig } from '../../../../protocol/mcpConfig';
+import { AuthRefused, isSecureOrLoopback } from './authErrors';
+import type { McpCredentialStore } from './credentialStore';
+import { KeelOAuthProvider, type AuthorizationOpener } from './keelOAuthProvider';
+
+/** What OAuth needs from outside the MCP client: where credentials live and how the user sees a sign-in page. */
+export interface McpAuthPorts {
+  readonly store: McpCredentialStore;
+  readonly open: AuthorizationOpener;
+  /** Whether connecting may start a sign-in itself (the CLI at a terminal) rather than wait for the user to ask. */
+  readonly signInOnConnect: boolean;
+}
+
+export interface ServerAuth {
+  /** What the SDK's transport authorizes with. */
+  readonly provider: OAuthClientProvider;
+  /** The browser flow's provider; absent for client credentials, which need no user. */
+  readonly interactive?: KeelOAuthProvider;
+}
+
+type HttpServer = Extract<McpServerConfig, { type: 'http' }>;
+
+/** The auth provider for one HTTP server by its `oauth` settings: client credentials, or the browser flow. */
+export function serverAuth(config: HttpServer, ports: McpAuthPorts): ServerAuth {
+  const settings = config.oauth ?? {};
+  if (settings.grant === 'client_credentials') {
+    const { clientId, clientSecret, privateKey, signingAlgorithm, scope } = settings;
+    if (!clientId || !(clientSecret || privateKey)) {
+      throw new Error(`MCP server "${config.name}": oauth.grant "client_credentials" needs oauth.clientId, and oauth.clientSecret or oauth.privateKey (PEM).`);
+    }
+    return {
+      provider: privateKey
+        ? new PrivateKeyJwtProvider({ clientId, privateKey, algorithm: signingAlgorithm ?? 'RS256', clientName: 'Keel', ...(scope ? { scope } : {}) })
+        : new ClientCredentialsProvider({ clientId, clientSecret: clientSecret!, clientName: 'Keel', ...(scope ? { scope } : {}) }),
+    };
+  }
+  const interactive = new KeelOAuthProvider(config.name, config.url, settings, ports.store, ports.open);
+  return { provider: interactive, interactive };
+}
+
+/**
+ * The transport's fetch: requests to anywhere but the MCP server itself are OAuth traffic (metadata, registration,
+ * tokens), which goes only over HTTPS or to this machine, and whose POSTs (codes, secrets) follow no redirect.
+ */
+export function oauthFetch(config: HttpServer): FetchLike {
+  const serverOrigin = new URL(config.url).origin;
+  return async (input, init) => {
+    const url = new URL(input);
+    if (url.origin === serverOrigin) return fetch(input, init);
+    if (!isSecureOrLoopback(url)) {
+      throw new AuthRefused(`MCP server "${config.name}" sent Keel to ${url.origin} over plain HTTP to sign in. Keel uses only HTTPS (or this machine) for OAuth; tell the server's operator.`);
+    }
+    const response = await fetch(input, { ...init, redirect: (init?.method ?? 'GET') === 'GET' ? 'follow' : 'error' });
+    if (response.redirected && !isSecureOrLoopback(new URL(response.url))) {
+      await response.body?.cancel();
+      throw new AuthRefused(`MCP server "${config.name}"'s authorization server redirected Keel to ${new URL(response.url).origin}, which is not HTTPS. Keel refuses; tell the server's operator.`);
+    }
+    return response;
+  };
+}
