@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress));
   const mcp = registerMcp(context, host, log);
   registerModels(context, host, log);
-  registerTools(context, host, log);
+  registerTools(context, host, log, mcp.states);
   registerSandbox(context, host, log);
   registerWorkspaceFiles(context, host);
   registerHostCommands(context, host, log, runs.interruptAll);

@@ -14,7 +14,7 @@ import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './obse
 import { AGENT_NAME } from './orchestration/agentLoop';
 import { RunManager } from './orchestration/runs';
 import { Toolbox } from './toolbox';
-import type { McpManager } from './tools/mcp';
+import type { McpAuthPorts, McpManager, McpServerStatus } from './tools/mcp';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { ExecutionResult } from './sandbox';
 import type { WorkspacePort } from './workspace/port';
@@ -33,6 +33,10 @@ export interface HostPorts {
   readonly log: (message: string) => void;
   /** VS Code's language models, through the extension; absent headless. */
   readonly vscodeChat?: VsCodeChat;
+  /** OAuth sign-in to MCP servers: where credentials live and how the user sees the sign-in page. */
+  readonly mcpAuth?: McpAuthPorts;
+  /** Every MCP server's state whenever one changes on its own (a lost connection, a sign-in needed). */
+  readonly mcpStatus?: (servers: McpServerStatus[]) => void;
 }
 
 /** Where the host runs: the workspace folder(s) and the folder for state that outlives it. */
@@ -138,9 +142,23 @@ export class AgentHost {
   }
 
   async mcpPromptText(server: string, name: string, args: Readonly<Record<string, string>>): Promise<string> {
+    return (await this.configuredMcp(server)).promptText(server, name, { ...args });
+  }
+
+  /** The user's "Sign In" for an MCP server: the browser flow; answers the server's state when it ends. */
+  async signInMcp(server: string): Promise<McpServerStatus> {
+    return (await this.configuredMcp(server)).signIn(server);
+  }
+
+  /** Forgets an MCP server's OAuth tokens and registration. */
+  async signOutMcp(server: string): Promise<void> {
+    await (await this.configuredMcp(server)).signOut(server);
+  }
+
+  private async configuredMcp(server: string): Promise<McpManager> {
     const manager = await this.mcp;
     if (!manager) throw new Error(`No MCP server named "${server}" is configured.`);
-    return manager.promptText(server, name, { ...args });
+    return manager;
   }
 
   /** JavaScript the user runs in the sandbox ("Keel: Run JavaScript in Sandbox"): workspace reads only. */
@@ -186,6 +204,6 @@ export class AgentHost {
       spans: this.spans,
       samplingModel: () => (this.samplingModels ? this.models.for(this.samplingModels) : undefined),
     });
-    return new McpManager(handlers, pins);
+    return new McpManager({ ...handlers, ...(this.ports.mcpAuth ? { auth: this.ports.mcpAuth } : {}) }, pins, this.ports.mcpStatus);
   }
 }

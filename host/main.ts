@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, ResponseError, ErrorCodes, type Connection, type InitializeParams } from 'vscode-languageserver/node';
 import { checkParams } from '../protocol/params';
-import { PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
+import { McpServersChangedNotification, PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
 import { hostInitializationOptionsSchema, protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
 import { AgentHost } from './agentHost';
 import { RpcConsent } from './governance/rpcConsent';
@@ -22,6 +22,7 @@ import { redacted } from './observability/redaction';
 import { traceRetention } from './observability/traceStore';
 import { guardProcess } from './processGuard';
 import { serveRuns } from './rpc/serveRuns';
+import { rpcMcpAuth } from './rpc/rpcMcpAuth';
 import { serveTools } from './rpc/serveTools';
 import { serveTraces } from './rpc/serveTraces';
 import { serveAudit } from './rpc/serveAudit';
@@ -81,6 +82,8 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
       log,
       vscodeChat: rpcVsCodeChat(connection, log),
+      mcpAuth: rpcMcpAuth(connection),
+      mcpStatus: (servers) => void connection.sendNotification(McpServersChangedNotification.type, { servers }),
     },
     {
       root,

@@ -6,24 +6,29 @@ import type { AgentHost } from '../host/agentHost';
 import { modelConfig } from '../settings';
 import { askUserForElicitation } from './elicitation';
 import { collectMcpServers } from './mcpServers';
+import { registerMcpSignIn, type McpServerStates } from './mcpSignIn';
 
 /** The MCP servers the host runs. */
 export interface Mcp {
   /** Sends the current MCP configuration to the host, starting it if needed; resolves with each server's state. */
   sync(): Promise<McpServerInfo[]>;
+  readonly states: McpServerStates;
 }
 
 /**
  * MCP servers from settings and `.vscode/mcp.json`, sent to the host whenever it starts or they change; servers'
- * questions to the user; and "Keel: Run MCP Prompt…".
+ * questions to the user; OAuth sign-in (`mcpSignIn.ts`); and "Keel: Run MCP Prompt…".
  */
 export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): Mcp {
+  const states = registerMcpSignIn(context, host, log);
   const sync = async () => {
     const client = await host.ensureStarted();
     const { servers } = await client.sendRequest(SetMcpServersRequest.type, {
       servers: await collectMcpServers(context.secrets, log),
       sampling: await modelConfig(context.secrets),
     });
+    // A server waiting for sign-in is not an error: the status bar offers the Sign In.
+    states.update(servers);
     for (const server of servers.filter((s) => s.state === 'failed')) {
       void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
     }
@@ -52,7 +57,7 @@ export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, l
       }
     }),
   );
-  return { sync };
+  return { sync, states };
 }
 
 /** Lets the user pick an MCP server's prompt and fill in its arguments; returns the goal text. */

@@ -3,13 +3,14 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { ListToolsRequest } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
+import type { McpServerStates } from '../mcp/mcpSignIn';
 
-/** "Keel: Show Tools": every tool agents are offered, and those that are not, with why. */
-export function registerTools(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): void {
+/** "Keel: Show Tools": every tool agents are offered, and those that are not, with why; MCP servers waiting for sign-in first. */
+export function registerTools(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, mcp: McpServerStates): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('keel.showTools', async () => {
       try {
-        await showTools(await host.ensureStarted());
+        await showTools(await host.ensureStarted(), mcp);
       } catch (error) {
         void showError(errorText(error), log);
       }
@@ -17,10 +18,11 @@ export function registerTools(context: vscode.ExtensionContext, host: AgentHost,
   );
 }
 
-async function showTools(client: LanguageClient): Promise<void> {
+async function showTools(client: LanguageClient, mcp: McpServerStates): Promise<void> {
   const { tools, problems } = await client.sendRequest(ListToolsRequest.type);
-  await vscode.window.showQuickPick(
+  const pick = await vscode.window.showQuickPick(
     [
+      ...mcp.waitingForSignIn().map((s) => ({ label: `$(sign-in) Sign in to ${s.name}`, detail: `MCP server "${s.name}" (${s.source}) offers its tools once you sign in.`, signIn: s.name })),
       ...problems.map((problem) => ({ label: '$(warning) Not offered', detail: problem })),
       ...tools.map((t) => ({
         label: t.name,
@@ -30,4 +32,5 @@ async function showTools(client: LanguageClient): Promise<void> {
     ],
     { title: `Keel: ${tools.length} tools available to agents${problems.length ? `, ${problems.length} not offered` : ''}`, matchOnDescription: true, matchOnDetail: true },
   );
+  if (pick && 'signIn' in pick) await vscode.commands.executeCommand('keel.signInMcpServer', pick.signIn);
 }

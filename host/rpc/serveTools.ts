@@ -1,5 +1,5 @@
 import type { Connection } from 'vscode-languageserver/node';
-import { DiscoverOllamaModelsRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, SetMcpServersRequest } from '../../protocol/rpc';
+import { DiscoverOllamaModelsRequest, EvalJsRequest, GetMcpPromptRequest, ListMcpPromptsRequest, ListToolsRequest, McpSignInRequest, McpSignOutRequest, SetMcpServersRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { discoverOllamaModels } from '../models';
 import { onValidatedRequest } from '../validatedHandlers';
@@ -12,6 +12,11 @@ export function serveTools(connection: Connection, host: AgentHost): void {
     return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
   });
   onValidatedRequest(connection, SetMcpServersRequest, async ({ servers, sampling }) => ({ servers: await host.setMcpServers(servers, sampling) }));
+  onValidatedRequest(connection, McpSignInRequest, ({ server }) => host.signInMcp(server));
+  onValidatedRequest(connection, McpSignOutRequest, async ({ server }) => {
+    await host.signOutMcp(server);
+    return { signedOut: true };
+  });
   onValidatedRequest(connection, ListMcpPromptsRequest, async () => ({ prompts: await host.mcpPrompts() }));
   onValidatedRequest(connection, GetMcpPromptRequest, async ({ server, name, arguments: args }) => ({ text: await host.mcpPromptText(server, name, args) }));
   onValidatedRequest(connection, DiscoverOllamaModelsRequest, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));

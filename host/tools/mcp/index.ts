@@ -8,3 +8,4 @@ export { MemoryCredentialStore, type McpCredentialStore } from './auth/credentia
 export { FileCredentialStore } from './auth/fileCredentialStore';
 export type { AuthorizationOpener, SignInReason } from './auth/keelOAuthProvider';
 export type { McpAuthPorts } from './auth/serverAuth';
+export { SignInRequired } from './auth/authErrors';
