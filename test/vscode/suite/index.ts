@@ -10,6 +10,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./extension.test'),
   () => import('./memory.test'),
   () => import('./models.test'),
+  () => import('./mcpOAuth.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
