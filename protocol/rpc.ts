@@ -15,3 +15,5 @@ export * from './rpc/sandbox';
 export * from './rpc/memory';
 export * from './rpc/models';
 export * from './rpc/audit';
+export * from './rpc/metrics';
+export * from './rpc/alerts';
