@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ModelConfig } from '../protocol/models';
-import type { McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
+import type { AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
@@ -8,7 +8,11 @@ import { managedPolicyPath } from './governance/policy/policyLevels';
 import { PolicyLoader, withinPolicy } from './governance/policy/policyLoader';
 import type { ConsentPort } from './governance/consent';
 import { RouterCache, type VsCodeChat } from './models';
+import { AlertMonitor } from './observability/alerts';
 import { registerMcpServerSecrets, registerModelKeys } from './observability/knownSecrets';
+import type { LogLevel } from './observability/log';
+import { RunMetrics } from './observability/metrics';
+import { traceStoreHistory } from './observability/metricsHistory';
 import type { SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { AGENT_NAME } from './orchestration/agentLoop';
@@ -30,13 +34,18 @@ export interface HostPorts {
   readonly consent: ConsentPort;
   readonly spans: SpanSink;
   readonly finished: (result: RunResult) => void;
-  readonly log: (message: string) => void;
+  /** The host log; a line without a level is `info`. */
+  readonly log: (message: string, level?: LogLevel) => void;
   /** VS Code's language models, through the extension; absent headless. */
   readonly vscodeChat?: VsCodeChat;
   /** OAuth sign-in to MCP servers: where credentials live and how the user sees the sign-in page. */
   readonly mcpAuth?: McpAuthPorts;
   /** Every MCP server's state whenever one changes on its own (a lost connection, a sign-in needed). */
   readonly mcpStatus?: (servers: McpServerStatus[]) => void;
+  /** An alert fired or cleared; absent headless, where no rules are set. */
+  readonly alertsChanged?: (change: AlertsChanged) => void;
+  /** A run ended, so the metrics moved. */
+  readonly metricsChanged?: () => void;
 }
 
 /** Where the host runs: the workspace folder(s) and the folder for state that outlives it. */
@@ -62,9 +71,13 @@ export class AgentHost {
   readonly runs: RunManager;
   /** Every run's spans on disk, for the trace viewer's history and search. */
   readonly traces: TraceStore;
-  /** The tamper-evident record of decisions, side effects and runs. */
+  /** The tamper-evident record of decisions, side effects, runs and alerts. */
   readonly audit: AuditLog;
   private readonly policies: PolicyLoader;
+  /** Rates, latencies, cost and volume of the last seven days, from the spans as they end. */
+  readonly metrics: RunMetrics;
+  /** The alert rules of `keel.alerts.*`, checked against the metrics. */
+  readonly alerts: AlertMonitor;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
@@ -75,10 +88,26 @@ export class AgentHost {
     this.traces = new TraceStore(join(settings.storageDir, 'traces'), settings.traceRetention ?? DEFAULT_TRACE_RETENTION, ports.log);
     this.audit = new AuditLog(join(settings.storageDir, 'audit'));
     this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), workspaceRoot: settings.root });
-    // Every span goes to the store as well as to the port, so runs outlive the window and the process.
+    this.metrics = new RunMetrics(traceStoreHistory(join(settings.storageDir, 'traces')));
+    this.alerts = new AlertMonitor({
+      metrics: this.metrics,
+      changed: (change) => ports.alertsChanged?.(change),
+      record: (state, alert) => {
+        ports.log(`alert ${state}: ${alert.message}`, state === 'fired' ? 'warn' : 'info');
+        this.audit.append({ kind: 'alert', state, alertId: alert.id, rule: alert.rule, message: alert.message, ...(alert.runId ? { runId: alert.runId } : {}) })
+          .catch((error: unknown) => ports.log(`audit log: alert ${alert.id} ${state} not recorded: ${(error as Error).message}`, 'error'));
+      },
+      // There is no dead-letter queue yet: the rule exists and sees an empty one.
+      deadLetters: () => 0,
+    });
+    // Every span goes to the store and the metrics as well as to the port, so runs outlive the window and the process.
     this.spans = (span, content) => {
       this.traces.record(span, content);
+      this.metrics.record(span);
       ports.spans(span, content);
+      if (span.endTime === undefined) return;
+      this.alerts.spanEnded();
+      if (span.operation === 'invoke_agent' && span.parentSpanId === undefined) ports.metricsChanged?.();
     };
     this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });
     this.toolbox = new Toolbox({
@@ -184,6 +213,7 @@ export class AgentHost {
   }
 
   async shutdown(): Promise<void> {
+    this.alerts.dispose();
     this.runs.cancelAll();
     await (await this.mcp)?.stopAll();
     await Promise.all([this.toolbox.dispose(), this.models.flush(), this.traces.flush()]);

@@ -18,24 +18,27 @@ import { rpcVsCodeChat } from './models/rpcVsCodeChat';
 import { registerEnvSecrets } from './observability/knownSecrets';
 import { startOtlpExport, teeSpans, type OtlpExporter } from './observability/otlp';
 import { parseOtlpHeaders } from './observability/otlpSettings';
-import { redacted } from './observability/redaction';
 import { traceRetention } from './observability/traceStore';
+import { HostLog, type LogLevel } from './observability/log';
 import { guardProcess } from './processGuard';
 import { serveRuns } from './rpc/serveRuns';
 import { rpcMcpAuth } from './rpc/rpcMcpAuth';
 import { serveTools } from './rpc/serveTools';
 import { serveTraces } from './rpc/serveTraces';
 import { serveAudit } from './rpc/serveAudit';
+import { alertsNotifier, metricsNotifier, serveMetrics } from './rpc/serveMetrics';
 import { onValidatedRequest } from './validatedHandlers';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
 
 const HOST_VERSION = '0.1.0';
 
 const connection = createConnection();
-const log = (message: string) => connection.console.info(redacted(message));
+// Lines reach the extension's "Keel" log channel at their level; `initialize` adds the JSON-lines file.
+const hostLog = new HostLog({ console: (level, text) => connection.console[level](text) });
+const log = (message: string, level: LogLevel = 'info') => hostLog[level](message);
 // Keys in the host's own environment, and those the extension sends (runs, sampling, MCP servers), are redacted everywhere.
 registerEnvSecrets(process.env);
-guardProcess(log);
+guardProcess(hostLog.error);
 let initialized = false;
 
 connection.onInitialize(async (params) => {
@@ -45,24 +48,26 @@ connection.onInitialize(async (params) => {
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();
   // Refused options leave the host uninitialized, so the client can correct them and try again.
-  const { host, otlp } = assemble(connection, params);
+  const { host, otlp, metricsChanged } = assemble(connection, params);
   initialized = true;
   serveRuns(connection, host);
   serveTools(connection, host);
   serveTraces(connection, host);
   serveAudit(connection, host);
+  serveMetrics(connection, host, metricsChanged);
   serveMemory(connection, host.toolbox.memory, { hide: (globs) => host.hideFiles(globs), log });
   connection.onShutdown(async () => {
     await host.shutdown();
     // After the runs' last spans have ended; bounded, so a slow collector cannot hold the host up.
     await otlp?.shutdown();
+    hostLog.close();
   });
   const keel: HostInfo = { protocolVersion: PROTOCOL_VERSION, hostVersion: HOST_VERSION };
   return { capabilities: {}, serverInfo: { name: 'keel-host', version: HOST_VERSION }, keel };
 });
 
 /** The host for the folders and options the extension sent, reaching the workspace and the user through it. */
-function assemble(connection: Connection, params: InitializeParams): { host: AgentHost; otlp: OtlpExporter | undefined } {
+function assemble(connection: Connection, params: InitializeParams): { host: AgentHost; otlp: OtlpExporter | undefined; metricsChanged: () => void } {
   const mismatch = protocolMismatch((params.initializationOptions as { protocolVersion?: unknown } | null | undefined)?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   const checked = checkParams(hostInitializationOptionsSchema, params.initializationOptions, 'initialize');
@@ -70,10 +75,13 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
   const roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   const root = first?.startsWith('file:') ? fileURLToPath(first) : undefined;
+  const storageDir = checked.params.storageDir ?? join(tmpdir(), 'keel-host');
+  hostLog.writeTo(join(storageDir, 'logs'));
   const telemetry = checked.params.telemetry;
   const otlp = telemetry
     ? startOtlpExport({ endpoint: telemetry.otlpEndpoint, headers: parseOtlpHeaders(telemetry.otlpHeaders ?? ''), captureContent: telemetry.captureContent ?? false, serviceVersion: HOST_VERSION, log })
     : undefined;
+  const metricsChanged = metricsNotifier(connection);
   const host = new AgentHost(
     {
       workspace: new RpcWorkspace(connection, () => root),
@@ -84,16 +92,18 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       vscodeChat: rpcVsCodeChat(connection, log),
       mcpAuth: rpcMcpAuth(connection),
       mcpStatus: (servers) => void connection.sendNotification(McpServersChangedNotification.type, { servers }),
+      alertsChanged: alertsNotifier(connection),
+      metricsChanged,
     },
     {
       root,
       roots,
-      storageDir: checked.params.storageDir ?? join(tmpdir(), 'keel-host'),
+      storageDir,
       filesExclude: checked.params.filesExclude ?? [],
       ...(checked.params.traces ? { traceRetention: traceRetention(checked.params.traces) } : {}),
     },
   );
-  return { host, otlp };
+  return { host, otlp, metricsChanged };
 }
 
 onValidatedRequest(connection, PingRequest, ({ sentAt }) => ({ sentAt, pid: process.pid, hostTime: performance.timeOrigin + performance.now() }));

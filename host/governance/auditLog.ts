@@ -6,7 +6,8 @@ import { redacted } from '../observability/redaction';
 /**
  * What happened: an approval decided (by the user, a timeout or the policy, with the policy's rule and level), a hook's
  * decision, a side-effecting tool call and its outcome, a file changed (SHA-256 of its content before and after; null
- * for none), a model call (no content), a hook file or a policy level loaded or changed, a run's start and end.
+ * for none), a model call (no content), a hook file or a policy level loaded or changed, a run's start and end, an
+ * alert fired or cleared.
  */
 export type AuditEvent =
   | { readonly kind: 'approval'; readonly runId: string; readonly subject: string; readonly decision: string; readonly decidedBy: 'user' | 'timeout' | 'policy'; readonly reason?: string; readonly rule?: string; readonly level?: string }
@@ -18,7 +19,8 @@ export type AuditEvent =
   | { readonly kind: 'hook_change'; readonly file: string; readonly sha256: string | null }
   | { readonly kind: 'hook'; readonly runId: string; readonly hook: string; readonly event: string; readonly subject: string; readonly decision: string; readonly reason?: string }
   | { readonly kind: 'run_start'; readonly runId: string; readonly goal: string }
-  | { readonly kind: 'run_end'; readonly runId: string; readonly outcome: string; readonly costUsd: number };
+  | { readonly kind: 'run_end'; readonly runId: string; readonly outcome: string; readonly costUsd: number }
+  | { readonly kind: 'alert'; readonly state: 'fired' | 'cleared'; readonly alertId: string; readonly rule: string; readonly message: string; readonly runId?: string };
 
 /** Where governance records what it let happen; awaited, so the record is on disk before the action proceeds. */
 export interface AuditSink {

@@ -16,6 +16,8 @@ export interface OtlpExportOptions extends OtlpSettings {
   readonly scheduledDelayMs?: number;
   /** How long one export request may take, retries included. */
   readonly exportTimeoutMs?: number;
+  /** How often metrics are sent (default a minute). */
+  readonly metricsIntervalMs?: number;
 }
 
 export interface OtlpExportStats {

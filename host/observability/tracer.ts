@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, SpanData, SpanStatus } from '../../protocol/trace';
+import { withLogContext } from './log';
 import { redacted } from './redaction';
 import { ContentRecorder, type RecordedContent } from './spanContent';
 
@@ -95,7 +96,8 @@ export class Span {
   async within<T>(name: string, operation: string, attributes: Record<string, AttributeValue>, work: (span: Span) => Promise<T>): Promise<T> {
     const span = this.child(name, operation, attributes);
     try {
-      const result = await work(span);
+      // Lines logged during the work name its span.
+      const result = await withLogContext({ traceId: span.traceId, spanId: span.spanId }, () => work(span));
       span.end('ok');
       return result;
     } catch (error) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StartRunParams } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import type { ModelRouter, RouterCache } from '../models';
+import { withLogContext, type LogLevel } from '../observability/log';
 import { redacted } from '../observability/redaction';
 import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
@@ -40,7 +41,7 @@ export class RunManager {
       readonly tools: () => Promise<ToolRegistry>;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
-      readonly log?: (message: string) => void;
+      readonly log?: (message: string, level?: LogLevel) => void;
     },
   ) {}
 
@@ -52,7 +53,8 @@ export class RunManager {
     const runId = randomUUID();
     const controller = new AbortController();
     this.active.set(runId, controller);
-    const done = this.execute(runId, goal, request, router, controller.signal).finally(() => this.active.delete(runId));
+    // Whatever the run logs, at any depth, says which run it was.
+    const done = withLogContext({ runId, agent: AGENT_NAME }, () => this.execute(runId, goal, request, router, controller.signal)).finally(() => this.active.delete(runId));
     return { runId, done };
   }
 
@@ -119,6 +121,7 @@ export class RunManager {
     await this.deps.audit?.append({ kind: 'run_end', runId, outcome: output.outcome, costUsd: spent.costUsd }).catch((error: unknown) => this.deps.log?.(`audit log: run ${runId}'s end not recorded: ${errorMessage(error)}`));
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
+    this.deps.log?.(`run ${output.outcome} after ${spent.calls} model call(s), $${spent.costUsd.toFixed(4)}`, output.outcome === 'failed' ? 'warn' : 'info');
     // The final answer may quote what the model read; it reaches notifications and the extension's log.
     const result: RunResult = { runId, outcome: output.outcome, message: redacted(output.message) };
     // Over for the caller now: remembering it below must not keep it cancellable.

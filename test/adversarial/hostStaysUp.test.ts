@@ -203,6 +203,10 @@ describe('adversarial: the host stays up and responsive', function () {
       ['trace/search', { text: 'x'.repeat(1_000_000) }],
       ['trace/listRuns', { limit: -1, outcome: 'everything' }],
       ['audit/verify', { rewrite: true }],
+      ['metrics/get', { window: '100y' }],
+      ['metrics/get', {}],
+      ['alerts/setRules', { rules: { errorRate: { threshold: 2, window: '1h', minRuns: 0 }, costPerDayUsd: -1, stuckRunMinutes: 0, p95Latency: { of: 'everything', seconds: 1e12, window: '1h' }, deadLetters: 'yes' } }],
+      ['alerts/setRules', { rules: null }],
       ['no/such/method', {}],
     ];
     for (const [method, params] of bad) {
