@@ -7,6 +7,7 @@ import { ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotifi
 import type { RunResult } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { PROTOCOL_VERSION, type HostInitializationOptions } from '../../protocol/version';
+import { RAW } from '../fixtures/leakySecrets';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverMode } from '../fixtures/otlpReceiver';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
@@ -29,9 +30,9 @@ interface ExportingRun {
 }
 
 /** Runs one scripted task in the built host with export to `endpoint`, then stops the host (which flushes). */
-async function runExporting(model: ModelServer, endpoint: string): Promise<ExportingRun> {
+async function runExporting(model: ModelServer, endpoint: string, options: { captureContent?: boolean; greeting?: string } = {}): Promise<ExportingRun> {
   const workspace = await tempDir();
-  await writeFile(join(workspace, 'greeting.txt'), 'hello world\n');
+  await writeFile(join(workspace, 'greeting.txt'), options.greeting ?? 'hello world\n');
   const host = startHost();
   const spans = new Map<string, SpanData>();
   const logs: string[] = [];
@@ -46,7 +47,7 @@ async function runExporting(model: ModelServer, endpoint: string): Promise<Expor
   const initializationOptions: HostInitializationOptions = {
     protocolVersion: PROTOCOL_VERSION,
     storageDir: await tempDir(),
-    telemetry: { otlpEndpoint: endpoint, otlpHeaders: `Authorization=Bearer%20${TOKEN},x-team=keel`, captureContent: false },
+    telemetry: { otlpEndpoint: endpoint, otlpHeaders: `Authorization=Bearer%20${TOKEN},x-team=keel`, captureContent: options.captureContent ?? false },
   };
   await host.connection.sendRequest('initialize', {
     processId: process.pid,
@@ -116,10 +117,35 @@ describe('OTLP export from the built host', function () {
     assert.deepEqual(tools.map((s) => s.attributes['gen_ai.tool.name']).sort(), ['propose_edit', 'read_file']);
     assert.equal(root.attributes['gen_ai.agent.name'], 'keel');
     assert.equal(root.attributes['keel.run.goal'], undefined, 'the goal is content: not sent without captureContent');
+    for (const span of receiver.spans) assert.equal(span.attributes['gen_ai.input.messages'] ?? span.attributes['gen_ai.tool.call.result'], undefined, `${span.name} exported content`);
 
     assert.equal(receiver.requests[0]!.headers.authorization, `Bearer ${TOKEN}`);
     const everything = JSON.stringify({ logs: run.logs, spans: run.spans, received: receiver.spans }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     assert.ok(!everything.includes(TOKEN), 'the export headers appear in no log and no span');
+  });
+
+  it('with captureContent, sends each model call\'s messages and each tool call\'s arguments and result, redacted', async () => {
+    const run = await runExporting(model, receiver.url, { captureContent: true, greeting: `hello world\nDB_PASSWORD=${RAW.dbPassword}\nOPENAI_API_KEY=${RAW.openaiKey}\n` });
+    assert.equal(run.result.outcome, 'succeeded', run.result.message);
+    const root = receiver.spans.find((s) => s.name === 'invoke_agent keel')!;
+    const chats = receiver.spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'chat');
+    assert.ok(chats.length >= 2);
+    for (const chat of chats) {
+      assert.equal(chat.parentSpanId, root.spanId);
+      const input = JSON.parse(String(chat.attributes['gen_ai.input.messages'])) as { role: string }[];
+      assert.equal(input[0]!.role, 'user');
+      assert.match(String(chat.attributes['gen_ai.system_instructions']), /You are Keel/);
+      assert.match(String(chat.attributes['gen_ai.output.messages']), /"finish_reason":/);
+    }
+    const read = receiver.spans.find((s) => s.attributes['gen_ai.tool.name'] === 'read_file')!;
+    assert.equal(read.parentSpanId, root.spanId);
+    assert.equal(read.attributes['gen_ai.tool.call.arguments'], '{"path":"greeting.txt"}');
+    assert.match(String(read.attributes['gen_ai.tool.call.result']), /hello world\nDB_PASSWORD=\[REDACTED secret assignment\]/);
+    const last = chats.at(-1)!;
+    assert.match(String(last.attributes['gen_ai.input.messages']), /"role":"tool"/);
+    const everything = JSON.stringify({ logs: run.logs, spans: run.spans, received: receiver.spans }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    for (const [name, value] of Object.entries(RAW)) assert.ok(!everything.includes(value), `${name} left the host`);
+    assert.ok(run.spans.every((s) => !('gen_ai.input.messages' in s.attributes)), 'content never rides on span notifications');
   });
 
   const troubles: { what: string; mode: ReceiverMode | 'refused' }[] = [

@@ -6,6 +6,7 @@ import { redacted } from '../../host/observability/redaction';
 import { startTrace, type Span } from '../../host/observability/tracer';
 import type { SpanData } from '../../protocol/trace';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverMode } from '../fixtures/otlpReceiver';
+import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { until } from '../until';
 
 const TOKEN = 'otlp-unit-token-7f3a9c2e51';
@@ -96,6 +97,62 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
     await exporter!.shutdown(2000);
     const goal = String(receiver.spans[0]!.attributes['keel.run.goal']);
     assert.match(goal, /^use key \[REDACTED [^\]]+\]$/);
+  });
+
+  /** A model call and a tool call with content, secrets planted in the prompt, the answer, the arguments and the result. */
+  function contentTrace(sink: (span: SpanData) => void): { root: Span; chat: Span; tool: Span } {
+    const root = startTrace(sink, 'invoke_agent keel', 'invoke_agent');
+    const chat = root.child('chat m', 'chat', { 'gen_ai.request.model': 'm' });
+    chat.setContent({
+      'gen_ai.system_instructions': [{ type: 'text', content: 'You are Keel.' }],
+      'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'text', content: `deploy with DB_PASSWORD=${RAW.dbPassword}` }] }],
+      'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'read_file', arguments: { path: '.env', token: RAW.openaiKey } }], finish_reason: 'tool_calls' }],
+    });
+    chat.end('ok');
+    const tool = root.child('execute_tool read_file', 'execute_tool', { 'gen_ai.tool.name': 'read_file' });
+    tool.setContent({ 'gen_ai.tool.call.arguments': { path: '.env' }, 'gen_ai.tool.call.result': LEAKY_ENV });
+    tool.end('ok');
+    root.end('ok');
+    return { root, chat, tool };
+  }
+
+  for (const captureContent of [true, false]) {
+    it(`exports span content as GenAI attributes only with captureContent ${captureContent ? 'on' : 'off'}, never a planted secret`, async () => {
+      const sink = start('ok', { captureContent });
+      const { root, chat, tool } = contentTrace(sink);
+      assert.deepEqual(await exporter!.shutdown(2000), { queued: 3, exported: 3, dropped: 0 });
+      const byId = new Map(receiver.spans.map((s) => [s.spanId, s]));
+      const [gotChat, gotTool] = [byId.get(chat.spanId)!, byId.get(tool.spanId)!];
+      assert.equal(gotChat.parentSpanId, root.spanId);
+      assert.equal(gotTool.parentSpanId, root.spanId);
+      const contentKeys = ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages'];
+      if (captureContent) {
+        const input = JSON.parse(String(gotChat.attributes['gen_ai.input.messages'])) as { role: string; parts: { content: string }[] }[];
+        assert.equal(input[0]!.role, 'user');
+        assert.equal(input[0]!.parts[0]!.content, 'deploy with DB_PASSWORD=[REDACTED secret assignment]');
+        assert.match(String(gotChat.attributes['gen_ai.output.messages']), /"finish_reason":"tool_calls"/);
+        assert.deepEqual(JSON.parse(String(gotChat.attributes['gen_ai.system_instructions'])), [{ type: 'text', content: 'You are Keel.' }]);
+        assert.equal(gotTool.attributes['gen_ai.tool.call.arguments'], '{"path":".env"}');
+        assert.match(String(gotTool.attributes['gen_ai.tool.call.result']), /AWS_SECRET_ACCESS_KEY=\[REDACTED secret assignment\]/);
+      } else {
+        for (const key of contentKeys) assert.equal(gotChat.attributes[key], undefined, `${key} left the machine`);
+        assert.equal(gotTool.attributes['gen_ai.tool.call.result'], undefined);
+      }
+      assert.equal(gotChat.attributes['gen_ai.request.model'], 'm');
+      const everything = JSON.stringify(receiver.spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      for (const [name, value] of Object.entries(RAW)) assert.ok(!everything.includes(value), `${name} was exported`);
+    });
+  }
+
+  it('exports a span whose content is too big without it, saying so', async () => {
+    const sink = start('ok', { captureContent: true });
+    const root = startTrace(sink, 'execute_tool cat', 'execute_tool');
+    root.setContent({ 'gen_ai.tool.call.result': 'x'.repeat(200_000), 'keel.more': 'y'.repeat(200_000) });
+    root.end('ok');
+    await exporter!.shutdown(2000);
+    const [got] = receiver.spans;
+    assert.equal(got!.attributes['gen_ai.tool.call.result'], undefined);
+    assert.match(String(got!.attributes['keel.content.omitted']), /^400\d{3} characters of content are too many to export now; the local trace keeps them$/);
   });
 
   it('treats the export headers as secrets', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { appendFile, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ContentRecorder } from '../../host/observability/spanContent';
 import { TraceStore } from '../../host/observability/traceStore';
 import type { SpanData } from '../../protocol/trace';
 import { tempDir } from './helpers';
@@ -20,6 +21,25 @@ function recordRun(store: TraceStore, traceId: string, goal: string, outcome = '
   store.record({ ...tool, status: 'running', attributes: { ...tool.attributes, 'keel.command.output_tail': 'streaming…' } });
   store.record({ ...tool, status: 'ok', endTime: clock++ });
   store.record({ ...root, status: outcome === 'succeeded' ? 'ok' : 'error', endTime: clock++, attributes: { ...root.attributes, 'keel.run.outcome': outcome, 'keel.cost.usd': 0.25 } });
+}
+
+/** Content as the tracer hands it to the store with a span's end. */
+function content(values: Record<string, unknown>) {
+  const recorder = new ContentRecorder();
+  for (const [key, value] of Object.entries(values)) recorder.set(key, value);
+  return recorder.recorded()!;
+}
+
+/** A run with one chat span that used `model` and kept `said` as its answer. */
+function recordChatRun(store: TraceStore, traceId: string, model: string, said: string): SpanData {
+  const root = span(traceId, `${traceId}0`, { name: 'invoke_agent keel', operation: 'invoke_agent', attributes: { 'keel.run.id': `run-${traceId}`, 'keel.run.goal': `goal ${traceId}` } });
+  const chat = span(traceId, `${traceId}1`, { parentSpanId: root.spanId, name: `chat ${model}`, operation: 'chat', attributes: { 'gen_ai.request.model': model } });
+  store.record(root);
+  store.record(chat);
+  const ended = { ...chat, status: 'ok' as const, endTime: clock++, attributes: { ...chat.attributes, 'gen_ai.response.model': `${model}-2026` } };
+  store.record(ended, content({ 'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'text', content: said }], finish_reason: 'stop' }] }));
+  store.record({ ...root, status: 'ok', endTime: clock++ });
+  return ended;
 }
 
 describe('trace store', () => {
@@ -85,5 +105,75 @@ describe('trace store', () => {
 
   it('refuses a trace id that is not one', async () => {
     await assert.rejects(new TraceStore(await tempDir()).trace('../index'), /is not a trace id/);
+  });
+
+  it('keeps span content beside the trace, across a restart, and serves it by span', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    const chat = recordChatRun(store, 'ff01', 'qwen', 'The parser is renamed.');
+    await store.flush();
+    assert.ok((await readdir(dir)).includes('ff01.content.jsonl'));
+    const reopened = new TraceStore(dir);
+    assert.deepEqual(await reopened.spanContent('ff01', chat.spanId), { 'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'text', content: 'The parser is renamed.' }], finish_reason: 'stop' }] });
+    assert.equal(await reopened.spanContent('ff01', 'ff010'), null, 'a span that kept no content');
+    assert.equal(await reopened.spanContent('ff99', 'ff990'), null, 'a trace that is not kept');
+  });
+
+  it('skips a content line torn by a kill; the lines before it stand', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    const chat = recordChatRun(store, 'ff02', 'qwen', 'first');
+    await store.flush();
+    await appendFile(join(dir, 'ff02.content.jsonl'), '{"spanId":"ff02dead","content":{"gen_ai.output.messages":[{"ro');
+    const reopened = new TraceStore(dir);
+    assert.equal(await reopened.spanContent('ff02', 'ff02dead'), null);
+    assert.ok(await reopened.spanContent('ff02', chat.spanId));
+    assert.deepEqual((await reopened.search('first')).map((h) => h.spanId), [chat.spanId]);
+  });
+
+  it('refuses ids that are not ids, so no request names a file of its choosing', async () => {
+    const store = new TraceStore(await tempDir());
+    await assert.rejects(store.spanContent('../index', 'aa'), /is not a trace id/);
+    await assert.rejects(store.spanContent('aa', '../../etc/passwd'), /is not a span id/);
+    await assert.rejects(store.spanContent('aa', 'a'.repeat(33)), /is not a span id/);
+  });
+
+  it('lists the models each run called, and filters runs by model', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    recordChatRun(store, 'ff03', 'qwen', 'a');
+    recordChatRun(store, 'ff04', 'gpt-4o-mini', 'b');
+    await store.flush();
+    const reopened = new TraceStore(dir);
+    assert.deepEqual((await reopened.listRuns()).map((r) => [r.traceId, r.models]), [['ff04', ['gpt-4o-mini', 'gpt-4o-mini-2026']], ['ff03', ['qwen', 'qwen-2026']]]);
+    assert.deepEqual((await reopened.listRuns({ model: 'qwen' })).map((r) => r.traceId), ['ff03']);
+    assert.deepEqual((await reopened.listRuns({ model: 'gpt-4o-mini-2026' })).map((r) => r.traceId), ['ff04']);
+    assert.deepEqual(await reopened.listRuns({ model: 'claude' }), []);
+  });
+
+  it('searches content as well as names and attributes, with a readable snippet', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    const chat = recordChatRun(store, 'ff05', 'qwen', 'I renamed "parseConfig" to\nloadConfig in src/config.ts');
+    const hits = await store.search('"PARSECONFIG" to\nload');
+    assert.deepEqual(hits.map((h) => [h.spanId, h.name, h.runId]), [[chat.spanId, 'chat qwen', 'run-ff05']]);
+    assert.match(hits[0]!.snippet, /I renamed "parseConfig" to loadConfig in src\/config\.ts/);
+    assert.deepEqual(await store.search('spanId'), [], 'the line\'s own keys are not content');
+  });
+
+  it('counts content in the size limit and deletes it with its trace', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir, { maxBytes: 40_000, maxAgeMs: 60_000 });
+    for (let i = 0; i < 6; i++) {
+      recordChatRun(store, `ab0${i}`, 'qwen', `${i}`.repeat(15_000));
+      await store.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const files = await readdir(dir);
+    const contents = files.filter((f) => f.endsWith('.content.jsonl')).sort();
+    assert.ok(contents.length >= 1 && contents.length <= 2, `kept ${files.join(', ')}`);
+    assert.ok(contents.includes('ab05.content.jsonl'), 'the newest content was dropped');
+    assert.deepEqual(files.filter((f) => f !== 'index.jsonl' && !f.endsWith('.content.jsonl')).sort(), contents.map((f) => f.replace('.content', '')), 'a trace and its content go together');
+    assert.deepEqual((await store.listRuns()).map((r) => r.traceId).sort(), contents.map((f) => f.slice(0, 4)));
   });
 });
