@@ -29,7 +29,7 @@ const CONTENT_ATTRIBUTES = new Set([
   'gen_ai.completion',
   'keel.run.goal',
   'keel.retrieval.query',
-  'keel.sandbox.console',
+  'gen_ai.retrieval.query.text',
 ]);
 
 /** GenAI spans that call a model server are client spans; the agent, tools and Keel's own steps are internal. */

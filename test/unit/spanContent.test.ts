@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { recall, type RecallSources } from '../../host/memory';
 import { Accounting, ModelRouter, parseRouterSettings, type ChatModel, type ChatResponse } from '../../host/models';
+import { registerSecrets } from '../../host/observability/knownSecrets';
 import { TraceStore } from '../../host/observability/traceStore';
 import { startTrace, type SpanSink } from '../../host/observability/tracer';
 import { MAX_CONTENT_STRING_CHARS, MAX_SPAN_CONTENT_CHARS } from '../../host/observability/spanContent';
@@ -243,4 +244,25 @@ describe('span content', () => {
     assert.match(JSON.stringify(content['keel.cyclic']), /"\[nested too deep\]"/);
     assert.equal(content['keel.big'], '10');
   });
+
+  it('redacts a long string again once a new secret is known, though it was redacted before', async () => {
+    const { sink, notified, store } = await sinks();
+    const key = `late-key-with-no-known-shape-${Date.now()}`;
+    const text = `${sourceLine().repeat(40)}the key is ${key}\n`;
+    const root = startTrace(sink, 'invoke_agent keel', 'invoke_agent');
+    const before = root.child('chat m', 'chat');
+    before.setContent({ 'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'text', content: text }] }] });
+    before.end('ok');
+    registerSecrets([key]);
+    const after = root.child('chat n', 'chat');
+    after.setContent({ 'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'text', content: text }] }] });
+    after.end('ok');
+    root.end('ok');
+    assert.match(JSON.stringify((await contentOf(store, notified, 'chat m')).content), new RegExp(key), 'an unknown value is not a secret yet');
+    assert.match(JSON.stringify((await contentOf(store, notified, 'chat n')).content), /the key is \[REDACTED known secret\]/);
+  });
 });
+
+function sourceLine(): string {
+  return 'export function add(a: number, b: number): number { return a + b; }\n';
+}
