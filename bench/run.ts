@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host, tools, sandbox, models, memory.
+ * Areas: host, tools, sandbox, models, memory, observability.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { benchHost } from './host';
 import { benchMemory } from './memory';
 import { benchModels } from './models';
+import { benchObservability } from './observability';
 import { benchSandbox } from './sandbox';
 import { benchTools } from './tools';
 import { median } from './report';
@@ -20,6 +21,7 @@ const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: num
   sandbox: benchSandbox,
   models: benchModels,
   memory: benchMemory,
+  observability: benchObservability,
 };
 
 const ACTIVATION_RUNS = 3;
