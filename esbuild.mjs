@@ -48,6 +48,8 @@ const targets = [
   { ...node, entryPoints: { 'memory-worker': 'host/memory/workspaceIndex/chunking/chunkWorker.ts' }, outdir: 'dist' },
   // The trace viewer runs in a browser context inside VS Code.
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { webview: 'webview-ui/main.ts' }, outdir: 'dist' },
+  // The approval center: every question waiting for the user, in the Keel panel.
+  { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { approvals: 'webview-ui/approvals/main.ts' }, outdir: 'dist' },
   // The mocha suite that runs inside a real VS Code extension host.
   // Mocha's parallel mode resolves worker files at run time; the suite runs serially, so that is never reached.
   {
@@ -68,6 +70,7 @@ function copyAssets() {
   cpSync(join(codicons, 'codicon.css'), join('dist', 'codicon.css'));
   cpSync(join(codicons, 'codicon.ttf'), join('dist', 'codicon.ttf'));
   cpSync(join('webview-ui', 'style.css'), join('dist', 'webview.css'));
+  cpSync(join('webview-ui', 'approvals', 'approvals.css'), join('dist', 'approvals.css'));
   // The memory layer's chunker and governance's command rules parse with tree-sitter; the host finds these grammars
   // beside its bundle.
   const grammars = dirname(require.resolve('@vscode/tree-sitter-wasm'));

@@ -49,7 +49,8 @@ export interface ProposedEdit {
 export type RiskClass = 'read' | 'write' | 'execute' | 'network' | 'destructive';
 
 export type ToolCallDecision =
-  | { readonly decision: 'approved'; readonly always?: boolean }
+  /** `arguments`: the user corrected the call's arguments before approving; the host checks them against the schema. */
+  | { readonly decision: 'approved'; readonly always?: boolean; readonly arguments?: Readonly<Record<string, unknown>> }
   | { readonly decision: 'denied'; readonly reason: string };
 
 export type EditDecision =

@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import { BudgetEscalationRequest, ReviewEditRequest, ReviewToolCallRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../host/agentHost';
+import { ApprovalCenter } from './approvalCenter';
 import { BudgetApprovalController } from './budgetApprovals';
 import { EditReviewController } from './editReview';
+import { registerReadOnlyDetails } from './readOnlyDetails';
 import { ToolApprovalController } from './toolApprovals';
 
 /** What the host waits for the user to answer: proposed edits, tool calls and budgets. */
@@ -10,20 +12,25 @@ export interface Approvals {
   readonly reviews: EditReviewController;
   readonly toolApprovals: ToolApprovalController;
   readonly budgets: BudgetApprovalController;
+  readonly center: ApprovalCenter;
 }
 
 /**
- * The host's questions to the user, their commands and "Keel: Show Pending Approvals". When the host dies, every
+ * The host's questions to the user, their commands, and the approval center ("Keel: Show Pending Approvals" opens it). When the host dies, every
  * open question is denied: no one is left to act on the answer.
  */
-export function registerApprovals(context: vscode.ExtensionContext, host: AgentHost): Approvals {
+export function registerApprovals(context: vscode.ExtensionContext, host: AgentHost, goalOf: (runId: string) => string | undefined): Approvals {
   const reviews = new EditReviewController();
   const toolApprovals = new ToolApprovalController();
   const budgets = new BudgetApprovalController();
+  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets }, goalOf);
   context.subscriptions.push(
     reviews,
     toolApprovals,
     budgets,
+    center,
+    registerReadOnlyDetails(),
+    vscode.window.registerWebviewViewProvider(ApprovalCenter.viewId, center),
     host.onClient((client) => {
       client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
       client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
@@ -40,22 +47,7 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
     vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
     vscode.commands.registerCommand('keel.answerBudget', (approvalId: string, approved: boolean) => budgets.settle(approvalId, approved)),
-    vscode.commands.registerCommand('keel.showApprovals', () => showApprovals(reviews, toolApprovals)),
+    vscode.commands.registerCommand('keel.showApprovals', () => center.reveal()),
   );
-  return { reviews, toolApprovals, budgets };
-}
-
-/** "Keel: Show Pending Approvals": every edit to review and tool call to answer, in one pick. */
-async function showApprovals(reviews: EditReviewController, toolApprovals: ToolApprovalController): Promise<void> {
-  type Item = vscode.QuickPickItem & { run: () => unknown };
-  const items: Item[] = [
-    ...reviews.list().map((p) => ({ label: `$(edit) Edit ${p.edit.path}`, description: `line ${p.edit.range.start.line + 1}`, run: () => reviews.reveal(p.approvalId) })),
-    ...toolApprovals.list().flatMap((p) => [
-      { label: `$(check) Allow ${p.tool}`, description: p.risk, detail: p.title, run: () => toolApprovals.allow(p.approvalId) },
-      { label: `$(close) Deny ${p.tool}`, description: p.risk, detail: p.title, run: () => toolApprovals.deny(p.approvalId) },
-    ]),
-  ];
-  if (items.length === 0) return void vscode.window.showInformationMessage('Keel: nothing is waiting for approval.');
-  const choice = await vscode.window.showQuickPick(items, { title: 'Keel: pending approvals' });
-  await choice?.run();
+  return { reviews, toolApprovals, budgets, center };
 }

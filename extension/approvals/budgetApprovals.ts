@@ -16,6 +16,8 @@ const SETTINGS = 'Open Settings';
  */
 export class BudgetApprovalController implements vscode.Disposable {
   private readonly pending = new Map<string, Pending>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangePending = this.changed.event;
 
   list(): readonly (BudgetEscalationParams & { readonly approvalId: string })[] {
     return [...this.pending.entries()].map(([approvalId, p]) => ({ ...p.params, approvalId }));
@@ -25,6 +27,7 @@ export class BudgetApprovalController implements vscode.Disposable {
     const approvalId = `${params.runId}:${params.scope}`;
     const answer = new Promise<boolean>((resolve) => this.pending.set(approvalId, { params, resolve }));
     token.onCancellationRequested(() => this.settle(approvalId, false));
+    this.changed.fire();
     void this.notify(approvalId, params);
     return answer.then((approved) => ({ approved }));
   }
@@ -34,6 +37,7 @@ export class BudgetApprovalController implements vscode.Disposable {
     if (!pending) return;
     this.pending.delete(approvalId);
     pending.resolve(approved);
+    this.changed.fire();
   }
 
   denyAll(): void {
@@ -42,6 +46,7 @@ export class BudgetApprovalController implements vscode.Disposable {
 
   dispose(): void {
     this.denyAll();
+    this.changed.dispose();
   }
 
   private async notify(approvalId: string, params: BudgetEscalationParams): Promise<void> {

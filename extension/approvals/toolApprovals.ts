@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
+import { showReadOnly } from './readOnlyDetails';
 
 interface Pending {
   readonly params: ReviewToolCallParams;
@@ -28,8 +29,9 @@ export class ToolApprovalController implements vscode.Disposable {
     return decision;
   }
 
-  allow(approvalId: string, always = false): void {
-    this.settle(approvalId, { decision: 'approved', always });
+  /** `args`: the arguments as the user corrected them, which the host checks against the tool's schema again. */
+  allow(approvalId: string, always = false, args?: Record<string, unknown>): void {
+    this.settle(approvalId, { decision: 'approved', always, ...(args ? { arguments: args } : {}) });
   }
 
   deny(approvalId: string, reason = 'the user denied it'): void {
@@ -52,8 +54,7 @@ export class ToolApprovalController implements vscode.Disposable {
       const choice = await vscode.window.showWarningMessage(message, ...buttons);
       if (!this.pending.has(params.approvalId)) return;
       if (choice === 'Details') {
-        const doc = await vscode.workspace.openTextDocument({ content: `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`, language: 'markdown' });
-        await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+        await showReadOnly(`${params.tool} call.md`, `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`);
         continue;
       }
       if (choice === 'Allow' || choice === 'Always Allow') this.allow(params.approvalId, choice === 'Always Allow');

@@ -30,6 +30,11 @@ export class RunTracker implements vscode.Disposable {
     return last && { runId: last[0], goal: last[1].goal };
   }
 
+  /** An active run's goal, to say which run asks a question. */
+  goalOf(runId: string): string | undefined {
+    return this.active.get(runId)?.goal;
+  }
+
   track(runId: string, goal: string): Promise<RunResult> {
     // A fast run can finish before `startRun` has answered.
     const early = this.finishedEarly.get(runId);

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { parseFromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
+import { formatUsd as usd } from '../../protocol/models';
+import type { BudgetApprovalController } from './budgetApprovals';
+import type { EditReviewController } from './editReview';
+import { showReadOnly } from './readOnlyDetails';
+import type { ToolApprovalController } from './toolApprovals';
+
+interface Controllers {
+  readonly reviews: EditReviewController;
+  readonly toolApprovals: ToolApprovalController;
+  readonly budgets: BudgetApprovalController;
+}
+
+/**
+ * The approval center: every question waiting for the user, in the Keel panel, with its details and every answer the
+ * user may give. It holds no state of its own: the controllers own the questions, so an answer given here, inline in
+ * the editor, in the diff view or in a notification settles the same question, and the list follows their changes.
+ */
+export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'keel.approvals';
+  private view: vscode.WebviewView | undefined;
+  private readonly askedAt = new Map<string, number>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly controllers: Controllers, private readonly goalOf: (runId: string) => string | undefined) {
+    const { reviews, toolApprovals, budgets } = controllers;
+    for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending]) {
+      this.disposables.push(event(() => this.changed()));
+    }
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    view.webview.html = this.html(view.webview, dist);
+    view.webview.onDidReceiveMessage((raw: unknown) => void this.answer(raw), undefined, this.disposables);
+    view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
+  }
+
+  /** The questions as they stand, oldest first. */
+  questions(): PendingQuestion[] {
+    const { reviews, toolApprovals, budgets } = this.controllers;
+    const at = (id: string) => this.askedAt.get(id) ?? Date.now();
+    const goal = (runId: string) => {
+      const text = this.goalOf(runId);
+      return text === undefined ? {} : { goal: text };
+    };
+    const edits = reviews.list().map((p): PendingQuestion => ({
+      approvalId: p.approvalId, kind: 'edit', runId: p.runId, ...goal(p.runId), title: `Edit ${p.edit.path}`,
+      why: 'Every edit is reviewed before it is applied.',
+      diff: { path: p.edit.path, line: p.edit.range.start.line + 1, oldText: p.edit.oldText, newText: p.edit.newText },
+      canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
+    }));
+    const tools = toolApprovals.list().map((p): PendingQuestion => ({
+      approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), title: p.title,
+      why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is a ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
+      detail: p.detail, canAlwaysAllow: p.canAlwaysAllow, canEditArguments: isJsonObject(p.detail), askedAt: at(p.approvalId),
+    }));
+    const money = budgets.list().map((p): PendingQuestion => ({
+      approvalId: p.approvalId, kind: 'budget', runId: p.runId, ...goal(p.runId), agent: p.agent, title: `Go over the ${p.scope} budget?`,
+      why: `${p.scope === 'day' ? 'Today' : `This ${p.scope}`} has spent ${usd(p.spentUsd)} of ${usd(p.limitUsd)}; the next call to ${p.modelId} may cost ${usd(p.nextCallUsd)}.`,
+      detail: `Raise the limit for good with the setting ${p.setting}.`, canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
+    }));
+    return [...edits, ...tools, ...money].sort((a, b) => a.askedAt - b.askedAt);
+  }
+
+  /** Shows the panel; for "Keel: Show Pending Approvals". */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${ApprovalCenter.viewId}.focus`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private changed(): void {
+    const live = new Set<string>();
+    for (const q of this.questions()) {
+      live.add(q.approvalId);
+      if (!this.askedAt.has(q.approvalId)) this.askedAt.set(q.approvalId, Date.now());
+    }
+    for (const id of [...this.askedAt.keys()]) if (!live.has(id)) this.askedAt.delete(id);
+    this.post();
+  }
+
+  private post(): void {
+    const message: ToApprovalCenter = { type: 'pending', questions: this.questions() };
+    void this.view?.webview.postMessage(message);
+  }
+
+  private async answer(raw: unknown): Promise<void> {
+    const message = parseFromApprovalCenter(raw);
+    if (!message) return;
+    if (message.type === 'ready') return this.post();
+    const { reviews, toolApprovals, budgets } = this.controllers;
+    const question = this.questions().find((q) => q.approvalId === message.approvalId);
+    // Answered elsewhere a moment ago: the list is already on its way.
+    if (!question) return this.post();
+    if (message.type === 'open') {
+      if (question.kind === 'edit') await reviews.showDiff(question.approvalId);
+      else await this.showDetails(question);
+      return;
+    }
+    const reason = message.type === 'deny' ? (message.reason ? `the user denied it: ${message.reason}` : 'the user denied it') : undefined;
+    switch (question.kind) {
+      case 'edit':
+        if (message.type === 'approve') await reviews.approve(question.approvalId);
+        else reviews.deny(question.approvalId, reason);
+        return;
+      case 'tool':
+        if (message.type === 'deny') return toolApprovals.deny(question.approvalId, reason);
+        if (message.arguments === undefined) return toolApprovals.allow(question.approvalId, message.always === true && question.canAlwaysAllow);
+        return this.allowEdited(question, message.arguments);
+      case 'budget':
+        return budgets.settle(question.approvalId, message.type === 'approve');
+    }
+  }
+
+  /** Approves a tool call with the arguments the user corrected; they must still be a JSON object. */
+  private allowEdited(question: PendingQuestion, text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      return void vscode.window.showErrorMessage(`Keel: the corrected arguments are not valid JSON (${(error as Error).message}). Fix them in the Approvals panel, or approve the call as the agent sent it.`);
+    }
+    if (!isPlainObject(parsed)) return void vscode.window.showErrorMessage('Keel: the corrected arguments must be a JSON object, like the ones the agent sent.');
+    this.controllers.toolApprovals.allow(question.approvalId, false, parsed);
+  }
+
+  /** A question's details in a read-only document. */
+  private async showDetails(question: PendingQuestion): Promise<void> {
+    const text = [question.title, '', `Why: ${question.why}`, question.goal ? `Run: ${question.goal}` : `Run: ${question.runId}`, '', question.detail ?? ''].join('\n');
+    await showReadOnly(`Keel question ${question.approvalId.slice(0, 8)}.md`, text);
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(dist, name)).toString();
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${asset('codicon.css')}" rel="stylesheet">
+<link href="${asset('approvals.css')}" rel="stylesheet">
+<title>Keel approvals</title>
+</head>
+<body>
+<main id="app" aria-label="Questions waiting for your answer"></main>
+<script type="module" nonce="${nonce}" src="${asset('approvals.js')}"></script>
+</body>
+</html>`;
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    return isPlainObject(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

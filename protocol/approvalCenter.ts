@@ -1,0 +1,59 @@
+/**
+ * Messages between the extension and the approval center, the Keel panel's list of every question waiting for the
+ * user. Both ends are typed by these unions; what the webview sends is checked by `parseFromApprovalCenter`.
+ */
+
+/** One question waiting for an answer, as the panel shows it. */
+export interface PendingQuestion {
+  readonly approvalId: string;
+  readonly kind: 'edit' | 'tool' | 'budget';
+  readonly runId: string;
+  /** The run's goal, when the extension started it: "which agent asks". */
+  readonly goal?: string;
+  readonly agent?: string;
+  /** One line: "Run npm test?", "Edit src/a.ts", "Continue over the run budget?". */
+  readonly title: string;
+  /** Why the user is asked: the tool's risk and source, a hook or policy reason, the budget that would be passed. */
+  readonly why: string;
+  /** A tool call's arguments (pretty JSON), a budget's figures. */
+  readonly detail?: string;
+  /** Edits: the replaced and the new text, with the file and line. */
+  readonly diff?: { readonly path: string; readonly line: number; readonly oldText: string; readonly newText: string };
+  readonly canAlwaysAllow: boolean;
+  /** Tool calls: the arguments may be corrected before approving. */
+  readonly canEditArguments: boolean;
+  readonly askedAt: number;
+}
+
+export type ToApprovalCenter = { readonly type: 'pending'; readonly questions: readonly PendingQuestion[] };
+
+export type FromApprovalCenter =
+  | { readonly type: 'ready' }
+  | { readonly type: 'approve'; readonly approvalId: string; readonly always?: boolean; readonly arguments?: string }
+  | { readonly type: 'deny'; readonly approvalId: string; readonly reason?: string }
+  | { readonly type: 'open'; readonly approvalId: string };
+
+/** The longest reason or argument text the panel may send; a message is refused past it. */
+export const MAX_ANSWER_CHARS = 256 * 1024;
+
+/** The message if it is one the panel may send, else undefined: a webview is not trusted to send well-formed data. */
+export function parseFromApprovalCenter(value: unknown): FromApprovalCenter | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const m = value as Record<string, unknown>;
+  const text = (v: unknown) => v === undefined || (typeof v === 'string' && v.length <= MAX_ANSWER_CHARS);
+  const id = typeof m.approvalId === 'string' && m.approvalId.length > 0 && m.approvalId.length <= 200;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'approve':
+      if (!id || !(m.always === undefined || typeof m.always === 'boolean') || !text(m.arguments)) return undefined;
+      return { type: 'approve', approvalId: m.approvalId as string, ...(m.always ? { always: true } : {}), ...(m.arguments !== undefined ? { arguments: m.arguments as string } : {}) };
+    case 'deny':
+      if (!id || !text(m.reason)) return undefined;
+      return { type: 'deny', approvalId: m.approvalId as string, ...(typeof m.reason === 'string' && m.reason.trim() ? { reason: m.reason.trim() } : {}) };
+    case 'open':
+      return id ? { type: 'open', approvalId: m.approvalId as string } : undefined;
+    default:
+      return undefined;
+  }
+}
