@@ -56,7 +56,7 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     }));
     const tools = toolApprovals.list().map((p): PendingQuestion => ({
       approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), title: p.title,
-      why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is a ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
+      why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is ${/^[aeiou]/.test(p.risk) ? 'an' : 'a'} ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
       detail: p.detail, canAlwaysAllow: p.canAlwaysAllow, canEditArguments: isJsonObject(p.detail), askedAt: at(p.approvalId),
     }));
     const money = budgets.list().map((p): PendingQuestion => ({

@@ -98,7 +98,8 @@ export class ToolRegistry {
       parsed = tool.args.parse(gate.arguments);
       if (!parsed.ok) return { ok: false, content: `${call.name} was refused: a hook rewrote its arguments into ones the tool does not accept (${parsed.error}).` };
     }
-    const args = parsed.value as never;
+    let args = parsed.value as never;
+    let correctedNote = '';
     const risk = tool.riskOf?.(args, context.policy) ?? tool.risk;
     if (this.onlyRiskClass && risk !== this.onlyRiskClass) {
       return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
@@ -120,6 +121,16 @@ export class ToolRegistry {
           at,
         );
         if (answer.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${answer.reason}. Do not call it again with the same arguments.` };
+        if (answer.arguments) {
+          // The user corrected the call: what runs is what they approved, if the schema and the policy accept it.
+          parsed = tool.args.parse(answer.arguments);
+          if (!parsed.ok) return { ok: false, content: `${call.name} did not run: the arguments the user corrected do not fit its schema (${parsed.error}).` };
+          const corrected = await decide(tool, parsed.value as never, tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk, context.policy);
+          if (corrected.verdict === 'deny') return { ok: false, content: `${call.name} did not run: the policy denies the arguments the user corrected (${corrected.reason}).` };
+          args = parsed.value as never;
+          correctedNote = `The user corrected the arguments before approving; it ran with ${JSON.stringify(parsed.value)}.\n`;
+          context.span.setAttributes({ 'keel.tool.arguments_corrected_by_user': true });
+        }
       }
       const sideEffect = risk !== 'read';
       if (sideEffect) await context.audit?.append({ kind: 'tool_call', runId: context.runId, tool: tool.name, risk, arguments: JSON.stringify(parsed.value) });
@@ -128,8 +139,8 @@ export class ToolRegistry {
         const content = capResult(await this.policy.run(tool, args, { ...callContext(tool, decision, context), approvals }));
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: true });
         const after = await this.hooks?.ask('afterToolCall', { tool: tool.name, source: tool.source, arguments: parsed.value, ok: true, result: content }, at);
-        if (after?.decision === 'deny') return { ok: true, content: `The result of ${call.name} was withheld: ${after.reason}.` };
-        return { ok: true, content };
+        if (after?.decision === 'deny') return { ok: true, content: `${correctedNote}The result of ${call.name} was withheld: ${after.reason}.` };
+        return { ok: true, content: correctedNote + content };
       } catch (error) {
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: false });
         throw error;

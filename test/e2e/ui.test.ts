@@ -140,6 +140,62 @@ describe('Keel in the browser workbench', function () {
     assert.equal(models.requests.at(-1)!.model, 'gpt-4o');
   });
 
+  describe('approval center', () => {
+    it('lists an edit with its diff in the Keel panel; approving there applies it and clears the inline prompt', async () => {
+      await runTaskFromPalette('replace "gamma" with "delta" in notes.txt');
+      const inline = page.locator('.codelens-decoration a', { hasText: 'Approve edit' });
+      await inline.waitFor({ timeout: 30_000 });
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-edit', { hasText: 'Edit notes.txt' });
+      await card.waitFor({ timeout: 15_000 });
+      assert.equal(await card.locator('.diff-line.removed').textContent(), '-gamma');
+      assert.equal(await card.locator('.diff-line.added').textContent(), '+delta');
+      assert.match((await card.locator('.run').textContent()) ?? '', /replace "gamma" with "delta" in notes\.txt/);
+      assert.equal(await card.locator('.form-reason').isVisible(), false, 'the reason form opens only on "Deny with reason…"');
+      await page.screenshot({ path: join(SHOTS, 'approval-center-edit.png') });
+      await card.getByRole('button', { name: 'Approve', exact: true }).click();
+      await until('the file on disk to change', async () => (await readFile(join(workspace, 'notes.txt'), 'utf8')) === 'alpha\nbeta\ndelta\n');
+      await inline.waitFor({ state: 'detached', timeout: 10_000 });
+      await card.waitFor({ state: 'detached', timeout: 10_000 });
+    });
+
+    it('takes a card down when the edit is answered inline in the editor', async () => {
+      await runTaskFromPalette('replace "beta" with "zeta" in notes.txt');
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-edit', { hasText: 'Edit notes.txt' });
+      await card.waitFor({ timeout: 30_000 });
+      await page.locator('.codelens-decoration a', { hasText: 'Deny' }).click();
+      await card.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.equal(await center.locator('.empty').isVisible(), true);
+      assert.equal(await readFile(join(workspace, 'notes.txt'), 'utf8'), 'alpha\nbeta\ndelta\n');
+    });
+
+    it('runs a command with the arguments the user corrected, and sends a denial\'s reason to the model', async () => {
+      await runTaskFromPalette('call tool run_command with {"command": "echo wrong-words"}');
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-tool');
+      await card.waitFor({ timeout: 30_000 });
+      await card.getByRole('button', { name: 'Edit arguments…' }).click();
+      const editor = card.getByLabel('Arguments (JSON), as they should run:');
+      await editor.fill('{ "command": "echo right-words" }');
+      await page.screenshot({ path: join(SHOTS, 'approval-center-arguments.png') });
+      await card.getByRole('button', { name: 'Approve with these arguments' }).click();
+      const trace = await traceFrame();
+      await until('the corrected command to run', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('right-words'));
+      const message = (await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '';
+      assert.match(message, /The user corrected the arguments/);
+      assert.doesNotMatch(message, /\nwrong-words/);
+
+      await runTaskFromPalette('call tool run_command with {"command": "rm -rf build"}');
+      const second = center.locator('li.question.kind-tool');
+      await second.waitFor({ timeout: 30_000 });
+      await second.getByRole('button', { name: 'Deny with reason…' }).click();
+      await second.getByLabel('Tell the agent why, or what to do instead:').fill('use git clean -fdX instead');
+      await second.getByRole('button', { name: 'Deny and tell the agent' }).click();
+      await until('the denial to reach the run', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('git clean -fdX'));
+    });
+  });
+
   it('stops cleanly, leaving no agent host or code-server process behind', async () => {
     await server.stop();
     const leftovers = processesMentioning(runDir);
@@ -166,6 +222,33 @@ describe('Keel in the browser workbench', function () {
     await page.locator('.quick-input-widget', { hasText: prompt }).waitFor();
     await input.fill(answer);
     await input.press('Enter');
+  }
+
+  /** The approval center's inner webview frame; "Keel: Show Pending Approvals" brings the view up. */
+  async function approvalsFrame(): Promise<Frame> {
+    let found: Frame | undefined;
+    await until('the approval center webview', async () => {
+      for (const frame of page.frames()) {
+        if (await frame.locator('ul.questions').count().catch(() => 0)) {
+          found = frame;
+          return true;
+        }
+      }
+      await runCommandOnly('Keel: Show Pending Approvals');
+      return false;
+    });
+    return found!;
+  }
+
+  async function runCommandOnly(title: string): Promise<void> {
+    const input = page.locator('.quick-input-widget input');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    if (await command.waitFor({ timeout: 5000 }).then(() => true, () => false)) await command.click();
+    else await page.keyboard.press('Escape');
   }
 
   /** The trace viewer's inner webview frame, found by its root element. */
