@@ -23,6 +23,7 @@ import { AgentHost } from './agentHost';
 import { parseStartRunParams } from './startRunParams';
 import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
+import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
 function print(stream: NodeJS.WriteStream, text: string): void {
@@ -65,10 +66,20 @@ async function main(): Promise<number> {
       }, otlp?.sink),
       finished: () => undefined,
       log,
+      ...(options.mcp ? { mcpAuth: cliMcpAuth(options.mcp, (text) => print(process.stderr, text), Boolean(process.stdin.isTTY && process.stderr.isTTY)) } : {}),
     },
     { root: options.workspace, roots: [{ uri: pathToFileURL(options.workspace).href, name: basename(options.workspace) }], storageDir: join(homedir(), '.cache', 'keel'), filesExclude: [] },
   );
   process.once('SIGINT', () => host.runs.cancelAll());
+  if (options.mcp) {
+    try {
+      reportMcpServers(await host.setMcpServers(await cliMcpServers(options.mcp, options.workspace, process.env), options.models), log);
+    } catch (error) {
+      log((error as Error).message);
+      await host.shutdown();
+      return 2;
+    }
+  }
   let started;
   try {
     // Checked against the protocol's schema like a request from the extension, naming any field at fault.

@@ -20,6 +20,7 @@ const oauth = z.strictObject({
   clientSecret: z.string().min(1).optional(),
   privateKey: z.string().min(1).optional(),
   signingAlgorithm: z.string().min(1).optional(),
+  issuer: z.url({ error: 'oauth.issuer must be a URL' }).optional(),
   clientMetadataUrl: z.url({ protocol: /^https$/, error: 'oauth.clientMetadataUrl must be an https URL' }).optional(),
   scope: z.string().min(1).optional(),
 });

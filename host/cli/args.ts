@@ -11,6 +11,19 @@ export interface CliOptions {
   readonly models: ModelConfig;
   readonly limits: RunLimits;
   readonly approvals: ApprovalMode;
+  readonly mcp?: CliMcpOptions;
+}
+
+/** MCP servers for a headless run, and the OAuth client credentials for those that ask for a sign-in. */
+export interface CliMcpOptions {
+  readonly configFile: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly privateKeyFile?: string;
+  /** The authorization server the client credentials may go to. */
+  readonly issuer?: string;
+  /** `disk`: tokens kept for the next run (a 0600 file per server); `memory`: forgotten when the run ends. */
+  readonly credentials: 'disk' | 'memory';
 }
 
 export const USAGE = `Usage: keel run "<goal>" [options]
@@ -28,9 +41,15 @@ Options:
   --timeout <seconds>   most time one model call may take (default: 120)
   --yes                 approve every proposed edit without asking
   --no                  deny every proposed edit without asking
+  --mcp <file>          MCP servers from a file (.vscode/mcp.json's "servers" or the "mcpServers" format)
+  --mcp-client-id <id>  OAuth client ID for servers that ask for a sign-in (client credentials; or KEEL_MCP_CLIENT_ID)
+  --mcp-private-key <pem-file>  sign as that client with a private key (private_key_jwt; or KEEL_MCP_PRIVATE_KEY_FILE)
+  --mcp-issuer <url>    send those credentials only to this authorization server (or KEEL_MCP_ISSUER)
+  --mcp-credentials <disk|memory>  keep OAuth tokens for the next run in ~/.cache/keel/mcp-credentials (default) or not
   -h, --help            print this help
 Without --yes or --no, edits are asked about on the terminal; with no terminal they are denied.
-The OpenAI key is read from OPENAI_API_KEY.`;
+The OpenAI key is read from OPENAI_API_KEY, an MCP client secret from KEEL_MCP_CLIENT_SECRET.
+An MCP server that asks for a sign-in without client credentials prints its sign-in URL on a terminal.`;
 
 /** Whether the command line asks for the usage (`--help`, `-h`, `keel help`); arguments after `--` are the goal's. */
 export function wantsHelp(argv: readonly string[]): boolean {
@@ -52,6 +71,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
       timeout: { type: 'string' },
       yes: { type: 'boolean' },
       no: { type: 'boolean' },
+      mcp: { type: 'string' },
+      'mcp-client-id': { type: 'string' },
+      'mcp-private-key': { type: 'string' },
+      'mcp-credentials': { type: 'string' },
+      'mcp-issuer': { type: 'string' },
     },
   });
   const [command, goal, ...extra] = positionals;
@@ -74,6 +98,26 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
     },
     limits: { maxSteps: positiveNumber(values['max-steps'] ?? '12', '--max-steps'), approvalTimeoutMs: 10 * 60_000 },
     approvals: values.yes ? 'yes' : values.no ? 'no' : 'ask',
+    ...(values.mcp ? { mcp: mcpOptions(values.mcp, values, env) } : {}),
+  };
+}
+
+function mcpOptions(configFile: string, values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): CliMcpOptions {
+  const credentials = (values['mcp-credentials'] as string | undefined) ?? 'disk';
+  if (credentials !== 'disk' && credentials !== 'memory') throw new Error(`--mcp-credentials is disk or memory, not "${credentials}".`);
+  // A secret on the command line would show in the process list, so it comes from the environment only.
+  const clientId = (values['mcp-client-id'] as string | undefined) ?? env.KEEL_MCP_CLIENT_ID;
+  const clientSecret = env.KEEL_MCP_CLIENT_SECRET;
+  const privateKeyFile = (values['mcp-private-key'] as string | undefined) ?? env.KEEL_MCP_PRIVATE_KEY_FILE;
+  const issuer = (values['mcp-issuer'] as string | undefined) ?? env.KEEL_MCP_ISSUER;
+  if ((clientSecret || privateKeyFile) && !clientId) throw new Error('An MCP client secret or private key needs its client ID: pass --mcp-client-id or set KEEL_MCP_CLIENT_ID.');
+  return {
+    configFile,
+    credentials,
+    ...(clientId ? { clientId } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(privateKeyFile ? { privateKeyFile } : {}),
+    ...(issuer ? { issuer } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export const mcpOAuthSchema = z
     clientSecret: text(4096, 1).optional(),
     privateKey: text(16_384, 1).optional(),
     signingAlgorithm: text(16, 1).optional(),
+    /** The authorization server (issuer URL) client credentials may go to; without it the MCP server names it. */
+    issuer: text(2048, 1).optional(),
     /** An HTTPS URL of Keel's client metadata document, used as the client ID where the server accepts one. */
     clientMetadataUrl: text(2048, 1).optional(),
     /** Scopes to ask for when neither the server's challenge nor its metadata names any. */

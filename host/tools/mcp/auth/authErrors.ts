@@ -35,7 +35,11 @@ export function authFailure(server: string, error: unknown): Error {
   if (/after trying upscoping/.test(message)) {
     return new AuthRefused(`MCP server "${server}" still refused the call for insufficient scope after Keel signed in again with the scopes it asked for. Keel stopped there rather than loop; the server's scopes are misconfigured.`);
   }
-  if (error instanceof UnauthorizedError || error instanceof OAuthError) return new Error(`MCP server "${server}": sign-in failed: ${message}`);
+  if (error instanceof OAuthError) {
+    // The authorization server said no (a wrong client secret, a client it does not know): trying again will not help.
+    return new AuthRefused(`MCP server "${server}": its authorization server refused the sign-in (${error.errorCode}${message ? `: ${message}` : ''}). Check the client ID and secret or key Keel was given.`);
+  }
+  if (error instanceof UnauthorizedError) return new Error(`MCP server "${server}": sign-in failed: ${message || 'unauthorized'}`);
   return error instanceof Error ? error : new Error(message);
 }
 

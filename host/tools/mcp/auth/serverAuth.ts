@@ -2,6 +2,7 @@ import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextp
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '../../../../protocol/mcpConfig';
+import { registerSecrets } from '../../../observability/knownSecrets';
 import { AuthRefused, isSecureOrLoopback } from './authErrors';
 import type { McpCredentialStore } from './credentialStore';
 import { KeelOAuthProvider, type AuthorizationOpener } from './keelOAuthProvider';
@@ -26,15 +27,18 @@ type HttpServer = Extract<McpServerConfig, { type: 'http' }>;
 /** The auth provider for one HTTP server by its `oauth` settings: client credentials, or the browser flow. */
 export function serverAuth(config: HttpServer, ports: McpAuthPorts): ServerAuth {
   const settings = config.oauth ?? {};
+  registerSecrets([settings.clientSecret, settings.privateKey]);
   if (settings.grant === 'client_credentials') {
-    const { clientId, clientSecret, privateKey, signingAlgorithm, scope } = settings;
+    const { clientId, clientSecret, privateKey, signingAlgorithm, scope, issuer } = settings;
     if (!clientId || !(clientSecret || privateKey)) {
       throw new Error(`MCP server "${config.name}": oauth.grant "client_credentials" needs oauth.clientId, and oauth.clientSecret or oauth.privateKey (PEM).`);
     }
+    // With an issuer the SDK sends the credentials to that authorization server only, whatever the MCP server names.
+    const common = { clientId, clientName: 'Keel', ...(scope ? { scope } : {}), ...(issuer ? { expectedIssuer: issuer } : {}) };
     return {
       provider: privateKey
-        ? new PrivateKeyJwtProvider({ clientId, privateKey, algorithm: signingAlgorithm ?? 'RS256', clientName: 'Keel', ...(scope ? { scope } : {}) })
-        : new ClientCredentialsProvider({ clientId, clientSecret: clientSecret!, clientName: 'Keel', ...(scope ? { scope } : {}) }),
+        ? new PrivateKeyJwtProvider({ ...common, privateKey, algorithm: signingAlgorithm ?? 'RS256' })
+        : new ClientCredentialsProvider({ ...common, clientSecret: clientSecret! }),
     };
   }
   const interactive = new KeelOAuthProvider(config.name, config.url, settings, ports.store, ports.open);
