@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host, tools, sandbox, models, memory, observability.
+ * Areas: host, tools, sandbox, models, memory, observability, governance.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchGovernance } from './governance';
 import { benchHost } from './host';
 import { benchMemory } from './memory';
 import { benchModels } from './models';
@@ -22,6 +23,7 @@ const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: num
   models: benchModels,
   memory: benchMemory,
   observability: benchObservability,
+  governance: benchGovernance,
 };
 
 const ACTIVATION_RUNS = 3;

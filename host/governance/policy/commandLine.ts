@@ -1,5 +1,5 @@
-import type { Node } from '@vscode/tree-sitter-wasm';
-import { sharedSyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
+import type { Node, Tree } from '@vscode/tree-sitter-wasm';
+import { sharedSyntaxParsers, type SyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
 import { innerCommands } from './commandWrappers';
 
 /** One word of a command as the shell would see it: its value when Keel can know it, else its source text. */
@@ -32,12 +32,15 @@ export interface ParsedCommandLine {
   readonly opaque: readonly string[];
 }
 
+/** Found once: looking up where the grammars are costs more than parsing a command line. */
+let parsers: SyntaxParsers | undefined;
+
 /** Longer lines are not parsed: they ask. */
 const MAX_COMMAND_CHARS = 64 * 1024;
 /** `sh -c "sh -c '…'"` is parsed this many levels deep; deeper asks. */
 const MAX_NESTING = 4;
-/** A line with more syntax nodes than this asks instead of being walked. */
-const MAX_NODES = 50_000;
+/** A line with more commands, assignments and redirects than this asks instead of being checked. */
+const MAX_NODES = 10_000;
 
 /**
  * Parses a shell command line with the bash grammar and lists every simple command in it, so a rule that allows
@@ -60,42 +63,52 @@ interface Found {
 async function collect(line: string, depth: number, found: Found): Promise<void> {
   if (line.length > MAX_COMMAND_CHARS) return void found.opaque.push(`the command is longer than ${MAX_COMMAND_CHARS} characters`);
   if (depth > MAX_NESTING) return void found.opaque.push(`commands are nested more than ${MAX_NESTING} shells deep`);
-  const tree = await sharedSyntaxParsers().parse('bash', line);
+  const tree = await (parsers ??= sharedSyntaxParsers()).parse('bash', line);
   try {
     const nested: string[] = [];
-    walk(tree.rootNode, found, nested);
+    walk(tree, found, nested);
     for (const inner of nested) await collect(inner, depth + 1, found);
   } finally {
     tree.delete();
   }
 }
 
-/** Visits every node without recursion (a line can nest thousands deep), collecting commands and what is opaque. */
-function walk(root: Node, found: Found, nested: string[]): void {
-  const stack: Node[] = [root];
-  let visited = 0;
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (++visited > MAX_NODES) return void found.opaque.push('the command is too complex to check');
-    if (node.type === 'ERROR' || node.isMissing) {
-      found.opaque.push(`it does not parse as a shell command near "${clip(node.text)}"`);
-    } else if (node.type === 'command') {
-      addCommand(simpleCommand(node), found, nested);
-    } else if (node.type === 'declaration_command' || node.type === 'unset_command') {
-      const words = node.children.filter((c) => c !== null).map((c) => (c.type === 'variable_assignment' ? assignmentWord(c) : wordOf(c)));
-      addCommand({ assignments: [], words, source: node.text }, found, nested);
-    } else if (node.type === 'variable_assignment' && !['command', 'declaration_command'].includes(node.parent?.type ?? '')) {
-      // `PATH=/tmp/x; git status` changes what the next command runs, so a bare assignment is a command of its own.
-      addCommand({ assignments: [], words: [assignmentWord(node)], source: node.text }, found, nested);
-    } else if (node.type === 'function_definition') {
-      found.opaque.push(`it defines the shell function "${clip(node.childForFieldName('name')?.text ?? '')}", which can stand in for any command`);
-    } else if (node.type === 'file_redirect') {
-      const target = redirectTarget(node);
-      if (target) found.writes.push(target);
-    }
-    for (let i = node.childCount - 1; i >= 0; i--) {
-      const child = node.child(i);
-      if (child) stack.push(child);
+/** The nodes that run something, change what runs, or write a file; tree-sitter finds them in one call. */
+const INTERESTING = ['command', 'declaration_command', 'unset_command', 'variable_assignment', 'function_definition', 'file_redirect'];
+
+/** Collects the commands of a parsed line, in order, and what is opaque about it. */
+function walk(tree: Tree, found: Found, nested: string[]): void {
+  const root = tree.rootNode;
+  if (root.hasError) {
+    const [error] = root.descendantsOfType('ERROR');
+    found.opaque.push(error ? `it does not parse as a shell command near "${clip(error.text)}"` : 'it does not parse as a shell command (something is missing)');
+  }
+  const nodes = root.descendantsOfType(INTERESTING);
+  if (nodes.length > MAX_NODES) return void found.opaque.push('the command is too complex to check');
+  for (const node of nodes) {
+    if (!node) continue;
+    switch (node.type) {
+      case 'command':
+        addCommand(simpleCommand(node), found, nested);
+        break;
+      case 'declaration_command':
+      case 'unset_command': {
+        const words = node.children.filter((c) => c !== null).map((c) => (c.type === 'variable_assignment' ? assignmentWord(c) : wordOf(c)));
+        addCommand({ assignments: [], words, source: node.text }, found, nested);
+        break;
+      }
+      case 'variable_assignment':
+        // `PATH=/tmp/x; git status` changes what the next command runs, so a bare assignment is a command of its own.
+        if (!['command', 'declaration_command'].includes(node.parent?.type ?? '')) addCommand({ assignments: [], words: [assignmentWord(node)], source: node.text }, found, nested);
+        break;
+      case 'function_definition':
+        found.opaque.push(`it defines the shell function "${clip(node.childForFieldName('name')?.text ?? '')}", which can stand in for any command`);
+        break;
+      case 'file_redirect': {
+        const target = redirectTarget(node);
+        if (target) found.writes.push(target);
+        break;
+      }
     }
   }
 }
