@@ -49,22 +49,24 @@ export interface PolicySources {
  */
 export function readPolicyLevels(sources: PolicySources): PolicyLevel[] {
   const levels: PolicyLevel[] = [];
-  const managed = readPolicyFile(sources.managedPath);
-  if (managed) levels.push(level('managed', sources.managedPath, managed.text, managed.text === undefined ? { ok: false, error: managed.error ?? '' } : parsePolicyText(managed.text, sources.managedPath)));
+  const managed = fileLevel('managed', sources.managedPath, sources.managedPath);
+  if (managed) levels.push(managed);
   if (sources.user !== undefined && sources.user !== null && !(isObject(sources.user) && Object.keys(sources.user).length === 0)) {
-    const text = JSON.stringify(sources.user);
-    levels.push(level('user', 'setting keel.policy', text, checkPolicyValue(sources.user, 'setting keel.policy')));
+    levels.push(level('user', 'setting keel.policy', JSON.stringify(sources.user), checkPolicyValue(sources.user, 'setting keel.policy')));
   }
-  if (sources.workspaceRoot) {
-    const path = join(sources.workspaceRoot, WORKSPACE_POLICY);
-    const workspace = readPolicyFile(path);
-    if (workspace) levels.push(level('workspace', WORKSPACE_POLICY, workspace.text, workspace.text === undefined ? { ok: false, error: workspace.error ?? '' } : parsePolicyText(workspace.text, WORKSPACE_POLICY)));
-  }
+  const workspace = sources.workspaceRoot && fileLevel('workspace', join(sources.workspaceRoot, WORKSPACE_POLICY), WORKSPACE_POLICY);
+  if (workspace) levels.push(workspace);
   return levels;
 }
 
-function level(name: LevelName, source: string, text: string | undefined, parsed: ParsedPolicy): PolicyLevel {
-  const hash = createHash('sha256').update(text ?? '').digest('hex');
+function fileLevel(name: LevelName, path: string, source: string): PolicyLevel | undefined {
+  const file = readPolicyFile(path);
+  if (!file) return undefined;
+  return 'text' in file ? level(name, source, file.text, parsePolicyText(file.text, source)) : level(name, source, '', { ok: false, error: file.error });
+}
+
+function level(name: LevelName, source: string, text: string, parsed: ParsedPolicy): PolicyLevel {
+  const hash = createHash('sha256').update(text).digest('hex');
   return parsed.ok ? { level: name, source, document: parsed.document, hash } : { level: name, source, document: ASK_FOR_EVERYTHING, hash, error: parsed.error };
 }
 
@@ -73,7 +75,7 @@ function level(name: LevelName, source: string, text: string | undefined, parsed
  * a FIFO would block a plain read forever and `/dev/zero` would never end, so only a regular file of at most
  * {@link MAX_POLICY_BYTES} is read, opened without blocking and checked after opening.
  */
-function readPolicyFile(path: string): { text?: string; error?: string } | undefined {
+function readPolicyFile(path: string): { text: string } | { error: string } | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
