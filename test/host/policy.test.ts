@@ -11,7 +11,7 @@ import { tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
 
 const WORKSPACE_POLICY = `{
-  // The team's rules: tests and file creation run on autopilot; deleting never.
+  // The team's rules: what runs on autopilot where the user grants it; deleting never.
   "default": {
     "autonomy": "autopilot",
     "commands": {
@@ -60,7 +60,9 @@ describe('policy over JSON-RPC', () => {
   async function run(command: string): Promise<RunResult> {
     const goal = `call tool run_command with ${JSON.stringify({ command })}`;
     const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
-    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 4, approvalTimeoutMs: 10_000 } });
+    // The user grants autopilot (keel.policy); the workspace's rules say what runs on it.
+    const policy = { default: { autonomy: 'autopilot' } };
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 4, approvalTimeoutMs: 10_000 }, policy });
     return new Promise((resolve) => finished.set(runId, resolve));
   }
 
@@ -102,8 +104,8 @@ describe('policy over JSON-RPC', () => {
     assert.equal(questions[0]!.policy?.level, 'workspace');
     const audit = (await readFile(join(storage, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const changes = audit.filter((r) => r.kind === 'policy_change');
-    assert.deepEqual(changes.map((c) => [c.level, c.valid]), [['managed', true], ['workspace', true], ['workspace', false]]);
-    assert.match(String(changes[2]!.sha256), /^[0-9a-f]{64}$/);
+    assert.deepEqual(changes.map((c) => [c.level, c.valid]), [['managed', true], ['user', true], ['workspace', true], ['workspace', false]]);
+    assert.match(String(changes[3]!.sha256), /^[0-9a-f]{64}$/);
     const denial = audit.find((r) => r.kind === 'approval' && r.decidedBy === 'policy' && r.decision === 'denied');
     assert.deepEqual([denial?.rule, denial?.level], ['commands.deny "rm *"', 'workspace']);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkPolicyValue, parsePolicyText, type PolicyDocument } from '../../host/governance/policy/policyDocument';
 import { readPolicyLevels, type LevelName, type PolicyLevel } from '../../host/governance/policy/policyLevels';
 import { PolicyLoader, withinPolicy } from '../../host/governance/policy/policyLoader';
@@ -30,6 +31,7 @@ describe('policy: precedence, scopes and autonomy', () => {
 
   it('lets a lower level tighten but never loosen: the precedence matrix', async () => {
     const allow: PolicyDocument = { default: { autonomy: 'autopilot', tools: { allow: ['run_command'] }, commands: { allow: ['git *'] } } };
+    const autopilot = level('user', { default: { autonomy: 'autopilot' } });
     const ask: PolicyDocument = { default: { commands: { ask: ['git push *'] } } };
     const deny: PolicyDocument = { default: { commands: { deny: ['git push *'] } } };
     // [levels, expected verdict for `git push origin`, level that decided]
@@ -41,7 +43,9 @@ describe('policy: precedence, scopes and autonomy', () => {
       [[level('managed', ask), level('workspace', allow)], 'ask', 'managed'],
       [[level('user', deny), level('workspace', allow)], 'deny', 'user'],
       [[level('user', allow), level('workspace', ask)], 'ask', 'workspace'],
-      [[level('workspace', allow)], 'allow', 'workspace'],
+      [[autopilot, level('workspace', allow)], 'allow', 'workspace'],
+      // Alone, a workspace cannot switch autopilot on: its allow rules then only stop nothing.
+      [[level('workspace', allow)], 'ask', 'workspace'],
     ];
     for (const [levels, verdict, decidedBy] of cases) {
       const decision = await policy(levels).decide(command('git push origin'));
@@ -60,19 +64,26 @@ describe('policy: precedence, scopes and autonomy', () => {
     const user = policy([level('user', { default: { autonomy: 'autopilot', tools: { allow: ['create_file'] } } }), workspace], true);
     assert.equal(user.autonomy, 'supervised');
     assert.equal((await user.decide({ tool: 'create_file', risk: 'write' })).verdict, 'ask');
-    const trusted = policy([workspace]);
+    const trusted = policy([level('user', { default: { autonomy: 'autopilot' } }), workspace]);
     assert.equal(trusted.autonomy, 'autopilot');
     assert.equal((await trusted.decide({ tool: 'create_file', risk: 'write' })).verdict, 'allow');
   });
 
-  it('runs allowed side effects unasked only on autopilot, and autopilot only when no level says supervised', async () => {
+  it('runs allowed side effects unasked only on autopilot, which the user or administrator grants and any level refuses', async () => {
     const allowed: PolicyDocument = { default: { tools: { allow: ['create_file'] } } };
     const supervised = await policy([level('workspace', allowed)]).decide({ tool: 'create_file', risk: 'write' });
     assert.equal(supervised.verdict, 'ask');
     assert.match(supervised.reason, /autonomy is supervised/);
-    const autopilot: PolicyDocument = { default: { ...allowed.default, autonomy: 'autopilot' } };
-    assert.equal((await policy([level('workspace', autopilot)]).decide({ tool: 'create_file', risk: 'write' })).verdict, 'allow');
-    const vetoed = policy([level('managed', { default: { autonomy: 'supervised' } }), level('workspace', autopilot)]);
+    const requested: PolicyDocument = { default: { ...allowed.default, autonomy: 'autopilot' } };
+    const alone = await policy([level('workspace', requested)]).decide({ tool: 'create_file', risk: 'write' });
+    assert.equal(alone.verdict, 'ask');
+    assert.match(alone.reason, /the workspace policy asks for autopilot, which only the keel\.policy setting or the managed policy can grant/);
+    for (const grantor of ['user', 'managed'] as const) {
+      const granted = policy([level(grantor, { default: { autonomy: 'autopilot' } }), level('workspace', allowed)]);
+      assert.equal(granted.autonomy, 'autopilot');
+      assert.equal((await granted.decide({ tool: 'create_file', risk: 'write' })).verdict, 'allow');
+    }
+    const vetoed = policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', { default: { ...allowed.default, autonomy: 'supervised' } })]);
     assert.equal(vetoed.autonomy, 'supervised');
     assert.equal((await vetoed.decide({ tool: 'create_file', risk: 'write' })).verdict, 'ask');
   });
@@ -82,13 +93,13 @@ describe('policy: precedence, scopes and autonomy', () => {
       default: { autonomy: 'autopilot', tools: { deny: ['mcp__github__delete_*'], allow: ['mcp__github__*', 'create_file'] } },
       agents: { reviewer: { tools: { deny: ['create_file'] } } },
     };
-    const keel = policy([level('workspace', document)]);
+    const keel = policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', document)]);
     assert.equal((await keel.decide({ tool: 'mcp__github__list_issues', risk: 'network' })).verdict, 'allow');
     const denied = await keel.decide({ tool: 'mcp__github__delete_repo', risk: 'destructive' });
     assert.equal(denied.verdict, 'deny');
     assert.equal(denied.rule, 'tools.deny "mcp__github__delete_*"');
     assert.equal((await keel.decide({ tool: 'mcp__other__x', risk: 'write' })).level, 'default');
-    const reviewer = policy([level('workspace', document)], false, 'reviewer');
+    const reviewer = policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', document)], false, 'reviewer');
     assert.equal((await reviewer.decide({ tool: 'create_file', risk: 'write' })).verdict, 'deny');
     // The agent's `tools` replaced the default's entirely; autonomy is still the default's.
     assert.equal((await reviewer.decide({ tool: 'mcp__github__list_issues', risk: 'network' })).level, 'default');
@@ -133,7 +144,7 @@ describe('policy: precedence, scopes and autonomy', () => {
     assert.deepEqual([install.verdict, install.unsandboxed, install.network], ['allow', true, true]);
     const mixed = await user.decide(command('npm install x && ls'));
     assert.deepEqual([mixed.verdict, mixed.unsandboxed], ['allow', false]);
-    const workspace = await policy([level('workspace', { default: { autonomy: 'autopilot', commands: { allow: [{ pattern: 'npm install *', sandbox: false }] } } })]).decide(command('npm install x'));
+    const workspace = await policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', { default: { commands: { allow: [{ pattern: 'npm install *', sandbox: false }] } } })]).decide(command('npm install x'));
     assert.deepEqual([workspace.verdict, workspace.unsandboxed], ['ask', true]);
     assert.match(workspace.reason, /outside the OS sandbox/);
   });
@@ -209,5 +220,16 @@ describe('policy: files, validation and reloading', () => {
     const removed = loader.forRun({ user: undefined, restricted: false, agent: 'keel' });
     assert.deepEqual(removed.changes.map((c) => [c.level, c.source]), [['user', 'removed']]);
     assert.equal(new PolicyLoader({ managedPath: join(root, 'x'), workspaceRoot: undefined }).forRun({ user: {}, restricted: false, agent: 'keel' }).policy, undefined);
+  });
+
+  it('accepts the README’s example, which VS Code checks against the schema package.json contributes', () => {
+    const root = join(__dirname, '..', '..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = /```jsonc\n(\/\/ \.keel\/policy\.jsonc\n[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'the README has a .keel/policy.jsonc example');
+    assert.equal(parsePolicyText(example, 'README').ok, true);
+    const contributes = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { fileMatch: string; url: string }[] } }).contributes;
+    const validation = contributes.jsonValidation.find((v) => v.fileMatch === '.keel/policy.jsonc');
+    assert.ok(validation && existsSync(join(root, validation.url)));
   });
 });

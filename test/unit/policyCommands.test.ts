@@ -18,8 +18,13 @@ const policy: PolicyDocument = {
   },
 };
 
+/** The workspace's rules, with autopilot granted by the user (a workspace cannot grant it alone). */
 function decide(command: string, document: PolicyDocument = policy) {
-  return new RunPolicy([{ level: 'workspace', source: '.keel/policy.jsonc', document, hash: 'h' }], { agent: 'keel', restricted: false }).decide({ tool: 'run_command', risk: 'execute', command });
+  const levels = [
+    { level: 'user' as const, source: 'setting keel.policy', document: { default: { autonomy: 'autopilot' as const } }, hash: 'u' },
+    { level: 'workspace' as const, source: '.keel/policy.jsonc', document, hash: 'w' },
+  ];
+  return new RunPolicy(levels, { agent: 'keel', restricted: false }).decide({ tool: 'run_command', risk: 'execute', command });
 }
 
 /** Attempts where the denied command is there to see: each must be denied, naming the rule. */

@@ -58,8 +58,8 @@ interface CompiledLevel {
 /**
  * The policy in force for one run: the managed, user and workspace levels for the run's agent, combined so that a
  * lower level can only tighten (deny beats ask beats allow, from whichever level; scopes intersect; the smallest
- * budget and step limit win; autopilot only when no level says supervised). With no policy anywhere every decision
- * is Keel's default: read-only calls run, everything else asks.
+ * budget and step limit win; autopilot only when the user or the administrator grants it and no level says
+ * supervised). With no policy anywhere every decision is Keel's default: read-only calls run, everything else asks.
  */
 export class RunPolicy {
   readonly autonomy: Autonomy;
@@ -68,6 +68,8 @@ export class RunPolicy {
   /** Levels that were refused, with why: shown with the run and in every question they cause. */
   readonly problems: readonly string[];
   private readonly levels: readonly CompiledLevel[];
+  /** The workspace asks for autopilot, which no higher level grants: said in questions, so the user knows why. */
+  private readonly workspaceWantsAutopilot: boolean;
 
   /**
    * @param restricted Restricted Mode: the workspace's policy may only tighten (its allow rules and autopilot are
@@ -77,8 +79,12 @@ export class RunPolicy {
     const sections = levels.map((level) => ({ level, section: sectionFor(level, options.agent) }));
     this.levels = sections.map(({ level, section }) => compile(level, section, options.restricted && level.level === 'workspace'));
     this.problems = levels.flatMap((level) => (level.error ? [level.error] : []));
-    const autonomies = sections.filter(({ level }) => !(options.restricted && level.level === 'workspace')).map(({ section }) => section.autonomy);
-    this.autonomy = !options.restricted && autonomies.includes('autopilot') && !autonomies.includes('supervised') ? 'autopilot' : 'supervised';
+    // Autopilot loosens, so it must come from the user or the administrator; a workspace can ask for it (and so
+    // choose it where the user allows it) or refuse it, but a repository cannot switch it on by itself.
+    const said = (name: Autonomy, levels: readonly LevelName[]) => sections.some(({ level, section }) => levels.includes(level.level) && section.autonomy === name);
+    const autopilot = !options.restricted && said('autopilot', ['managed', 'user']) && !said('supervised', ['managed', 'user', 'workspace']);
+    this.autonomy = autopilot ? 'autopilot' : 'supervised';
+    this.workspaceWantsAutopilot = !autopilot && said('autopilot', ['workspace']);
     this.maxSteps = smallest(sections.map(({ section }) => section.maxSteps));
     this.usdPerRun = smallest(sections.map(({ section }) => section.budgets?.usdPerRun));
   }
@@ -98,7 +104,8 @@ export class RunPolicy {
     }
     const decided = strictest(opinions) ?? defaultOpinion(call.risk);
     if (decided.verdict === 'allow' && call.risk !== 'read' && this.autonomy === 'supervised' && decided.level !== 'default') {
-      return { ...decided, ...extras, verdict: 'ask', reason: `${decided.reason}, but autonomy is supervised, so each ${call.risk} call is confirmed` };
+      const why = this.workspaceWantsAutopilot ? ' (the workspace policy asks for autopilot, which only the keel.policy setting or the managed policy can grant)' : '';
+      return { ...decided, ...extras, verdict: 'ask', reason: `${decided.reason}, but autonomy is supervised${why}, so each ${call.risk} call is confirmed` };
     }
     return { ...decided, ...extras };
   }
