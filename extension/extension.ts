@@ -51,9 +51,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   context.subscriptions.push(log, host);
   const traces = registerTraces(context, host);
   // Questions name the run that asks; the runs are registered after the approvals their tasks need.
-  let runs: Runs | undefined;
-  const approvals = registerApprovals(context, host, (runId) => runs?.tracker.goalOf(runId));
-  runs = registerRuns(context, host, log, traces);
+  const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
+  const runs = registerRuns(context, host, log, traces);
   const memory = registerMemory(context, host, log);
   context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress));
   const mcp = registerMcp(context, host, log);
