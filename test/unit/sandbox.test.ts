@@ -212,6 +212,8 @@ describe('sandbox: one worker over time (cancellation, memory, the watchdog)', f
 
   it('ends executions that are running when the sandbox is disposed', async () => {
     const own = new Sandbox({ poolSize: 1 });
+    // The worker is up before the loop starts, so on a loaded machine the loop is running, not waiting, at dispose.
+    await own.execute({ code: 'return 1' });
     const running = own.execute({ code: 'for (;;) {}' });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await own.dispose();
