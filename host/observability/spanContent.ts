@@ -69,6 +69,8 @@ function bounded(value: unknown, budget: { left: number }, depth: number): unkno
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') return boundedString(String(value), budget);
   if (depth >= MAX_DEPTH) return '[nested too deep]';
+  // Brackets, commas and colons count too: a million empty lists is megabytes of JSON.
+  budget.left -= 2;
   if (Array.isArray(value)) {
     const kept: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
@@ -76,6 +78,7 @@ function bounded(value: unknown, budget: { left: number }, depth: number): unkno
         kept.push(`[${value.length - i} more items cut]`);
         break;
       }
+      budget.left -= 1;
       kept.push(bounded(value[i], budget, depth + 1) ?? null);
     }
     return kept;
@@ -90,6 +93,7 @@ function bounded(value: unknown, budget: { left: number }, depth: number): unkno
       break;
     }
     const [key, item] = entries[i]!;
+    budget.left -= 2;
     const boundedItem = bounded(item, budget, depth + 1);
     if (boundedItem !== undefined) kept[boundedString(key, budget)] = boundedItem;
   }

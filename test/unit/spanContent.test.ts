@@ -225,6 +225,7 @@ describe('span content', () => {
     assert.match(result, new RegExp(`\\[${huge.length - MAX_CONTENT_STRING_CHARS} more characters cut\\]$`));
     assert.ok(!result.includes(RAW.awsSecret.slice(0, 10)), 'a secret straddling the cut left a fragment');
     const extra = content['keel.extra'] as string[];
+    assert.equal(extra.length, 1 + Math.ceil((MAX_SPAN_CONTENT_CHARS - MAX_CONTENT_STRING_CHARS) / 200_000), 'the strings that fit the span, then the marker');
     assert.match(extra.at(-1)!, /^\[\d+ more items cut\]$/);
     const ended = notified.at(-2)!;
     assert.ok(ended.contentBytes! <= MAX_SPAN_CONTENT_CHARS + 64 * 1024, `${ended.contentBytes} bytes kept for one span`);
@@ -236,11 +237,13 @@ describe('span content', () => {
     const root = startTrace(sink, 'invoke_agent keel', 'invoke_agent');
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
-    root.setContent({ 'keel.cyclic': cyclic, 'keel.nothing': undefined, 'keel.big': 10n });
+    root.setContent({ 'keel.cyclic': cyclic, 'keel.nothing': undefined, 'keel.big': 10n, 'keel.empties': Array.from({ length: 2_000_000 }, () => []) });
     root.end('ok');
     root.setContent({ 'keel.late': 'x' });
     const { content } = await contentOf(store, notified, 'invoke_agent keel');
-    assert.deepEqual(Object.keys(content), ['keel.cyclic', 'keel.big']);
+    assert.deepEqual(Object.keys(content), ['keel.cyclic', 'keel.big', 'keel.empties']);
+    assert.match(String((content['keel.empties'] as unknown[]).at(-1)), /^\[\d+ more items cut\]$/);
+    assert.ok(JSON.stringify(content).length < MAX_SPAN_CONTENT_CHARS * 1.1, 'empty lists are not free');
     assert.match(JSON.stringify(content['keel.cyclic']), /"\[nested too deep\]"/);
     assert.equal(content['keel.big'], '10');
   });
