@@ -148,6 +148,16 @@ describe('OTLP export from the built host', function () {
     assert.ok(run.spans.every((s) => !('gen_ai.input.messages' in s.attributes)), 'content never rides on span notifications');
   });
 
+  it('finishes the run promptly when the collector answers slowly, and still sends every span', async () => {
+    receiver.mode = { delayMs: 300 };
+    const run = await runExporting(model, receiver.url);
+    assert.equal(run.result.outcome, 'succeeded', run.result.message);
+    assert.ok(run.ms < 3000, `the run took ${Math.round(run.ms)} ms`);
+    const ended = run.spans.filter((s) => s.endTime !== undefined).length;
+    assert.deepEqual({ sent: run.sent, dropped: run.dropped }, { sent: ended, dropped: 0 });
+    assert.equal(receiver.spans.length, ended);
+  });
+
   const troubles: { what: string; mode: ReceiverMode | 'refused' }[] = [
     { what: 'refuses connections', mode: 'refused' },
     { what: 'never answers', mode: 'hang' },

@@ -174,6 +174,16 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
     });
   }
 
+  it('never makes a run wait for a slow collector, and still delivers everything', async () => {
+    const sink = start({ delayMs: 400 });
+    const began = performance.now();
+    for (let i = 0; i < 20; i++) runTrace(sink);
+    assert.ok(performance.now() - began < 100, 'recording never waits for the collector');
+    await until('the first export request', () => receiver.requests.length > 0);
+    assert.deepEqual(await exporter!.shutdown(3000), { queued: 80, exported: 80, dropped: 0 });
+    assert.equal(receiver.spans.length, 80);
+  });
+
   it('gives up on a collector that never answers within the shutdown bound, counting what was unsent', async () => {
     const sink = start('hang', { exportTimeoutMs: 5000 });
     runTrace(sink);
