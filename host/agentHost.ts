@@ -46,6 +46,8 @@ export interface HostPorts {
   readonly alertsChanged?: (change: AlertsChanged) => void;
   /** A run ended, so the metrics moved. */
   readonly metricsChanged?: () => void;
+  /** Tells the user something that needs their hand now (a policy file Keel refused); absent, it is only logged. */
+  readonly warn?: (message: string) => void;
 }
 
 /** Where the host runs: the workspace folder(s) and the folder for state that outlives it. */
@@ -141,7 +143,9 @@ export class AgentHost {
     const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: AGENT_NAME });
     // Appended in order, ahead of the run's own start record.
     for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
-    for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`);
+    for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`, 'warn');
+    // Said once per change, not at every run.
+    for (const change of changes) if (change.error) this.ports.warn?.(`Keel: ${change.error} Until it is fixed, Keel asks before every call and nothing runs on autopilot.`);
     const started = this.runs.start(policy ? { ...withinPolicy(params, policy), rules: policy } : params);
     this.ports.log(`run ${started.runId} started`);
     return started;

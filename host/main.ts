@@ -6,7 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection, ResponseError, ErrorCodes, type Connection, type InitializeParams } from 'vscode-languageserver/node';
+import { createConnection, MessageType, ResponseError, ErrorCodes, ShowMessageNotification, type Connection, type InitializeParams } from 'vscode-languageserver/node';
 import { checkParams } from '../protocol/params';
 import { McpServersChangedNotification, PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
 import { hostInitializationOptionsSchema, protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
@@ -89,6 +89,8 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       spans: teeSpans((span) => void connection.sendNotification(SpanNotification.type, span), otlp?.sink),
       finished: (result) => void connection.sendNotification(RunFinishedNotification.type, result),
       log,
+      // vscode-languageclient shows window/showMessage as a notification; the request form would wait for a click.
+      warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
       vscodeChat: rpcVsCodeChat(connection, log),
       mcpAuth: rpcMcpAuth(connection),
       mcpStatus: (servers) => void connection.sendNotification(McpServersChangedNotification.type, { servers }),

@@ -30,6 +30,7 @@ describe('policy over JSON-RPC', () => {
   const questions: ReviewToolCallParams[] = [];
   const spans = new Map<string, SpanData>();
   const finished = new Map<string, (result: RunResult) => void>();
+  const warnings: string[] = [];
 
   before(async function () {
     this.timeout(30_000);
@@ -49,6 +50,9 @@ describe('policy over JSON-RPC', () => {
       spans.set(span.spanId, span);
     });
     host.connection.onNotification(RunFinishedNotification.type, (result) => finished.get(result.runId)?.(result));
+    host.connection.onNotification('window/showMessage', (message: { message: string }) => {
+      warnings.push(message.message);
+    });
     await host.initialize({ workspace, storageDir: storage });
   });
 
@@ -102,11 +106,23 @@ describe('policy over JSON-RPC', () => {
     assert.equal(questions.length, 1);
     assert.match(questions[0]!.title, /Policy asks because the workspace policy is invalid, so Keel asks about everything until it is fixed: \.keel\/policy\.jsonc line 4: default\.autonomy must be one of "supervised", "autopilot"\./);
     assert.equal(questions[0]!.policy?.level, 'workspace');
+    assert.deepEqual(warnings, ['Keel: .keel/policy.jsonc line 4: default.autonomy must be one of "supervised", "autopilot". Until it is fixed, Keel asks before every call and nothing runs on autopilot.']);
     const audit = (await readFile(join(storage, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const changes = audit.filter((r) => r.kind === 'policy_change');
     assert.deepEqual(changes.map((c) => [c.level, c.valid]), [['managed', true], ['user', true], ['workspace', true], ['workspace', false]]);
     assert.match(String(changes[3]!.sha256), /^[0-9a-f]{64}$/);
     const denial = audit.find((r) => r.kind === 'approval' && r.decidedBy === 'policy' && r.decision === 'denied');
     assert.deepEqual([denial?.rule, denial?.level], ['commands.deny "rm *"', 'workspace']);
+  });
+
+  it('refuses a huge policy file at the next run while the host keeps answering', async function () {
+    this.timeout(30_000);
+    await writeFile(join(workspace, '.keel', 'policy.jsonc'), `{"default": {"tools": {"deny": [${'"x",'.repeat(3_000_000)}"y"]}}}`);
+    const asked = questions.length;
+    const result = await run('touch huge');
+    assert.match(result.message, /The user denied run_command/);
+    assert.equal(questions.length, asked + 1);
+    assert.match(questions.at(-1)!.title, /policy\.jsonc is \d+ bytes; a policy may have at most 262144/);
+    assert.equal(typeof (await host.connection.sendRequest(PingRequest.type, { sentAt: Date.now() })).pid, 'number');
   });
 });
