@@ -17,6 +17,7 @@ import type { TraceStore } from './traces/traceStore';
 import { registerTraces, showTracesOnFirstUse } from './traces/tracesFeature';
 import { registerAudit } from './governance/auditFeature';
 import { registerWorkspaceFiles } from './workspace/workspaceFeature';
+import { registerTriggers, type TriggerRun } from './triggers/triggersFeature';
 
 /** What the extension exposes to other extensions and to its own tests. */
 export interface KeelApi {
@@ -36,6 +37,8 @@ export interface KeelApi {
   searchMemory(query: string): Promise<MemoryHit[]>;
   /** Brings the workspace index up to date, as "Keel: Reindex Workspace" does, but rejects instead of showing errors. */
   reindex(): Promise<MemoryReindexResult>;
+  /** Runs triggers started in this window, oldest first. */
+  triggerRuns(): TriggerRun[];
   /** How long `activate` took, for the host benchmark. */
   readonly activationMs: number;
 }
@@ -62,10 +65,11 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   registerWorkspaceFiles(context, host);
   registerHostCommands(context, host, log, runs.interruptAll);
   registerAudit(context, host, log);
+  const triggers = registerTriggers(context, runs, log);
   registerTelemetry(context);
   showTracesOnFirstUse(context);
 
-  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp });
+  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp, triggers });
 }
 
 export function deactivate(): void {
@@ -79,9 +83,10 @@ interface Features {
   readonly runs: Runs;
   readonly memory: Memory;
   readonly mcp: Mcp;
+  readonly triggers: { readonly started: readonly TriggerRun[] };
 }
 
-function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp }: Features): KeelApi {
+function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp, triggers }: Features): KeelApi {
   return {
     activationMs,
     runTask: runs.start,
@@ -95,5 +100,6 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     clearTraces: () => traces.clear(),
     searchMemory: memory.search,
     reindex: memory.reindex,
+    triggerRuns: () => [...triggers.started],
   };
 }

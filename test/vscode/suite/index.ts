@@ -11,6 +11,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./memory.test'),
   () => import('./models.test'),
   () => import('./mcpOAuth.test'),
+  () => import('./triggers.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {

@@ -1,0 +1,234 @@
+import * as vscode from 'vscode';
+import type { Runs } from '../runs/runsFeature';
+import { kindOf, parseTriggerFile, TRIGGERS_FILE, type Trigger } from './triggerFile';
+import { TriggerEngine, type TriggerState } from './triggerEngine';
+
+const LAST_SCHEDULED = 'keel.triggers.lastScheduled';
+const PAUSED = 'keel.triggers.paused';
+
+/** Runs a trigger started, for the API tests read. */
+export interface TriggerRun {
+  readonly trigger: string;
+  readonly runId: string;
+}
+
+/**
+ * Event triggers from `.keel/triggers.json`: file saved, created or deleted, new error diagnostics, a schedule, a
+ * command. Off in Restricted Mode (a workspace you do not trust must not start agents by itself); listed in the Keel
+ * panel's Triggers view, where each can be paused, resumed or run now; a broken file is shown there with its line.
+ */
+export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, log: vscode.LogOutputChannel): { readonly started: readonly TriggerRun[] } {
+  const started: TriggerRun[] = [];
+  const view = new TriggersView();
+  const engine = new TriggerEngine({
+    async start(trigger, goal) {
+      const run = await runs.start(goal);
+      started.push({ trigger: trigger.name, runId: run.runId });
+      view.refresh();
+      await run.done;
+      view.refresh();
+    },
+    now: () => Date.now(),
+    setTimer(callback, ms) {
+      const timer = setTimeout(callback, ms);
+      return { dispose: () => clearTimeout(timer) };
+    },
+    lastScheduled: (name) => context.workspaceState.get<Record<string, number>>(LAST_SCHEDULED, {})[name],
+    rememberScheduled: (name, at) => void context.workspaceState.update(LAST_SCHEDULED, { ...context.workspaceState.get<Record<string, number>>(LAST_SCHEDULED, {}), [name]: at }),
+    log: (message) => log.info(message),
+  });
+  view.engine = engine;
+
+  const load = async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || !vscode.workspace.isTrusted) {
+      engine.setTriggers([]);
+      view.show(folder ? 'Triggers are off in Restricted Mode: trust this workspace to let its triggers start runs.' : undefined);
+      return;
+    }
+    const uri = vscode.Uri.joinPath(folder.uri, TRIGGERS_FILE);
+    const text = await vscode.workspace.fs.readFile(uri).then((bytes) => new TextDecoder().decode(bytes), () => undefined);
+    if (text === undefined) {
+      engine.setTriggers([]);
+      view.show();
+      return;
+    }
+    const result = parseTriggerFile(text);
+    if (!result.ok) {
+      // Nothing half-loaded: a broken file stops every trigger until it is fixed.
+      engine.setTriggers([]);
+      log.warn(`${result.message} (line ${result.line})`);
+      view.show(result.message, { uri, line: result.line });
+      return;
+    }
+    const paused = new Set(context.workspaceState.get<string[]>(PAUSED, []));
+    engine.setTriggers(result.triggers.map((t) => (paused.has(t.name) ? { ...t, paused: true } : t)));
+    view.show();
+  };
+
+  const relative = (uri: vscode.Uri) => (uri.scheme === 'file' ? vscode.workspace.asRelativePath(uri, false) : undefined);
+  const fileEvent = (kind: 'fileSaved' | 'fileCreated' | 'fileDeleted') => (uri: vscode.Uri) => {
+    const path = relative(uri);
+    if (path && !path.startsWith('.keel/')) engine.fileEvent(kind, path);
+  };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+  const counts = new Map<string, { error: number; warning: number }>();
+  const setPaused = async (name: string | TriggerItem | undefined, paused: boolean) => {
+    const trigger = typeof name === 'string' ? name : name?.state?.trigger.name;
+    if (!trigger) return;
+    engine.setPaused(trigger, paused);
+    const stored = new Set(context.workspaceState.get<string[]>(PAUSED, []));
+    if (paused) stored.add(trigger);
+    else stored.delete(trigger);
+    await context.workspaceState.update(PAUSED, [...stored]);
+    view.refresh();
+  };
+
+  context.subscriptions.push(
+    view,
+    { dispose: () => engine.dispose() },
+    vscode.window.createTreeView('keel.triggers', { treeDataProvider: view, showCollapseAll: false }),
+    watcher,
+    watcher.onDidCreate(fileEvent('fileCreated')),
+    watcher.onDidDelete(fileEvent('fileDeleted')),
+    watcher.onDidChange((uri) => {
+      if (relative(uri) === TRIGGERS_FILE) void load();
+    }),
+    watcher.onDidCreate((uri) => relative(uri) === TRIGGERS_FILE && void load()),
+    watcher.onDidDelete((uri) => relative(uri) === TRIGGERS_FILE && void load()),
+    vscode.workspace.onDidSaveTextDocument((document) => fileEvent('fileSaved')(document.uri)),
+    vscode.languages.onDidChangeDiagnostics(({ uris }) => {
+      for (const uri of uris) {
+        const path = relative(uri);
+        if (!path) continue;
+        const now = { error: 0, warning: 0 };
+        for (const d of vscode.languages.getDiagnostics(uri)) {
+          if (d.severity === vscode.DiagnosticSeverity.Error) now.error++;
+          else if (d.severity === vscode.DiagnosticSeverity.Warning) now.warning++;
+        }
+        const before = counts.get(path) ?? { error: 0, warning: 0 };
+        counts.set(path, now);
+        if (now.error > before.error) engine.newDiagnostics(path, 'error');
+        else if (now.warning > before.warning) engine.newDiagnostics(path, 'warning');
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void load()),
+    vscode.commands.registerCommand('keel.runTrigger', async (item?: string | TriggerItem) => {
+      const name = typeof item === 'string' ? item : item?.state?.trigger.name ?? (await pickTrigger(engine.states()));
+      if (name && !engine.runNow(name)) void vscode.window.showWarningMessage(`Keel: there is no trigger "${name}" in ${TRIGGERS_FILE}.`, 'Open File').then((c) => c && openTriggersFile());
+      view.refresh();
+    }),
+    vscode.commands.registerCommand('keel.pauseTrigger', (item?: string | TriggerItem) => setPaused(item, true)),
+    vscode.commands.registerCommand('keel.resumeTrigger', (item?: string | TriggerItem) => setPaused(item, false)),
+    vscode.commands.registerCommand('keel.openTriggers', () => openTriggersFile()),
+  );
+  void load();
+  return { started };
+}
+
+async function pickTrigger(states: readonly TriggerState[]): Promise<string | undefined> {
+  if (states.length === 0) {
+    const choice = await vscode.window.showInformationMessage(`Keel: no triggers are defined. Add them in ${TRIGGERS_FILE}.`, 'Open File');
+    if (choice) await openTriggersFile();
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    states.map((s) => ({ label: s.trigger.name, description: describeOn(s.trigger), detail: s.trigger.goal })),
+    { title: 'Keel: run a trigger now' },
+  );
+  return pick?.label;
+}
+
+async function openTriggersFile(line?: number): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return;
+  const uri = vscode.Uri.joinPath(folder.uri, TRIGGERS_FILE);
+  const exists = await vscode.workspace.fs.stat(uri).then(() => true, () => false);
+  if (!exists) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(EXAMPLE));
+  const editor = await vscode.window.showTextDocument(uri);
+  if (line) editor.selection = new vscode.Selection(line - 1, 0, line - 1, 0);
+}
+
+const EXAMPLE = `{
+  "$schema": "https://keel.dev/schemas/triggers.schema.json",
+  "triggers": [
+    // { "name": "summarize notes", "on": { "fileSaved": ["notes/**/*.md"] }, "goal": "summarize \${file}" }
+  ]
+}
+`;
+
+function describeOn(trigger: Trigger): string {
+  const on = trigger.on as Record<string, unknown>;
+  switch (kindOf(trigger)) {
+    case 'fileSaved':
+    case 'fileCreated':
+    case 'fileDeleted':
+      return `${kindOf(trigger).replace('file', 'file ').toLowerCase()}: ${(on[kindOf(trigger)] as string[]).join(', ')}`;
+    case 'diagnostics': {
+      const d = on.diagnostics as { globs: string[]; severity: string };
+      return `new ${d.severity}s in ${d.globs.join(', ')}`;
+    }
+    case 'schedule':
+      return `schedule ${on.schedule as string}`;
+    case 'command':
+      return 'on command';
+  }
+}
+
+class TriggerItem extends vscode.TreeItem {
+  constructor(readonly state: TriggerState | undefined, label: string) {
+    super(label, vscode.TreeItemCollapsibleState.None);
+  }
+}
+
+/** The Triggers view: each trigger with what it listens to, its state, its last and next run. */
+class TriggersView implements vscode.TreeDataProvider<TriggerItem>, vscode.Disposable {
+  engine: TriggerEngine | undefined;
+  private message: string | undefined;
+  private problem: { uri: vscode.Uri; line: number } | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  show(message?: string, problem?: { uri: vscode.Uri; line: number }): void {
+    this.message = message;
+    this.problem = problem;
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  getTreeItem(item: TriggerItem): TriggerItem {
+    return item;
+  }
+
+  getChildren(): TriggerItem[] {
+    if (this.message) {
+      const item = new TriggerItem(undefined, this.message);
+      item.iconPath = new vscode.ThemeIcon(this.problem ? 'error' : 'info', this.problem ? new vscode.ThemeColor('errorForeground') : undefined);
+      item.tooltip = this.message;
+      if (this.problem) {
+        item.description = `line ${this.problem.line}`;
+        item.command = { title: 'Open', command: 'vscode.open', arguments: [this.problem.uri, { selection: new vscode.Range(this.problem.line - 1, 0, this.problem.line - 1, 0) }] };
+      }
+      return [item];
+    }
+    return (this.engine?.states() ?? []).map((state) => {
+      const item = new TriggerItem(state, state.trigger.name);
+      const status = state.running ? 'running' : state.paused ? 'paused' : state.skipped ? 'rate-limited' : 'active';
+      item.description = `${describeOn(state.trigger)} · ${status}`;
+      item.tooltip = new vscode.MarkdownString(
+        [`**${state.trigger.name}**: ${describeOn(state.trigger)}`, `Goal: ${state.trigger.goal}`, state.lastRun ? `Last run: ${new Date(state.lastRun).toLocaleString()}` : 'Not run yet', state.nextRun ? `Next: ${new Date(state.nextRun).toLocaleString()}` : '', state.skipped ?? ''].filter(Boolean).join('\n\n'),
+      );
+      item.iconPath = new vscode.ThemeIcon(state.running ? 'sync~spin' : state.paused ? 'debug-pause' : state.skipped ? 'warning' : 'zap');
+      item.contextValue = state.paused ? 'keelTriggerPaused' : 'keelTrigger';
+      item.accessibilityInformation = { label: `Trigger ${state.trigger.name}, ${describeOn(state.trigger)}, ${status}` };
+      return item;
+    });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { KeelApi } from '../../../extension/extension';
+import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
+import { scriptedAgent } from '../../fixtures/scriptedAgent';
+import { until } from '../../until';
+
+const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
+
+describe('triggers in VS Code', function () {
+  this.timeout(60_000);
+  let api: KeelApi;
+  let server: ModelServer;
+  const triggersFile = () => vscode.Uri.joinPath(folder(), '.keel', 'triggers.json');
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+    await vscode.workspace.getConfiguration('keel').update('ollama.baseUrl', server.url, vscode.ConfigurationTarget.Global);
+    api = await vscode.extensions.getExtension<KeelApi>('keel-dev.keel')!.activate();
+  });
+  after(async () => {
+    await vscode.workspace.fs.delete(triggersFile()).then(undefined, () => undefined);
+    await server.close();
+  });
+
+  it('starts exactly one run for a burst of saves of a file a trigger watches, and none for other files', async () => {
+    const before = api.triggerRuns().length;
+    const triggers = { triggers: [{ name: 'summarize notes', on: { fileSaved: ['notes.txt'] }, goal: 'summarize ${file}', debounceMs: 800 }] };
+    await vscode.workspace.fs.writeFile(triggersFile(), new TextEncoder().encode(JSON.stringify(triggers, null, 2)));
+    // The file is read again when it changes; give the watcher a moment.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const notes = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'notes.txt'));
+    const greeting = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'greeting.txt'));
+    for (let i = 0; i < 3; i++) {
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(notes.uri, new vscode.Position(notes.lineCount, 0), `save ${i}\n`);
+      await vscode.workspace.applyEdit(edit);
+      await notes.save();
+      await greeting.save();
+    }
+    const [run] = await until('a triggered run', () => api.triggerRuns().length > before && api.triggerRuns().slice(before));
+    assert.equal(run!.trigger, 'summarize notes');
+    await until('the triggered run to finish', () => api.spans().some((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent' && s.status !== 'running'));
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent')!;
+    assert.equal(root.attributes['keel.run.goal'], 'summarize notes.txt');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(api.triggerRuns().length, before + 1, 'one burst, one run');
+  });
+});
