@@ -10,6 +10,7 @@ import { registerMcp, type Mcp } from './mcp/mcpFeature';
 import { registerMemory, type Memory } from './memory/memoryFeature';
 import { registerModels } from './models/modelsFeature';
 import { registerRuns, type Runs } from './runs/runsFeature';
+import { registerUnfinishedRuns } from './runs/unfinishedRuns';
 import { registerSandbox } from './sandbox/sandboxFeature';
 import { createStatusBar } from './statusBar';
 import { registerTools } from './tools/toolsFeature';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   // Questions name the run that asks; the runs are registered after the approvals their tasks need.
   const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
   const runs = registerRuns(context, host, log, traces);
+  registerUnfinishedRuns(context, host, runs.tracker, log);
   const memory = registerMemory(context, host, log);
   context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress));
   const mcp = registerMcp(context, host, log);

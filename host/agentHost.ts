@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
 import type { AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
@@ -16,7 +17,8 @@ import { traceStoreHistory } from './observability/metricsHistory';
 import type { SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { AGENT_NAME } from './orchestration/agentLoop';
-import { RunManager } from './orchestration/runs';
+import { RunStore } from './orchestration/durable/runStore';
+import { RunManager, type RunRequest } from './orchestration/runs';
 import { Toolbox } from './toolbox';
 import type { McpAuthPorts, McpManager, McpServerStatus } from './tools/mcp';
 import { grantCapabilities } from './tools/sandboxedRun';
@@ -128,6 +130,7 @@ export class AgentHost {
       models: this.models,
       memory: () => this.toolbox.agentMemory(),
       tools: () => this.tools(),
+      journals: new RunStore(runJournalsDir(settings.storageDir, settings.root)),
       spans: this.spans,
       finished: ports.finished,
       log: ports.log,
@@ -138,17 +141,33 @@ export class AgentHost {
    * Starts a run under the policy in force now (read afresh, so edits apply without a restart); its keys are redacted
    * wherever they turn up. Throws, naming the field, on a request it refuses.
    */
-  startRun(params: StartRunParams): { runId: string; done: Promise<RunResult> } {
+  startRun(params: StartRunParams): { runId: string; done: Promise<RunResult>; recorded: Promise<void> } {
     registerModelKeys(params.models);
+    const started = this.runs.start(this.underPolicy(params));
+    this.ports.log(`run ${started.runId} started`);
+    return started;
+  }
+
+  /**
+   * Resumes an unfinished run with the model settings in force now, under the policy in force now; its keys are
+   * redacted like a new run's.
+   */
+  async resumeRun(runId: string, now: { models?: ModelConfig; restricted?: boolean }): Promise<{ runId: string; done: Promise<RunResult> }> {
+    if (now.models) registerModelKeys(now.models);
+    const resumed = await this.runs.resume(runId, now, (params) => this.underPolicy(params));
+    this.ports.log(`run ${runId} resumed`);
+    return resumed;
+  }
+
+  /** The request limited by the policy in force now, with its rules for the run. */
+  private underPolicy(params: StartRunParams): RunRequest {
     const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: AGENT_NAME });
     // Appended in order, ahead of the run's own start record.
     for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
     for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`, 'warn');
     // Said once per change, not at every run.
     for (const change of changes) if (change.error) this.ports.warn?.(`Keel: ${change.error} Until it is fixed, Keel asks before every call and nothing runs on autopilot.`);
-    const started = this.runs.start(policy ? { ...withinPolicy(params, policy), rules: policy } : params);
-    this.ports.log(`run ${started.runId} started`);
-    return started;
+    return policy ? { ...withinPolicy(params, policy), rules: policy } : params;
   }
 
   /** The MCP servers to run, and the models that answer their sampling requests; answers each server's state. */
@@ -218,7 +237,8 @@ export class AgentHost {
 
   async shutdown(): Promise<void> {
     this.alerts.dispose();
-    this.runs.cancelAll();
+    // Not cancelled: a run stopped with the host stays unfinished in its journal and resumes when the host starts again.
+    this.runs.interruptAll();
     await (await this.mcp)?.stopAll();
     await Promise.all([this.toolbox.dispose(), this.models.flush(), this.traces.flush()]);
   }

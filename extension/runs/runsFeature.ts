@@ -7,7 +7,7 @@ import { modelConfig, privacySettings, runLimits } from '../settings';
 import type { TraceStore } from '../traces/traceStore';
 import { RunTracker } from './runTracker';
 
-const INTERRUPTED = 'The agent host stopped during this run and was restarted, so the run was interrupted. Start it again with "Keel: Run Agent Task…".';
+const INTERRUPTED = 'The agent host stopped during this run, so the run was interrupted. Keel offers to resume it when the host runs again ("keel.runs.resume"); "Keel: Resume Unfinished Runs…" lists such runs.';
 
 /** The runs this window starts. */
 export interface Runs {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BudgetEscalationParams } from '../../protocol/models';
-import type { ElicitAnswer, ElicitParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
 import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
@@ -88,6 +88,18 @@ export class ApprovalBroker {
       ask: (_approvalId, signal) => this.consent.approveBudget(escalation, signal),
       decision: (approved) => (approved ? 'approved' : 'denied'),
       onTimeout: () => false,
+    });
+  }
+
+  /** A resumed run's step that may have run before the host stopped; no answer in time stops the run, repeating nothing. */
+  confirmRepeat(question: Omit<RepeatStepParams, 'runId' | 'approvalId'>, at: At): Promise<RepeatChoice> {
+    return this.decide<RepeatChoice>(at, {
+      subject: `repeat ${question.tool}`,
+      attributes: { 'keel.tool.name': question.tool },
+      asked: { title: question.title, detail: question.detail },
+      ask: (approvalId, signal) => this.consent.confirmRepeat({ ...question, runId: at.runId, approvalId }, signal),
+      decision: (choice) => choice,
+      onTimeout: () => 'stop',
     });
   }
 

@@ -1,5 +1,5 @@
 import type { BudgetEscalationParams } from '../../protocol/models';
-import type { ElicitAnswer, ElicitParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 
 /**
@@ -16,4 +16,6 @@ export interface ConsentPort {
   approveBudget(escalation: BudgetEscalationParams, signal: AbortSignal): Promise<boolean>;
   /** An MCP server's question for the user. */
   elicit(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer>;
+  /** A resumed run's side effect may have happened before the host stopped: run it again, skip it, or stop the run? */
+  confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice>;
 }

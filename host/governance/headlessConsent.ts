@@ -1,6 +1,6 @@
 import type { BudgetEscalationParams } from '../../protocol/models';
 import { rewriteWorkspaceText } from '../../protocol/node/confinedFiles';
-import type { ElicitAnswer, ElicitParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import { applyEditToText } from '../workspace/textRange';
 import type { ConsentPort } from './consent';
@@ -11,6 +11,8 @@ export interface Approver {
   toolCall(review: ReviewToolCallParams, signal: AbortSignal): Promise<ToolCallDecision>;
   budget?(escalation: BudgetEscalationParams, signal: AbortSignal): Promise<boolean>;
   elicit?(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer>;
+  /** Absent, a step that may have run stops its run: nothing is repeated or skipped without someone deciding. */
+  repeat?(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice>;
 }
 
 /** Consent on a workspace on disk: approved edits are written straight to the file that was checked. */
@@ -33,5 +35,9 @@ export class HeadlessConsent implements ConsentPort {
 
   async elicit(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer> {
     return (await this.approver.elicit?.(request, signal)) ?? { action: 'decline' };
+  }
+
+  async confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice> {
+    return (await this.approver.repeat?.(question, signal)) ?? 'stop';
   }
 }

@@ -1,6 +1,6 @@
 import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
 import type { BudgetEscalationParams } from '../../protocol/models';
-import { BudgetEscalationRequest, ElicitRequest, ReviewEditRequest, ReviewToolCallRequest, type ElicitAnswer, type ElicitParams, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
+import { BudgetEscalationRequest, ElicitRequest, RepeatStepRequest, ReviewEditRequest, ReviewToolCallRequest, type ElicitAnswer, type ElicitParams, type RepeatChoice, type RepeatStepParams, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import { abortable } from '../abortable';
 import type { ConsentPort } from './consent';
@@ -23,6 +23,10 @@ export class RpcConsent implements ConsentPort {
 
   elicit(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer> {
     return this.ask(signal, (token) => this.connection.sendRequest(ElicitRequest.type, request, token));
+  }
+
+  async confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice> {
+    return (await this.ask(signal, (token) => this.connection.sendRequest(RepeatStepRequest.type, question, token))).choice;
   }
 
   /** Cancelling the request tells the extension to take its prompt down. */

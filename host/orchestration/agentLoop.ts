@@ -4,13 +4,14 @@ import type { RunLimits, RunOutcome } from '../../protocol/run';
 import { ApprovalBroker } from '../governance/approvals';
 import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
-import type { BudgetEscalation, ChatMessage, RoutedChatResponse, ToolCall, ToolSpec } from '../models';
+import type { BudgetEscalation, ChatMessage, ToolCall, ToolSpec } from '../models';
 import { selectTools } from '../tools/selection';
 import { chatInputContent, chatOutputContent } from '../observability/genAiMessages';
 import { errorMessage, type Span } from '../observability/tracer';
 import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
 import { untrustedFence, untrustedText } from '../memory/recall/untrusted';
 import type { WorkspacePort } from '../workspace/port';
+import { unrecorded, type StepRecorder, type StepResponse } from './durable/stepRecorder';
 import { RunContext, type RunMemory, type RunModel } from './runContext';
 
 export interface AgentRunInput {
@@ -29,6 +30,8 @@ export interface AgentRunInput {
   readonly audit?: AuditSink;
   /** Recalls what bears on the goal; without it, the prompt is the system prompt and the goal alone. */
   readonly memory?: RunMemory;
+  /** Where each step is recorded before the next starts, and a resumed run's finished steps are replayed from; none when absent. */
+  readonly record?: StepRecorder;
   /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
   readonly span: Span;
   readonly signal: AbortSignal;
@@ -65,7 +68,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const conversation: ChatMessage[] = [];
   const toolsUsed = new Set<string>();
   const filesTouched = new Set<string>();
-  const approvals = new ApprovalBroker(input.consent, limits.approvalTimeoutMs, input.audit);
+  const record = input.record ?? unrecorded;
+  const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit);
   const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
@@ -79,30 +83,34 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   try {
     const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, localOnly: () => privacy.localOnly, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await chat(input, context, conversation, offered, privacy.localOnly, approvals);
+      const response = await record.response(step, () => chat(input, context, conversation, offered, privacy.localOnly, approvals));
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
       costUsd += response.costUsd;
-      span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step });
+      span.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens, 'keel.cost.usd': costUsd, 'keel.run.steps': step, 'keel.run.replayed_steps': record.replayedSteps || undefined });
       span.update();
       const { toolCalls } = response;
       conversation.push({ role: 'assistant', content: response.content, toolCalls });
       if (toolCalls.length === 0) {
         return end('succeeded', finalAnswer(response.content));
       }
-      for (const call of toolCalls) {
+      for (const [index, call] of toolCalls.entries()) {
         privacy.noteToolCall(call);
         toolsUsed.add(call.name);
         const path = pathArgument(call);
         if (path && WRITING_TOOLS.has(call.name)) filesTouched.add(path);
-        const result = await span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
-          toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
-          const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
-          toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
-          if (!outcome.ok) toolSpan.end('error', outcome.content);
-          return outcome.content;
-        });
-        conversation.push({ role: 'tool', content: fenceToolResult(input.tools.get(call.name), call.name, result), toolCallId: call.id, toolName: call.name });
+        const tool = input.tools.get(call.name);
+        const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
+        const result = await record.toolCall({ step, index, call, risk: tool?.risk, workspace: input.workspace, confirmRepeat }, () =>
+          span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
+            toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
+            const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
+            toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
+            if (!outcome.ok) toolSpan.end('error', outcome.content);
+            return outcome;
+          }),
+        );
+        conversation.push({ role: 'tool', content: fenceToolResult(tool, call.name, result.content), toolCallId: call.id, toolName: call.name });
       }
     }
     return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
@@ -112,7 +120,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<RoutedChatResponse> {
+async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<StepResponse> {
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
     const messages = await context.messages(conversation, chatSpan, input.signal);

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { StartRunParams } from '../../protocol/rpc';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ModelConfig } from '../../protocol/models';
+import type { StartRunParams, UnfinishedRun } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import type { ModelRouter, RouterCache } from '../models';
 import { withLogContext, type LogLevel } from '../observability/log';
 import { redacted } from '../observability/redaction';
-import { errorMessage, startTrace, type SpanSink } from '../observability/tracer';
+import { errorMessage, Span, type SpanSink } from '../observability/tracer';
 import type { ToolRegistry } from '../tools';
 import type { AuditSink } from '../governance/auditLog';
 import type { ConsentPort } from '../governance/consent';
@@ -12,6 +13,8 @@ import type { RunPolicy } from '../governance/policy/runPolicy';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
+import type { RunJournal } from './durable/runJournal';
+import type { RunStore } from './durable/runStore';
 import type { RunMemory } from './runContext';
 
 /** Memory as runs use it: recalled at the start, and each finished run kept as an episode. */
@@ -21,6 +24,23 @@ export interface EpisodicMemory extends RunMemory {
 
 /** A run as requested, and the policy in force for it (absent: none is written anywhere, Keel's defaults apply). */
 export type RunRequest = StartRunParams & { readonly rules?: RunPolicy };
+
+/** The abort reason when the host stops: the run is left unfinished in its journal, to be resumed, not cancelled. */
+const HOST_STOPPING = 'the agent host is stopping';
+
+/** How a run's journal is opened: a new one for a new run, the old one reopened for a resumed run. */
+interface Launch {
+  readonly runId: string;
+  readonly goal: string;
+  readonly request: RunRequest;
+  readonly router: ModelRouter;
+  readonly controller: AbortController;
+  /** The run's trace; a resumed run continues the one it started with. */
+  readonly traceId: string;
+  readonly journal: () => Promise<RunJournal | undefined>;
+  /** Set when the run is resumed: what was found in its journal. */
+  readonly resumed?: { readonly note?: string };
+}
 
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
 export class RunManager {
@@ -39,23 +59,77 @@ export class RunManager {
       readonly memory?: () => Promise<EpisodicMemory>;
       /** The tools a run starting now is offered (MCP servers come and go). */
       readonly tools: () => Promise<ToolRegistry>;
+      /** Where runs are journaled so they survive the host; absent, runs are not durable. */
+      readonly journals?: RunStore;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
       readonly log?: (message: string, level?: LogLevel) => void;
     },
   ) {}
 
-  /** Validates the request and starts the run; the returned promise settles when the run ends. */
-  start(request: RunRequest): { runId: string; done: Promise<RunResult> } {
+  /**
+   * Validates the request and starts the run; `recorded` settles once the run's journal is on disk (so a caller that
+   * waits for it before answering never hands out the id of a run a crash could lose), `done` when the run ends.
+   */
+  start(request: RunRequest): { runId: string; done: Promise<RunResult>; recorded: Promise<void> } {
     const goal = validateGoal(request.goal);
     // Wrong model settings are refused here, so the user sees which one before a run starts.
     const router = this.deps.models.for(request.models);
     const runId = randomUUID();
     const controller = new AbortController();
     this.active.set(runId, controller);
-    // Whatever the run logs, at any depth, says which run it was.
-    const done = withLogContext({ runId, agent: AGENT_NAME }, () => this.execute(runId, goal, request, router, controller.signal)).finally(() => this.active.delete(runId));
-    return { runId, done };
+    const traceId = randomBytes(16).toString('hex');
+    // The rules are the policy's at the time; a resume applies the policy in force then.
+    const { rules: _rules, ...params } = request;
+    const opened = this.deps.journals?.create({ runId, goal, request: params, traceId }) ?? Promise.resolve(undefined);
+    // A journal that cannot be written fails the run, which reports why; `recorded` only says the wait is over.
+    const recorded = opened.then(() => undefined, () => undefined);
+    return { runId, done: this.launch({ runId, goal, request, router, controller, traceId, journal: () => opened }), recorded };
+  }
+
+  /** The runs whose journal has no end and that are not running here. */
+  async unfinished(): Promise<UnfinishedRun[]> {
+    return (await this.deps.journals?.unfinished(new Set(this.active.keys()))) ?? [];
+  }
+
+  /**
+   * Resumes an unfinished run under its id and trace, with the model settings in force now when given (the journal
+   * keeps no keys), restricted if either its start or now says so, and put under today's policy by `prepare`. A run whose journal is damaged ends as failed
+   * without running anything. Throws for a run that is running or not unfinished.
+   */
+  async resume(runId: string, now: { models?: ModelConfig; restricted?: boolean } = {}, prepare: (params: StartRunParams) => RunRequest = (params) => params): Promise<{ runId: string; done: Promise<RunResult> }> {
+    const journals = this.deps.journals;
+    if (!journals) throw new Error('This host keeps no run journals, so there is nothing to resume.');
+    if (this.active.has(runId)) throw new Error(`Run ${runId} is running already.`);
+    const controller = new AbortController();
+    this.active.set(runId, controller);
+    try {
+      const loaded = await journals.load(runId).catch((error: Error) => error);
+      if (loaded instanceof Error || loaded === 'ended' || loaded === 'missing') throw new Error(`Run ${runId} is not an unfinished run${loaded instanceof Error ? ` (${loaded.message})` : ''}; list them with runs/listUnfinished.`);
+      if (!loaded.ok) {
+        await journals.close(runId, 'failed', loaded.problem);
+        const result: RunResult = { runId, outcome: 'failed', message: `The run could not be resumed: ${loaded.problem}.` };
+        this.active.delete(runId);
+        this.deps.finished(result);
+        return { runId, done: Promise.resolve(result) };
+      }
+      const request = prepare({ ...loaded.request, models: now.models ?? loaded.request.models, restricted: loaded.request.restricted === true || now.restricted === true });
+      const router = this.deps.models.for(request.models);
+      const resumed = loaded.note ? { note: loaded.note } : {};
+      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: () => journals.reopen(loaded), resumed }) };
+    } catch (error) {
+      this.active.delete(runId);
+      throw error;
+    }
+  }
+
+  /** Closes an unfinished run the user does not want resumed; false when there is no such run. */
+  async discard(runId: string): Promise<boolean> {
+    if (this.active.has(runId) || !this.deps.journals) return false;
+    const loaded = await this.deps.journals.load(runId).catch(() => 'missing' as const);
+    if (loaded === 'missing' || loaded === 'ended') return false;
+    await this.deps.journals.close(runId, 'cancelled', 'The user discarded the unfinished run.');
+    return true;
   }
 
   cancel(runId: string): boolean {
@@ -68,6 +142,11 @@ export class RunManager {
     for (const controller of this.active.values()) controller.abort();
   }
 
+  /** The host is stopping: every run ends as interrupted and stays unfinished in its journal, to be resumed. */
+  interruptAll(): void {
+    for (const controller of this.active.values()) controller.abort(HOST_STOPPING);
+  }
+
   get activeRuns(): number {
     return this.active.size;
   }
@@ -76,19 +155,35 @@ export class RunManager {
    * Runs the agent and reports the end once. Whatever fails on the way (loading tools, a bug in a layer below) is
    * this run's failure, reported as such, never an unhandled rejection that would take the host down.
    */
-  private async execute(runId: string, goal: string, request: RunRequest, router: ModelRouter, signal: AbortSignal): Promise<RunResult> {
-    const span = startTrace(this.deps.spans, `invoke_agent ${AGENT_NAME}`, 'invoke_agent', {
+  private async launch(launch: Launch): Promise<RunResult> {
+    try {
+      // Whatever the run logs, at any depth, says which run it was.
+      return await withLogContext({ runId: launch.runId, agent: AGENT_NAME }, () => this.execute(launch));
+    } finally {
+      this.active.delete(launch.runId);
+    }
+  }
+
+  private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed }: Launch): Promise<RunResult> {
+    const { signal } = controller;
+    const name = `invoke_agent ${AGENT_NAME}`;
+    const attributes = {
       'gen_ai.agent.name': AGENT_NAME,
       'keel.run.id': runId,
       'keel.run.goal': goal,
       'keel.run.restricted': request.restricted === true,
       ...(request.rules ? { 'keel.policy.autonomy': request.rules.autonomy, 'keel.policy.problems': request.rules.problems.join('\n') } : {}),
-    });
+      ...(resumed ? { 'keel.run.resumed': true, ...(resumed.note ? { 'keel.run.resume_note': resumed.note } : {}) } : {}),
+    };
+    // A resumed run's new root joins the trace it started with.
+    const span = new Span(this.deps.spans, { traceId, name, operation: 'invoke_agent', attributes });
     let output: AgentRunOutput;
     let memory: EpisodicMemory | undefined;
     let hooks: ToolRegistry['hooks'];
+    let journal: RunJournal | undefined;
     try {
-      await this.deps.audit?.append({ kind: 'run_start', runId, goal });
+      journal = await openJournal();
+      if (!resumed) await this.deps.audit?.append({ kind: 'run_start', runId, goal });
       let registry: ToolRegistry;
       [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
       hooks = registry.hooks;
@@ -107,6 +202,7 @@ export class RunManager {
         consent: this.deps.consent,
         audit: this.deps.audit,
         memory,
+        record: journal,
         span,
         signal,
       });
@@ -118,6 +214,8 @@ export class RunManager {
     await hooks?.ask('runEnd', { outcome: output.outcome, answer: output.message }, { runId, parent: span, signal: new AbortController().signal, audit: this.deps.audit }).catch((error: unknown) => this.deps.log?.(`runEnd hooks of run ${runId}: ${errorMessage(error)}`));
     // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
     const spent = router.endRun(runId);
+    if (signal.reason === HOST_STOPPING) return this.interrupted(runId, span, journal);
+    await this.closeJournal(runId, journal, output);
     await this.deps.audit?.append({ kind: 'run_end', runId, outcome: output.outcome, costUsd: spent.costUsd }).catch((error: unknown) => this.deps.log?.(`audit log: run ${runId}'s end not recorded: ${errorMessage(error)}`));
     span.setAttributes({ 'keel.run.outcome': output.outcome, 'keel.cost.usd': spent.costUsd, 'keel.model.calls': spent.calls });
     span.end(output.outcome === 'succeeded' ? 'ok' : output.outcome === 'cancelled' ? 'cancelled' : 'error', output.outcome === 'succeeded' ? undefined : output.message);
@@ -134,6 +232,25 @@ export class RunManager {
       })
       .catch((error: unknown) => this.deps.log?.(`run ${runId} was not remembered: ${errorMessage(error)}`));
     return result;
+  }
+
+  /** Stopped with the host: the journal stays unfinished, so the run can resume when the host starts again. */
+  private interrupted(runId: string, span: Span, journal: RunJournal | undefined): RunResult {
+    journal?.close();
+    span.end('cancelled', HOST_STOPPING);
+    const result: RunResult = { runId, outcome: 'interrupted', message: 'The agent host stopped during the run; it can be resumed when the host starts again.' };
+    this.active.delete(runId);
+    this.deps.finished(result);
+    return result;
+  }
+
+  private async closeJournal(runId: string, journal: RunJournal | undefined, output: AgentRunOutput): Promise<void> {
+    try {
+      journal?.end(output.outcome, output.message);
+      if (journal) await this.deps.journals?.retire(runId);
+    } catch (error) {
+      this.deps.log?.(`run ${runId}: its journal was not closed: ${errorMessage(error)}`);
+    }
   }
 }
 

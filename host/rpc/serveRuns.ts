@@ -1,18 +1,37 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, StartRunRequest } from '../../protocol/rpc';
+import { CancelRunRequest, DiscardRunRequest, ListUnfinishedRunsRequest, ResumeRunRequest, StartRunRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
-/** Starts and cancels runs for the extension; each run's spans and end reach it through the host's ports. */
+/** Starts, cancels and resumes runs for the extension; each run's spans and end reach it through the host's ports. */
 export function serveRuns(connection: Connection, host: AgentHost): void {
   // The shape was checked against the protocol; the run manager still refuses an empty goal and router settings that
   // do not parse, naming the setting.
-  onValidatedRequest(connection, StartRunRequest, (params) => {
+  onValidatedRequest(connection, StartRunRequest, async (params) => {
+    let started;
     try {
-      return { runId: host.startRun(params).runId };
+      started = host.startRun(params);
     } catch (error) {
       return new ResponseError(ErrorCodes.InvalidParams, (error as Error).message);
     }
+    // The id is answered once the run is on disk, so a crash after this answer can always be resumed.
+    await started.recorded;
+    return { runId: started.runId };
   });
   onValidatedRequest(connection, CancelRunRequest, ({ runId }) => ({ cancelled: host.runs.cancel(runId) }));
+  onValidatedRequest(connection, ListUnfinishedRunsRequest, async () => ({ runs: await host.runs.unfinished() }));
+  onValidatedRequest(connection, ResumeRunRequest, async ({ runId, models, restricted }) => {
+    try {
+      return { runId: (await host.resumeRun(runId, { models, restricted })).runId };
+    } catch (error) {
+      return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
+    }
+  });
+  onValidatedRequest(connection, DiscardRunRequest, async ({ runId }) => {
+    try {
+      return { discarded: await host.runs.discard(runId) };
+    } catch (error) {
+      return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
+    }
+  });
 }

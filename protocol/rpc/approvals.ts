@@ -38,3 +38,22 @@ export namespace BudgetEscalationRequest {
   /** Host → extension: a run would go over a budget; answers whether the user lets it continue. */
   export const type = new RequestType<BudgetEscalationParams, { approved: boolean }, void>('approval/budget');
 }
+
+export namespace RepeatStepRequest {
+  /** Host → extension: a resumed run's side effect may have happened before the host stopped; run it again, skip it, or stop the run. */
+  export const type = new RequestType<RepeatStepParams, RepeatStepAnswer, void>('approval/repeatStep');
+}
+export interface RepeatStepParams {
+  readonly runId: string;
+  readonly approvalId: string;
+  readonly tool: string;
+  /** One line for the prompt, e.g. "run_command may have run before Keel stopped: npm test". */
+  readonly title: string;
+  /** The call's arguments. */
+  readonly detail: string;
+}
+/** `run`: call it again; `skip`: tell the agent it was skipped; `stop`: end the run here. */
+export type RepeatChoice = 'run' | 'skip' | 'stop';
+export interface RepeatStepAnswer {
+  readonly choice: RepeatChoice;
+}

@@ -2,7 +2,7 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { modelConfigSchema, privacySettingsSchema } from '../models';
-import { list, text } from '../params';
+import { list, noParams, text } from '../params';
 import { runLimitsSchema, type RunResult } from '../run';
 import { id } from './names';
 
@@ -41,4 +41,42 @@ export namespace CancelRunRequest {
 export namespace RunFinishedNotification {
   /** Host → extension: a run ended, however it ended. */
   export const type = new NotificationType<RunResult>('run/finished');
+}
+
+/** A run whose journal has no end: the host stopped (crash, restart, window reload) before the run finished. */
+export interface UnfinishedRun {
+  readonly runId: string;
+  readonly goal: string;
+  /** ISO time the run first started. */
+  readonly startedAt: string;
+  /** Model responses recorded so far. */
+  readonly steps: number;
+  /** Why this run cannot be resumed (a corrupted journal); resuming it marks it failed and runs nothing. */
+  readonly problem?: string;
+}
+
+export namespace ListUnfinishedRunsRequest {
+  export const params = noParams;
+  /** Extension → host: the runs on disk that did not finish and are not running now. */
+  export const type = new RequestType<z.infer<typeof params>, { runs: UnfinishedRun[] }, void>('runs/listUnfinished');
+}
+
+export namespace ResumeRunRequest {
+  export const params = z
+    .object({
+      runId: id(),
+      /** The model settings in force now, with their keys; the journal keeps them without keys. Absent: as journaled. */
+      models: modelConfigSchema.optional(),
+      /** Restricted Mode now (the workspace is no longer trusted): the run resumes with read-only tools. */
+      restricted: z.boolean().optional(),
+    })
+    .readonly();
+  /** Extension → host: resume an unfinished run under its own id; its end comes as `run/finished` like any run's. */
+  export const type = new RequestType<z.infer<typeof params>, { runId: string }, void>('runs/resume');
+}
+
+export namespace DiscardRunRequest {
+  export const params = z.object({ runId: id() }).readonly();
+  /** Extension → host: the user does not want this unfinished run resumed; it is closed as cancelled. */
+  export const type = new RequestType<z.infer<typeof params>, { discarded: boolean }, void>('runs/discard');
 }

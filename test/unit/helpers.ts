@@ -41,6 +41,7 @@ export function consent(answers: Partial<ConsentPort>): ConsentPort {
     reviewEdit: async () => ({ decision: 'denied', reason: 'not asked in this test' }),
     reviewToolCall: async () => ({ decision: 'denied', reason: 'not asked in this test' }),
     approveBudget: async () => false,
+    confirmRepeat: async () => 'stop',
     elicit: async () => ({ action: 'decline' }),
     ...answers,
   };
@@ -54,5 +55,6 @@ export function headlessWorkspace(root: string, approver: Approver): FsWorkspace
     reviewToolCall: answers.reviewToolCall.bind(answers),
     approveBudget: answers.approveBudget.bind(answers),
     elicit: answers.elicit.bind(answers),
+    confirmRepeat: answers.confirmRepeat.bind(answers),
   });
 }

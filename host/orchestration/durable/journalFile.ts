@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+/**
+ * A journal file: one JSON record a line, each line `<checksum> <json>` where the checksum is the first 16 hex
+ * digits of the JSON's SHA-256. Lines are written with one synchronous `write`, so once `append` returns the record
+ * is in the kernel and survives the process being killed (`kill -9`); `sync` also puts it on the disk, against a
+ * power cut, and is what a record must have before the side effect it announces starts.
+ */
+export class JournalFile {
+  private constructor(private fd: number | undefined, readonly path: string) {}
+
+  /** Opens `path` for appending, creating it; `keepBytes` cuts a torn tail off first so new lines start clean. */
+  static open(path: string, keepBytes?: number): JournalFile {
+    const fd = openSync(path, 'a', 0o600);
+    if (keepBytes !== undefined) ftruncateSync(fd, keepBytes);
+    return new JournalFile(fd, path);
+  }
+
+  append(record: object): void {
+    if (this.fd === undefined) throw new Error(`The journal ${this.path} is closed.`);
+    const line = encodeLine(record);
+    const bytes = Buffer.byteLength(line);
+    if (bytes > MAX_RECORD_BYTES) throw new Error(`A journal record of ${bytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit.`);
+    writeSync(this.fd, line);
+  }
+
+  /** Resolves once every record appended so far is on the disk. */
+  async sync(): Promise<void> {
+    if (this.fd !== undefined) await datasync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The longest line Keel writes; a longer one on disk is not Keel's. Strings in records are cut well below it. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** A journal past this size is refused rather than read into memory. */
+export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
+/** What a journal file holds: its good records, and what was wrong with it. */
+export interface JournalContents {
+  readonly records: readonly unknown[];
+  /** Bytes up to the end of the last good record; appending resumes there. */
+  readonly goodBytes: number;
+  /** The last line was cut short or does not match its checksum: Keel stopped while writing it. It is not used. */
+  readonly tornTail?: string;
+  /** A record before the last is damaged: nothing after it can be trusted, so the run cannot be resumed. */
+  readonly corrupt?: string;
+}
+
+/** Reads and checks a journal; a missing, unreadable or oversized file throws an error that names it. */
+export async function readJournal(path: string): Promise<JournalContents> {
+  const { size } = await stat(path);
+  if (size > MAX_JOURNAL_BYTES) throw new Error(`The journal ${path} is ${Math.round(size / 1048576)} MB, over the ${MAX_JOURNAL_BYTES / 1048576} MB Keel writes; it is not read.`);
+  const bytes = await readFile(path);
+  const records: unknown[] = [];
+  let start = 0;
+  let line = 0;
+  while (start < bytes.length) {
+    line++;
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline < 0 ? bytes.length : newline;
+    const problem = end - start > MAX_RECORD_BYTES ? `it is ${end - start} bytes long, more than Keel writes` : undefined;
+    const decoded = problem ? { problem } : decodeLine(bytes.toString('utf8', start, end));
+    const isLast = newline < 0 || newline === bytes.length - 1;
+    if ('problem' in decoded) {
+      const where = `record ${line} of ${path}`;
+      if (isLast) return { records, goodBytes: start, tornTail: `${where} is incomplete or damaged (${decoded.problem}): Keel stopped while writing it, so it is ignored` };
+      return { records, goodBytes: start, corrupt: `${where} is damaged (${decoded.problem}); the records after it cannot be trusted` };
+    }
+    if (newline < 0) return { records, goodBytes: start, tornTail: `record ${line} of ${path} has no line end: Keel stopped while writing it, so it is ignored` };
+    records.push(decoded.record);
+    start = newline + 1;
+  }
+  return { records, goodBytes: start };
+}
+
+const datasync = promisify(fdatasync);
+
+function checksum(json: string): string {
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
+
+function encodeLine(record: object): string {
+  const json = JSON.stringify(record);
+  return `${checksum(json)} ${json}\n`;
+}
+
+function decodeLine(line: string): { record: unknown } | { problem: string } {
+  const space = line.indexOf(' ');
+  if (space !== 16) return { problem: 'it does not start with a checksum' };
+  const json = line.slice(space + 1);
+  if (checksum(json) !== line.slice(0, space)) return { problem: 'its checksum does not match' };
+  try {
+    return { record: JSON.parse(json) as unknown };
+  } catch {
+    return { problem: 'it is not JSON' };
+  }
+}

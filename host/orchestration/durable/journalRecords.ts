@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** Where a tool call sits in a run: the model response (step, from 1) and its place among that response's calls. */
+const at = { step: z.number().int().min(1), index: z.number().int().min(0) };
+
+const toolCall = z.object({ id: z.string(), name: z.string(), arguments: z.unknown(), argumentsError: z.string().optional() });
+
+/**
+ * What a side effect was expected to do, recorded with its intent so a resume can tell by the file's content whether
+ * it happened: an edit turns the file from `before` into `after` (SHA-256 of the text), a new file has `after`.
+ */
+const effect = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('edit'), path: z.string(), before: z.string(), after: z.string() }),
+  z.object({ kind: z.literal('create'), path: z.string(), after: z.string() }),
+  /** A command, an MCP call that is not read-only, sandboxed code: only the user can say whether to repeat it. */
+  z.object({ kind: z.literal('other') }),
+]);
+
+/** Every record a run's journal holds, in the order they are written. */
+export const journalRecord = z.discriminatedUnion('type', [
+  /** The run's goal and its request without keys, enough to resume it; the trace it belongs to. */
+  z.object({ type: z.literal('start'), runId: z.string(), goal: z.string(), request: z.unknown(), traceId: z.string().regex(/^[0-9a-f]{32}$/), time: z.string() }),
+  z.object({
+    type: z.literal('model'), step: at.step, content: z.string(), toolCalls: z.array(toolCall),
+    usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }), costUsd: z.number(), modelId: z.string(),
+  }),
+  /** Written and synced before a side-effecting call starts. */
+  z.object({ type: z.literal('intent'), ...at, tool: z.string(), effect }),
+  /** A question the user was asked during a call, and later its answer. */
+  z.object({ type: z.literal('approval'), ...at, subject: z.string(), state: z.enum(['asked', 'decided']), decision: z.string().optional() }),
+  z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string() }),
+  /** The host started again and picked the run up; `note` says what it found (a torn last record). */
+  z.object({ type: z.literal('resumed'), time: z.string(), note: z.string().optional() }),
+  z.object({ type: z.literal('end'), outcome: z.string(), message: z.string() }),
+]);
+export type JournalRecord = z.infer<typeof journalRecord>;
+export type StepEffect = z.infer<typeof effect>;
+export type RecordedCall = z.infer<typeof toolCall>;

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import type { ConsentPort } from '../../governance/consent';
+import { redacted } from '../../observability/redaction';
+import type { ToolOutcome } from '../../tools';
+import { locateEdit } from '../../tools/proposeEdit';
+import { applyEditToText } from '../../workspace/textRange';
+import type { JournalFile } from './journalFile';
+import type { JournalRecord, StepEffect } from './journalRecords';
+import type { PlannedCall, StepRecorder, StepResponse } from './stepRecorder';
+
+type Recorded<T extends JournalRecord['type']> = Extract<JournalRecord, { type: T }>;
+
+/** A call whose intent was recorded but whose result was not, with the questions asked for it since. */
+interface PendingCall {
+  readonly intent: Recorded<'intent'>;
+  readonly approvals: Recorded<'approval'>[];
+}
+
+/** What a run's journal says happened, by step and by call. */
+export class Replay {
+  readonly responses = new Map<number, Recorded<'model'>>();
+  readonly results = new Map<string, Recorded<'result'>>();
+  readonly pending = new Map<string, PendingCall>();
+
+  constructor(records: readonly JournalRecord[]) {
+    for (const record of records) {
+      if (record.type === 'model') this.responses.set(record.step, record);
+      if (record.type === 'intent') this.pending.set(callKey(record), { intent: record, approvals: [] });
+      if (record.type === 'approval') this.pending.get(callKey(record))?.approvals.push(record);
+      if (record.type === 'result') {
+        this.results.set(callKey(record), record);
+        this.pending.delete(callKey(record));
+      }
+    }
+  }
+}
+
+/**
+ * One run's journal: every model response, side-effect intent (synced before the call starts), question, answer and
+ * result, in order. Resuming a run, it answers what the record holds instead of asking the model or running a tool
+ * again, and settles calls that were in flight when the host stopped (`settle`).
+ */
+export class RunJournal implements StepRecorder {
+  /** The call being made, so the questions asked during it are recorded against it. */
+  private current: { step: number; index: number } | undefined;
+  private replayed = 0;
+
+  constructor(private readonly file: JournalFile, private readonly replay?: Replay) {}
+
+  get replayedSteps(): number {
+    return this.replayed;
+  }
+
+  async response(step: number, ask: () => Promise<StepResponse>): Promise<StepResponse> {
+    const recorded = this.replay?.responses.get(step);
+    if (recorded) {
+      this.replayed++;
+      return recorded;
+    }
+    const response = await ask();
+    const { content, toolCalls, usage, costUsd, modelId } = response;
+    this.append({ type: 'model', step, content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId });
+    return response;
+  }
+
+  async toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
+    const at = { step: planned.step, index: planned.index };
+    const recorded = this.replay?.results.get(callKey(at));
+    if (recorded) return { ok: recorded.ok, content: recorded.content };
+    const pending = this.replay?.pending.get(callKey(at));
+    const settled = pending && (await settle(pending, planned));
+    const outcome = settled ?? (await this.run(planned, run));
+    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content });
+    return outcome;
+  }
+
+  consent(port: ConsentPort): ConsentPort {
+    return {
+      reviewEdit: (review, signal) => this.asked(`edit ${review.edit.path}`, () => port.reviewEdit(review, signal), (answer) => answer.decision),
+      reviewToolCall: (review, signal) => this.asked(review.tool, () => port.reviewToolCall(review, signal), (answer) => answer.decision),
+      approveBudget: (escalation, signal) => port.approveBudget(escalation, signal),
+      elicit: (request, signal) => port.elicit(request, signal),
+      confirmRepeat: (question, signal) => port.confirmRepeat(question, signal),
+    };
+  }
+
+  /** The run ended; a journal with an end is never resumed. */
+  end(outcome: string, message: string): void {
+    this.append({ type: 'end', outcome, message });
+    this.file.close();
+  }
+
+  /** The host is stopping with the run unfinished; the journal stays open for a resume. */
+  close(): void {
+    this.file.close();
+  }
+
+  append(record: JournalRecord): void {
+    this.file.append(cleaned(record) as object);
+  }
+
+  private async run(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
+    const at = { step: planned.step, index: planned.index };
+    if (planned.risk !== undefined && planned.risk !== 'read') {
+      const effect = await expectedEffect(planned);
+      if (effect) {
+        this.append({ type: 'intent', ...at, tool: planned.call.name, effect });
+        // On the disk, not only in the kernel, before the side effect can start.
+        await this.file.sync();
+      }
+    }
+    this.current = at;
+    try {
+      return await run();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** Records a question before it is asked and its answer before it takes effect. */
+  private async asked<A>(subject: string, ask: () => Promise<A>, decision: (answer: A) => string): Promise<A> {
+    const at = this.current;
+    if (!at) return ask();
+    this.append({ type: 'approval', ...at, subject, state: 'asked' });
+    const answer = await ask();
+    this.append({ type: 'approval', ...at, subject, state: 'decided', decision: decision(answer) });
+    await this.file.sync();
+    return answer;
+  }
+}
+
+/**
+ * What to do about a call that was in flight when the host stopped, or undefined to make it again:
+ * - an edit or a new file is judged by the file's content: done (the result says so), not done (made again, which
+ *   asks the user again), or changed since (the agent is told to look again);
+ * - anything else is made again if its approval was still open or was denied (nothing ran), and otherwise put to the
+ *   user: run it again, skip it, or stop the run.
+ */
+async function settle(pending: PendingCall, planned: PlannedCall): Promise<ToolOutcome | undefined> {
+  const { effect } = pending.intent;
+  if (effect.kind === 'edit' || effect.kind === 'create') {
+    const now = await planned.workspace.readFile(effect.path).then(sha256, () => undefined);
+    if (now === effect.after) return { ok: true, content: effect.kind === 'edit' ? `The edit to ${effect.path} was approved and is applied.` : `Created ${effect.path}.` };
+    if (now === undefined || effect.kind === 'create' || now === effect.before) return undefined;
+    return { ok: false, content: `${effect.path} changed while Keel was stopped, so this edit was not applied. Read the file again before proposing a change.` };
+  }
+  const last = pending.approvals.at(-1);
+  if (last && (last.state === 'asked' || last.decision === 'denied')) return undefined;
+  const choice = await planned.confirmRepeat();
+  if (choice === 'run') return undefined;
+  if (choice === 'skip') return { ok: false, content: `${planned.call.name} may have run before Keel stopped, and the user chose not to run it again. Check its effect before relying on it.` };
+  throw new Error(`The user stopped the run on resuming it: ${planned.call.name} may have run before Keel stopped.`);
+}
+
+/** What a side-effecting call will have done to the workspace once it ran, or undefined when it cannot run at all. */
+async function expectedEffect(planned: PlannedCall): Promise<StepEffect | undefined> {
+  const { name, arguments: args } = planned.call;
+  const fields = (args ?? {}) as Record<string, unknown>;
+  if (name === 'create_file') {
+    return typeof fields.path === 'string' && typeof fields.content === 'string' ? { kind: 'create', path: fields.path, after: sha256(fields.content) } : undefined;
+  }
+  if (name === 'propose_edit') {
+    const { path, old_text: oldText, new_text: newText } = fields;
+    if (typeof path !== 'string' || typeof oldText !== 'string' || typeof newText !== 'string') return undefined;
+    try {
+      const text = await planned.workspace.readFile(path);
+      return { kind: 'edit', path, before: sha256(text), after: sha256(applyEditToText(text, locateEdit(path, text, oldText, newText))) };
+    } catch {
+      // The tool reads the same file and fails the same way, so the call has no effect to record.
+      return undefined;
+    }
+  }
+  return { kind: 'other' };
+}
+
+function callKey(at: { step: number; index: number }): string {
+  return `${at.step}:${at.index}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The longest string a record keeps; tool results are cut far below this already. */
+const MAX_STRING_CHARS = 1_000_000;
+
+/** Ids and content hashes, which a resume compares as written; redaction must never touch them. */
+const VERBATIM: ReadonlySet<string> = new Set(['runId', 'traceId', 'effect']);
+
+/** The record as it is stored: every other string redacted and cut, however deep in the model's arguments. */
+function cleaned(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const text = redacted(value);
+    return text.length <= MAX_STRING_CHARS ? text : `${text.slice(0, MAX_STRING_CHARS)}\n[${text.length - MAX_STRING_CHARS} more characters were cut]`;
+  }
+  if (Array.isArray(value)) return value.map(cleaned);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, VERBATIM.has(key) ? field : cleaned(field)]));
+  return value;
+}

@@ -1,0 +1,44 @@
+import type { RepeatChoice } from '../../../protocol/rpc';
+import type { ConsentPort } from '../../governance/consent';
+import type { RoutedChatResponse, ToolCall } from '../../models';
+import type { RiskClass, ToolOutcome } from '../../tools';
+import type { WorkspacePort } from '../../workspace/port';
+
+/** What the loop keeps of a model's response; all of it is journaled, so a resumed run replays it exactly. */
+export type StepResponse = Pick<RoutedChatResponse, 'content' | 'toolCalls' | 'usage' | 'costUsd' | 'modelId'>;
+
+/** A tool call the loop is about to make, with what a recorder needs to tell whether it already happened. */
+export interface PlannedCall {
+  /** The model response it came from, counted from 1, and its place among that response's calls. */
+  readonly step: number;
+  readonly index: number;
+  readonly call: ToolCall;
+  /** The tool's risk; undefined for a tool that does not exist, whose call fails without any effect. */
+  readonly risk: RiskClass | undefined;
+  readonly workspace: WorkspacePort;
+  /** Asks the user whether to repeat a call that may have run before the host stopped. */
+  readonly confirmRepeat: () => Promise<RepeatChoice>;
+}
+
+/**
+ * How the agent loop records its steps. The journal (`RunJournal`) writes each one before the next starts and, on a
+ * resumed run, answers finished steps from the record instead of asking the model or running the tool again.
+ */
+export interface StepRecorder {
+  /** The model's response for `step`: replayed, or asked through `ask` and recorded. */
+  response(step: number, ask: () => Promise<StepResponse>): Promise<StepResponse>;
+  /** A tool call's outcome: replayed, recovered, or run through `run` with its intent recorded first. */
+  toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome>;
+  /** The port the run asks the user through, with each question and answer recorded. */
+  consent(port: ConsentPort): ConsentPort;
+  /** Steps answered from the record rather than run. */
+  readonly replayedSteps: number;
+}
+
+/** No record: every step runs. For runs that need no durability (benchmarks of the loop itself, unit tests). */
+export const unrecorded: StepRecorder = {
+  response: (_step, ask) => ask(),
+  toolCall: (_planned, run) => run(),
+  consent: (port) => port,
+  replayedSteps: 0,
+};

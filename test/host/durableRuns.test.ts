@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DiscardRunRequest, ListUnfinishedRunsRequest, PingRequest, ResumeRunRequest, RunFinishedNotification } from '../../protocol/rpc';
+import type { RunResult } from '../../protocol/run';
+import { crashModel, crashTrial, uninterruptedWorkspace } from '../fixtures/crashScenario';
+import type { ModelServer } from '../fixtures/modelServer';
+import { tempDir } from '../unit/helpers';
+import { startHost, type HostProcess } from './hostProcess';
+
+describe('durable runs: kill -9 and resume', function () {
+  this.timeout(240_000);
+  let server: ModelServer;
+  let expected: Record<string, string>;
+
+  before(async () => {
+    server = await crashModel();
+    expected = await uninterruptedWorkspace(server);
+  });
+  after(() => server.close());
+
+  it('finishes 20 runs killed at random points with the uninterrupted workspace, nothing repeated, no approval lost', async () => {
+    // Spread over the run (about a second long here), each point jittered so every phase is hit across trials.
+    const points = Array.from({ length: 20 }, (_, i) => Math.round(40 + i * 60 + Math.random() * 60));
+    const trials = [];
+    for (const killAtMs of points) trials.push(await crashTrial(server, expected, killAtMs));
+    const summary = trials.map((t) => `${t.killedAtMs} ms: ${t.resumed ? 'resumed' : 'not resumed'}, ${t.outcome}${t.outcome === 'succeeded' ? '' : ` (${t.message})`}, same=${t.sameWorkspace}, repeated=${t.repeated}, pending=${t.pendingAtKill}, lost=${t.lostApprovals}`).join('\n');
+    assert.ok(trials.every((t) => t.outcome === 'succeeded' && t.sameWorkspace), summary);
+    assert.equal(trials.reduce((sum, t) => sum + t.repeated, 0), 0, summary);
+    assert.equal(trials.reduce((sum, t) => sum + t.lostApprovals, 0), 0, summary);
+    assert.ok(trials.filter((t) => t.resumed).length >= 15, `most kills land inside the run:\n${summary}`);
+    assert.ok(trials.some((t) => t.pendingAtKill > 0), `some kills land while an approval is open:\n${summary}`);
+  });
+});
+
+describe('durable runs: damaged journals', function () {
+  this.timeout(30_000);
+  const RUN = '0b5f3f1e-8a57-4c4e-9d7e-5a8f2b6c1d00';
+  let host: HostProcess;
+  let storageDir: string;
+  let workspace: string;
+  /** The host keeps a folder of journals per workspace folder. */
+  let journals: string;
+
+  beforeEach(async () => {
+    storageDir = await tempDir('keel-durable-');
+    workspace = await tempDir();
+    journals = join(storageDir, 'runs', createHash('sha256').update(workspace).digest('hex').slice(0, 16));
+    await mkdir(journals, { recursive: true });
+  });
+  afterEach(async () => {
+    assert.equal(await host.stop(), 0, 'the host exits cleanly');
+  });
+
+  async function start(): Promise<void> {
+    host = startHost();
+    await host.initialize({ workspace, storageDir });
+  }
+
+  it('lists a damaged journal with the reason, fails it on resume without running anything, and stays up', async () => {
+    const start0 = `{"type":"start","runId":"${RUN}","goal":"g","request":{},"traceId":"${'a'.repeat(32)}","time":"2026-01-01T00:00:00Z"}`;
+    await writeFile(join(journals, `${RUN}.jsonl`), `0000000000000000 ${start0}\n0000000000000000 {"type":"resumed"}\n`);
+    // Garbage, a torn-only file and a huge line beside it: each is reported or skipped, none stops the host.
+    const other = (n: number) => `${RUN.slice(0, -1)}${n}`;
+    await writeFile(join(journals, `${other(1)}.jsonl`), Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    await writeFile(join(journals, `${other(2)}.jsonl`), `${'x'.repeat(17 * 1024 * 1024)}\nmore\n`);
+    await writeFile(join(journals, 'not-a-run.jsonl'), 'hello');
+    await start();
+    const { runs } = await host.connection.sendRequest(ListUnfinishedRunsRequest.type, {});
+    assert.deepEqual(runs.map((r) => r.runId).sort(), [RUN, other(1), other(2)].sort());
+    for (const run of runs) assert.match(run.problem ?? '', /cannot be resumed|Keel stopped while writing/, JSON.stringify(run));
+    const finished = new Promise<RunResult>((resolve) => host.connection.onNotification(RunFinishedNotification.type, resolve));
+    await host.connection.sendRequest(ResumeRunRequest.type, { runId: RUN });
+    const result = await finished;
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /could not be resumed: record 1 .* is damaged/);
+    await host.connection.sendRequest(PingRequest.type, { sentAt: 1 });
+    const after = (await host.connection.sendRequest(ListUnfinishedRunsRequest.type, {})).runs.map((r) => r.runId);
+    assert.ok(!after.includes(RUN), 'a failed resume closes the run');
+    assert.deepEqual(await readdir(join(journals, 'finished')), [`${RUN}.jsonl`]);
+  });
+
+  it('refuses to resume a run id that is a path or unknown, and discards nothing it does not have', async () => {
+    await start();
+    await assert.rejects(host.connection.sendRequest(ResumeRunRequest.type, { runId: '../../etc/passwd' }), /not an unfinished run .*is not a run id/);
+    await assert.rejects(host.connection.sendRequest(ResumeRunRequest.type, { runId: RUN }), /not an unfinished run/);
+    assert.deepEqual(await host.connection.sendRequest(DiscardRunRequest.type, { runId: RUN }), { discarded: false });
+    await assert.rejects(host.connection.sendRequest(DiscardRunRequest.type, { runId: 'x'.repeat(300) }), /runId/);
+  });
+});
