@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <area>]`: runs the benchmarks and writes bench/results/<area>.json (see ../shared/BENCH.md).
- * Areas: host, tools, sandbox, models, memory, observability, governance.
+ * Areas: host, tools, sandbox, models, memory, observability, governance, orchestration.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { benchHost } from './host';
 import { benchMemory } from './memory';
 import { benchModels } from './models';
 import { benchObservability } from './observability';
+import { benchOrchestration } from './orchestration';
 import { benchSandbox } from './sandbox';
 import { benchTools } from './tools';
 import { median } from './report';
@@ -24,6 +25,7 @@ const AREAS: Record<string, () => Promise<{ metrics: Record<string, { value: num
   memory: benchMemory,
   observability: benchObservability,
   governance: benchGovernance,
+  orchestration: benchOrchestration,
 };
 
 const ACTIVATION_RUNS = 3;

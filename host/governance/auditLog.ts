@@ -91,14 +91,16 @@ export class AuditLog implements AuditSink {
     }
     const next = { seq: fields.seq, hash };
     this.head = Promise.resolve(next);
-    await writeFile(join(this.dir, HEAD), JSON.stringify(next));
+    // Replaced whole by a rename, so a crash leaves the old head or the new one, never an empty or torn file.
+    await writeFile(join(this.dir, `${HEAD}.tmp`), JSON.stringify(next));
+    await rename(join(this.dir, `${HEAD}.tmp`), join(this.dir, HEAD));
     if ((await stat(join(this.dir, CURRENT))).size > ROTATE_BYTES) await this.rotate();
   }
 
   private async open(): Promise<Head> {
     await mkdir(this.dir, { recursive: true });
-    const stored = await readFile(join(this.dir, HEAD), 'utf8').then((text) => JSON.parse(text) as Head, () => undefined);
-    return stored ?? { seq: 0, hash: GENESIS };
+    // A head torn by a crash (before heads were renamed into place) is rebuilt from the log's last record.
+    return (await readHead(this.dir)) ?? (await lastRecordHead(this.dir)) ?? { seq: 0, hash: GENESIS };
   }
 
   private async rotate(): Promise<void> {
@@ -135,12 +137,34 @@ export async function verifyAuditLog(dir: string): Promise<AuditVerification> {
     }
     if (torn) return { ok: false, records, broken: { file, line: lines.length + 1, reason: 'the last record is incomplete: Keel stopped while writing it, or the file was cut' } };
   }
-  const head = await readFile(join(dir, HEAD), 'utf8').then((text) => JSON.parse(text) as Head, () => undefined);
+  const head = await readHead(dir);
   // The head is written just after each record, so a crash in between leaves it one record behind, which is fine.
   if (head && (head.seq > previous.seq || (head.seq === previous.seq && head.hash !== previous.hash))) {
     return { ok: false, records, broken: { file: files.at(-1) ?? CURRENT, line: records + 1, reason: `the log ends at record ${previous.seq}, but record ${head.seq} was written: records at the end were removed` } };
   }
   return { ok: true, records };
+}
+
+/** The stored head, or undefined when it is missing or not a head. */
+async function readHead(dir: string): Promise<Head | undefined> {
+  const text = await readFile(join(dir, HEAD), 'utf8').catch(() => '');
+  return parseHead(text);
+}
+
+/** The head as the last complete record of the current file has it. */
+async function lastRecordHead(dir: string): Promise<Head | undefined> {
+  const lines = (await readFile(join(dir, CURRENT), 'utf8').catch(() => '')).split('\n');
+  lines.pop();
+  return parseHead(lines.at(-1) ?? '');
+}
+
+function parseHead(text: string): Head | undefined {
+  try {
+    const { seq, hash } = JSON.parse(text) as Partial<Head>;
+    return typeof seq === 'number' && typeof hash === 'string' ? { seq, hash } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function digest(previousHash: string, fields: Record<string, unknown>): string {

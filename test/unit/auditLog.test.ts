@@ -34,6 +34,14 @@ describe('audit log', () => {
     assert.deepEqual(await verifyAuditLog(dir), { ok: true, records: 6 });
   });
 
+  it('continues the chain after a crash left its head file empty', async () => {
+    const { dir } = await written();
+    // What kill -9 between truncating and writing the head used to leave.
+    await writeFile(join(dir, 'audit.head.json'), '');
+    await new AuditLog(dir).append({ kind: 'run_start', runId: 'r2', goal: 'after the crash' });
+    assert.deepEqual(await verifyAuditLog(dir), { ok: true, records: 6 });
+  });
+
   it('finds each kind of tampering at the record where it happened', async () => {
     const cases: [string, (lines: string[]) => string[], number, RegExp][] = [
       ['a changed byte', (l) => l.map((line, i) => (i === 2 ? line.replace('npm test', 'npm tesT') : line)), 3, /does not match its hash/],
