@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunFilter, RunSummary, SpanContent, SpanData, TraceSearchHit } from '../../protocol/trace';
@@ -22,6 +22,7 @@ const INDEX = 'index.jsonl';
 const CONTENT = '.content.jsonl';
 /** The models a run's chat spans used, kept on its root span's line in the index so listing reads no trace. */
 const MODELS_ATTRIBUTE = 'keel.run.models';
+const MODEL_ATTRIBUTES = ['gen_ai.request.model', 'gen_ai.response.model'];
 /** Lines wait this long in memory before they are appended, so a burst of spans is one write per trace. */
 const FLUSH_MS = 100;
 const MAX_SEARCH_HITS = 100;
@@ -40,6 +41,8 @@ export class TraceStore {
   private readonly written = new Map<string, Set<string>>();
   /** Per running trace, the models its chat spans used so far; written on the root's last line. */
   private readonly models = new Map<string, Set<string>>();
+  /** Files this process has appended to; each was checked once for a line torn by an earlier kill. */
+  private readonly appended = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
@@ -80,7 +83,13 @@ export class TraceStore {
     const endedRuns = batch.some(([file, lines]) => file === INDEX && lines.some((l) => l.includes('"endTime"')));
     this.writing = this.writing.then(async () => {
       await this.open();
-      for (const [file, lines] of batch) await appendFile(join(this.dir, file), lines.join(''));
+      for (const [file, lines] of batch) {
+        const path = join(this.dir, file);
+        // A line torn by a kill has no line break: the first line appended after it starts on a line of its own.
+        const heal = !this.appended.has(file) && (await endsTorn(path));
+        this.appended.add(file);
+        await appendFile(path, `${heal ? '\n' : ''}${lines.join('')}`);
+      }
       if (endedRuns) await this.prune();
     }).catch((error: unknown) => this.log(`trace store: not written (${(error as Error).message})`));
     return this.writing;
@@ -90,8 +99,28 @@ export class TraceStore {
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
     await this.flush();
     const roots = fold(await this.lines(INDEX));
-    const runs = roots.map(summarize).filter((run) => matches(run, filter));
-    return runs.sort((a, b) => b.startTime - a.startTime).slice(0, filter.limit ?? 50);
+    const runs: RunSummary[] = [];
+    for (const root of roots) {
+      const run = summarize(root);
+      runs.push(run.models || root.endTime !== undefined ? run : { ...run, models: await this.modelsSoFar(root.traceId) });
+    }
+    return runs.filter((run) => matches(run, filter)).sort((a, b) => b.startTime - a.startTime).slice(0, filter.limit ?? 50);
+  }
+
+  /**
+   * The models of a run whose root has not ended: still running (known here), or interrupted by a host that died,
+   * read from its trace. Only those runs cost a read.
+   */
+  private async modelsSoFar(traceId: string): Promise<string[]> {
+    const live = this.models.get(traceId);
+    if (live) return [...live];
+    const models = new Set<string>();
+    if (!TRACE_ID.test(traceId)) return [];
+    for (const span of await this.lines(`${traceId}.jsonl`)) {
+      if (span.operation !== 'chat') continue;
+      for (const key of MODEL_ATTRIBUTES) if (typeof span.attributes?.[key] === 'string' && span.attributes[key]) models.add(span.attributes[key]);
+    }
+    return [...models];
   }
 
   /** One trace's spans, each as it was last recorded. */
@@ -169,7 +198,7 @@ export class TraceStore {
 
   private noteModels(span: SpanData): void {
     const models = this.models.get(span.traceId) ?? new Set<string>();
-    for (const key of ['gen_ai.request.model', 'gen_ai.response.model']) {
+    for (const key of MODEL_ATTRIBUTES) {
       const model = span.attributes[key];
       if (typeof model === 'string' && model) models.add(model);
     }
@@ -234,8 +263,25 @@ export class TraceStore {
 
 const SPAN_ID = /^[0-9a-f]{1,32}$/i;
 
+/** Whether a file's last line lacks its line break; a missing or empty file has no torn line. */
+async function endsTorn(path: string): Promise<boolean> {
+  const file = await open(path, 'r').catch(() => undefined);
+  if (!file) return false;
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await file.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await file.close();
+  }
+}
+
+const TRACE_ID = /^[0-9a-f]{1,64}$/i;
+
 function checkTraceId(traceId: string): void {
-  if (!/^[0-9a-f]{1,64}$/i.test(traceId)) throw new Error(`"${traceId}" is not a trace id.`);
+  if (!TRACE_ID.test(traceId)) throw new Error(`"${traceId}" is not a trace id.`);
 }
 
 function parseContentLine(line: string): { spanId: string; content: SpanContent } | undefined {

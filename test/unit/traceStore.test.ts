@@ -131,6 +131,25 @@ describe('trace store', () => {
     assert.deepEqual((await reopened.search('first')).map((h) => h.spanId), [chat.spanId]);
   });
 
+  it('appends after a torn line on a line of its own, so the next run and the next content survive the kill', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    const chat = recordChatRun(store, 'ff06', 'qwen', 'before the kill');
+    recordChatRun(store, 'ff07', 'qwen', 'a');
+    await store.flush();
+    await appendFile(join(dir, 'index.jsonl'), '{"traceId":"ff08","spanId":"ff080","na');
+    await appendFile(join(dir, 'ff06.content.jsonl'), '{"spanId":"ff06dead","content":{"a');
+    const restarted = new TraceStore(dir);
+    recordChatRun(restarted, 'ff09', 'llama', 'after the kill');
+    // A resumed run appends to its trace's files again.
+    restarted.record({ ...chat, spanId: 'ff06beef' }, content({ 'gen_ai.tool.call.result': 'resumed' }));
+    await restarted.flush();
+    const reopened = new TraceStore(dir);
+    assert.deepEqual((await reopened.listRuns()).map((r) => r.traceId), ['ff09', 'ff07', 'ff06']);
+    assert.deepEqual(await reopened.spanContent('ff06', 'ff06beef'), { 'gen_ai.tool.call.result': 'resumed' });
+    assert.ok(await reopened.spanContent('ff06', chat.spanId));
+  });
+
   it('refuses ids that are not ids, so no request names a file of its choosing', async () => {
     const store = new TraceStore(await tempDir());
     await assert.rejects(store.spanContent('../index', 'aa'), /is not a trace id/);
@@ -149,6 +168,19 @@ describe('trace store', () => {
     assert.deepEqual((await reopened.listRuns({ model: 'qwen' })).map((r) => r.traceId), ['ff03']);
     assert.deepEqual((await reopened.listRuns({ model: 'gpt-4o-mini-2026' })).map((r) => r.traceId), ['ff04']);
     assert.deepEqual(await reopened.listRuns({ model: 'claude' }), []);
+  });
+
+  it('lists the models of a run still going, and of one whose host died, from what its chat spans recorded', async () => {
+    const dir = await tempDir();
+    const store = new TraceStore(dir);
+    const root = span('fa01', 'fa010', { operation: 'invoke_agent', attributes: { 'keel.run.id': 'run-fa01' } });
+    const chat = span('fa01', 'fa011', { parentSpanId: root.spanId, operation: 'chat', attributes: { 'gen_ai.request.model': 'qwen' } });
+    store.record(root);
+    store.record(chat);
+    store.record({ ...chat, status: 'ok', endTime: clock++ });
+    assert.deepEqual((await store.listRuns({ model: 'qwen' })).map((r) => [r.traceId, r.models]), [['fa01', ['qwen']]]);
+    const afterTheCrash = await new TraceStore(dir).listRuns();
+    assert.deepEqual(afterTheCrash.map((r) => [r.outcome, r.models]), [['interrupted', ['qwen']]]);
   });
 
   it('searches content as well as names and attributes, with a readable snippet', async () => {
