@@ -22,6 +22,9 @@ export interface ServerAuth {
   readonly interactive?: KeelOAuthProvider;
 }
 
+/** How long one request to an authorization server (metadata, registration, token) may take. */
+const OAUTH_REQUEST_TIMEOUT_MS = 30_000;
+
 type HttpServer = Extract<McpServerConfig, { type: 'http' }>;
 
 /** The auth provider for one HTTP server by its `oauth` settings: client credentials, or the browser flow. */
@@ -57,7 +60,9 @@ export function oauthFetch(config: HttpServer): FetchLike {
     if (!isSecureOrLoopback(url)) {
       throw new AuthRefused(`MCP server "${config.name}" sent Keel to ${url.origin} over plain HTTP to sign in. Keel uses only HTTPS (or this machine) for OAuth; tell the server's operator.`);
     }
-    const response = await fetch(input, { ...init, redirect: (init?.method ?? 'GET') === 'GET' ? 'follow' : 'error' });
+    // An authorization server that never answers must not hold the connect (and the user's Sign In) forever.
+    const signal = AbortSignal.any([AbortSignal.timeout(OAUTH_REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]);
+    const response = await fetch(input, { ...init, signal, redirect: (init?.method ?? 'GET') === 'GET' ? 'follow' : 'error' });
     if (response.redirected && !isSecureOrLoopback(new URL(response.url))) {
       await response.body?.cancel();
       throw new AuthRefused(`MCP server "${config.name}"'s authorization server redirected Keel to ${new URL(response.url).origin}, which is not HTTPS. Keel refuses; tell the server's operator.`);
