@@ -117,6 +117,17 @@ describe('MCP OAuth sign-in against a local authorization server', function () {
     assert.equal(await store.load('remote'), undefined);
   });
 
+  it('refuses a flood of metadata without reading it all, and the host keeps going', async () => {
+    await start({ metadataBytes: 50 * 1024 * 1024 });
+    const [status] = (await manager(true)).status();
+    assert.equal(server.floodsReadWhole(), 0, 'the client stopped reading past 1 MiB');
+    assert.equal(status!.state, 'failed');
+    // The SDK tries the next discovery address after the refused one, and finds no usable metadata there either.
+    assert.match(status!.error!, /sent more than 1 MiB for one OAuth answer|malformed OAuth metadata/);
+    assert.equal(await store.load('remote'), undefined);
+    assert.equal(opened.length, 0);
+  });
+
   it('refuses to send the browser to a plain-HTTP authorization page that is not loopback, and stores nothing', async () => {
     await start({ authorizationEndpoint: 'http://auth.example.test/authorize' });
     const [status] = (await manager(true)).status();

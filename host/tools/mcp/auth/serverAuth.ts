@@ -24,6 +24,7 @@ export interface ServerAuth {
 
 /** How long one request to an authorization server (metadata, registration, token) may take. */
 const OAUTH_REQUEST_TIMEOUT_MS = 30_000;
+const MAX_OAUTH_RESPONSE_BYTES = 1024 * 1024;
 
 type HttpServer = Extract<McpServerConfig, { type: 'http' }>;
 
@@ -49,14 +50,16 @@ export function serverAuth(config: HttpServer, ports: McpAuthPorts): ServerAuth 
 }
 
 /**
- * The transport's fetch: requests to anywhere but the MCP server itself are OAuth traffic (metadata, registration,
- * tokens), which goes only over HTTPS or to this machine, and whose POSTs (codes, secrets) follow no redirect.
+ * The transport's fetch: requests to anywhere but the MCP endpoint are OAuth traffic (metadata, registration,
+ * tokens), which goes only over HTTPS or to this machine, within 30 s and 1 MiB, and whose POSTs (codes, secrets)
+ * follow no redirect.
  */
 export function oauthFetch(config: HttpServer): FetchLike {
-  const serverOrigin = new URL(config.url).origin;
+  const endpoint = new URL(config.url);
   return async (input, init) => {
     const url = new URL(input);
-    if (url.origin === serverOrigin) return fetch(input, init);
+    // MCP messages themselves (which may stream); everything else here is OAuth, even on the server's own origin.
+    if (url.origin === endpoint.origin && url.pathname === endpoint.pathname) return fetch(input, init);
     if (!isSecureOrLoopback(url)) {
       throw new AuthRefused(`MCP server "${config.name}" sent Keel to ${url.origin} over plain HTTP to sign in. Keel uses only HTTPS (or this machine) for OAuth; tell the server's operator.`);
     }
@@ -67,6 +70,23 @@ export function oauthFetch(config: HttpServer): FetchLike {
       await response.body?.cancel();
       throw new AuthRefused(`MCP server "${config.name}"'s authorization server redirected Keel to ${new URL(response.url).origin}, which is not HTTPS. Keel refuses; tell the server's operator.`);
     }
-    return response;
+    return bounded(response, config.name, url);
   };
+}
+
+/** Reads an OAuth answer whole, up to `MAX_OAUTH_RESPONSE_BYTES`: metadata and tokens are small, a flood is refused. */
+async function bounded(response: Response, server: string, url: URL): Promise<Response> {
+  const reader = response.body?.getReader();
+  if (!reader) return response;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > MAX_OAUTH_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new AuthRefused(`MCP server "${server}": ${url.origin}${url.pathname} sent more than 1 MiB for one OAuth answer. Keel refuses; tell the server's operator.`);
+    }
+    chunks.push(chunk.value);
+  }
+  return new Response(Buffer.concat(chunks), { status: response.status, statusText: response.statusText, headers: response.headers });
 }
