@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { PingRequest, type MemoryHit, type MemoryReindexResult } from '../protocol/rpc';
+import type { ActiveAlert, MetricsWindow, ToMetricsView } from '../protocol/metrics';
 import type { RunResult } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { registerApprovals, type Approvals } from './approvals/approvalsFeature';
@@ -8,6 +9,7 @@ import { registerHostCommands } from './host/hostCommands';
 import { registerTelemetry } from './host/telemetry';
 import { registerMcp, type Mcp } from './mcp/mcpFeature';
 import { registerMemory, type Memory } from './memory/memoryFeature';
+import { registerMetrics, type Metrics } from './metrics/metricsFeature';
 import { registerModels } from './models/modelsFeature';
 import { registerRuns, type Runs } from './runs/runsFeature';
 import { registerUnfinishedRuns } from './runs/unfinishedRuns';
@@ -40,6 +42,10 @@ export interface KeelApi {
   reindex(): Promise<MemoryReindexResult>;
   /** Runs triggers started in this window, oldest first. */
   triggerRuns(): TriggerRun[];
+  /** One window's metrics as the Metrics view gets them (starting the host if needed). */
+  metrics(window: MetricsWindow): Promise<ToMetricsView>;
+  /** The alerts that fired and have not cleared. */
+  alerts(): readonly ActiveAlert[];
   /** How long `activate` took, for the host benchmark. */
   readonly activationMs: number;
 }
@@ -68,10 +74,11 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   registerHostCommands(context, host, log, runs.interruptAll);
   registerAudit(context, host, log);
   const triggers = registerTriggers(context, runs, log);
+  const metrics = registerMetrics(context, host, log);
   registerTelemetry(context);
   showTracesOnFirstUse(context);
 
-  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp, triggers });
+  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp, triggers, metrics });
 }
 
 export function deactivate(): void {
@@ -86,9 +93,10 @@ interface Features {
   readonly memory: Memory;
   readonly mcp: Mcp;
   readonly triggers: { readonly started: readonly TriggerRun[] };
+  readonly metrics: Metrics;
 }
 
-function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp, triggers }: Features): KeelApi {
+function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp, triggers, metrics }: Features): KeelApi {
   return {
     activationMs,
     runTask: runs.start,
@@ -98,6 +106,8 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     pendingToolCalls: () => approvals.toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
     pendingBudgets: () => approvals.budgets.list().map((p) => ({ approvalId: p.approvalId, scope: p.scope, spentUsd: p.spentUsd, limitUsd: p.limitUsd })),
     syncMcpServers: mcp.sync,
+    metrics: metrics.load,
+    alerts: metrics.alerts.active,
     spans: () => traces.all(),
     clearTraces: () => traces.clear(),
     searchMemory: memory.search,

@@ -110,13 +110,13 @@ export type ToMetricsView =
 
 /** Messages from the Metrics webview to the extension. */
 export type FromMetricsView =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly window: MetricsWindow }
   | { readonly type: 'window'; readonly window: MetricsWindow }
   | { readonly type: 'refresh' };
 
 export function isFromMetricsView(value: unknown): value is FromMetricsView {
   if (typeof value !== 'object' || value === null) return false;
   const { type, window } = value as { type?: unknown; window?: unknown };
-  if (type === 'window') return METRICS_WINDOWS.includes(window as MetricsWindow);
-  return type === 'ready' || type === 'refresh';
+  if (type === 'window' || type === 'ready') return METRICS_WINDOWS.includes(window as MetricsWindow);
+  return type === 'refresh';
 }

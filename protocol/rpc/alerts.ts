@@ -7,15 +7,16 @@ import { metricsWindow } from './metrics';
 
 const seconds = z.number().positive().max(7 * 24 * 3600);
 
-export const alertRulesSchema = z
-  .object({
-    errorRate: z.object({ threshold: z.number().min(0).max(1), window: metricsWindow, minRuns: integer(1, 100_000) }).readonly().nullable(),
-    costPerDayUsd: z.number().min(0).max(1_000_000).nullable(),
-    stuckRunMinutes: z.number().positive().max(7 * 24 * 60).nullable(),
-    p95Latency: z.object({ of: z.enum(['run', 'modelCall', 'toolCall']), seconds, window: metricsWindow }).readonly().nullable(),
-    deadLetters: z.boolean(),
-  })
-  .readonly() satisfies z.ZodType<AlertRules>;
+/** Each rule's schema: the extension checks the settings one by one, so one mistake turns off only its own rule. */
+export const alertRuleSchemas = {
+  errorRate: z.object({ threshold: z.number().min(0).max(1), window: metricsWindow, minRuns: integer(1, 100_000) }).readonly().nullable(),
+  costPerDayUsd: z.number().min(0).max(1_000_000).nullable(),
+  stuckRunMinutes: z.number().positive().max(7 * 24 * 60).nullable(),
+  p95Latency: z.object({ of: z.enum(['run', 'modelCall', 'toolCall']), seconds, window: metricsWindow }).readonly().nullable(),
+  deadLetters: z.boolean(),
+};
+
+export const alertRulesSchema = z.object(alertRuleSchemas).readonly() satisfies z.ZodType<AlertRules>;
 
 export namespace AlertsSetRulesRequest {
   export const params = z.object({ rules: alertRulesSchema }).readonly();

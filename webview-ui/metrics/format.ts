@@ -1,0 +1,28 @@
+/** How the Metrics view writes numbers: short enough for a tile or a table cell, exact enough to act on. */
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+export function formatPercent(fraction: number | null): string {
+  return fraction === null ? '–' : `${Math.round(fraction * 1000) / 10}%`;
+}
+
+/** Dollars with the precision small model bills need: $0.0042, $1.25. */
+export function formatUsd(amount: number | null): string {
+  if (amount === null) return '–';
+  if (amount === 0) return '$0';
+  return amount < 1 ? `$${amount.toPrecision(2)}` : `$${amount.toFixed(2)}`;
+}
+
+export function formatCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+export const WINDOW_LABELS = { '1h': '1 h', '24h': '24 h', '7d': '7 d' } as const;
+export const WINDOW_NAMES = { '1h': 'the last hour', '24h': 'the last 24 hours', '7d': 'the last 7 days' } as const;
