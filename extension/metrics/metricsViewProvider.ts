@@ -61,7 +61,7 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
 <title>Keel metrics</title>
 </head>
 <body>
-<main id="app" data-window="${this.window}"></main>
+<main id="metrics" data-window="${this.window}"></main>
 <script type="module" nonce="${nonce}" src="${asset('metrics.js')}"></script>
 </body>
 </html>`;

@@ -55,7 +55,8 @@ export class SmallChart {
       height: HEIGHT,
       legend: { show: true, live: false },
       cursor: { show: true, points: { show: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1e-9) * 1.1] } },
+      // From zero, with room above the highest value; an all-zero chart gets a unit scale rather than a degenerate one.
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{ stroke: foreground, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '10px sans-serif', size: 24 }, axis(this.spec.format)],
       series: [
         {},

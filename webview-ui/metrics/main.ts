@@ -16,7 +16,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const app = document.getElementById('app')!;
+const app = document.getElementById('metrics')!;
 let selected: MetricsWindow = vscode.getState()?.window ?? (app.dataset.window as MetricsWindow | undefined) ?? '24h';
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; attrs?: Record<string, string> } = {}, children: Node[] = []): HTMLElementTagNameMap[K] {
@@ -51,7 +51,7 @@ const alertList = element('ul', { className: 'alerts', attrs: { role: 'alert', '
 const tiles = element('section', { className: 'tiles', attrs: { 'aria-label': 'Summary' } });
 const charts = element('section', { className: 'charts', attrs: { 'aria-label': 'Charts' } });
 const tables = element('section', { className: 'tables' });
-app.append(element('header', { className: 'toolbar' }, [windowGroup, refresh]), status, alertList, tiles, charts, tables);
+app.append(element('header', { className: 'metrics-toolbar' }, [windowGroup, refresh]), status, alertList, tiles, charts, tables);
 
 const CHARTS: (ChartSpec & { summary: (s: MetricsSnapshot) => string })[] = [
   {
