@@ -18,6 +18,7 @@ export interface CommandLaunch {
 }
 
 let works: boolean | undefined;
+let isolatesNetwork: boolean | undefined;
 
 /**
  * Whether bubblewrap runs here: installed, and allowed to make the namespaces it needs (some containers and
@@ -36,9 +37,31 @@ export function bubblewrapWorks(): boolean {
   return works;
 }
 
+/** Whether bubblewrap can also give a command a network namespace of its own (loopback only). Asked once. */
+function networkIsolationWorks(): boolean {
+  if (isolatesNetwork === undefined) {
+    try {
+      execFileSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-net', '--die-with-parent', 'true'], { timeout: 5000, stdio: 'ignore' });
+      isolatesNetwork = true;
+    } catch {
+      isolatesNetwork = false;
+    }
+  }
+  return isolatesNetwork;
+}
+
+/** What a sandboxed command may reach besides the workspace: the network only when the policy grants it. */
+export interface CommandGrants {
+  /** A policy command rule with `network: true` matched every part of the command. */
+  readonly network?: boolean;
+}
+
 /** Whether a command will run in the sandbox; what the approval question says about it. */
-export function sandboxNote(mode: CommandSandboxMode): string {
-  if (mode !== 'off' && process.platform === 'linux' && bubblewrapWorks()) return 'It runs in the OS sandbox: it can write only in the workspace and /tmp.';
+export function sandboxNote(mode: CommandSandboxMode, grants: CommandGrants = {}): string {
+  if (mode !== 'off' && process.platform === 'linux' && bubblewrapWorks()) {
+    const network = grants.network || !networkIsolationWorks() ? 'it can use the network' : 'it has no network';
+    return `It runs in the OS sandbox: it can write only in the workspace and /tmp, and ${network}.`;
+  }
   if (mode === 'required') return 'It will be refused: commands must run sandboxed, and bubblewrap is not available here.';
   return 'Commands are not sandboxed: they run with your permissions.';
 }
@@ -47,9 +70,10 @@ export function sandboxNote(mode: CommandSandboxMode): string {
  * How to run an approved shell command line. In the sandbox (Linux, bubblewrap) the command sees the file system
  * read-only except the workspace folder and a private /tmp, its own process table (so it cannot read the host's or
  * VS Code's environment through /proc, nor outlive its shell: ending the namespace ends every process in it), and
- * empty folders where credentials usually are. The network stays on: builds and package managers need it.
+ * empty folders where credentials usually are. It has no network (a namespace with loopback only) unless the policy
+ * grants it: a command rule with `network: true`, for a package manager or a build that downloads.
  */
-export function commandLaunch(command: string, workspaceRoot: string, mode: CommandSandboxMode): CommandLaunch {
+export function commandLaunch(command: string, workspaceRoot: string, mode: CommandSandboxMode, grants: CommandGrants = {}): CommandLaunch {
   const unsandboxed: CommandLaunch = { file: '/bin/sh', args: ['-c', command], confinement: 'Commands are not sandboxed: they run with your permissions.' };
   if (mode === 'off') return unsandboxed;
   if (process.platform !== 'linux' || !bubblewrapWorks()) {
@@ -58,6 +82,7 @@ export function commandLaunch(command: string, workspaceRoot: string, mode: Comm
     }
     return { ...unsandboxed, confinement: 'Commands are not sandboxed here (bubblewrap is not available): they run with your permissions.' };
   }
+  const cutNetwork = !grants.network && networkIsolationWorks();
   const home = homedir();
   // Only what exists can be covered (the root is read-only, so bubblewrap cannot make mount points): folders by an
   // empty tmpfs, files by /dev/null.
@@ -77,10 +102,11 @@ export function commandLaunch(command: string, workspaceRoot: string, mode: Comm
       '--bind', workspaceRoot, workspaceRoot,
       '--chdir', workspaceRoot,
       '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+      ...(cutNetwork ? ['--unshare-net'] : []),
       '--die-with-parent', '--new-session',
       '--', '/bin/sh', '-c', command,
     ],
-    confinement: 'Sandboxed: it can write only in the workspace and a private /tmp, sees no other processes, and finds no credentials in your home folder; it can use the network.',
+    confinement: `Sandboxed: it can write only in the workspace and a private /tmp, sees no other processes, and finds no credentials in your home folder; ${cutNetwork ? 'it has no network (a policy command rule with "network": true grants it)' : grants.network ? 'the policy lets it use the network' : 'it can use the network (this system cannot give it a network of its own)'}.`,
   };
 }
 

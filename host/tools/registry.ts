@@ -114,7 +114,7 @@ export class ToolRegistry {
       if (decision.verdict === 'allow' && risk !== 'read' && gate?.decision !== 'ask') await context.approvals.recordPolicyDecision(tool.name, decision, at);
       // A hook that asks puts even a read, or a tool that reviews its own calls, to the user.
       if ((decision.verdict === 'ask' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
-        const title = tool.describeCall?.(args, context.policy) ?? `Run ${tool.name}?`;
+        const title = tool.describeCall?.(args, callContext(tool, decision, context).policy) ?? `Run ${tool.name}?`;
         const why = `${gate?.reason ? ` (${gate.reason})` : ''}${context.policy.rules && decision.verdict === 'ask' ? ` Policy asks because ${decision.reason}.` : ''}`;
         const answer = await context.approvals.reviewToolCall(
           { tool: tool.name, source: tool.source, risk, title: `${title}${why}`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false, ...policyBasis(decision, context.policy) },
@@ -185,8 +185,9 @@ function policyBasis(decision: PolicyDecision, policy: ToolPolicy): Pick<ReviewT
  */
 function callContext(tool: Tool<never>, decision: PolicyDecision, context: ToolContext): ToolContext {
   const policyAsks = decision.verdict === 'ask' && tool.reviewsOwnCalls && decision.level !== 'default' ? { policyAsks: decision } : {};
-  const unsandboxed = decision.unsandboxed && context.policy.commandSandbox !== 'required' ? { policy: { ...context.policy, commandSandbox: 'off' as const } } : {};
-  return { ...context, ...policyAsks, ...unsandboxed };
+  const unsandboxed = decision.unsandboxed && context.policy.commandSandbox !== 'required' ? { commandSandbox: 'off' as const } : {};
+  const network = decision.network ? { commandNetwork: true } : {};
+  return { ...context, ...policyAsks, policy: { ...context.policy, ...unsandboxed, ...network } };
 }
 
 /**

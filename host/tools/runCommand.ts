@@ -30,11 +30,11 @@ export const runCommandTool = defineTool({
       .strict(),
   ),
   touches: ({ command }) => ({ command }),
-  describeCall: ({ command }, policy) => `Run \`${command}\` in the workspace? ${sandboxNote(policy.commandSandbox ?? 'auto')}`,
+  describeCall: ({ command }, policy) => `Run \`${command}\` in the workspace? ${sandboxNote(policy.commandSandbox ?? 'auto', { network: policy.commandNetwork })}`,
   async run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
-    const launch = commandLaunch(command, workspace.root, policy.commandSandbox ?? 'auto');
-    span.setAttributes({ 'keel.command.sandbox': launch.file === 'bwrap' ? 'bubblewrap' : 'none' });
+    const launch = commandLaunch(command, workspace.root, policy.commandSandbox ?? 'auto', { network: policy.commandNetwork });
+    span.setAttributes({ 'keel.command.sandbox': launch.file === 'bwrap' ? 'bubblewrap' : 'none', 'keel.command.network': launch.file !== 'bwrap' || !launch.args.includes('--unshare-net') });
     return new Promise((resolve, reject) => {
       // The user approved this exact command line, shell included, so it runs as they would type it, but without
       // the host's credentials in its environment, and in the OS sandbox where there is one.

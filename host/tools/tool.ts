@@ -17,6 +17,8 @@ export interface ToolPolicy {
   readonly passEnv?: readonly string[];
   /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`, default `auto`). */
   readonly commandSandbox?: CommandSandboxMode;
+  /** The policy grants this call's command the network in the sandbox (a command rule with `network: true`). */
+  readonly commandNetwork?: boolean;
   /** The run's policy as code (`.keel/policy.jsonc` and above); absent, Keel's defaults: every non-read call asks. */
   readonly rules?: RunPolicy;
 }

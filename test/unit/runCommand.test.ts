@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, type ToolContext } from '../../host/tools';
 import { childEnvironment, isSecretVariable } from '../../host/tools/childEnv';
-import { bubblewrapWorks } from '../../host/governance/commandSandbox';
+import { bubblewrapWorks, sandboxNote } from '../../host/governance/commandSandbox';
 import { headlessWorkspace, recordingTrace, tempDir } from './helpers';
 
 describe('run_command', function () {
@@ -105,10 +107,10 @@ describe('run_command in the OS sandbox (bubblewrap)', function () {
     outside = await mkdtemp('/var/tmp/keel-outside-');
   });
 
-  function call(command: string, sandbox: 'auto' | 'required' = 'required') {
+  function call(command: string, sandbox: 'auto' | 'required' | 'off' = 'required', grants: { commandNetwork?: boolean } = {}) {
     const approve = async () => ({ decision: 'approved' as const });
     const workspace = headlessWorkspace(root, { edit: approve, toolCall: approve });
-    const context: ToolContext = { runId: 'r', policy: { allowHosts: [], commandSandbox: sandbox }, workspace, approvals: new ApprovalBroker(workspace, 5000), span: recordingTrace().root, signal: new AbortController().signal };
+    const context: ToolContext = { runId: 'r', policy: { allowHosts: [], commandSandbox: sandbox, ...grants }, workspace, approvals: new ApprovalBroker(workspace, 5000), span: recordingTrace().root, signal: new AbortController().signal };
     return builtinTools().call({ id: 'c', name: 'run_command', arguments: { command, timeout_seconds: 10 } }, context);
   }
 
@@ -155,5 +157,28 @@ describe('run_command in the OS sandbox (bubblewrap)', function () {
       await rm(join(ssh, 'keel_probe_key'));
       if (!existed) await rm(ssh, { recursive: true });
     }
+  });
+
+  it('has no network unless the policy grants it, and cannot signal the host', async () => {
+    const server = createServer((_request, response) => response.end('reached'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const probe = `${process.execPath} -e "require('http').get('http://127.0.0.1:${port}', (r) => console.log('status', r.statusCode)).on('error', (e) => console.log('error', e.code))"`;
+    try {
+      const cut = await call(`${probe}; kill -0 ${process.pid} 2>&1 || echo "no host"`);
+      assert.match(cut.content, /error ECONNREFUSED/, cut.content);
+      assert.match(cut.content, /no host/);
+      const granted = await call(probe, 'required', { commandNetwork: true });
+      assert.match(granted.content, /status 200/, granted.content);
+      const unsandboxed = await call(`echo out > ${join(outside, 'allowed.txt')} && echo written`, 'off');
+      assert.match(unsandboxed.content, /written/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says in the approval question whether the command has the network', () => {
+    assert.match(sandboxNote('auto'), /has no network/);
+    assert.match(sandboxNote('auto', { network: true }), /can use the network/);
   });
 });
