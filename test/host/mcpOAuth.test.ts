@@ -83,6 +83,16 @@ describe('MCP OAuth sign-in against a local authorization server', function () {
     assert.deepEqual(restarted.registryTools(), []);
   });
 
+  it('refreshes an expired token without the browser, and keeps the new one', async () => {
+    await start();
+    const m = await manager(true);
+    server.expireAccessTokens();
+    assert.match((await whoami(m)).content, /^signed in as client-/);
+    assert.equal(opened.length, 1, 'only the first sign-in opened the browser');
+    assert.equal(server.issued.length, 2);
+    assert.equal(parseCredentials(await store.load('remote'), server.mcpUrl)?.tokens?.access_token, server.issued[1]);
+  });
+
   it('signs in on connect where the user is at a terminal (the CLI), with no Sign In step', async () => {
     await start();
     const m = await manager(true);
