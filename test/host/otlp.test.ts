@@ -119,7 +119,7 @@ describe('OTLP export from the built host', function () {
     assert.equal(root.attributes['keel.run.goal'], undefined, 'the goal is content: not sent without captureContent');
     for (const span of receiver.spans) assert.equal(span.attributes['gen_ai.input.messages'] ?? span.attributes['gen_ai.tool.call.result'], undefined, `${span.name} exported content`);
 
-    assert.equal(receiver.requests[0]!.headers.authorization, `Bearer ${TOKEN}`);
+    assert.equal(receiver.requests.find((r) => r.path === '/v1/traces')!.headers.authorization, `Bearer ${TOKEN}`);
     const everything = JSON.stringify({ logs: run.logs, spans: run.spans, received: receiver.spans }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     assert.ok(!everything.includes(TOKEN), 'the export headers appear in no log and no span');
   });
@@ -220,7 +220,7 @@ describe('OTLP export from the CLI (dist/cli.js)', function () {
     const root = receiver.spans.find((s) => s.name === 'invoke_agent keel')!;
     assert.ok(root);
     assert.ok(receiver.spans.filter((s) => s !== root).every((s) => s.traceId === root.traceId && s.parentSpanId), 'one trace under the agent span');
-    assert.equal(receiver.requests[0]!.headers.authorization, `Bearer ${TOKEN}`);
+    assert.equal(receiver.requests.find((r) => r.path === '/v1/traces')!.headers.authorization, `Bearer ${TOKEN}`);
     assert.ok(!stdout.includes(TOKEN) && !stderr.includes(TOKEN));
   });
 });

@@ -45,6 +45,8 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
     return [root, chat, tool, approval];
   }
 
+  const traceRequests = () => receiver.requests.filter((r) => r.path === '/v1/traces');
+
   beforeEach(async () => {
     receiver = await startOtlpReceiver();
     logs = [];
@@ -83,10 +85,12 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
     assert.deepEqual({ name: got(root!).resource['service.name'], version: got(root!).resource['service.version'] }, { name: 'keel', version: '9.8.7' });
     assert.deepEqual(got(root!).scope, { name: 'keel', version: '9.8.7' });
     assert.equal(got(root!).attributes['keel.run.goal'], undefined, 'content attributes stay home unless captureContent is on');
-    assert.equal(receiver.requests[0]!.path, '/v1/traces');
-    assert.equal(receiver.requests[0]!.contentType, 'application/x-protobuf');
-    assert.equal(receiver.requests[0]!.headers.authorization, `Bearer ${TOKEN}`);
-    assert.equal(receiver.requests[0]!.headers['x-team'], 'keel');
+    // Metrics go to the same collector, at /v1/metrics, in their own time.
+    const [request] = traceRequests();
+    assert.ok(request, `no request to /v1/traces among ${receiver.requests.map((r) => r.path).join(', ')}`);
+    assert.equal(request.contentType, 'application/x-protobuf');
+    assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
+    assert.equal(request.headers['x-team'], 'keel');
     assert.deepEqual(logs, ['OTLP export: 4 span(s) sent, 0 dropped.']);
   });
 
@@ -168,7 +172,7 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
       assert.ok(performance.now() - began < 50, 'recording never waits for the collector');
       const stats = await exporter!.shutdown(1500);
       assert.deepEqual(stats, { queued: 4, exported: 0, dropped: 4 });
-      assert.ok(receiver.requests.length >= 1);
+      assert.ok(traceRequests().length >= 1);
       assert.ok(logs.some((l) => /4 span\(s\) dropped so far/.test(l) || /0 span\(s\) sent, 4 dropped/.test(l)), logs.join('\n'));
       assert.ok(logs.every((l) => !l.includes(TOKEN)), logs.join('\n'));
     });
@@ -179,7 +183,7 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
     const began = performance.now();
     for (let i = 0; i < 20; i++) runTrace(sink);
     assert.ok(performance.now() - began < 100, 'recording never waits for the collector');
-    await until('the first export request', () => receiver.requests.length > 0);
+    await until('the first export request', () => traceRequests().length > 0);
     assert.deepEqual(await exporter!.shutdown(3000), { queued: 80, exported: 80, dropped: 0 });
     assert.equal(receiver.spans.length, 80);
   });
@@ -187,7 +191,7 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
   it('gives up on a collector that never answers within the shutdown bound, counting what was unsent', async () => {
     const sink = start('hang', { exportTimeoutMs: 5000 });
     runTrace(sink);
-    await until('the first export request', () => receiver.requests.length > 0);
+    await until('the first export request', () => traceRequests().length > 0);
     const began = performance.now();
     const stats = await exporter!.shutdown(300);
     assert.ok(performance.now() - began < 1000, `shutdown took ${Math.round(performance.now() - began)} ms`);
@@ -197,7 +201,7 @@ describe('OTLP export (OpenTelemetry SDK)', function () {
   it('drops and counts spans past its queue bound instead of holding them', async () => {
     const sink = start('hang', { maxQueueSize: 4, exportTimeoutMs: 5000 });
     for (let i = 0; i < 3; i++) runTrace(sink);
-    await until('the first export request', () => receiver.requests.length > 0);
+    await until('the first export request', () => traceRequests().length > 0);
     const stats = await exporter!.shutdown(100);
     assert.equal(stats.queued, 4);
     assert.equal(stats.dropped, 12, 'the 8 spans past the bound and the 4 never acknowledged');
