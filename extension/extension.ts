@@ -33,6 +33,8 @@ export interface KeelApi {
   pendingBudgets(): readonly { approvalId: string; scope: string; spentUsd: number; limitUsd: number }[];
   /** Sends the current MCP configuration to the host; resolves with each server's state. */
   syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
+  /** The MCP servers the status bar's Sign In button is offered for. */
+  mcpWaitingForSignIn(): readonly string[];
   spans(): readonly SpanData[];
   /** Empties the trace viewer, as its Clear button does. */
   clearTraces(): void;
@@ -106,6 +108,7 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     pendingToolCalls: () => approvals.toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
     pendingBudgets: () => approvals.budgets.list().map((p) => ({ approvalId: p.approvalId, scope: p.scope, spentUsd: p.spentUsd, limitUsd: p.limitUsd })),
     syncMcpServers: mcp.sync,
+    mcpWaitingForSignIn: () => mcp.states.waitingForSignIn().map((s) => s.name),
     metrics: metrics.load,
     alerts: metrics.alerts.active,
     spans: () => traces.all(),

@@ -39,10 +39,12 @@ describe('MCP OAuth sign-in inside VS Code', function () {
   it('waits for sign-in, signs in through the browser, calls the protected tool, keeps the sign-in across a restart, and forgets it on sign-out', async () => {
     assert.equal((await remoteState())?.state, 'needs-sign-in', 'a server asking for OAuth waits for the user instead of failing');
     assert.equal(auth.authorizations(), 0, 'nothing opens the browser before the user asks');
+    assert.deepEqual(api.mcpWaitingForSignIn(), ['remote'], 'the status bar offers the sign-in');
 
     const status = await vscode.commands.executeCommand<McpServerInfo>('keel.signInMcpServer', 'remote');
     assert.equal(status?.state, 'connected', JSON.stringify(status));
     assert.equal(auth.authorizations(), 1, 'the browser went to the authorization page once');
+    assert.deepEqual(api.mcpWaitingForSignIn(), []);
     assert.match(await callWhoami(), /^mcp__remote__whoami said: signed in as client-/);
 
     await vscode.commands.executeCommand('keel.restartHost');
@@ -53,6 +55,7 @@ describe('MCP OAuth sign-in inside VS Code', function () {
     await vscode.commands.executeCommand('keel.signOutMcpServer', 'remote');
     await vscode.commands.executeCommand('keel.restartHost');
     assert.equal((await remoteState())?.state, 'needs-sign-in', 'after sign-out no token is left for a new host to use');
+    assert.deepEqual(api.mcpWaitingForSignIn(), ['remote']);
     assert.equal(auth.authorizations(), 1);
   });
 });
