@@ -19,10 +19,10 @@ const AUDIT_RUNS = 300;
 const COMMAND_WARMUP = 5;
 const COMMAND_RUNS = 60;
 
-/** A realistic policy: an administrator's denials, the user's budget, the team's rules in the workspace. */
+/** A realistic policy: an administrator's denials, the user's budget and autopilot, the team's rules in the workspace. */
 const LEVELS: readonly PolicyLevel[] = [
   { level: 'managed', source: '/etc/keel/policy.jsonc', hash: 'm', document: { default: { commands: { deny: ['curl *', 'wget *', 'ssh *', 'sudo *'] }, tools: { deny: ['mcp__*__delete_*'] } } } },
-  { level: 'user', source: 'setting keel.policy', hash: 'u', document: { default: { budgets: { usdPerRun: 2 }, commands: { ask: ['git push *'] } } } },
+  { level: 'user', source: 'setting keel.policy', hash: 'u', document: { default: { autonomy: 'autopilot', budgets: { usdPerRun: 2 }, commands: { ask: ['git push *'] } } } },
   {
     level: 'workspace',
     source: '.keel/policy.jsonc',

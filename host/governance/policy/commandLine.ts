@@ -1,5 +1,5 @@
 import type { Node, Tree } from '@vscode/tree-sitter-wasm';
-import { sharedSyntaxParsers, type SyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
+import { ParseTimeout, sharedSyntaxParsers, type SyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
 import { innerCommands } from './commandWrappers';
 
 /** One word of a command as the shell would see it: its value when Keel can know it, else its source text. */
@@ -35,12 +35,21 @@ export interface ParsedCommandLine {
 /** Found once: looking up where the grammars are costs more than parsing a command line. */
 let parsers: SyntaxParsers | undefined;
 
-/** Longer lines are not parsed: they ask. */
-const MAX_COMMAND_CHARS = 64 * 1024;
+/**
+ * Longer lines are not parsed: they ask. Parsing and checking run on the host's thread, and a line this long costs
+ * a few milliseconds at worst, where 64 KiB of `ls|ls|…` cost over a second.
+ */
+const MAX_COMMAND_CHARS = 16 * 1024;
+/**
+ * A line the parser needs longer for (nested shells included) asks. Ordinary lines take tens of microseconds, but
+ * the grammar has pathological inputs: 128 characters of `x=(x=(…` took 56 ms, 16 KiB of `ls|ls|…` most of a second.
+ */
+const PARSE_BUDGET_MS = 20;
 /** `sh -c "sh -c '…'"` is parsed this many levels deep; deeper asks. */
 const MAX_NESTING = 4;
-/** A line with more commands, assignments and redirects than this asks instead of being checked. */
-const MAX_NODES = 10_000;
+/** A line with more commands, assignments and redirects than this, or a command with more words, asks. */
+const MAX_PARTS = 500;
+const MAX_WORDS = 1000;
 
 /**
  * Parses a shell command line with the bash grammar and lists every simple command in it, so a rule that allows
@@ -49,7 +58,7 @@ const MAX_NODES = 10_000;
  */
 export async function parseCommandLine(line: string): Promise<ParsedCommandLine> {
   const found: Found = { commands: [], probes: [], writes: [], opaque: [] };
-  await collect(line, 0, found);
+  await collect(line, 0, found, performance.now() + PARSE_BUDGET_MS);
   return found;
 }
 
@@ -60,14 +69,22 @@ interface Found {
   opaque: string[];
 }
 
-async function collect(line: string, depth: number, found: Found): Promise<void> {
+async function collect(line: string, depth: number, found: Found, deadline: number): Promise<void> {
   if (line.length > MAX_COMMAND_CHARS) return void found.opaque.push(`the command is longer than ${MAX_COMMAND_CHARS} characters`);
   if (depth > MAX_NESTING) return void found.opaque.push(`commands are nested more than ${MAX_NESTING} shells deep`);
-  const tree = await (parsers ??= sharedSyntaxParsers()).parse('bash', line);
+  // Each separator can start a command: far more than the parts checked is refused before parsing.
+  if ((line.match(/[|;&\n]/g)?.length ?? 0) > 2 * MAX_PARTS) return void found.opaque.push(`it has more than ${MAX_PARTS} commands, assignments and redirections`);
+  let tree: Tree;
+  try {
+    tree = await (parsers ??= sharedSyntaxParsers()).parse('bash', line, Math.max(0, deadline - performance.now()));
+  } catch (error) {
+    if (error instanceof ParseTimeout) return void found.opaque.push('it is too complex to parse in time');
+    throw error;
+  }
   try {
     const nested: string[] = [];
     walk(tree, found, nested);
-    for (const inner of nested) await collect(inner, depth + 1, found);
+    for (const inner of nested) await collect(inner, depth + 1, found, deadline);
   } finally {
     tree.delete();
   }
@@ -84,12 +101,14 @@ function walk(tree: Tree, found: Found, nested: string[]): void {
     found.opaque.push(error ? `it does not parse as a shell command near "${clip(error.text)}"` : 'it does not parse as a shell command (something is missing)');
   }
   const nodes = root.descendantsOfType(INTERESTING);
-  if (nodes.length > MAX_NODES) return void found.opaque.push('the command is too complex to check');
+  if (nodes.length > MAX_PARTS) return void found.opaque.push(`it has more than ${MAX_PARTS} commands, assignments and redirections`);
   for (const node of nodes) {
     if (!node) continue;
+    if (found.commands.length + found.probes.length > 4 * MAX_PARTS) return void found.opaque.push('it runs too many commands to check');
     switch (node.type) {
       case 'command':
-        addCommand(simpleCommand(node), found, nested);
+        if (node.namedChildCount > MAX_WORDS) found.opaque.push(`a command in it has more than ${MAX_WORDS} words`);
+        else addCommand(simpleCommand(node), found, nested);
         break;
       case 'declaration_command':
       case 'unset_command': {

@@ -71,23 +71,29 @@ const SHELL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['-o', '+o', '-O', '+O'
 /** `find -exec cmd {} ;` and its kin. */
 const FIND_ACTIONS: ReadonlySet<string> = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 
+/** `sudo env nice timeout 5 cmd` is unwrapped this many levels deep; deeper asks. */
+const MAX_UNWRAP = 8;
+/** Later words are not probed as possible commands: a wrapper's options and arguments come first. */
+const MAX_PROBED_WORDS = 32;
+
 /** A word the shell passes but nobody can read in advance: what xargs appends, what `{}` becomes. */
 const UNSEEN: Word = { text: '…', dynamic: true };
 
 export function innerCommands(command: SimpleCommand): InnerCommands {
   const found = { commands: [] as SimpleCommand[], probes: [] as SimpleCommand[], scripts: [] as string[], opaque: [] as string[] };
-  unwrap(command.words, found);
+  unwrap(command.words, found, 0);
   return found;
 }
 
-function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; probes: SimpleCommand[]; scripts: string[]; opaque: string[] }): void {
+function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; probes: SimpleCommand[]; scripts: string[]; opaque: string[] }, depth: number): void {
   const head = words[0];
   if (!head || head.dynamic) return;
+  if (depth > MAX_UNWRAP) return void found.opaque.push(`commands are wrapped more than ${MAX_UNWRAP} deep`);
   const name = basename(head.text);
   if (SHELLS.has(name)) return shell(words, found);
   if (name === 'eval') return runText(words.slice(1), 'eval', found);
   if (name === 'watch') return runText(words.slice(skipOptions(words, { valueOptions: ['-n', '--interval', '-d', '--differences'] }).start), 'watch', found);
-  if (name === 'find') return findActions(words, found);
+  if (name === 'find') return findActions(words, found, depth);
   const wrapper = WRAPPERS[name];
   if (!wrapper) return;
   const { start, script, uncertain } = skipOptions(words, wrapper);
@@ -97,7 +103,7 @@ function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; prob
   }
   const inner = words.slice(start);
   // Where the options might be read wrongly, every later word that could be a command name is checked too.
-  for (let i = 1; i < words.length; i++) {
+  for (let i = 1; i < Math.min(words.length, MAX_PROBED_WORDS); i++) {
     if (i !== start && !words[i]!.dynamic && !words[i]!.text.startsWith('-')) found.probes.push(commandOf(words.slice(i)));
   }
   if (inner.length === 0) {
@@ -107,7 +113,7 @@ function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; prob
   if (uncertain) found.opaque.push(`\`${words.map((w) => w.text).join(' ')}\` has an option Keel does not know, so where its command starts is uncertain`);
   const complete = wrapper.appendsInput ? [...inner, UNSEEN] : inner;
   found.commands.push(commandOf(complete));
-  unwrap(complete, found);
+  unwrap(complete, found, depth + 1);
 }
 
 function shell(words: readonly Word[], found: { commands: SimpleCommand[]; scripts: string[]; opaque: string[] }): void {
@@ -138,14 +144,14 @@ function runText(words: readonly Word[], name: string, found: { scripts: string[
   found.scripts.push(words.map((w) => w.text).join(' '));
 }
 
-function findActions(words: readonly Word[], found: { commands: SimpleCommand[]; probes: SimpleCommand[]; scripts: string[]; opaque: string[] }): void {
+function findActions(words: readonly Word[], found: { commands: SimpleCommand[]; probes: SimpleCommand[]; scripts: string[]; opaque: string[] }, depth: number): void {
   for (let i = 1; i < words.length; i++) {
     if (words[i]!.dynamic || !FIND_ACTIONS.has(words[i]!.text)) continue;
     const end = words.findIndex((w, j) => j > i && (w.text === ';' || w.text === '+'));
     const action = words.slice(i + 1, end === -1 ? undefined : end).map((w) => (w.text === '{}' ? UNSEEN : w));
     if (action.length === 0) continue;
     found.commands.push(commandOf(action));
-    unwrap(action, found);
+    unwrap(action, found, depth + 1);
     if (end === -1) break;
     i = end;
   }

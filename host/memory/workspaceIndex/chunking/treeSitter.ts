@@ -19,10 +19,20 @@ export class SyntaxParsers {
   /** @param wasmDir where `tree-sitter.wasm` and the grammar files are; see {@link defaultWasmDir}. */
   constructor(private readonly wasmDir = defaultWasmDir()) {}
 
-  async parse(grammar: GrammarName, text: string): Promise<Tree> {
+  /**
+   * @param timeoutMs stop parsing after this long (some inputs take the parser a second): the promise then rejects
+   * with {@link ParseTimeout}.
+   */
+  async parse(grammar: GrammarName, text: string, timeoutMs?: number): Promise<Tree> {
     const parser = await this.parserFor(grammar);
-    const tree = parser.parse(text);
-    if (!tree) throw new Error(`tree-sitter returned no tree for a ${grammar} file.`);
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    const tree = parser.parse(text, null, deadline === undefined ? undefined : { progressCallback: () => performance.now() > deadline });
+    if (!tree) {
+      // A cancelled parse would otherwise resume with the next text.
+      parser.reset();
+      if (deadline !== undefined && performance.now() > deadline) throw new ParseTimeout(`tree-sitter did not parse the ${grammar} text within ${timeoutMs} ms.`);
+      throw new Error(`tree-sitter returned no tree for a ${grammar} file.`);
+    }
     return tree;
   }
 
@@ -46,6 +56,9 @@ export class SyntaxParsers {
     }
   }
 }
+
+/** A parse given a time limit did not finish within it. */
+export class ParseTimeout extends Error {}
 
 const shared = new Map<string, SyntaxParsers>();
 
