@@ -110,6 +110,10 @@ async function openAuthorization(server: string, url: string, reason: 'sign-in' 
     const choice = await vscode.window.showInformationMessage(`Keel: MCP server "${server}" asks you to sign in again to allow more for this call.`, 'Sign In');
     if (choice !== 'Sign In') return false;
   }
+  // The browser returns to the host's loopback listener. When the host runs elsewhere (a remote window), asking for
+  // the redirect's external URI forwards its port, so the browser's machine reaches the listener.
+  const redirect = page.searchParams.get('redirect_uri');
+  if (redirect?.startsWith('http://127.0.0.1:')) await vscode.env.asExternalUri(vscode.Uri.parse(redirect)).then(undefined, () => undefined);
   return vscode.env.openExternal(vscode.Uri.parse(url, true));
 }
 
