@@ -110,8 +110,9 @@ export class ToolRegistry {
         await context.approvals.recordPolicyDecision(tool.name, decision, at);
         return { ok: false, content: `The policy denies ${call.name}: ${decision.reason}. Do not call it again or look for a way around the rule; do something else, or tell the user what you need.` };
       }
-      // What the policy lets run unasked is recorded as its decision; Keel's default lets only reads run unasked.
-      if (decision.verdict === 'allow' && risk !== 'read' && gate?.decision !== 'ask') await context.approvals.recordPolicyDecision(tool.name, decision, at);
+      // What the policy lets run unasked is recorded as its decision (Keel's default lets only reads run unasked); a
+      // tool that asks by itself (an edit shown inline) is decided by that answer instead.
+      if (decision.verdict === 'allow' && risk !== 'read' && gate?.decision !== 'ask' && !tool.reviewsOwnCalls) await context.approvals.recordPolicyDecision(tool.name, decision, at);
       // A hook that asks puts even a read, or a tool that reviews its own calls, to the user.
       if ((decision.verdict === 'ask' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
         const title = tool.describeCall?.(args, callContext(tool, decision, context).policy) ?? `Run ${tool.name}?`;
