@@ -91,8 +91,11 @@ describe('Metrics and alerts in the browser workbench', function () {
     assert.equal(await page.locator('.notification-toast', { hasText: 'Keel alert:' }).count(), 0);
     await status.waitFor();
 
-    // Room for the picture: the Traces view folded, the sidebar wider.
-    await page.locator('.pane-header', { hasText: 'Traces' }).click();
+    // Room for the picture: the other Keel views folded, the sidebar wider.
+    for (const title of ['Traces', 'Approvals', 'Triggers']) {
+      const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
+      if (await header.count()) await header.first().click();
+    }
     // The sash is the sidebar's right edge.
     const sidebar = (await page.locator('.part.sidebar').boundingBox())!;
     const edge = { x: sidebar.x + sidebar.width + 1, y: sidebar.y + 40 };
