@@ -1,19 +1,52 @@
-/** Messages between the extension and the trace viewer webview. Both ends are typed by these unions. */
+/**
+ * Messages between the extension and the trace viewer webview (the sidebar view and editor-area panels run the same
+ * UI). Both ends are typed by these unions; what the webview sends is untrusted and checked by `parseFromWebview`.
+ */
+import { z } from 'zod';
 import type { RunResult } from './run';
-import type { SpanData } from './trace';
+import type { RunSummary, SpanContent, SpanData, TraceSearchHit } from './trace';
 
 export type ToWebview =
+  /** Everything the viewer should show, replacing what it showed. */
   | { readonly type: 'reset'; readonly spans: readonly SpanData[]; readonly runs: readonly RunResult[] }
-  | { readonly type: 'span'; readonly span: SpanData }
-  | { readonly type: 'runFinished'; readonly result: RunResult };
+  /** Span snapshots batched by the extension; a later snapshot of a span replaces an earlier one. */
+  | { readonly type: 'spans'; readonly spans: readonly SpanData[] }
+  | { readonly type: 'runFinished'; readonly result: RunResult }
+  /** Traces the extension no longer keeps: the viewer drops them too. */
+  | { readonly type: 'forget'; readonly traceIds: readonly string[] }
+  /** The answer to `spanContent`: null when none was recorded, `error` when it could not be loaded. */
+  | { readonly type: 'spanContent'; readonly spanId: string; readonly content: SpanContent | null; readonly error?: string }
+  | { readonly type: 'history'; readonly runs: readonly RunSummary[]; readonly error?: string }
+  | { readonly type: 'searchResults'; readonly text: string; readonly hits: readonly TraceSearchHit[]; readonly error?: string }
+  /** Select (and scroll to) a span, e.g. after a run was opened from the history. */
+  | { readonly type: 'reveal'; readonly traceId: string; readonly spanId?: string }
+  /** Two runs side by side, for a compare panel. */
+  | { readonly type: 'compare'; readonly left: readonly SpanData[]; readonly right: readonly SpanData[] };
 
-export type FromWebview =
-  | { readonly type: 'ready' }
-  | { readonly type: 'clear' }
-  | { readonly type: 'runTask' };
+const id = (name: string) => z.string().regex(/^[0-9a-f]{1,64}$/i, `must be a ${name} id`);
+const outcome = z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+const fromWebview = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready') }),
+  z.strictObject({ type: z.literal('clear') }),
+  z.strictObject({ type: z.literal('runTask') }),
+  z.strictObject({ type: z.literal('spanContent'), traceId: id('trace'), spanId: id('span') }),
+  z.strictObject({ type: z.literal('openFile'), path: z.string().min(1).max(1024) }),
+  z.strictObject({ type: z.literal('listRuns'), outcome: outcome.optional() }),
+  z.strictObject({ type: z.literal('search'), text: z.string().min(1).max(500) }),
+  z.strictObject({ type: z.literal('openRun'), traceId: id('trace'), spanId: id('span').optional() }),
+  z.strictObject({ type: z.literal('openInPanel'), traceId: id('trace') }),
+  z.strictObject({ type: z.literal('compare'), traceIds: z.tuple([id('trace'), id('trace')]) }),
+]);
+
+export type FromWebview = z.infer<typeof fromWebview>;
+
+/** The message if it is one the webview may send, else undefined: a webview holding model output is not trusted. */
+export function parseFromWebview(value: unknown): FromWebview | undefined {
+  const parsed = fromWebview.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
 
 export function isFromWebview(value: unknown): value is FromWebview {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'clear' || type === 'runTask';
+  return parseFromWebview(value) !== undefined;
 }

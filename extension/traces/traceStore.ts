@@ -12,14 +12,21 @@ export class TraceStore implements vscode.Disposable {
   private readonly spanEmitter = new vscode.EventEmitter<SpanData>();
   private readonly runEmitter = new vscode.EventEmitter<RunResult>();
   private readonly resetEmitter = new vscode.EventEmitter<void>();
+  private readonly forgetEmitter = new vscode.EventEmitter<string[]>();
   readonly onDidUpdateSpan = this.spanEmitter.event;
   readonly onDidFinishRun = this.runEmitter.event;
   readonly onDidReset = this.resetEmitter.event;
+  /** Traces dropped to keep the store bounded; viewers drop them too. */
+  readonly onDidForget = this.forgetEmitter.event;
 
   upsert(span: SpanData): void {
     if (!this.traceOrder.includes(span.traceId)) {
       this.traceOrder.push(span.traceId);
-      if (this.traceOrder.length > KEEP_TRACES) this.drop(this.traceOrder.shift()!);
+      if (this.traceOrder.length > KEEP_TRACES) {
+        const dropped = this.traceOrder.shift()!;
+        this.drop(dropped);
+        this.forgetEmitter.fire([dropped]);
+      }
     }
     this.spans.set(span.spanId, span);
     this.spanEmitter.fire(span);
@@ -47,10 +54,26 @@ export class TraceStore implements vscode.Disposable {
     return [...this.results.values()];
   }
 
+  has(traceId: string): boolean {
+    return this.traceOrder.includes(traceId);
+  }
+
+  spansOf(traceId: string): SpanData[] {
+    return [...this.spans.values()].filter((span) => span.traceId === traceId);
+  }
+
+  /** The result of the run a trace records, if it has finished. */
+  resultOf(traceId: string): RunResult | undefined {
+    const root = this.spansOf(traceId).find((span) => span.parentSpanId === undefined);
+    const runId = root?.attributes['keel.run.id'];
+    return typeof runId === 'string' ? this.results.get(runId) : undefined;
+  }
+
   dispose(): void {
     this.spanEmitter.dispose();
     this.runEmitter.dispose();
     this.resetEmitter.dispose();
+    this.forgetEmitter.dispose();
   }
 
   private endOpenSpans(runId: string, message: string): void {

@@ -3,6 +3,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { SpanNotification, TraceGetRequest, TraceListRunsRequest } from '../../protocol/rpc';
 import type { RunOutcome } from '../../protocol/run';
 import type { AgentHost } from '../host/agentHost';
+import { TracePanels } from './tracePanels';
 import { TraceStore } from './traceStore';
 import { TraceViewProvider } from './traceViewProvider';
 
@@ -11,9 +12,11 @@ const WELCOMED_KEY = 'keel.welcomed';
 /** The spans the host reports, kept in a store and shown in the sidebar's trace viewer. */
 export function registerTraces(context: vscode.ExtensionContext, host: AgentHost): TraceStore {
   const store = new TraceStore();
-  const view = new TraceViewProvider(context.extensionUri, store);
+  const panels = new TracePanels(context.extensionUri, store, () => host.ensureStarted());
+  const view = new TraceViewProvider(context.extensionUri, panels.services);
   context.subscriptions.push(
     store,
+    panels,
     view,
     vscode.window.registerWebviewViewProvider(TraceViewProvider.viewId, view),
     host.onClient((client) => {

@@ -1,0 +1,99 @@
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { SpanData } from '../../protocol/trace';
+import type { ToWebview } from '../../protocol/webview';
+import { SpanBatcher } from './spanBatcher';
+import type { TraceStore } from './traceStore';
+import { viewerHtml, viewerRoot } from './viewerHtml';
+import { answerViewer, loadTrace, type ViewerServices } from './viewerRequests';
+
+const TITLE_CHARS = 40;
+
+/**
+ * Editor-area panels running the same viewer with more room: one run (still live if it is running), or two runs
+ * compared. Opening a run that already has a panel shows that panel.
+ */
+export class TracePanels implements vscode.Disposable {
+  private readonly runPanels = new Map<string, vscode.WebviewPanel>();
+  /** What every viewer, the sidebar's included, answers its webview with; opening panels is part of it. */
+  readonly services: ViewerServices;
+
+  constructor(private readonly extensionUri: vscode.Uri, store: TraceStore, client: () => Promise<LanguageClient>) {
+    this.services = { store, client, openRunInPanel: (traceId) => this.openRun(traceId), compare: (left, right) => this.compare(left, right) };
+  }
+
+  openRun(traceId: string): void {
+    const open = this.runPanels.get(traceId);
+    if (open) return open.reveal();
+    const panel = this.create('Run');
+    this.runPanels.set(traceId, panel);
+    const { store } = this.services;
+    const batcher = new SpanBatcher((spans) => post(panel, { type: 'spans', spans }));
+    const subscriptions = [
+      store.onDidUpdateSpan((span) => span.traceId === traceId && batcher.add(span)),
+      store.onDidFinishRun((result) => {
+        batcher.flush();
+        post(panel, { type: 'runFinished', result });
+      }),
+    ];
+    const endpoint = {
+      post: (message: ToWebview) => post(panel, message),
+      ready: () =>
+        void loadTrace(this.services, traceId).then(
+          (spans) => {
+            batcher.clear();
+            panel.title = titleOf(spans);
+            const result = store.resultOf(traceId);
+            post(panel, { type: 'reset', spans, runs: result ? [result] : [] });
+            post(panel, { type: 'reveal', traceId });
+          },
+          (error: unknown) => void vscode.window.showWarningMessage(`Keel: could not load that run: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      reveal: (id: string, spanId?: string) => post(panel, { type: 'reveal', traceId: id, ...(spanId ? { spanId } : {}) }),
+    };
+    panel.webview.onDidReceiveMessage((message: unknown) => answerViewer(message, endpoint, this.services));
+    panel.onDidDispose(() => {
+      this.runPanels.delete(traceId);
+      batcher.dispose();
+      for (const s of subscriptions) s.dispose();
+    });
+  }
+
+  compare(left: string, right: string): void {
+    const panel = this.create('Compare runs');
+    const endpoint = {
+      post: (message: ToWebview) => post(panel, message),
+      ready: () =>
+        void Promise.all([loadTrace(this.services, left), loadTrace(this.services, right)]).then(
+          ([a, b]) => post(panel, { type: 'compare', left: a, right: b }),
+          (error: unknown) => void vscode.window.showWarningMessage(`Keel: could not load the runs to compare: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      reveal: () => undefined,
+    };
+    panel.webview.onDidReceiveMessage((message: unknown) => answerViewer(message, endpoint, this.services));
+  }
+
+  dispose(): void {
+    for (const panel of this.runPanels.values()) panel.dispose();
+  }
+
+  private create(title: string): vscode.WebviewPanel {
+    const panel = vscode.window.createWebviewPanel('keel.tracePanel', title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [viewerRoot(this.extensionUri)],
+    });
+    panel.iconPath = new vscode.ThemeIcon('pulse');
+    panel.webview.html = viewerHtml(panel.webview, this.extensionUri, 'panel');
+    return panel;
+  }
+}
+
+function post(panel: vscode.WebviewPanel, message: ToWebview): void {
+  void panel.webview.postMessage(message);
+}
+
+function titleOf(spans: readonly SpanData[]): string {
+  const goal = spans.find((s) => s.parentSpanId === undefined)?.attributes['keel.run.goal'];
+  const title = typeof goal === 'string' && goal ? goal : 'Run';
+  return title.length > TITLE_CHARS ? `${title.slice(0, TITLE_CHARS - 1)}…` : title;
+}
