@@ -17,6 +17,7 @@ import { scriptedAgent } from '../test/fixtures/scriptedAgent';
 import { startHost, type HostProcess } from '../test/host/hostProcess';
 import { tempDir } from '../test/unit/helpers';
 import { median, percentile, round, type Metric } from './report';
+import { benchTraceViewer, TRACE_VIEWER_NOTES } from './traceViewer';
 
 const SPANS = 20_000;
 const WARM_UP_SPANS = 2_000;
@@ -39,7 +40,7 @@ export async function benchObservability(): Promise<{ metrics: Record<string, Me
     otlp_export_content_overhead_ratio: { value: round(otlp.content.runMs / otlp.off.runMs, 3), unit: 'ratio', lowerIsBetter: true },
     otlp_export_content_host_cpu_ratio: { value: round(otlp.content.cpuMs / otlp.off.cpuMs, 3), unit: 'ratio', lowerIsBetter: true },
     run_ms_export_off: { value: round(otlp.off.runMs, 1), unit: 'ms', lowerIsBetter: true },
-    // bench/traceViewer.ts (helper B): merge its metrics here once it is on main: ...(await benchTraceViewer()),
+    ...(await benchTraceViewer()),
   };
   const notes = `span_overhead_us: p50 over ${SPANS} execute_tool spans (after ${WARM_UP_SPANS} warm-up) of start, tool-call arguments ` +
     '(a path), a 2 KiB result holding a planted DB_PASSWORD assignment (redacted), attributes and end, into the trace store (queued; ' +
@@ -51,7 +52,7 @@ export async function benchObservability(): Promise<{ metrics: Record<string, Me
     `as attributes). Three hosts take turns, ${RUNS} rounds after ${WARM_UP_RUNS} warm-up rounds, the rounds going through every order of the three. ` +
     'They share the machine, so export work one host does in the background can land in another\'s run: the *_host_cpu_ratio ' +
     'figures are the steadier ones, the CPU time (user + system, /proc) each host used over all its measured runs, counted 2 s ' +
-    'after the last so the last batch is in.';
+    'after the last so the last batch is in. ' + TRACE_VIEWER_NOTES;
   return { metrics, notes };
 }
 

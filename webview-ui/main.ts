@@ -4,7 +4,7 @@
  * textContent: span names and content come from models and tools and must never be parsed as HTML.
  */
 import type { FromWebview, ToWebview } from '../protocol/webview';
-import type { SpanKind } from './model/filters';
+import { SPAN_KINDS, type SpanKind } from './model/filters';
 import { TraceIndex } from './model/traceIndex';
 import { drawCompare } from './view/compareView';
 import { el, iconButton } from './view/dom';
@@ -20,6 +20,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 interface SavedState extends TraceViewState {
   tab: 'live' | 'history';
+  /** A run panel's run, so that VS Code can restore the panel after a reload. */
+  traceId?: string;
 }
 
 const vscode = acquireVsCodeApi();
@@ -30,7 +32,8 @@ const state: SavedState = {
   collapsed: Array.isArray(saved?.collapsed) ? saved.collapsed.filter((k) => typeof k === 'string') : [],
   selected: typeof saved?.selected === 'string' ? saved.selected : undefined,
   timeline: saved?.timeline === true,
-  kinds: Array.isArray(saved?.kinds) ? (saved.kinds.filter((k) => typeof k === 'string') as SpanKind[]) : [],
+  kinds: Array.isArray(saved?.kinds) ? saved.kinds.filter((k): k is SpanKind => SPAN_KINDS.some((known) => known.kind === k)) : [],
+  ...(typeof saved?.traceId === 'string' ? { traceId: saved.traceId } : {}),
 };
 const app = document.getElementById('app')!;
 const index = new TraceIndex();
@@ -93,6 +96,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'reveal':
       showTab('live');
       traces.reveal(message.traceId, message.spanId);
+      if (panel) {
+        state.traceId = message.traceId;
+        save();
+      }
       break;
     case 'compare':
       traces.element.hidden = true;
@@ -102,14 +109,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   }
 });
 
-// Ctrl+F (Cmd+F) searches the trace shown rather than the page.
+// Ctrl+F (Cmd+F) searches the trace shown. Caught before VS Code's own listener on this window, which would pass the
+// key to the workbench and open the editor's find widget instead.
 window.addEventListener('keydown', (event) => {
-  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'f') {
+  if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'f' && !compare.hasChildNodes()) {
     event.preventDefault();
+    event.stopImmediatePropagation();
     showTab('live');
     traces.focusSearch();
   }
-});
+}, { capture: true });
 
 function toolbar(): HTMLElement {
   const bar = el('div', 'toolbar');
@@ -168,7 +177,7 @@ function emptyState(): HTMLElement {
 }
 
 function save(): void {
-  vscode.setState({ ...traces.state(), tab: state.tab });
+  vscode.setState({ ...traces.state(), tab: state.tab, ...(state.traceId ? { traceId: state.traceId } : {}) });
 }
 
 app.append(toolbar(), traces.element, history.element, compare);

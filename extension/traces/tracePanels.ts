@@ -14,6 +14,7 @@ const TITLE_CHARS = 40;
  * compared. Opening a run that already has a panel shows that panel.
  */
 export class TracePanels implements vscode.Disposable {
+  static readonly viewType = 'keel.tracePanel';
   private readonly runPanels = new Map<string, vscode.WebviewPanel>();
   /** What every viewer, the sidebar's included, answers its webview with; opening panels is part of it. */
   readonly services: ViewerServices;
@@ -25,7 +26,23 @@ export class TracePanels implements vscode.Disposable {
   openRun(traceId: string): void {
     const open = this.runPanels.get(traceId);
     if (open) return open.reveal();
-    const panel = this.create('Run');
+    this.showRun(this.create('Run'), traceId);
+  }
+
+  /**
+   * A run panel VS Code restores after a reload: its webview kept the trace id in its state. Anything else (a
+   * compare panel, a state from another version) is closed rather than left blank.
+   */
+  readonly serializer: vscode.WebviewPanelSerializer = {
+    deserializeWebviewPanel: async (panel, state: unknown) => {
+      const traceId = (state as { traceId?: unknown } | undefined)?.traceId;
+      if (typeof traceId !== 'string' || !/^[0-9a-f]{1,64}$/i.test(traceId) || this.runPanels.has(traceId)) return panel.dispose();
+      this.prepare(panel);
+      this.showRun(panel, traceId);
+    },
+  };
+
+  private showRun(panel: vscode.WebviewPanel, traceId: string): void {
     this.runPanels.set(traceId, panel);
     const { store } = this.services;
     const batcher = new SpanBatcher((spans) => post(panel, { type: 'spans', spans }));
@@ -78,13 +95,15 @@ export class TracePanels implements vscode.Disposable {
   }
 
   private create(title: string): vscode.WebviewPanel {
-    const panel = vscode.window.createWebviewPanel('keel.tracePanel', title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [viewerRoot(this.extensionUri)],
-    });
+    const panel = vscode.window.createWebviewPanel(TracePanels.viewType, title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [viewerRoot(this.extensionUri)] });
+    this.prepare(panel);
+    return panel;
+  }
+
+  private prepare(panel: vscode.WebviewPanel): void {
+    panel.webview.options = { enableScripts: true, localResourceRoots: [viewerRoot(this.extensionUri)] };
     panel.iconPath = new vscode.ThemeIcon('pulse');
     panel.webview.html = viewerHtml(panel.webview, this.extensionUri, 'panel');
-    return panel;
   }
 }
 

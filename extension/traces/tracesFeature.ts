@@ -19,6 +19,7 @@ export function registerTraces(context: vscode.ExtensionContext, host: AgentHost
     panels,
     view,
     vscode.window.registerWebviewViewProvider(TraceViewProvider.viewId, view),
+    vscode.window.registerWebviewPanelSerializer(TracePanels.viewType, panels.serializer),
     host.onClient((client) => {
       void loadHistory(client, store);
       return client.onNotification(SpanNotification.type, (span) => store.upsert(span));

@@ -13,6 +13,8 @@ import { until as poll } from '../until';
 import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
+/** A run header whose run has ended (a running run's header says `running`, or its root span's status). */
+const FINISHED = ['succeeded', 'failed', 'cancelled', 'interrupted'].map((o) => `.run-result[data-outcome="${o}"]`).join(', ');
 const EVERYTHING = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 
 describe('Keel in the browser workbench', function () {
@@ -72,9 +74,16 @@ describe('Keel in the browser workbench', function () {
     }
     // The inline prompt goes once the edit is applied.
     await approve.waitFor({ state: 'detached', timeout: 10_000 });
-    await trace.locator('.row', { hasText: 'chat ollama/qwen2.5-coder:7b' }).first().click();
-    await trace.locator('.details dt', { hasText: 'gen_ai.usage.input_tokens' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'trace-tree.png') });
+    // The second model call's details, right under its row: the conversation so far, loaded from the host's store.
+    await trace.locator('.row.span', { hasText: 'chat ollama/qwen2.5-coder:7b' }).nth(1).click();
+    await trace.locator('.details dt', { hasText: 'Usage' }).waitFor();
+    const conversation = trace.locator('.details .conversation');
+    await conversation.waitFor({ timeout: 15_000 });
+    await conversation.locator('.chat-message.role-user', { hasText: 'replace "world" with "keel" in greeting.txt' }).waitFor();
+    await conversation.locator('.tool-call', { hasText: 'Calls read_file' }).first().waitFor();
+    await conversation.locator('.chat-message.role-tool', { hasText: 'hello world' }).waitFor();
+    assert.equal(await trace.locator('.details dt[title="keel.route.reason"]').textContent(), 'Why this model', 'labels are readable, the raw key on hover');
+    await page.screenshot({ path: join(SHOTS, 'trace-chat.png') });
   });
 
   it('leaves the file unchanged on Deny and shows the run in the trace viewer', async () => {
@@ -84,8 +93,8 @@ describe('Keel in the browser workbench', function () {
     const trace = await traceFrame();
     await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
     await deny.click();
-    await until('two finished runs', async () => (await trace.locator('.run-result').count()) >= 2);
-    const newest = trace.locator('.trace').first();
+    await until('two finished runs', async () => (await trace.locator(FINISHED).count()) >= 2);
+    const newest = trace.locator('.run-header').first();
     assert.match(await newest.locator('.run-result .message').textContent() ?? '', /denied the edit to notes.txt/);
     assert.equal(await readFile(join(workspace, 'notes.txt'), 'utf8'), 'alpha\nbeta\ngamma\n');
     // The inline prompt goes once the edit is denied (VS Code redraws CodeLens after a short debounce).
@@ -100,8 +109,8 @@ describe('Keel in the browser workbench', function () {
     await page.screenshot({ path: join(SHOTS, 'mcp-approval.png') });
     await toast.getByRole('button', { name: 'Allow', exact: true }).click();
     const trace = await traceFrame();
-    await until('the MCP run to finish', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('get-sum said'));
-    assert.equal(await trace.locator('.trace').first().locator('.run-result .message').textContent(), 'mcp__everything__get-sum said: The sum of 20 and 22 is 42.');
+    await until('the MCP run to finish', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('get-sum said'));
+    assert.equal(await trace.locator('.run-header').first().locator('.run-result .message').textContent(), 'mcp__everything__get-sum said: The sum of 20 and 22 is 42.');
     assert.ok(await trace.locator('.row .name', { hasText: 'execute_tool mcp__everything__get-sum' }).count() > 0);
   });
 
@@ -110,8 +119,8 @@ describe('Keel in the browser workbench', function () {
     await runTaskFromPalette('summarize notes.txt');
     const trace = await traceFrame();
     await trace.locator('.row .name', { hasText: 'chat openai/gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
-    await until('the OpenAI run to finish', async () => (await trace.locator('.run-result').count()) >= 4);
-    assert.match(await trace.locator('.trace').first().locator('.run-result .message').textContent() ?? '', /notes.txt has 3 lines/);
+    await until('the OpenAI run to finish', async () => (await trace.locator('.run-header').first().locator(FINISHED).count()) > 0);
+    assert.match(await trace.locator('.run-header').first().locator('.run-result .message').textContent() ?? '', /notes.txt has 3 lines/);
     assert.equal(models.requests.at(-1)!.api, 'openai');
     assert.equal(models.requests.at(-1)!.headers.authorization, 'Bearer sk-e2e-secret');
   });
@@ -128,11 +137,13 @@ describe('Keel in the browser workbench', function () {
 
     await runTaskFromPalette('summarize greeting.txt');
     const trace = await traceFrame();
-    const chat = trace.locator('.trace').first().locator('.row', { hasText: 'chat 127.0.0.1/gpt-4o' }).first();
+    const chat = trace.locator('.row.span', { hasText: 'chat 127.0.0.1/gpt-4o' }).first();
     await chat.waitFor({ timeout: 30_000 });
-    await until('the routed run to finish', async () => (await trace.locator('.trace').first().locator('.run-result').count()) > 0);
+    await until('the routed run to finish', async () => (await trace.locator('.run-header').first().locator(FINISHED).count()) > 0);
     assert.match(await chat.locator('.meta').textContent() ?? '', /\d+→\d+ tok · \$0\.\d{4}/);
     await chat.click();
+    // The details are drawn again when the call's content arrives.
+    await trace.locator('.details .conversation').waitFor({ timeout: 15_000 });
     const reason = trace.locator('.details dd', { hasText: 'the only eligible model' });
     await reason.waitFor();
     await reason.scrollIntoViewIfNeeded();
@@ -181,8 +192,8 @@ describe('Keel in the browser workbench', function () {
       await page.screenshot({ path: join(SHOTS, 'approval-center-arguments.png') });
       await card.getByRole('button', { name: 'Approve with these arguments' }).click();
       const trace = await traceFrame();
-      await until('the corrected command to run', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('right-words'));
-      const message = (await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '';
+      await until('the corrected command to run', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('right-words'));
+      const message = (await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '';
       assert.match(message, /The user corrected the arguments/);
       assert.doesNotMatch(message, /\nwrong-words/);
 
@@ -192,8 +203,72 @@ describe('Keel in the browser workbench', function () {
       await second.getByRole('button', { name: 'Deny with reason…' }).click();
       await second.getByLabel('Tell the agent why, or what to do instead:').fill('use git clean -fdX instead');
       await second.getByRole('button', { name: 'Deny and tell the agent' }).click();
-      await until('the denial to reach the run', async () => ((await trace.locator('.trace').first().locator('.run-result .message').textContent()) ?? '').includes('git clean -fdX'));
+      await until('the denial to reach the run', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('git clean -fdX'));
     });
+  });
+
+  it('shows a run as a timeline, filters and searches it, keeps the runs across a reload, and compares two from the history', async () => {
+    let trace = await traceFrame();
+    await trace.getByRole('button', { name: 'Show as timeline' }).click();
+    await trace.locator('.trace-view.timeline').waitFor();
+    await trace.getByRole('button', { name: 'Show as tree' }).click();
+
+    // A run from the history in an editor tab, for more room: its timeline, then a model call's conversation.
+    await trace.getByRole('tab', { name: 'History' }).click();
+    await trace.locator('.run-item', { hasText: 'replace "world" with "keel"' }).getByRole('button', { name: 'Open in an editor tab' }).click();
+    const panel = await viewerFrame('body[data-mode="panel"] .run-header');
+    assert.equal(await panel.locator('.run-header .run-title').textContent(), 'replace "world" with "keel" in greeting.txt', 'the run is titled by its goal');
+    await panel.getByRole('button', { name: 'Show as timeline' }).click();
+    await panel.locator('.trace-view.timeline .row.span[data-operation="approval"]').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'trace-timeline.png') });
+    await panel.getByRole('button', { name: 'Show as tree' }).click();
+    await panel.locator('.row.span[data-operation="chat"]').nth(1).click();
+    const toolCall = panel.locator('.details .conversation .tool-call', { hasText: 'Calls read_file' });
+    await toolCall.waitFor({ timeout: 15_000 });
+    await toolCall.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'trace-chat-panel.png') });
+    await trace.getByRole('tab', { name: 'Runs' }).click();
+
+    // Only tool calls, with the spans above them shown as context.
+    await trace.locator('.chip[data-kind="tools"]').click();
+    await until('only tool calls to match', async () => {
+      const operations = await trace.locator('.row.span:not(.context)').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.operation));
+      return operations.length > 0 && operations.every((op) => op === 'execute_tool');
+    });
+    await trace.locator('.chip[data-kind="tools"]').click();
+
+    // With the viewer focused, Ctrl+F searches the trace rather than the editor.
+    await trace.locator('.run-header .run-title').first().click();
+    await page.keyboard.press('Control+f');
+    const search = trace.locator('.trace-view .search');
+    await until('the search box to have focus', () => search.evaluate((input) => input === document.activeElement));
+    await page.keyboard.type('notes.txt');
+    await until('matches counted', async () => /^\d+ match/.test((await trace.locator('.match-count').textContent()) ?? ''));
+    const matching = await trace.locator('.row.span:not(.context) .name').allTextContents();
+    assert.ok(matching.includes('execute_tool read_file'), `spans that mention notes.txt: ${matching.join(', ')}`);
+    await page.screenshot({ path: join(SHOTS, 'trace-search.png') });
+    await page.keyboard.press('Escape');
+
+    // After a window reload the history lists the runs from the host's trace store (opening it starts the host).
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    trace = await traceFrame();
+    await trace.getByRole('tab', { name: 'History' }).click();
+    const runs = trace.locator('.run-item');
+    await until('the history of runs', async () => (await runs.count()) >= 5);
+    await runs.filter({ hasText: 'summarize notes.txt' }).first().locator('input[type=checkbox]').check();
+    await runs.filter({ hasText: 'summarize greeting.txt' }).first().locator('input[type=checkbox]').check();
+    await page.screenshot({ path: join(SHOTS, 'trace-history.png') });
+    await trace.getByRole('button', { name: 'Compare' }).click();
+    const compare = await viewerFrame('table.compare');
+    const model = compare.locator('table.compare tr', { has: compare.locator('th', { hasText: /^Model$/ }) });
+    await until('both models side by side', async () => (await model.locator('td').allTextContents()).sort().join(' | ') === 'gpt-4o | gpt-4o-mini');
+    assert.match(await model.getAttribute('class') ?? '', /differs/);
+    await page.screenshot({ path: join(SHOTS, 'trace-compare.png') });
+
+    // With the host up again, the recent runs are back in the live view too.
+    await trace.getByRole('tab', { name: 'Runs' }).click();
+    await until('the kept runs back in the viewer', async () => (await trace.locator(FINISHED).count()) >= 3);
   });
 
   it('stops cleanly, leaving no agent host or code-server process behind', async () => {
@@ -251,12 +326,17 @@ describe('Keel in the browser workbench', function () {
     else await page.keyboard.press('Escape');
   }
 
-  /** The trace viewer's inner webview frame, found by its root element. */
-  async function traceFrame(): Promise<Frame> {
+  /** The sidebar trace viewer's inner webview frame. */
+  function traceFrame(): Promise<Frame> {
+    return viewerFrame('body[data-mode="sidebar"] #app .toolbar');
+  }
+
+  /** The inner webview frame holding an element, e.g. an editor-area viewer panel. */
+  async function viewerFrame(selector: string): Promise<Frame> {
     let found: Frame | undefined;
-    await until('the trace viewer webview', async () => {
+    await until(`a webview with ${selector}`, async () => {
       for (const frame of page.frames()) {
-        if (await frame.locator('#app .toolbar').count().catch(() => 0)) {
+        if (await frame.locator(selector).count().catch(() => 0)) {
           found = frame;
           return true;
         }

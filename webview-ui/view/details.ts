@@ -18,8 +18,11 @@ export interface DetailsActions {
   resized(): void;
 }
 
-/** Longer text is cut here until the user asks for all of it; a conversation can hold whole files. */
-const SHOWN_CHARS = 20_000;
+/**
+ * Longer text is cut here until the user asks for all of it: a conversation holds system instructions, retrieved
+ * context and whole files, and the turns are what a reader scans first.
+ */
+const SHOWN_CHARS = { text: 1_500, code: 6_000 };
 /** Attributes with their own place in the details, or of no use to a reader. */
 const HIDDEN_ATTRIBUTES = new Set(['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'keel.cost.usd']);
 
@@ -45,31 +48,27 @@ export function drawDetails(target: HTMLElement, node: SpanNode, content: Conten
     target.append(open);
   }
 
-  const attributes = Object.entries(span.attributes).filter(([key]) => !HIDDEN_ATTRIBUTES.has(key));
-  if (attributes.length > 0) {
-    const list = el('dl', 'attributes');
-    for (const [key, value] of attributes) {
-      const label = el('dt', '', attributeLabel(key));
-      label.title = key;
-      list.append(label, el('dd', '', attributeValue(key, value)));
-    }
-    target.append(list);
-  }
+  // What was said comes before the attributes: for a model call it is what the user opened the span for.
+  if (span.contentBytes) target.append(contentSection(span, content, actions));
+  target.append(attributeList(span));
+}
 
-  if (!span.contentBytes) return;
-  if (!content || content.state === 'loading') {
-    target.append(el('p', 'note', 'Loading content…'));
-    return;
+function contentSection(span: SpanData, content: ContentState | undefined, actions: DetailsActions): HTMLElement {
+  if (!content || content.state === 'loading') return el('p', 'note', 'Loading content…');
+  if (content.error) return el('p', 'note error', `Could not load this span's content: ${content.error}`);
+  if (!content.content) return el('p', 'note', 'No content is kept for this span any more (the trace store prunes old runs).');
+  return drawContent(span, content.content, actions);
+}
+
+function attributeList(span: SpanData): HTMLElement {
+  const list = el('dl', 'attributes');
+  for (const [key, value] of Object.entries(span.attributes)) {
+    if (HIDDEN_ATTRIBUTES.has(key)) continue;
+    const label = el('dt', '', attributeLabel(key));
+    label.title = key;
+    list.append(label, el('dd', '', attributeValue(key, value)));
   }
-  if (content.error) {
-    target.append(el('p', 'note error', `Could not load this span's content: ${content.error}`));
-    return;
-  }
-  if (!content.content) {
-    target.append(el('p', 'note', 'No content is kept for this span any more (the trace store prunes old runs).'));
-    return;
-  }
-  target.append(drawContent(span, content.content, actions));
+  return list;
 }
 
 function drawContent(span: SpanData, content: SpanContent, actions: DetailsActions): HTMLElement {
@@ -158,10 +157,11 @@ function block(label: string, key: string, value: unknown, actions: DetailsActio
   return box;
 }
 
-/** Text that is cut at `SHOWN_CHARS` with a button for the rest. */
+/** Text cut at `SHOWN_CHARS`, with a button for the rest. */
 function text(kind: 'text' | 'code', value: string, actions: DetailsActions): HTMLElement {
-  const node = el(kind === 'code' ? 'pre' : 'div', kind === 'code' ? 'code' : 'text', value.length > SHOWN_CHARS ? value.slice(0, SHOWN_CHARS) : value);
-  if (value.length <= SHOWN_CHARS) return node;
+  const shown = SHOWN_CHARS[kind];
+  const node = el(kind === 'code' ? 'pre' : 'div', kind === 'code' ? 'code' : 'text', value.length > shown ? `${value.slice(0, shown)}…` : value);
+  if (value.length <= shown) return node;
   const wrap = el('div');
   const more = el('button', 'link', `Show all ${value.length.toLocaleString('en-US')} characters`);
   more.type = 'button';

@@ -103,6 +103,8 @@ export class VirtualList<R> {
     const keep = new Set<string>();
     let remeasure = false;
     let i = first;
+    // Elements follow the rows' order in the DOM too, so that screen readers and tests read them as shown.
+    let previous: HTMLElement | null = null;
     for (; i < this.rows.length && this.offsets[i]! < viewBottom; i++) {
       const row = this.rows[i]!;
       const key = this.renderer.key(row);
@@ -110,11 +112,12 @@ export class VirtualList<R> {
       const stamp = this.renderer.stamp(row);
       let entry = this.rendered.get(key);
       if (!entry) {
-        const element = document.createElement('div');
-        entry = { element, stamp: '', top: -1 };
+        entry = { element: document.createElement('div'), stamp: '', top: -1 };
         this.rendered.set(key, entry);
-        this.layer.append(element);
       }
+      const next: Element | null = previous ? previous.nextElementSibling : this.layer.firstElementChild;
+      if (next !== entry.element) this.layer.insertBefore(entry.element, next);
+      previous = entry.element;
       if (entry.stamp !== stamp) {
         this.renderer.draw(row, entry.element);
         entry.stamp = stamp;
