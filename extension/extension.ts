@@ -12,6 +12,7 @@ import { registerMemory, type Memory } from './memory/memoryFeature';
 import { registerMetrics, type Metrics } from './metrics/metricsFeature';
 import { registerModels } from './models/modelsFeature';
 import { registerRuns, type Runs } from './runs/runsFeature';
+import { registerFailedTasks } from './runs/failedTasks';
 import { registerUnfinishedRuns } from './runs/unfinishedRuns';
 import { registerSandbox } from './sandbox/sandboxFeature';
 import { createStatusBar } from './statusBar';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
   const runs = registerRuns(context, host, log, traces);
   registerUnfinishedRuns(context, host, runs.tracker, log);
+  registerFailedTasks(context, host, runs.tracker, log);
   const memory = registerMemory(context, host, log);
   context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress));
   const mcp = registerMcp(context, host, log);

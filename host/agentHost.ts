@@ -17,6 +17,7 @@ import { traceStoreHistory } from './observability/metricsHistory';
 import type { SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { AGENT_NAME } from './orchestration/agentLoop';
+import { DeadLetterQueue } from './orchestration/durable/deadLetters';
 import { RunStore } from './orchestration/durable/runStore';
 import { RunManager, type RunRequest } from './orchestration/runs';
 import { Toolbox } from './toolbox';
@@ -48,6 +49,8 @@ export interface HostPorts {
   readonly alertsChanged?: (change: AlertsChanged) => void;
   /** A run ended, so the metrics moved. */
   readonly metricsChanged?: () => void;
+  /** The dead-letter queue changed; `count` failed tasks wait. */
+  readonly failedTasksChanged?: (count: number) => void;
   /** Tells the user something that needs their hand now (a policy file Keel refused); absent, it is only logged. */
   readonly warn?: (message: string) => void;
 }
@@ -82,6 +85,9 @@ export class AgentHost {
   readonly metrics: RunMetrics;
   /** The alert rules of `keel.alerts.*`, checked against the metrics. */
   readonly alerts: AlertMonitor;
+  /** Failed runs, kept until the user retries or dismisses them. */
+  readonly deadLetters: DeadLetterQueue;
+  private readonly journals: RunStore;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
@@ -93,6 +99,8 @@ export class AgentHost {
     this.audit = new AuditLog(join(settings.storageDir, 'audit'));
     this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), workspaceRoot: settings.root });
     this.metrics = new RunMetrics(traceStoreHistory(join(settings.storageDir, 'traces')));
+    this.journals = new RunStore(runJournalsDir(settings.storageDir, settings.root));
+    this.deadLetters = new DeadLetterQueue(runJournalsDir(settings.storageDir, settings.root), () => ports.failedTasksChanged?.(this.deadLetters.count));
     this.alerts = new AlertMonitor({
       metrics: this.metrics,
       changed: (change) => ports.alertsChanged?.(change),
@@ -101,8 +109,7 @@ export class AgentHost {
         this.audit.append({ kind: 'alert', state, alertId: alert.id, rule: alert.rule, message: alert.message, ...(alert.runId ? { runId: alert.runId } : {}) })
           .catch((error: unknown) => ports.log(`audit log: alert ${alert.id} ${state} not recorded: ${(error as Error).message}`, 'error'));
       },
-      // There is no dead-letter queue yet: the rule exists and sees an empty one.
-      deadLetters: () => 0,
+      deadLetters: () => this.deadLetters.count,
     });
     // Every span goes to the store and the metrics as well as to the port, so runs outlive the window and the process.
     this.spans = (span, content) => {
@@ -130,9 +137,12 @@ export class AgentHost {
       models: this.models,
       memory: () => this.toolbox.agentMemory(),
       tools: () => this.tools(),
-      journals: new RunStore(runJournalsDir(settings.storageDir, settings.root)),
+      journals: this.journals,
       spans: this.spans,
-      finished: ports.finished,
+      finished: (result) => {
+        if (result.outcome === 'failed') void this.queueFailed(result);
+        ports.finished(result);
+      },
       log: ports.log,
     });
   }
@@ -146,6 +156,23 @@ export class AgentHost {
     const started = this.runs.start(this.underPolicy(params));
     this.ports.log(`run ${started.runId} started`);
     return started;
+  }
+
+  /** Runs a failed task again under its own id: its journal without its end, replayed to the last good step. */
+  async retryFailed(runId: string, now: { models?: ModelConfig; restricted?: boolean }): Promise<{ runId: string; done: Promise<RunResult> }> {
+    if (!(await this.deadLetters.get(runId))) throw new Error(`Run ${runId} is not on the dead-letter queue; list it with runs/listFailed.`);
+    await this.journals.revive(runId);
+    await this.deadLetters.remove(runId, 'retried');
+    return this.resumeRun(runId, now);
+  }
+
+  private async queueFailed(result: RunResult): Promise<void> {
+    try {
+      const ended = await this.journals.ended(result.runId);
+      await this.deadLetters.add({ runId: result.runId, goal: ended?.goal ?? '', agent: ended?.agent ?? 'keel', message: result.message, failedAt: new Date().toISOString(), steps: ended?.steps ?? 0 });
+    } catch (error) {
+      this.ports.log(`dead-letter queue: run ${result.runId} not kept (${(error as Error).message})`, 'error');
+    }
   }
 
   /**

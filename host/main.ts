@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, MessageType, ResponseError, ErrorCodes, ShowMessageNotification, type Connection, type InitializeParams } from 'vscode-languageserver/node';
 import { checkParams } from '../protocol/params';
-import { McpServersChangedNotification, PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
+import { FailedTasksChangedNotification, McpServersChangedNotification, PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
 import { hostInitializationOptionsSchema, protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
 import { AgentHost } from './agentHost';
 import { RpcConsent } from './governance/rpcConsent';
@@ -96,6 +96,7 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       mcpStatus: (servers) => void connection.sendNotification(McpServersChangedNotification.type, { servers }),
       alertsChanged: alertsNotifier(connection),
       metricsChanged,
+      failedTasksChanged: (count) => void connection.sendNotification(FailedTasksChangedNotification.type, { count }),
     },
     {
       root,

@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, DiscardRunRequest, ListUnfinishedRunsRequest, ResumeRunRequest, StartRunRequest } from '../../protocol/rpc';
+import { CancelRunRequest, DiscardRunRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
@@ -34,4 +34,13 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
       return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
     }
   });
+  onValidatedRequest(connection, ListFailedTasksRequest, async () => ({ tasks: await host.deadLetters.list() }));
+  onValidatedRequest(connection, RetryFailedTaskRequest, async ({ runId, models, restricted }) => {
+    try {
+      return { runId: (await host.retryFailed(runId, { models, restricted })).runId };
+    } catch (error) {
+      return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
+    }
+  });
+  onValidatedRequest(connection, DismissFailedTaskRequest, async ({ runId }) => ({ dismissed: await host.deadLetters.remove(runId, 'dismissed') }));
 }

@@ -80,3 +80,38 @@ export namespace DiscardRunRequest {
   /** Extension → host: the user does not want this unfinished run resumed; it is closed as cancelled. */
   export const type = new RequestType<z.infer<typeof params>, { discarded: boolean }, void>('runs/discard');
 }
+
+/** A run that failed, kept on the dead-letter queue until it is retried or dismissed. */
+export interface FailedTask {
+  readonly runId: string;
+  readonly goal: string;
+  readonly agent: string;
+  /** Why it failed, as the run's end said (redacted). */
+  readonly message: string;
+  readonly failedAt: string;
+  /** Model responses the journal holds: a retry replays them and goes on from the last good step. */
+  readonly steps: number;
+}
+
+export namespace ListFailedTasksRequest {
+  export const params = noParams;
+  /** Extension → host: the dead-letter queue, newest first ("Keel: Show Failed Tasks"). */
+  export const type = new RequestType<z.infer<typeof params>, { tasks: FailedTask[] }, void>('runs/listFailed');
+}
+
+export namespace RetryFailedTaskRequest {
+  export const params = z.object({ runId: id(), models: modelConfigSchema.optional(), restricted: z.boolean().optional() }).readonly();
+  /** Extension → host: run a failed task again under its own id, replaying its journal up to its last good step. */
+  export const type = new RequestType<z.infer<typeof params>, { runId: string }, void>('runs/retryFailed');
+}
+
+export namespace DismissFailedTaskRequest {
+  export const params = z.object({ runId: id() }).readonly();
+  /** Extension → host: take a failed task off the queue without running it again. */
+  export const type = new RequestType<z.infer<typeof params>, { dismissed: boolean }, void>('runs/dismissFailed');
+}
+
+export namespace FailedTasksChangedNotification {
+  /** Host → extension: the dead-letter queue changed; `count` tasks wait. */
+  export const type = new NotificationType<{ count: number }>('runs/failedChanged');
+}

@@ -94,6 +94,46 @@ export class RunStore {
     await this.retire(runId);
   }
 
+  /** What an ended run's journal says: its goal, agent and how many model responses it holds. */
+  async ended(runId: string): Promise<{ goal: string; agent: string; steps: number } | undefined> {
+    const records = await this.endedRecords(runId);
+    if (!records) return undefined;
+    const start = records[0];
+    const agent = start?.type === 'start' ? (start.request as { agent?: unknown } | undefined)?.agent : undefined;
+    return { goal: goalOf(records), agent: typeof agent === 'string' ? agent : 'keel', steps: records.filter((r) => r.type === 'model').length };
+  }
+
+  /**
+   * Puts an ended run's journal back as unfinished, without its end: resuming it then replays every step it recorded
+   * and goes on from the last good one. For retrying a failed run from the dead-letter queue.
+   */
+  async revive(runId: string): Promise<void> {
+    const records = await this.endedRecords(runId);
+    if (!records) throw new Error(`Run ${runId} has no finished journal to retry from; it may have been pruned (Keel keeps the last ${KEEP_FINISHED}).`);
+    const end = records.findIndex((r) => r.type === 'end');
+    const file = JournalFile.open(this.path(runId));
+    try {
+      for (const record of records.slice(0, end < 0 ? records.length : end)) file.append(record);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await rm(join(this.dir, FINISHED, `${runId}.jsonl`), { force: true });
+  }
+
+  private async endedRecords(runId: string): Promise<JournalRecord[] | undefined> {
+    this.path(runId);
+    const contents = await readJournal(join(this.dir, FINISHED, `${runId}.jsonl`)).catch(() => undefined);
+    if (!contents || contents.corrupt) return undefined;
+    const records: JournalRecord[] = [];
+    for (const raw of contents.records) {
+      const parsed = journalRecord.safeParse(raw);
+      if (!parsed.success) return undefined;
+      records.push(parsed.data);
+    }
+    return records;
+  }
+
   /** Moves an ended run's journal to `finished/`, keeping the newest few. */
   async retire(runId: string): Promise<void> {
     const finished = join(this.dir, FINISHED);
