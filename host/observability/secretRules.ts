@@ -32,7 +32,9 @@ const SHAPES: readonly { readonly kind: string; readonly triggers: readonly stri
   // <password>…</password>, <apiToken>…</apiToken>: XML configuration (Maven, .NET, Tomcat).
   { kind: 'secret in xml', triggers: ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key'], pattern: /<([\w:.-]*(?:password|passwd|secret|token|apikey|api_key)[\w:.-]*)>(?<secret>[^<>\s]{4,})<\/\1>/dgi },
   // Server=db;User Id=sa;Password=…; and Azure's AccountKey=…; in connection strings.
-  { kind: 'password in connection string', triggers: ['password=', 'pwd=', 'accountkey=', 'sharedaccesskey='], pattern: /(?<=(?:^|[;"'\s])(?:password|accountkey|sharedaccesskey)[ \t]*=[ \t]*|;[ \t]*pwd[ \t]*=[ \t]*)(?<secret>[^;"'\s<>]{4,})/dgi },
+  // The key is matched, not looked behind for: a lookbehind is tried at every position of the text, which made this
+  // the costliest rule on any text holding `password=`.
+  { kind: 'password in connection string', triggers: ['password=', 'pwd=', 'accountkey=', 'sharedaccesskey='], pattern: /(?:(?:^|[;"'\s])(?:password|accountkey|sharedaccesskey)[ \t]*=[ \t]*|;[ \t]*pwd[ \t]*=[ \t]*)(?<secret>[^;"'\s<>]{4,})/dgi },
   // .netrc: machine host login me password …
   { kind: 'netrc password', triggers: ['machine'], pattern: /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?<secret>\S+)/dgi },
   // curl -u user:password, mysql -p<password> on a command line.
