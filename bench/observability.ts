@@ -3,9 +3,11 @@
  * The trace viewer's figures (helper B's `bench/traceViewer.ts`) are merged into the same result.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ChatMessage } from '../host/models';
+import { chatInputContent, chatOutputContent } from '../host/observability/genAiMessages';
 import { TraceStore } from '../host/observability/traceStore';
 import { startTrace } from '../host/observability/tracer';
 import { RunFinishedNotification, StartRunRequest } from '../protocol/rpc';
@@ -21,6 +23,8 @@ import { benchTraceViewer, TRACE_VIEWER_NOTES } from './traceViewer';
 
 const SPANS = 20_000;
 const WARM_UP_SPANS = 2_000;
+/** A model call's span every this many tool spans: each holds the conversation, and the store keeps every one. */
+const CHAT_EVERY = 10;
 /** Spans recorded between two flushes of the store, as a busy run would between its 100 ms flushes. */
 const FLUSH_EVERY = 200;
 const RUNS = 48;
@@ -35,6 +39,7 @@ export async function benchObservability(): Promise<{ metrics: Record<string, Me
     span_overhead_us: { value: round(spans.withContent, 1), unit: 'us', lowerIsBetter: true },
     span_overhead_p95_us: { value: round(spans.withContentP95, 1), unit: 'us', lowerIsBetter: true },
     span_without_content_overhead_us: { value: round(spans.withoutContent, 1), unit: 'us', lowerIsBetter: true },
+    chat_span_overhead_us: { value: round(spans.chat, 1), unit: 'us', lowerIsBetter: true },
     otlp_export_overhead_ratio: { value: round(otlp.on.runMs / otlp.off.runMs, 3), unit: 'ratio', lowerIsBetter: true },
     otlp_export_host_cpu_ratio: { value: round(otlp.on.cpuMs / otlp.off.cpuMs, 3), unit: 'ratio', lowerIsBetter: true },
     otlp_export_content_overhead_ratio: { value: round(otlp.content.runMs / otlp.off.runMs, 3), unit: 'ratio', lowerIsBetter: true },
@@ -45,7 +50,9 @@ export async function benchObservability(): Promise<{ metrics: Record<string, Me
   const notes = `span_overhead_us: p50 over ${SPANS} execute_tool spans (after ${WARM_UP_SPANS} warm-up) of start, tool-call arguments ` +
     '(a path), a 2 KiB result holding a planted DB_PASSWORD assignment (redacted), attributes and end, into the trace store (queued; ' +
     `flushed every ${FLUSH_EVERY} spans outside the timing), interleaved with the same span without content ` +
-    '(span_without_content_overhead_us) in the same run. otlp_export_overhead_ratio: median wall time of a ' +
+    '(span_without_content_overhead_us) in the same run; each result is new text, so it is redacted rather than looked up. ' +
+    `chat_span_overhead_us: p50 over ${SPANS / CHAT_EVERY} spans of a model call whose input is the last ten steps of the conversation (about 21 KiB, ` +
+    'one new fenced tool result redacted, the rest looked up) and whose output is a tool call. otlp_export_overhead_ratio: median wall time of a ' +
     `${RUN_STEPS}-step scripted run (${RUN_STEPS} model calls, ${RUN_STEPS - 1} read_file calls, zero-latency fixture model) in a built ` +
     'host exporting to the local test receiver with the default settings, over the same run in a host that does not export; ' +
     'otlp_export_content_overhead_ratio: the same with keel.telemetry.captureContent on (each model call\'s whole conversation goes ' +
@@ -56,14 +63,22 @@ export async function benchObservability(): Promise<{ metrics: Record<string, Me
   return { metrics, notes };
 }
 
-/** Recording a span with content (redacted) and without, interleaved, each into a trace store as the host records. */
-async function spanOverhead(): Promise<{ withContent: number; withContentP95: number; withoutContent: number }> {
-  const store = new TraceStore(await tempDir('keel-bench-traces-'));
+/**
+ * Recording a span with content (redacted) and without, interleaved, each into a trace store as the host records;
+ * and a model call's span, whose input is the conversation so far with one new tool result each time.
+ */
+async function spanOverhead(): Promise<{ withContent: number; withContentP95: number; withoutContent: number; chat: number }> {
+  const dir = await tempDir('keel-bench-traces-');
+  const store = new TraceStore(dir);
   const root = startTrace((span, content) => store.record(span, content), 'invoke_agent keel', 'invoke_agent');
-  const result = `${sourceText(2048)}\nDB_PASSWORD=hunter2hunter2\n`;
+  const code = sourceText(2048);
   const withContent: number[] = [];
   const withoutContent: number[] = [];
+  const chats: number[] = [];
+  const conversation: ChatMessage[] = [{ role: 'system', content: 'You are Keel.' }, { role: 'user', content: 'fix the build' }];
   for (let i = 0; i < SPANS + WARM_UP_SPANS; i++) {
+    // Each result is new text, so it is redacted, not looked up.
+    const result = `// src/module${i}.ts\n${code}\nDB_PASSWORD=hunter2hunter2\n`;
     let start = performance.now();
     const tool = root.child('execute_tool read_file', 'execute_tool', { 'gen_ai.tool.name': 'read_file', 'gen_ai.tool.call.id': `call_${i}` });
     tool.setContent({ 'gen_ai.tool.call.arguments': { path: `src/module${i}.ts` } });
@@ -79,10 +94,22 @@ async function spanOverhead(): Promise<{ withContent: number; withContentP95: nu
       withoutContent.push(bareUs);
     }
     if (i % FLUSH_EVERY === 0) await store.flush();
+    if (i % CHAT_EVERY !== 0) continue;
+    // The model reads the result fenced, as new text; the last ten steps stay, as a compacted conversation keeps them.
+    const fenced = `<retrieved untrusted="true" source="tool" tool="read_file">\n${result}</retrieved>`;
+    conversation.push({ role: 'assistant', content: '', toolCalls: [{ id: `call_${i}`, name: 'read_file', arguments: { path: `src/module${i}.ts` } }] }, { role: 'tool', content: fenced, toolCallId: `call_${i}`, toolName: 'read_file' });
+    if (conversation.length > 22) conversation.splice(2, 2);
+    start = performance.now();
+    const chat = root.child('chat m', 'chat', { 'gen_ai.request.model': 'm' });
+    chat.setContent(chatInputContent(conversation));
+    chat.setContent(chatOutputContent({ content: '', toolCalls: [{ id: `call_${i + 1}`, name: 'read_file', arguments: { path: 'src/next.ts' } }], finishReason: 'tool_calls' }));
+    chat.end('ok');
+    if (i >= WARM_UP_SPANS) chats.push((performance.now() - start) * 1000);
   }
   root.end('ok');
   await store.flush();
-  return { withContent: median(withContent), withContentP95: percentile(withContent, 95), withoutContent: median(withoutContent) };
+  await rm(dir, { recursive: true, force: true });
+  return { withContent: median(withContent), withContentP95: percentile(withContent, 95), withoutContent: median(withoutContent), chat: median(chats) };
 }
 
 const ORDERS = [['off', 'on', 'content'], ['off', 'content', 'on'], ['on', 'off', 'content'], ['on', 'content', 'off'], ['content', 'off', 'on'], ['content', 'on', 'off']] as const;
