@@ -265,7 +265,7 @@ export class AgentHost {
   async shutdown(): Promise<void> {
     this.alerts.dispose();
     // Not cancelled: a run stopped with the host stays unfinished in its journal and resumes when the host starts again.
-    this.runs.interruptAll();
+    await this.runs.interruptAll();
     await (await this.mcp)?.stopAll();
     await Promise.all([this.toolbox.dispose(), this.models.flush(), this.traces.flush()]);
   }

@@ -45,6 +45,8 @@ interface Launch {
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
 export class RunManager {
   private readonly active = new Map<string, AbortController>();
+  /** Runs until they have reported their end, for the host to wait on as it stops. */
+  private readonly ending = new Set<Promise<RunResult>>();
 
   constructor(
     private readonly deps: {
@@ -142,9 +144,16 @@ export class RunManager {
     for (const controller of this.active.values()) controller.abort();
   }
 
-  /** The host is stopping: every run ends as interrupted and stays unfinished in its journal, to be resumed. */
-  interruptAll(): void {
+  /**
+   * The host is stopping: every run ends as interrupted and stays unfinished in its journal, to be resumed. Resolves
+   * once they have reported it, or after `graceMs`, so a run stuck below cannot hold the host's exit.
+   */
+  async interruptAll(graceMs = 2000): Promise<void> {
     for (const controller of this.active.values()) controller.abort(HOST_STOPPING);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled([...this.ending]), grace]);
+    clearTimeout(timer);
   }
 
   get activeRuns(): number {
@@ -156,11 +165,14 @@ export class RunManager {
    * this run's failure, reported as such, never an unhandled rejection that would take the host down.
    */
   private async launch(launch: Launch): Promise<RunResult> {
+    // Whatever the run logs, at any depth, says which run it was.
+    const done = withLogContext({ runId: launch.runId, agent: AGENT_NAME }, () => this.execute(launch));
+    this.ending.add(done);
     try {
-      // Whatever the run logs, at any depth, says which run it was.
-      return await withLogContext({ runId: launch.runId, agent: AGENT_NAME }, () => this.execute(launch));
+      return await done;
     } finally {
       this.active.delete(launch.runId);
+      this.ending.delete(done);
     }
   }
 

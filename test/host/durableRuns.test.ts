@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DiscardRunRequest, ListUnfinishedRunsRequest, PingRequest, ResumeRunRequest, RunFinishedNotification } from '../../protocol/rpc';
-import type { RunResult } from '../../protocol/run';
-import { crashModel, crashTrial, uninterruptedWorkspace } from '../fixtures/crashScenario';
+import { DiscardRunRequest, ListUnfinishedRunsRequest, PingRequest, ReadFileRequest, ResumeRunRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest } from '../../protocol/rpc';
+import type { SpanData } from '../../protocol/trace';
+import { applyEditToText } from '../../host/workspace/textRange';
+import type { EditDecision, RunResult } from '../../protocol/run';
+import { crashModel, crashModels, crashTrial, uninterruptedWorkspace } from '../fixtures/crashScenario';
 import type { ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
@@ -31,6 +33,65 @@ describe('durable runs: kill -9 and resume', function () {
     assert.equal(trials.reduce((sum, t) => sum + t.lostApprovals, 0), 0, summary);
     assert.ok(trials.filter((t) => t.resumed).length >= 15, `most kills land inside the run:\n${summary}`);
     assert.ok(trials.some((t) => t.pendingAtKill > 0), `some kills land while an approval is open:\n${summary}`);
+  });
+});
+
+describe('durable runs: a graceful restart', function () {
+  this.timeout(60_000);
+
+  it('leaves a run waiting on an approval unfinished, and asks again after the restart without repeating the steps before', async () => {
+    const server = await crashModel(0);
+    const workspace = await tempDir();
+    const storageDir = await tempDir('keel-durable-');
+    await writeFile(join(workspace, 'greeting.txt'), 'hello world\n');
+    const goal = `follow plan ${JSON.stringify([{ tool: 'read_file', args: { path: 'greeting.txt' } }, { tool: 'propose_edit', args: { path: 'greeting.txt', old_text: 'hello', new_text: 'hi' } }])}`;
+    try {
+      // The first window never answers the edit: it is reloaded while the question is open.
+      const first = startHost();
+      const asked = new Promise<void>((resolve) => first.connection.onRequest(ReviewEditRequest.type, () => {
+        resolve();
+        return new Promise<EditDecision>(() => undefined);
+      }));
+      first.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readFile(join(workspace, path), 'utf8') }));
+      const interrupted = new Promise<RunResult>((resolve) => first.connection.onNotification(RunFinishedNotification.type, resolve));
+      await first.initialize({ workspace, storageDir });
+      const { runId } = await first.connection.sendRequest(StartRunRequest.type, { goal, models: crashModels(server), limits: { maxSteps: 8, approvalTimeoutMs: 60_000 } });
+      await asked;
+      const stopping = first.stop();
+      assert.equal((await interrupted).outcome, 'interrupted');
+      assert.equal(await stopping, 0);
+      const requestsBefore = server.requests.length;
+
+      const second = startHost();
+      let reviews = 0;
+      second.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readFile(join(workspace, path), 'utf8') }));
+      second.connection.onRequest(ReviewEditRequest.type, async (review): Promise<EditDecision> => {
+        reviews++;
+        await writeFile(join(workspace, review.edit.path), applyEditToText(await readFile(join(workspace, review.edit.path), 'utf8'), review.edit));
+        return { decision: 'approved' };
+      });
+      const spans: SpanData[] = [];
+      second.connection.onNotification(SpanNotification.type, (span) => {
+        spans.push(span);
+      });
+      const finished = new Promise<RunResult>((resolve) => second.connection.onNotification(RunFinishedNotification.type, resolve));
+      await second.initialize({ workspace, storageDir });
+      const { runs } = await second.connection.sendRequest(ListUnfinishedRunsRequest.type, {});
+      assert.deepEqual(runs.map((r) => [r.runId, r.steps]), [[runId, 2]]);
+      await second.connection.sendRequest(ResumeRunRequest.type, { runId, models: crashModels(server) });
+      const result = await finished;
+      assert.equal(result.outcome, 'succeeded', result.message);
+      assert.equal(reviews, 1, 'the open edit was asked again, once');
+      assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hi world\n');
+      assert.equal(server.requests.length - requestsBefore, 1, 'only the step after the edit asked the model');
+      const root = spans.findLast((s) => s.operation === 'invoke_agent' && s.attributes['keel.run.resumed'] === true);
+      assert.equal(root?.attributes['keel.run.id'], runId);
+      assert.equal(root?.attributes['keel.run.replayed_steps'], 2);
+      assert.equal(await second.stop(), 0);
+      assert.deepEqual((await readdir(join(storageDir, 'runs'), { recursive: true })).filter((name) => name.endsWith('.jsonl')).map((name) => name.split('/').at(-2)), ['finished']);
+    } finally {
+      await server.close();
+    }
   });
 });
 
