@@ -84,7 +84,7 @@ describe('durable runs: a graceful restart', function () {
       assert.equal(reviews, 1, 'the open edit was asked again, once');
       assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hi world\n');
       assert.equal(server.requests.length - requestsBefore, 1, 'only the step after the edit asked the model');
-      const root = spans.findLast((s) => s.operation === 'invoke_agent' && s.attributes['keel.run.resumed'] === true);
+      const root = spans.filter((s) => s.operation === 'invoke_agent' && s.attributes['keel.run.resumed'] === true).at(-1);
       assert.equal(root?.attributes['keel.run.id'], runId);
       assert.equal(root?.attributes['keel.run.replayed_steps'], 2);
       assert.equal(await second.stop(), 0);
