@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { redacted } from '../../host/observability/redaction';
@@ -91,6 +94,42 @@ describe('MCP OAuth sign-in against a local authorization server', function () {
     assert.equal(opened.length, 1, 'only the first sign-in opened the browser');
     assert.equal(server.issued.length, 2);
     assert.equal(parseCredentials(await store.load('remote'), server.mcpUrl)?.tokens?.access_token, server.issued[1]);
+  });
+
+  it('ends a sign-in waiting for the browser when the server is stopped, freeing its port', async () => {
+    await start();
+    let pageOpened: () => void = () => undefined;
+    const shown = new Promise<void>((resolve) => (pageOpened = resolve));
+    const m = new McpManager({ roots: () => [], log: (message) => logs.push(message), auth: { store, open: async (_server, url) => {
+      opened.push(url.href);
+      pageOpened();
+    }, signInOnConnect: false } }, new PinStore(undefined));
+    managers.push(m);
+    await m.setServers([{ name: 'remote', source: 'test', type: 'http', url: server.mcpUrl, headers: {} }]);
+    const signIn = m.signIn('remote');
+    await shown;
+    await m.stopAll();
+    await assert.rejects(signIn, /No MCP server named "remote"/, 'the stopped server is gone');
+    assert.ok(logs.some((l) => /needs you to sign in \(the sign-in was abandoned: the server was stopped\)/.test(l)), logs.join('\n'));
+    assert.equal(await store.load('remote'), undefined);
+    const redirect = new URL(new URL(opened[0]!).searchParams.get('redirect_uri')!);
+    await assert.rejects(fetch(redirect), 'nothing listens on the redirect port any more');
+  });
+
+  it('says so when another program holds the registered redirect port, and the server keeps waiting for sign-in', async () => {
+    await start();
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const port = (squatter.address() as AddressInfo).port;
+    await store.save('remote', JSON.stringify({ serverUrl: server.mcpUrl, client: { client_id: 'registered-before', redirect_uris: [`http://127.0.0.1:${port}/callback`] } }));
+    try {
+      const status = await (await manager()).signIn('remote');
+      assert.equal(status.state, 'needs-sign-in');
+      assert.match(status.error!, new RegExp(`port ${port} of the sign-in redirect .* is taken by another program`));
+      assert.equal(opened.length, 0, 'the browser is not sent to a redirect nobody will take');
+    } finally {
+      squatter.close();
+    }
   });
 
   it('signs in on connect where the user is at a terminal (the CLI), with no Sign In step', async () => {

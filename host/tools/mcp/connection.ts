@@ -148,6 +148,7 @@ export class McpConnection {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    this.auth?.interactive?.cancelSignIn();
     await this.closeClient();
     this.state = 'stopped';
   }
@@ -244,7 +245,7 @@ export class McpConnection {
       await client.connect(this.transport as Transport);
     } catch (error) {
       // A server that asks for a sign-in speaks Streamable HTTP; the fallback is for the other failures.
-      if (this.auth && isAuthError(error)) throw error;
+      if ((this.auth && isAuthError(error)) || this.stopped) throw error;
       // Servers from before the 2025-03-26 spec speak only HTTP+SSE.
       this.handlers.log(`MCP server "${this.name}": Streamable HTTP failed (${(error as Error).message}); trying SSE`);
       this.transport = new SSEClientTransport(url, { requestInit, ...auth });

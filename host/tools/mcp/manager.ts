@@ -54,7 +54,9 @@ export class McpManager {
     const connection = this.connection(server);
     await this.firstAttempts.get(server);
     await connection.signIn();
-    return this.status().find((s) => s.name === server)!;
+    const status = this.status().find((s) => s.name === server);
+    if (!status) throw new Error(`No MCP server named "${server}" is configured any more.`);
+    return status;
   }
 
   /** Forgets a server's OAuth credentials; it waits for sign-in again. */

@@ -3,8 +3,9 @@ import { OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 
 /** The server asks for OAuth and Keel holds nothing it accepts; the user has to sign in (nothing failed). */
 export class SignInRequired extends Error {
-  constructor(server: string) {
-    super(`MCP server "${server}" needs you to sign in.`);
+  /** `why`: what became of a sign-in that was tried (cancelled, timed out, refused in the browser). */
+  constructor(server: string, why?: string) {
+    super(`MCP server "${server}" needs you to sign in${why ? ` (${why})` : ''}.`);
   }
 }
 

@@ -31,6 +31,8 @@ export class KeelOAuthProvider implements OAuthClientProvider {
   private expectedState: string | undefined;
   private code: string | undefined;
   private port = 0;
+  /** The listener of a sign-in under way, so stopping the server can end it. */
+  private redirect: LoopbackRedirect | undefined;
 
   constructor(
     private readonly server: string,
@@ -45,7 +47,7 @@ export class KeelOAuthProvider implements OAuthClientProvider {
     const stored = parseCredentials(await this.store.load(this.server), this.serverUrl);
     this.client = this.preRegistered() ?? stored?.client;
     this.currentTokens = stored?.tokens;
-    registerSecrets([stored?.tokens?.access_token, stored?.tokens?.refresh_token]);
+    registerSecrets([stored?.tokens?.access_token, stored?.tokens?.refresh_token, this.client?.client_secret]);
     // A registration names its redirect URI, port included; it is kept so the registration stays valid.
     const registered = (this.client as { redirect_uris?: string[] } | undefined)?.redirect_uris?.[0];
     const port = registered ? Number(new URL(registered).port) : NaN;
@@ -87,6 +89,8 @@ export class KeelOAuthProvider implements OAuthClientProvider {
   }
 
   saveClientInformation(client: OAuthClientInformationMixed): void {
+    // A registration may hand Keel a client secret; it is redacted like the tokens.
+    registerSecrets([client.client_secret]);
     this.client = client;
   }
 
@@ -105,14 +109,23 @@ export class KeelOAuthProvider implements OAuthClientProvider {
       throw new AuthRefused(`MCP server "${this.server}"'s authorization server sends the browser to ${authorizationUrl.origin}, which is not HTTPS. Keel refuses to sign in over plain HTTP; tell the server's operator.`);
     }
     if (!this.browser || !this.expectedState) throw new SignInRequired(this.server);
-    const redirect = await LoopbackRedirect.open(this.port, this.expectedState);
+    let redirect: LoopbackRedirect | undefined;
     try {
+      redirect = this.redirect = await LoopbackRedirect.open(this.port, this.expectedState);
       await this.open(this.server, authorizationUrl, this.browser);
+      this.code = await redirect.code;
     } catch (error) {
-      redirect.cancel(error as Error);
-      throw error;
+      redirect?.cancel(error as Error);
+      // The server still waits for a sign-in; this one did not happen (port taken, cancelled, timed out, denied).
+      throw error instanceof SignInRequired ? error : new SignInRequired(this.server, (error as Error).message);
+    } finally {
+      this.redirect = undefined;
     }
-    this.code = await redirect.code;
+  }
+
+  /** Ends a sign-in that is waiting for the browser (the server was stopped or reconfigured). */
+  cancelSignIn(): void {
+    this.redirect?.cancel(new Error('the sign-in was abandoned: the server was stopped'));
   }
 
   /** The code the browser brought back, once; the transport's `finishAuth` exchanges it. */

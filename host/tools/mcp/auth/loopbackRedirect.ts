@@ -74,7 +74,7 @@ export class LoopbackRedirect {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new Error(error.code === 'EADDRINUSE' ? `port ${port} of the sign-in redirect (${loopbackRedirectUrl(port)}) is taken by another program; close it and sign in again` : error.message)));
+        reject(new Error(error.code === 'EADDRINUSE' ? `port ${port} of the sign-in redirect (${loopbackRedirectUrl(port)}) is taken by another program; close it and sign in again, or sign out of the server so that Keel registers another port` : error.message)));
       server.listen(port, '127.0.0.1', resolve);
     });
     return new LoopbackRedirect(server, state);
