@@ -138,15 +138,18 @@ describe('policy: precedence, scopes and autonomy', () => {
     assert.equal(withinPolicy(params, policy([level('user', {})])).models, params.models);
   });
 
-  it('runs a command outside the sandbox only when every command’s rule says so, and asks when the workspace says so', async () => {
+  it('runs a command outside the sandbox or with the network only when every command’s rule says so, and asks when the workspace says so', async () => {
     const user = policy([level('user', { default: { autonomy: 'autopilot', commands: { allow: [{ pattern: 'npm install *', sandbox: false, network: true }, 'ls *'] } } })]);
     const install = await user.decide(command('npm install left-pad'));
     assert.deepEqual([install.verdict, install.unsandboxed, install.network], ['allow', true, true]);
     const mixed = await user.decide(command('npm install x && ls'));
-    assert.deepEqual([mixed.verdict, mixed.unsandboxed], ['allow', false]);
+    assert.deepEqual([mixed.verdict, mixed.unsandboxed, mixed.network], ['allow', false, false]);
     const workspace = await policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', { default: { commands: { allow: [{ pattern: 'npm install *', sandbox: false }] } } })]).decide(command('npm install x'));
     assert.deepEqual([workspace.verdict, workspace.unsandboxed], ['ask', true]);
     assert.match(workspace.reason, /outside the OS sandbox/);
+    const networked = await policy([level('user', { default: { autonomy: 'autopilot' } }), level('workspace', { default: { commands: { allow: [{ pattern: 'curl *', network: true }] } } })]).decide(command('curl https://example.com'));
+    assert.deepEqual([networked.verdict, networked.network], ['ask', true]);
+    assert.match(networked.reason, /gives this command the network/);
   });
 });
 

@@ -144,6 +144,7 @@ export class RunPolicy {
     const opinions: Opinion[] = [];
     const grants: { level: LevelName; pattern: CommandPattern }[] = [];
     let everyGranted = parsed.commands.length > 0;
+    let everyNetworked = parsed.commands.length > 0;
     let unmatched: SimpleCommand | undefined;
     let allowed: Opinion | undefined;
     for (const command of parsed.commands) {
@@ -154,6 +155,7 @@ export class RunPolicy {
       if (strict?.verdict === 'allow') allowed ??= strict;
       const granting = verdicts.filter((v) => v.opinion.verdict !== 'deny');
       everyGranted &&= granting.length > 0;
+      everyNetworked &&= granting.some((v) => v.pattern.network);
       grants.push(...granting.map((v) => ({ level: v.opinion.level as LevelName, pattern: v.pattern })));
     }
     for (const probe of parsed.probes) {
@@ -167,12 +169,17 @@ export class RunPolicy {
       // Allowed parts do not carry the rest: a line is allowed only if every command in it is.
       opinions.push({ verdict: 'ask', level: allowed.level, rule: allowed.rule, reason: `\`${clip(unmatched.source)}\` in this command matches no allow rule` });
     }
-    // Out of the sandbox only when every command's rules say so; a workspace's say-so is asked about.
+    // Out of the sandbox only when every command's rules say so, and with the network only when a rule grants it to
+    // every command; what a workspace grants this way is asked about.
     const unsandboxed = everyGranted && grants.every((grant) => !grant.pattern.sandbox);
     if (unsandboxed && grants.some((grant) => grant.level === 'workspace')) {
       opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy runs this command outside the OS sandbox' });
     }
-    return { opinions, unsandboxed, network: grants.some((grant) => grant.pattern.network) };
+    const network = everyNetworked && parsed.opaque.length === 0;
+    if (network && grants.some((grant) => grant.level === 'workspace' && grant.pattern.network)) {
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy gives this command the network' });
+    }
+    return { opinions, unsandboxed, network };
   }
 
   private redirectOpinions(target: Word): Opinion[] {
