@@ -12,6 +12,7 @@ import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
 import { auditCommand } from './cli/audit';
+import { runsCommand } from './cli/runs';
 import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
   registerEnvSecrets(process.env);
   const argv = process.argv.slice(2);
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), (text) => print(process.stdout, text));
+  if (argv[0] === 'runs') return runsCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -83,7 +85,9 @@ async function main(): Promise<number> {
   let started;
   try {
     // Checked against the protocol's schema like a request from the extension, naming any field at fault.
-    started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits }));
+    if (options.command === 'run') started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits }));
+    else if (options.command === 'resume') started = await host.resumeRun(options.runId!, { models: options.models });
+    else started = await host.retryFailed(options.runId!, { models: options.models });
   } catch (error) {
     log((error as Error).message);
     return 2;

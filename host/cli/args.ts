@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunLimits } from '../../protocol/run';
@@ -6,7 +7,11 @@ import { validateGoal } from '../orchestration/runs';
 export type ApprovalMode = 'ask' | 'yes' | 'no';
 
 export interface CliOptions {
+  /** `run` starts a new run; `resume` goes on with an unfinished one, `retry` with a failed one, by id. */
+  readonly command: 'run' | 'resume' | 'retry';
+  /** The goal of a new run; empty for `resume` and `retry`, whose goal is in their journal. */
   readonly goal: string;
+  readonly runId?: string;
   readonly workspace: string;
   readonly models: ModelConfig;
   readonly limits: RunLimits;
@@ -27,10 +32,15 @@ export interface CliMcpOptions {
 }
 
 export const USAGE = `Usage: keel run "<goal>" [options]
+       keel runs [--workspace <dir>]
+       keel resume <run id> [options]
+       keel retry <run id> [options]
        keel audit verify [--dir <folder>]
        keel --help
 
-Runs one agent task headless against a folder and prints its trace.
+Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs that were
+interrupted (resume them with \`keel resume <id>\`) or failed (run them again from their last good step with
+\`keel retry <id>\`); both take the model options below.
 
 Options:
   --workspace <dir>     the folder the agent works in (default: current directory)
@@ -78,14 +88,16 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
       'mcp-issuer': { type: 'string' },
     },
   });
-  const [command, goal, ...extra] = positionals;
-  if (command !== 'run' || goal === undefined || extra.length > 0) throw new Error(USAGE);
+  const [command, target, ...extra] = positionals;
+  if ((command !== 'run' && command !== 'resume' && command !== 'retry') || target === undefined || extra.length > 0) throw new Error(USAGE);
   if (values.yes && values.no) throw new Error('Use either --yes or --no, not both.');
   const provider = values.provider ?? (env.OPENAI_API_KEY ? 'openai' : 'ollama');
   if (provider !== 'ollama' && provider !== 'openai') throw new Error(`Unknown provider "${provider}"; use ollama or openai.`);
   return {
-    goal: validateGoal(goal),
-    workspace: values.workspace ?? process.cwd(),
+    command,
+    goal: command === 'run' ? validateGoal(target) : '',
+    ...(command === 'run' ? {} : { runId: target }),
+    workspace: resolve(values.workspace ?? process.cwd()),
     models: {
       router: { attemptTimeoutSeconds: Math.ceil(positiveNumber(values.timeout ?? '120', '--timeout')) },
       defaultModel: {

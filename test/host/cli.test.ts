@@ -120,4 +120,30 @@ describe('keel CLI (dist/cli.js)', function () {
     assert.match(empty.stdout, /no audit log in/);
     assert.equal((await runCli(['audit', 'check'])).code, 2);
   });
+
+  it('lists a failed run with "keel runs" and runs it again from its last good step with "keel retry"', async () => {
+    const home = await tempDir();
+    let broken = true;
+    const flaky = await startModelServer((request, index) => (broken && request.messages.some((m) => m.role === 'tool') ? { kind: 'error', status: 500, message: 'down' } : scriptedAgent(request, index)));
+    try {
+      const failed = await runCli(['run', 'summarize greeting.txt', '--workspace', workspace, '--base-url', flaky.url], { HOME: home });
+      assert.equal(failed.code, 1, failed.stdout);
+      const listed = await runCli(['runs', '--workspace', workspace], { HOME: home });
+      assert.equal(listed.code, 0);
+      const runId = /failed\s+([0-9a-f-]{36})\s+1 steps\s+summarize greeting\.txt/.exec(listed.stdout)?.[1];
+      assert.ok(runId, listed.stdout);
+      broken = false;
+      const asked = flaky.requests.length;
+      const retried = await runCli(['retry', runId!, '--workspace', workspace, '--base-url', flaky.url], { HOME: home });
+      assert.equal(retried.code, 0, retried.stderr);
+      assert.match(retried.stdout, /succeeded: greeting\.txt has \d+ lines?\./);
+      assert.equal(flaky.requests.length, asked + 1, 'only the failed step is asked again');
+      assert.match((await runCli(['runs', '--workspace', workspace], { HOME: home })).stdout, /No interrupted or failed runs/);
+      const unknown = await runCli(['retry', runId!, '--workspace', workspace, '--base-url', flaky.url], { HOME: home });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /not on the dead-letter queue/);
+    } finally {
+      await flaky.close();
+    }
+  });
 });
