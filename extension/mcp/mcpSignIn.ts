@@ -67,8 +67,13 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
     if (!name) return;
     await context.secrets.delete(credentialsKey(name));
     if (host.state === 'running') {
-      // The host also drops the tokens it holds and reconnects without them.
-      await (await host.ensureStarted()).sendRequest(McpSignOutRequest.type, { server: name }).catch((error: unknown) => log.warn(`sign-out: ${errorText(error)}`));
+      try {
+        // The host also drops the tokens it holds and reconnects without them.
+        await (await host.ensureStarted()).sendRequest(McpSignOutRequest.type, { server: name });
+      } catch (error) {
+        void showError(errorText(error), log);
+        return;
+      }
     }
     void vscode.window.showInformationMessage(`Keel: signed out of MCP server "${name}"; its tokens and registration are deleted.`);
   };
