@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCliArgs } from '../../host/cli/args';
 import { cliMcpAuth } from '../../host/cli/mcpServers';
@@ -62,6 +64,35 @@ describe('keel CLI with an OAuth-protected MCP server (dist/cli.js)', function (
     assert.match(stdout, /unknown tool|not available|mcp__remote__whoami/);
     assert.equal(auth.authorizations(), 0);
     await assert.rejects(readdir(join(home, '.cache', 'keel', 'mcp-credentials')), 'nothing is stored');
+  });
+
+  it('at a terminal prints the sign-in address, waits for the browser, and keeps the tokens for the next run in a 0600 file', async function () {
+    // `script` gives the CLI a terminal, as a user's shell would.
+    if (!existsSync('/usr/bin/script')) this.skip();
+    const command = ['node', CLI, 'run', "'call tool mcp__remote__whoami with {}'", '--workspace', workspace, '--base-url', model.url, '--yes', '--mcp', config].join(' ');
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    const address = new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      output += d;
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/.exec(output.replace(/\r/g, ''))?.[1];
+      if (url) resolve(url);
+    }));
+    const before = auth.authorizations();
+    const url = await address;
+    assert.match(output, /MCP server "remote" needs you to sign in\. Open this address in a browser on this machine/);
+    const approval = await fetch(url, { redirect: 'manual' });
+    await fetch(approval.headers.get('location')!);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, output);
+    assert.match(output, /mcp__remote__whoami said: signed in as client-/);
+    assert.equal(auth.authorizations(), before + 1);
+    const dir = join(home, '.cache', 'keel', 'mcp-credentials');
+    const [file] = await readdir(dir);
+    assert.equal((await stat(join(dir, file!))).mode & 0o777, 0o600);
+
+    const again = await run({}, '--mcp-credentials', 'disk');
+    assert.match(again.stdout, /mcp__remote__whoami said: signed in as client-/, 'the next run, without a terminal, uses the kept tokens');
+    assert.equal(auth.authorizations(), before + 1);
   });
 
   it('refuses a wrong client secret with the authorization server\'s answer, and a secret without a client ID', async () => {
