@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '../host/governance/auditLog';
 import { bubblewrapWorks, commandLaunch } from '../host/governance/commandSandbox';
@@ -42,6 +42,8 @@ const COMPOUND: CallFacts = { tool: 'run_command', risk: 'execute', command: 'gi
 const PLAIN: CallFacts = { tool: 'create_file', risk: 'write', writes: ['src/parser.ts'] };
 
 export async function benchGovernance(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
+  // Every figure here moves with what else the machine does; the note says how busy it was.
+  const load = loadavg()[0]!;
   const policy = new RunPolicy(LEVELS, { agent: 'keel', restricted: false });
   const compound = await decisions(policy, COMPOUND);
   const plain = await decisions(policy, PLAIN);
@@ -54,13 +56,15 @@ export async function benchGovernance(): Promise<{ metrics: Record<string, Metri
   };
   let sandboxNote = 'sandboxed_command_overhead_ms is left out: bubblewrap does not work on this machine.';
   if (process.platform === 'linux' && bubblewrapWorks()) {
-    const { sandboxed, plain: unsandboxed } = await commandStarts();
+    const { sandboxed, networked, plain: unsandboxed } = await commandStarts();
     metrics.sandboxed_command_overhead_ms = { value: round(median(sandboxed) - median(unsandboxed)), unit: 'ms', lowerIsBetter: true };
+    metrics.sandboxed_networked_command_overhead_ms = { value: round(median(networked) - median(unsandboxed)), unit: 'ms', lowerIsBetter: true };
     metrics.unsandboxed_command_p50_ms = { value: round(median(unsandboxed)), unit: 'ms', lowerIsBetter: true };
     sandboxNote =
-      `sandboxed_command_overhead_ms: p50 of \`true\` started through bubblewrap (commandLaunch with "auto": read-only root, private /tmp, ` +
-      `hidden credential folders, own PID namespace) minus p50 of the same \`/bin/sh -c true\` unsandboxed, ${COMMAND_RUNS} runs each after ` +
-      `${COMMAND_WARMUP} warm-up rounds, interleaved; spawn to exit.`;
+      `sandboxed_command_overhead_ms: p50 of \`true\` started through bubblewrap as commands run by default (commandLaunch with "auto": ` +
+      'read-only root, private /tmp, hidden credential folders, own PID namespace and, where it works, its own network namespace) ' +
+      `minus p50 of the same \`/bin/sh -c true\` unsandboxed; sandboxed_networked: the same with the network a rule's network: true grants ` +
+      `(no network namespace). ${COMMAND_RUNS} runs of each after ${COMMAND_WARMUP} warm-up rounds, interleaved; spawn to exit.`;
   }
   const notes =
     `policy_decision: RunPolicy.decide for run_command "${COMPOUND.command}" under three levels (managed denials, a user ask rule, the ` +
@@ -70,7 +74,7 @@ export async function benchGovernance(): Promise<{ metrics: Record<string, Metri
     `record on a temp folder, including the redaction, the chained SHA-256, the write, fdatasync and the head file, ${AUDIT_RUNS} appends ` +
     'one after another, each followed by fdatasync_floor: one line written and data-synced on an already open file in the same folder, ' +
     'the least any durable append can cost on this disk (it varies by an order of magnitude with what else the machine writes). ' +
-    sandboxNote;
+    `${sandboxNote} The machine's load average when the run started: ${load.toFixed(1)} on ${cpus().length} cores.`;
   return { metrics, notes };
 }
 
@@ -112,27 +116,30 @@ async function auditAppends(): Promise<{ appends: number[]; floor: number[] }> {
   return { appends, floor };
 }
 
-async function commandStarts(): Promise<{ sandboxed: number[]; plain: number[] }> {
+async function commandStarts(): Promise<{ sandboxed: number[]; networked: number[]; plain: number[] }> {
   const root = await mkdtemp(join(tmpdir(), 'keel-bench-cmd-'));
   const sandboxed: number[] = [];
+  const networked: number[] = [];
   const plain: number[] = [];
   try {
     for (let i = 0; i < COMMAND_WARMUP + COMMAND_RUNS; i++) {
-      const inSandbox = await timeCommand(root, 'auto');
-      const outside = await timeCommand(root, 'off');
+      const inSandbox = await timeCommand(root, 'auto', false);
+      const withNetwork = await timeCommand(root, 'auto', true);
+      const outside = await timeCommand(root, 'off', false);
       if (i >= COMMAND_WARMUP) {
         sandboxed.push(inSandbox);
+        networked.push(withNetwork);
         plain.push(outside);
       }
     }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-  return { sandboxed, plain };
+  return { sandboxed, networked, plain };
 }
 
-function timeCommand(root: string, mode: 'auto' | 'off'): Promise<number> {
-  const launch = commandLaunch('true', root, mode);
+function timeCommand(root: string, mode: 'auto' | 'off', network: boolean): Promise<number> {
+  const launch = commandLaunch('true', root, mode, { network });
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(launch.file, [...launch.args], { cwd: root, stdio: 'ignore' });
