@@ -12,6 +12,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./models.test'),
   () => import('./mcpOAuth.test'),
   () => import('./triggers.test'),
+  () => import('./metrics.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
