@@ -163,6 +163,15 @@ describe('policy: command rules on the parsed command line', () => {
     assert.match(decision.reason, /`rm -rf ~` matches commands\.deny "rm \*" of the workspace policy/);
   });
 
+  it('asks about what it cannot see through even where the policy allows run_command as a whole', async () => {
+    const everything: PolicyDocument = { default: { tools: { allow: ['run_command'] }, commands: { deny: ['rm *'] } } };
+    for (const command of ['$CMD -rf ~', '`echo rm` -rf ~', 'sudo $CMD', 'eval "$X"', 'f() { :; }; f', 'echo "open']) {
+      assert.equal((await decide(command, everything)).verdict, 'ask', command);
+    }
+    assert.equal((await decide('make all', everything)).verdict, 'allow');
+    assert.equal((await decide('make && rm -rf ~', everything)).verdict, 'deny');
+  });
+
   it('matches allow rules exactly, and deny rules with any further arguments', async () => {
     const strict: PolicyDocument = { default: { autonomy: 'autopilot', commands: { allow: ['git status'], deny: ['git push'] } } };
     assert.equal((await decide('git status', strict)).verdict, 'allow');

@@ -163,6 +163,9 @@ export class RunPolicy {
       if (caught) opinions.push(caught);
     }
     for (const target of parsed.writes) opinions.push(...this.redirectOpinions(target));
+    // A name known only when it runs can be any program, whatever else the policy allows (even all of run_command).
+    const dynamic = parsed.commands.find((command) => command.words[0]?.dynamic);
+    if (dynamic) opinions.push({ verdict: 'ask', level: 'default', reason: `Keel cannot check every part of this command: the program \`${clip(dynamic.words[0]!.text)}\` is known only when it runs` });
     if (parsed.opaque.length > 0) {
       opinions.push({ verdict: 'ask', level: 'default', reason: `Keel cannot check every part of this command: ${parsed.opaque[0]}` });
     } else if (unmatched && allowed) {
