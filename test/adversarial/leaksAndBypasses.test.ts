@@ -104,10 +104,11 @@ describe('adversarial: nothing leaves the workspace, acts unapproved or leaks', 
     const asked = host.asked.map((a) => `${a.tool}:${a.risk}`);
     assert.deepEqual(asked, ['run_command:execute', 'create_file:write', 'fetch_url:network', 'run_js:network']);
     assert.match(host.asked.at(-1)!.title, new RegExp(`send data to ${collectorHost}`));
-    // Every refusal is in the audit log, whose chain holds.
-    assert.deepEqual(await host.connection.sendRequest(AuditVerifyRequest.type), { ok: true, records: 9 });
+    // Every refusal is in the audit log, whose chain holds; each model call is there too (model and tokens, no content).
     const audit = (await readFile(join(host.storageDir, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(audit.map((r) => [r.kind, r.subject ?? r.tool ?? '', String(r.decision ?? r.outcome ?? r.ok ?? '')].join(':')), [
+    assert.deepEqual(await host.connection.sendRequest(AuditVerifyRequest.type), { ok: true, records: audit.length });
+    assert.equal(audit.filter((r) => r.kind === 'model_call').length, attempts.length + 1, 'one record per model call');
+    assert.deepEqual(audit.filter((r) => r.kind !== 'model_call').map((r) => [r.kind, r.subject ?? r.tool ?? '', String(r.decision ?? r.outcome ?? r.ok ?? '')].join(':')), [
       'run_start::',
       'approval:run_command:denied',
       'approval:create_file:denied',
