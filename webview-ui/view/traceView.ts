@@ -48,6 +48,8 @@ export class TraceView {
   private focusedKey: string | undefined;
   private timeline: boolean;
   private layoutDirty = true;
+  /** The newest run shown: when a newer one starts, the list scrolls up to it. */
+  private newestTrace: string | undefined;
   private frameRequested = false;
   private tick = 0;
   private detailsRev = 0;
@@ -168,7 +170,12 @@ export class TraceView {
     this.layoutDirty = false;
     const rows: Row[] = [];
     let matches = 0;
-    for (const traceId of this.index.traceIds()) {
+    const traceIds = this.index.traceIds();
+    if (traceIds[0] !== this.newestTrace) {
+      if (this.newestTrace !== undefined && traceIds[0] !== undefined) this.list.scrollToTop();
+      this.newestTrace = traceIds[0];
+    }
+    for (const traceId of traceIds) {
       let cached = this.rowCache.get(traceId);
       if (!cached) this.rowCache.set(traceId, (cached = traceRows(this.index, traceId, this.collapsed, this.filter)));
       for (const row of cached) {

@@ -84,6 +84,11 @@ export class VirtualList<R> {
     this.layout();
   }
 
+  scrollToTop(): void {
+    this.scrollTop = 0;
+    this.scroller.scrollTop = 0;
+  }
+
   scrollToIndex(index: number): void {
     if (index < 0 || index >= this.rows.length) return;
     const top = this.offsets[index]!;
