@@ -97,7 +97,7 @@ export class AgentHost {
     this.filesExclude = settings.filesExclude;
     this.traces = new TraceStore(join(settings.storageDir, 'traces'), settings.traceRetention ?? DEFAULT_TRACE_RETENTION, ports.log);
     this.audit = new AuditLog(join(settings.storageDir, 'audit'));
-    this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), workspaceRoot: settings.root });
+    this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), managedRequired: Boolean(process.env.KEEL_MANAGED_POLICY), workspaceRoot: settings.root });
     this.metrics = new RunMetrics(traceStoreHistory(join(settings.storageDir, 'traces')));
     this.journals = new RunStore(runJournalsDir(settings.storageDir, settings.root));
     this.deadLetters = new DeadLetterQueue(runJournalsDir(settings.storageDir, settings.root), () => ports.failedTasksChanged?.(this.deadLetters.count));

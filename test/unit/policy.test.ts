@@ -223,6 +223,10 @@ describe('policy: files, validation and reloading', () => {
     const removed = loader.forRun({ user: undefined, restricted: false, agent: 'keel' });
     assert.deepEqual(removed.changes.map((c) => [c.level, c.source]), [['user', 'removed']]);
     assert.equal(new PolicyLoader({ managedPath: join(root, 'x'), workspaceRoot: undefined }).forRun({ user: {}, restricted: false, agent: 'keel' }).policy, undefined);
+    // A managed policy named on purpose that has gone missing asks for everything rather than stop applying.
+    const missing = new PolicyLoader({ managedPath: join(root, 'gone.jsonc'), managedRequired: true, workspaceRoot: undefined }).forRun({ user: undefined, restricted: false, agent: 'keel' });
+    assert.deepEqual(missing.policy!.problems, [`KEEL_MANAGED_POLICY names ${join(root, 'gone.jsonc')}, which does not exist; restore the file or unset KEEL_MANAGED_POLICY.`]);
+    assert.equal((await missing.policy!.decide({ tool: 'read_file', risk: 'read', reads: ['a'] })).verdict, 'ask');
   });
 
   it('accepts the README’s example, which VS Code checks against the schema package.json contributes', () => {

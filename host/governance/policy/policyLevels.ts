@@ -36,6 +36,11 @@ export function managedPolicyPath(env: NodeJS.ProcessEnv = process.env, platform
 
 export interface PolicySources {
   readonly managedPath: string;
+  /**
+   * The path was named on purpose (`KEEL_MANAGED_POLICY`): a missing file is then a broken level, not no level, so
+   * an administrator's policy cannot silently stop applying.
+   */
+  readonly managedRequired?: boolean;
   /** The workspace folder; no folder, no workspace policy. */
   readonly workspaceRoot: string | undefined;
   /** The `keel.policy` setting (user scope only), as the extension sent it. */
@@ -49,7 +54,7 @@ export interface PolicySources {
  */
 export function readPolicyLevels(sources: PolicySources): PolicyLevel[] {
   const levels: PolicyLevel[] = [];
-  const managed = fileLevel('managed', sources.managedPath, sources.managedPath);
+  const managed = fileLevel('managed', sources.managedPath, sources.managedPath, sources.managedRequired ? 'KEEL_MANAGED_POLICY' : undefined);
   if (managed) levels.push(managed);
   if (sources.user !== undefined && sources.user !== null && !(isObject(sources.user) && Object.keys(sources.user).length === 0)) {
     levels.push(level('user', 'setting keel.policy', JSON.stringify(sources.user), checkPolicyValue(sources.user, 'setting keel.policy')));
@@ -59,8 +64,9 @@ export function readPolicyLevels(sources: PolicySources): PolicyLevel[] {
   return levels;
 }
 
-function fileLevel(name: LevelName, path: string, source: string): PolicyLevel | undefined {
+function fileLevel(name: LevelName, path: string, source: string, namedBy?: string): PolicyLevel | undefined {
   const file = readPolicyFile(path);
+  if (!file && namedBy) return level(name, source, '', { ok: false, error: `${namedBy} names ${path}, which does not exist; restore the file or unset ${namedBy}.` });
   if (!file) return undefined;
   return 'text' in file ? level(name, source, file.text, parsePolicyText(file.text, source)) : level(name, source, '', { ok: false, error: file.error });
 }

@@ -1,6 +1,6 @@
 import type { StartRunParams } from '../../../protocol/rpc';
 import type { AuditEvent } from '../auditLog';
-import { readPolicyLevels, type LevelName } from './policyLevels';
+import { readPolicyLevels, type LevelName, type PolicySources } from './policyLevels';
 import { RunPolicy } from './runPolicy';
 
 /** What a run starts with: its policy (none when no level has one) and the levels that changed since the last run. */
@@ -17,7 +17,7 @@ export interface LoadedPolicy {
 export class PolicyLoader {
   private readonly seen = new Map<LevelName, string>();
 
-  constructor(private readonly sources: { readonly managedPath: string; readonly workspaceRoot: string | undefined }) {}
+  constructor(private readonly sources: Omit<PolicySources, 'user'>) {}
 
   forRun(request: { readonly user: unknown; readonly restricted: boolean; readonly agent: string }): LoadedPolicy {
     const levels = readPolicyLevels({ ...this.sources, user: request.user });
