@@ -139,9 +139,10 @@ export class AgentHost {
       tools: () => this.tools(),
       journals: this.journals,
       spans: this.spans,
+      // A failed run is on the dead-letter queue before anyone hears it ended, so the two never disagree.
       finished: (result) => {
-        if (result.outcome === 'failed') void this.queueFailed(result);
-        ports.finished(result);
+        if (result.outcome !== 'failed') return ports.finished(result);
+        void this.queueFailed(result).finally(() => ports.finished(result));
       },
       log: ports.log,
     });

@@ -119,7 +119,7 @@ export class AlertMonitor {
     }
     if (deadLetters) {
       const count = this.deps.deadLetters();
-      if (count > 0) out.push({ id: 'deadLetters', rule: 'deadLetters', message: `The dead-letter queue holds ${count} message${count === 1 ? '' : 's'} that could not be delivered.` });
+      if (count > 0) out.push({ id: 'deadLetters', rule: 'deadLetters', message: `${count} failed task${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} in the dead-letter queue (Keel: Show Failed Tasks).` });
     }
     return out;
   }

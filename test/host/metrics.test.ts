@@ -89,13 +89,16 @@ describe('metrics, alerts and the log of the built host', function () {
     assert.ok(snapshot.latency.modelCall.p95Ms !== null);
 
     const change = await until('the error-rate alert', () => session.alerts.find((c) => c.fired.some((a) => a.rule === 'errorRate')));
-    assert.match(change.fired[0]!.message, /50% of the runs that finished in the last hour failed \(1 of 2\)/);
+    assert.match(change.fired.find((a) => a.rule === 'errorRate')!.message, /50% of the runs that finished in the last hour failed \(1 of 2\)/);
+    // The failed run waits in the dead-letter queue, which has a rule of its own.
+    const queued = await until('the dead-letter alert', () => session.alerts.find((c) => c.fired.some((a) => a.rule === 'deadLetters')));
+    assert.match(queued.fired.find((a) => a.rule === 'deadLetters')!.message, /1 failed task waits in the dead-letter queue/);
     await until('a metrics/changed notification', () => session.metricsChanged > 0);
-    assert.equal(session.alerts.length, 1, 'fired once');
+    assert.equal(session.alerts.flatMap((c) => c.fired).length, 2, 'each fired once');
     assert.equal(await session.host.stop(), 0);
 
     const audit = (await readFile(join(storageDir, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(audit.filter((r) => r.kind === 'alert').map((r) => [r.state, r.rule]), [['fired', 'errorRate']]);
+    assert.deepEqual(audit.filter((r) => r.kind === 'alert').map((r) => `${String(r.state)}:${String(r.rule)}`).sort(), ['fired:deadLetters', 'fired:errorRate']);
 
     const log = (await readFile(join(storageDir, 'logs', 'host.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const runLines = log.filter((r) => r.runId === failed.runId);
