@@ -100,7 +100,12 @@ export class AgentHost {
     this.policies = new PolicyLoader({ managedPath: managedPolicyPath(), managedRequired: Boolean(process.env.KEEL_MANAGED_POLICY), workspaceRoot: settings.root });
     this.metrics = new RunMetrics(traceStoreHistory(join(settings.storageDir, 'traces')));
     this.journals = new RunStore(runJournalsDir(settings.storageDir, settings.root));
-    this.deadLetters = new DeadLetterQueue(runJournalsDir(settings.storageDir, settings.root), () => ports.failedTasksChanged?.(this.deadLetters.count));
+    this.deadLetters = new DeadLetterQueue(runJournalsDir(settings.storageDir, settings.root), () => {
+      ports.failedTasksChanged?.(this.deadLetters.count);
+      this.alerts.checkSoon();
+    });
+    // The dead-letter alert reads the count synchronously: the queue is read once, so a restart sees what still waits.
+    void this.deadLetters.list().catch(() => undefined);
     this.alerts = new AlertMonitor({
       metrics: this.metrics,
       changed: (change) => ports.alertsChanged?.(change),
@@ -117,7 +122,7 @@ export class AgentHost {
       this.metrics.record(span);
       ports.spans(span, content);
       if (span.endTime === undefined) return;
-      this.alerts.spanEnded();
+      this.alerts.checkSoon();
       if (span.operation === 'invoke_agent' && span.parentSpanId === undefined) ports.metricsChanged?.();
     };
     this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });

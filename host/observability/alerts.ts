@@ -47,8 +47,8 @@ export class AlertMonitor {
     return this.list();
   }
 
-  /** A span ended: check soon. */
-  spanEnded(): void {
+  /** Something the rules read changed (a span ended, the dead-letter queue moved): check soon. */
+  checkSoon(): void {
     if (!this.timer) return;
     this.settling ??= setTimeout(() => {
       this.settling = undefined;

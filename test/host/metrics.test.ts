@@ -10,6 +10,7 @@ import {
 import type { RunResult } from '../../protocol/run';
 import { PROTOCOL_VERSION, type HostInitializationOptions } from '../../protocol/version';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { startOtlpReceiver } from '../fixtures/otlpReceiver';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { headlessWorkspace, tempDir } from '../unit/helpers';
 import { until } from '../until';
@@ -25,7 +26,7 @@ class Session {
 
   private constructor(readonly host: HostProcess) {}
 
-  static async start(workspace: string, storageDir: string): Promise<Session> {
+  static async start(workspace: string, storageDir: string, telemetry?: HostInitializationOptions['telemetry']): Promise<Session> {
     const session = new Session(startHost());
     const { connection } = session.host;
     const files = headlessWorkspace(workspace, { edit: async () => ({ decision: 'approved' }), toolCall: async () => ({ decision: 'approved' }) });
@@ -34,7 +35,7 @@ class Session {
     connection.onNotification(RunFinishedNotification.type, (result) => session.finished.get(result.runId)?.(result));
     connection.onNotification(AlertsChangedNotification.type, (change) => void session.alerts.push(change));
     connection.onNotification(MetricsChangedNotification.type, () => void session.metricsChanged++);
-    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir };
+    const initializationOptions: HostInitializationOptions = { protocolVersion: PROTOCOL_VERSION, storageDir, ...(telemetry ? { telemetry } : {}) };
     await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'workspace' }], capabilities: {}, initializationOptions });
     await connection.sendNotification('initialized', {});
     return session;
@@ -88,13 +89,15 @@ describe('metrics, alerts and the log of the built host', function () {
     assert.equal(snapshot.latency.run.count, 2);
     assert.ok(snapshot.latency.modelCall.p95Ms !== null);
 
-    const change = await until('the error-rate alert', () => session.alerts.find((c) => c.fired.some((a) => a.rule === 'errorRate')));
-    assert.match(change.fired.find((a) => a.rule === 'errorRate')!.message, /50% of the runs that finished in the last hour failed \(1 of 2\)/);
-    // The failed run waits in the dead-letter queue, which has a rule of its own.
-    const queued = await until('the dead-letter alert', () => session.alerts.find((c) => c.fired.some((a) => a.rule === 'deadLetters')));
-    assert.match(queued.fired.find((a) => a.rule === 'deadLetters')!.message, /1 failed task waits in the dead-letter queue/);
+    const fired = (rule: string) => session.alerts.flatMap((c) => c.fired).filter((a) => a.rule === rule);
+    const [errorRate] = await until('the error-rate alert', () => fired('errorRate').length > 0 && fired('errorRate'));
+    assert.match(errorRate!.message, /50% of the runs that finished in the last hour failed \(1 of 2\)/);
+    // The failed run is on the dead-letter queue, which its rule watches.
+    const [deadLetters] = await until('the dead-letter alert', () => fired('deadLetters').length > 0 && fired('deadLetters'));
+    assert.match(deadLetters!.message, /1 failed task waits in the dead-letter queue/);
     await until('a metrics/changed notification', () => session.metricsChanged > 0);
-    assert.equal(session.alerts.flatMap((c) => c.fired).length, 2, 'each fired once');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual([fired('errorRate').length, fired('deadLetters').length], [1, 1], 'each fired once');
     assert.equal(await session.host.stop(), 0);
 
     const audit = (await readFile(join(storageDir, 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -115,10 +118,28 @@ describe('metrics, alerts and the log of the built host', function () {
     assert.equal(snapshot.loadingHistory, false);
     assert.deepEqual(snapshot.tasks, { finished: 2, succeeded: 1, failed: 1, cancelled: 0, interrupted: 0, running: 0 });
     assert.deepEqual(snapshot.byTool.map((row) => row.key).sort(), ['propose_edit', 'read_file']);
-    // A new host starts a new episode: the condition holds, so the alert is active again, and recorded again.
+    // A new host starts new episodes: the conditions hold (the queue is read back too), so both alerts are active again.
     const { active } = await session.host.connection.sendRequest(AlertsSetRulesRequest.type, { rules: RULES });
-    assert.deepEqual(active.map((a) => a.id), ['errorRate']);
-    assert.deepEqual((await session.host.connection.sendRequest(AlertsSetRulesRequest.type, { rules: { ...RULES, errorRate: null } })).active, []);
+    assert.deepEqual(active.map((a) => a.id).sort(), ['deadLetters', 'errorRate']);
+    assert.deepEqual((await session.host.connection.sendRequest(AlertsSetRulesRequest.type, { rules: { ...RULES, errorRate: null, deadLetters: false } })).active, []);
     assert.equal(await session.host.stop(), 0);
+  });
+
+  it('sends OpenTelemetry metrics of its runs to the OTLP collector, flushed when it stops', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const session = await Session.start(workspace, await tempDir(), { otlpEndpoint: receiver.url, captureContent: false });
+      assert.equal((await session.run('summarize greeting.txt', model.url)).outcome, 'succeeded');
+      assert.equal(await session.host.stop(), 0);
+      const names = new Set(receiver.metrics.map((m) => m.name));
+      for (const name of ['gen_ai.client.operation.duration', 'gen_ai.client.token.usage', 'keel.agent.run.duration', 'keel.tool.call.duration']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
+      const chat = receiver.metrics.find((m) => m.name === 'gen_ai.client.operation.duration')!;
+      assert.equal(chat.points.reduce((n, p) => n + (p.count ?? 0), 0), 2, 'two model calls: read the file, then answer');
+      assert.equal(chat.points[0]!.attributes['gen_ai.request.model'], 'test-model');
+      assert.deepEqual(chat.resource, { 'service.name': 'keel', 'service.version': '0.1.0' });
+      assert.equal(receiver.metrics.find((m) => m.name === 'keel.tool.call.duration')!.points[0]!.attributes['gen_ai.tool.name'], 'read_file');
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -140,7 +140,7 @@ describe('alerts', () => {
   it('checks soon after spans end, once for a burst', async () => {
     await monitor.setRules(rules({ costPerDayUsd: 0.5 }));
     metrics.record(root('succeeded', now, 1));
-    for (let i = 0; i < 100; i++) monitor.spanEnded();
+    for (let i = 0; i < 100; i++) monitor.checkSoon();
     await new Promise((resolve) => setTimeout(resolve, 1300));
     assert.deepEqual(records, ['fired:costPerDay']);
     assert.equal(changes.length, 1);
