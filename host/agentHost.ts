@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
-import type { AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
+import type { AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
@@ -18,6 +18,7 @@ import type { SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { AGENT_NAME } from './orchestration/agentLoop';
 import { DeadLetterQueue } from './orchestration/durable/deadLetters';
+import { loadAgentDefinitions } from './orchestration/agents/agentDefinitions';
 import { RunStore } from './orchestration/durable/runStore';
 import { RunManager, type RunRequest } from './orchestration/runs';
 import { Toolbox } from './toolbox';
@@ -142,6 +143,7 @@ export class AgentHost {
       models: this.models,
       memory: () => this.toolbox.agentMemory(),
       tools: () => this.tools(),
+      agents: () => loadAgentDefinitions(settings.root),
       journals: this.journals,
       spans: this.spans,
       // A failed run is on the dead-letter queue before anyone hears it ended, so the two never disagree.
@@ -194,7 +196,7 @@ export class AgentHost {
 
   /** The request limited by the policy in force now, with its rules for the run. */
   private underPolicy(params: StartRunParams): RunRequest {
-    const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: AGENT_NAME });
+    const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: params.agent ?? AGENT_NAME });
     // Appended in order, ahead of the run's own start record.
     for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
     for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`, 'warn');
@@ -259,6 +261,12 @@ export class AgentHost {
   }
 
   /** Every tool a run would be offered now, and those refused, for "Keel: Show Tools". */
+  /** The workspace's agent definitions, for the quick pick and `keel agents`, and those that did not load. */
+  async listAgents(): Promise<{ agents: AgentInfo[]; problems: string[] }> {
+    const { agents, problems } = await loadAgentDefinitions(this.settings.root);
+    return { agents: [...agents.values()].map(({ instructions: _instructions, ...info }) => info), problems: [...problems] };
+  }
+
   async listTools(): Promise<{ tools: ToolInfo[]; problems: string[] }> {
     const registry = await this.tools();
     const tools = await Promise.all(registry.list().map(async (tool) => {

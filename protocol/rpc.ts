@@ -17,3 +17,4 @@ export * from './rpc/models';
 export * from './rpc/audit';
 export * from './rpc/metrics';
 export * from './rpc/alerts';
+export * from './rpc/agents';

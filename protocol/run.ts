@@ -20,6 +20,10 @@ export const runLimitsSchema = z
     approvalTimeoutMs: integer(1, 2_147_483_647),
     /** The most tools offered to the model; past it, the core tools plus the best matches for the goal. */
     maxTools: integer(1, 500).optional(),
+    /** Subagents of one run working at once (`keel.orchestration.maxParallel`); 0 turns delegation off. Default 4. */
+    maxParallel: integer(0, 64).optional(),
+    /** Subagents one run may start in all (`keel.orchestration.maxSubagents`). Default 16. */
+    maxSubagents: integer(0, 1000).optional(),
   })
   .readonly();
 export type RunLimits = z.infer<typeof runLimitsSchema>;

@@ -49,13 +49,13 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       return text === undefined ? {} : { goal: text };
     };
     const edits = reviews.list().map((p): PendingQuestion => ({
-      approvalId: p.approvalId, kind: 'edit', runId: p.runId, ...goal(p.runId), title: `Edit ${p.edit.path}`,
+      approvalId: p.approvalId, kind: 'edit', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: `Edit ${p.edit.path}`,
       why: 'Every edit is reviewed before it is applied.',
       diff: { path: p.edit.path, line: p.edit.range.start.line + 1, oldText: p.edit.oldText, newText: p.edit.newText },
       canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
     }));
     const tools = toolApprovals.list().map((p): PendingQuestion => ({
-      approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), title: p.title,
+      approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: p.title,
       why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is ${/^[aeiou]/.test(p.risk) ? 'an' : 'a'} ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
       detail: p.detail, canAlwaysAllow: p.canAlwaysAllow, canEditArguments: isJsonObject(p.detail), askedAt: at(p.approvalId),
     }));

@@ -39,14 +39,19 @@ interface Question<D> {
  * ever waits forever.
  */
 export class ApprovalBroker {
-  constructor(private readonly consent: ConsentPort, private readonly timeoutMs: number, private readonly audit?: AuditSink) {}
+  /** `agent` names the asking agent in each edit and tool question, since a run's subagents ask side by side. */
+  constructor(private readonly consent: ConsentPort, private readonly timeoutMs: number, private readonly audit?: AuditSink, private readonly agent?: string) {}
+
+  private asker(): { agent?: string } {
+    return this.agent ? { agent: this.agent } : {};
+  }
 
   reviewEdit(edit: ProposedEdit, at: At): Promise<EditDecision> {
     return this.decide(at, {
       subject: 'propose_edit',
       attributes: { 'keel.file.path': edit.path, 'keel.edit.start_line': edit.range.start.line + 1, 'keel.edit.end_line': edit.range.end.line + 1 },
       asked: edit,
-      ask: (approvalId, signal) => this.consent.reviewEdit({ runId: at.runId, approvalId, edit }, signal),
+      ask: (approvalId, signal) => this.consent.reviewEdit({ runId: at.runId, approvalId, edit, ...this.asker() }, signal),
       decision: (answer) => answer.decision,
       onTimeout: (reason) => ({ decision: 'denied', reason }),
     });
@@ -57,7 +62,7 @@ export class ApprovalBroker {
       subject: review.tool,
       attributes: { 'keel.tool.risk': review.risk, 'keel.tool.source': review.source, ...policyAttributes(review.policy) },
       asked: { title: review.title, detail: review.detail },
-      ask: (approvalId, signal) => this.consent.reviewToolCall({ ...review, runId: at.runId, approvalId }, signal),
+      ask: (approvalId, signal) => this.consent.reviewToolCall({ ...review, runId: at.runId, approvalId, ...this.asker() }, signal),
       decision: (answer) => answer.decision,
       onTimeout: (reason) => ({ decision: 'denied', reason }),
       policy: review.policy,

@@ -8,11 +8,13 @@ import type { BudgetEscalation, ChatMessage, ToolCall, ToolSpec } from '../model
 import { selectTools } from '../tools/selection';
 import { chatInputContent, chatOutputContent } from '../observability/genAiMessages';
 import { errorMessage, type Span } from '../observability/tracer';
-import type { Tool, ToolPolicy, ToolRegistry } from '../tools';
+import type { Tool, ToolOutcome, ToolPolicy, ToolRegistry } from '../tools';
 import { untrustedFence, untrustedText } from '../memory/recall/untrusted';
 import type { WorkspacePort } from '../workspace/port';
 import { unrecorded, type StepRecorder, type StepResponse } from './durable/stepRecorder';
+import { allowsTool, type AgentDefinition } from './agents/agentDefinitions';
 import { RunContext, type RunMemory, type RunModel } from './runContext';
+import { DELEGATE_TOOL, type Team } from './subagents';
 
 export interface AgentRunInput {
   readonly runId: string;
@@ -35,6 +37,12 @@ export interface AgentRunInput {
   /** The run's `invoke_agent` span; the loop adds `retrieval`, `chat`, `execute_tool` and `approval` children. */
   readonly span: Span;
   readonly signal: AbortSignal;
+  /** The agent definition to run; absent: Keel's default agent. */
+  readonly agent?: AgentDefinition;
+  /** What the run's agents share (subagent caps, file locks); absent: no delegation. */
+  readonly team?: Team;
+  /** 0 for the run's own agent, 1 for its subagents, 2 for theirs. */
+  readonly depth?: number;
 }
 
 /** The agent's name in traces, accounting and per-agent budgets. */
@@ -62,6 +70,18 @@ const SYSTEM_PROMPT = [
   'When the task is done, answer with a short summary of what you did, without calling tools.',
 ].join('\n');
 
+const DELEGATION_PROMPT = 'For independent parts of a large task, use the delegate tool; several delegate calls in one answer run in parallel.';
+
+/** Task classes a definition's `model` may name; anything else is taken for a model id. */
+const TASK_CLASSES: ReadonlySet<string> = new Set(['plan', 'act', 'summarize']);
+
+function systemPrompt(agent: AgentDefinition | undefined, delegating: boolean): string {
+  const parts = [SYSTEM_PROMPT];
+  if (delegating) parts.push(DELEGATION_PROMPT);
+  if (agent?.instructions) parts.push(`You are the agent "${agent.name}". Your instructions, from ${agent.path}:\n${agent.instructions}`);
+  return parts.join('\n\n');
+}
+
 /** The agent loop: ask the model, run the tools it calls, feed the results back, until it answers in text. */
 export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const { span, signal, limits } = input;
@@ -69,10 +89,19 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const toolsUsed = new Set<string>();
   const filesTouched = new Set<string>();
   const record = input.record ?? unrecorded;
-  const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit);
-  const core = new Set(input.tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
-  const { offered, reason } = await selectTools(input.tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
-  span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': reason });
+  const { agent, team } = input;
+  const name = agent?.name ?? AGENT_NAME;
+  const depth = input.depth ?? 0;
+  const tools = agent?.tools ? input.tools.limitedTo((tool) => allowsTool(agent.tools, tool)) : input.tools;
+  const delegating = team?.mayDelegate(agent, depth) === true;
+  const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit, name);
+  const core = new Set(tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
+  const selected = await selectTools(tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
+  const offered = delegating && team ? [...selected.offered, team.delegateSpec()] : selected.offered;
+  span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': selected.reason, 'keel.agent.delegates': delegating || undefined });
+  const self = { name, taskClass: agent?.model && TASK_CLASSES.has(agent.model) ? (agent.model as 'plan' | 'act' | 'summarize') : ('act' as const) };
+  /** This agent, as opposed to others of the run who may write the same files. */
+  const identity = {};
   let inputTokens = 0;
   let outputTokens = 0;
   let costUsd = 0;
@@ -80,10 +109,37 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const end = (outcome: AgentRunOutput['outcome'], message: string): AgentRunOutput => ({
     outcome, message, toolsUsed: [...toolsUsed], filesTouched: [...filesTouched], tokens: { input: inputTokens, output: outputTokens },
   });
+  /** One call, recorded; an edit or a new file holds its path's lock across the run's agents while it is reviewed. */
+  const callTool = (step: number, index: number, call: ToolCall): Promise<ToolOutcome> => {
+    const tool = tools.get(call.name);
+    const delegated = delegating && call.name === DELEGATE_TOOL;
+    const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
+    // A delegate call has no effect of its own: resumed, it runs again and its subagent replays its own finished steps.
+    const risk = delegated ? 'read' : tool?.risk;
+    const recorded = () => record.toolCall({ step, index, call, risk, workspace: input.workspace, confirmRepeat }, () =>
+      span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
+        toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
+        const outcome = delegated && team
+          ? await delegate({ ...input, tools }, team, { step, index, depth, call }, toolSpan)
+          : await tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
+        toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
+        if (!outcome.ok) toolSpan.end('error', outcome.content);
+        return outcome;
+      }),
+    );
+    const path = pathArgument(call);
+    if (!team || !path || !WRITING_TOOLS.has(call.name)) return recorded();
+    return team.files.exclusive(path, async () => {
+      const outcome = await recorded();
+      if (outcome.ok) team.files.wrote(path, name, identity);
+      const other = outcome.ok ? undefined : team.files.changedByOther(path, identity);
+      return other ? { ok: false, content: `Conflict: the agent ${other} of this run changed ${path} since you read it, so your change was not applied. Read the file again and base your change on its current text.\n(${outcome.content})` } : outcome;
+    });
+  };
   try {
-    const context = await RunContext.start({ system: SYSTEM_PROMPT, goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: AGENT_NAME }, localOnly: () => privacy.localOnly, span, signal });
+    const context = await RunContext.start({ system: systemPrompt(agent, delegating), goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: name }, localOnly: () => privacy.localOnly, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
-      const response = await record.response(step, () => chat(input, context, conversation, offered, privacy.localOnly, approvals));
+      const response = await record.response(step, () => chat(input, self, context, conversation, offered, privacy.localOnly, approvals));
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
       costUsd += response.costUsd;
@@ -94,23 +150,24 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       if (toolCalls.length === 0) {
         return end('succeeded', finalAnswer(response.content));
       }
-      for (const [index, call] of toolCalls.entries()) {
+      // Calls run one after another as the model listed them; delegate calls run beside them, under the team's caps.
+      let previous: Promise<unknown> = Promise.resolve();
+      const inOrder = <T>(work: () => Promise<T>): Promise<T> => {
+        const next = previous.then(work, work);
+        previous = next;
+        return next;
+      };
+      const results = await Promise.all(toolCalls.map((call, index) => {
         privacy.noteToolCall(call);
         toolsUsed.add(call.name);
         const path = pathArgument(call);
         if (path && WRITING_TOOLS.has(call.name)) filesTouched.add(path);
-        const tool = input.tools.get(call.name);
-        const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
-        const result = await record.toolCall({ step, index, call, risk: tool?.risk, workspace: input.workspace, confirmRepeat }, () =>
-          span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
-            toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
-            const outcome = await input.tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
-            toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
-            if (!outcome.ok) toolSpan.end('error', outcome.content);
-            return outcome;
-          }),
-        );
-        conversation.push({ role: 'tool', content: fenceToolResult(tool, call.name, result.content), toolCallId: call.id, toolName: call.name });
+        if (delegating && call.name === DELEGATE_TOOL) return callTool(step, index, call);
+        return inOrder(() => callTool(step, index, call));
+      }));
+      for (const [index, call] of toolCalls.entries()) {
+        const tool = tools.get(call.name);
+        conversation.push({ role: 'tool', content: fenceToolResult(tool, call.name, results[index]!.content), toolCallId: call.id, toolName: call.name });
       }
     }
     return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
@@ -120,14 +177,14 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<StepResponse> {
+async function chat(input: AgentRunInput, self: { name: string; taskClass: 'plan' | 'act' | 'summarize' }, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<StepResponse> {
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
     const messages = await context.messages(conversation, chatSpan, input.signal);
     chatSpan.setContent(chatInputContent(messages));
     // A budget question is the run's like any other: under this call's span, ended by the run's cancellation.
     const escalate = (escalation: BudgetEscalation) => approvals.approveBudget(escalation, { runId: input.runId, parent: chatSpan, signal: input.signal });
-    const request = { messages, tools, taskClass: 'act' as const, goal: input.goal, agent: AGENT_NAME, runId: input.runId, localOnly, escalate };
+    const request = { messages, tools, taskClass: self.taskClass, goal: input.goal, agent: self.name, runId: input.runId, localOnly, escalate };
     const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
     chatSpan.setContent(chatOutputContent(response));
@@ -135,6 +192,39 @@ async function chat(input: AgentRunInput, context: RunContext, conversation: rea
     await input.audit?.append({ kind: 'model_call', runId: input.runId, model: response.modelId, inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costUsd: response.costUsd });
     return response;
   });
+}
+
+/**
+ * Runs a subagent for a `delegate` call: once the run's total allows it and a slot is free, a loop of its own with its
+ * own conversation and at most its caller's tools, sharing the run's router (its rate limits, cooldowns and budgets), cancellation, journal and file
+ * locks. Its answer goes back to the caller fenced like any tool result.
+ */
+async function delegate(input: AgentRunInput, team: Team, at: { step: number; index: number; depth: number; call: ToolCall }, toolSpan: Span): Promise<ToolOutcome> {
+  const parsed = team.parse(at.call.arguments);
+  if (!parsed.ok) return parsed;
+  if (!team.claim()) return { ok: false, content: `This run has started all ${team.maxSubagents} subagents it may (keel.orchestration.maxSubagents); do the rest of the work yourself.` };
+  const { agent, args } = parsed;
+  const name = agent?.name ?? AGENT_NAME;
+  const depth = at.depth + 1;
+  const release = await team.slot(depth, input.signal);
+  try {
+    return await toolSpan.within(`invoke_agent ${name}`, 'invoke_agent', { 'gen_ai.agent.name': name, 'keel.run.id': input.runId, 'keel.run.goal': args.goal, 'keel.agent.depth': depth }, async (span) => {
+      const output = await runAgent({
+        ...input,
+        goal: args.goal,
+        agent,
+        depth,
+        limits: { ...input.limits, maxSteps: agent?.maxSteps ?? input.limits.maxSteps },
+        record: (input.record ?? unrecorded).subagent(at, name, args.goal),
+        span,
+      });
+      span.setAttributes({ 'keel.run.outcome': output.outcome });
+      if (output.outcome !== 'succeeded') span.end(output.outcome === 'cancelled' ? 'cancelled' : 'error', output.message);
+      return output.outcome === 'succeeded' ? { ok: true, content: output.message } : { ok: false, content: `The subagent ${name} ${output.outcome}: ${output.message}` };
+    });
+  } finally {
+    release();
+  }
 }
 
 /**

@@ -13,6 +13,8 @@ import type { RunPolicy } from '../governance/policy/runPolicy';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
+import type { AgentCatalog } from './agents/agentDefinitions';
+import { Team } from './subagents';
 import type { RunJournal } from './durable/runJournal';
 import type { RunStore } from './durable/runStore';
 import type { RunMemory } from './runContext';
@@ -61,6 +63,8 @@ export class RunManager {
       readonly memory?: () => Promise<EpisodicMemory>;
       /** The tools a run starting now is offered (MCP servers come and go). */
       readonly tools: () => Promise<ToolRegistry>;
+      /** The workspace's agent definitions, read afresh for each run; absent, only the default agent runs. */
+      readonly agents?: () => Promise<AgentCatalog>;
       /** Where runs are journaled so they survive the host; absent, runs are not durable. */
       readonly journals?: RunStore;
       readonly spans: SpanSink;
@@ -166,7 +170,7 @@ export class RunManager {
    */
   private async launch(launch: Launch): Promise<RunResult> {
     // Whatever the run logs, at any depth, says which run it was.
-    const done = withLogContext({ runId: launch.runId, agent: AGENT_NAME }, () => this.execute(launch));
+    const done = withLogContext({ runId: launch.runId, agent: launch.request.agent ?? AGENT_NAME }, () => this.execute(launch));
     this.ending.add(done);
     try {
       return await done;
@@ -178,9 +182,10 @@ export class RunManager {
 
   private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed }: Launch): Promise<RunResult> {
     const { signal } = controller;
-    const name = `invoke_agent ${AGENT_NAME}`;
+    const agentName = request.agent ?? AGENT_NAME;
+    const name = `invoke_agent ${agentName}`;
     const attributes = {
-      'gen_ai.agent.name': AGENT_NAME,
+      'gen_ai.agent.name': agentName,
       'keel.run.id': runId,
       'keel.run.goal': goal,
       'keel.run.restricted': request.restricted === true,
@@ -197,16 +202,22 @@ export class RunManager {
       journal = await openJournal();
       if (!resumed) await this.deps.audit?.append({ kind: 'run_start', runId, goal });
       let registry: ToolRegistry;
-      [registry, memory] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined)]);
+      let catalog: AgentCatalog;
+      [registry, memory, catalog] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined), this.deps.agents?.() ?? { agents: new Map(), problems: [] }]);
       hooks = registry.hooks;
-      const gate = await hooks?.ask('runStart', { goal, agent: AGENT_NAME }, { runId, parent: span, signal, audit: this.deps.audit });
+      const agent = request.agent === undefined ? undefined : catalog.agents.get(request.agent);
+      if (request.agent !== undefined && !agent) throw new RunRefused(`no agent is named ${request.agent}${catalog.problems.length ? ` (definitions that did not load: ${catalog.problems.join('; ')})` : ''}; list them with "Keel: Run Agent…" or "keel agents"`);
+      const gate = await hooks?.ask('runStart', { goal, agent: agentName }, { runId, parent: span, signal, audit: this.deps.audit });
       if (gate?.decision === 'deny') throw new RunRefused(gate.reason ?? 'a hook refused the run');
       output = await runAgent({
         runId,
         goal,
         model: router,
         privacy: request.privacy ?? { localOnly: false, localOnlyGlobs: [] },
-        limits: request.limits,
+        // A definition's own step limit, within the policy's.
+        limits: agent?.maxSteps ? { ...request.limits, maxSteps: Math.min(agent.maxSteps, request.rules?.maxSteps ?? Infinity) } : request.limits,
+        agent,
+        team: new Team(catalog, request.limits),
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules },
@@ -239,7 +250,7 @@ export class RunManager {
     this.deps.finished(result);
     await memory
       ?.remember({
-        runId, goal, agent: AGENT_NAME, outcome: output.outcome, summary: output.message, filesTouched: [...output.filesTouched], toolsUsed: [...output.toolsUsed],
+        runId, goal, agent: agentName, outcome: output.outcome, summary: output.message, filesTouched: [...output.filesTouched], toolsUsed: [...output.toolsUsed],
         tokens: { input: spent.inputTokens, output: spent.outputTokens }, costUsd: spent.costUsd, finishedAt: new Date().toISOString(),
       })
       .catch((error: unknown) => this.deps.log?.(`run ${runId} was not remembered: ${errorMessage(error)}`));

@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, DiscardRunRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest } from '../../protocol/rpc';
+import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
@@ -18,6 +18,7 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
     await started.recorded;
     return { runId: started.runId };
   });
+  onValidatedRequest(connection, ListAgentsRequest, () => host.listAgents());
   onValidatedRequest(connection, CancelRunRequest, ({ runId }) => ({ cancelled: host.runs.cancel(runId) }));
   onValidatedRequest(connection, ListUnfinishedRunsRequest, async () => ({ runs: await host.runs.unfinished() }));
   onValidatedRequest(connection, ResumeRunRequest, async ({ runId, models, restricted }) => {

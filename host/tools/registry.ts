@@ -57,6 +57,15 @@ export class ToolRegistry {
     return limited;
   }
 
+  /** The same tools without those `keep` refuses, e.g. an agent definition's allow list; limits already set stay. */
+  limitedTo(keep: (tool: Tool<never>) => boolean): ToolRegistry {
+    const limited = new ToolRegistry(this.list().filter(keep), this.stats, this.policy);
+    limited.onlyRiskClass = this.onlyRiskClass;
+    limited.refused.push(...this.refused);
+    limited.hooks = this.hooks;
+    return limited;
+  }
+
   list(): Tool<never>[] {
     return [...this.tools.values()];
   }

@@ -11,6 +11,8 @@ export interface ReviewEditParams {
   readonly runId: string;
   readonly approvalId: string;
   readonly edit: ProposedEdit;
+  /** The agent that proposes it, when a run has several (subagents). */
+  readonly agent?: string;
 }
 
 export namespace ReviewToolCallRequest {
@@ -32,6 +34,8 @@ export interface ReviewToolCallParams {
   readonly canAlwaysAllow: boolean;
   /** Why the policy asks: its rule and level (`managed`, `user`, `workspace`, or `default` for Keel's own default). */
   readonly policy?: { readonly reason: string; readonly rule?: string; readonly level: string };
+  /** The agent that asks, when a run has several (subagents). */
+  readonly agent?: string;
 }
 
 export namespace BudgetEscalationRequest {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { modelConfigSchema, privacySettingsSchema } from '../models';
 import { list, noParams, text } from '../params';
 import { runLimitsSchema, type RunResult } from '../run';
+import { agentName } from './agents';
 import { id } from './names';
 
 export namespace StartRunRequest {
@@ -24,6 +25,8 @@ export namespace StartRunRequest {
       commandSandbox: z.enum(['auto', 'required', 'off']).optional(),
       /** The user's policy (`keel.policy`, user settings only); the host checks it against the policy schema. */
       policy: z.record(text(256), z.unknown()).optional(),
+      /** The agent definition to run (`agents/list`); absent: Keel's default agent. */
+      agent: agentName().optional(),
     })
     .readonly()
     .describe('run request');

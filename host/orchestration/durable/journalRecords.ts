@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Where a tool call sits in a run: the model response (step, from 1) and its place among that response's calls. */
-const at = { step: z.number().int().min(1), index: z.number().int().min(0) };
+/**
+ * Where a tool call sits in a run: the model response (step, from 1) and its place among that response's calls; a
+ * subagent's records carry its `scope` (the `delegate` call that started it, `step:index`, nested with `/`).
+ */
+const at = { step: z.number().int().min(1), index: z.number().int().min(0), scope: z.string().max(200).optional() };
 
 const toolCall = z.object({ id: z.string(), name: z.string(), arguments: z.unknown(), argumentsError: z.string().optional() });
 
@@ -21,7 +24,7 @@ export const journalRecord = z.discriminatedUnion('type', [
   /** The run's goal and its request without keys, enough to resume it; the trace it belongs to. */
   z.object({ type: z.literal('start'), runId: z.string(), goal: z.string(), request: z.unknown(), traceId: z.string().regex(/^[0-9a-f]{32}$/), time: z.string() }),
   z.object({
-    type: z.literal('model'), step: at.step, content: z.string(), toolCalls: z.array(toolCall),
+    type: z.literal('model'), step: at.step, scope: at.scope, content: z.string(), toolCalls: z.array(toolCall),
     usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }), costUsd: z.number(), modelId: z.string(),
   }),
   /** Written and synced before a side-effecting call starts. */
@@ -29,6 +32,8 @@ export const journalRecord = z.discriminatedUnion('type', [
   /** A question the user was asked during a call, and later its answer. */
   z.object({ type: z.literal('approval'), ...at, subject: z.string(), state: z.enum(['asked', 'decided']), decision: z.string().optional() }),
   z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string() }),
+  /** A `delegate` call started a subagent under `scope`; its result is the call's `result` record. */
+  z.object({ type: z.literal('subagent'), scope: z.string().max(200), agent: z.string(), goal: z.string() }),
   /** The host started again and picked the run up; `note` says what it found (a torn last record). */
   z.object({ type: z.literal('resumed'), time: z.string(), note: z.string().optional() }),
   z.object({ type: z.literal('end'), outcome: z.string(), message: z.string() }),

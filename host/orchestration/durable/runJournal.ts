@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted } from '../../observability/redaction';
@@ -16,14 +17,15 @@ interface PendingCall {
   readonly approvals: Recorded<'approval'>[];
 }
 
-/** What a run's journal says happened, by step and by call. */
+/** What a run's journal says happened, by step and by call, for the run's own agent or the subagent at `scope`. */
 export class Replay {
   readonly responses = new Map<number, Recorded<'model'>>();
   readonly results = new Map<string, Recorded<'result'>>();
   readonly pending = new Map<string, PendingCall>();
 
-  constructor(records: readonly JournalRecord[]) {
+  constructor(readonly records: readonly JournalRecord[], readonly scope?: string) {
     for (const record of records) {
+      if ((record as { scope?: string }).scope !== scope || record.type === 'subagent') continue;
       if (record.type === 'model') this.responses.set(record.step, record);
       if (record.type === 'intent') this.pending.set(callKey(record), { intent: record, approvals: [] });
       if (record.type === 'approval') this.pending.get(callKey(record))?.approvals.push(record);
@@ -41,11 +43,18 @@ export class Replay {
  * again, and settles calls that were in flight when the host stopped (`settle`).
  */
 export class RunJournal implements StepRecorder {
-  /** The call being made, so the questions asked during it are recorded against it. */
-  private current: { step: number; index: number } | undefined;
+  /** The call being made, so the questions asked during it are recorded against it; calls run side by side (subagents). */
+  private readonly current = new AsyncLocalStorage<{ step: number; index: number }>();
   private replayed = 0;
 
-  constructor(private readonly file: JournalFile, private readonly replay?: Replay) {}
+  /** `scope` is set for a subagent's journal: its records are written into the run's file marked with it. */
+  constructor(private readonly file: JournalFile, private readonly replay?: Replay, private readonly scope?: string) {}
+
+  subagent(at: { step: number; index: number }, agent: string, goal: string): RunJournal {
+    const scope = this.scope ? `${this.scope}/${callKey(at)}` : callKey(at);
+    if (!this.replay?.records.some((r) => r.type === 'subagent' && r.scope === scope)) this.append({ type: 'subagent', scope, agent, goal });
+    return new RunJournal(this.file, this.replay && new Replay(this.replay.records, scope), scope);
+  }
 
   get replayedSteps(): number {
     return this.replayed;
@@ -59,12 +68,12 @@ export class RunJournal implements StepRecorder {
     }
     const response = await ask();
     const { content, toolCalls, usage, costUsd, modelId } = response;
-    this.append({ type: 'model', step, content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId });
+    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId });
     return response;
   }
 
   async toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
-    const at = { step: planned.step, index: planned.index };
+    const at = { step: planned.step, index: planned.index, ...this.scoped() };
     const recorded = this.replay?.results.get(callKey(at));
     if (recorded) return { ok: recorded.ok, content: recorded.content };
     const pending = this.replay?.pending.get(callKey(at));
@@ -95,12 +104,16 @@ export class RunJournal implements StepRecorder {
     this.file.close();
   }
 
+  private scoped(): { scope?: string } {
+    return this.scope ? { scope: this.scope } : {};
+  }
+
   append(record: JournalRecord): void {
     this.file.append(cleaned(record) as object);
   }
 
   private async run(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
-    const at = { step: planned.step, index: planned.index };
+    const at = { step: planned.step, index: planned.index, ...this.scoped() };
     if (planned.risk !== undefined && planned.risk !== 'read') {
       const effect = await expectedEffect(planned);
       if (effect) {
@@ -109,17 +122,12 @@ export class RunJournal implements StepRecorder {
         await this.file.sync();
       }
     }
-    this.current = at;
-    try {
-      return await run();
-    } finally {
-      this.current = undefined;
-    }
+    return this.current.run(at, run);
   }
 
   /** Records a question before it is asked and its answer before it takes effect. */
   private async asked<A>(subject: string, ask: () => Promise<A>, decision: (answer: A) => string): Promise<A> {
-    const at = this.current;
+    const at = this.current.getStore();
     if (!at) return ask();
     this.append({ type: 'approval', ...at, subject, state: 'asked' });
     const answer = await ask();

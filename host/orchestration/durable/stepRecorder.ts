@@ -31,6 +31,11 @@ export interface StepRecorder {
   toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome>;
   /** The port the run asks the user through, with each question and answer recorded. */
   consent(port: ConsentPort): ConsentPort;
+  /**
+   * The recorder of a subagent started by the call at `at`: its own steps, kept apart from this agent's, so a resumed
+   * run replays a subagent's finished steps too.
+   */
+  subagent(at: { step: number; index: number }, agent: string, goal: string): StepRecorder;
   /** Steps answered from the record rather than run. */
   readonly replayedSteps: number;
 }
@@ -40,5 +45,6 @@ export const unrecorded: StepRecorder = {
   response: (_step, ask) => ask(),
   toolCall: (_planned, run) => run(),
   consent: (port) => port,
+  subagent: () => unrecorded,
   replayedSteps: 0,
 };
