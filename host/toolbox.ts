@@ -5,6 +5,7 @@ import { searchMemoryTool } from './tools/searchMemory';
 import { WorkspaceMemory, type WorkspaceMemoryOptions } from './memory/workspaceIndex/workspaceMemory';
 import { Sandbox } from './sandbox';
 import { BUILTIN_TOOLS, runJsTool, ToolRegistry, ToolStats, UserTools, type Tool } from './tools';
+import { CallPolicy } from './tools/callPolicy';
 
 /** What the toolbox needs is what the workspace index needs (the folder, storage, hidden files, embedder, log), and the audit log hook files are recorded in. */
 export type ToolboxOptions = WorkspaceMemoryOptions & { readonly audit?: AuditSink };
@@ -20,6 +21,8 @@ export class Toolbox {
   private runMemory: Promise<AgentMemory> | undefined;
   /** Call counts across runs, for "Keel: Show Tools". */
   readonly stats = new ToolStats();
+  /** Rate limits of outside services, shared by every run and subagent of the host. */
+  private readonly callPolicy = new CallPolicy();
   private readonly userTools: UserTools;
   private readonly hooks: Hooks;
   private readonly own: Tool<never>[];
@@ -39,7 +42,7 @@ export class Toolbox {
     const user = root ? await this.userTools.load(root) : { tools: [], problems: [] };
     // Built-ins first, then user tools by file, then MCP tools by server: of two with one name, the first wins.
     const mcp = [...extra].sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
-    const registry = new ToolRegistry([...this.own, ...user.tools, ...mcp], this.stats);
+    const registry = new ToolRegistry([...this.own, ...user.tools, ...mcp], this.stats, this.callPolicy);
     const hooks = await this.hooks.load(root);
     registry.hooks = hooks;
     const problems = [...user.problems, ...hooks.problems.map((p) => `hook not loaded, so every run is refused until it is fixed: ${p}`), ...registry.refused.map((r) => `${r.name} from ${r.source} is not offered: ${r.reason}.`)];

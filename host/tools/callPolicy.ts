@@ -13,8 +13,10 @@ const RETRIES = 2;
 const RETRY_BASE_MS = 200;
 
 /**
- * Runs an approved, validated call under the tool's limits: a timeout, a per-tool rate limit, and retries of
- * transient failures for idempotent tools only (repeating anything else could do its effect twice).
+ * Runs an approved, validated call under the tool's limits: a timeout, a rate limit for calls that reach another
+ * service, and retries of transient failures for idempotent tools only (repeating anything else could do its effect
+ * twice). One CallPolicy serves every run of a host, so parallel agents share a service's limit instead of each
+ * having its own.
  */
 export class CallPolicy {
   private readonly recentCalls = new Map<string, number[]>();
@@ -40,14 +42,28 @@ export class CallPolicy {
   }
 
   private takeRateSlot(tool: Tool<unknown>): void {
+    const key = rateKey(tool);
+    if (key === undefined) return;
     const limit = tool.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE;
     const now = Date.now();
-    const recent = (this.recentCalls.get(tool.name) ?? []).filter((t) => now - t < 60_000);
+    const recent = (this.recentCalls.get(key) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= limit) {
       const waitS = Math.ceil((60_000 - (now - recent[0]!)) / 1000);
       throw new Error(`${tool.name} is limited to ${limit} calls a minute; wait ${waitS} s or do the work with fewer calls.`);
     }
     recent.push(now);
-    this.recentCalls.set(tool.name, recent);
+    this.recentCalls.set(key, recent);
   }
+}
+
+/**
+ * What a rate limit protects: an MCP server (all its tools count together), a network tool, or a tool that declares
+ * its own limit. Local reads, edits and commands have none: each is cheap or already approved, and a long run or
+ * many agents reading files must not be stopped by a counter.
+ */
+function rateKey(tool: Tool<unknown>): string | undefined {
+  if (tool.callsPerMinute !== undefined) return `tool:${tool.name}`;
+  if (tool.source.startsWith('mcp:')) return tool.source;
+  if (tool.risk === 'network') return `tool:${tool.name}`;
+  return undefined;
 }

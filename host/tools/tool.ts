@@ -60,7 +60,10 @@ export interface Tool<Args = unknown> {
   readonly timeoutMs?: number;
   /** Repeating a call has no further effect, so transient failures may be retried. */
   readonly idempotent?: boolean;
-  /** Calls allowed per minute (default 120), against loops and runaway agents. */
+  /**
+   * Calls allowed per minute across the host's runs. MCP tools share their server's limit and network tools have one
+   * of 120 unless they declare another; local tools have none unless they declare one.
+   */
   readonly callsPerMinute?: number;
   /** For pinned tools (MCP): `unpinned`, `pinned`, `always allowed` or `changed — disabled until approved`. */
   pinState?(): Promise<string>;

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { ApprovalBroker } from '../../host/governance/approvals';
 import { builtinTools, ToolRegistry, type Tool, type ToolContext } from '../../host/tools';
 import { zodArgs } from '../../host/tools/argsSchema';
-import { TransientToolError } from '../../host/tools/callPolicy';
+import { CallPolicy, TransientToolError } from '../../host/tools/callPolicy';
 import { z } from 'zod';
 import { consent, recordingTrace } from './helpers';
 
@@ -29,6 +29,17 @@ describe('tool call policy', () => {
     for (let i = 0; i < 4; i++) results.push(await registry.call({ id: String(i), name: 'fake', arguments: {} }, context()));
     assert.deepEqual(results.slice(0, 3).map((r) => r.ok), [true, true, true]);
     assert.match(results[3]!.content, /limited to 3 calls a minute; wait \d+ s/);
+  });
+
+  it('shares an MCP server\'s limit across its tools and the host\'s registries, and never limits local reads', async () => {
+    const shared = new CallPolicy();
+    const server = (name: string) => fakeTool({ name, source: 'mcp:srv', risk: 'read', callsPerMinute: undefined, run: async () => 'ok' });
+    const first = new ToolRegistry([server('mcp__srv__a'), fakeTool({ name: 'read', run: async () => 'ok' })], undefined, shared);
+    const second = new ToolRegistry([server('mcp__srv__b')], undefined, shared);
+    for (let i = 0; i < 60; i++) assert.ok((await first.call({ id: String(i), name: 'mcp__srv__a', arguments: {} }, context())).ok);
+    for (let i = 0; i < 60; i++) assert.ok((await second.call({ id: String(i), name: 'mcp__srv__b', arguments: {} }, context())).ok);
+    assert.match((await second.call({ id: 'over', name: 'mcp__srv__b', arguments: {} }, context())).content, /limited to 120 calls a minute/);
+    for (let i = 0; i < 300; i++) assert.ok((await first.call({ id: `r${i}`, name: 'read', arguments: {} }, context())).ok, `read ${i}`);
   });
 
   it('retries transient failures of idempotent tools only', async () => {

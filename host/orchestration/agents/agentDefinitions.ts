@@ -53,7 +53,14 @@ export function parseAgentDefinition(path: string, text: string, suffix = '.md')
   const error = document.errors[0];
   if (error) return fail(lineOf(error.pos[0]), `the front matter is not valid YAML: ${error.message.split('\n')[0]}`);
   if (document.contents !== null && !isMap(document.contents)) return fail(2, 'the front matter must be "key: value" lines.');
-  const fields = frontMatter.safeParse(document.toJS({ maxAliasCount: 10 }) ?? {});
+  let value: unknown;
+  try {
+    // Aliases that expand into millions of nodes are refused rather than built.
+    value = document.toJS({ maxAliasCount: 10 });
+  } catch (error) {
+    return fail(1, `the front matter could not be read: ${(error as Error).message}`);
+  }
+  const fields = frontMatter.safeParse(value ?? {});
   if (!fields.success) {
     const issue = fields.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
