@@ -218,6 +218,8 @@ async function delegate(input: AgentRunInput, team: Team, at: { step: number; in
         record: (input.record ?? unrecorded).subagent(at, name, args.goal),
         span,
       });
+      // Stopped with the run: no result is recorded, so a resumed run starts this subagent again and it replays its steps.
+      input.signal.throwIfAborted();
       span.setAttributes({ 'keel.run.outcome': output.outcome });
       if (output.outcome !== 'succeeded') span.end(output.outcome === 'cancelled' ? 'cancelled' : 'error', output.message);
       return output.outcome === 'succeeded' ? { ok: true, content: output.message } : { ok: false, content: `The subagent ${name} ${output.outcome}: ${output.message}` };

@@ -3,12 +3,16 @@ import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/
 import { Accounting, ModelRouter, parseRouterSettings } from '../../host/models';
 import { runAgent } from '../../host/orchestration/agentLoop';
 import { parseAgentDefinition, type AgentCatalog, type AgentDefinition } from '../../host/orchestration/agents/agentDefinitions';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { RunStore } from '../../host/orchestration/durable/runStore';
+import type { StepRecorder } from '../../host/orchestration/durable/stepRecorder';
 import { Team } from '../../host/orchestration/subagents';
 import { builtinTools } from '../../host/tools';
 import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { RunLimits } from '../../protocol/run';
 import { applyEditToText } from '../../host/workspace/textRange';
-import { consent, recordingTrace } from './helpers';
+import { consent, recordingTrace, tempDir } from './helpers';
 
 type Reply = Partial<ChatResponse>;
 
@@ -38,8 +42,18 @@ function agents(...texts: [string, string][]): AgentCatalog {
   return { agents: map, problems: [] };
 }
 
-function setup(model: ChatModel, options: { files?: Record<string, string>; catalog?: AgentCatalog; limits?: Partial<RunLimits>; signal?: AbortSignal } = {}) {
-  const files = { ...options.files };
+interface SetupOptions {
+  files?: Record<string, string>;
+  catalog?: AgentCatalog;
+  limits?: Partial<RunLimits>;
+  signal?: AbortSignal;
+  record?: StepRecorder;
+  /** Counts each file creation, to see that none is repeated. */
+  created?: string[];
+}
+
+function setup(model: ChatModel, options: SetupOptions = {}) {
+  const files = options.files ?? {};
   const { spans, root } = recordingTrace();
   const settings = parseRouterSettings({ models: [{ id: 'scripted', provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'scripted', contextWindow: 100_000, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: false }], retries: 0, attemptTimeoutSeconds: 10 });
   const router = new ModelRouter({ settings, connect: () => model, accounting: new Accounting({ budgets: {} }) });
@@ -53,6 +67,7 @@ function setup(model: ChatModel, options: { files?: Record<string, string>; cata
       return files[path]!;
     },
     async createFile(path: string, content: string) {
+      options.created?.push(path);
       files[path] = content;
     },
   };
@@ -72,7 +87,7 @@ function setup(model: ChatModel, options: { files?: Record<string, string>; cata
         return { decision: 'approved' };
       },
     }),
-    span: root, signal: options.signal ?? new AbortController().signal,
+    span: root, signal: options.signal ?? new AbortController().signal, record: options.record,
     team: new Team(options.catalog ?? { agents: new Map(), problems: [] }, limits),
   });
   return { done, spans, files, edits, toolQuestions };
@@ -202,5 +217,60 @@ describe('subagents', () => {
     assert.equal(output.outcome, 'cancelled');
     // One subagent started; the others were still waiting for the slot and never asked the model.
     assert.equal(model.requests.length, 2);
+  });
+
+  it('resumes a run stopped during parallel subagents without repeating a finished one or any side effect', async () => {
+    const dir = await tempDir('keel-subagent-runs-');
+    try {
+      const store = new RunStore(dir);
+      const runId = randomUUID();
+      const request = { goal: 'root', models: { router: {}, defaultModel: { provider: 'ollama' as const, baseUrl: 'http://127.0.0.1:1', model: 'scripted' }, apiKeys: {} }, limits: { maxSteps: 8, approvalTimeoutMs: 5000 } };
+      const files: Record<string, string> = {};
+      const created: string[] = [];
+      const controller = new AbortController();
+      let zeroDone!: () => void;
+      const zeroFinished = new Promise<void>((resolve) => (zeroDone = resolve));
+      const first = byGoal(async (goal, step) => {
+        if (goal === 'root') return { toolCalls: [delegateCall('sub 0'), delegateCall('sub 1')] };
+        if (step === 1) {
+          // The second subagent makes its file once the first has finished.
+          if (goal === 'sub 1') await zeroFinished;
+          return { toolCalls: [{ id: 'c', name: 'create_file', arguments: { path: `${goal.slice(-1)}.txt`, content: goal } }] };
+        }
+        if (goal === 'sub 0') {
+          setImmediate(zeroDone);
+          return { content: 'made 0' };
+        }
+        // The host stops while the second subagent waits for its model.
+        controller.abort();
+        throw new Error('the host stopped');
+      });
+      const journal = await store.create({ runId, goal: 'root', request, traceId: 'b'.repeat(32) });
+      const stopped = setup(first, { files, created, record: journal, signal: controller.signal, limits: { maxParallel: 2 } });
+      assert.equal((await stopped.done).outcome, 'cancelled');
+      journal.close();
+      assert.deepEqual(created.sort(), ['0.txt', '1.txt']);
+
+      const loaded = await store.load(runId);
+      assert.ok(typeof loaded === 'object' && loaded.ok);
+      const resumedJournal = await store.reopen(loaded);
+      const asked: string[] = [];
+      const second = byGoal((goal, step) => {
+        asked.push(`${goal}#${step}`);
+        return { content: goal === 'root' ? 'all done' : 'made 1' };
+      });
+      const resumed = setup(second, { files, created, record: resumedJournal, limits: { maxParallel: 2 } });
+      const output = await resumed.done;
+      assert.equal(output.outcome, 'succeeded', output.message);
+      // Only what had not finished asked the model again: the second subagent's last step and the run's own.
+      assert.deepEqual(asked.sort(), ['root#2', 'sub 1#2']);
+      // No file was made twice.
+      assert.deepEqual(created.sort(), ['0.txt', '1.txt']);
+      const results = toolResults(second.requests.find((r) => r.messages.some((m) => m.role === 'user' && m.content === 'root')));
+      assert.match(results[0]!, /made 0/);
+      assert.match(results[1]!, /made 1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
