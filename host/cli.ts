@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   let started;
   try {
     // Checked against the protocol's schema like a request from the extension, naming any field at fault.
-    if (options.command === 'run') started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits }));
+    if (options.command === 'run') started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits, ...(options.agent ? { agent: options.agent } : {}) }));
     else if (options.command === 'resume') started = await host.resumeRun(options.runId!, { models: options.models });
     else started = await host.retryFailed(options.runId!, { models: options.models });
   } catch (error) {
@@ -112,15 +112,23 @@ function approver(mode: ApprovalMode): Approver {
       rl.close();
     }
   };
+  // Parallel subagents ask at the same time; the terminal takes one question, with its details, after another.
+  let previous: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(ask: () => Promise<T>): Promise<T> => {
+    const next = previous.then(ask, ask);
+    previous = next.catch(() => undefined);
+    return next;
+  };
+  const asker = (agent: string | undefined) => (agent ? `[${agent}] ` : '');
   return {
-    edit: ({ edit }, signal) => {
-      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\nProposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
+    edit: ({ edit, agent }, signal) => oneAtATime(() => {
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(agent)}Proposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
       return decide('edits', 'Apply this edit?', signal);
-    },
-    toolCall: (review, signal) => {
-      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${review.title} (risk: ${review.risk})\n${review.detail}\n`);
+    }),
+    toolCall: (review, signal) => oneAtATime(() => {
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(review.agent)}${review.title} (risk: ${review.risk})\n${review.detail}\n`);
       return decide('tool calls', 'Allow this call?', signal);
-    },
+    }),
   };
 }
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunLimits } from '../../protocol/run';
+import { AGENT_NAME_PATTERN } from '../../protocol/rpc';
 import { validateGoal } from '../orchestration/runs';
 
 export type ApprovalMode = 'ask' | 'yes' | 'no';
@@ -17,6 +18,8 @@ export interface CliOptions {
   readonly limits: RunLimits;
   readonly approvals: ApprovalMode;
   readonly mcp?: CliMcpOptions;
+  /** The agent definition to run (`.keel/agents/<name>.md`, `.github/agents/<name>.agent.md`). */
+  readonly agent?: string;
 }
 
 /** MCP servers for a headless run, and the OAuth client credentials for those that ask for a sign-in. */
@@ -47,7 +50,9 @@ Options:
   --provider <name>     ollama | openai (default: openai when OPENAI_API_KEY is set, else ollama)
   --model <name>        model name (default: qwen2.5-coder:7b for Ollama, gpt-4o-mini for OpenAI)
   --base-url <url>      server URL (default: http://127.0.0.1:11434 or https://api.openai.com/v1)
+  --agent <name>        run the agent defined in .keel/agents/<name>.md or .github/agents/<name>.agent.md
   --max-steps <n>       most model calls in the run (default: 12)
+  --max-parallel <n>    subagents working at once (default: 4; 0 turns delegation off)
   --timeout <seconds>   most time one model call may take (default: 120)
   --yes                 approve every proposed edit without asking
   --no                  deny every proposed edit without asking
@@ -78,6 +83,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
       model: { type: 'string' },
       'base-url': { type: 'string' },
       'max-steps': { type: 'string' },
+      agent: { type: 'string' },
+      'max-parallel': { type: 'string' },
       timeout: { type: 'string' },
       yes: { type: 'boolean' },
       no: { type: 'boolean' },
@@ -108,9 +115,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
       },
       apiKeys: {},
     },
-    limits: { maxSteps: positiveNumber(values['max-steps'] ?? '12', '--max-steps'), approvalTimeoutMs: 10 * 60_000 },
+    limits: { maxSteps: positiveNumber(values['max-steps'] ?? '12', '--max-steps'), approvalTimeoutMs: 10 * 60_000, ...(values['max-parallel'] !== undefined ? { maxParallel: count(values['max-parallel'], '--max-parallel') } : {}) },
     approvals: values.yes ? 'yes' : values.no ? 'no' : 'ask',
     ...(values.mcp ? { mcp: mcpOptions(values.mcp, values, env) } : {}),
+    ...(values.agent !== undefined ? { agent: agentName(values.agent) } : {}),
   };
 }
 
@@ -131,6 +139,17 @@ function mcpOptions(configFile: string, values: Record<string, string | boolean 
     ...(privateKeyFile ? { privateKeyFile } : {}),
     ...(issuer ? { issuer } : {}),
   };
+}
+
+function agentName(name: string): string {
+  if (!AGENT_NAME_PATTERN.test(name)) throw new Error(`--agent needs an agent's name (letters, digits, "_", "." or "-"), not "${name}".`);
+  return name;
+}
+
+function count(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 64) throw new Error(`${flag} needs a whole number from 0 to 64, not "${text}".`);
+  return value;
 }
 
 function positiveNumber(text: string, flag: string): number {

@@ -33,6 +33,15 @@ describe('CLI arguments', () => {
     assert.throws(() => parseCliArgs(['run', 'x', '--yes', '--no'], {}), /either --yes or --no/);
     assert.throws(() => parseCliArgs(['run', 'x', '--provider', 'claude'], {}), /Unknown provider "claude"/);
     assert.throws(() => parseCliArgs(['run', 'x', '--max-steps', 'lots'], {}), /--max-steps needs a positive number/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--agent', '../etc'], {}), /--agent needs an agent's name/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--max-parallel', '-1'], {}), /--max-parallel needs a whole number from 0 to 64/);
+  });
+
+  it('runs an agent definition, with a cap on parallel subagents', () => {
+    const options = parseCliArgs(['run', 'review it', '--agent', 'reviewer', '--max-parallel', '0'], {});
+    assert.equal(options.agent, 'reviewer');
+    assert.equal(options.limits.maxParallel, 0);
+    assert.equal(parseCliArgs(['run', 'x'], {}).agent, undefined);
   });
 });
 
