@@ -34,7 +34,7 @@ describe('CLI arguments', () => {
     assert.throws(() => parseCliArgs(['run', 'x', '--provider', 'claude'], {}), /Unknown provider "claude"/);
     assert.throws(() => parseCliArgs(['run', 'x', '--max-steps', 'lots'], {}), /--max-steps needs a positive number/);
     assert.throws(() => parseCliArgs(['run', 'x', '--agent', '../etc'], {}), /--agent needs an agent's name/);
-    assert.throws(() => parseCliArgs(['run', 'x', '--max-parallel', '-1'], {}), /--max-parallel needs a whole number from 0 to 64/);
+    assert.throws(() => parseCliArgs(['run', 'x', '--max-parallel', '65'], {}), /--max-parallel needs a whole number from 0 to 64/);
   });
 
   it('runs an agent definition, with a cap on parallel subagents', () => {
