@@ -79,5 +79,7 @@ export function runLimits(): RunLimits {
     maxSteps: config.get<number>('agent.maxSteps', 12),
     approvalTimeoutMs: config.get<number>('approval.timeoutSeconds', 600) * 1000,
     maxTools: config.get<number>('tools.maxOffered', 40),
+    maxParallel: config.get<number>('orchestration.maxParallel', 4),
+    maxSubagents: config.get<number>('orchestration.maxSubagents', 16),
   };
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { CancelRunRequest, RunFinishedNotification, StartRunRequest } from '../../protocol/rpc';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { CancelRunRequest, ListAgentsRequest, RunFinishedNotification, StartRunRequest, type AgentInfo } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
@@ -12,8 +13,8 @@ const INTERRUPTED = 'The agent host stopped during this run, so the run was inte
 /** The runs this window starts. */
 export interface Runs {
   readonly tracker: RunTracker;
-  /** Starts a run, and the host first if it is not running; `done` settles when the run ends. */
-  start(goal: string): Promise<{ runId: string; done: Promise<RunResult> }>;
+  /** Starts a run (of the agent definition `agent`, or Keel's default agent), and the host first if it is not running; `done` settles when the run ends. */
+  start(goal: string, agent?: string): Promise<{ runId: string; done: Promise<RunResult> }>;
   /** Reports every active run as interrupted, before the host that runs them is stopped. */
   interruptAll(): void;
 }
@@ -24,7 +25,7 @@ export interface Runs {
  */
 export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, traces: TraceStore): Runs {
   const tracker = new RunTracker();
-  const start = async (goal: string) => {
+  const start = async (goal: string, agent?: string) => {
     const client = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
       () => host.ensureStarted(),
@@ -40,6 +41,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       commandSandbox: vscode.workspace.getConfiguration('keel').get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
       // The user's own level of the policy: from user settings only, never from a workspace's.
       policy: vscode.workspace.getConfiguration('keel').inspect<Record<string, unknown>>('policy')?.globalValue,
+      ...(agent ? { agent } : {}),
     });
     return { runId, done: tracker.track(runId, goal) };
   };
@@ -64,6 +66,20 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
         return undefined;
       }
     }),
+    vscode.commands.registerCommand('keel.runAgent', async (agentArgument?: string, goalArgument?: string) => {
+      try {
+        const agent = agentArgument ?? (await pickAgent(await host.ensureStarted(), log));
+        if (agent === undefined) return undefined;
+        const goal = goalArgument ?? (await askForGoal(agent));
+        if (goal === undefined) return undefined;
+        const { runId } = await start(goal, agent);
+        void vscode.commands.executeCommand('workbench.view.extension.keel');
+        return runId;
+      } catch (error) {
+        void showError(errorText(error), log);
+        return undefined;
+      }
+    }),
     vscode.commands.registerCommand('keel.cancelRun', async (runId?: string) => {
       const target = runId ?? tracker.latest()?.runId;
       if (!target || host.state !== 'running') return void vscode.window.showInformationMessage('Keel: no agent run is active.');
@@ -74,9 +90,34 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
   return { tracker, start, interruptAll: () => tracker.interruptAll(INTERRUPTED) };
 }
 
-async function askForGoal(): Promise<string | undefined> {
+/** The agent definitions to choose from; definitions that did not load are shown too, each with its file and line. */
+async function pickAgent(client: LanguageClient, log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const { agents, problems } = await client.sendRequest(ListAgentsRequest.type, {});
+  for (const problem of problems) log.warn(`agent definition not loaded: ${problem}`);
+  if (problems.length > 0) void vscode.window.showWarningMessage(`Keel: ${problems.length} agent definition(s) did not load: ${problems[0]}${problems.length > 1 ? ' (the others are in the Keel log)' : ''}`);
+  if (agents.length === 0) {
+    void vscode.window.showInformationMessage('Keel: this workspace defines no agents. Add one in .keel/agents/<name>.md (front matter: description, tools, model, maxSteps, delegate) or .github/agents/<name>.agent.md.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    agents.map((a) => ({ label: a.name, description: a.description, detail: agentDetail(a), name: a.name })),
+    { title: 'Keel: Run Agent', placeHolder: 'Which agent should work on the task?', matchOnDescription: true },
+  );
+  return picked?.name;
+}
+
+function agentDetail(agent: AgentInfo): string {
+  const parts = [agent.path];
+  if (agent.tools) parts.push(`tools: ${agent.tools.join(', ') || 'none'}`);
+  if (agent.model) parts.push(`model: ${agent.model}`);
+  if (agent.maxSteps) parts.push(`${agent.maxSteps} steps`);
+  if (agent.delegate) parts.push('may delegate');
+  return parts.join(' · ');
+}
+
+async function askForGoal(agent?: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
-    title: 'Keel: Run Agent Task',
+    title: agent ? `Keel: Run Agent ${agent}` : 'Keel: Run Agent Task',
     prompt: 'What should the agent do?',
     placeHolder: 'e.g. Add input validation to parseConfig in src/config.ts',
     ignoreFocusOut: true,
