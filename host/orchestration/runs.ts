@@ -217,7 +217,8 @@ export class RunManager {
         // A definition's own step limit, within the policy's.
         limits: agent?.maxSteps ? { ...request.limits, maxSteps: Math.min(agent.maxSteps, request.rules?.maxSteps ?? Infinity) } : request.limits,
         agent,
-        team: new Team(catalog, request.limits),
+        // An untrusted workspace's run stays one agent: no subagents spending on its behalf.
+        team: new Team(catalog, request.restricted ? { ...request.limits, maxParallel: 0 } : request.limits),
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules },
