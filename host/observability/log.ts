@@ -53,6 +53,7 @@ export class HostLog {
 
   /** Starts writing `host.jsonl` in `dir`. A folder that cannot be written costs the file, never the console. */
   writeTo(dir: string): void {
+    this.close();
     try {
       mkdirSync(dir, { recursive: true });
       const path = join(dir, 'host.jsonl');
