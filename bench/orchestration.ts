@@ -10,6 +10,7 @@ import { Accounting, ModelRouter, parseRouterSettings, type ChatModel, type Chat
 import { startTrace } from '../host/observability/tracer';
 import { runAgent } from '../host/orchestration/agentLoop';
 import { RunStore } from '../host/orchestration/durable/runStore';
+import { Team } from '../host/orchestration/subagents';
 import { builtinTools } from '../host/tools';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import { ListUnfinishedRunsRequest, ResumeRunRequest, StartRunRequest } from '../protocol/rpc';
@@ -40,6 +41,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
       journaled.push(...(await stepTimes(new RunStore(join(storage, 'loop')), 'read', RUNS / ROUNDS)));
     }
     const writes = await stepTimes(new RunStore(join(storage, 'writes')), 'write', RUNS);
+    const parallel = await parallelEfficiency();
     const resume = await resumeTimes(storage);
     const trials = await crashTrials();
     const ok = trials.filter((t) => t.outcome === 'succeeded' && t.sameWorkspace && t.lostApprovals === 0).length;
@@ -50,6 +52,8 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
         step_overhead_no_journal_p50_ms: { value: round(median(plain), 4), unit: 'ms', lowerIsBetter: true },
         journal_overhead_ratio: { value: round(median(journaled) / median(plain), 3), unit: 'ratio', lowerIsBetter: true },
         side_effect_step_p50_ms: { value: round(median(writes), 4), unit: 'ms', lowerIsBetter: true },
+        parallel_efficiency: { value: round(parallel.ideal / parallel.ms, 3), unit: 'ratio' },
+        parallel_subagents_ms: { value: round(parallel.ms, 1), unit: 'ms', lowerIsBetter: true },
         resume_ms: { value: round(median(resume.total), 1), unit: 'ms', lowerIsBetter: true },
         resume_after_host_ready_ms: { value: round(median(resume.afterReady), 1), unit: 'ms', lowerIsBetter: true },
         crash_resume_ok: { value: ok, unit: `of ${CRASH_TRIALS}` },
@@ -57,6 +61,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
         lost_approvals: { value: trials.reduce((sum, t) => sum + t.lostApprovals, 0), unit: 'approvals', lowerIsBetter: true },
       },
       notes:
+        `parallel_efficiency: ${SUBAGENT_TASKS} subagent tasks delegated by one agent (the router's cap of 64 calls an answer makes it ${Math.ceil(SUBAGENT_TASKS / 64)} answers of at most 64 delegate calls, the orchestrating model answering at once), each subagent one model call of ${SUBAGENT_LATENCY_MS} ms through the run's shared router, maxParallel ${SUBAGENT_CONCURRENCY}: ideal ceil(${SUBAGENT_TASKS}/${SUBAGENT_CONCURRENCY}) × ${SUBAGENT_LATENCY_MS} ms = ${parallel.ideal} ms over the measured ${round(parallel.ms, 1)} ms (best of ${PARALLEL_SAMPLES}); at most ${parallel.most} subagents ran at once. ` +
         `Step overhead: the real agent loop, router, tool registry and built-in tools in one process, with a model that answers at once (no HTTP), so a step's time is Keel's own; ${RUNS} runs of ${STEPS_PER_RUN} read_file steps after ${WARMUP_RUNS} warm-up runs, p50 over steps, with the journal (every model response and result written; reads need no synced intent) and without it, alternated in ${ROUNDS} rounds. ` +
         `side_effect_step_p50_ms: the same with create_file steps, each approved at once, whose intent and approval are fdatasync'ed to disk before the file is created (dominated by the disk's sync latency). ` +
         `Resume: ${UNFINISHED_ON_DISK} runs left unfinished by kill -9 after 3 recorded steps each; from forking a new host process to the resumed run's next model request (initialize, runs/listUnfinished, runs/resume, replay of 3 steps, recall), p50 of ${RESUME_SAMPLES} restarts; resume_after_host_ready_ms leaves out the host's own start (process, bundle, tokenizer; see host_ready_ms in host.json). Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores shared with other work. ` +
@@ -66,6 +71,52 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
   } finally {
     await rm(storage, { recursive: true, force: true });
   }
+}
+
+const SUBAGENT_TASKS = 200;
+const SUBAGENT_LATENCY_MS = 50;
+const SUBAGENT_CONCURRENCY = 16;
+const PARALLEL_SAMPLES = 3;
+
+/** 200 delegated tasks at concurrency 16 against the ideal of 13 waves of one model call each. */
+async function parallelEfficiency(): Promise<{ ms: number; ideal: number; most: number }> {
+  let best = Infinity;
+  let most = 0;
+  for (let sample = 0; sample < PARALLEL_SAMPLES; sample++) {
+    let delegated = 0;
+    let running = 0;
+    const model: ChatModel = {
+      provider: 'ollama', model: 'instant', baseUrl: 'memory:',
+      async chat(request): Promise<ChatResponse> {
+        const goal = String(request.messages.find((m) => m.role === 'user')?.content ?? '');
+        const usage = { inputTokens: 10, outputTokens: 5 };
+        if (goal !== 'bench') {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, SUBAGENT_LATENCY_MS));
+          running--;
+          return { content: `done ${goal}`, toolCalls: [], usage, finishReason: 'stop', responseModel: 'instant' };
+        }
+        const batch = Math.min(64, SUBAGENT_TASKS - delegated);
+        const toolCalls = Array.from({ length: batch }, (_, i) => ({ id: `d${delegated + i}`, name: 'delegate', arguments: { goal: `task ${delegated + i}` } }));
+        delegated += batch;
+        return { content: batch === 0 ? 'all done' : '', toolCalls, usage, finishReason: 'stop', responseModel: 'instant' };
+      },
+    };
+    const settings = parseRouterSettings({ models: [{ id: 'instant', provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'instant', contextWindow: 100_000, inputPricePerMTok: 0, outputPricePerMTok: 0, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: true }], retries: 0 });
+    const router = new ModelRouter({ settings, connect: () => model, accounting: new Accounting({ budgets: {} }) });
+    const limits = { maxSteps: 10, approvalTimeoutMs: 10_000, maxParallel: SUBAGENT_CONCURRENCY, maxSubagents: SUBAGENT_TASKS };
+    const started = performance.now();
+    const output = await runAgent({
+      runId: randomUUID(), goal: 'bench', model: router, privacy: { localOnly: false, localOnlyGlobs: [] }, limits, tools: builtinTools(), policy: { allowHosts: [] },
+      workspace: { root: '/bench', readFile: async () => '', createFile: async () => undefined }, consent: consent({}), span: startTrace(() => undefined, 'bench', 'invoke_agent'),
+      signal: new AbortController().signal, team: new Team({ agents: new Map(), problems: [] }, limits),
+    });
+    const ms = performance.now() - started;
+    if (output.outcome !== 'succeeded' || delegated !== SUBAGENT_TASKS) throw new Error(`the parallel bench run ${output.outcome} after ${delegated} delegations: ${output.message}`);
+    best = Math.min(best, ms);
+  }
+  return { ms: best, ideal: Math.ceil(SUBAGENT_TASKS / SUBAGENT_CONCURRENCY) * SUBAGENT_LATENCY_MS, most };
 }
 
 /** The time of each step after the first of `runs` runs, each step one tool call of `kind`. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
 import type { RunLimits, RunOutcome } from '../../protocol/run';
@@ -94,6 +95,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const depth = input.depth ?? 0;
   const tools = agent?.tools ? input.tools.limitedTo((tool) => allowsTool(agent.tools, tool)) : input.tools;
   const delegating = team?.mayDelegate(agent, depth) === true;
+  // Every subagent working or waiting listens to the run's cancellation; that is many listeners, not a leak.
+  if (delegating && depth === 0) setMaxListeners(0, signal);
   const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit, name);
   const core = new Set(tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const selected = await selectTools(tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });

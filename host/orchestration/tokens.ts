@@ -23,16 +23,39 @@ export function loadTokenCounter(): Promise<TokenCounter> {
   loading ??= import('gpt-tokenizer/encoding/o200k_base').then(({ countTokens }) => {
     // Text such as `<|endoftext|>` in a file is counted as text; by default the encoder refuses it.
     const ordinary = { disallowedSpecial: new Set<string>() };
-    return boundedCounter((text: string) => countTokens(text, ordinary));
+    return remembering(boundedCounter((text: string) => countTokens(text, ordinary)));
   });
   return loading;
+}
+
+/** Texts of this many characters are remembered once counted (at most 256 × 16 KiB held). */
+const REMEMBERED_MIN_CHARS = 512;
+const REMEMBERED_MAX_CHARS = 16 * 1024;
+const REMEMBERED_TEXTS = 256;
+
+/**
+ * Remembers the counts of the last long texts: every agent and subagent of a run counts the same system prompt and
+ * tool schemas again at each call, which is most of a short subagent's own cost.
+ */
+function remembering(count: TokenCounter): TokenCounter {
+  const counts = new Map<string, number>();
+  return (text) => {
+    if (text.length < REMEMBERED_MIN_CHARS || text.length > REMEMBERED_MAX_CHARS) return count(text);
+    const known = counts.get(text);
+    if (known !== undefined) return known;
+    const tokens = count(text);
+    if (counts.size >= REMEMBERED_TEXTS) counts.delete(counts.keys().next().value!);
+    counts.set(text, tokens);
+    return tokens;
+  };
 }
 
 /** Past this many characters a text's count is extrapolated from its first part. */
 const EXACT_COUNT_CHARS = 32 * 1024;
 /** BPE merges a run without spaces in time quadratic in its length; longer runs are counted in pieces. */
 const MAX_RUN_CHARS = 256;
-const LONG_RUN = new RegExp(`\\S{${MAX_RUN_CHARS + 1},}`, 'g');
+/** Starts only where a run starts: tried inside every word, it rescanned each word from each of its letters. */
+const LONG_RUN = new RegExp(`(?<!\\S)\\S{${MAX_RUN_CHARS + 1},}`, 'g');
 
 /**
  * A counter whose cost is bounded whatever the text: 0.1 MB without a space took the encoder 6 s, and a model or a
