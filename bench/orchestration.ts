@@ -14,7 +14,7 @@ import { Team } from '../host/orchestration/subagents';
 import { builtinTools } from '../host/tools';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import { ListUnfinishedRunsRequest, ResumeRunRequest, StartRunRequest } from '../protocol/rpc';
-import { crashModel, crashModels, crashTrial, uninterruptedWorkspace, type CrashTrial } from '../test/fixtures/crashScenario';
+import { crashModel, crashModels, crashPoints, crashTrial, uninterruptedWorkspace, type CrashTrial } from '../test/fixtures/crashScenario';
 import { startModelServer } from '../test/fixtures/modelServer';
 import { scriptedAgent } from '../test/fixtures/scriptedAgent';
 import { startHost } from '../test/host/hostProcess';
@@ -65,7 +65,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
         `Step overhead: the real agent loop, router, tool registry and built-in tools in one process, with a model that answers at once (no HTTP), so a step's time is Keel's own; ${RUNS} runs of ${STEPS_PER_RUN} read_file steps after ${WARMUP_RUNS} warm-up runs, p50 over steps, with the journal (every model response and result written; reads need no synced intent) and without it, alternated in ${ROUNDS} rounds. ` +
         `side_effect_step_p50_ms: the same with create_file steps, each approved at once, whose intent and approval are fdatasync'ed to disk before the file is created (dominated by the disk's sync latency). ` +
         `Resume: ${UNFINISHED_ON_DISK} runs left unfinished by kill -9 after 3 recorded steps each; from forking a new host process to the resumed run's next model request (initialize, runs/listUnfinished, runs/resume, replay of 3 steps, recall), p50 of ${RESUME_SAMPLES} restarts; resume_after_host_ready_ms leaves out the host's own start (process, bundle, tokenizer; see host_ready_ms in host.json). Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores shared with other work. ` +
-        `Crash: test/fixtures/crashScenario.ts, ${CRASH_TRIALS} kills at spread random points of an 11-step run (files created, edits approved, commands appending to a marker file), resumed by a new host; ok means it succeeded with the uninterrupted run's workspace and no approval lost. ` +
+        `Crash: test/fixtures/crashScenario.ts, ${CRASH_TRIALS} kills at spread random points of a 13-step run (files created, edits approved, commands appending to a marker file, an MCP server's tool appending to another), resumed by a new host; ok means it succeeded with the uninterrupted run's workspace and no approval lost. ` +
         `Trials: ${trials.map((t) => `${t.killedAtMs}ms ${t.resumed ? 'resumed' : 'done'} ${t.outcome}${t.sameWorkspace ? '' : ' DIFFERENT'}`).join('; ')}.`,
     };
   } finally {
@@ -197,7 +197,7 @@ async function crashTrials(): Promise<CrashTrial[]> {
   try {
     const expected = await uninterruptedWorkspace(server);
     const trials: CrashTrial[] = [];
-    for (let i = 0; i < CRASH_TRIALS; i++) trials.push(await crashTrial(server, expected, Math.round(40 + i * 60 + Math.random() * 60)));
+    for (const killAtMs of crashPoints(CRASH_TRIALS)) trials.push(await crashTrial(server, expected, killAtMs));
     return trials;
   } finally {
     await server.close();
