@@ -22,9 +22,8 @@ import { consent } from '../test/unit/helpers';
 import { median, percentile, round, type Metric } from './report';
 
 const STEPS_PER_RUN = 20;
-const RUNS = 40;
+const RUNS = 60;
 const WARMUP_RUNS = 5;
-const ROUNDS = 4;
 const UNFINISHED_ON_DISK = 10;
 const RESUME_SAMPLES = 5;
 const CRASH_TRIALS = 20;
@@ -32,13 +31,13 @@ const CRASH_TRIALS = 20;
 export async function benchOrchestration(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
   const storage = await mkdtemp(join(tmpdir(), 'keel-bench-orch-'));
   try {
-    // Alternated in rounds, so neither side gets the warmer process or the quieter machine.
+    // Alternated run by run, so neither side gets the warmer process or the quieter machine.
     await stepTimes(new RunStore(join(storage, 'warmup')), 'read', WARMUP_RUNS);
     const plain: number[] = [];
     const journaled: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      plain.push(...(await stepTimes(undefined, 'read', RUNS / ROUNDS)));
-      journaled.push(...(await stepTimes(new RunStore(join(storage, 'loop')), 'read', RUNS / ROUNDS)));
+    for (let run = 0; run < RUNS; run++) {
+      plain.push(...(await stepTimes(undefined, 'read', 1)));
+      journaled.push(...(await stepTimes(new RunStore(join(storage, 'loop')), 'read', 1)));
     }
     const writes = await stepTimes(new RunStore(join(storage, 'writes')), 'write', RUNS);
     const parallel = await parallelEfficiency();
@@ -62,7 +61,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
       },
       notes:
         `parallel_efficiency: ${SUBAGENT_TASKS} subagent tasks delegated by one agent (the router's cap of 64 calls an answer makes it ${Math.ceil(SUBAGENT_TASKS / 64)} answers of at most 64 delegate calls, the orchestrating model answering at once), each subagent one model call of ${SUBAGENT_LATENCY_MS} ms through the run's shared router, maxParallel ${SUBAGENT_CONCURRENCY}: ideal ceil(${SUBAGENT_TASKS}/${SUBAGENT_CONCURRENCY}) × ${SUBAGENT_LATENCY_MS} ms = ${parallel.ideal} ms over the measured ${round(parallel.ms, 1)} ms (best of ${PARALLEL_SAMPLES}); at most ${parallel.most} subagents ran at once. ` +
-        `Step overhead: the real agent loop, router, tool registry and built-in tools in one process, with a model that answers at once (no HTTP), so a step's time is Keel's own; ${RUNS} runs of ${STEPS_PER_RUN} read_file steps after ${WARMUP_RUNS} warm-up runs, p50 over steps, with the journal (every model response and result written; reads need no synced intent) and without it, alternated in ${ROUNDS} rounds. ` +
+        `Step overhead: the real agent loop, router, tool registry and built-in tools in one process, with a model that answers at once (no HTTP), so a step's time is Keel's own; ${RUNS} runs of ${STEPS_PER_RUN} read_file steps after ${WARMUP_RUNS} warm-up runs, p50 over steps, with the journal (every model response and result written; reads need no synced intent) and without it, alternated run by run. ` +
         `side_effect_step_p50_ms: the same with create_file steps, each approved at once, whose intent and approval are fdatasync'ed to disk before the file is created (dominated by the disk's sync latency). ` +
         `Resume: ${UNFINISHED_ON_DISK} runs left unfinished by kill -9 after 3 recorded steps each; from forking a new host process to the resumed run's next model request (initialize, runs/listUnfinished, runs/resume, replay of 3 steps, recall), p50 of ${RESUME_SAMPLES} restarts; resume_after_host_ready_ms leaves out the host's own start (process, bundle, tokenizer; see host_ready_ms in host.json). Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores shared with other work. ` +
         `Crash: test/fixtures/crashScenario.ts, ${CRASH_TRIALS} kills at spread random points of a 13-step run (files created, edits approved, commands appending to a marker file, an MCP server's tool appending to another), resumed by a new host; ok means it succeeded with the uninterrupted run's workspace and no approval lost. ` +

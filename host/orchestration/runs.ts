@@ -100,13 +100,14 @@ export class RunManager {
 
   /**
    * Resumes an unfinished run under its id and trace, with the model settings in force now when given (the journal
-   * keeps no keys), restricted if either its start or now says so, and put under today's policy by `prepare`. A run whose journal is damaged ends as failed
-   * without running anything. Throws for a run that is running or not unfinished.
+   * keeps no keys), restricted if either its start or now says so, and under the policy in force now (`prepare`). A
+   * run whose journal is damaged ends as failed without running anything. Throws for a run that is running (here or
+   * in another window) or not unfinished.
    */
   async resume(runId: string, now: { models?: ModelConfig; restricted?: boolean } = {}, prepare: (params: StartRunParams) => RunRequest = (params) => params): Promise<{ runId: string; done: Promise<RunResult> }> {
     const journals = this.deps.journals;
     if (!journals) throw new Error('This host keeps no run journals, so there is nothing to resume.');
-    if (this.active.has(runId)) throw new Error(`Run ${runId} is running already.`);
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is running already.`);
     const controller = new AbortController();
     this.active.set(runId, controller);
     try {
@@ -131,7 +132,7 @@ export class RunManager {
 
   /** Closes an unfinished run the user does not want resumed; false when there is no such run. */
   async discard(runId: string): Promise<boolean> {
-    if (this.active.has(runId) || !this.deps.journals) return false;
+    if (this.active.has(runId) || !this.deps.journals || (await this.deps.journals.runningElsewhere(runId))) return false;
     const loaded = await this.deps.journals.load(runId).catch(() => 'missing' as const);
     if (loaded === 'missing' || loaded === 'ended') return false;
     await this.deps.journals.close(runId, 'cancelled', 'The user discarded the unfinished run.');

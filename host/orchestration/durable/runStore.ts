@@ -152,7 +152,8 @@ export class RunStore {
   }
 
   /** Whether another live process holds the run; a pid that no longer runs (the host crashed) holds nothing. */
-  private async runningElsewhere(runId: string): Promise<boolean> {
+  async runningElsewhere(runId: string): Promise<boolean> {
+    if (!JOURNAL.test(`${runId}.jsonl`)) return false;
     const pid = Number(await readFile(this.ownerPath(runId), 'utf8').catch(() => ''));
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
     try {
