@@ -212,7 +212,7 @@ describe('Keel in the browser workbench', function () {
   describe('trace viewer', () => {
     it('shows a run as a timeline, filters and searches it, keeps the runs across a reload, and compares two from the history', async () => {
       // Room for the viewer and its pictures: the other Keel views folded, earlier notifications cleared.
-      for (const title of ['Approvals', 'Triggers', 'Metrics']) {
+      for (const title of ['Approvals', 'Triggers', 'Metrics', 'Failed Tasks']) {
         const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
         if (await header.count()) await header.first().click();
       }
@@ -243,7 +243,7 @@ describe('Keel in the browser workbench', function () {
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('ArrowDown');
       const focused = panel.locator('.row.span.focused');
-      assert.equal(await focused.getAttribute('aria-level'), '3', 'the root agent\'s first child');
+      await until('the focus on the root agent\'s first child', async () => (await focused.getAttribute('aria-level').catch(() => null)) === '3');
       assert.equal(await panel.locator('[role="tree"]').getAttribute('aria-activedescendant'), await focused.getAttribute('id'));
       await page.keyboard.press('Enter');
       await until('its details right under it', () => focused.evaluate((row) => row.nextElementSibling?.classList.contains('details') ?? false));

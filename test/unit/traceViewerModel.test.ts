@@ -3,7 +3,7 @@ import type { SpanData } from '../../protocol/trace';
 import { runFigures, compareLines } from '../../webview-ui/model/compare';
 import { NO_FILTER, type ViewFilter } from '../../webview-ui/model/filters';
 import { attributeLabel, attributeValue, filePathOf, formatDuration, runTitle } from '../../webview-ui/model/labels';
-import { traceRows, type Row } from '../../webview-ui/model/rows';
+import { appendRows, traceRows, type Row } from '../../webview-ui/model/rows';
 import { TraceIndex } from '../../webview-ui/model/traceIndex';
 
 const TRACE = 'a'.repeat(32);
@@ -125,6 +125,33 @@ describe('trace viewer model', () => {
       assert.deepEqual(spanIds(traceRows(sample(), TRACE, new Set(), { kinds: new Set(), text: 'PAYMENT' })), ['r', 'tool']);
       assert.deepEqual(spanIds(traceRows(sample(), TRACE, new Set(), { kinds: new Set(['chat']), text: 'payment' })), []);
       assert.equal(traceRows(sample(), TRACE, new Set(), { kinds: new Set(), text: 'nothing like it' }).length, 1, 'only the run header is left');
+    });
+
+    it('appends a streaming run\'s new spans to its rows exactly as laying it out again would, or says it cannot', () => {
+      // A seeded stream like an agent's: mostly a sibling of the last span, or its child, or the root's; one in ten
+      // out of start order; some under a collapsed span.
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const index = new TraceIndex();
+      const collapsed = new Set(['s5']);
+      index.upsert(span('s0', undefined, 0));
+      index.takeChanges();
+      let rows = traceRows(index, TRACE, collapsed, NO_FILTER);
+      let appended = 0;
+      for (let i = 1; i < 400; i++) {
+        const previous = index.node(`s${i - 1}`)!.span;
+        const roll = random();
+        const parent = roll < 0.6 ? (previous.parentSpanId ?? 's0') : roll < 0.85 ? previous.spanId : 's0';
+        const start = random() < 0.1 ? Math.floor(random() * i) : i;
+        index.upsert(span(`s${i}`, parent, start));
+        const { inserted } = index.takeChanges();
+        const added = inserted.get(TRACE);
+        if (added && appendRows(index, TRACE, rows, added, collapsed, NO_FILTER)) appended++;
+        else rows = traceRows(index, TRACE, collapsed, NO_FILTER);
+        assert.deepEqual(rows, traceRows(index, TRACE, collapsed, NO_FILTER), `after s${i}`);
+      }
+      assert.ok(appended > 150, `most spans are appended (${appended} of 399)`);
+      assert.equal(appendRows(index, TRACE, rows, ['s1'], collapsed, { kinds: new Set(['errors']), text: '' }), false, 'not while a filter is set');
     });
 
     it('lays out a chain nested 20,000 levels deep without exhausting the stack', () => {

@@ -53,6 +53,37 @@ export function traceRows(index: TraceIndex, traceId: string, collapsed: Readonl
   return rows;
 }
 
+/**
+ * Adds the rows of spans inserted since `rows` were laid out, when each lands at the very end of the trace in
+ * depth-first order, as a streaming run's newest span does: a new span costs its own row, not a new layout.
+ * Returns false when one does not (or a filter is set), and the trace must be laid out again.
+ */
+export function appendRows(index: TraceIndex, traceId: string, rows: Row[], inserted: readonly string[], collapsed: ReadonlySet<string>, filter: ViewFilter): boolean {
+  if (isFiltering(filter) || collapsed.has(runRowKey(traceId))) return false;
+  for (const spanId of inserted) {
+    if (!index.node(spanId)) return false;
+    const chain = index.ancestors(spanId);
+    // The last child of the last child … of the last root, under open spans only.
+    let child = spanId;
+    for (const ancestor of chain) {
+      const kids = index.childrenOf(ancestor.span.spanId);
+      if (collapsed.has(ancestor.span.spanId) || kids[kids.length - 1] !== child) return false;
+      child = ancestor.span.spanId;
+    }
+    const roots = index.rootsOf(traceId);
+    if (roots[roots.length - 1] !== child) return false;
+    const parentId = chain[0]?.span.spanId;
+    if (parentId !== undefined && index.childrenOf(parentId).length === 1) {
+      // Its parent had no children, so it was the last row; now it can open.
+      const last = rows[rows.length - 1];
+      if (last?.kind !== 'span' || last.spanId !== parentId) return false;
+      rows[rows.length - 1] = { ...last, hasChildren: true };
+    }
+    rows.push({ kind: 'span', key: spanRowKey(spanId), spanId, traceId, depth: chain.length, hasChildren: false, match: true });
+  }
+  return true;
+}
+
 /** The spans that match and all their ancestors. */
 function matchingPaths(index: TraceIndex, traceId: string, filter: ViewFilter): Set<string> {
   const shown = new Set<string>();

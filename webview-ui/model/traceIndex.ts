@@ -33,6 +33,8 @@ export class TraceIndex {
   /** Traces whose shape (not only a span's values) changed since the last `takeChanges`. */
   private structureChanged = new Set<string>();
   private valuesChanged = new Set<string>();
+  /** Per trace whose shape changed: the spans inserted, in order, or null when something else changed it too. */
+  private inserted = new Map<string, string[] | null>();
 
   get size(): number {
     return this.nodes.size;
@@ -95,11 +97,11 @@ export class TraceIndex {
     }
     this.byTrace.delete(traceId);
     this.rootsByTrace.delete(traceId);
-    this.structureChanged.add(traceId);
+    this.reshaped(traceId);
   }
 
   clear(): void {
-    for (const traceId of this.byTrace.keys()) this.structureChanged.add(traceId);
+    for (const traceId of this.byTrace.keys()) this.reshaped(traceId);
     this.nodes.clear();
     this.children.clear();
     this.byTrace.clear();
@@ -107,11 +109,18 @@ export class TraceIndex {
   }
 
   /** Traces whose rows must be laid out again, and traces with changed values only, since the last call. */
-  takeChanges(): { structure: Set<string>; values: Set<string> } {
-    const changes = { structure: this.structureChanged, values: this.valuesChanged };
+  takeChanges(): { structure: Set<string>; values: Set<string>; inserted: Map<string, string[] | null> } {
+    const changes = { structure: this.structureChanged, values: this.valuesChanged, inserted: this.inserted };
     this.structureChanged = new Set();
     this.valuesChanged = new Set();
+    this.inserted = new Map();
     return changes;
+  }
+
+  /** The trace changed shape other than by spans inserted without children waiting for them. */
+  private reshaped(traceId: string): void {
+    this.structureChanged.add(traceId);
+    this.inserted.set(traceId, null);
   }
 
   /** The span's ancestors present in the index, nearest first. */
@@ -156,6 +165,10 @@ export class TraceIndex {
     }
     this.addToAncestors(span, total, false);
     this.structureChanged.add(span.traceId);
+    const list = this.inserted.get(span.traceId);
+    if (this.children.get(span.spanId)?.length) this.inserted.set(span.traceId, null);
+    else if (list === undefined) this.inserted.set(span.traceId, [span.spanId]);
+    else list?.push(span.spanId);
   }
 
   private remove(spanId: string): void {
@@ -173,7 +186,7 @@ export class TraceIndex {
     // Its children become roots until it comes back.
     for (const childId of this.children.get(spanId) ?? []) if (this.nodes.has(childId)) insertSorted(roots, childId, this.startOf);
     this.setRoots(span.traceId, roots);
-    this.structureChanged.add(span.traceId);
+    this.reshaped(span.traceId);
   }
 
   private setRoots(traceId: string, roots: string[]): void {

@@ -6,7 +6,7 @@
 import type { RunResult } from '../../protocol/run';
 import type { SpanContent } from '../../protocol/trace';
 import { isFiltering, SPAN_KINDS, type SpanKind, type ViewFilter } from '../model/filters';
-import { runRowKey, spanRowKey, traceRows, type Row } from '../model/rows';
+import { appendRows, runRowKey, spanRowKey, traceRows, type Row } from '../model/rows';
 import type { TraceIndex } from '../model/traceIndex';
 import { drawDetails, type ContentState } from './details';
 import { el } from './dom';
@@ -31,6 +31,8 @@ export interface TraceViewState {
 /** How often running spans' durations tick. Only rows in view that are running are redrawn. */
 const TICK_MS = 1000;
 const CONTENT_CACHE = 50;
+/** Past this many new spans in one frame, laying the trace out again is as cheap as appending them. */
+const MAX_APPENDED = 200;
 
 export class TraceView {
   readonly element = el('div', 'trace-view');
@@ -156,8 +158,13 @@ export class TraceView {
 
   private frame(): void {
     const now = Date.now();
-    const { structure, values } = this.index.takeChanges();
-    for (const traceId of structure) this.rowCache.delete(traceId);
+    const { structure, values, inserted } = this.index.takeChanges();
+    for (const traceId of structure) {
+      const rows = this.rowCache.get(traceId);
+      const added = inserted.get(traceId);
+      if (rows && added && added.length <= MAX_APPENDED && appendRows(this.index, traceId, rows, added, this.collapsed, this.filter)) continue;
+      this.rowCache.delete(traceId);
+    }
     // A span that ends while selected may now have content to load.
     if (values.size > 0 && this.selected) this.loadContent(this.selected);
     if (this.layoutDirty || structure.size > 0) this.layout();

@@ -62,11 +62,6 @@ export class VirtualList<R> {
     return -1;
   }
 
-  /** The rendered element of a row, if it is in view. */
-  elementOf(key: string): HTMLElement | undefined {
-    return this.rendered.get(key)?.element;
-  }
-
   /** Calls `visit` for each row in the DOM, in order. */
   forEachRendered(visit: (row: R, element: HTMLElement) => void): void {
     for (let i = this.shown[0]; i < Math.min(this.shown[1], this.rows.length); i++) {
