@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import type { SpanData } from '../protocol/trace';
-import { percentile, round, type Metric } from './report';
+import { median, percentile, round, type Metric } from './report';
 
 const REPO = join(__dirname, '..');
 const OLD_VIEWER_COMMIT = 'c0a67cf';
@@ -19,6 +19,8 @@ const STREAM_POINTS = [100, 1000, 5000];
 /** Messages timed around each point: a new span arriving, then its end, for half as many spans. */
 const SAMPLES = 50;
 const OLD_SAMPLES = 16;
+/** Spans streamed untimed before the timed ones at each point. */
+const STREAM_WARM_UP = 10;
 const REPEATS = 3;
 /** The page's stand-in for VS Code's webview API; a string, as the test runner's transpiler adds helpers to functions. */
 const STUB_VSCODE_API = 'window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return undefined; }, setState() {} });';
@@ -72,8 +74,16 @@ export async function benchTraceViewer(): Promise<Record<string, Metric>> {
     const live = await open(current);
     const before = await open(old);
     for (const point of STREAM_POINTS) {
-      const samples = await timeStreaming(live, stream, point, SAMPLES, 'current');
-      metrics[`viewer_live_update_p95_ms_at_${point}`] = { value: round(percentile(samples, 95), 2), unit: 'ms', lowerIsBetter: true };
+      // Each pass's p95, then their median: one pass caught by another process's burst on a shared machine does not decide.
+      const p95s: number[] = [];
+      const p50s: number[] = [];
+      for (let pass = 0; pass < REPEATS; pass++) {
+        const samples = await timeStreaming(live, stream, point, SAMPLES, 'current');
+        p95s.push(percentile(samples, 95));
+        p50s.push(percentile(samples, 50));
+      }
+      metrics[`viewer_live_update_p95_ms_at_${point}`] = { value: round(median(p95s), 2), unit: 'ms', lowerIsBetter: true };
+      metrics[`viewer_live_update_p50_ms_at_${point}`] = { value: round(median(p50s), 2), unit: 'ms', lowerIsBetter: true };
       const oldSamples = await timeStreaming(before, stream, point, OLD_SAMPLES, 'old');
       metrics[`viewer_live_update_p95_ms_at_${point}_before`] = { value: round(percentile(oldSamples, 95), 1), unit: 'ms', lowerIsBetter: true };
     }
@@ -89,8 +99,9 @@ export const TRACE_VIEWER_NOTES =
   `messages are dispatched as the extension posts them (structured-cloned). viewer_first_paint_10k_ms: a reset message with a ${FIRST_PAINT_SPANS.toLocaleString('en-US')}-span run ` +
   '(an agent with model calls, tool calls and subagents, six attributes a span) until the frame that shows it has painted (rows in the DOM, after the next ' +
   `animation frame and a task), median of ${REPEATS} fresh pages. viewer_heap_10k_mb: JS heap after that paint and a GC. viewer_live_update_p95_ms_at_N: the ` +
-  `run streams; around its Nth span ${SAMPLES} messages (a span starting, then ending) are each timed as main-thread work: handling the message plus the ` +
-  'next frame (the viewer draws at most once per animation frame) through layout and paint, without the wait for that frame. viewer_live_update_p95_ms is ' +
+  `run streams; the spans before it are loaded at once and ${STREAM_WARM_UP} more streamed untimed, then around its Nth span ${SAMPLES} messages (a span starting, then ending) are each timed as main-thread work: handling the message plus the ` +
+  'next frame (the viewer draws at most once per animation frame) through layout and paint, without the wait for that frame; the p95 (and p50) of ' +
+  `each of ${REPEATS} passes, median over the passes. viewer_live_update_p95_ms is ` +
   `the 5,000th-span figure. *_before: the viewer at ${OLD_VIEWER_COMMIT} (whole tree rebuilt per message), same pages and messages, ${OLD_SAMPLES} samples.`;
 
 async function bundle(source: string): Promise<string> {
@@ -154,18 +165,24 @@ async function heapMb(page: Page): Promise<number> {
   return usedSize / 1024 / 1024;
 }
 
-/** Loads the run up to just before `point` at once, then times single messages as spans start and end. */
+/**
+ * Loads the run up to just before `point` at once, streams a few spans untimed (a real stream never follows a
+ * reset of thousands, whose garbage would otherwise be collected in the timed frames), then times single messages
+ * as spans start and end.
+ */
 async function timeStreaming(page: Page, stream: SpanData[], point: number, samples: number, viewer: 'current' | 'old'): Promise<number[]> {
-  const first = point - samples / 2;
+  // The old viewer redraws everything per message, seconds at the 5,000th span: two untimed spans do for it.
+  const warmUp = viewer === 'current' ? STREAM_WARM_UP : 2;
+  const first = point - samples / 2 - warmUp;
   await page.evaluate((payload) => window.dispatchEvent(new MessageEvent('message', { data: payload })), { type: 'reset', spans: stream.slice(0, first), runs: [] });
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 500)));
   const messages: unknown[] = [];
   for (const span of stream.slice(first, point)) {
     const running: SpanData = { ...span, status: 'running' };
     delete (running as { endTime?: number }).endTime;
     for (const snapshot of [running, span]) messages.push(viewer === 'current' ? { type: 'spans', spans: [snapshot] } : { type: 'span', span: snapshot });
   }
-  return page.evaluate(async (list) => {
+  const times = await page.evaluate(async (list) => {
     const times: number[] = [];
     for (const message of list) {
       const start = performance.now();
@@ -177,6 +194,7 @@ async function timeStreaming(page: Page, stream: SpanData[], point: number, samp
     }
     return times;
   }, messages);
+  return times.slice(2 * warmUp);
 }
 
 function chromiumPath(): string {
