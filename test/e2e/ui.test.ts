@@ -247,6 +247,11 @@ describe('Keel in the browser workbench', function () {
       assert.equal(await panel.locator('[role="tree"]').getAttribute('aria-activedescendant'), await focused.getAttribute('id'));
       await page.keyboard.press('Enter');
       await until('its details right under it', () => focused.evaluate((row) => row.nextElementSibling?.classList.contains('details') ?? false));
+
+      // A tool call names its file: the details open it in the editor.
+      await panel.locator('.row.span', { hasText: 'execute_tool read_file' }).click();
+      await panel.getByRole('button', { name: 'Open greeting.txt' }).click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'greeting.txt' }).waitFor({ timeout: 10_000 });
       await trace.getByRole('tab', { name: 'Runs' }).click();
 
       // Only tool calls, with the spans above them shown as context.
