@@ -100,7 +100,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit, name);
   const core = new Set(tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const selected = await selectTools(tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
-  const offered = delegating && team ? [...selected.offered, team.delegateSpec()] : selected.offered;
+  // Keel's own delegate stands in for any tool of that name, as built-ins do.
+  const offered = delegating && team ? [...selected.offered.filter((t) => t.name !== DELEGATE_TOOL), team.delegateSpec()] : selected.offered;
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': selected.reason, 'keel.agent.delegates': delegating || undefined });
   const self = { name, taskClass: agent?.model && TASK_CLASSES.has(agent.model) ? (agent.model as 'plan' | 'act' | 'summarize') : ('act' as const) };
   /** This agent, as opposed to others of the run who may write the same files. */
