@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted } from '../../observability/redaction';
@@ -43,8 +42,11 @@ export class Replay {
  * again, and settles calls that were in flight when the host stopped (`settle`).
  */
 export class RunJournal implements StepRecorder {
-  /** The call being made, so the questions asked during it are recorded against it; calls run side by side (subagents). */
-  private readonly current = new AsyncLocalStorage<{ step: number; index: number }>();
+  /**
+   * The call being made, so the questions asked during it are recorded against it. One at a time: the calls that run
+   * beside it are `delegate` calls, whose subagents ask through journals of their own.
+   */
+  private current: { step: number; index: number; scope?: string } | undefined;
   private replayed = 0;
 
   /** `scope` is set for a subagent's journal: its records are written into the run's file marked with it. */
@@ -122,12 +124,18 @@ export class RunJournal implements StepRecorder {
         await this.file.sync();
       }
     }
-    return this.current.run(at, run);
+    if (planned.delegated) return run();
+    this.current = at;
+    try {
+      return await run();
+    } finally {
+      this.current = undefined;
+    }
   }
 
   /** Records a question before it is asked and its answer before it takes effect. */
   private async asked<A>(subject: string, ask: () => Promise<A>, decision: (answer: A) => string): Promise<A> {
-    const at = this.current.getStore();
+    const at = this.current;
     if (!at) return ask();
     this.append({ type: 'approval', ...at, subject, state: 'asked' });
     const answer = await ask();

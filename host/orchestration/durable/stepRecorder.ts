@@ -16,6 +16,8 @@ export interface PlannedCall {
   /** The tool's risk; undefined for a tool that does not exist, whose call fails without any effect. */
   readonly risk: RiskClass | undefined;
   readonly workspace: WorkspacePort;
+  /** A `delegate` call: it runs beside the answer's other calls and asks nothing itself. */
+  readonly delegated?: boolean;
   /** Asks the user whether to repeat a call that may have run before the host stopped. */
   readonly confirmRepeat: () => Promise<RepeatChoice>;
 }
