@@ -42,7 +42,7 @@ const traces = new TraceView(
   index,
   {
     requestContent: (traceId, spanId) => vscode.postMessage({ type: 'spanContent', traceId, spanId }),
-    openFile: (path) => vscode.postMessage({ type: 'openFile', path: path.slice(0, 1024) }),
+    openFile: (path) => vscode.postMessage({ type: 'openFile', path }),
     ...(panel ? {} : { openInPanel: (traceId: string) => vscode.postMessage({ type: 'openInPanel', traceId }) }),
     saveState: () => save(),
   },

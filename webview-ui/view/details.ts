@@ -23,6 +23,7 @@ export interface DetailsActions {
  * context and whole files, and the turns are what a reader scans first.
  */
 const SHOWN_CHARS = { text: 1_500, code: 6_000 };
+const MAX_PATH_CHARS = 1024;
 /** Attributes with their own place in the details, or of no use to a reader. */
 const HIDDEN_ATTRIBUTES = new Set(['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'keel.cost.usd']);
 
@@ -38,7 +39,8 @@ export function drawDetails(target: HTMLElement, node: SpanNode, content: Conten
   target.append(facts);
 
   const path = filePathOf(span, content?.state === 'loaded' ? content.content : undefined);
-  if (path) {
+  // Longer is no path a file system takes (and more than the extension accepts).
+  if (path && path.length <= MAX_PATH_CHARS) {
     const open = el('button', 'link', `Open ${path}`);
     open.type = 'button';
     open.addEventListener('click', (event) => {
@@ -50,7 +52,7 @@ export function drawDetails(target: HTMLElement, node: SpanNode, content: Conten
 
   // What was said comes before the attributes: for a model call it is what the user opened the span for.
   if (span.contentBytes) target.append(contentSection(span, content, actions));
-  target.append(attributeList(span));
+  target.append(attributeList(span, actions));
 }
 
 function contentSection(span: SpanData, content: ContentState | undefined, actions: DetailsActions): HTMLElement {
@@ -60,13 +62,16 @@ function contentSection(span: SpanData, content: ContentState | undefined, actio
   return drawContent(span, content.content, actions);
 }
 
-function attributeList(span: SpanData): HTMLElement {
+function attributeList(span: SpanData, actions: DetailsActions): HTMLElement {
   const list = el('dl', 'attributes');
   for (const [key, value] of Object.entries(span.attributes)) {
     if (HIDDEN_ATTRIBUTES.has(key)) continue;
     const label = el('dt', '', attributeLabel(key));
     label.title = key;
-    list.append(label, el('dd', '', attributeValue(key, value)));
+    // A value can be as long as a tool made it: it is cut like content.
+    const shown = el('dd');
+    shown.append(text('text', attributeValue(key, value), actions));
+    list.append(label, shown);
   }
   return list;
 }
