@@ -196,13 +196,13 @@ export class AgentHost {
 
   /** The request limited by the policy in force now, with its rules for the run. */
   private underPolicy(params: StartRunParams): RunRequest {
-    const { policy, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: params.agent ?? AGENT_NAME });
+    const { policy, forAgent, changes } = this.policies.forRun({ user: params.policy, restricted: params.restricted === true, agent: params.agent ?? AGENT_NAME });
     // Appended in order, ahead of the run's own start record.
     for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
     for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`, 'warn');
     // Said once per change, not at every run.
     for (const change of changes) if (change.error) this.ports.warn?.(`Keel: ${change.error} Until it is fixed, Keel asks before every call and nothing runs on autopilot.`);
-    return policy ? { ...withinPolicy(params, policy), rules: policy } : params;
+    return policy ? { ...withinPolicy(params, policy), rules: policy, rulesFor: forAgent } : params;
   }
 
   /** The MCP servers to run, and the models that answer their sampling requests; answers each server's state. */

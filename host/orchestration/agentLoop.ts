@@ -213,12 +213,15 @@ async function delegate(input: AgentRunInput, team: Team, at: { step: number; in
   const release = await team.slot(depth, input.signal);
   try {
     return await toolSpan.within(`invoke_agent ${name}`, 'invoke_agent', { 'gen_ai.agent.name': name, 'keel.run.id': input.runId, 'keel.run.goal': args.goal, 'keel.agent.depth': depth }, async (span) => {
+      // The subagent's own section of the policy, when the run has a policy.
+      const rules = input.policy.rules ? (team.rulesFor?.(name) ?? input.policy.rules) : undefined;
       const output = await runAgent({
         ...input,
         goal: args.goal,
         agent,
         depth,
-        limits: { ...input.limits, maxSteps: agent?.maxSteps ?? input.limits.maxSteps },
+        policy: { ...input.policy, rules },
+        limits: { ...input.limits, maxSteps: Math.min(agent?.maxSteps ?? input.limits.maxSteps, rules?.maxSteps ?? Infinity) },
         record: (input.record ?? unrecorded).subagent(at, name, args.goal),
         span,
       });

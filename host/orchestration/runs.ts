@@ -25,7 +25,11 @@ export interface EpisodicMemory extends RunMemory {
 }
 
 /** A run as requested, and the policy in force for it (absent: none is written anywhere, Keel's defaults apply). */
-export type RunRequest = StartRunParams & { readonly rules?: RunPolicy };
+export type RunRequest = StartRunParams & {
+  readonly rules?: RunPolicy;
+  /** The policy's rules for a subagent of the run, by its name (its `agents.<name>` section). */
+  readonly rulesFor?: (agent: string) => RunPolicy | undefined;
+};
 
 /** The abort reason when the host stops: the run is left unfinished in its journal, to be resumed, not cancelled. */
 const HOST_STOPPING = 'the agent host is stopping';
@@ -86,7 +90,7 @@ export class RunManager {
     this.active.set(runId, controller);
     const traceId = randomBytes(16).toString('hex');
     // The rules are the policy's at the time; a resume applies the policy in force then.
-    const { rules: _rules, ...params } = request;
+    const { rules: _rules, rulesFor: _rulesFor, ...params } = request;
     const opened = this.deps.journals?.create({ runId, goal, request: params, traceId }) ?? Promise.resolve(undefined);
     // A journal that cannot be written fails the run, which reports why; `recorded` only says the wait is over.
     const recorded = opened.then(() => undefined, () => undefined);
@@ -219,7 +223,7 @@ export class RunManager {
         limits: agent?.maxSteps ? { ...request.limits, maxSteps: Math.min(agent.maxSteps, request.rules?.maxSteps ?? Infinity) } : request.limits,
         agent,
         // An untrusted workspace's run stays one agent: no subagents spending on its behalf.
-        team: new Team(catalog, request.restricted ? { ...request.limits, maxParallel: 0 } : request.limits),
+        team: new Team(catalog, request.restricted ? { ...request.limits, maxParallel: 0 } : request.limits, request.rulesFor),
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules },

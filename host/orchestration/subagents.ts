@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { RunLimits } from '../../protocol/run';
+import type { RunPolicy } from '../governance/policy/runPolicy';
 import type { ToolSpec } from '../models';
 import type { AgentCatalog, AgentDefinition } from './agents/agentDefinitions';
 
@@ -30,7 +31,8 @@ export class Team {
   readonly maxParallel: number;
   readonly maxSubagents: number;
 
-  constructor(readonly catalog: AgentCatalog, limits: Pick<RunLimits, 'maxParallel' | 'maxSubagents'>) {
+  /** `rulesFor` gives a subagent its own section of the policy; absent, subagents follow the run's rules. */
+  constructor(readonly catalog: AgentCatalog, limits: Pick<RunLimits, 'maxParallel' | 'maxSubagents'>, readonly rulesFor?: (agent: string) => RunPolicy | undefined) {
     this.maxParallel = limits.maxParallel ?? DEFAULT_MAX_PARALLEL;
     this.maxSubagents = limits.maxSubagents ?? DEFAULT_MAX_SUBAGENTS;
   }

@@ -8,6 +8,8 @@ import { rm } from 'node:fs/promises';
 import { RunStore } from '../../host/orchestration/durable/runStore';
 import type { StepRecorder } from '../../host/orchestration/durable/stepRecorder';
 import { Team } from '../../host/orchestration/subagents';
+import type { PolicyDocument } from '../../host/governance/policy/policyDocument';
+import { RunPolicy } from '../../host/governance/policy/runPolicy';
 import { builtinTools } from '../../host/tools';
 import type { ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { RunLimits } from '../../protocol/run';
@@ -43,6 +45,8 @@ function agents(...texts: [string, string][]): AgentCatalog {
 }
 
 interface SetupOptions {
+  /** The policy's levels: the run gets the default agent's rules, each subagent its own section's. */
+  policy?: PolicyDocument;
   files?: Record<string, string>;
   catalog?: AgentCatalog;
   limits?: Partial<RunLimits>;
@@ -60,6 +64,7 @@ function setup(model: ChatModel, options: SetupOptions = {}) {
   const edits: ReviewEditParams[] = [];
   const toolQuestions: ReviewToolCallParams[] = [];
   const limits: RunLimits = { maxSteps: 8, approvalTimeoutMs: 5000, ...options.limits };
+  const levels = options.policy ? [{ level: 'workspace' as const, source: 'test', document: options.policy, hash: 'h' }] : undefined;
   const workspace = {
     root: '/nonexistent',
     async readFile(path: string) {
@@ -73,7 +78,7 @@ function setup(model: ChatModel, options: SetupOptions = {}) {
   };
   const done = runAgent({
     runId: 'run-1', goal: 'root', model: router, privacy: { localOnly: false, localOnlyGlobs: [] }, limits, tools: builtinTools(),
-    policy: { allowHosts: [] }, workspace,
+    policy: { allowHosts: [], ...(levels ? { rules: new RunPolicy(levels, { agent: 'keel', restricted: false }) } : {}) }, workspace,
     consent: consent({
       // Applied as the extension applies an approved edit, after a pause in which another agent could interleave.
       reviewEdit: async (review) => {
@@ -88,7 +93,7 @@ function setup(model: ChatModel, options: SetupOptions = {}) {
       },
     }),
     span: root, signal: options.signal ?? new AbortController().signal, record: options.record,
-    team: new Team(options.catalog ?? { agents: new Map(), problems: [] }, limits),
+    team: new Team(options.catalog ?? { agents: new Map(), problems: [] }, limits, levels && ((agent) => new RunPolicy(levels, { agent, restricted: false }))),
   });
   return { done, spans, files, edits, toolQuestions };
 }
@@ -202,6 +207,20 @@ describe('subagents', () => {
     assert.deepEqual(toolQuestions.map((q) => `${q.agent}:${q.tool}`).sort(), ['runner-a:create_file', 'runner-b:create_file']);
     assert.equal(files['a.txt'], 'make a');
     assert.equal(files['b.txt'], 'make b');
+  });
+
+  it('gives each subagent its own section of the policy', async () => {
+    const catalog = agents(['runner-a', '---\ndescription: A\n---\n'], ['runner-b', '---\ndescription: B\n---\n']);
+    const model = byGoal((goal, step) => {
+      if (goal === 'root') return step === 1 ? { toolCalls: [delegateCall('make a', 'runner-a'), delegateCall('make b', 'runner-b')] } : { content: 'ok' };
+      if (step === 1) return { toolCalls: [{ id: 'c', name: 'create_file', arguments: { path: `${goal.slice(-1)}.txt`, content: goal } }] };
+      return { content: String(model.requests.at(-1)?.messages.at(-1)?.content) };
+    });
+    const { done, files } = setup(model, { catalog, policy: { agents: { 'runner-b': { tools: { deny: ['create_file'] } } } } });
+    assert.equal((await done).outcome, 'succeeded');
+    assert.equal(files['a.txt'], 'make a');
+    assert.equal(files['b.txt'], undefined);
+    assert.match(toolResults(model.requests.at(-1)).join('\n'), /The policy denies create_file/);
   });
 
   it('ends waiting and working subagents with the run\'s cancellation', async () => {

@@ -6,6 +6,8 @@ import { RunPolicy } from './runPolicy';
 /** What a run starts with: its policy (none when no level has one) and the levels that changed since the last run. */
 export interface LoadedPolicy {
   readonly policy: RunPolicy | undefined;
+  /** The same levels' rules for another agent of the run (a subagent), by its name. */
+  readonly forAgent: (agent: string) => RunPolicy | undefined;
   readonly changes: readonly Extract<AuditEvent, { kind: 'policy_change' }>[];
 }
 
@@ -32,8 +34,8 @@ export class PolicyLoader {
       this.seen.delete(name);
       changes.push({ kind: 'policy_change', level: name, source: 'removed', sha256: '', valid: true });
     }
-    const policy = levels.length > 0 ? new RunPolicy(levels, { agent: request.agent, restricted: request.restricted }) : undefined;
-    return { policy, changes };
+    const forAgent = (agent: string) => (levels.length > 0 ? new RunPolicy(levels, { agent, restricted: request.restricted }) : undefined);
+    return { policy: forAgent(request.agent), forAgent, changes };
   }
 }
 
