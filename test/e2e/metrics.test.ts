@@ -3,7 +3,7 @@
  * (one of which fails), the error-rate alert's notification and status bar warning, and the Metrics view it opens.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
@@ -105,7 +105,6 @@ describe('Metrics and alerts in the browser workbench', function () {
     await page.mouse.up();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await page.screenshot({ path: join(SHOTS, 'metrics.png') });
-    copyFileSync(join(SHOTS, 'metrics.png'), join(repoRoot, 'docs', 'images', 'metrics.png'));
   });
 
   async function runTask(goal: string): Promise<void> {
