@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPage, webviewRoot } from '../webviewPage';
 import { parseFromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd } from '../../protocol/models';
 import type { BudgetApprovalController } from './budgetApprovals';
@@ -33,9 +33,8 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    view.webview.html = this.html(view.webview, dist);
+    view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.extensionUri)] };
+    view.webview.html = this.html(view.webview);
     view.webview.onDidReceiveMessage((raw: unknown) => void this.answer(raw), undefined, this.disposables);
     view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
   }
@@ -137,24 +136,8 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     await showReadOnly(`Keel question ${question.approvalId.slice(0, 8)}.md`, text);
   }
 
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(dist, name)).toString();
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${asset('codicon.css')}" rel="stylesheet">
-<link href="${asset('approvals.css')}" rel="stylesheet">
-<title>Keel approvals</title>
-</head>
-<body>
-<main id="app" aria-label="Questions waiting for your answer"></main>
-<script type="module" nonce="${nonce}" src="${asset('approvals.js')}"></script>
-</body>
-</html>`;
+  private html(webview: vscode.Webview): string {
+    return webviewPage(webview, this.extensionUri, { title: 'Keel approvals', styles: ['approvals.css'], script: 'approvals.js', body: '<main id="app" aria-label="Questions waiting for your answer"></main>' });
   }
 }
 

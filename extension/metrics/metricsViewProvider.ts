@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPage, webviewRoot } from '../webviewPage';
 import { isFromMetricsView, type MetricsWindow, type ToMetricsView } from '../../protocol/metrics';
 
 /** Where the view's data comes from; `start` says whether the host may be started for it. */
@@ -19,9 +19,8 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    view.webview.html = this.html(view.webview, dist);
+    view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.extensionUri)] };
+    view.webview.html = this.html(view.webview);
     view.webview.onDidReceiveMessage((message: unknown) => {
       if (!isFromMetricsView(message)) return;
       if (message.type !== 'refresh') this.window = message.window;
@@ -45,25 +44,8 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
     for (const d of this.disposables) d.dispose();
   }
 
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(dist, name)).toString();
+  private html(webview: vscode.Webview): string {
     // The window is also in a data attribute, so the first paint shows the right selection before any message.
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${asset('codicon.css')}" rel="stylesheet">
-<link href="${asset('uPlot.min.css')}" rel="stylesheet">
-<link href="${asset('metrics.css')}" rel="stylesheet">
-<title>Keel metrics</title>
-</head>
-<body>
-<main id="metrics" data-window="${this.window}"></main>
-<script type="module" nonce="${nonce}" src="${asset('metrics.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, this.extensionUri, { title: 'Keel metrics', styles: ['uPlot.min.css', 'metrics.css'], script: 'metrics.js', body: `<main id="metrics" data-window="${this.window}"></main>` });
   }
 }
