@@ -108,6 +108,17 @@ describe('run journal', () => {
       assert.equal(loaded.request.limits.maxSteps, 8);
     });
 
+    it('redacts secrets in what the model said and the arguments it sent, keeping ids and names as written', async () => {
+      const { store, file } = await storeWithRun();
+      const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
+      const journal = await store.reopen((await store.load(RUN)) as never);
+      journal.append({ type: 'model', step: 1, content: `the key is ${secret}`, toolCalls: [{ id: 'call_1', name: 'create_file', arguments: { path: '.env', content: `OPENAI_API_KEY=${secret}` } }], usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, modelId: 'm' });
+      journal.close();
+      const text = await readFile(file, 'utf8');
+      assert.doesNotMatch(text, /sk-proj/);
+      assert.match(text, /"id":"call_1","name":"create_file"/);
+    });
+
     it('resumes after a torn last record from the last good one, with a note', async () => {
       const { store, file } = await storeWithRun();
       await appendFile(file, '0123456789abcdef {"type":"model","st');
