@@ -61,6 +61,9 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     this.refresh();
     const editor = await vscode.window.showTextDocument(document, { preview: false });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    // Asked again now the editor is visible: an editor brought back from a background tab keeps the lenses it had
+    // cached, and a change announced while it was hidden never reaches it.
+    this.refresh();
     return decision;
   }
 

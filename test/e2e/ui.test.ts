@@ -244,7 +244,11 @@ describe('Keel in the browser workbench', function () {
       await page.keyboard.press('ArrowDown');
       const focused = panel.locator('.row.span.focused');
       await until('the focus on the root agent\'s first child', async () => (await focused.getAttribute('aria-level').catch(() => null)) === '3');
-      assert.equal(await panel.locator('[role="tree"]').getAttribute('aria-activedescendant'), await focused.getAttribute('id'));
+      // The tree names the focused row for screen readers (read together, once the focus has settled).
+      await until('the tree to name the focused row', () => panel.evaluate(() => {
+        const row = document.querySelector('.row.span.focused');
+        return row !== null && document.querySelector('[role="tree"]')?.getAttribute('aria-activedescendant') === row.id;
+      }));
       await page.keyboard.press('Enter');
       await until('its details right under it', () => focused.evaluate((row) => row.nextElementSibling?.classList.contains('details') ?? false));
 
