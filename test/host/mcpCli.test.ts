@@ -10,22 +10,9 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { startOAuthMcpServer, type OAuthMcpServer } from '../fixtures/oauthMcpServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { tempDir } from '../unit/helpers';
+import { CLI, runCli } from './cliProcess';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const SECRET = 'cc-secret-4f1d9a7e2b8c6d3e0a5f';
-
-/** The CLI without a terminal, as in CI. */
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('keel CLI with an OAuth-protected MCP server (dist/cli.js)', function () {
   this.timeout(30_000);
