@@ -15,6 +15,8 @@ export class DeadLetterQueue {
   private tasks: Promise<Map<string, FailedTask>> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private size = 0;
+  /** The file ends in a line torn by a kill: the next record starts on a line of its own, or it would be lost too. */
+  private tornTail = false;
 
   constructor(private readonly dir: string, private readonly changed: () => void = () => undefined) {}
 
@@ -47,7 +49,10 @@ export class DeadLetterQueue {
   }
 
   private load(): Promise<Map<string, FailedTask>> {
-    this.tasks ??= readFile(join(this.dir, FILE), 'utf8').then(fold, () => new Map<string, FailedTask>()).then((tasks) => {
+    this.tasks ??= readFile(join(this.dir, FILE), 'utf8').then((text) => {
+      this.tornTail = text.length > 0 && !text.endsWith('\n');
+      return fold(text);
+    }, () => new Map<string, FailedTask>()).then((tasks) => {
       this.size = tasks.size;
       return tasks;
     });
@@ -59,7 +64,8 @@ export class DeadLetterQueue {
     this.changed();
     const write = this.writing.then(async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await appendFile(join(this.dir, FILE), `${JSON.stringify(entry)}\n`);
+      await appendFile(join(this.dir, FILE), `${this.tornTail ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      this.tornTail = false;
     });
     this.writing = write.catch(() => undefined);
     await write;
@@ -76,6 +82,7 @@ function fold(text: string): Map<string, FailedTask> {
     } catch {
       continue;
     }
+    if (typeof entry !== 'object' || entry === null) continue;
     if (entry.type === 'failed' && typeof entry.task?.runId === 'string') tasks.set(entry.task.runId, entry.task);
     else if (entry.type === 'removed') tasks.delete(entry.runId);
   }
