@@ -2,7 +2,7 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { modelConfigSchema, privacySettingsSchema } from '../models';
-import { list, noParams, text } from '../params';
+import { integer, list, noParams, text } from '../params';
 import { runLimitsSchema, type RunResult } from '../run';
 import { agentName } from './agents';
 import { id } from './names';
@@ -117,4 +117,95 @@ export namespace DismissFailedTaskRequest {
 export namespace FailedTasksChangedNotification {
   /** Host → extension: the dead-letter queue changed; `count` tasks wait. */
   export const type = new NotificationType<{ count: number }>('runs/failedChanged');
+}
+
+/** Where a run stands, as the Runs list shows it. */
+export type RunState =
+  /** Working now. */
+  | 'running'
+  /** Working, but stopped on a question to the user (an approval, a budget, an escalation). */
+  | 'waiting'
+  /** The host stopped during the run; it can be resumed. */
+  | 'interrupted'
+  /** Failed and on the dead-letter queue; it can be retried or dismissed. */
+  | 'failed'
+  /** Ended with an answer; it can be continued or undone. */
+  | 'succeeded'
+  | 'cancelled';
+
+/** One run in the Runs list. */
+export interface RunListEntry {
+  readonly runId: string;
+  /** The goal it was started with (its title). */
+  readonly goal: string;
+  readonly agent: string;
+  /** An agent run, or a workflow run (`.keel/workflows/*.js`). */
+  readonly kind: 'agent' | 'workflow';
+  readonly state: RunState;
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  /** Model responses recorded so far. */
+  readonly steps: number;
+  /** The final answer, or why it failed or stopped (redacted). */
+  readonly message?: string;
+  /** Files the run changed that an undo would restore. */
+  readonly filesChanged: number;
+  /** The run's trace, to open in the trace viewer. */
+  readonly traceId?: string;
+}
+
+export namespace ListRunsRequest {
+  export const params = z.object({ limit: integer(1, 500).optional() }).readonly().optional();
+  /** Extension → host: the runs it knows, newest first: running ones, unfinished, failed, and recently ended. */
+  export const type = new RequestType<z.infer<typeof params>, { runs: RunListEntry[] }, void>('runs/list');
+}
+
+export namespace RunsChangedNotification {
+  /** Host → extension: a run started, ended, began or stopped waiting on the user; ask `runs/list` again. */
+  export const type = new NotificationType<{ runId: string; state: RunState }>('runs/changed');
+}
+
+/** What a run said and did, in order, for its conversation in the panel. */
+export type RunMessage =
+  /** The goal, a follow-up that continued the run, or a steering message sent while it ran. */
+  | { readonly role: 'user'; readonly kind: 'goal' | 'continue' | 'steer'; readonly text: string; readonly at: string }
+  /** What the model said, including its words between tool calls; `agent` names a subagent's. */
+  | { readonly role: 'assistant'; readonly text: string; readonly agent: string; readonly at: string }
+  /** A tool call and how it ended; `summary` is a short, redacted line of its arguments. */
+  | { readonly role: 'tool'; readonly tool: string; readonly summary: string; readonly ok: boolean; readonly agent: string; readonly at: string };
+
+export namespace RunTranscriptRequest {
+  export const params = z.object({ runId: id() }).readonly();
+  /** Extension → host: a run's conversation (redacted), from its journal. */
+  export const type = new RequestType<z.infer<typeof params>, { runId: string; messages: RunMessage[] }, void>('runs/transcript');
+}
+
+export namespace ContinueRunRequest {
+  export const params = z
+    .object({
+      runId: id(),
+      /** The follow-up: what the agent should do next, with the run's conversation so far as context. */
+      message: text(20_000, 1),
+      models: modelConfigSchema.optional(),
+      restricted: z.boolean().optional(),
+    })
+    .readonly();
+  /** Extension → host: continue an ended run with a new message, under the same id and trace; it ends as any run does. */
+  export const type = new RequestType<z.infer<typeof params>, { runId: string }, void>('runs/continue');
+}
+
+export namespace SteerRunRequest {
+  export const params = z.object({ runId: id(), message: text(20_000, 1) }).readonly();
+  /** Extension → host: a message the running agent sees at its next step; false when the run is not running here. */
+  export const type = new RequestType<z.infer<typeof params>, { accepted: boolean }, void>('runs/steer');
+}
+
+export namespace UndoRunRequest {
+  export const params = z.object({ runId: id() }).readonly();
+  /**
+   * Extension → host: revert the files an ended run changed to their content before it, from its journal. All or
+   * nothing: when any file changed since the run, nothing is reverted and `message` names those files.
+   */
+  export const type = new RequestType<z.infer<typeof params>, { undone: boolean; files: string[]; message: string }, void>('runs/undo');
 }
