@@ -151,6 +151,11 @@ export interface RunListEntry {
   readonly message?: string;
   /** Files the run changed that an undo would restore. */
   readonly filesChanged: number;
+  /**
+   * Their workspace-relative paths (the first 50), which the Runs list's undo confirmation names before anything is
+   * reverted. Absent from a host that does not send them: the confirmation then gives only the count.
+   */
+  readonly changedFiles?: readonly string[];
   /** The run's trace, to open in the trace viewer. */
   readonly traceId?: string;
 }
