@@ -50,6 +50,8 @@ const targets = [
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { webview: 'webview-ui/main.ts' }, outdir: 'dist' },
   // The approval center: every question waiting for the user, in the Keel panel.
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { approvals: 'webview-ui/approvals/main.ts' }, outdir: 'dist' },
+  // The Runs list: every run with its state, conversation and actions, in the Keel panel.
+  { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { runs: 'webview-ui/runs/main.ts' }, outdir: 'dist' },
   // The Metrics view, with its charts (uPlot), in its own webview.
   { ...base, platform: 'browser', target: 'es2022', format: 'esm', entryPoints: { metrics: 'webview-ui/metrics/main.ts' }, outdir: 'dist' },
   // The mocha suite that runs inside a real VS Code extension host.
@@ -73,6 +75,7 @@ function copyAssets() {
   cpSync(join(codicons, 'codicon.ttf'), join('dist', 'codicon.ttf'));
   cpSync(join('webview-ui', 'style.css'), join('dist', 'webview.css'));
   cpSync(join('webview-ui', 'approvals', 'approvals.css'), join('dist', 'approvals.css'));
+  cpSync(join('webview-ui', 'runs', 'runs.css'), join('dist', 'runs.css'));
   cpSync(join('webview-ui', 'metrics', 'style.css'), join('dist', 'metrics.css'));
   cpSync(require.resolve('uplot/dist/uPlot.min.css'), join('dist', 'uPlot.min.css'));
   // The memory layer's chunker and governance's command rules parse with tree-sitter; the host finds these grammars

@@ -13,6 +13,8 @@ import { registerMetrics, type Metrics } from './metrics/metricsFeature';
 import { registerModels } from './models/modelsFeature';
 import { registerRuns, type Runs } from './runs/runsFeature';
 import { registerFailedTasks } from './runs/failedTasks';
+import { RunsList } from './runs/runsList';
+import { registerRunsView } from './runs/runsView';
 import { registerUnfinishedRuns } from './runs/unfinishedRuns';
 import { registerSandbox } from './sandbox/sandboxFeature';
 import { createStatusBar } from './statusBar';
@@ -66,10 +68,13 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   // Questions name the run that asks; the runs are registered after the approvals their tasks need.
   const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
   const runs = registerRuns(context, host, log, traces);
-  registerUnfinishedRuns(context, host, runs.tracker, log);
-  registerFailedTasks(context, host, runs.tracker, log);
+  const unfinished = registerUnfinishedRuns(context, host, runs.tracker, log);
+  const failed = registerFailedTasks(context, host, runs.tracker, log);
+  const runsList = new RunsList(host);
+  context.subscriptions.push(runsList);
+  registerRunsView(context, { host, runs, unfinished, failed, traces }, runsList);
   const memory = registerMemory(context, host, log);
-  context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress));
+  context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress, runsList));
   const mcp = registerMcp(context, host, log);
   registerModels(context, host, log);
   registerTools(context, host, log, mcp.states);

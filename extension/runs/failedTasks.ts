@@ -6,15 +6,21 @@ import type { AgentHost } from '../host/agentHost';
 import { modelConfig } from '../settings';
 import type { RunTracker } from './runTracker';
 
+/** Retrying and dismissing one failed task, for the Runs list's buttons. */
+export interface FailedTasks {
+  retry(task: Pick<FailedTask, 'runId' | 'goal'>): Promise<void>;
+  dismiss(task: Pick<FailedTask, 'runId'>): Promise<void>;
+}
+
 /**
  * The dead-letter queue as the user meets it: the Keel panel's Failed Tasks view and "Keel: Show Failed Tasks", each
  * task with its goal and error, retryable from its last good step or dismissible. The host keeps the queue on disk, so
  * it is the same after a reload; the view asks the host only once it is running.
  */
-export function registerFailedTasks(context: vscode.ExtensionContext, host: AgentHost, tracker: RunTracker, log: vscode.LogOutputChannel): void {
+export function registerFailedTasks(context: vscode.ExtensionContext, host: AgentHost, tracker: RunTracker, log: vscode.LogOutputChannel): FailedTasks {
   let session: LanguageClient | undefined;
   const view = new FailedTasksView(() => (session?.isRunning() ? session : undefined));
-  const retry = async (task: FailedTask) => {
+  const retry = async (task: Pick<FailedTask, 'runId' | 'goal'>) => {
     try {
       const client = await host.ensureStarted();
       const { runId } = await client.sendRequest(RetryFailedTaskRequest.type, { runId: task.runId, models: await modelConfig(context.secrets), restricted: !vscode.workspace.isTrusted });
@@ -25,7 +31,7 @@ export function registerFailedTasks(context: vscode.ExtensionContext, host: Agen
     }
     view.refresh();
   };
-  const dismiss = async (task: FailedTask) => {
+  const dismiss = async (task: Pick<FailedTask, 'runId'>) => {
     const client = await host.ensureStarted();
     await client.sendRequest(DismissFailedTaskRequest.type, { runId: task.runId });
     view.refresh();
@@ -62,6 +68,7 @@ export function registerFailedTasks(context: vscode.ExtensionContext, host: Agen
       else if (action) await retry(picked.task);
     }),
   );
+  return { retry, dismiss };
 }
 
 function shortGoal(goal: string): string {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { CancelRunRequest, ListAgentsRequest, RunFinishedNotification, StartRunRequest, type AgentInfo } from '../../protocol/rpc';
+import { CancelRunRequest, ContinueRunRequest, ListAgentsRequest, RunFinishedNotification, StartRunRequest, type AgentInfo } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
@@ -15,6 +15,8 @@ export interface Runs {
   readonly tracker: RunTracker;
   /** Starts a run (of the agent definition `agent`, or Keel's default agent), and the host first if it is not running; `done` settles when the run ends. */
   start(goal: string, agent?: string): Promise<{ runId: string; done: Promise<RunResult> }>;
+  /** Continues an ended run with a follow-up message, under its own id; `done` settles when it ends again. */
+  continue(runId: string, goal: string, message: string): Promise<{ runId: string; done: Promise<RunResult> }>;
   /** Reports every active run as interrupted, before the host that runs them is stopped. */
   interruptAll(): void;
 }
@@ -44,6 +46,11 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       ...(agent ? { agent } : {}),
     });
     return { runId, done: tracker.track(runId, goal) };
+  };
+  const continueRun = async (runId: string, goal: string, message: string) => {
+    const client = await host.ensureStarted();
+    const continued = await client.sendRequest(ContinueRunRequest.type, { runId, message, models: await modelConfig(context.secrets), restricted: !vscode.workspace.isTrusted });
+    return { runId: continued.runId, done: tracker.track(continued.runId, goal) };
   };
 
   context.subscriptions.push(
@@ -87,7 +94,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       await client.sendRequest(CancelRunRequest.type, { runId: target });
     }),
   );
-  return { tracker, start, interruptAll: () => tracker.interruptAll(INTERRUPTED) };
+  return { tracker, start, continue: continueRun, interruptAll: () => tracker.interruptAll(INTERRUPTED) };
 }
 
 /** The agent definitions to choose from; definitions that did not load are shown too, each with its file and line. */

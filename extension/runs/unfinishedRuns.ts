@@ -9,16 +9,22 @@ import type { RunTracker } from './runTracker';
 
 type ResumeMode = 'auto' | 'ask' | 'never';
 
+/** Resuming and discarding one unfinished run, for the Runs list's buttons. */
+export interface UnfinishedRuns {
+  resume(run: Pick<UnfinishedRun, 'runId' | 'goal'>): Promise<void>;
+  discard(runId: string): Promise<void>;
+}
+
 /**
  * Runs the host stopped in the middle of (a crash, a restart, a window reload). Each time a host session starts, the
  * unfinished runs are resumed, or offered once per window in one notification, as `keel.runs.resume` says; a resumed
  * run's questions ("this may have run: run again?") are answered here too.
  */
-export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: AgentHost, tracker: RunTracker, log: vscode.LogOutputChannel): void {
+export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: AgentHost, tracker: RunTracker, log: vscode.LogOutputChannel): UnfinishedRuns {
   /** Runs already put to the user in this window, so a restart of the host does not ask about them again. */
   const offered = new Set<string>();
 
-  const resume = async (client: LanguageClient, runs: readonly UnfinishedRun[]) => {
+  const resume = async (client: LanguageClient, runs: readonly Pick<UnfinishedRun, 'runId' | 'goal'>[]) => {
     const models = await modelConfig(context.secrets);
     for (const run of runs) {
       try {
@@ -79,6 +85,17 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
     if (waiting && vscode.workspace.getConfiguration('keel').get<ResumeMode>('runs.resume', 'ask') !== 'never') return host.ensureStarted();
     return undefined;
   }).catch((error: unknown) => log.warn(`unfinished runs were not looked for: ${errorText(error)}`));
+
+  return {
+    resume: async (run) => {
+      offered.add(run.runId);
+      await resume(await host.ensureStarted(), [run]);
+    },
+    discard: async (runId) => {
+      offered.add(runId);
+      await (await host.ensureStarted()).sendRequest(DiscardRunRequest.type, { runId });
+    },
+  };
 }
 
 /** "This may have run before Keel stopped": run it again, skip it, or stop the run. Dismissing it stops the run. */

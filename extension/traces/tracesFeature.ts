@@ -20,6 +20,10 @@ export function registerTraces(context: vscode.ExtensionContext, host: AgentHost
     view,
     vscode.window.registerWebviewViewProvider(TraceViewProvider.viewId, view),
     vscode.window.registerWebviewPanelSerializer(TracePanels.viewType, panels.serializer),
+    // The Runs list's "Open Trace": one run's trace in an editor tab, from the host's store if this window lacks it.
+    vscode.commands.registerCommand('keel.openRunTrace', (traceId: unknown) => {
+      if (typeof traceId === 'string' && /^[0-9a-f]{1,64}$/i.test(traceId)) panels.openRun(traceId);
+    }),
     host.onClient((client) => {
       void loadHistory(client, store);
       return client.onNotification(SpanNotification.type, (span) => store.upsert(span));
