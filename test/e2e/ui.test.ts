@@ -212,7 +212,7 @@ describe('Keel in the browser workbench', function () {
   describe('trace viewer', () => {
     it('shows a run as a timeline, filters and searches it, keeps the runs across a reload, and compares two from the history', async () => {
       // Room for the viewer and its pictures: the other Keel views folded, earlier notifications cleared.
-      for (const title of ['Approvals', 'Triggers', 'Metrics', 'Failed Tasks']) {
+      for (const title of ['Runs', 'Approvals', 'Triggers', 'Metrics', 'Failed Tasks']) {
         const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
         if (await header.count()) await header.first().click();
       }

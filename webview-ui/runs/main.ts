@@ -306,7 +306,9 @@ function entry(message: RunMessage, mainAgent: string): HTMLLIElement {
     const icon = element('span', `codicon ${message.ok ? 'codicon-check' : 'codicon-error'}`);
     icon.setAttribute('aria-label', message.ok ? 'done' : 'failed');
     const line = element('div', 'tool-line');
-    line.append(icon, element('span', 'tool', message.tool), element('span', 'summary', message.summary));
+    const summary = element('span', 'summary', message.summary);
+    summary.title = message.summary;
+    line.append(icon, element('span', 'tool', message.tool), summary);
     if (message.agent && message.agent !== mainAgent) line.append(element('span', 'tool-agent', message.agent));
     item.append(line);
   }
