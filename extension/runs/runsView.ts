@@ -35,12 +35,21 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
   private selected: string | undefined;
   /** The selected run's trace, once known: span updates are matched against it. */
   private selectedTraceId: string | undefined;
+  /** The selected run's state and steps as last listed: when they change, its conversation is asked for again. */
+  private selectedSeen: string | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly services: Services) {
     this.disposables.push(
-      services.list.onDidChange(() => this.postRuns()),
+      services.list.onDidChange(() => {
+        this.postRuns();
+        // A run that changed state or took steps has more to say; its last words may come after its last span.
+        const run = this.selected ? services.list.get(this.selected) : undefined;
+        const seen = progressOf(run);
+        if (run && seen !== this.selectedSeen) void this.postTranscript(run.runId);
+        this.selectedSeen = seen;
+      }),
       services.traces.onDidUpdateSpan((span) => {
         if (!this.selected) return;
         if (!this.selectedTraceId && span.parentSpanId === undefined && span.attributes['keel.run.id'] === this.selected) this.selectedTraceId = span.traceId;
@@ -81,6 +90,7 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
       case 'select':
         this.selected = message.runId;
         this.selectedTraceId = message.runId ? (this.services.list.get(message.runId)?.traceId ?? this.traceOf(message.runId)) : undefined;
+        this.selectedSeen = progressOf(message.runId ? this.services.list.get(message.runId) : undefined);
         if (message.runId) await this.postTranscript(message.runId);
         return;
       default:
@@ -206,6 +216,11 @@ const ACTION_VERB: Record<RunAction, string> = {
   continue: 'be continued',
   steer: 'be steered',
 };
+
+/** What of a listed run says it has more to show: its state, steps and end. */
+function progressOf(run: RunListEntry | undefined): string | undefined {
+  return run && `${run.state} ${run.steps} ${run.endedAt ?? ''}`;
+}
 
 function shortGoal(goal: string): string {
   const line = goal.replace(/\s+/g, ' ').trim();
