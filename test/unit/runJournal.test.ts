@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalFile, readJournal } from '../../host/orchestration/durable/journalFile';
+import { RunJournal } from '../../host/orchestration/durable/runJournal';
 import { RunStore } from '../../host/orchestration/durable/runStore';
 import type { PlannedCall } from '../../host/orchestration/durable/stepRecorder';
 import type { RepeatChoice, StartRunParams } from '../../protocol/rpc';
@@ -75,6 +76,36 @@ describe('run journal', () => {
       const contents = await readJournal(path);
       assert.deepEqual(contents.records, [{ n: 1 }]);
       assert.match(contents.corrupt!, /record 2 .* checksum does not match/);
+    });
+
+    it('writes a record held for the next one with it, or at a sync or close, and never after a later one', async () => {
+      const path = join(await tempDir(), 'j.jsonl');
+      const file = JournalFile.open(path);
+      file.append({ model: 1 }, { withNext: true });
+      // A kill now loses the held record and nothing else: the file is still a prefix of what was appended.
+      assert.deepEqual((await readJournal(path)).records, []);
+      file.append({ result: 1 });
+      assert.deepEqual((await readJournal(path)).records, [{ model: 1 }, { result: 1 }]);
+      file.append({ model: 2 }, { withNext: true });
+      await file.sync();
+      assert.deepEqual((await readJournal(path)).records.at(-1), { model: 2 });
+      file.append({ model: 3 }, { withNext: true });
+      file.close();
+      assert.deepEqual((await readJournal(path)).records.at(-1), { model: 3 });
+    });
+
+    it('has a step\'s model response on disk, synced with the intent, before a side effect starts', async () => {
+      const path = join(await tempDir(), 'j.jsonl');
+      const journal = new RunJournal(JournalFile.open(path));
+      const call = { id: 'c1', name: 'run_command', arguments: { command: 'make' } };
+      await journal.response(1, async () => ({ content: 'building', toolCalls: [call], usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, modelId: 'm' }));
+      let seen: unknown[] = [];
+      await journal.toolCall(planned(call, {}, 'execute'), async () => {
+        seen = [...(await readJournal(path)).records];
+        return { ok: true, content: 'built' };
+      });
+      journal.close();
+      assert.deepEqual(seen.map((r) => (r as { type: string }).type), ['model', 'intent']);
     });
 
     it('treats garbage and over-long lines as damage, not as records', async () => {

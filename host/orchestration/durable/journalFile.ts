@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, fdatasync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -8,8 +8,15 @@ import { promisify } from 'node:util';
  * digits of the JSON's SHA-256. Lines are written with one synchronous `write`, so once `append` returns the record
  * is in the kernel and survives the process being killed (`kill -9`); `sync` also puts it on the disk, against a
  * power cut, and is what a record must have before the side effect it announces starts.
+ *
+ * A record appended `withNext` is held and written in the same `write` as the next one (or at `sync` or `close`),
+ * which saves a system call a step, the larger part of the journal's cost. It is for records whose loss a resume
+ * repairs by redoing work that has no effect: the file stays a prefix of what was appended, so a crash can only
+ * drop the held record and nothing after it.
  */
 export class JournalFile {
+  private held = '';
+
   private constructor(private fd: number | undefined, readonly path: string) {}
 
   /** Opens `path` for appending, creating it; `keepBytes` cuts a torn tail off first so new lines start clean. */
@@ -19,23 +26,33 @@ export class JournalFile {
     return new JournalFile(fd, path);
   }
 
-  append(record: object): void {
+  append(record: object, options: { withNext?: boolean } = {}): void {
     if (this.fd === undefined) throw new Error(`The journal ${this.path} is closed.`);
     const line = encodeLine(record);
     const bytes = Buffer.byteLength(line);
     if (bytes > MAX_RECORD_BYTES) throw new Error(`A journal record of ${bytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit.`);
-    writeSync(this.fd, line);
+    this.held += line;
+    if (!options.withNext) this.flush();
   }
 
   /** Resolves once every record appended so far is on the disk. */
   async sync(): Promise<void> {
+    this.flush();
     if (this.fd !== undefined) await datasync(this.fd);
   }
 
   close(): void {
     if (this.fd === undefined) return;
+    this.flush();
     closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  private flush(): void {
+    if (this.fd === undefined || !this.held) return;
+    const lines = this.held;
+    this.held = '';
+    writeSync(this.fd, lines);
   }
 }
 
@@ -85,7 +102,8 @@ export async function readJournal(path: string): Promise<JournalContents> {
 const datasync = promisify(fdatasync);
 
 function checksum(json: string): string {
-  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+  // The one-shot hash: half the time of a Hash object for lines this short.
+  return hash('sha256', json).slice(0, 16);
 }
 
 function encodeLine(record: object): string {

