@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
-import type { AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
+import type { AddAllowRulesRequest, AddAllowRulesResult, AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
@@ -203,6 +203,11 @@ export class AgentHost {
     // Said once per change, not at every run.
     for (const change of changes) if (change.error) this.ports.warn?.(`Keel: ${change.error} Until it is fixed, Keel asks before every call and nothing runs on autopilot.`);
     return policy ? { ...withinPolicy(params, policy), rules: policy, rulesFor: forAgent } : params;
+  }
+
+  /** "Always allow" written as a rule: into `.keel/policy.jsonc`, or as the `keel.policy` value for the extension to save; audited first. */
+  addAllowRules(request: AddAllowRulesRequest.Params): Promise<AddAllowRulesResult> {
+    return this.policies.addAllowRules(request, request.agent ?? AGENT_NAME, (change) => this.audit.append(change));
   }
 
   /** The MCP servers to run, and the models that answer their sampling requests; answers each server's state. */

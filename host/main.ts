@@ -26,6 +26,7 @@ import { rpcMcpAuth } from './rpc/rpcMcpAuth';
 import { serveTools } from './rpc/serveTools';
 import { serveTraces } from './rpc/serveTraces';
 import { serveAudit } from './rpc/serveAudit';
+import { servePolicy } from './rpc/servePolicy';
 import { alertsNotifier, metricsNotifier, serveMetrics } from './rpc/serveMetrics';
 import { onValidatedRequest } from './validatedHandlers';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
@@ -54,6 +55,7 @@ connection.onInitialize(async (params) => {
   serveTools(connection, host);
   serveTraces(connection, host);
   serveAudit(connection, host);
+  servePolicy(connection, host);
   serveMetrics(connection, host, metricsChanged);
   serveMemory(connection, host.toolbox.memory, { hide: (globs) => host.hideFiles(globs), log });
   connection.onShutdown(async () => {

@@ -53,8 +53,12 @@ export interface ProposedEdit {
 export type RiskClass = 'read' | 'write' | 'execute' | 'network' | 'destructive';
 
 export type ToolCallDecision =
-  /** `arguments`: the user corrected the call's arguments before approving; the host checks them against the schema. */
-  | { readonly decision: 'approved'; readonly always?: boolean; readonly arguments?: Readonly<Record<string, unknown>> }
+  /**
+   * `arguments`: the user corrected the call's arguments before approving; the host checks them against the schema.
+   * `alwaysAllow`: the user chose "Always allow" with the rules the question proposed, kept for the rest of the run
+   * (and, for `workspace` or `user`, already written into that policy).
+   */
+  | { readonly decision: 'approved'; readonly always?: boolean; readonly arguments?: Readonly<Record<string, unknown>>; readonly alwaysAllow?: 'run' | 'workspace' | 'user' }
   | { readonly decision: 'denied'; readonly reason: string };
 
 export type EditDecision =

@@ -56,6 +56,11 @@ export interface CommandGrants {
   readonly network?: boolean;
 }
 
+/** Whether a command started now, under this mode, runs in the OS sandbox. */
+export function commandSandboxed(mode: CommandSandboxMode): boolean {
+  return mode !== 'off' && process.platform === 'linux' && bubblewrapWorks();
+}
+
 /** Whether a command will run in the sandbox; what the approval question says about it. */
 export function sandboxNote(mode: CommandSandboxMode, grants: CommandGrants = {}): string {
   if (mode !== 'off' && process.platform === 'linux' && bubblewrapWorks()) {

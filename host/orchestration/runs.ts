@@ -14,6 +14,7 @@ import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
 import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
 import type { AgentCatalog } from './agents/agentDefinitions';
+import { RunGrants } from '../governance/policy/allowRules';
 import { Team } from './subagents';
 import type { RunJournal } from './durable/runJournal';
 import type { RunStore } from './durable/runStore';
@@ -226,7 +227,7 @@ export class RunManager {
         team: new Team(catalog, request.restricted ? { ...request.limits, maxParallel: 0 } : request.limits, request.rulesFor),
         tools: request.restricted ? registry.onlyRisk('read') : registry,
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
-        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules },
+        policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules, grants: new RunGrants() },
         workspace: this.deps.workspace,
         consent: this.deps.consent,
         audit: this.deps.audit,

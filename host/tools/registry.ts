@@ -1,6 +1,8 @@
-import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { AllowRuleProposal, ReviewToolCallParams } from '../../protocol/rpc';
+import { commandSandboxed, sandboxNote } from '../governance/commandSandbox';
 import type { HookGate, HookVerdict } from '../governance/hooks';
-import type { PolicyDecision } from '../governance/policy/runPolicy';
+import { proposeAllowRules } from '../governance/policy/allowRules';
+import { RunPolicy, type CallFacts, type PolicyDecision } from '../governance/policy/runPolicy';
 import type { ToolCall, ToolSpec } from '../models/types';
 import { errorMessage } from '../observability/tracer';
 import { CallPolicy } from './callPolicy';
@@ -114,7 +116,11 @@ export class ToolRegistry {
       return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
     }
     try {
-      const decision = await decide(tool, args, risk, context.policy);
+      const facts: CallFacts = { tool: tool.name, risk, ...tool.touches?.(args) };
+      let decision = await decide(facts, context.policy);
+      // "Always allow" given earlier in this run lifts a question no deny or ask rule makes.
+      const granted = decision.verdict === 'ask' && !decision.firm && gate?.decision !== 'ask' && !tool.reviewsOwnCalls ? await context.policy.grants?.covering(facts) : undefined;
+      if (granted) decision = { ...decision, verdict: 'allow', level: 'run', rule: granted, reason: `you allowed ${granted} for the rest of this run` };
       if (decision.verdict === 'deny') {
         await context.approvals.recordPolicyDecision(tool.name, decision, at);
         return { ok: false, content: `The policy denies ${call.name}: ${decision.reason}. Do not call it again or look for a way around the rule; do something else, or tell the user what you need.` };
@@ -126,16 +132,22 @@ export class ToolRegistry {
       if ((decision.verdict === 'ask' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
         const title = tool.describeCall?.(args, callContext(tool, decision, context).policy) ?? `Run ${tool.name}?`;
         const why = `${gate?.reason ? ` (${gate.reason})` : ''}${context.policy.rules && decision.verdict === 'ask' ? ` Policy asks because ${decision.reason}.` : ''}`;
+        const proposal = context.policy.grants && gate?.decision !== 'ask' ? await proposeAllowRules(facts, decision, context.policy.rules ?? NO_RULES) : undefined;
         const answer = await context.approvals.reviewToolCall(
-          { tool: tool.name, source: tool.source, risk, title: `${title}${why}`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false, ...policyBasis(decision, context.policy) },
+          {
+            tool: tool.name, source: tool.source, risk, title: `${title}${why}`, detail: JSON.stringify(parsed.value, null, 2), canAlwaysAllow: false,
+            ...policyBasis(decision, context.policy), ...commandReview(facts, decision, callContext(tool, decision, context).policy), ...(proposal ? { alwaysAllow: proposal } : {}),
+          },
           at,
         );
         if (answer.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${answer.reason}. Do not call it again with the same arguments.` };
+        if (answer.alwaysAllow && proposal && 'rules' in proposal) grantFor(context, proposal, answer.alwaysAllow);
         if (answer.arguments) {
           // The user corrected the call: what runs is what they approved, if the schema and the policy accept it.
           parsed = tool.args.parse(answer.arguments);
           if (!parsed.ok) return { ok: false, content: `${call.name} did not run: the arguments the user corrected do not fit its schema (${parsed.error}).` };
-          const corrected = await decide(tool, parsed.value as never, tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk, context.policy);
+          const correctedRisk = tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk;
+          const corrected = await decide({ tool: tool.name, risk: correctedRisk, ...tool.touches?.(parsed.value as never) }, context.policy);
           if (corrected.verdict === 'deny') return { ok: false, content: `${call.name} did not run: the policy denies the arguments the user corrected (${corrected.reason}).` };
           args = parsed.value as never;
           correctedNote = `The user corrected the arguments before approving; it ran with ${JSON.stringify(parsed.value)}.\n`;
@@ -175,13 +187,30 @@ function editsThroughHooks(approvals: ToolContext['approvals'], hooks: HookGate,
   };
 }
 
-/** Keel's own default where no policy is in force: read-only calls run, every other call asks. */
-const READ_RUNS: PolicyDecision = { verdict: 'allow', level: 'default', reason: 'read-only calls run without asking' };
-const OTHERS_ASK: PolicyDecision = { verdict: 'ask', level: 'default', reason: 'it has side effects' };
+/**
+ * Keel's own default where no policy is in force: no level, so read-only calls run and every other call asks. It
+ * still takes a command line apart, so its question can show the parts.
+ */
+const NO_RULES = new RunPolicy([], { agent: 'keel', restricted: false });
 
-function decide(tool: Tool<never>, args: never, risk: RiskClass, policy: ToolPolicy): Promise<PolicyDecision> {
-  if (!policy.rules) return Promise.resolve(risk === 'read' ? READ_RUNS : OTHERS_ASK);
-  return policy.rules.decide({ tool: tool.name, risk, ...tool.touches?.(args) });
+function decide(facts: CallFacts, policy: ToolPolicy): Promise<PolicyDecision> {
+  return (policy.rules ?? NO_RULES).decide(facts);
+}
+
+/** A command's parts and its confinement, for its question. */
+function commandReview(facts: CallFacts, decision: PolicyDecision, policy: ToolPolicy): Pick<ReviewToolCallParams, 'command'> {
+  if (facts.command === undefined) return {};
+  const mode = policy.commandSandbox ?? 'auto';
+  return {
+    command: { line: facts.command, parts: decision.parts ?? [], unchecked: decision.unchecked ?? [], sandboxed: commandSandboxed(mode), confinement: sandboxNote(mode, { network: policy.commandNetwork }) },
+  };
+}
+
+/** The user's "Always allow": the proposed rules hold for the rest of the run (a policy, if chosen, was written first). */
+function grantFor(context: ToolContext, proposal: AllowRuleProposal, scope: string): void {
+  if (scope !== 'run' && scope !== 'workspace' && scope !== 'user') return;
+  context.policy.grants?.add(proposal.rules);
+  context.span.setAttributes({ 'keel.approval.always_allow': scope, 'keel.approval.always_allow_rules': proposal.rules.map((rule) => `${rule.list}.allow "${rule.pattern}"`).join(', ') });
 }
 
 function policyBasis(decision: PolicyDecision, policy: ToolPolicy): Pick<ReviewToolCallParams, 'policy'> {

@@ -1,6 +1,7 @@
 import type { Approvals } from '../governance/approvals';
 import type { AuditSink } from '../governance/auditLog';
 import type { CommandSandboxMode } from '../governance/commandSandbox';
+import type { RunGrants } from '../governance/policy/allowRules';
 import type { CallFacts, PolicyDecision, RunPolicy } from '../governance/policy/runPolicy';
 import type { Span } from '../observability/tracer';
 import type { WorkspacePort } from '../workspace/port';
@@ -21,6 +22,8 @@ export interface ToolPolicy {
   readonly commandNetwork?: boolean;
   /** The run's policy as code (`.keel/policy.jsonc` and above); absent, Keel's defaults: every non-read call asks. */
   readonly rules?: RunPolicy;
+  /** What the user chose to "Always allow" in this run; absent, the choice is not offered. */
+  readonly grants?: RunGrants;
 }
 
 /** What one call touches, for the policy: its command line, the files it reads and writes, the hosts it reaches. */

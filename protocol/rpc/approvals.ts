@@ -1,5 +1,7 @@
 /** Questions the host asks the user before an edit, a tool call or going over a budget (`approval/…`). */
 import { RequestType } from 'vscode-jsonrpc';
+import { z } from 'zod';
+import { text } from '../params';
 import type { BudgetEscalationParams } from '../models';
 import type { EditDecision, ProposedEdit, RiskClass, ToolCallDecision } from '../run';
 
@@ -36,6 +38,76 @@ export interface ReviewToolCallParams {
   readonly policy?: { readonly reason: string; readonly rule?: string; readonly level: string };
   /** The agent that asks, when a run has several (subagents). */
   readonly agent?: string;
+  /** A command line's parts as the policy saw them, and whether it will run in the OS sandbox. */
+  readonly command?: CommandReview;
+  /**
+   * "Always allow…": the rules that would let calls like this one run without asking, for this run or written into a
+   * policy, or why none can (a deny or ask rule catches it, or Keel cannot see through the command).
+   */
+  readonly alwaysAllow?: AllowRuleProposal | { readonly refused: string };
+}
+
+/** A command line taken apart, for its approval card. */
+export interface CommandReview {
+  readonly line: string;
+  readonly parts: readonly CommandPart[];
+  /** Why parts of it cannot be checked (a program known only when it runs, a line that does not parse). */
+  readonly unchecked: readonly string[];
+  readonly sandboxed: boolean;
+  /** In words: what the command can reach, sandboxed or not. */
+  readonly confinement: string;
+}
+
+/** One simple command of a line (nested ones included) and the rule that decided it, if any. */
+export interface CommandPart {
+  readonly source: string;
+  readonly verdict?: 'allow' | 'ask' | 'deny';
+  /** E.g. `commands.allow "git status *"`. */
+  readonly rule?: string;
+  /** `managed`, `user`, `workspace`, or `run` for a grant made with "Always allow" in this run. */
+  readonly level?: string;
+}
+
+/** Where "Always allow" may put its rule: this run only, `.keel/policy.jsonc`, or the `keel.policy` user setting. */
+export type AllowScope = 'run' | 'workspace' | 'user';
+
+/** An allow rule: a tool-name glob for `tools.allow`, or a command pattern for `commands.allow`. */
+export const allowRule = z.object({ list: z.enum(['tools', 'commands']), pattern: text(4096, 1) }).readonly();
+export type AllowRule = z.infer<typeof allowRule>;
+
+export interface AllowRuleProposal {
+  readonly rules: readonly AllowRule[];
+  /** What would be written where, exactly: `default.commands.allow += "npm test"`. */
+  readonly preview: { readonly workspace: string; readonly user: string };
+  /** Said beside the choice, e.g. that a written rule stops the asking only on autopilot. */
+  readonly note?: string;
+}
+
+export namespace AddAllowRulesRequest {
+  export const params = z
+    .object({
+      target: z.enum(['workspace', 'user']),
+      /** The agent whose section the rules go to when it has its own list (`agents.<name>`), else `default`. */
+      agent: text(256).optional(),
+      rules: z.array(allowRule).min(1).max(64).readonly(),
+      /** For `user`: the `keel.policy` setting as it is now (user scope); the answer carries it with the rules added. */
+      userPolicy: z.record(text(256), z.unknown()).optional(),
+    })
+    .readonly()
+    .describe('add-allow-rules request');
+  export type Params = z.infer<typeof params>;
+  /**
+   * Extension → host: "Always allow" chosen with a policy as the place: add the rules to `.keel/policy.jsonc` (comments
+   * and formatting kept) or compute the `keel.policy` value for the extension to save. Refused, with nothing written,
+   * when the file does not parse or a deny or ask rule of any level would catch what the rules allow.
+   */
+  export const type = new RequestType<Params, AddAllowRulesResult, void>('policy/addAllowRules');
+}
+export interface AddAllowRulesResult {
+  /** What was added where, for the user: `.keel/policy.jsonc: default.commands.allow += "npm test"`. */
+  readonly summary: string;
+  /** For `user`: the setting's new value. */
+  readonly userPolicy?: Record<string, unknown>;
 }
 
 export namespace BudgetEscalationRequest {

@@ -1,7 +1,11 @@
-import type { StartRunParams } from '../../../protocol/rpc';
+import { createHash } from 'node:crypto';
+import type { AddAllowRulesRequest, AddAllowRulesResult, StartRunParams } from '../../../protocol/rpc';
 import type { AuditEvent } from '../auditLog';
-import { readPolicyLevels, type LevelName, type PolicySources } from './policyLevels';
+import { addAllowRulesToSetting, writeWorkspaceAllowRules } from './policyEdits';
+import { readPolicyLevels, WORKSPACE_POLICY, type LevelName, type PolicySources } from './policyLevels';
 import { RunPolicy } from './runPolicy';
+
+type PolicyChange = Extract<AuditEvent, { kind: 'policy_change' }>;
 
 /** What a run starts with: its policy (none when no level has one) and the levels that changed since the last run. */
 export interface LoadedPolicy {
@@ -37,6 +41,42 @@ export class PolicyLoader {
     const forAgent = (agent: string) => (levels.length > 0 ? new RunPolicy(levels, { agent, restricted: request.restricted }) : undefined);
     return { policy: forAgent(request.agent), forAgent, changes };
   }
+
+  /**
+   * "Always allow" as a rule: added to `.keel/policy.jsonc`, or to the `keel.policy` value the extension then saves.
+   * Refused, with nothing written, when a deny or ask rule of any level as they stand now would catch what a rule
+   * allows (it would never take effect: the host would ignore it), or when the file cannot be edited safely.
+   * `record` puts the change in the audit log before the caller hears it was made.
+   */
+  async addAllowRules(request: AddAllowRulesRequest.Params, agent: string, record: (change: PolicyChange) => Promise<void>): Promise<AddAllowRulesResult> {
+    const levels = readPolicyLevels({ ...this.sources, user: request.userPolicy });
+    const now = new RunPolicy(levels, { agent, restricted: false });
+    for (const rule of request.rules) {
+      const caught = now.catches(rule);
+      if (caught) throw new Error(`${caught}, and deny and ask rules win over allow rules, so an allow rule would never take effect. Nothing was written; change that rule if the call should run.`);
+    }
+    const kinds = new Set(request.rules.map((rule) => rule.list));
+    if (kinds.size > 1) throw new Error('Add tool rules and command rules in separate requests.');
+    if (request.target === 'user') {
+      const edited = addAllowRulesToSetting(request.userPolicy, request.rules, agent);
+      if (!edited.ok) throw new Error(edited.error);
+      const sha256 = hash(JSON.stringify(edited.value));
+      await record({ kind: 'policy_change', level: 'user', source: 'setting keel.policy', sha256, valid: true });
+      this.seen.set('user', sha256);
+      return { summary: edited.summary, userPolicy: edited.value };
+    }
+    if (!this.sources.workspaceRoot) throw new Error('No workspace folder is open, so there is no .keel/policy.jsonc to write; choose your user settings instead.');
+    const edited = writeWorkspaceAllowRules(this.sources.workspaceRoot, WORKSPACE_POLICY, request.rules, agent);
+    if (!edited.ok) throw new Error(edited.error);
+    const sha256 = hash(edited.text);
+    await record({ kind: 'policy_change', level: 'workspace', source: WORKSPACE_POLICY, sha256, valid: true });
+    this.seen.set('workspace', sha256);
+    return { summary: edited.summary };
+  }
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The run request within the policy's limits: the fewer steps, the smaller per-run budget, the narrower hosts. */

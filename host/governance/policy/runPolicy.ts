@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
 import { Minimatch } from 'minimatch';
+import type { AllowRule, CommandPart } from '../../../protocol/rpc';
 import type { RiskClass } from '../../../protocol/run';
 import { parseCommandLine, type SimpleCommand, type Word } from './commandLine';
 import { allows, compileCommandRule, restricts, type CommandPattern } from './commandRules';
 import type { LevelName, PolicyLevel } from './policyLevels';
-import type { Autonomy, PolicySection, Verdict } from './policyDocument';
+import type { Autonomy, PolicyDocument, PolicySection, Verdict } from './policyDocument';
 
 /** What a tool call touches, as the tool declares it (`Tool.touches`). */
 export interface CallFacts {
@@ -23,8 +24,8 @@ export interface CallFacts {
 /** The policy's answer about one call, with the rule and level that decided it. */
 export interface PolicyDecision {
   readonly verdict: Verdict;
-  /** `default`: no policy has a rule for it, so Keel's own default applies. */
-  readonly level: LevelName | 'default';
+  /** `default`: no policy has a rule for it, so Keel's own default applies; `run`: the user allowed it for this run. */
+  readonly level: LevelName | 'default' | 'run';
   /** The rule as written, e.g. `commands.deny "rm *"`. */
   readonly rule?: string;
   /** For the user and the model: why, in words. */
@@ -33,9 +34,18 @@ export interface PolicyDecision {
   readonly unsandboxed?: boolean;
   /** A command rule says the command needs the network. */
   readonly network?: boolean;
+  /**
+   * A deny or ask rule (or a refused policy) decided it, so no allow rule and no "Always allow" can lift it; an ask
+   * that only says no rule allows the call, or that autonomy is supervised, is not firm.
+   */
+  readonly firm?: boolean;
+  /** A command line's simple commands, each with the rule that decided it, for the approval question. */
+  readonly parts?: readonly CommandPart[];
+  /** Why parts of a command line cannot be checked. */
+  readonly unchecked?: readonly string[];
 }
 
-type Opinion = Omit<PolicyDecision, 'unsandboxed' | 'network'>;
+type Opinion = Omit<PolicyDecision, 'unsandboxed' | 'network' | 'parts' | 'unchecked'>;
 
 const STRICTNESS: Readonly<Record<Verdict, number>> = { allow: 0, ask: 1, deny: 2 };
 
@@ -63,6 +73,10 @@ interface CompiledLevel {
  */
 export class RunPolicy {
   readonly autonomy: Autonomy;
+  /** The agent whose sections apply. */
+  readonly agent: string;
+  /** Each level's document as read, for "Always allow" to say where its rule would go. */
+  readonly documents: Partial<Readonly<Record<LevelName, PolicyDocument>>>;
   readonly maxSteps: number | undefined;
   readonly usdPerRun: number | undefined;
   /** Levels that were refused, with why: shown with the run and in every question they cause. */
@@ -76,6 +90,8 @@ export class RunPolicy {
    * ignored), and nothing runs on autopilot.
    */
   constructor(levels: readonly PolicyLevel[], options: { readonly agent: string; readonly restricted: boolean }) {
+    this.agent = options.agent;
+    this.documents = Object.fromEntries(levels.map((level) => [level.level, level.document]));
     const sections = levels.map((level) => ({ level, section: sectionFor(level, options.agent) }));
     this.levels = sections.map(({ level, section }) => compile(level, section, options.restricted && level.level === 'workspace'));
     this.problems = levels.flatMap((level) => (level.error ? [level.error] : []));
@@ -96,18 +112,45 @@ export class RunPolicy {
 
   async decide(call: CallFacts): Promise<PolicyDecision> {
     const opinions: Opinion[] = [...this.toolOpinions(call.tool), ...this.pathOpinions(call), ...this.hostOpinions(call.hosts ?? [])];
-    let extras: Pick<PolicyDecision, 'unsandboxed' | 'network'> = {};
+    let extras: Pick<PolicyDecision, 'unsandboxed' | 'network' | 'parts' | 'unchecked'> = {};
     if (call.command !== undefined) {
       const commands = await this.commandOpinions(call.command);
       opinions.push(...commands.opinions);
-      extras = { unsandboxed: commands.unsandboxed, network: commands.network };
+      extras = { unsandboxed: commands.unsandboxed, network: commands.network, parts: commands.parts, unchecked: commands.unchecked };
     }
     const decided = strictest(opinions) ?? defaultOpinion(call.risk);
+    const firm = opinions.some((o) => o.firm && o.verdict !== 'allow') ? { firm: true } : {};
     if (decided.verdict === 'allow' && call.risk !== 'read' && this.autonomy === 'supervised' && decided.level !== 'default') {
       const why = this.workspaceWantsAutopilot ? ' (the workspace policy asks for autopilot, which only the keel.policy setting or the managed policy can grant)' : '';
       return { ...decided, ...extras, verdict: 'ask', reason: `${decided.reason}, but autonomy is supervised${why}, so each ${call.risk} call is confirmed` };
     }
-    return { ...decided, ...extras };
+    return { ...decided, ...extras, ...firm };
+  }
+
+  /**
+   * The deny or ask rule of any level that would catch what an allow rule allows, in words, or undefined: an allow
+   * rule under it would never take effect (deny and ask win at every level), so it is not written.
+   */
+  catches(rule: AllowRule): string | undefined {
+    if (rule.list === 'tools') {
+      for (const level of this.levels) {
+        for (const verdict of ['deny', 'ask'] as const) {
+          const hit = level.tools[verdict].find(({ matcher }) => matcher.match(rule.pattern));
+          if (hit) return `${rule.pattern} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy`;
+        }
+      }
+      return undefined;
+    }
+    // The pattern as the command it allows: a `*` word may be anything, so it is caught by any rule.
+    const pattern = compileCommandRule(rule.pattern);
+    const word = (text: string) => ({ text, dynamic: text === '*' || /[*?]/.test(text) });
+    const parts = rule.pattern.trim().split(/\s+/);
+    const command: SimpleCommand = { assignments: parts.slice(0, pattern.assignments.length).map(word), words: parts.slice(pattern.assignments.length).map(word), source: rule.pattern };
+    for (const level of this.levels) {
+      const [hit] = commandVerdict(level, command, 'restrict');
+      if (hit) return hit.opinion.reason;
+    }
+    return undefined;
   }
 
   private toolOpinions(tool: string): Opinion[] {
@@ -116,7 +159,7 @@ export class RunPolicy {
         const hit = level.tools[verdict].find(({ matcher }) => matcher.match(tool));
         if (!hit) continue;
         const reason = level.error ? `the ${level.level} policy is invalid, so Keel asks about everything until it is fixed: ${level.error}` : `${tool} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy`;
-        return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason }];
+        return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason, firm: verdict !== 'allow' }];
       }
       return [];
     });
@@ -135,13 +178,14 @@ export class RunPolicy {
   private hostOpinions(hosts: readonly string[]): Opinion[] {
     return this.levels.flatMap((level) => {
       const outside = level.hosts && hosts.find((host) => !level.hosts!.some(({ matcher }) => matcher.match(host)));
-      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: `${outside} is not among the network.hosts of the ${level.level} policy` }] : [];
+      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: `${outside} is not among the network.hosts of the ${level.level} policy`, firm: true }] : [];
     });
   }
 
-  private async commandOpinions(line: string): Promise<{ opinions: Opinion[]; unsandboxed: boolean; network: boolean }> {
+  private async commandOpinions(line: string): Promise<{ opinions: Opinion[]; unsandboxed: boolean; network: boolean; parts: CommandPart[]; unchecked: string[] }> {
     const parsed = await parseCommandLine(line);
     const opinions: Opinion[] = [];
+    const parts: CommandPart[] = [];
     const grants: { level: LevelName; pattern: CommandPattern }[] = [];
     let everyGranted = parsed.commands.length > 0;
     let everyNetworked = parsed.commands.length > 0;
@@ -150,6 +194,7 @@ export class RunPolicy {
     for (const command of parsed.commands) {
       const verdicts = this.levels.flatMap((level) => commandVerdict(level, command, 'all'));
       const strict = strictest(verdicts.map((v) => v.opinion));
+      parts.push({ source: clip(command.source, 200), ...(strict ? { verdict: strict.verdict, level: strict.level, ...(strict.rule ? { rule: strict.rule } : {}) } : {}) });
       if (!strict) unmatched ??= command;
       else opinions.push(strict);
       if (strict?.verdict === 'allow') allowed ??= strict;
@@ -176,19 +221,20 @@ export class RunPolicy {
     // every command; what a workspace grants this way is asked about.
     const unsandboxed = everyGranted && grants.every((grant) => !grant.pattern.sandbox);
     if (unsandboxed && grants.some((grant) => grant.level === 'workspace')) {
-      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy runs this command outside the OS sandbox' });
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy runs this command outside the OS sandbox', firm: true });
     }
     const network = everyNetworked && parsed.opaque.length === 0;
     if (network && grants.some((grant) => grant.level === 'workspace' && grant.pattern.network)) {
-      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy gives this command the network' });
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy gives this command the network', firm: true });
     }
-    return { opinions, unsandboxed, network };
+    const unchecked = [...(dynamic ? [`the program \`${clip(dynamic.words[0]!.text)}\` is known only when it runs`] : []), ...parsed.opaque];
+    return { opinions, unsandboxed, network, parts, unchecked };
   }
 
   private redirectOpinions(target: Word): Opinion[] {
     if (!target.dynamic && DEVICES.has(target.text)) return [];
     if (target.dynamic) {
-      return this.levels.filter((level) => level.write).map((level) => ({ verdict: 'ask' as const, level: level.level, rule: 'paths.write', reason: `the command writes to ${target.text}, a file Keel cannot name before it runs` }));
+      return this.levels.filter((level) => level.write).map((level) => ({ verdict: 'ask' as const, level: level.level, rule: 'paths.write', reason: `the command writes to ${target.text}, a file Keel cannot name before it runs`, firm: true }));
     }
     return this.levels.flatMap((level) => scopeOpinion(level, 'write', target.text, false));
   }
@@ -221,7 +267,7 @@ function compile(level: PolicyLevel, section: PolicySection, tightenOnly: boolea
 function commandVerdict(level: CompiledLevel, command: SimpleCommand, which: 'all' | 'restrict'): { opinion: Opinion; pattern: CommandPattern }[] {
   for (const verdict of ['deny', 'ask'] as const) {
     const hit = level.commands[verdict].find((rule) => restricts(rule, command));
-    if (hit) return [{ pattern: hit, opinion: { verdict, level: level.level, rule: `commands.${verdict} "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.${verdict} "${hit.pattern}" of the ${level.level} policy` } }];
+    if (hit) return [{ pattern: hit, opinion: { verdict, level: level.level, rule: `commands.${verdict} "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.${verdict} "${hit.pattern}" of the ${level.level} policy`, firm: true } }];
   }
   if (which === 'restrict') return [];
   const hit = level.commands.allow.find((rule) => allows(rule, command));
@@ -239,9 +285,9 @@ function scopeOpinion(level: CompiledLevel, kind: 'read' | 'write', path: string
   const rule = `paths.${kind}`;
   if (relative !== undefined && scope.some(({ matcher }) => matcher.match(relative))) return [];
   if (folder && relative !== undefined && scope.some(({ matcher }) => matcher.match(relative === '.' ? '' : relative, true) || relative === '.')) {
-    return [{ verdict: 'ask', level: level.level, rule, reason: `it reads ${relative === '.' ? 'the whole workspace' : relative}, and the ${level.level} policy allows reading only ${scope.map((s) => s.glob).join(', ')}` }];
+    return [{ verdict: 'ask', level: level.level, rule, reason: `it reads ${relative === '.' ? 'the whole workspace' : relative}, and the ${level.level} policy allows reading only ${scope.map((s) => s.glob).join(', ')}`, firm: true }];
   }
-  return [{ verdict: 'deny', level: level.level, rule, reason: `${path} is outside the ${kind} scope of the ${level.level} policy (${scope.map((s) => s.glob).join(', ')})` }];
+  return [{ verdict: 'deny', level: level.level, rule, reason: `${path} is outside the ${kind} scope of the ${level.level} policy (${scope.map((s) => s.glob).join(', ')})`, firm: true }];
 }
 
 /** A workspace-relative path in forward slashes, or undefined for one outside the workspace (`../x`, `/etc`, `~`). */
@@ -271,7 +317,7 @@ function hostOf(entry: string): string {
   return entry.replace(/^\[|\](:\d+)?$/g, '').replace(/:\d+$/, '');
 }
 
-function clip(text: string): string {
+function clip(text: string, max = 80): string {
   const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 80 ? `${line.slice(0, 77)}…` : line;
+  return line.length > max ? `${line.slice(0, max - 3)}…` : line;
 }
