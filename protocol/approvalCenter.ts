@@ -3,6 +3,8 @@
  * user. Both ends are typed by these unions; what the webview sends is checked by `parseFromApprovalCenter`.
  */
 
+import type { AllowRuleProposal, AllowScope, CommandReview } from './rpc/approvals';
+
 /** One question waiting for an answer, as the panel shows it. */
 export interface PendingQuestion {
   readonly approvalId: string;
@@ -22,6 +24,13 @@ export interface PendingQuestion {
   readonly canAlwaysAllow: boolean;
   /** Tool calls: the arguments may be corrected before approving. */
   readonly canEditArguments: boolean;
+  /** A command: its parts, the rule that decided each, and whether it runs sandboxed. */
+  readonly command?: CommandReview;
+  /**
+   * "Always allow…" for calls like this one: the rules and where they may go (`places`: this run, and the policies the
+   * extension can write here), each previewed exactly; or why no rule is offered.
+   */
+  readonly alwaysAllow?: (AllowRuleProposal & { readonly places: readonly AllowScope[] }) | { readonly refused: string };
   readonly askedAt: number;
 }
 
@@ -29,9 +38,11 @@ export type ToApprovalCenter = { readonly type: 'pending'; readonly questions: r
 
 export type FromApprovalCenter =
   | { readonly type: 'ready' }
-  | { readonly type: 'approve'; readonly approvalId: string; readonly always?: boolean; readonly arguments?: string }
+  | { readonly type: 'approve'; readonly approvalId: string; readonly always?: boolean; readonly arguments?: string; readonly alwaysAllow?: AllowScope }
   | { readonly type: 'deny'; readonly approvalId: string; readonly reason?: string }
   | { readonly type: 'open'; readonly approvalId: string };
+
+const ALLOW_SCOPES: readonly AllowScope[] = ['run', 'workspace', 'user'];
 
 /** The longest reason or argument text the panel may send; a message is refused past it. */
 export const MAX_ANSWER_CHARS = 256 * 1024;
@@ -47,7 +58,14 @@ export function parseFromApprovalCenter(value: unknown): FromApprovalCenter | un
       return { type: 'ready' };
     case 'approve':
       if (!id || !(m.always === undefined || typeof m.always === 'boolean') || !text(m.arguments)) return undefined;
-      return { type: 'approve', approvalId: m.approvalId as string, ...(m.always ? { always: true } : {}), ...(m.arguments !== undefined ? { arguments: m.arguments as string } : {}) };
+      if (m.alwaysAllow !== undefined && !ALLOW_SCOPES.includes(m.alwaysAllow as AllowScope)) return undefined;
+      return {
+        type: 'approve',
+        approvalId: m.approvalId as string,
+        ...(m.always ? { always: true } : {}),
+        ...(m.arguments !== undefined ? { arguments: m.arguments as string } : {}),
+        ...(m.alwaysAllow !== undefined ? { alwaysAllow: m.alwaysAllow as AllowScope } : {}),
+      };
     case 'deny':
       if (!id || !text(m.reason)) return undefined;
       return { type: 'deny', approvalId: m.approvalId as string, ...(typeof m.reason === 'string' && m.reason.trim() ? { reason: m.reason.trim() } : {}) };

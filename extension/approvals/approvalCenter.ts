@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { webviewPage, webviewRoot } from '../webviewPage';
 import { parseFromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd } from '../../protocol/models';
+import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
+import type { PolicyWriter } from './policyRules';
 import type { BudgetApprovalController } from './budgetApprovals';
 import type { EditReviewController } from './editReview';
 import { showReadOnly } from './readOnlyDetails';
@@ -24,7 +26,12 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly askedAt = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly controllers: Controllers, private readonly goalOf: (runId: string) => string | undefined) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly controllers: Controllers,
+    private readonly goalOf: (runId: string) => string | undefined,
+    private readonly policies: PolicyWriter,
+  ) {
     const { reviews, toolApprovals, budgets } = controllers;
     for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending]) {
       this.disposables.push(event(() => this.changed()));
@@ -57,6 +64,7 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: p.title,
       why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is ${/^[aeiou]/.test(p.risk) ? 'an' : 'a'} ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
       detail: p.detail, canAlwaysAllow: p.canAlwaysAllow, canEditArguments: isJsonObject(p.detail), askedAt: at(p.approvalId),
+      ...(p.command ? { command: p.command } : {}), ...this.alwaysAllow(p),
     }));
     const money = budgets.list().map((p): PendingQuestion => ({
       approvalId: p.approvalId, kind: 'budget', runId: p.runId, ...goal(p.runId), agent: p.agent, title: `Go over the ${p.scope} budget?`,
@@ -103,6 +111,7 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       else await this.showDetails(question);
       return;
     }
+    if (message.type === 'approve' && message.alwaysAllow && question.kind === 'tool') return this.allowAlways(question, message.alwaysAllow);
     const reason = message.type === 'deny' ? (message.reason ? `the user denied it: ${message.reason}` : 'the user denied it') : undefined;
     switch (question.kind) {
       case 'edit':
@@ -116,6 +125,33 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       case 'budget':
         return budgets.settle(question.approvalId, message.type === 'approve');
     }
+  }
+
+  /** What "Always allow…" offers for a tool call: the host's proposal and the places it may go from here. */
+  private alwaysAllow(params: ReviewToolCallParams): Pick<PendingQuestion, 'alwaysAllow'> {
+    const proposal = params.alwaysAllow;
+    if (!proposal) return {};
+    if ('refused' in proposal) return { alwaysAllow: proposal };
+    return { alwaysAllow: { ...proposal, places: this.policies.places() } };
+  }
+
+  /**
+   * "Always allow" with the rules the card showed: written into the chosen policy first (a refusal, e.g. a file that
+   * does not parse, leaves the question open and says why), then the call is approved with the rules for the run.
+   */
+  private async allowAlways(question: PendingQuestion, scope: AllowScope): Promise<void> {
+    const params = this.controllers.toolApprovals.list().find((p) => p.approvalId === question.approvalId);
+    const proposal = params?.alwaysAllow;
+    if (!params || !proposal || 'refused' in proposal) return;
+    if (scope !== 'run') {
+      try {
+        const summary = await this.policies.write(scope, proposal.rules, params.agent);
+        void vscode.window.showInformationMessage(`Keel: added ${summary}.`);
+      } catch (error) {
+        return void vscode.window.showErrorMessage(`Keel: the rule was not written: ${(error as Error).message} The call is still waiting for your answer.`);
+      }
+    }
+    this.controllers.toolApprovals.allow(question.approvalId, false, undefined, scope);
   }
 
   /** Approves a tool call with the arguments the user corrected; they must still be a JSON object. */

@@ -4,6 +4,7 @@ import type { AgentHost } from '../host/agentHost';
 import { ApprovalCenter } from './approvalCenter';
 import { BudgetApprovalController } from './budgetApprovals';
 import { EditReviewController } from './editReview';
+import { policyWriter } from './policyRules';
 import { registerReadOnlyDetails } from './readOnlyDetails';
 import { ToolApprovalController } from './toolApprovals';
 
@@ -23,7 +24,7 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
   const reviews = new EditReviewController();
   const toolApprovals = new ToolApprovalController();
   const budgets = new BudgetApprovalController();
-  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets }, goalOf);
+  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets }, goalOf, policyWriter(host));
   context.subscriptions.push(
     reviews,
     toolApprovals,
@@ -44,10 +45,20 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.approveEdit', (approvalId?: string) => reviews.approve(approvalId)),
     vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
     vscode.commands.registerCommand('keel.showEditDiff', (approvalId: string) => reviews.showDiff(approvalId)),
+    // From the diff's title bar, which passes the proposed side's URI.
+    vscode.commands.registerCommand('keel.approveEditInDiff', (uri?: vscode.Uri) => inDiff(reviews, uri, (id) => reviews.approve(id))),
+    vscode.commands.registerCommand('keel.denyEditInDiff', (uri?: vscode.Uri) => inDiff(reviews, uri, (id) => reviews.deny(id))),
     vscode.commands.registerCommand('keel.allowToolCall', (approvalId: string, always?: boolean) => toolApprovals.allow(approvalId, always)),
     vscode.commands.registerCommand('keel.denyToolCall', (approvalId: string) => toolApprovals.deny(approvalId)),
     vscode.commands.registerCommand('keel.answerBudget', (approvalId: string, approved: boolean) => budgets.settle(approvalId, approved)),
     vscode.commands.registerCommand('keel.showApprovals', () => center.reveal()),
   );
   return { reviews, toolApprovals, budgets, center };
+}
+
+/** Answers the edit a diff shows, never another one: a diff left open after its answer says so. */
+async function inDiff(reviews: EditReviewController, uri: vscode.Uri | undefined, answer: (approvalId: string) => unknown): Promise<void> {
+  const approvalId = reviews.inDiff(uri);
+  if (!approvalId) return void vscode.window.showInformationMessage('Keel: this diff has no proposed edit waiting; it was answered already.');
+  await answer(approvalId);
 }

@@ -10,7 +10,8 @@ interface PendingEdit {
   readonly resolve: (decision: EditDecision) => void;
 }
 
-const PROPOSED_SCHEME = 'keel-proposed';
+/** The scheme of the proposed side of an edit's diff; its query is the approval id. The diff's title bar offers Approve and Deny for it. */
+export const PROPOSED_SCHEME = 'keel-proposed';
 
 /**
  * Shows each edit the agent proposes inline, where it changes the file: the replaced text is marked, the new
@@ -100,6 +101,13 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     editor.revealRange(pending.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
+  /** The pending edit a diff shows, from the proposed side's URI (the diff's title bar passes it) or the active tab. */
+  inDiff(uri?: vscode.Uri): string | undefined {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const proposed = uri?.scheme === PROPOSED_SCHEME ? uri : input instanceof vscode.TabInputTextDiff ? input.modified : undefined;
+    return proposed?.scheme === PROPOSED_SCHEME && this.pending.has(proposed.query) ? proposed.query : undefined;
+  }
+
   async showDiff(approvalId: string): Promise<void> {
     const pending = this.pending.get(approvalId);
     if (!pending) return;
@@ -142,6 +150,13 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     this.pending.delete(approvalId);
     pending.resolve(decision);
     this.refresh();
+    void this.closeDiffs(approvalId);
+  }
+
+  /** An answered edit's diff tabs go with its lenses and its card. */
+  private async closeDiffs(approvalId: string): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.scheme === PROPOSED_SCHEME && tab.input.modified.query === approvalId);
+    if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
   }
 
   private inDocument(uri: vscode.Uri): PendingEdit[] {

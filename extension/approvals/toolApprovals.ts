@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ReviewToolCallParams } from '../../protocol/rpc';
+import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
 import { showReadOnly } from './readOnlyDetails';
 
@@ -29,9 +29,12 @@ export class ToolApprovalController implements vscode.Disposable {
     return decision;
   }
 
-  /** `args`: the arguments as the user corrected them, which the host checks against the tool's schema again. */
-  allow(approvalId: string, always = false, args?: Record<string, unknown>): void {
-    this.settle(approvalId, { decision: 'approved', always, ...(args ? { arguments: args } : {}) });
+  /**
+   * `args`: the arguments as the user corrected them, which the host checks against the tool's schema again.
+   * `alwaysAllow`: the question's proposed rules hold for the rest of the run (and were written there, for a policy).
+   */
+  allow(approvalId: string, always = false, args?: Record<string, unknown>, alwaysAllow?: AllowScope): void {
+    this.settle(approvalId, { decision: 'approved', always, ...(args ? { arguments: args } : {}), ...(alwaysAllow ? { alwaysAllow } : {}) });
   }
 
   deny(approvalId: string, reason = 'the user denied it'): void {

@@ -4,6 +4,7 @@
  * typed. Text from models and tools is only ever set as textContent, never parsed as HTML.
  */
 import type { FromApprovalCenter, PendingQuestion, ToApprovalCenter } from '../../protocol/approvalCenter';
+import type { AllowScope, CommandReview } from '../../protocol/rpc/approvals';
 
 interface VsCodeApi {
   postMessage(message: FromApprovalCenter): void;
@@ -63,6 +64,7 @@ function renderCard(q: PendingQuestion): HTMLElement {
   if (q.goal) card.append(labelled('Run', q.goal, 'run'));
   card.append(labelled('Why', q.why, 'why'));
   if (q.diff) card.append(renderDiff(q.diff));
+  if (q.command) card.append(renderCommand(q.command, q.approvalId));
   if (q.detail) {
     const detail = element('pre', 'detail', q.detail);
     detail.tabIndex = 0;
@@ -77,10 +79,14 @@ function renderCard(q: PendingQuestion): HTMLElement {
   actions.append(button(q.kind === 'budget' ? 'Stop' : 'Deny', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId })));
   const reasonForm = q.kind === 'budget' ? undefined : form(q, 'reason');
   const argumentsForm = q.canEditArguments ? form(q, 'arguments') : undefined;
+  const allowForm = q.alwaysAllow && 'rules' in q.alwaysAllow ? alwaysAllowForm(q, q.alwaysAllow) : undefined;
+  if (allowForm) actions.append(toggle('Always allow…', allowForm));
   if (reasonForm) actions.append(toggle('Deny with reason…', reasonForm));
   if (argumentsForm) actions.append(toggle('Edit arguments…', argumentsForm));
   actions.append(button(q.kind === 'edit' ? 'Open diff' : 'Open details', 'link', () => send({ type: 'open', approvalId: q.approvalId })));
   card.append(actions);
+  if (q.alwaysAllow && 'refused' in q.alwaysAllow) card.append(labelled('No "Always allow"', q.alwaysAllow.refused, 'refused'));
+  if (allowForm) card.append(allowForm);
   if (reasonForm) card.append(reasonForm);
   if (argumentsForm) card.append(argumentsForm);
   return card;
@@ -109,11 +115,99 @@ function form(q: PendingQuestion, kind: 'reason' | 'arguments'): HTMLElement {
   return box;
 }
 
+type Proposal = Extract<NonNullable<PendingQuestion['alwaysAllow']>, { rules: unknown }>;
+
+const PLACE_LABEL: Record<AllowScope, string> = {
+  run: 'For the rest of this run',
+  workspace: 'As a rule in the workspace policy (.keel/policy.jsonc)',
+  user: 'As a rule in my user settings (keel.policy)',
+};
+
+/**
+ * "Always allow…": where the rule goes, and exactly what is written there, shown before anything is written. The
+ * preview follows the chosen place; nothing is sent until the button under it is pressed.
+ */
+function alwaysAllowForm(q: PendingQuestion, proposal: Proposal): HTMLElement {
+  const box = element('div', 'form form-always');
+  box.hidden = true;
+  const places = element('fieldset', 'places');
+  places.append(element('legend', 'form-label', 'Allow calls like this one without asking:'));
+  const preview = element('pre', 'rule-preview');
+  preview.tabIndex = 0;
+  preview.setAttribute('aria-label', 'The rule, exactly as it would be written');
+  preview.setAttribute('aria-live', 'polite');
+  const submit = button('', 'primary', () => send({ type: 'approve', approvalId: q.approvalId, alwaysAllow: chosen }));
+  let chosen: AllowScope = proposal.places[0] ?? 'run';
+  const choose = (place: AllowScope) => {
+    chosen = place;
+    const rules = proposal.rules.map((rule) => `${rule.list}.allow ${JSON.stringify(rule.pattern)}`).join('\n');
+    preview.textContent =
+      place === 'run' ? `${rules}\n(kept in memory until this run ends; nothing is written)` : place === 'workspace' ? `.keel/policy.jsonc:\n${proposal.preview.workspace}` : `settings keel.policy:\n${proposal.preview.user}`;
+    submit.textContent = place === 'run' ? 'Allow for this run' : 'Write the rule and allow';
+  };
+  for (const place of proposal.places) {
+    const id = `place-${place}-${q.approvalId}`;
+    const radio = document.createElement('input');
+    radio.type = 'radio';
+    radio.name = `place-${q.approvalId}`;
+    radio.id = id;
+    radio.value = place;
+    radio.checked = place === chosen;
+    radio.addEventListener('change', () => choose(place));
+    const label = element('label', 'place', PLACE_LABEL[place]);
+    label.setAttribute('for', id);
+    const row = element('div', 'place-row');
+    row.append(radio, label);
+    places.append(row);
+  }
+  choose(chosen);
+  box.append(places, preview);
+  if (proposal.note) box.append(element('p', 'note', proposal.note));
+  box.append(submit);
+  return box;
+}
+
+/** The full command, then each part with the rule that decided it, and plainly whether it runs sandboxed. */
+function renderCommand(command: CommandReview, approvalId: string): HTMLElement {
+  const box = element('div', 'command');
+  box.setAttribute('role', 'group');
+  box.setAttribute('aria-label', 'Command');
+  const line = element('pre', 'command-line', command.line);
+  line.tabIndex = 0;
+  line.setAttribute('aria-label', 'Full command');
+  const confinement = element('p', command.sandboxed ? 'sandbox sandboxed' : 'sandbox unsandboxed');
+  confinement.setAttribute('role', 'note');
+  const icon = element('span', `codicon ${command.sandboxed ? 'codicon-shield' : 'codicon-warning'}`);
+  icon.setAttribute('aria-hidden', 'true');
+  confinement.append(icon, element('span', 'label', command.sandboxed ? ' Sandboxed: ' : ' Runs unsandboxed: '), document.createTextNode(command.confinement));
+  box.append(line, confinement);
+  if (command.parts.length > 0) {
+    const heading = element('p', 'label parts-heading', `Parts (${command.parts.length}):`);
+    heading.id = `parts-${approvalId}`;
+    const parts = element('ul', 'parts');
+    parts.setAttribute('aria-labelledby', heading.id);
+    for (const part of command.parts) {
+      const item = element('li', `part verdict-${part.verdict ?? 'none'}`);
+      item.append(element('code', 'part-source', part.source), element('span', 'part-rule', ` ${ruleWords(part)}`));
+      parts.append(item);
+    }
+    box.append(heading, parts);
+  }
+  for (const why of command.unchecked) box.append(labelled('Cannot be checked', why, 'unchecked'));
+  return box;
+}
+
+function ruleWords(part: CommandReview['parts'][number]): string {
+  if (!part.verdict) return '— no rule matches it';
+  const verb = part.verdict === 'allow' ? 'allowed by' : part.verdict === 'ask' ? 'asks, by' : 'denied by';
+  return `— ${verb} ${part.rule ?? 'a rule'}${part.level ? ` (${part.level} policy)` : ''}`;
+}
+
 function toggle(text: string, target: HTMLElement): HTMLButtonElement {
   const control = button(text, 'secondary', () => {
     target.hidden = !target.hidden;
     control.setAttribute('aria-expanded', String(!target.hidden));
-    if (!target.hidden) target.querySelector('textarea')?.focus();
+    if (!target.hidden) target.querySelector<HTMLElement>('textarea, input:checked')?.focus();
   });
   control.setAttribute('aria-expanded', 'false');
   return control;
