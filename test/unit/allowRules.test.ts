@@ -20,15 +20,15 @@ async function propose(facts: CallFacts, rules = policy()) {
 
 describe('"Always allow": the rule offered', () => {
   it('offers the command as written, not a wider pattern, and one rule per command of a compound line', async () => {
-    assert.deepEqual(((await propose(command('npm test'))) as { rules: AllowRule[] }).rules, [{ list: 'commands', pattern: 'npm test' }]);
-    const compound = (await propose(command('npm run lint && npm test -- --grep parser | tee out.txt'))) as { rules: AllowRule[] };
+    assert.deepEqual(((await propose(command('npm test'))) as { rules: readonly AllowRule[] }).rules, [{ list: 'commands', pattern: 'npm test' }]);
+    const compound = (await propose(command('npm run lint && npm test -- --grep parser | tee out.txt'))) as { rules: readonly AllowRule[] };
     assert.deepEqual(compound.rules.map((r) => r.pattern), ['npm run lint', 'npm test -- --grep parser', 'tee out.txt']);
   });
 
   it('spells a word it cannot write in a pattern (spaces, a variable) as `*`, keeping the rest', async () => {
-    const quoted = (await propose(command('git commit -m "fix the parser"'))) as { rules: AllowRule[] };
+    const quoted = (await propose(command('git commit -m "fix the parser"'))) as { rules: readonly AllowRule[] };
     assert.deepEqual(quoted.rules, [{ list: 'commands', pattern: 'git commit -m *' }]);
-    const variable = (await propose(command('NODE_ENV=test node $SCRIPT'))) as { rules: AllowRule[] };
+    const variable = (await propose(command('NODE_ENV=test node $SCRIPT'))) as { rules: readonly AllowRule[] };
     assert.deepEqual(variable.rules, [{ list: 'commands', pattern: 'NODE_ENV=test node *' }]);
   });
 
@@ -43,7 +43,7 @@ describe('"Always allow": the rule offered', () => {
 
   it('offers the tool name for other tools, refusing one with glob characters, and previews where each policy gets it', async () => {
     const agentList = policy(level('workspace', { agents: { keel: { tools: { allow: ['x'] } } } }));
-    const offered = (await propose({ tool: 'fetch_url', risk: 'network', hosts: ['example.com'] }, agentList)) as { rules: AllowRule[]; preview: { workspace: string; user: string }; note?: string };
+    const offered = (await propose({ tool: 'fetch_url', risk: 'network', hosts: ['example.com'] }, agentList)) as { rules: readonly AllowRule[]; preview: { workspace: string; user: string }; note?: string };
     assert.deepEqual(offered.rules, [{ list: 'tools', pattern: 'fetch_url' }]);
     assert.equal(offered.preview.workspace, 'agents.keel.tools.allow += "fetch_url"');
     assert.equal(offered.preview.user, 'default.tools.allow += "fetch_url"');
