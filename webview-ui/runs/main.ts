@@ -160,7 +160,10 @@ function update(row: Row, run: RunListEntry): void {
   drawHead(row.head, run);
   row.message.textContent = run.message ?? '';
   row.message.hidden = !run.message;
+  // A button the user was on may go with the state that offered it: the focus stays in the run.
+  const focused = row.actions.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.action : undefined;
   row.actions.replaceChildren(...RUN_ACTIONS[run.state].filter((a): a is ButtonAction => a !== 'continue' && a !== 'steer' && offers(run, a)).map((a) => actionButton(run, a)));
+  if (focused) (row.actions.querySelector<HTMLElement>(`[data-action="${focused}"]`) ?? row.actions.querySelector<HTMLElement>('button') ?? row.head).focus();
   const mode = offers(run, 'steer') ? 'steer' : offers(run, 'continue') ? 'continue' : undefined;
   setComposeMode(row.compose, mode);
 }
