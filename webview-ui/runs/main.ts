@@ -117,8 +117,18 @@ function showRuns(runs: readonly RunListEntry[], problem: string | undefined): v
     update(row, run);
     if (list.children[index] !== row.item) list.insertBefore(row.item, list.children[index] ?? null);
   });
-  heading.textContent = runs.length === 0 ? 'Runs' : `Runs (${runs.length})`;
+  heading.textContent = summary(runs);
   empty.hidden = runs.length > 0;
+}
+
+/** "4 runs: 1 waiting on you, 1 running": the view's title already says Runs, so its heading counts them. */
+function summary(runs: readonly RunListEntry[]): string {
+  if (runs.length === 0) return 'Runs';
+  const notable = (['waiting', 'running', 'interrupted', 'failed'] as const)
+    .map((state) => [state, runs.filter((run) => run.state === state).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([state, count]) => `${count} ${STATE_LABEL[state]}`);
+  return `${runs.length} run${runs.length === 1 ? '' : 's'}${notable.length > 0 ? `: ${notable.join(', ')}` : ''}`;
 }
 
 function createRow(run: RunListEntry): Row {
