@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
-import type { AddAllowRulesRequest, AddAllowRulesResult, AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, ToolInfo } from '../protocol/rpc';
+import type { AddAllowRulesRequest, AddAllowRulesResult, AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, StartWorkflowParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
@@ -21,6 +21,7 @@ import { DeadLetterQueue } from './orchestration/durable/deadLetters';
 import { loadAgentDefinitions } from './orchestration/agents/agentDefinitions';
 import { RunStore } from './orchestration/durable/runStore';
 import { RunManager, type RunRequest } from './orchestration/runs';
+import { WorkflowRunner } from './orchestration/workflows/workflowRunner';
 import { Toolbox } from './toolbox';
 import type { McpAuthPorts, McpManager, McpServerStatus } from './tools/mcp';
 import { grantCapabilities } from './tools/sandboxedRun';
@@ -89,6 +90,7 @@ export class AgentHost {
   /** Failed runs, kept until the user retries or dismisses them. */
   readonly deadLetters: DeadLetterQueue;
   private readonly journals: RunStore;
+  private readonly workflows: WorkflowRunner;
   private mcp: Promise<McpManager> | undefined;
   private samplingModels: ModelConfig | undefined;
   private filesExclude: readonly string[];
@@ -124,7 +126,7 @@ export class AgentHost {
       ports.spans(span, content);
       if (span.endTime === undefined) return;
       this.alerts.checkSoon();
-      if (span.operation === 'invoke_agent' && span.parentSpanId === undefined) ports.metricsChanged?.();
+      if ((span.operation === 'invoke_agent' || span.operation === 'invoke_workflow') && span.parentSpanId === undefined) ports.metricsChanged?.();
     };
     this.models = new RouterCache({ storageDir: () => settings.storageDir, log: ports.log, vscodeChat: ports.vscodeChat });
     this.toolbox = new Toolbox({
@@ -136,6 +138,7 @@ export class AgentHost {
       log: ports.log,
       audit: this.audit,
     });
+    this.workflows = new WorkflowRunner(() => settings.root);
     this.runs = new RunManager({
       workspace: ports.workspace,
       consent: ports.consent,
@@ -145,6 +148,7 @@ export class AgentHost {
       tools: () => this.tools(),
       agents: () => loadAgentDefinitions(settings.root),
       journals: this.journals,
+      workflows: this.workflows,
       spans: this.spans,
       // A failed run is on the dead-letter queue before anyone hears it ended, so the two never disagree.
       finished: (result) => {
@@ -163,6 +167,21 @@ export class AgentHost {
     registerModelKeys(params.models);
     const started = this.runs.start(this.underPolicy(params));
     this.ports.log(`run ${started.runId} started`);
+    return started;
+  }
+
+  /**
+   * Starts a workflow run (`.keel/workflows/*.js`) under the policy in force now. Throws, naming the file or field, for a
+   * workflow that cannot be read or a request it refuses; a script that fails runs and fails as the run's outcome.
+   */
+  async startWorkflow(params: StartWorkflowParams): Promise<{ runId: string; done: Promise<RunResult>; recorded: Promise<void> }> {
+    // A workflow is the workspace's code starting agents: like triggers, not in a workspace the user has not trusted.
+    if (params.restricted) throw new Error('Workflows do not run in Restricted Mode: trust the workspace first ("Workspaces: Manage Workspace Trust").');
+    const { path, input, computeMs, ...run } = params;
+    const { goal, start } = await this.workflows.prepare(path, input, computeMs);
+    registerModelKeys(params.models);
+    const started = this.runs.start(this.underPolicy({ ...run, goal }), start);
+    this.ports.log(`workflow run ${started.runId} of ${start.path} started`);
     return started;
   }
 
@@ -286,7 +305,7 @@ export class AgentHost {
     // Not cancelled: a run stopped with the host stays unfinished in its journal and resumes when the host starts again.
     await this.runs.interruptAll();
     await (await this.mcp)?.stopAll();
-    await Promise.all([this.toolbox.dispose(), this.models.flush(), this.traces.flush()]);
+    await Promise.all([this.toolbox.dispose(), this.workflows.dispose(), this.models.flush(), this.traces.flush()]);
   }
 
   private async tools() {

@@ -16,9 +16,11 @@ import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
 import type { AgentCatalog } from './agents/agentDefinitions';
 import { RunGrants } from '../governance/policy/allowRules';
 import { Team } from './subagents';
+import type { WorkflowStart } from './durable/journalRecords';
 import type { RunJournal } from './durable/runJournal';
 import type { RunStore } from './durable/runStore';
 import type { RunMemory } from './runContext';
+import { WORKFLOW_AGENT, type WorkflowRunner } from './workflows/workflowRunner';
 
 /** Memory as runs use it: recalled at the start, and each finished run kept as an episode. */
 export interface EpisodicMemory extends RunMemory {
@@ -47,6 +49,8 @@ interface Launch {
   readonly journal: () => Promise<RunJournal | undefined>;
   /** Set when the run is resumed: what was found in its journal. */
   readonly resumed?: { readonly note?: string };
+  /** A workflow run's script; absent for an agent run. */
+  readonly workflow?: WorkflowStart;
 }
 
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
@@ -72,6 +76,8 @@ export class RunManager {
       readonly agents?: () => Promise<AgentCatalog>;
       /** Where runs are journaled so they survive the host; absent, runs are not durable. */
       readonly journals?: RunStore;
+      /** Runs workflow scripts; absent, only agent runs start. */
+      readonly workflows?: WorkflowRunner;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
       readonly log?: (message: string, level?: LogLevel) => void;
@@ -82,7 +88,7 @@ export class RunManager {
    * Validates the request and starts the run; `recorded` settles once the run's journal is on disk (so a caller that
    * waits for it before answering never hands out the id of a run a crash could lose), `done` when the run ends.
    */
-  start(request: RunRequest): { runId: string; done: Promise<RunResult>; recorded: Promise<void> } {
+  start(request: RunRequest, workflow?: WorkflowStart): { runId: string; done: Promise<RunResult>; recorded: Promise<void> } {
     const goal = validateGoal(request.goal);
     // Wrong model settings are refused here, so the user sees which one before a run starts.
     const router = this.deps.models.for(request.models);
@@ -92,10 +98,10 @@ export class RunManager {
     const traceId = randomBytes(16).toString('hex');
     // The rules are the policy's at the time; a resume applies the policy in force then.
     const { rules: _rules, rulesFor: _rulesFor, ...params } = request;
-    const opened = this.deps.journals?.create({ runId, goal, request: params, traceId }) ?? Promise.resolve(undefined);
+    const opened = this.deps.journals?.create({ runId, goal, request: params, traceId, workflow }) ?? Promise.resolve(undefined);
     // A journal that cannot be written fails the run, which reports why; `recorded` only says the wait is over.
     const recorded = opened.then(() => undefined, () => undefined);
-    return { runId, done: this.launch({ runId, goal, request, router, controller, traceId, journal: () => opened }), recorded };
+    return { runId, done: this.launch({ runId, goal, request, router, controller, traceId, journal: () => opened, workflow }), recorded };
   }
 
   /** The runs whose journal has no end and that are not running here. */
@@ -128,7 +134,7 @@ export class RunManager {
       const request = prepare({ ...loaded.request, models: now.models ?? loaded.request.models, restricted: loaded.request.restricted === true || now.restricted === true });
       const router = this.deps.models.for(request.models);
       const resumed = loaded.note ? { note: loaded.note } : {};
-      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: () => journals.reopen(loaded), resumed }) };
+      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: () => journals.reopen(loaded), resumed, workflow: loaded.workflow }) };
     } catch (error) {
       this.active.delete(runId);
       throw error;
@@ -186,10 +192,11 @@ export class RunManager {
     }
   }
 
-  private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed }: Launch): Promise<RunResult> {
+  private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed, workflow }: Launch): Promise<RunResult> {
     const { signal } = controller;
-    const agentName = request.agent ?? AGENT_NAME;
-    const name = `invoke_agent ${agentName}`;
+    const agentName = workflow ? WORKFLOW_AGENT : (request.agent ?? AGENT_NAME);
+    // A workflow's root span has its agents beneath it.
+    const name = workflow ? `invoke_workflow ${workflow.path}` : `invoke_agent ${agentName}`;
     const attributes = {
       'gen_ai.agent.name': agentName,
       'keel.run.id': runId,
@@ -199,7 +206,7 @@ export class RunManager {
       ...(resumed ? { 'keel.run.resumed': true, ...(resumed.note ? { 'keel.run.resume_note': resumed.note } : {}) } : {}),
     };
     // A resumed run's new root joins the trace it started with.
-    const span = new Span(this.deps.spans, { traceId, name, operation: 'invoke_agent', attributes });
+    const span = new Span(this.deps.spans, { traceId, name, operation: workflow ? 'invoke_workflow' : 'invoke_agent', attributes });
     let output: AgentRunOutput;
     let memory: EpisodicMemory | undefined;
     let hooks: ToolRegistry['hooks'];
@@ -215,7 +222,7 @@ export class RunManager {
       if (request.agent !== undefined && !agent) throw new RunRefused(`no agent is named ${request.agent}${catalog.problems.length ? ` (definitions that did not load: ${catalog.problems.join('; ')})` : ''}; list them with "Keel: Run Agent…" or "keel agents"`);
       const gate = await hooks?.ask('runStart', { goal, agent: agentName }, { runId, parent: span, signal, audit: this.deps.audit });
       if (gate?.decision === 'deny') throw new RunRefused(gate.reason ?? 'a hook refused the run');
-      output = await runAgent({
+      const run = {
         runId,
         goal,
         model: router,
@@ -235,7 +242,8 @@ export class RunManager {
         record: journal,
         span,
         signal,
-      });
+      };
+      output = workflow ? await this.runWorkflow(workflow, run, journal) : await runAgent(run);
     } catch (error) {
       const message = signal.aborted ? 'The run was cancelled.' : error instanceof RunRefused ? `The run was refused: ${error.message}.` : `The run failed inside Keel: ${errorMessage(error)}`;
       output = { outcome: signal.aborted ? 'cancelled' : 'failed', message, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
@@ -262,6 +270,11 @@ export class RunManager {
       })
       .catch((error: unknown) => this.deps.log?.(`run ${runId} was not remembered: ${errorMessage(error)}`));
     return result;
+  }
+
+  private runWorkflow(workflow: WorkflowStart, run: Parameters<WorkflowRunner['run']>[1], journal: RunJournal | undefined): Promise<AgentRunOutput> {
+    if (!this.deps.workflows) throw new RunRefused('this host runs no workflows');
+    return this.deps.workflows.run(workflow, run, journal);
   }
 
   /** Stopped with the host: the journal stays unfinished, so the run can resume when the host starts again. */

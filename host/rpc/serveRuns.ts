@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest } from '../../protocol/rpc';
+import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest, StartWorkflowRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
@@ -15,6 +15,16 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
       return new ResponseError(ErrorCodes.InvalidParams, (error as Error).message);
     }
     // The id is answered once the run is on disk, so a crash after this answer can always be resumed.
+    await started.recorded;
+    return { runId: started.runId };
+  });
+  onValidatedRequest(connection, StartWorkflowRequest, async (params) => {
+    let started;
+    try {
+      started = await host.startWorkflow(params);
+    } catch (error) {
+      return new ResponseError(ErrorCodes.InvalidParams, (error as Error).message);
+    }
     await started.recorded;
     return { runId: started.runId };
   });

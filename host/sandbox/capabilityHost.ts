@@ -33,6 +33,18 @@ const CAPABILITIES = {
     args: z.tuple([z.string(), fetchInit.nullish()]),
     result: z.strictObject({ status: z.number().int(), headers: z.record(z.string(), z.string()), body: z.string() }),
   },
+  // The orchestration capabilities of workflows take the guest's values as they are: the workflow runner checks them
+  // and words its refusals for the workflow's author.
+  agent: {
+    usage: 'agent(nameOrSpec, input?) takes an agent name or { agent?, goal }, and optionally the input',
+    args: z.tuple([z.unknown(), z.unknown().optional()]),
+    result: z.unknown(),
+  },
+  ask: {
+    usage: 'ask(question) takes one string',
+    args: z.tuple([z.unknown()]),
+    result: z.unknown(),
+  },
 } as const;
 
 type CapabilityName = keyof typeof CAPABILITIES;
@@ -85,7 +97,7 @@ export class CapabilityHost {
   }
 
   private invoke(name: CapabilityName, args: readonly unknown[]): Promise<unknown> {
-    const { readFile, listFiles, fetch } = this.capabilities;
+    const { readFile, listFiles, fetch, agent, ask } = this.capabilities;
     switch (name) {
       case 'readFile':
         return readFile!.call(this.capabilities, args[0] as string);
@@ -93,6 +105,10 @@ export class CapabilityHost {
         return listFiles!.call(this.capabilities, args[0] as string);
       case 'fetch':
         return fetch!.call(this.capabilities, args[0] as string, (args[1] ?? {}) as z.infer<typeof fetchInit>);
+      case 'agent':
+        return agent!.call(this.capabilities, args[0], args[1]);
+      case 'ask':
+        return ask!.call(this.capabilities, args[0]);
     }
   }
 }

@@ -29,6 +29,9 @@ export class Execution {
   engineFailed = false;
   private stopReason: StopReason | undefined;
   private readonly deadline: number;
+  /** The guest's running time before the current stretch, and when the current stretch began (waits excluded). */
+  private computedMs = 0;
+  private computingSince = performance.now();
   private readonly logs: LogEntry[] = [];
   private outputChars = 0;
   private readonly waiting = new Map<number, QuickJSDeferredPromise>();
@@ -157,13 +160,15 @@ export class Execution {
     return { kind: 'stopped' };
   }
 
-  /** Waits for a capability reply, a cancel, or the deadline, whichever comes first. */
+  /** Waits for a capability reply, a cancel, or the deadline, whichever comes first; the wait is not running time. */
   private nextEvent(): Promise<void> {
+    this.computedMs += performance.now() - this.computingSince;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake?.(), Math.max(0, this.deadline - performance.now()));
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;
+        this.computingSince = performance.now();
         resolve();
       };
     });
@@ -218,8 +223,10 @@ export class Execution {
    */
   private shouldInterrupt(): boolean {
     if (this.limitHit()) return true;
+    const now = performance.now();
     if (Atomics.load(this.cancelFlag, 0) !== 0) this.stopReason = 'cancelled';
-    else if (performance.now() >= this.deadline) this.stopReason = 'timeout';
+    else if (now >= this.deadline) this.stopReason = 'timeout';
+    else if (this.computedMs + now - this.computingSince >= this.request.limits.computeMs) this.stopReason = 'compute';
     return this.stopReason !== undefined;
   }
 

@@ -7,6 +7,8 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   memoryBytes: 64 * MiB,
   stackBytes: 512 * KiB,
   timeoutMs: 5_000,
+  // As long as the longest wall-clock limit, so it binds only where a caller sets it.
+  computeMs: 10 * 60_000,
   maxOutputChars: 64 * 1024,
   maxPendingJobs: 100_000,
 });
@@ -20,7 +22,9 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
 const BOUNDS: Record<keyof SandboxLimits, readonly [min: number, max: number]> = {
   memoryBytes: [1 * MiB, 1024 * MiB],
   stackBytes: [64 * KiB, 1 * MiB],
-  timeoutMs: [1, 10 * 60_000],
+  // A day: a workflow waits on agents and on people; its own running time is held by computeMs.
+  timeoutMs: [1, 24 * 60 * 60_000],
+  computeMs: [1, 10 * 60_000],
   maxOutputChars: [1, 10_000_000],
   maxPendingJobs: [1, 10_000_000],
 };
@@ -46,13 +50,15 @@ export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
 }
 
 /** Why an execution stopped early, when a limit or the caller stopped it. */
-export type StopReason = 'timeout' | 'cancelled' | 'output_limit' | 'pending_jobs' | 'memory';
+export type StopReason = 'timeout' | 'compute' | 'cancelled' | 'output_limit' | 'pending_jobs' | 'memory';
 
 /** The message for an execution stopped by a limit: which limit, its value, and what to do about it. */
 export function limitMessage(reason: StopReason | 'stack' | 'value_size', limits: SandboxLimits, detail = ''): string {
   switch (reason) {
     case 'timeout':
       return `The code did not finish within limits.timeoutMs = ${limits.timeoutMs} ms${detail}. Make it do less work, or raise limits.timeoutMs.`;
+    case 'compute':
+      return `The code ran for more than limits.computeMs = ${limits.computeMs} ms of its own time (waits for agents and capabilities not counted)${detail}. Is a loop endless? Make it do less work, or raise limits.computeMs.`;
     case 'cancelled':
       return `The execution was cancelled${detail}.`;
     case 'output_limit':
@@ -70,7 +76,8 @@ export function limitMessage(reason: StopReason | 'stack' | 'value_size', limits
 
 /** The outcome each stop reason reports. */
 export function stopOutcome(reason: StopReason): ExecutionOutcome {
-  return reason === 'pending_jobs' ? 'error' : reason;
+  if (reason === 'pending_jobs') return 'error';
+  return reason === 'compute' ? 'timeout' : reason;
 }
 
 function describe(key: keyof SandboxLimits, value: number): string {

@@ -10,6 +10,11 @@ export interface SandboxLimits {
   stackBytes: number;
   /** Wall-clock time for the whole execution, including time spent waiting on capabilities. */
   timeoutMs: number;
+  /**
+   * The guest's own running time, not counting waits on capabilities: what stops a spinning loop in an execution
+   * that may wait a long time (a workflow waiting on its agents).
+   */
+  computeMs: number;
   /** The most console output, and separately the longest return value as JSON, in characters. */
   maxOutputChars: number;
   /** The most promise jobs the guest may run back to back without waiting on a capability. */
@@ -21,6 +26,10 @@ export interface SandboxCapabilities {
   readFile?(path: string): Promise<string>;
   listFiles?(glob: string): Promise<string[]>;
   fetch?(url: string, init: FetchInit): Promise<FetchResponse>;
+  /** Orchestration (workflows): run an agent on a goal; the guest's arguments as given, checked by the implementation. */
+  agent?(spec: unknown, input: unknown): Promise<unknown>;
+  /** Orchestration (workflows): ask the user a question. */
+  ask?(question: unknown): Promise<unknown>;
 }
 
 export interface FetchInit {

@@ -214,3 +214,24 @@ export namespace UndoRunRequest {
    */
   export const type = new RequestType<z.infer<typeof params>, { undone: boolean; files: string[]; message: string }, void>('runs/undo');
 }
+
+export namespace StartWorkflowRequest {
+  /** The most of a workflow's input, as JSON. */
+  export const MAX_INPUT_CHARS = 100_000;
+  export const params = StartRunRequest.params
+    .unwrap()
+    .omit({ goal: true, agent: true })
+    .extend({
+      /** The workflow's file, relative to the workspace folder (`.keel/workflows/review.js`); it must stay inside it. */
+      path: text(1000, 1).regex(/\.js$/, 'must name a .js file'),
+      /** Any JSON value, the script's `input`. */
+      input: z.unknown().refine((input) => input === undefined || (JSON.stringify(input)?.length ?? 0) <= MAX_INPUT_CHARS, `must be at most ${MAX_INPUT_CHARS} characters as JSON`).optional(),
+      /** The script's own running time, waits on agents and the user not counted; 10 s when absent. */
+      computeMs: integer(1, 600_000).optional(),
+    })
+    .readonly()
+    .describe('workflow request');
+  /** Extension → host: run a workflow (`.keel/workflows/*.js`) as a durable run; answers once it is on disk. */
+  export const type = new RequestType<StartWorkflowParams, { runId: string }, void>('runs/startWorkflow');
+}
+export type StartWorkflowParams = z.infer<typeof StartWorkflowRequest.params>;

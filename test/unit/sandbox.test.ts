@@ -122,6 +122,17 @@ describe('sandbox: normal executions', function () {
     assert.equal(called, false);
   });
 
+  it('counts only the guest\'s own running time against computeMs, not its waits on capabilities', async () => {
+    const slow: SandboxCapabilities = { ask: () => new Promise((resolve) => setTimeout(() => resolve('later'), 400)) };
+    const waited = await sandbox.execute({ code: 'return (await ask("q")) + (await ask("q"))', capabilities: slow, limits: { computeMs: 200 } });
+    assert.equal(waited.outcome, 'ok', waited.error);
+    assert.equal(waited.value, 'laterlater');
+    const spun = await sandbox.execute({ code: 'await ask("q"); for (;;) {}', capabilities: slow, limits: { computeMs: 200, timeoutMs: 60_000 } });
+    assert.equal(spun.outcome, 'timeout');
+    assert.match(spun.error!, /limits\.computeMs = 200 ms of its own time/);
+    assert.ok(spun.durationMs < 5_000, `stopped by computeMs, not the wall clock: ${spun.durationMs} ms`);
+  });
+
   it('runs several executions in parallel through the pool', async () => {
     const started = performance.now();
     const results = await Promise.all(

@@ -19,10 +19,25 @@ const effect = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('other') }),
 ]);
 
+/**
+ * A workflow run's script (`host/orchestration/workflows/`): its file and the SHA-256 of its text (a resume refuses a
+ * file changed since), its input, and the seed and start time its `Math.random` and `Date.now` are served from.
+ */
+const workflowStart = z.object({ path: z.string(), sha256: z.string(), input: z.unknown(), seed: z.number().int(), clock: z.number(), computeMs: z.number().int().optional() });
+export type WorkflowStart = z.infer<typeof workflowStart>;
+
 /** Every record a run's journal holds, in the order they are written. */
 export const journalRecord = z.discriminatedUnion('type', [
-  /** The run's goal and its request without keys, enough to resume it; the trace it belongs to. */
-  z.object({ type: z.literal('start'), runId: z.string(), goal: z.string(), request: z.unknown(), traceId: z.string().regex(/^[0-9a-f]{32}$/), time: z.string() }),
+  /** The run's goal and its request without keys, enough to resume it; the trace it belongs to; a workflow run's script. */
+  z.object({
+    type: z.literal('start'), runId: z.string(), goal: z.string(), request: z.unknown(), traceId: z.string().regex(/^[0-9a-f]{32}$/), time: z.string(),
+    kind: z.enum(['agent', 'workflow']).optional(), workflow: workflowStart.optional(),
+  }),
+  /**
+   * A workflow's `agent()` or `ask()` call answered: by the call's key (its arguments' hash and occurrence), the value
+   * the script got, the time it got it (its clock) and what it cost. Its agent's own steps are scoped `wf:<key>`.
+   */
+  z.object({ type: z.literal('workflow_step'), key: z.string().max(200), call: z.enum(['agent', 'ask']), ok: z.boolean(), value: z.string(), at: z.number(), costUsd: z.number() }),
   z.object({
     type: z.literal('model'), step: at.step, scope: at.scope, content: z.string(), toolCalls: z.array(toolCall),
     usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }), costUsd: z.number(), modelId: z.string(),

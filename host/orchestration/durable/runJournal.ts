@@ -53,9 +53,19 @@ export class RunJournal implements StepRecorder {
   constructor(private readonly file: JournalFile, private readonly replay?: Replay, private readonly scope?: string) {}
 
   subagent(at: { step: number; index: number }, agent: string, goal: string): RunJournal {
-    const scope = this.scope ? `${this.scope}/${callKey(at)}` : callKey(at);
+    return this.under(callKey(at), agent, goal);
+  }
+
+  /** The journal of an agent that a workflow's call `key` started, or a subagent's under its own scope. */
+  under(key: string, agent: string, goal: string): RunJournal {
+    const scope = this.scope ? `${this.scope}/${key}` : key;
     if (!this.replay?.records.some((r) => r.type === 'subagent' && r.scope === scope)) this.append({ type: 'subagent', scope, agent, goal });
     return new RunJournal(this.file, this.replay && new Replay(this.replay.records, scope), scope);
+  }
+
+  /** What a resumed run's journal held when it was reopened; none for a new run. */
+  get recorded(): readonly JournalRecord[] {
+    return this.replay?.records ?? [];
   }
 
   get replayedSteps(): number {
@@ -206,7 +216,7 @@ const MAX_STRING_CHARS = 1_000_000;
  * Ids and content hashes, which a resume compares as written, and the record's own names and states: redaction must
  * never touch the first, and need not scan the second (about 2 µs a string, a third of a step's journal cost).
  */
-const VERBATIM: ReadonlySet<string> = new Set(['runId', 'traceId', 'effect', 'type', 'id', 'name', 'modelId', 'tool', 'scope', 'state', 'decision', 'outcome', 'time']);
+const VERBATIM: ReadonlySet<string> = new Set(['runId', 'traceId', 'effect', 'type', 'id', 'name', 'modelId', 'tool', 'scope', 'state', 'decision', 'outcome', 'time', 'sha256', 'key', 'call']);
 
 /** The record as it is stored: every other string redacted and cut, however deep in the model's arguments. */
 function cleaned(value: unknown): unknown {

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { StartRunRequest, type StartRunParams, type UnfinishedRun } from '../../../protocol/rpc';
 import { checkParams } from '../../../protocol/params';
 import { JournalFile, readJournal } from './journalFile';
-import { journalRecord, type JournalRecord } from './journalRecords';
+import { journalRecord, type JournalRecord, type WorkflowStart } from './journalRecords';
 import { Replay, RunJournal } from './runJournal';
 
 /** A run read back from its journal, ready to resume, or the reason it cannot be. */
 export type LoadedRun =
-  | { readonly ok: true; readonly runId: string; readonly goal: string; readonly request: StartRunParams; readonly traceId: string; readonly startedAt: string; readonly replay: Replay; readonly goodBytes: number; readonly note?: string }
+  | { readonly ok: true; readonly runId: string; readonly goal: string; readonly request: StartRunParams; readonly traceId: string; readonly startedAt: string; readonly replay: Replay; readonly goodBytes: number; readonly note?: string; readonly workflow?: WorkflowStart }
   | { readonly ok: false; readonly runId: string; readonly goal: string; readonly problem: string };
 
 const JOURNAL = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/;
@@ -26,12 +26,13 @@ export class RunStore {
   constructor(private readonly dir: string) {}
 
   /** Opens a new run's journal with its start record, synced: the run exists on disk before its first step. */
-  async create(start: { runId: string; goal: string; request: StartRunParams; traceId: string }): Promise<RunJournal> {
+  async create(start: { runId: string; goal: string; request: StartRunParams; traceId: string; workflow?: WorkflowStart }): Promise<RunJournal> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = JournalFile.open(this.path(start.runId));
     await this.own(start.runId);
     const journal = new RunJournal(file);
-    journal.append({ type: 'start', runId: start.runId, goal: start.goal, request: withoutKeys(start.request), traceId: start.traceId, time: new Date().toISOString() });
+    const kind = start.workflow ? { kind: 'workflow' as const, workflow: start.workflow } : {};
+    journal.append({ type: 'start', runId: start.runId, goal: start.goal, request: withoutKeys(start.request), traceId: start.traceId, time: new Date().toISOString(), ...kind });
     await file.sync();
     return journal;
   }
@@ -75,7 +76,7 @@ export class RunStore {
     if (start?.type !== 'start' || start.runId !== runId) return { ok: false, runId, goal, problem: `${this.path(runId)} does not begin with the run's start record; the run cannot be resumed` };
     const request = checkParams(StartRunRequest.params, start.request, StartRunRequest.type.method);
     if (!request.ok) return { ok: false, runId, goal, problem: `the run request in ${this.path(runId)} is not valid (${request.message}); the run cannot be resumed` };
-    return { ok: true, runId, goal, request: request.params, traceId: start.traceId, startedAt: start.time, replay: new Replay(records), goodBytes: contents.goodBytes, ...(contents.tornTail ? { note: contents.tornTail } : {}) };
+    return { ok: true, runId, goal, request: request.params, traceId: start.traceId, startedAt: start.time, replay: new Replay(records), goodBytes: contents.goodBytes, ...(contents.tornTail ? { note: contents.tornTail } : {}), ...(start.workflow ? { workflow: start.workflow } : {}) };
   }
 
   /** Appends to a loaded run's journal from its last good record on, noting the resume. */

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ElicitRequest, ListUnfinishedRunsRequest, PingRequest, ReadFileRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import type { RunResult, ToolCallDecision } from '../../protocol/run';
+import type { SpanData } from '../../protocol/trace';
+import { crashModel, crashModels } from '../fixtures/crashScenario';
+import type { ModelServer } from '../fixtures/modelServer';
+import { tempDir } from '../unit/helpers';
+import { startHost } from './hostProcess';
+
+/** A host on a workspace holding `workflows` (by file name under .keel/workflows), answering reads and questions. */
+async function hostWith(workspace: string, storageDir: string, answers: { toolCall?: (tool: string, detail: string) => Promise<ToolCallDecision>; elicit?: (message: string) => string } = {}) {
+  const host = startHost();
+  const spans = new Map<string, SpanData>();
+  const results = new Map<string, RunResult>();
+  const waiting = new Map<string, (result: RunResult) => void>();
+  host.connection.onNotification(SpanNotification.type, (span) => void spans.set(span.spanId, span));
+  host.connection.onNotification(RunFinishedNotification.type, (result) => {
+    results.set(result.runId, result);
+    waiting.get(result.runId)?.(result);
+  });
+  host.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readFile(join(workspace, path), 'utf8') }));
+  host.connection.onRequest(ReviewToolCallRequest.type, ({ tool, detail }) => answers.toolCall?.(tool, detail) ?? { decision: 'approved' as const });
+  host.connection.onRequest(ElicitRequest.type, ({ message }) => ({ action: 'accept' as const, content: { answer: answers.elicit?.(message) ?? 'yes' } }));
+  await host.initialize({ workspace, storageDir });
+  const finished = (runId: string) => results.get(runId) ?? new Promise<RunResult>((resolve) => waiting.set(runId, resolve));
+  return { host, spans, finished };
+}
+
+function params(server: ModelServer, path: string, extra: Partial<StartWorkflowParams> = {}): StartWorkflowParams {
+  return { path, models: crashModels(server), limits: { maxSteps: 8, approvalTimeoutMs: 30_000 }, commandSandbox: 'off', ...extra };
+}
+
+async function putWorkflow(workspace: string, name: string, text: string): Promise<string> {
+  await mkdir(join(workspace, '.keel', 'workflows'), { recursive: true });
+  await writeFile(join(workspace, '.keel', 'workflows', name), text);
+  return `.keel/workflows/${name}`;
+}
+
+describe('workflows over JSON-RPC', function () {
+  this.timeout(60_000);
+  let server: ModelServer;
+  let workspace: string;
+  let storageDir: string;
+  let client: Awaited<ReturnType<typeof hostWith>>;
+
+  before(async () => {
+    server = await crashModel(0);
+    workspace = await tempDir();
+    storageDir = await tempDir('keel-workflows-');
+    await writeFile(join(workspace, 'a.txt'), 'one\ntwo\n');
+    await writeFile(join(workspace, 'b.txt'), 'one\ntwo\nthree\n');
+    client = await hostWith(workspace, storageDir, { elicit: (message) => (message.includes('Which') ? 'b' : 'no') });
+  });
+  after(async () => {
+    assert.equal(await client.host.stop(), 0, 'the host exits cleanly');
+    await server.close();
+  });
+
+  async function run(path: string, extra: Partial<StartWorkflowParams> = {}): Promise<{ runId: string; result: RunResult }> {
+    const { runId } = await client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, path, extra));
+    return { runId, result: await client.finished(runId) };
+  }
+
+  it('runs agents in parallel and in a pipeline, asks the user, and traces the agents under the workflow span', async () => {
+    const path = await putWorkflow(workspace, 'two.js', [
+      'const [a, b] = await parallel([() => agent(null, "summarize a.txt"), () => agent({ goal: "summarize b.txt" })]);',
+      'const pick = await ask("Which summary? a or b");',
+      'const piped = await pipeline("x.txt", (p) => p.replace("x", input.file));',
+      'return { a, b, pick, piped, spent: budget.spentUsd, left: budget.agentsLeft };',
+    ].join('\n'));
+    const { runId, result } = await run(path, { input: { file: 'a' } });
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.deepEqual(JSON.parse(result.message), { a: 'a.txt has 2 lines.', b: 'b.txt has 3 lines.', pick: 'b', piped: 'a.txt', spent: 0, left: 14 });
+    const spans = [...client.spans.values()].filter((s) => s.attributes['keel.run.id'] === runId || s.traceId === [...client.spans.values()].find((r) => r.attributes['keel.run.id'] === runId)?.traceId);
+    const root = spans.find((s) => s.operation === 'invoke_workflow');
+    assert.ok(root, 'a workflow span');
+    assert.equal(root.name, 'invoke_workflow .keel/workflows/two.js');
+    assert.equal(root.parentSpanId, undefined);
+    const agents = spans.filter((s) => s.operation === 'invoke_agent');
+    assert.equal(agents.length, 2);
+    for (const span of agents) assert.equal(span.parentSpanId, root.spanId, 'each agent beneath the workflow');
+    assert.ok(spans.some((s) => s.operation === 'approval' && s.parentSpanId === root.spanId), 'the question is an approval span of the workflow');
+  });
+
+  it('fails a workflow that throws, names the file and line of a syntax error, and refuses garbage for agent() and ask()', async () => {
+    const thrown = await run(await putWorkflow(workspace, 'throws.js', 'const x = 1;\nthrow new Error("no plan for " + x);'));
+    assert.equal(thrown.result.outcome, 'failed');
+    assert.match(thrown.result.message, /workflow \.keel\/workflows\/throws\.js failed: Error: no plan for 1/);
+    assert.match(thrown.result.message, /\.keel\/workflows\/throws\.js:2/);
+
+    const syntax = await run(await putWorkflow(workspace, 'syntax.js', 'const a = 1;\nconst b = ;\nreturn a;'));
+    assert.equal(syntax.result.outcome, 'failed');
+    assert.match(syntax.result.message, /SyntaxError: .*\n\s+at \.keel\/workflows\/syntax\.js:2:\d+/);
+
+    const garbage = await run(await putWorkflow(workspace, 'garbage.js', [
+      'const errors = [];',
+      'for (const args of [[42], [{ goal: 7 }], ["nobody", "x"], [null, ""], [null, "x".repeat(30000)], [{ goal: "g", extra: 1 }]]) {',
+      '  try { await agent(...args); errors.push("ran"); } catch (e) { errors.push(e.message); }',
+      '}',
+      'try { await ask({ not: "a string" }); } catch (e) { errors.push(e.message); }',
+      'return errors;',
+    ].join('\n')));
+    assert.equal(garbage.result.outcome, 'succeeded', garbage.result.message);
+    const errors = JSON.parse(garbage.result.message) as string[];
+    assert.equal(errors.length, 7);
+    assert.match(errors[0]!, /agent\(\) was given 42/);
+    assert.match(errors[1]!, /goal/);
+    assert.match(errors[2]!, /No agent is named "nobody"/);
+    assert.match(errors[3]!, /no goal/);
+    assert.match(errors[4]!, /30000 characters/);
+    assert.match(errors[5]!, /extra/);
+    assert.match(errors[6]!, /ask\(question\) takes a question/);
+  });
+
+  it('stops a workflow that loops or exceeds its memory, gives it no file, shell or network access, and stays up', async () => {
+    const loop = await run(await putWorkflow(workspace, 'loop.js', 'while (true) {}'), { computeMs: 300 });
+    assert.equal(loop.result.outcome, 'failed');
+    assert.match(loop.result.message, /limits\.computeMs = 300 ms/);
+
+    const memory = await run(await putWorkflow(workspace, 'memory.js', 'const held = []; for (;;) held.push(new Array(1e6).fill(1));'));
+    assert.equal(memory.result.outcome, 'failed');
+    assert.match(memory.result.message, /out of memory/);
+
+    const powers = await run(await putWorkflow(workspace, 'powers.js', 'return [typeof readFile, typeof listFiles, typeof fetch, typeof require, typeof process].join(",");'));
+    assert.equal(powers.result.message, 'undefined,undefined,undefined,undefined,undefined');
+    assert.ok((await client.host.connection.sendRequest(PingRequest.type, { sentAt: 1 })).hostTime > 0);
+  });
+
+  it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {
+    await writeFile(join(storageDir, 'outside.js'), 'return 1;');
+    await assert.rejects(client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, '../outside.js')), /outside\.js cannot be read: .*outside the workspace/);
+    await assert.rejects(client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, '.keel/workflows/missing.js')), /missing\.js cannot be read/);
+    await assert.rejects(client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, 'a.txt')), /path: must name a \.js file/);
+    await assert.rejects(client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, '.keel/workflows/two.js', { restricted: true })), /Restricted Mode/);
+  });
+});
+
+describe('workflows: kill -9 and resume', function () {
+  this.timeout(120_000);
+
+  /** Three agents, each running one command that appends to a marker file; every goal carries the script's clock and a random number. */
+  const SCRIPT = [
+    'const stamp = `t=${Date.now()} r=${Math.random()}`;',
+    'const results = [];',
+    'for (const word of ["one", "two", "three"]) {',
+    '  results.push(await agent(null, `${stamp} step ${word}: call tool run_command with {"command":"echo ${word} >> marker.txt"}`));',
+    '}',
+    'return `${stamp} | ${Date.now() > 0} | ${Math.random()} | ${results.length}`;',
+  ].join('\n');
+
+  for (const killWhen of ['after the second agent finished', 'while the third command waits for approval'] as const) {
+    it(`resumes ${killWhen}: finished agents are not run again, the clock and random numbers are the same`, async () => {
+      const server = await crashModel(10);
+      const workspace = await tempDir();
+      const storageDir = await tempDir('keel-workflows-');
+      try {
+        const path = await putWorkflow(workspace, 'steps.js', SCRIPT);
+        let killed!: () => void;
+        const kill = new Promise<void>((resolve) => (killed = resolve));
+        const first = await hostWith(workspace, storageDir, {
+          toolCall: async (_tool, detail) => {
+            if (detail.includes('three') && killWhen.startsWith('while')) {
+              killed();
+              return new Promise<ToolCallDecision>(() => undefined);
+            }
+            return { decision: 'approved' };
+          },
+        });
+        first.host.connection.onNotification(SpanNotification.type, (span) => {
+          if (killWhen.startsWith('after') && span.operation === 'invoke_agent' && span.endTime !== undefined && String(span.attributes['keel.run.goal']).includes('step two')) setTimeout(killed, 30);
+        });
+        const { runId } = await first.host.connection.sendRequest(StartWorkflowRequest.type, params(server, path));
+        await kill;
+        first.host.child.kill('SIGKILL');
+        first.host.connection.dispose();
+        const marker = async () => (await readFile(join(workspace, 'marker.txt'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+        assert.deepEqual(await marker(), ['one', 'two']);
+        const stampBefore = /t=\d+ r=[\d.]+/.exec(JSON.stringify(server.requests[0]!.messages))![0];
+        const goalsBefore = server.requests.length;
+
+        let asked = 0;
+        const second = await hostWith(workspace, storageDir, { toolCall: async () => (asked++, { decision: 'approved' }) });
+        const { runs } = await second.host.connection.sendRequest(ListUnfinishedRunsRequest.type, {});
+        assert.deepEqual(runs.map((r) => r.runId), [runId]);
+        assert.match(runs[0]!.goal, /^Workflow \.keel\/workflows\/steps\.js/);
+        await second.host.connection.sendRequest(ResumeRunRequest.type, { runId, models: crashModels(server) });
+        const result = await second.finished(runId);
+        assert.equal(result.outcome, 'succeeded', result.message);
+        assert.deepEqual(await marker(), ['one', 'two', 'three'], 'each command ran once');
+        assert.equal(asked, 1, 'only the third command was asked about after the resume');
+        const resumedGoals = server.requests.slice(goalsBefore).map((r) => /step (\w+)/.exec(JSON.stringify(r.messages))?.[1]);
+        assert.deepEqual([...new Set(resumedGoals)], ['three'], 'the finished agents asked the model nothing');
+        assert.ok(result.message.startsWith(`${stampBefore} | true | `), `the same clock and random number: ${result.message} vs ${stampBefore}`);
+        const root = [...second.spans.values()].find((s) => s.operation === 'invoke_workflow');
+        assert.equal(root?.attributes['keel.workflow.replayed_calls'], 2);
+        assert.equal(await second.host.stop(), 0);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
