@@ -203,7 +203,8 @@ async function timedRun({ host, finished }: RunningHost, model: ModelServer): Pr
   const { runId } = await host.connection.sendRequest(StartRunRequest.type, {
     goal: 'loop forever over the readme',
     models: { router: { retries: 0 }, defaultModel: { provider: 'ollama', baseUrl: model.url, model: 'test-model' }, apiKeys: {} },
-    limits: { maxSteps: RUN_STEPS, approvalTimeoutMs: 10_000 },
+    // The same read over and over is what is measured, not a loop to stop.
+    limits: { maxSteps: RUN_STEPS, approvalTimeoutMs: 10_000, loopDetection: false },
   });
   await finished(runId);
   return performance.now() - start;

@@ -129,7 +129,7 @@ async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write',
       async chat(): Promise<ChatResponse> {
         calls.push(performance.now());
         const n = calls.length;
-        const toolCalls = n > STEPS_PER_RUN ? [] : [kind === 'read' ? { id: `c${n}`, name: 'read_file', arguments: { path: 'a.txt' } } : { id: `c${n}`, name: 'create_file', arguments: { path: `f${n}.txt`, content: 'x' } }];
+        const toolCalls = n > STEPS_PER_RUN ? [] : [kind === 'read' ? { id: `c${n}`, name: 'read_file', arguments: { path: `r${n}.txt` } } : { id: `c${n}`, name: 'create_file', arguments: { path: `f${n}.txt`, content: 'x' } }];
         return { content: n > STEPS_PER_RUN ? 'done' : '', toolCalls, usage: { inputTokens: 10, outputTokens: 5 }, finishReason: 'stop', responseModel: 'instant' };
       },
     };

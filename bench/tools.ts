@@ -17,7 +17,7 @@ const OVERHEAD_CALLS = 5000;
 
 export async function benchTools(): Promise<{ metrics: Record<string, Metric>; notes: string }> {
   const approve = async () => ({ decision: 'approved' as const });
-  const approvals = new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve, approveBudget: async () => true, elicit: async () => ({ action: 'decline' as const }), confirmRepeat: async () => 'stop' as const }, 1000);
+  const approvals = new ApprovalBroker({ reviewEdit: approve, reviewToolCall: approve, approveBudget: async () => true, elicit: async () => ({ action: 'decline' as const }), confirmRepeat: async () => 'stop' as const, askUser: async () => ({ action: 'stop' as const }) }, 1000);
   const root = startTrace(() => undefined, 'bench', 'invoke_agent');
   const context: ToolContext = { runId: 'bench', policy: { allowHosts: [] }, workspace: undefined as never, approvals, span: root, signal: new AbortController().signal };
 

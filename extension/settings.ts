@@ -81,5 +81,6 @@ export function runLimits(): RunLimits {
     maxTools: config.get<number>('tools.maxOffered', 40),
     maxParallel: config.get<number>('orchestration.maxParallel', 4),
     maxSubagents: config.get<number>('orchestration.maxSubagents', 16),
+    loopDetection: config.get<boolean>('agent.loopDetection', true),
   };
 }

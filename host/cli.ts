@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline/promises';
+import type { AskUserAnswer } from '../protocol/rpc';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
@@ -128,6 +129,19 @@ function approver(mode: ApprovalMode): Approver {
     toolCall: (review, signal) => oneAtATime(() => {
       if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(review.agent)}${review.title} (risk: ${review.risk})\n${review.detail}\n`);
       return decide('tool calls', 'Allow this call?', signal);
+    }),
+    // Only a person at the terminal can answer; --yes and --no cannot, so the agent goes on without an answer.
+    ask: (question, signal) => oneAtATime(async (): Promise<AskUserAnswer> => {
+      if (mode !== 'ask' || !process.stdin.isTTY) return { action: 'decline' };
+      const heading = question.kind === 'stuck' ? question.question : `The agent asks: ${question.question}`;
+      print(process.stderr, `\n${asker(question.agent)}${heading}\n${question.context ? `${question.context}\n` : ''}`);
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const text = (await rl.question(`${question.kind === 'stuck' ? 'Guidance' : 'Answer'} (empty: no answer, "stop": stop the run): `, { signal })).trim();
+        return text === '' ? { action: 'decline' } : text.toLowerCase() === 'stop' ? { action: 'stop' } : { action: 'answer', text };
+      } finally {
+        rl.close();
+      }
     }),
   };
 }

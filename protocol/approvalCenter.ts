@@ -8,7 +8,8 @@ import type { AllowRuleProposal, AllowScope, CommandReview } from './rpc/approva
 /** One question waiting for an answer, as the panel shows it. */
 export interface PendingQuestion {
   readonly approvalId: string;
-  readonly kind: 'edit' | 'tool' | 'budget';
+  /** `question`: an agent's question or a stuck agent, answered in a text box. */
+  readonly kind: 'edit' | 'tool' | 'budget' | 'question';
   readonly runId: string;
   /** The run's goal, when the extension started it: "which agent asks". */
   readonly goal?: string;
@@ -31,6 +32,8 @@ export interface PendingQuestion {
    * extension can write here), each previewed exactly; or why no rule is offered.
    */
   readonly alwaysAllow?: (AllowRuleProposal & { readonly places: readonly AllowScope[] }) | { readonly refused: string };
+  /** Questions: Keel stopped a stuck agent and asks for guidance (else the agent asks). */
+  readonly stuck?: boolean;
   readonly askedAt: number;
 }
 
@@ -40,7 +43,11 @@ export type FromApprovalCenter =
   | { readonly type: 'ready' }
   | { readonly type: 'approve'; readonly approvalId: string; readonly always?: boolean; readonly arguments?: string; readonly alwaysAllow?: AllowScope }
   | { readonly type: 'deny'; readonly approvalId: string; readonly reason?: string }
-  | { readonly type: 'open'; readonly approvalId: string };
+  | { readonly type: 'open'; readonly approvalId: string }
+  /** Questions: the written answer or guidance; `deny` declines to answer. */
+  | { readonly type: 'answer'; readonly approvalId: string; readonly text: string }
+  /** Questions: end the run. */
+  | { readonly type: 'stop'; readonly approvalId: string };
 
 const ALLOW_SCOPES: readonly AllowScope[] = ['run', 'workspace', 'user'];
 
@@ -71,6 +78,10 @@ export function parseFromApprovalCenter(value: unknown): FromApprovalCenter | un
       return { type: 'deny', approvalId: m.approvalId as string, ...(typeof m.reason === 'string' && m.reason.trim() ? { reason: m.reason.trim() } : {}) };
     case 'open':
       return id ? { type: 'open', approvalId: m.approvalId as string } : undefined;
+    case 'answer':
+      return id && typeof m.text === 'string' && text(m.text) ? { type: 'answer', approvalId: m.approvalId as string, text: m.text } : undefined;
+    case 'stop':
+      return id ? { type: 'stop', approvalId: m.approvalId as string } : undefined;
     default:
       return undefined;
   }

@@ -24,6 +24,8 @@ export const runLimitsSchema = z
     maxParallel: integer(0, 64).optional(),
     /** Subagents one run may start in all (`keel.orchestration.maxSubagents`). Default 16. */
     maxSubagents: integer(0, 1000).optional(),
+    /** Stop an agent that loops, keeps failing or makes no progress, and ask the user (`keel.agent.loopDetection`). Default on. */
+    loopDetection: z.boolean().optional(),
   })
   .readonly();
 export type RunLimits = z.infer<typeof runLimitsSchema>;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewPage, webviewRoot } from '../webviewPage';
-import { parseFromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
+import { parseFromApprovalCenter, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd } from '../../protocol/models';
 import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { PolicyWriter } from './policyRules';
@@ -8,11 +8,13 @@ import type { BudgetApprovalController } from './budgetApprovals';
 import type { EditReviewController } from './editReview';
 import { showReadOnly } from './readOnlyDetails';
 import type { ToolApprovalController } from './toolApprovals';
+import type { UserQuestionController } from './userQuestions';
 
 interface Controllers {
   readonly reviews: EditReviewController;
   readonly toolApprovals: ToolApprovalController;
   readonly budgets: BudgetApprovalController;
+  readonly questions: UserQuestionController;
 }
 
 /**
@@ -32,8 +34,8 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     private readonly goalOf: (runId: string) => string | undefined,
     private readonly policies: PolicyWriter,
   ) {
-    const { reviews, toolApprovals, budgets } = controllers;
-    for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending]) {
+    const { reviews, toolApprovals, budgets, questions } = controllers;
+    for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending, questions.onDidChangePending]) {
       this.disposables.push(event(() => this.changed()));
     }
   }
@@ -71,7 +73,13 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       why: `${p.scope === 'day' ? 'Today' : `This ${p.scope}`} has spent ${usd(p.spentUsd)} of ${usd(p.limitUsd)}; the next call to ${p.modelId} may cost ${usd(p.nextCallUsd)}.`,
       detail: `Raise the limit for good with the setting ${p.setting}.`, canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
     }));
-    return [...edits, ...tools, ...money].sort((a, b) => a.askedAt - b.askedAt);
+    const asked = this.controllers.questions.list().map((p): PendingQuestion => ({
+      approvalId: p.approvalId, kind: 'question', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}),
+      title: p.kind === 'stuck' ? p.question : `${p.agent ? `The agent ${p.agent}` : 'The agent'} asks: ${p.question}`,
+      why: p.kind === 'stuck' ? 'Keel paused the agent. Your guidance goes to the model; stopping ends the run.' : 'The agent cannot go on without your answer; it goes to the model as you write it.',
+      ...(p.context ? { detail: p.context } : {}), canAlwaysAllow: false, canEditArguments: false, ...(p.kind === 'stuck' ? { stuck: true } : {}), askedAt: at(p.approvalId),
+    }));
+    return [...edits, ...tools, ...money, ...asked].sort((a, b) => a.askedAt - b.askedAt);
   }
 
   /** Shows the panel; for "Keel: Show Pending Approvals". */
@@ -111,6 +119,9 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       else await this.showDetails(question);
       return;
     }
+    if (question.kind === 'question') return this.answerQuestion(question.approvalId, message);
+    // A written answer or a stop is only for questions.
+    if (message.type === 'answer' || message.type === 'stop') return;
     if (message.type === 'approve' && message.alwaysAllow && question.kind === 'tool') return this.allowAlways(question, message.alwaysAllow);
     const reason = message.type === 'deny' ? (message.reason ? `the user denied it: ${message.reason}` : 'the user denied it') : undefined;
     switch (question.kind) {
@@ -152,6 +163,13 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       }
     }
     this.controllers.toolApprovals.allow(question.approvalId, false, undefined, scope);
+  }
+
+  private answerQuestion(approvalId: string, message: Exclude<FromApprovalCenter, { type: 'ready' | 'open' }>): void {
+    const { questions } = this.controllers;
+    if (message.type === 'answer') questions.settle(approvalId, { action: 'answer', text: message.text });
+    else if (message.type === 'stop') questions.settle(approvalId, { action: 'stop' });
+    else if (message.type === 'deny') questions.settle(approvalId, { action: 'decline' });
   }
 
   /** Approves a tool call with the arguments the user corrected; they must still be a JSON object. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BudgetEscalationRequest, ReviewEditRequest, ReviewToolCallRequest } from '../../protocol/rpc';
+import { AskUserRequest, BudgetEscalationRequest, ReviewEditRequest, ReviewToolCallRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../host/agentHost';
 import { ApprovalCenter } from './approvalCenter';
 import { BudgetApprovalController } from './budgetApprovals';
@@ -7,12 +7,14 @@ import { EditReviewController } from './editReview';
 import { policyWriter } from './policyRules';
 import { registerReadOnlyDetails } from './readOnlyDetails';
 import { ToolApprovalController } from './toolApprovals';
+import { UserQuestionController } from './userQuestions';
 
 /** What the host waits for the user to answer: proposed edits, tool calls and budgets. */
 export interface Approvals {
   readonly reviews: EditReviewController;
   readonly toolApprovals: ToolApprovalController;
   readonly budgets: BudgetApprovalController;
+  readonly questions: UserQuestionController;
   readonly center: ApprovalCenter;
 }
 
@@ -24,11 +26,13 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
   const reviews = new EditReviewController();
   const toolApprovals = new ToolApprovalController();
   const budgets = new BudgetApprovalController();
-  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets }, goalOf, policyWriter(host));
+  const questions = new UserQuestionController();
+  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets, questions }, goalOf, policyWriter(host));
   context.subscriptions.push(
     reviews,
     toolApprovals,
     budgets,
+    questions,
     center,
     registerReadOnlyDetails(),
     vscode.window.registerWebviewViewProvider(ApprovalCenter.viewId, center),
@@ -36,11 +40,13 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
       client.onRequest(ReviewEditRequest.type, (params, token) => reviews.review(params, token));
       client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
       client.onRequest(BudgetEscalationRequest.type, (params, token) => budgets.ask(params, token));
+      client.onRequest(AskUserRequest.type, (params, token) => questions.ask(params, token));
     }),
     host.onDidCrash(() => {
       reviews.denyAll('the agent host stopped');
       toolApprovals.denyAll('the agent host stopped');
       budgets.denyAll();
+      questions.declineAll();
     }),
     vscode.commands.registerCommand('keel.approveEdit', (approvalId?: string) => reviews.approve(approvalId)),
     vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
@@ -53,7 +59,7 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.answerBudget', (approvalId: string, approved: boolean) => budgets.settle(approvalId, approved)),
     vscode.commands.registerCommand('keel.showApprovals', () => center.reveal()),
   );
-  return { reviews, toolApprovals, budgets, center };
+  return { reviews, toolApprovals, budgets, questions, center };
 }
 
 /** Answers the edit a diff shows, never another one: a diff left open after its answer says so. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BudgetEscalationParams } from '../../protocol/models';
-import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { AskUserAnswer, AskUserParams, ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
 import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
@@ -105,6 +105,21 @@ export class ApprovalBroker {
       ask: (approvalId, signal) => this.consent.confirmRepeat({ ...question, runId: at.runId, approvalId }, signal),
       decision: (choice) => choice,
       onTimeout: () => 'stop',
+    });
+  }
+
+  /**
+   * An agent's question (`ask_user`) or guidance for a stuck agent, asked in the asking agent's name. No answer in time
+   * counts as declined: the agent goes on without an answer, and a stuck agent's run fails.
+   */
+  askUser(question: Omit<AskUserParams, 'runId' | 'approvalId' | 'agent'>, at: At): Promise<AskUserAnswer> {
+    return this.decide<AskUserAnswer>(at, {
+      subject: question.kind === 'stuck' ? 'escalation' : 'ask_user',
+      attributes: { 'keel.approval.kind': question.kind },
+      asked: { question: question.question, ...(question.context ? { context: question.context } : {}) },
+      ask: (approvalId, signal) => this.consent.askUser({ ...question, runId: at.runId, approvalId, ...this.asker() }, signal),
+      decision: (answer) => answer.action,
+      onTimeout: () => ({ action: 'decline' }),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { BudgetEscalationParams } from '../../protocol/models';
-import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { AskUserAnswer, AskUserParams, ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 
 /**
@@ -18,4 +18,6 @@ export interface ConsentPort {
   elicit(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer>;
   /** A resumed run's side effect may have happened before the host stopped: run it again, skip it, or stop the run? */
   confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice>;
+  /** An agent's question (`ask_user`), or guidance for an agent that is stuck: a free-text answer, no answer, or stop. */
+  askUser(question: AskUserParams, signal: AbortSignal): Promise<AskUserAnswer>;
 }

@@ -1,6 +1,6 @@
 import type { BudgetEscalationParams } from '../../protocol/models';
 import { rewriteWorkspaceText } from '../../protocol/node/confinedFiles';
-import type { ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
+import type { AskUserAnswer, AskUserParams, ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewEditParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import { applyEditToText } from '../workspace/textRange';
 import type { ConsentPort } from './consent';
@@ -13,6 +13,8 @@ export interface Approver {
   elicit?(request: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer>;
   /** Absent, a step that may have run stops its run: nothing is repeated or skipped without someone deciding. */
   repeat?(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice>;
+  /** Absent, nobody can answer: the question is declined (a stuck agent's run fails). */
+  ask?(question: AskUserParams, signal: AbortSignal): Promise<AskUserAnswer>;
 }
 
 /** Consent on a workspace on disk: approved edits are written straight to the file that was checked. */
@@ -39,5 +41,9 @@ export class HeadlessConsent implements ConsentPort {
 
   async confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice> {
     return (await this.approver.repeat?.(question, signal)) ?? 'stop';
+  }
+
+  async askUser(question: AskUserParams, signal: AbortSignal): Promise<AskUserAnswer> {
+    return (await this.approver.ask?.(question, signal)) ?? { action: 'decline' };
   }
 }

@@ -1,6 +1,6 @@
 import { CancellationTokenSource, type CancellationToken, type Connection } from 'vscode-languageserver/node';
 import type { BudgetEscalationParams } from '../../protocol/models';
-import { BudgetEscalationRequest, ElicitRequest, RepeatStepRequest, ReviewEditRequest, ReviewToolCallRequest, type ElicitAnswer, type ElicitParams, type RepeatChoice, type RepeatStepParams, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
+import { AskUserRequest, BudgetEscalationRequest, ElicitRequest, RepeatStepRequest, ReviewEditRequest, ReviewToolCallRequest, type AskUserAnswer, type AskUserParams, type ElicitAnswer, type ElicitParams, type RepeatChoice, type RepeatStepParams, type ReviewEditParams, type ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ToolCallDecision } from '../../protocol/run';
 import { abortable } from '../abortable';
 import type { ConsentPort } from './consent';
@@ -27,6 +27,10 @@ export class RpcConsent implements ConsentPort {
 
   async confirmRepeat(question: RepeatStepParams, signal: AbortSignal): Promise<RepeatChoice> {
     return (await this.ask(signal, (token) => this.connection.sendRequest(RepeatStepRequest.type, question, token))).choice;
+  }
+
+  askUser(question: AskUserParams, signal: AbortSignal): Promise<AskUserAnswer> {
+    return this.ask(signal, (token) => this.connection.sendRequest(AskUserRequest.type, question, token));
   }
 
   /** Cancelling the request tells the extension to take its prompt down. */

@@ -16,6 +16,8 @@ import { unrecorded, type StepRecorder, type StepResponse } from './durable/step
 import { allowsTool, type AgentDefinition } from './agents/agentDefinitions';
 import { RunContext, type RunMemory, type RunModel } from './runContext';
 import { DELEGATE_TOOL, type Team } from './subagents';
+import { ASK_USER_TOOL, askUserSpec, StoppedByUser } from './recovery/askUser';
+import { Recovery } from './recovery/recovery';
 
 export interface AgentRunInput {
   readonly runId: string;
@@ -100,8 +102,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const approvals = new ApprovalBroker(record.consent(input.consent), limits.approvalTimeoutMs, input.audit, name);
   const core = new Set(tools.list().filter((t) => t.source === 'builtin').map((t) => t.name));
   const selected = await selectTools(tools.specs(), input.goal, { max: limits.maxTools ?? DEFAULT_MAX_TOOLS, core });
-  // Keel's own delegate stands in for any tool of that name, as built-ins do.
-  const offered = delegating && team ? [...selected.offered.filter((t) => t.name !== DELEGATE_TOOL), team.delegateSpec()] : selected.offered;
+  // Keel's own delegate and ask_user stand in for any tool of those names, as built-ins do.
+  const own = delegating && team ? [team.delegateSpec(), askUserSpec] : [askUserSpec];
+  const offered = [...selected.offered.filter((t) => !own.some((o) => o.name === t.name)), ...own];
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': selected.reason, 'keel.agent.delegates': delegating || undefined });
   const self = { name, taskClass: agent?.model && TASK_CLASSES.has(agent.model) ? (agent.model as 'plan' | 'act' | 'summarize') : ('act' as const) };
   /** This agent, as opposed to others of the run who may write the same files. */
@@ -110,6 +113,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   let outputTokens = 0;
   let costUsd = 0;
   const privacy = new PrivacyGuard(input.privacy, span);
+  const recovery = new Recovery({ approvals, at: { runId: input.runId, parent: span, signal }, record, agentName: name, agent, detectLoops: limits.loopDetection !== false });
   const end = (outcome: AgentRunOutput['outcome'], message: string): AgentRunOutput => ({
     outcome, message, toolsUsed: [...toolsUsed], filesTouched: [...filesTouched], tokens: { input: inputTokens, output: outputTokens },
   });
@@ -117,15 +121,18 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const callTool = (step: number, index: number, call: ToolCall): Promise<ToolOutcome> => {
     const tool = tools.get(call.name);
     const delegated = delegating && call.name === DELEGATE_TOOL;
+    const asking = call.name === ASK_USER_TOOL;
     const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
     // A delegate call has no effect of its own: resumed, it runs again and its subagent replays its own finished steps.
-    const risk = delegated ? 'read' : tool?.risk;
+    const risk = delegated || asking ? 'read' : tool?.risk;
     const recorded = () => record.toolCall({ step, index, call, risk, delegated, workspace: input.workspace, confirmRepeat }, () =>
       span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
         toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
         const outcome = delegated && team
           ? await delegate({ ...input, tools }, team, { step, index, depth, call }, toolSpan)
-          : await tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
+          : asking
+            ? await recovery.questions.ask(call.arguments, { runId: input.runId, parent: toolSpan, signal })
+            : await tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
         toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
         if (!outcome.ok) toolSpan.end('error', outcome.content);
         return outcome;
@@ -143,6 +150,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   try {
     const context = await RunContext.start({ system: systemPrompt(agent, delegating), goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: name }, localOnly: () => privacy.localOnly, span, signal });
     for (let step = 1; step <= limits.maxSteps; step++) {
+      const next = await recovery.beforeStep(step, costUsd);
+      if ('end' in next) return end(next.end, next.message);
+      if (next.guidance) conversation.push({ role: 'user', content: next.guidance });
       const response = await record.response(step, () => chat(input, self, context, conversation, offered, privacy.localOnly, approvals));
       inputTokens += response.usage.inputTokens;
       outputTokens += response.usage.outputTokens;
@@ -171,12 +181,16 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       }));
       for (const [index, call] of toolCalls.entries()) {
         const tool = tools.get(call.name);
-        conversation.push({ role: 'tool', content: fenceToolResult(tool, call.name, results[index]!.content), toolCallId: call.id, toolName: call.name });
+        // The user's own answer is not fenced as untrusted.
+        const content = call.name === ASK_USER_TOOL ? results[index]!.content : fenceToolResult(tool, call.name, results[index]!.content);
+        conversation.push({ role: 'tool', content, toolCallId: call.id, toolName: call.name });
       }
+      recovery.afterStep(toolCalls, results);
     }
     return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
   } catch (error) {
     if (signal.aborted) return end('cancelled', 'The run was cancelled.');
+    if (error instanceof StoppedByUser) return end('cancelled', error.message);
     return end('failed', errorMessage(error));
   }
 }

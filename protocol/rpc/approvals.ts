@@ -133,3 +133,30 @@ export type RepeatChoice = 'run' | 'skip' | 'stop';
 export interface RepeatStepAnswer {
   readonly choice: RepeatChoice;
 }
+
+export namespace AskUserRequest {
+  /**
+   * Host → extension: an agent asks the user a question (the `ask_user` tool), or Keel asks for guidance for an agent
+   * it stopped because it is stuck (a loop, repeated failures, its budget); the answer goes back to the model.
+   */
+  export const type = new RequestType<AskUserParams, AskUserAnswer, void>('approval/askUser');
+}
+export interface AskUserParams {
+  readonly runId: string;
+  readonly approvalId: string;
+  /** `question`: the agent asks; `stuck`: Keel stopped the agent and asks how to go on. */
+  readonly kind: 'question' | 'stuck';
+  /** The agent's question, or why it is stuck: "read_file was called 3 times with the same arguments and result". */
+  readonly question: string;
+  /** What the agent says the answer is for, or its last calls. */
+  readonly context?: string;
+  /** The agent that asks, when a run has several (subagents). */
+  readonly agent?: string;
+}
+/**
+ * `answer`: the text goes to the model (an answer, or guidance for a stuck agent; it may be empty);
+ * `decline`: the agent goes on without an answer; `stop`: the run ends here.
+ */
+export type AskUserAnswer = { readonly action: 'answer'; readonly text: string } | { readonly action: 'decline' } | { readonly action: 'stop' };
+/** The longest answer the model is given; a longer one is cut. */
+export const MAX_USER_ANSWER_CHARS = 20_000;

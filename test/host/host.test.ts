@@ -312,7 +312,8 @@ describe('agent host over JSON-RPC', function () {
     const result = await session.finished(runId);
     assert.match(result.message, /Unknown tool "run_command". Available tools: read_file, list_files, search_files, search_memory, run_js\./);
     const offered = server.requests.at(-1)!.tools.map((t: { function: { name: string } }) => t.function.name);
-    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files', 'search_memory', 'run_js']);
+    // A question to the user is no risk: ask_user stays.
+    assert.deepEqual(offered, ['read_file', 'list_files', 'search_files', 'search_memory', 'run_js', 'ask_user']);
   });
 
   it('evaluates JavaScript in the sandbox for the extension, with workspace reads and no host access', async () => {

@@ -43,6 +43,7 @@ export function consent(answers: Partial<ConsentPort>): ConsentPort {
     approveBudget: async () => false,
     confirmRepeat: async () => 'stop',
     elicit: async () => ({ action: 'decline' }),
+    askUser: async () => ({ action: 'decline' }),
     ...answers,
   };
 }
@@ -56,5 +57,6 @@ export function headlessWorkspace(root: string, approver: Approver): FsWorkspace
     approveBudget: answers.approveBudget.bind(answers),
     elicit: answers.elicit.bind(answers),
     confirmRepeat: answers.confirmRepeat.bind(answers),
+    askUser: answers.askUser.bind(answers),
   });
 }

@@ -159,7 +159,7 @@ describe('subagents', () => {
     assert.ok(offered.get('root')!.includes('delegate'));
     assert.ok(offered.get('lead goal')!.includes('delegate'), 'a definition with delegate: true at depth 1');
     assert.ok(!offered.get('deep goal')!.includes('delegate'), 'depth 2 may not delegate, whatever its definition says');
-    assert.deepEqual(offered.get('worker goal'), ['read_file'], 'the allow list, without delegate');
+    assert.deepEqual(offered.get('worker goal'), ['read_file', 'ask_user'], 'the allow list and ask_user, without delegate');
     const names = [...spans.values()].filter((s) => s.operation === 'invoke_agent').map((s) => s.attributes['gen_ai.agent.name']).sort();
     assert.deepEqual(names, ['lead', 'lead', 'worker']);
   });

@@ -21,8 +21,8 @@ const empty = element('p', 'empty', 'Nothing is waiting for your answer. Questio
 app.append(heading, list, empty);
 const cards = new Map<string, HTMLElement>();
 
-const KIND_ICON: Record<PendingQuestion['kind'], string> = { edit: 'codicon-edit', tool: 'codicon-tools', budget: 'codicon-credit-card' };
-const KIND_LABEL: Record<PendingQuestion['kind'], string> = { edit: 'Edit', tool: 'Tool call', budget: 'Budget' };
+const KIND_ICON: Record<PendingQuestion['kind'], string> = { edit: 'codicon-edit', tool: 'codicon-tools', budget: 'codicon-credit-card', question: 'codicon-comment-discussion' };
+const KIND_LABEL: Record<PendingQuestion['kind'], string> = { edit: 'Edit', tool: 'Tool call', budget: 'Budget', question: 'Question' };
 
 window.addEventListener('message', (event: MessageEvent<ToApprovalCenter>) => {
   if (event.data?.type === 'pending') show(event.data.questions);
@@ -70,6 +70,10 @@ function renderCard(q: PendingQuestion): HTMLElement {
     detail.tabIndex = 0;
     detail.setAttribute('aria-label', 'Details');
     card.append(detail);
+  }
+  if (q.kind === 'question') {
+    card.append(answerForm(q));
+    return card;
   }
 
   const actions = element('div', 'actions');
@@ -201,6 +205,28 @@ function ruleWords(part: CommandReview['parts'][number]): string {
   if (!part.verdict) return '— no rule matches it';
   const verb = part.verdict === 'allow' ? 'allowed by' : part.verdict === 'ask' ? 'asks, by' : 'denied by';
   return `— ${verb} ${part.rule ?? 'a rule'}${part.level ? ` (${part.level} policy)` : ''}`;
+}
+
+/** A question's text box, always open: the answer or guidance goes to the model as written. */
+function answerForm(q: PendingQuestion): HTMLElement {
+  const box = element('div', 'form form-answer');
+  const id = `answer-${q.approvalId}`;
+  const label = element('label', 'form-label', q.stuck ? 'Guidance for the agent:' : 'Your answer:');
+  label.setAttribute('for', id);
+  const text = document.createElement('textarea');
+  text.id = id;
+  text.rows = 3;
+  text.spellcheck = true;
+  const actions = element('div', 'actions');
+  const submit = button(q.stuck ? 'Send guidance' : 'Send answer', 'primary', () => send({ type: 'answer', approvalId: q.approvalId, text: text.value }));
+  actions.append(submit);
+  if (!q.stuck) actions.append(button('Decline', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'The agent goes on without an answer'));
+  actions.append(button('Stop the run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })));
+  text.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit.click();
+  });
+  box.append(label, text, actions);
+  return box;
 }
 
 function toggle(text: string, target: HTMLElement): HTMLButtonElement {

@@ -49,6 +49,8 @@ export const journalRecord = z.discriminatedUnion('type', [
   z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string() }),
   /** A `delegate` call started a subagent under `scope`; its result is the call's `result` record. */
   z.object({ type: z.literal('subagent'), scope: z.string().max(200), agent: z.string(), goal: z.string() }),
+  /** Keel stopped a stuck agent before `step` and asked the user how to go on; written before the answer takes effect. */
+  z.object({ type: z.literal('escalation'), step: at.step, scope: at.scope, reason: z.string(), action: z.enum(['answer', 'decline', 'stop']), text: z.string().optional() }),
   /** The host started again and picked the run up; `note` says what it found (a torn last record). */
   z.object({ type: z.literal('resumed'), time: z.string(), note: z.string().optional() }),
   z.object({ type: z.literal('end'), outcome: z.string(), message: z.string() }),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted } from '../../observability/redaction';
 import type { ToolOutcome } from '../../tools';
@@ -21,11 +22,13 @@ export class Replay {
   readonly responses = new Map<number, Recorded<'model'>>();
   readonly results = new Map<string, Recorded<'result'>>();
   readonly pending = new Map<string, PendingCall>();
+  readonly escalations = new Map<number, Recorded<'escalation'>>();
 
   constructor(readonly records: readonly JournalRecord[], readonly scope?: string) {
     for (const record of records) {
       if ((record as { scope?: string }).scope !== scope || record.type === 'subagent') continue;
       if (record.type === 'model') this.responses.set(record.step, record);
+      if (record.type === 'escalation') this.escalations.set(record.step, record);
       if (record.type === 'intent') this.pending.set(callKey(record), { intent: record, approvals: [] });
       if (record.type === 'approval') this.pending.get(callKey(record))?.approvals.push(record);
       if (record.type === 'result') {
@@ -97,6 +100,15 @@ export class RunJournal implements StepRecorder {
     return outcome;
   }
 
+  async escalation(step: number, reason: string, ask: () => Promise<AskUserAnswer>): Promise<AskUserAnswer> {
+    const recorded = this.replay?.escalations.get(step);
+    if (recorded) return recorded.action === 'answer' ? { action: 'answer', text: recorded.text ?? '' } : { action: recorded.action };
+    const answer = await ask();
+    this.append({ type: 'escalation', step, ...this.scoped(), reason, action: answer.action, ...(answer.action === 'answer' ? { text: answer.text } : {}) });
+    await this.file.sync();
+    return answer;
+  }
+
   consent(port: ConsentPort): ConsentPort {
     return {
       reviewEdit: (review, signal) => this.asked(`edit ${review.edit.path}`, () => port.reviewEdit(review, signal), (answer) => answer.decision),
@@ -104,6 +116,8 @@ export class RunJournal implements StepRecorder {
       approveBudget: (escalation, signal) => port.approveBudget(escalation, signal),
       elicit: (request, signal) => port.elicit(request, signal),
       confirmRepeat: (question, signal) => port.confirmRepeat(question, signal),
+      // Answers reach the journal as the result of the ask_user call, or as an escalation record.
+      askUser: (question, signal) => port.askUser(question, signal),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { RepeatChoice } from '../../../protocol/rpc';
+import type { AskUserAnswer, RepeatChoice } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import type { RoutedChatResponse, ToolCall } from '../../models';
 import type { RiskClass, ToolOutcome } from '../../tools';
@@ -31,6 +31,8 @@ export interface StepRecorder {
   response(step: number, ask: () => Promise<StepResponse>): Promise<StepResponse>;
   /** A tool call's outcome: replayed, recovered, or run through `run` with its intent recorded first. */
   toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome>;
+  /** The user's answer when Keel stopped a stuck agent before `step`: replayed, or asked through `ask` and recorded. */
+  escalation(step: number, reason: string, ask: () => Promise<AskUserAnswer>): Promise<AskUserAnswer>;
   /** The port the run asks the user through, with each question and answer recorded. */
   consent(port: ConsentPort): ConsentPort;
   /**
@@ -46,6 +48,7 @@ export interface StepRecorder {
 export const unrecorded: StepRecorder = {
   response: (_step, ask) => ask(),
   toolCall: (_planned, run) => run(),
+  escalation: (_step, _reason, ask) => ask(),
   consent: (port) => port,
   subagent: () => unrecorded,
   replayedSteps: 0,

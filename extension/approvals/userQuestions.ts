@@ -1,0 +1,69 @@
+import * as vscode from 'vscode';
+import { MAX_USER_ANSWER_CHARS, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
+
+interface Pending {
+  readonly params: AskUserParams;
+  readonly resolve: (answer: AskUserAnswer) => void;
+}
+
+/**
+ * Questions for the user that take a written answer: an agent's `ask_user`, and Keel's "the agent is stuck: guidance or
+ * stop?". A notification offers Answer… (an input box) and Stop Run; the approval center shows them with a text box.
+ */
+export class UserQuestionController implements vscode.Disposable {
+  private readonly pending = new Map<string, Pending>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangePending = this.changed.event;
+
+  list(): readonly AskUserParams[] {
+    return [...this.pending.values()].map((p) => p.params);
+  }
+
+  ask(params: AskUserParams, token: vscode.CancellationToken): Promise<AskUserAnswer> {
+    const answer = new Promise<AskUserAnswer>((resolve) => this.pending.set(params.approvalId, { params, resolve }));
+    token.onCancellationRequested(() => this.settle(params.approvalId, { action: 'decline' }));
+    this.changed.fire();
+    void this.notify(params);
+    return answer;
+  }
+
+  settle(approvalId: string, answer: AskUserAnswer): void {
+    const pending = this.pending.get(approvalId);
+    if (!pending) return;
+    this.pending.delete(approvalId);
+    pending.resolve(answer.action === 'answer' ? { action: 'answer', text: answer.text.slice(0, MAX_USER_ANSWER_CHARS) } : answer);
+    this.changed.fire();
+  }
+
+  /** Nobody is left to act on an answer (the host stopped, VS Code closes). */
+  declineAll(): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, { action: 'decline' });
+  }
+
+  dispose(): void {
+    this.declineAll();
+    this.changed.dispose();
+  }
+
+  private async notify(params: AskUserParams): Promise<void> {
+    const answerButton = params.kind === 'stuck' ? 'Give Guidance…' : 'Answer…';
+    const who = params.agent ? `the agent ${params.agent}` : 'the agent';
+    const message = params.kind === 'stuck' ? `Keel: ${params.question}` : `Keel: ${who} asks: ${params.question}`;
+    for (;;) {
+      const choice = await vscode.window.showInformationMessage(message, answerButton, 'Stop Run', 'Show Approvals');
+      if (!this.pending.has(params.approvalId)) return;
+      if (choice === 'Show Approvals') return void vscode.commands.executeCommand('keel.showApprovals');
+      if (choice === 'Stop Run') return this.settle(params.approvalId, { action: 'stop' });
+      if (choice !== answerButton) return;
+      const text = await vscode.window.showInputBox({
+        title: params.kind === 'stuck' ? 'Guidance for the stuck agent' : `Answer ${who}`,
+        prompt: params.question,
+        placeHolder: params.kind === 'stuck' ? 'What should the agent do differently?' : 'Your answer',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.length > MAX_USER_ANSWER_CHARS ? `At most ${MAX_USER_ANSWER_CHARS} characters.` : undefined),
+      });
+      if (!this.pending.has(params.approvalId)) return;
+      if (text !== undefined) return this.settle(params.approvalId, { action: 'answer', text });
+    }
+  }
+}

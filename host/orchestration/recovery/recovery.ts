@@ -1,0 +1,82 @@
+import { formatUsd as usd } from '../../../protocol/models';
+import type { AskUserAnswer } from '../../../protocol/rpc';
+import type { ApprovalBroker, At } from '../../governance/approvals';
+import { errorMessage } from '../../observability/tracer';
+import type { ToolCall } from '../../models';
+import type { ToolOutcome } from '../../tools';
+import type { AgentDefinition } from '../agents/agentDefinitions';
+import type { StepRecorder } from '../durable/stepRecorder';
+import { cut, UserQuestions } from './askUser';
+import { StuckDetector, type Stuck } from './stuckDetector';
+
+/** What happens before the next step: go on (with the user's guidance for the model, if any), or end the run. */
+export type NextStep = { readonly guidance?: string } | { readonly end: 'failed' | 'cancelled'; readonly message: string };
+
+/**
+ * One agent's way out of trouble: its questions to the user (`ask_user`), and automatic escalation. When the agent
+ * loops, keeps failing, makes no progress or spends its definition's `budgetUsd`, Keel stops it before the next model
+ * call and asks the user for guidance: the guidance goes to the model and the agent goes on; "stop" ends the run as
+ * cancelled; no answer ends it as failed (a definition's fallback agent may then take over).
+ */
+export class Recovery {
+  readonly questions: UserQuestions;
+  private readonly detector: StuckDetector | undefined;
+  private budgetLimitUsd: number | undefined;
+  private escalations = 0;
+
+  constructor(
+    private readonly options: {
+      readonly approvals: ApprovalBroker;
+      readonly at: At;
+      readonly record: StepRecorder;
+      readonly agentName: string;
+      readonly agent?: AgentDefinition;
+      /** `keel.agent.loopDetection`: off, only the budget escalates. */
+      readonly detectLoops: boolean;
+    },
+  ) {
+    this.questions = new UserQuestions(options.approvals);
+    this.detector = options.detectLoops ? new StuckDetector() : undefined;
+    this.budgetLimitUsd = options.agent?.budgetUsd;
+  }
+
+  afterStep(calls: readonly ToolCall[], outcomes: readonly ToolOutcome[]): void {
+    this.detector?.afterStep(calls, outcomes);
+  }
+
+  /** Called before each model call with what this agent has spent so far. */
+  async beforeStep(step: number, spentUsd: number): Promise<NextStep> {
+    const stuck = this.detector?.stuck ?? this.overBudget(spentUsd);
+    if (!stuck) return {};
+    const { at, record, agentName } = this.options;
+    at.parent.setAttributes({ 'keel.recovery.escalations': ++this.escalations, 'keel.recovery.stuck': stuck.kind });
+    const answer = await record.escalation(step, stuck.reason, () => this.ask(stuck));
+    if (answer.action === 'stop') return { end: 'cancelled', message: `The user stopped the run: the agent ${agentName} was stuck because ${stuck.reason}.` };
+    if (answer.action === 'decline') {
+      return { end: 'failed', message: `The agent ${agentName} was stopped because ${stuck.reason}, and nobody gave it guidance. Look at its trace, then retry it with a narrower goal or more to go on.` };
+    }
+    this.detector?.reset();
+    if (stuck.kind === 'budget') this.budgetLimitUsd = spentUsd + this.options.agent!.budgetUsd!;
+    const guidance = answer.text.trim();
+    return { guidance: `Keel paused you because ${stuck.reason}. ${guidance ? `The user's guidance:\n${cut(guidance)}` : 'The user lets you go on; change your approach.'}` };
+  }
+
+  private overBudget(spentUsd: number): Stuck | undefined {
+    const limit = this.budgetLimitUsd;
+    if (limit === undefined || spentUsd < limit) return undefined;
+    const { agent } = this.options;
+    return { kind: 'budget', reason: `it has spent ${usd(spentUsd)}, and its budget is ${usd(limit)} (budgetUsd ${usd(agent!.budgetUsd!)} in ${agent!.path})` };
+  }
+
+  /** A question nobody can take (no extension handler, a broken connection) counts as unanswered, never as a crash. */
+  private async ask(stuck: Stuck): Promise<AskUserAnswer> {
+    const { approvals, at, agentName } = this.options;
+    try {
+      return await approvals.askUser({ kind: 'stuck', question: `The agent ${agentName} is stuck: ${stuck.reason}. Give it guidance to go on, or stop the run.` }, at);
+    } catch (error) {
+      if (at.signal.aborted) throw error;
+      at.parent.setAttributes({ 'keel.recovery.unanswered': errorMessage(error) });
+      return { action: 'decline' };
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AskUserRequest, PingRequest, ReadFileRequest, RunFinishedNotification, SpanNotification, StartRunRequest, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
+import type { RunLimits, RunResult } from '../../protocol/run';
+import type { SpanData } from '../../protocol/trace';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { tempDir } from '../unit/helpers';
+import { startHost, type HostProcess } from './hostProcess';
+
+describe('recovery over JSON-RPC', function () {
+  this.timeout(30_000);
+  let server: ModelServer;
+  let host: HostProcess;
+  let workspace: string;
+  let spans: Map<string, SpanData>;
+  let results: Map<string, RunResult>;
+
+  before(async () => {
+    server = await startModelServer(scriptedAgent);
+  });
+  after(() => server.close());
+
+  /** A host over a workspace with a README, answering the user's questions with `answers` (none: the method is not handled). */
+  async function start(answers?: (question: AskUserParams) => AskUserAnswer | Promise<AskUserAnswer>): Promise<void> {
+    workspace = await tempDir();
+    await writeFile(join(workspace, 'README.md'), 'readme\n');
+    host = startHost();
+    spans = new Map();
+    results = new Map();
+    host.connection.onNotification(SpanNotification.type, (span) => {
+      spans.set(span.spanId, span);
+    });
+    host.connection.onNotification(RunFinishedNotification.type, (result) => {
+      results.set(result.runId, result);
+    });
+    host.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: path === 'README.md' ? 'readme\n' : '' }));
+    if (answers) host.connection.onRequest(AskUserRequest.type, (question) => answers(question));
+    await host.initialize({ workspace });
+  }
+  afterEach(async () => {
+    assert.equal(await host.stop(), 0);
+  });
+
+  async function run(goal: string, limits: Partial<RunLimits> = {}): Promise<RunResult> {
+    const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits } });
+    const deadline = Date.now() + 20_000;
+    while (!results.has(runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return results.get(runId) ?? assert.fail(`run ${runId} did not finish`);
+  }
+
+  it('answers an agent\'s ask_user over RPC and gives the answer to the model', async () => {
+    const asked: AskUserParams[] = [];
+    await start((question) => {
+      asked.push(question);
+      return { action: 'answer', text: 'Use tabs.' };
+    });
+    const result = await run('call tool ask_user with {"question": "Tabs or spaces?", "context": "The repo mixes both."}');
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(result.message, 'ask_user said: The user answered:\nUse tabs.');
+    assert.equal(asked.length, 1);
+    assert.deepEqual({ kind: asked[0]!.kind, question: asked[0]!.question, context: asked[0]!.context, agent: asked[0]!.agent }, { kind: 'question', question: 'Tabs or spaces?', context: 'The repo mixes both.', agent: 'keel' });
+    const approval = [...spans.values()].find((s) => s.name === 'approval ask_user');
+    assert.equal(approval?.attributes['keel.approval.decision'], 'answer');
+  });
+
+  it('refuses bad ask_user arguments without asking anyone', async () => {
+    let asked = 0;
+    await start(() => {
+      asked++;
+      return { action: 'decline' };
+    });
+    const result = await run(`call tool ask_user with {"question": "${'x'.repeat(5000)}"}`);
+    assert.match(result.message, /^ask_user said: Invalid arguments for ask_user: question: Too big/);
+    assert.equal(asked, 0);
+  });
+
+  it('stops a looping agent and asks for guidance, which the model follows', async () => {
+    const asked: AskUserParams[] = [];
+    await start(async (question) => {
+      asked.push(question);
+      // The host keeps answering while it waits for the user.
+      assert.ok((await host.connection.sendRequest(PingRequest.type, { sentAt: Date.now() })).hostTime > 0);
+      return { action: 'answer', text: 'summarize README.md' };
+    });
+    const before = server.requests.length;
+    const result = await run('loop forever');
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(result.message, 'README.md has 1 lines.');
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0]!.kind, 'stuck');
+    assert.match(asked[0]!.question, /^The agent keel is stuck: it called read_file 3 times with the same arguments and got the same result each time\. Give it guidance/);
+    // Three reads, then the guided answer from what the agent read.
+    assert.equal(server.requests.length - before, 4);
+    const escalated = [...spans.values()].find((s) => s.operation === 'invoke_agent');
+    assert.equal(escalated?.attributes['keel.recovery.stuck'], 'loop');
+  });
+
+  it('ends a stuck run as cancelled when the user says stop', async () => {
+    await start(() => ({ action: 'stop' }));
+    const before = server.requests.length;
+    const result = await run('loop forever');
+    assert.equal(result.outcome, 'cancelled');
+    assert.match(result.message, /^The user stopped the run: the agent keel was stuck because it called read_file 3 times/);
+    assert.equal(server.requests.length - before, 3);
+  });
+
+  it('fails a stuck run when nobody can answer (no handler in the client), and the host stays up', async () => {
+    await start();
+    const result = await run('loop forever');
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.message, /was stopped because it called read_file 3 times .* nobody gave it guidance/);
+    assert.ok((await host.connection.sendRequest(PingRequest.type, { sentAt: Date.now() })).hostTime > 0);
+  });
+});

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
+import { Accounting, ModelRouter, parseRouterSettings } from '../../host/models';
+import { runAgent, type AgentRunInput } from '../../host/orchestration/agentLoop';
+import type { AgentDefinition } from '../../host/orchestration/agents/agentDefinitions';
+import { RunStore } from '../../host/orchestration/durable/runStore';
+import { StuckDetector } from '../../host/orchestration/recovery/stuckDetector';
+import { builtinTools } from '../../host/tools';
+import type { AskUserAnswer, AskUserParams, StartRunParams } from '../../protocol/rpc';
+import { consent, recordingTrace, tempDir } from './helpers';
+
+/** A model whose next answer is computed from what it was sent; it records every request. */
+function model(next: (request: ChatRequest, index: number) => Partial<ChatResponse>): ChatModel & { requests: ChatRequest[] } {
+  const requests: ChatRequest[] = [];
+  return {
+    provider: 'ollama', model: 'm', baseUrl: 'memory:', requests,
+    async chat(request) {
+      requests.push({ ...request, messages: [...request.messages] });
+      return { content: '', toolCalls: [], usage: { inputTokens: 1000, outputTokens: 100 }, finishReason: 'stop', responseModel: 'm', ...next(request, requests.length - 1) };
+    },
+  };
+}
+
+let ids = 0;
+function call(name: string, args: unknown): ToolCall {
+  return { id: `c${++ids}`, name, arguments: args };
+}
+
+const readA = () => ({ toolCalls: [call('read_file', { path: 'a.txt' })] });
+
+/** The user, as a list of answers; it records each question. */
+function user(answers: (AskUserAnswer | Error)[]): { asked: AskUserParams[]; askUser: (q: AskUserParams) => Promise<AskUserAnswer> } {
+  const asked: AskUserParams[] = [];
+  return {
+    asked,
+    askUser: async (question) => {
+      asked.push(question);
+      const answer = answers.shift() ?? { action: 'decline' };
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  };
+}
+
+function run(chat: ChatModel, person: ReturnType<typeof user>, extra: Partial<AgentRunInput> & { priced?: boolean } = {}) {
+  const { spans, root } = recordingTrace();
+  const price = extra.priced ? { inputPricePerMTok: 1, outputPricePerMTok: 10 } : { inputPricePerMTok: 0, outputPricePerMTok: 0 };
+  const settings = parseRouterSettings({
+    models: [{ id: 'm', provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'm', contextWindow: 100_000, ...price, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: false }],
+    retries: 0,
+    maxOutputTokens: 100,
+  });
+  const router = new ModelRouter({ settings, connect: () => chat, accounting: new Accounting({ budgets: {} }) });
+  const done = runAgent({
+    runId: 'run-1', goal: 'do it', model: router, privacy: { localOnly: false, localOnlyGlobs: [] },
+    limits: { maxSteps: 12, approvalTimeoutMs: 5000 }, tools: builtinTools(), policy: { allowHosts: [] },
+    workspace: { root: '/nowhere', readFile: async (path) => (path === 'a.txt' ? 'alpha' : Promise.reject(new Error(`No such file: ${path}`))), createFile: async () => undefined },
+    consent: consent({ askUser: person.askUser }),
+    span: root, signal: new AbortController().signal,
+    ...extra,
+  });
+  return { done, spans };
+}
+
+/** The messages of one request that are not the system prompt, goal or tool results: what Keel added. */
+function userMessages(request: ChatRequest): string[] {
+  return request.messages.filter((m) => m.role === 'user').map((m) => m.content).slice(1);
+}
+
+describe('recovery', () => {
+  describe('stuck detector', () => {
+    const ok = (content: string) => ({ ok: true as const, content });
+    const failed = (content: string) => ({ ok: false as const, content });
+
+    it('calls the same call with the same arguments and result a loop on the third time, whatever the key order', () => {
+      const detector = new StuckDetector();
+      detector.afterStep([call('t', { a: 1, b: 2 })], [ok('same')]);
+      detector.afterStep([call('t', { b: 2, a: 1 })], [ok('same')]);
+      assert.equal(detector.stuck, undefined);
+      detector.afterStep([call('t', { a: 1, b: 2 })], [ok('same')]);
+      assert.deepEqual(detector.stuck, { kind: 'loop', reason: 'it called t 3 times with the same arguments and got the same result each time' });
+    });
+
+    it('is not a loop when the result changes (a file read again after an edit)', () => {
+      const detector = new StuckDetector();
+      for (let i = 0; i < 6; i++) detector.afterStep([call('read_file', { path: 'a' })], [ok(`version ${i}`)]);
+      assert.equal(detector.stuck, undefined);
+    });
+
+    it('stops after five failed calls in a row, naming the last failure', () => {
+      const detector = new StuckDetector();
+      for (let i = 0; i < 4; i++) detector.afterStep([call('run_command', { command: `make ${i}` })], [failed(`make ${i} failed\nmore`)]);
+      assert.equal(detector.stuck, undefined);
+      detector.afterStep([call('run_command', { command: 'make 4' })], [failed('make 4 failed\nmore')]);
+      assert.deepEqual(detector.stuck, { kind: 'failures', reason: 'its last 5 tool calls failed (the last: make 4 failed)' });
+    });
+
+    it('stops after eight steps without anything new, and starts afresh after guidance', () => {
+      const idle = new StuckDetector({ repeats: 100, failures: 100, idleSteps: 8 });
+      idle.afterStep([call('a', {})], [ok('x')]);
+      for (let i = 0; i < 7; i++) idle.afterStep([call('a', {})], [ok('x')]);
+      assert.equal(idle.stuck, undefined);
+      idle.afterStep([call('a', {})], [ok('x')]);
+      assert.equal(idle.stuck!.kind, 'no_progress');
+      idle.reset();
+      assert.equal(idle.stuck, undefined);
+      idle.afterStep([call('a', {})], [ok('x')]);
+      assert.equal(idle.stuck, undefined, 'after guidance the first call is new again');
+    });
+  });
+
+  describe('escalation', () => {
+    it('stops a looping agent, asks the user, and gives the model the guidance', async () => {
+      const chat = model((request) => (userMessages(request).length ? { content: 'Took the advice.' } : readA()));
+      const person = user([{ action: 'answer', text: 'The answer is in b.txt.' }]);
+      const { done, spans } = run(chat, person);
+      const output = await done;
+      assert.equal(output.outcome, 'succeeded');
+      assert.equal(chat.requests.length, 4, 'three reads, then the call after the guidance');
+      assert.equal(person.asked.length, 1);
+      assert.equal(person.asked[0]!.kind, 'stuck');
+      assert.match(person.asked[0]!.question, /stuck: it called read_file 3 times with the same arguments and got the same result each time/);
+      assert.deepEqual(userMessages(chat.requests[3]!), ["Keel paused you because it called read_file 3 times with the same arguments and got the same result each time. The user's guidance:\nThe answer is in b.txt."]);
+      const escalation = [...spans.values()].find((s) => s.name === 'approval escalation');
+      assert.equal(escalation?.attributes['keel.approval.decision'], 'answer');
+    });
+
+    it('ends the run as cancelled when the user stops it, and as failed when nobody answers or the question fails', async () => {
+      const stopped = await run(model(readA), user([{ action: 'stop' }])).done;
+      assert.equal(stopped.outcome, 'cancelled');
+      assert.match(stopped.message, /The user stopped the run: the agent keel was stuck because it called read_file 3 times/);
+      const unanswered = await run(model(readA), user([{ action: 'decline' }])).done;
+      assert.equal(unanswered.outcome, 'failed');
+      assert.match(unanswered.message, /stopped because it called read_file 3 times .* nobody gave it guidance/);
+      const broken = await run(model(readA), user([new Error('Unhandled method approval/askUser')])).done;
+      assert.equal(broken.outcome, 'failed');
+      assert.match(broken.message, /nobody gave it guidance/);
+    });
+
+    it('escalates repeated failures', async () => {
+      let n = 0;
+      const output = await run(model(() => ({ toolCalls: [call('read_file', { path: `missing-${n++}.txt` })] })), user([])).done;
+      assert.equal(output.outcome, 'failed');
+      assert.match(output.message, /its last 5 tool calls failed \(the last: read_file failed: No such file: missing-4\.txt\)/);
+    });
+
+    it('leaves loops alone when loop detection is off', async () => {
+      const person = user([]);
+      const output = await run(model(readA), person, { limits: { maxSteps: 5, approvalTimeoutMs: 5000, loopDetection: false } }).done;
+      assert.match(output.message, /after 5 model calls/);
+      assert.equal(person.asked.length, 0);
+    });
+
+    it('escalates when an agent spends its definition\'s budget, and a go-ahead grants it another budget', async () => {
+      // Each call costs 1000 × $1/M + 100 × $10/M = $0.002.
+      const agent: AgentDefinition = { name: 'frugal', description: '', path: '.keel/agents/frugal.md', delegate: false, budgetUsd: 0.003, instructions: '' };
+      let n = 0;
+      const chat = model(() => (n++ < 4 ? { toolCalls: [call('read_file', { path: `f${n}` })] } : { content: 'done' }));
+      const person = user([{ action: 'answer', text: '' }, { action: 'decline' }]);
+      const output = await run(chat, person, { agent, priced: true }).done;
+      assert.equal(person.asked.length, 2);
+      assert.match(person.asked[0]!.question, /The agent frugal is stuck: it has spent \$0\.0040, and its budget is \$0\.0030 \(budgetUsd \$0\.0030 in \.keel\/agents\/frugal\.md\)/);
+      assert.deepEqual(userMessages(chat.requests[2]!), ['Keel paused you because it has spent $0.0040, and its budget is $0.0030 (budgetUsd $0.0030 in .keel/agents/frugal.md). The user lets you go on; change your approach.']);
+      // Another $0.003 from $0.004: asked again once $0.008 is spent, after the fourth call.
+      assert.match(person.asked[1]!.question, /spent \$0\.0080, and its budget is \$0\.0070/);
+      assert.equal(chat.requests.length, 4);
+      assert.equal(output.outcome, 'failed');
+    });
+  });
+
+  describe('ask_user', () => {
+    it('puts the agent\'s question to the user in its name and gives the answer back unfenced', async () => {
+      const chat = model((request) => (request.messages.some((m) => m.role === 'tool') ? { content: 'ok' } : { toolCalls: [call('ask_user', { question: 'Which colour?', context: 'The spec says nothing.' })] }));
+      const person = user([{ action: 'answer', text: 'Blue.' }]);
+      const agent: AgentDefinition = { name: 'painter', description: '', path: '.keel/agents/painter.md', delegate: false, tools: ['read_file'], instructions: '' };
+      const output = await run(chat, person, { agent }).done;
+      assert.equal(output.outcome, 'succeeded');
+      assert.deepEqual(person.asked.map(({ approvalId: _id, ...q }) => q), [{ kind: 'question', question: 'Which colour?', context: 'The spec says nothing.', runId: 'run-1', agent: 'painter' }]);
+      assert.ok(chat.requests[0]!.tools.some((t) => t.name === 'ask_user'), 'offered even past an allow list');
+      assert.equal(chat.requests[1]!.messages.find((m) => m.role === 'tool')!.content, 'The user answered:\nBlue.');
+    });
+
+    it('tells the model when nobody answers, and ends the run when the user stops it', async () => {
+      const asks = () => model((request) => (request.messages.some((m) => m.role === 'tool') ? { content: 'ok' } : { toolCalls: [call('ask_user', { question: 'Go?' })] }));
+      const declined = asks();
+      await run(declined, user([{ action: 'decline' }])).done;
+      assert.match(declined.requests[1]!.messages.find((m) => m.role === 'tool')!.content, /The user did not answer .* Go on with your best judgement/);
+      const stopped = await run(asks(), user([{ action: 'stop' }])).done;
+      assert.deepEqual([stopped.outcome, stopped.message], ['cancelled', 'The user stopped the run when asked: Go?']);
+    });
+
+    it('refuses bad and huge arguments without asking, and cuts a huge answer', async () => {
+      const bad = [{}, { question: '   ' }, { question: 42 }, { question: 'x'.repeat(4001) }, { question: 'ok', extra: true }, 'not json', null];
+      const chat = model((_request, index) => (index < bad.length ? { toolCalls: [call('ask_user', bad[index])] } : index === bad.length ? { toolCalls: [call('ask_user', { question: 'Long?' })] } : { content: 'done' }));
+      const person = user([{ action: 'answer', text: 'y'.repeat(50_000) }]);
+      const output = await run(chat, person, { limits: { maxSteps: 12, approvalTimeoutMs: 5000, loopDetection: false } }).done;
+      assert.equal(output.outcome, 'succeeded');
+      assert.equal(person.asked.length, 1, 'only the valid question reached the user');
+      const results = chat.requests.at(-1)!.messages.filter((m) => m.role === 'tool').map((m) => m.content);
+      for (const result of results.slice(0, bad.length)) assert.match(result, /^Invalid arguments for ask_user: .*Send \{ "question": "…" \}/);
+      assert.ok(results.at(-1)!.length < 20_100);
+      assert.match(results.at(-1)!, /\[30000 more characters were cut\]$/);
+    });
+  });
+
+  describe('journal', () => {
+    const REQUEST: StartRunParams = { goal: 'do it', models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'm' }, apiKeys: {} }, limits: { maxSteps: 12, approvalTimeoutMs: 1000 } };
+
+    it('records the answer to an escalation, so a resumed run replays it instead of asking again', async () => {
+      const store = new RunStore(await tempDir('keel-recovery-'));
+      const runId = '7d3f9c1e-1111-4c4e-9d7e-5a8f2b6c1d00';
+      const first = await store.create({ runId, goal: 'do it', request: REQUEST, traceId: 'b'.repeat(32) });
+      const chat = () => model((request) => (userMessages(request).length ? { content: 'Took the advice.' } : readA()));
+      const person = user([{ action: 'answer', text: 'Look in b.txt.' }]);
+      assert.equal((await run(chat(), person, { record: first }).done).outcome, 'succeeded');
+      // No end record: as if the host died after the last step.
+      first.close();
+      const loaded = await store.load(runId);
+      assert.ok(loaded !== 'ended' && loaded !== 'missing' && loaded.ok);
+      const again = chat();
+      const output = await run(again, person, { record: await store.reopen(loaded) }).done;
+      assert.equal(output.outcome, 'succeeded');
+      assert.equal(person.asked.length, 1, 'the recorded answer was replayed');
+      assert.equal(again.requests.length, 0, 'every step came from the record');
+    });
+  });
+});
