@@ -22,7 +22,7 @@ import { startOtlpExport, teeSpans } from './observability/otlp';
 import { otlpSettingsFromEnv } from './observability/otlpSettings';
 import { redacted } from './observability/redaction';
 import { AgentHost } from './agentHost';
-import { parseStartRunParams } from './startRunParams';
+import { parseStartRunParams, parseStartWorkflowParams } from './startRunParams';
 import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
@@ -87,6 +87,7 @@ async function main(): Promise<number> {
   try {
     // Checked against the protocol's schema like a request from the extension, naming any field at fault.
     if (options.command === 'run') started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits, ...(options.agent ? { agent: options.agent } : {}) }));
+    else if (options.command === 'workflow') started = await host.startWorkflow(parseStartWorkflowParams({ ...options.workflow, models: options.models, limits: options.limits }));
     else if (options.command === 'resume') started = await host.resumeRun(options.runId!, { models: options.models });
     else started = await host.retryFailed(options.runId!, { models: options.models });
   } catch (error) {

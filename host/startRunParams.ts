@@ -1,5 +1,5 @@
 import { checkParams } from '../protocol/params';
-import { StartRunRequest, type StartRunParams } from '../protocol/rpc';
+import { StartRunRequest, StartWorkflowRequest, type StartRunParams, type StartWorkflowParams } from '../protocol/rpc';
 import { validateGoal } from './orchestration/runs';
 
 /**
@@ -11,5 +11,12 @@ export function parseStartRunParams(params: unknown): StartRunParams {
   const checked = checkParams(StartRunRequest.params, params, StartRunRequest.type.method);
   if (!checked.ok) throw new Error(checked.message);
   validateGoal(checked.params.goal);
+  return checked.params;
+}
+
+/** Checks a workflow request that did not come through the host's RPC handlers, naming each wrong field. */
+export function parseStartWorkflowParams(params: unknown): StartWorkflowParams {
+  const checked = checkParams(StartWorkflowRequest.params, params, StartWorkflowRequest.type.method);
+  if (!checked.ok) throw new Error(checked.message);
   return checked.params;
 }

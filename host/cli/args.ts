@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunLimits } from '../../protocol/run';
@@ -8,8 +8,8 @@ import { validateGoal } from '../orchestration/runs';
 export type ApprovalMode = 'ask' | 'yes' | 'no';
 
 export interface CliOptions {
-  /** `run` starts a new run; `resume` goes on with an unfinished one, `retry` with a failed one, by id. */
-  readonly command: 'run' | 'resume' | 'retry';
+  /** `run` starts a new run; `workflow` runs a workflow file; `resume` goes on with an unfinished one, `retry` with a failed one, by id. */
+  readonly command: 'run' | 'workflow' | 'resume' | 'retry';
   /** The goal of a new run; empty for `resume` and `retry`, whose goal is in their journal. */
   readonly goal: string;
   readonly runId?: string;
@@ -20,6 +20,8 @@ export interface CliOptions {
   readonly mcp?: CliMcpOptions;
   /** The agent definition to run (`.keel/agents/<name>.md`, `.github/agents/<name>.agent.md`). */
   readonly agent?: string;
+  /** `keel workflow FILE`: the file relative to the workspace, and the script's `input`. */
+  readonly workflow?: { readonly path: string; readonly input?: unknown };
 }
 
 /** MCP servers for a headless run, and the OAuth client credentials for those that ask for a sign-in. */
@@ -35,6 +37,7 @@ export interface CliMcpOptions {
 }
 
 export const USAGE = `Usage: keel run "<goal>" [options]
+       keel workflow <file.js> [--input <json>] [options]
        keel runs [--workspace <dir>]
        keel resume <run id> [options]
        keel retry <run id> [options]
@@ -43,7 +46,8 @@ export const USAGE = `Usage: keel run "<goal>" [options]
 
 Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs that were
 interrupted (resume them with \`keel resume <id>\`) or failed (run them again from their last good step with
-\`keel retry <id>\`); both take the model options below.
+\`keel retry <id>\`); both take the model options below. \`keel workflow\` runs a workflow script (such as
+.keel/workflows/review.js) as a durable run: resume it like any run.
 
 Options:
   --workspace <dir>     the folder the agent works in (default: current directory)
@@ -51,6 +55,7 @@ Options:
   --model <name>        model name (default: qwen2.5-coder:7b for Ollama, gpt-4o-mini for OpenAI)
   --base-url <url>      server URL (default: http://127.0.0.1:11434 or https://api.openai.com/v1)
   --agent <name>        run the agent defined in .keel/agents/<name>.md or .github/agents/<name>.agent.md
+  --input <json>        a workflow's input: JSON, or else the text itself
   --max-steps <n>       most model calls in the run (default: 12)
   --max-parallel <n>    subagents working at once (default: 4; 0 turns delegation off)
   --timeout <seconds>   most time one model call may take (default: 120)
@@ -84,6 +89,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
       'base-url': { type: 'string' },
       'max-steps': { type: 'string' },
       agent: { type: 'string' },
+      input: { type: 'string' },
       'max-parallel': { type: 'string' },
       timeout: { type: 'string' },
       yes: { type: 'boolean' },
@@ -96,15 +102,18 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
     },
   });
   const [command, target, ...extra] = positionals;
-  if ((command !== 'run' && command !== 'resume' && command !== 'retry') || target === undefined || extra.length > 0) throw new Error(USAGE);
+  if ((command !== 'run' && command !== 'workflow' && command !== 'resume' && command !== 'retry') || target === undefined || extra.length > 0) throw new Error(USAGE);
+  if (values.input !== undefined && command !== 'workflow') throw new Error('--input is for `keel workflow`.');
   if (values.yes && values.no) throw new Error('Use either --yes or --no, not both.');
   const provider = values.provider ?? (env.OPENAI_API_KEY ? 'openai' : 'ollama');
   if (provider !== 'ollama' && provider !== 'openai') throw new Error(`Unknown provider "${provider}"; use ollama or openai.`);
+  const workspace = resolve(values.workspace ?? process.cwd());
   return {
     command,
     goal: command === 'run' ? validateGoal(target) : '',
-    ...(command === 'run' ? {} : { runId: target }),
-    workspace: resolve(values.workspace ?? process.cwd()),
+    ...(command === 'resume' || command === 'retry' ? { runId: target } : {}),
+    ...(command === 'workflow' ? { workflow: { path: workflowPath(workspace, target), ...(values.input !== undefined ? { input: inputValue(values.input) } : {}) } } : {}),
+    workspace,
     models: {
       router: { attemptTimeoutSeconds: Math.ceil(positiveNumber(values.timeout ?? '120', '--timeout')) },
       defaultModel: {
@@ -139,6 +148,20 @@ function mcpOptions(configFile: string, values: Record<string, string | boolean 
     ...(privateKeyFile ? { privateKeyFile } : {}),
     ...(issuer ? { issuer } : {}),
   };
+}
+
+/** A workflow file as the host takes it: relative to the workspace (the host refuses one outside it). */
+function workflowPath(workspace: string, file: string): string {
+  return isAbsolute(file) ? relative(workspace, file) : file;
+}
+
+/** `--input` is JSON when it parses as JSON, and otherwise the text as given. */
+function inputValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function agentName(name: string): string {

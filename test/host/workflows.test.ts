@@ -7,6 +7,7 @@ import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
 import type { ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
+import { runCli } from './cliProcess';
 import { startHost } from './hostProcess';
 
 /** A host on a workspace holding `workflows` (by file name under .keel/workflows), answering reads and questions. */
@@ -209,4 +210,31 @@ describe('workflows: kill -9 and resume', function () {
       }
     });
   }
+});
+
+describe('keel workflow (dist/cli.js)', function () {
+  this.timeout(30_000);
+
+  it('runs a workflow headless with its input and prints the workflow span with its agent beneath; refuses a file outside the workspace', async () => {
+    const server = await crashModel(0);
+    const workspace = await tempDir();
+    const home = await tempDir('keel-home-');
+    try {
+      await writeFile(join(workspace, 'greeting.txt'), 'hello world\n');
+      const path = await putWorkflow(workspace, 'hello.js', 'return await agent(null, "summarize " + input.file);');
+      const cli = (...args: string[]) => runCli([...args, '--workspace', workspace, '--base-url', server.url, '--yes'], { HOME: home });
+      const ran = await cli('workflow', path, '--input', '{"file":"greeting.txt"}');
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.match(ran.stdout, /^✓ invoke_workflow \.keel\/workflows\/hello\.js \(\d+ ms\)\n {2}✓ invoke_agent keel/m);
+      assert.match(ran.stdout, /succeeded: greeting\.txt has 1 lines\./);
+      const outside = await cli('workflow', join(home, 'elsewhere.js'));
+      assert.equal(outside.code, 2);
+      assert.match(outside.stderr, /elsewhere\.js cannot be read: .*outside the workspace/);
+      const misuse = await cli('run', 'summarize greeting.txt', '--input', '1');
+      assert.equal(misuse.code, 2);
+      assert.match(misuse.stderr, /--input is for `keel workflow`/);
+    } finally {
+      await server.close();
+    }
+  });
 });
