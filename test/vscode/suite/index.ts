@@ -13,6 +13,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./mcpOAuth.test'),
   () => import('./triggers.test'),
   () => import('./metrics.test'),
+  () => import('./jsonValidation.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
