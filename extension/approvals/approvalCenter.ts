@@ -153,7 +153,8 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   private async allowAlways(question: PendingQuestion, scope: AllowScope): Promise<void> {
     const params = this.controllers.toolApprovals.list().find((p) => p.approvalId === question.approvalId);
     const proposal = params?.alwaysAllow;
-    if (!params || !proposal || 'refused' in proposal) return;
+    // The panel offers only the places `alwaysAllow` listed; a message naming another is not the user's choice.
+    if (!params || !proposal || 'refused' in proposal || !this.policies.places().includes(scope)) return;
     if (scope !== 'run') {
       try {
         const summary = await this.policies.write(scope, proposal.rules, params.agent);
