@@ -216,6 +216,10 @@ describe('Keel in the browser workbench', function () {
       const parts = card.getByRole('list', { name: 'Parts (2):' }).getByRole('listitem');
       assert.deepEqual(await parts.allTextContents(), ['echo one — no rule matches it', 'echo two — no rule matches it']);
       assert.match((await card.locator('.sandbox').textContent()) ?? '', /^ (Sandboxed: It runs in the OS sandbox|Runs unsandboxed: Commands are not sandboxed)/);
+      await withApprovalsAlone(async () => {
+        await card.getByLabel('Full command').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SHOTS, 'approval-center-command-parts.png') });
+      });
       await card.getByRole('button', { name: 'Always allow…' }).click();
       await card.getByLabel('As a rule in the workspace policy (.keel/policy.jsonc)').check();
       const preview = card.getByLabel('The rule, exactly as it would be written');
