@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
@@ -14,7 +15,7 @@ import { registerMcpServerSecrets, registerModelKeys } from './observability/kno
 import type { LogLevel } from './observability/log';
 import { RunMetrics } from './observability/metrics';
 import { traceStoreHistory } from './observability/metricsHistory';
-import type { SpanSink } from './observability/tracer';
+import { startTrace, type SpanSink } from './observability/tracer';
 import { DEFAULT_TRACE_RETENTION, TraceStore, type TraceRetention } from './observability/traceStore';
 import { AGENT_NAME } from './orchestration/agentLoop';
 import { DeadLetterQueue } from './orchestration/durable/deadLetters';
@@ -22,6 +23,7 @@ import { loadAgentDefinitions } from './orchestration/agents/agentDefinitions';
 import { RunStore } from './orchestration/durable/runStore';
 import { RunManager, type RunRequest } from './orchestration/runs';
 import { WorkflowRunner } from './orchestration/workflows/workflowRunner';
+import { planWorkflow } from './orchestration/workflows/workflowPlanner';
 import { Toolbox } from './toolbox';
 import type { McpAuthPorts, McpManager, McpServerStatus } from './tools/mcp';
 import { grantCapabilities } from './tools/sandboxedRun';
@@ -183,6 +185,25 @@ export class AgentHost {
     const started = this.runs.start(this.underPolicy({ ...run, goal }), start);
     this.ports.log(`workflow run ${started.runId} of ${start.path} started`);
     return started;
+  }
+
+  /** "Keel: Plan Workflow…": the planning model's script for a hard goal, traced as a `plan_workflow` span; nothing runs. */
+  async planWorkflow(goal: string, models: ModelConfig, signal: AbortSignal): Promise<{ script: string; path: string }> {
+    registerModelKeys(models);
+    const router = this.models.for(models);
+    const runId = randomUUID();
+    const span = startTrace(this.spans, 'plan_workflow', 'invoke_agent', { 'gen_ai.agent.name': 'planner', 'keel.run.goal': goal });
+    try {
+      const planned = await planWorkflow({ goal, router, agents: await loadAgentDefinitions(this.settings.root), sandbox: this.toolbox.sandbox(), runId, span, signal });
+      span.setContent({ 'keel.workflow.script': planned.script });
+      span.end('ok');
+      return planned;
+    } catch (error) {
+      span.end('error', (error as Error).message);
+      throw error;
+    } finally {
+      router.endRun(runId);
+    }
   }
 
   /** Runs a failed task again under its own id: its journal without its end, replayed to the last good step. */

@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest, StartWorkflowRequest } from '../../protocol/rpc';
+import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest, StartWorkflowRequest, PlanWorkflowRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
@@ -27,6 +27,16 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
     }
     await started.recorded;
     return { runId: started.runId };
+  });
+  onValidatedRequest(connection, PlanWorkflowRequest, async ({ goal, models, restricted }, token) => {
+    if (restricted) return new ResponseError(ErrorCodes.InvalidRequest, 'Workflows do not run in Restricted Mode: trust the workspace first ("Workspaces: Manage Workspace Trust").');
+    const cancelled = new AbortController();
+    token.onCancellationRequested(() => cancelled.abort());
+    try {
+      return await host.planWorkflow(goal, models, cancelled.signal);
+    } catch (error) {
+      return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
+    }
   });
   onValidatedRequest(connection, ListAgentsRequest, () => host.listAgents());
   onValidatedRequest(connection, CancelRunRequest, ({ runId }) => ({ cancelled: host.runs.cancel(runId) }));

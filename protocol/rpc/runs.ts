@@ -235,3 +235,12 @@ export namespace StartWorkflowRequest {
   export const type = new RequestType<StartWorkflowParams, { runId: string }, void>('runs/startWorkflow');
 }
 export type StartWorkflowParams = z.infer<typeof StartWorkflowRequest.params>;
+
+export namespace PlanWorkflowRequest {
+  export const params = z.object({ goal: text(20_000, 1), models: modelConfigSchema, restricted: z.boolean().optional() }).readonly();
+  /**
+   * Extension → host: ask the planning model to write a workflow for a hard goal ("Keel: Plan Workflow…"); answers the
+   * script (checked to parse, never run) and a suggested path. The user reads it, and it runs only if they approve.
+   */
+  export const type = new RequestType<z.infer<typeof params>, { script: string; path: string }, void>('runs/planWorkflow');
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ElicitRequest, ListUnfinishedRunsRequest, PingRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import { ElicitRequest, ListUnfinishedRunsRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
 import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
@@ -133,6 +133,18 @@ describe('workflows over JSON-RPC', function () {
     const powers = await run(await putWorkflow(workspace, 'powers.js', 'return [typeof readFile, typeof listFiles, typeof fetch, typeof require, typeof process].join(",");'));
     assert.equal(powers.result.message, 'undefined,undefined,undefined,undefined,undefined');
     assert.ok((await client.host.connection.sendRequest(PingRequest.type, { sentAt: 1 })).hostTime > 0);
+  });
+
+  it('plans a workflow with the planning model: a script that parses, runs once saved; one that does not parse is refused', async () => {
+    const planned = await client.host.connection.sendRequest(PlanWorkflowRequest.type, { goal: 'summarize a.txt and summarize b.txt', models: crashModels(server) });
+    assert.equal(planned.path, '.keel/workflows/summarize-a-txt-and-summarize-b.js');
+    assert.match(planned.script, /^\/\/ Planned by Keel for: summarize a\.txt and summarize b\.txt\nconst parts = await parallel/);
+    await putWorkflow(workspace, 'summarize-a-txt-and-summarize-b.js', planned.script);
+    const { result } = await run(planned.path);
+    assert.equal(result.message, 'a.txt has 2 lines. | b.txt has 3 lines.');
+    await assert.rejects(client.host.connection.sendRequest(PlanWorkflowRequest.type, { goal: 'a broken plan', models: crashModels(server) }), /does not parse \(SyntaxError: [^\n]*\n\s+at line 1/);
+    const plans = [...client.spans.values()].filter((s) => s.name === 'plan_workflow');
+    assert.deepEqual(plans.map((s) => s.status), ['ok', 'error']);
   });
 
   it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {
