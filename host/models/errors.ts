@@ -48,9 +48,9 @@ export function toModelError(error: unknown, target: ModelTarget, status?: numbe
   const where = `${SERVER_NAME[target.provider]} at ${target.baseUrl}`;
   const detail = error instanceof Error ? error.message : String(error);
   if (status === undefined) {
-    if (isConnectionFailure(error)) {
-      return new ModelError('unreachable', `Could not reach ${where}. ${START_HINT[target.provider](target)}`);
-    }
+    const connection = connectionFailure(error);
+    if (connection === 'refused') return new ModelError('unreachable', `Could not reach ${where}. ${START_HINT[target.provider](target)}`);
+    if (connection === 'reset') return new ModelError('server', `The connection to ${where} broke (${detail}).`);
     return new ModelError('bad_response', `${where} sent a response Keel could not read (${detail}). Check that the URL points at ${target.provider === 'ollama' ? 'an Ollama' : 'an OpenAI-compatible'} server.`);
   }
   // The openai client starts its messages with the status; the message below names it once.
@@ -90,14 +90,22 @@ export function tornStreamError(error: unknown, target: ModelTarget): ModelError
   return new ModelError('torn_stream', `The answer from ${target.model} at ${target.baseUrl} broke off mid-stream (${detail}). Keel retries this on its own; if it keeps happening, check the server's log.`);
 }
 
-function isConnectionFailure(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: string }).code;
-    if (code && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN'].includes(code)) return true;
-    if (e.name === 'APIConnectionError' || e.message === 'fetch failed') return true;
-  }
-  return false;
+/**
+ * `refused`: nothing answers at that address (not running, wrong port or host), so trying again at once fails
+ * the same way. `reset`: a connection that was up broke, which a second try often gets past.
+ */
+function connectionFailure(error: unknown): 'refused' | 'reset' | undefined {
+  const chain: Error[] = [];
+  for (let e: unknown = error; e instanceof Error && chain.length < 10; e = (e as { cause?: unknown }).cause) chain.push(e);
+  const codes = chain.map((e) => (e as { code?: unknown }).code);
+  if (codes.some((code) => REFUSED.has(code))) return 'refused';
+  if (codes.some((code) => RESET.has(code))) return 'reset';
+  // Clients that hide the cause: the openai package's APIConnectionError, undici's bare "fetch failed".
+  return chain.some((e) => e.name === 'APIConnectionError' || e.message === 'fetch failed') ? 'refused' : undefined;
 }
+const REFUSED: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+// undici's UND_ERR_SOCKET: the other side closed a connection it had accepted.
+const RESET: ReadonlySet<unknown> = new Set(['ECONNRESET', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** `Retry-After` in seconds or an HTTP date, or OpenAI's `retry-after-ms`, as milliseconds. */
 export function parseRetryAfter(headers: { get(name: string): string | null } | undefined): number | undefined {

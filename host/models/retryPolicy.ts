@@ -17,7 +17,6 @@ export type FailureAction = { readonly action: 'retry' } | { readonly action: 'f
 export function failureAction(error: unknown): FailureAction {
   if (!(error instanceof ModelError)) return { action: 'fallback', coolDown: false };
   switch (error.kind) {
-    case 'unreachable':
     case 'rate_limited':
     case 'server':
     case 'torn_stream':
@@ -28,6 +27,9 @@ export function failureAction(error: unknown): FailureAction {
     case 'auth':
     case 'not_found':
       return { action: 'fallback', coolDown: true };
+    // Nothing listens there: retrying at once fails the same way, and three tries only delay the advice.
+    case 'unreachable':
+      return { action: 'fallback', coolDown: false };
     // A deployment that hung once is likely to hang again; waiting out another timeout helps nobody.
     case 'timeout':
     case 'bad_request':

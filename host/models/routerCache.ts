@@ -8,6 +8,8 @@ import { openEmbedder } from './embeddings';
 import type { Embedder } from './embedder';
 import type { ChatModel } from './types';
 import type { VsCodeChat } from './vscodeModel';
+import type { ModelCheckResult } from '../../protocol/rpc';
+import { checkModel, modelToCheck } from './modelCheck';
 
 export interface RouterCacheOptions {
   /** Where the day's spending is kept, so a restart does not reset daily budgets; read on first use. */
@@ -38,12 +40,23 @@ export class RouterCache {
     const key = JSON.stringify(config);
     if (this.current?.key === key) return this.current.router;
     const settings = routerSettingsFrom(config);
-    const connect = this.options.connect ?? ((entry, apiKey) => connectModel(entry, { apiKey, vscodeChat: this.options.vscodeChat }));
-    const keys: Record<string, string | undefined> = { ...config.apiKeys, [defaultEntryId(config.defaultModel)]: config.defaultModel.apiKey };
+    const connect = this.connectorFor(config);
     this.accounting.setBudgets(settings.budgets);
-    const router = new ModelRouter({ settings, connect: (entry) => connect(entry, keys[entry.id]), accounting: this.accounting });
+    const router = new ModelRouter({ settings, connect, accounting: this.accounting });
     this.current = { key, router, config, settings };
     return router;
+  }
+
+  /** Asks the model `config`'s runs would start with one short question (`model/check`); throws only for wrong settings. */
+  check(config: ModelConfig, timeoutMs?: number): Promise<ModelCheckResult> {
+    const entry = modelToCheck(routerSettingsFrom(config));
+    return checkModel(entry, this.connectorFor(config)(entry), timeoutMs);
+  }
+
+  private connectorFor(config: ModelConfig): (entry: ModelEntry) => ChatModel {
+    const connect = this.options.connect ?? ((entry, apiKey) => connectModel(entry, { apiKey, vscodeChat: this.options.vscodeChat }));
+    const keys: Record<string, string | undefined> = { ...config.apiKeys, [defaultEntryId(config.defaultModel)]: config.defaultModel.apiKey };
+    return (entry) => connect(entry, keys[entry.id]);
   }
 
   /**

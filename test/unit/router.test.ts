@@ -238,14 +238,26 @@ describe('router difficulty', () => {
 
 describe('router reliability', () => {
   it('retries a transient failure with full-jitter exponential backoff', async () => {
-    const { router, models, clock } = setup([entry('a')], { a: [error('server', 500), error('unreachable'), {}] });
+    const { router, models, clock } = setup([entry('a')], { a: [error('server', 500), error('torn_stream'), {}] });
     const response = await router.chat(request(), signal);
     assert.equal(response.modelId, 'a');
     assert.equal(response.attempts, 3);
     assert.equal(models.a!.calls, 3);
     // random() is 0.5: half of 500 ms, then half of 1000 ms.
     assert.deepEqual(clock.sleeps, [250, 500]);
-    assert.match(response.reason, /Then a: server error \(HTTP 500\); a: unreachable; answered by a/);
+    assert.match(response.reason, /Then a: server error \(HTTP 500\); a: stream broke off; answered by a/);
+  });
+
+  it('tries a server nobody listens at once, without waiting, then falls back', async () => {
+    const alone = setup([entry('a')], { a: [new ModelError('unreachable', 'Could not reach a. Start it.')] });
+    const failure = await rejection(alone.router.chat(request(), signal));
+    assert.equal(alone.models.a!.calls, 1, 'connection refused is not retried');
+    assert.deepEqual(alone.clock.sleeps, []);
+    assert.equal((failure as Error).message, 'No model could answer this act call after 1 attempt (a: unreachable). The last error: Could not reach a. Start it.');
+
+    const withFallback = setup([entry('a', { inputPricePerMTok: 0.1 }), entry('b')], { a: [new ModelError('unreachable', 'down')] });
+    assert.equal((await withFallback.router.chat(request(), signal)).modelId, 'b');
+    assert.equal(withFallback.models.a!.calls, 1);
   });
 
   it('waits as long as Retry-After asks', async () => {
@@ -388,7 +400,7 @@ describe('router reliability', () => {
     const failure = await rejection(router.chat(request(), signal));
     assert.ok(failure instanceof ModelError);
     assert.equal(failure.kind, 'unreachable');
-    assert.equal(failure.message, 'No model could answer this act call after 4 attempts (a: server error (HTTP 500) ×2; b: unreachable ×2). The last error: Could not reach b. Start it.');
+    assert.equal(failure.message, 'No model could answer this act call after 3 attempts (a: server error (HTTP 500) ×2; b: unreachable). The last error: Could not reach b. Start it.');
   });
 
   it('answers "try again at" when every model is cooling down', async () => {
