@@ -1,14 +1,50 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
+import { fixesFor, notificationText, type ContributedCommand, type Fix } from './errorFixes';
 
-/** Logs `message` and shows it to the user, with a button that opens the log. */
-export async function showError(message: string, log: vscode.LogOutputChannel): Promise<void> {
+export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
+
+/**
+ * Logs `message` and shows it with the buttons that fix it: the commands and settings it names, `extra`, and
+ * Show Log. Resolves with the fix the user chose, after running it.
+ */
+export async function showError(message: string, log: vscode.LogOutputChannel, ...extra: Fix[]): Promise<Fix | undefined> {
   log.error(message);
-  const choice = await vscode.window.showErrorMessage(`Keel: ${message}`, 'Show Log');
-  if (choice) log.show();
+  return notify('error', message, extra);
+}
+
+/** As {@link showError}, for something the user may want to act on that did not fail outright. */
+export async function showWarning(message: string, ...extra: Fix[]): Promise<Fix | undefined> {
+  return notify('warning', message, extra);
+}
+
+async function notify(severity: 'error' | 'warning', message: string, extra: readonly Fix[]): Promise<Fix | undefined> {
+  const fixes = fixesFor(message, contributedCommands(), contributedSettings(), extra);
+  const show = severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+  const choice = await show(notificationText(message), ...fixes.map((fix) => fix.label));
+  const fix = fixes.find((f) => f.label === choice);
+  if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.args ?? []));
+  return fix;
 }
 
 /** The message of an error from the host (a JSON-RPC error), from the extension or from VS Code. */
 export function errorText(error: unknown): string {
   return error instanceof ResponseError || error instanceof Error ? error.message : String(error);
+}
+
+interface Contributions {
+  readonly commands?: ContributedCommand[];
+  readonly configuration?: { readonly properties?: Record<string, unknown> };
+}
+
+function contributions(): Contributions {
+  return (vscode.extensions.getExtension('keel-dev.keel')?.packageJSON as { contributes?: Contributions } | undefined)?.contributes ?? {};
+}
+
+function contributedCommands(): readonly ContributedCommand[] {
+  return contributions().commands ?? [];
+}
+
+function contributedSettings(): ReadonlySet<string> {
+  return new Set(Object.keys(contributions().configuration?.properties ?? {}));
 }

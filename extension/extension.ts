@@ -10,7 +10,8 @@ import { registerTelemetry } from './host/telemetry';
 import { registerMcp, type Mcp } from './mcp/mcpFeature';
 import { registerMemory, type Memory } from './memory/memoryFeature';
 import { registerMetrics, type Metrics } from './metrics/metricsFeature';
-import { registerModels } from './models/modelsFeature';
+import { registerModels, type Models } from './models/modelsFeature';
+import type { ModelState } from './models/modelStatus';
 import { registerRuns, type Runs } from './runs/runsFeature';
 import { registerFailedTasks } from './runs/failedTasks';
 import { RunsList } from './runs/runsList';
@@ -24,6 +25,7 @@ import { registerTraces, showTracesOnFirstUse } from './traces/tracesFeature';
 import { registerAudit } from './governance/auditFeature';
 import { registerWorkspaceFiles } from './workspace/workspaceFeature';
 import { registerTriggers, type TriggerRun } from './triggers/triggersFeature';
+import { registerFirstRun } from './walkthrough/firstRun';
 
 /** What the extension exposes to other extensions and to its own tests. */
 export interface KeelApi {
@@ -51,6 +53,8 @@ export interface KeelApi {
   metrics(window: MetricsWindow): Promise<ToMetricsView>;
   /** The alerts that fired and have not cleared. */
   alerts(): readonly ActiveAlert[];
+  /** Whether the model runs would use answers, as the Model view and the walkthrough show it. */
+  modelState(): ModelState;
   /** How long `activate` took, for the host benchmark. */
   readonly activationMs: number;
 }
@@ -67,7 +71,8 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const traces = registerTraces(context, host);
   // Questions name the run that asks; the runs are registered after the approvals their tasks need.
   const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
-  const runs = registerRuns(context, host, log, traces);
+  const models = registerModels(context, host, log);
+  const runs = registerRuns(context, host, log, traces, models.readyToRun);
   const unfinished = registerUnfinishedRuns(context, host, runs.tracker, log);
   const failed = registerFailedTasks(context, host, runs.tracker, log);
   const runsList = new RunsList(host);
@@ -76,7 +81,6 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const memory = registerMemory(context, host, log);
   context.subscriptions.push(createStatusBar(host, runs.tracker, approvals, memory.progress, runsList));
   const mcp = registerMcp(context, host, log);
-  registerModels(context, host, log);
   registerTools(context, host, log, mcp.states);
   registerSandbox(context, host, log);
   registerWorkspaceFiles(context, host);
@@ -85,9 +89,10 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const triggers = registerTriggers(context, runs, log);
   const metrics = registerMetrics(context, host, log);
   registerTelemetry(context);
+  registerFirstRun(context, runs.tracker, approvals.reviews, memory.progress);
   showTracesOnFirstUse(context);
 
-  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp, triggers, metrics });
+  return keelApi(performance.now() - activationStart, host, { traces, approvals, runs, memory, mcp, triggers, metrics, models });
 }
 
 export function deactivate(): void {
@@ -103,9 +108,10 @@ interface Features {
   readonly mcp: Mcp;
   readonly triggers: { readonly started: readonly TriggerRun[] };
   readonly metrics: Metrics;
+  readonly models: Models;
 }
 
-function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp, triggers, metrics }: Features): KeelApi {
+function keelApi(activationMs: number, host: AgentHost, { traces, approvals, runs, memory, mcp, triggers, metrics, models }: Features): KeelApi {
   return {
     activationMs,
     runTask: runs.start,
@@ -123,5 +129,6 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     searchMemory: memory.search,
     reindex: memory.reindex,
     triggerRuns: () => [...triggers.started],
+    modelState: () => models.status.state,
   };
 }

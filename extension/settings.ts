@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { CatalogEntry, ModelConfig, PrivacySettings } from '../protocol/models';
 import type { RunLimits } from '../protocol/run';
+import { vscodeSettingEntry } from './models/catalogEdits';
 
 export const OPENAI_KEY_SECRET = 'keel.openai.apiKey';
 
@@ -16,7 +17,10 @@ export function entryKeySecret(entryId: string): string {
 export async function modelConfig(secrets: vscode.SecretStorage): Promise<ModelConfig> {
   const config = vscode.workspace.getConfiguration('keel');
   const openAIKey = await secrets.get(OPENAI_KEY_SECRET);
-  const models = config.get<unknown>('router.models', []);
+  const catalogue = config.get<unknown>('router.models', []);
+  const provider = config.get<string>('model.provider', 'auto');
+  // VS Code's models are reached through the extension, so they are a catalogue entry rather than a default model.
+  const models = provider === 'vscode' && (!Array.isArray(catalogue) || catalogue.length === 0) ? [vscodeSettingEntry(config.get('vscode.model', 'copilot'))] : catalogue;
   const router = {
     models,
     fallbacks: config.get('router.fallbacks'),
@@ -35,7 +39,7 @@ export async function modelConfig(secrets: vscode.SecretStorage): Promise<ModelC
   };
 }
 
-/** `auto` prefers OpenAI once a key is stored. */
+/** `auto` prefers OpenAI once a key is stored; with `vscode` the default model is not used, but still sent. */
 function defaultModel(config: vscode.WorkspaceConfiguration, apiKey: string | undefined): ModelConfig['defaultModel'] {
   const chosen = config.get<string>('model.provider', 'auto');
   if (chosen === 'openai' || (chosen === 'auto' && apiKey)) {

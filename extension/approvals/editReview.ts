@@ -23,6 +23,9 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   readonly onDidChangePending = this.changed.event;
+  private readonly approved = new vscode.EventEmitter<string>();
+  /** An edit was approved and applied; fires with its path (the walkthrough's "approve an edit" step). */
+  readonly onDidApprove = this.approved.event;
   private readonly removed = vscode.window.createTextEditorDecorationType({
     backgroundColor: new vscode.ThemeColor('diffEditor.removedTextBackground'),
     textDecoration: 'line-through',
@@ -30,7 +33,7 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
   private readonly added = vscode.window.createTextEditorDecorationType({});
-  private readonly disposables: vscode.Disposable[] = [this.changed, this.removed, this.added];
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.approved, this.removed, this.added];
 
   constructor() {
     this.disposables.push(
@@ -86,6 +89,7 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     // Saving a buffer the user had unsaved work in would save their work too; leave that to them.
     if (!wasDirty) await document.save();
     this.settle(approvalId!, { decision: 'approved' });
+    this.approved.fire(pending.params.edit.path);
   }
 
   deny(approvalId = this.firstPendingInActiveEditor(), reason = 'the user denied it'): void {

@@ -19,6 +19,11 @@ export class IndexProgress implements vscode.Disposable {
     return undefined;
   }
 
+  /** The index finished building or updating (the walkthrough's "build the index" step). */
+  get built(): boolean {
+    return this.latest?.phase === 'done';
+  }
+
   /** Why the last update failed, until the next one starts. */
   get failure(): string | undefined {
     return this.latest?.phase === 'failed' ? this.latest.message : undefined;

@@ -35,6 +35,14 @@ export function vscodeEntry(model: { vendor: string; family: string; maxInputTok
   };
 }
 
+/**
+ * The model `keel.model.provider: "vscode"` runs with, from `keel.vscode.model`: `vendor` (its first model) or
+ * `vendor/family`. VS Code tells the window only once asked, so this guesses a common one.
+ */
+export function vscodeSettingEntry(selector: string): CatalogEntry {
+  return { ...vscodeEntry({ vendor: '', family: '', maxInputTokens: 64_000 }), id: `vscode/${selector}`, model: selector };
+}
+
 export interface OpenAIEntryInput {
   readonly baseUrl: string;
   readonly model: string;

@@ -1,23 +1,53 @@
 import * as vscode from 'vscode';
 import { VsCodeChatRequest, VsCodeChatTextNotification } from '../../protocol/rpc';
-import { errorText, showError } from '../errors';
+import { CONFIGURE_MODELS, errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import { askForSecret } from '../secretInput';
 import { OPENAI_KEY_SECRET } from '../settings';
 import { configureModels } from './configureModels';
+import { FirstModel } from './firstModel';
 import { chatWithLanguageModel } from './languageModelChat';
+import { createModelView } from './modelView';
+import { ModelStatus } from './modelStatus';
 
-/** "Keel: Configure Models…", "Keel: Set OpenAI API Key", and the host's chats with VS Code's language models. */
-export function registerModels(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): void {
+/** The model runs use, as the rest of the extension sees it. */
+export interface Models {
+  readonly status: ModelStatus;
+  /** True when the model answers; otherwise says why with the buttons that fix it, and resolves false. */
+  readyToRun(): Promise<boolean>;
+}
+
+/**
+ * "Keel: Configure Models…", "Keel: Set OpenAI API Key", the first-model commands, the Model view, and the host's
+ * chats with VS Code's language models.
+ */
+export function registerModels(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel): Models {
+  const status = new ModelStatus(host, context.secrets);
+  const first = new FirstModel(() => host.ensureStarted(), context.secrets, status, log);
+  const guarded = (run: () => Promise<unknown>) => () => run().catch((error: unknown) => showError(errorText(error), log));
   context.subscriptions.push(
+    status,
+    createModelView(status),
     host.onClient((client) =>
       client.onRequest(VsCodeChatRequest.type, (params, token) =>
         chatWithLanguageModel(params, (delta) => void client.sendNotification(VsCodeChatTextNotification.type, { requestId: params.requestId, delta }), token),
       ),
     ),
-    vscode.commands.registerCommand('keel.configureModels', () => configureModels(() => host.ensureStarted(), context.secrets).catch((error) => showError(errorText(error), log))),
+    vscode.commands.registerCommand('keel.configureModels', guarded(() => configureModels(() => host.ensureStarted(), context.secrets))),
     vscode.commands.registerCommand('keel.setOpenAIKey', () => setOpenAIKey(context.secrets)),
+    vscode.commands.registerCommand('keel.useOllama', guarded(() => first.useOllama())),
+    vscode.commands.registerCommand('keel.useOpenAICompatible', guarded(() => first.useOpenAICompatible())),
+    vscode.commands.registerCommand('keel.useVsCodeModel', guarded(() => first.useVsCodeModel())),
+    vscode.commands.registerCommand('keel.checkModel', () => status.check()),
   );
+  const readyToRun = async () => {
+    if (await status.answers()) return true;
+    const state = status.state;
+    const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? `The model settings are not valid: ${state.message}` : undefined;
+    void showError(`The task did not start: ${state.intended} does not answer. ${why ?? ''}`, log, CONFIGURE_MODELS, { label: 'Check Again', command: 'keel.checkModel' });
+    return false;
+  };
+  return { status, readyToRun };
 }
 
 async function setOpenAIKey(secrets: vscode.SecretStorage): Promise<void> {

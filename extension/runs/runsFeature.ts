@@ -25,7 +25,7 @@ export interface Runs {
  * "Keel: Run Agent Task…" and "Keel: Cancel Run". Each run's end closes its trace and is told to the user; a run
  * whose host crashed ends as interrupted.
  */
-export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, traces: TraceStore): Runs {
+export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, traces: TraceStore, readyToRun: () => Promise<boolean> = async () => true): Runs {
   const tracker = new RunTracker();
   const start = async (goal: string, agent?: string) => {
     const client = await vscode.window.withProgress(
@@ -65,6 +65,8 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       const goal = goalArgument ?? (await askForGoal());
       if (goal === undefined) return undefined;
       try {
+        // A task the user starts finds out at once when no model answers, with the fix, instead of after retries.
+        if (!(await readyToRun())) return undefined;
         const { runId } = await start(goal);
         void vscode.commands.executeCommand('workbench.view.extension.keel');
         return runId;
@@ -79,6 +81,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
         if (agent === undefined) return undefined;
         const goal = goalArgument ?? (await askForGoal(agent));
         if (goal === undefined) return undefined;
+        if (!(await readyToRun())) return undefined;
         const { runId } = await start(goal, agent);
         void vscode.commands.executeCommand('workbench.view.extension.keel');
         return runId;

@@ -13,7 +13,7 @@ const CHAT_ROLES: TaskClass[] = ['route', 'plan', 'act', 'summarize'];
 
 /**
  * Lists the models an Ollama server has pulled (`GET /api/tags`) as suggested catalogue entries: local and
- * free. `/api/tags` does not say what a model can do, so the capabilities are guesses from its name and
+ * free. What a model can do comes from `/api/show` where the server says it, else is guessed from its name and
  * family, for the user to review before saving them.
  */
 export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal): Promise<ModelEntry[]> {
@@ -25,10 +25,27 @@ export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal
     if (signal?.aborted) throw signal.reason;
     throw toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, ollamaStatus(error));
   }
-  return models.map((found) => suggestEntry(baseUrl, found));
+  const capabilities = await Promise.all(models.slice(0, MAX_SHOWN).map((found) => declaredCapabilities(client, found.name)));
+  return models.map((found, i) => suggestEntry(baseUrl, found, capabilities[i]));
 }
 
-function suggestEntry(baseUrl: string, found: ModelResponse): ModelEntry {
+/** Each model is asked about separately; past this many, the rest are guessed from their names. */
+const MAX_SHOWN = 50;
+
+/**
+ * What the model says it can do (`POST /api/show`, `capabilities: ["completion", "tools", …]`, Ollama 0.6 and
+ * later); undefined from an older server, which the guess then covers.
+ */
+async function declaredCapabilities(client: ReturnType<typeof ollamaClient>['client'], model: string): Promise<ReadonlySet<string> | undefined> {
+  try {
+    const shown = await client.show({ model });
+    return Array.isArray(shown.capabilities) ? new Set(shown.capabilities.filter((c): c is string => typeof c === 'string')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function suggestEntry(baseUrl: string, found: ModelResponse, declared: ReadonlySet<string> | undefined): ModelEntry {
   const families = [found.details?.family, ...(found.details?.families ?? [])].filter(Boolean).join(' ').toLowerCase();
   const embeddings = /embed/i.test(found.name) || /\bbert\b|nomic-bert/.test(families);
   const vision = /\b(clip|mllama)\b/.test(families) || /llava|vision|-vl\b/i.test(found.name);
@@ -40,8 +57,8 @@ function suggestEntry(baseUrl: string, found: ModelResponse): ModelEntry {
     contextWindow: OLLAMA_DEFAULT_CONTEXT,
     inputPricePerMTok: 0,
     outputPricePerMTok: 0,
-    // Most chat models Ollama ships today call tools; the user unticks the ones that do not.
-    capabilities: { tools: !embeddings, vision, embeddings },
+    // Without a declaration: most chat models Ollama ships today call tools; the user unticks the ones that do not.
+    capabilities: declared ? { tools: declared.has('tools'), vision: declared.has('vision'), embeddings: declared.has('embedding') || embeddings } : { tools: !embeddings, vision, embeddings },
     roles: embeddings ? ['embed'] : CHAT_ROLES,
     local: true,
   };

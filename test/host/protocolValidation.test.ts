@@ -183,6 +183,9 @@ const refusals: readonly (readonly [method: string, what: string, params: unknow
   ['model/discoverOllama', 'a file URL', { baseUrl: 'file:///etc/passwd' }, /^Invalid model\/discoverOllama request: baseUrl: must be an http\(s\) URL$/],
   ['model/discoverOllama', 'an oversized URL', { baseUrl: `http://127.0.0.1:9/${'a'.repeat(3000)}` }, /^Invalid model\/discoverOllama request: baseUrl: must be at most 2,048 characters$/],
   ['model/discoverOllama', 'a deeply nested URL', { baseUrl: nested(DEEP) }, tooDeep('baseUrl')],
+  ['model/check', 'null params', null, /^Invalid model\/check request: params: must be an object$/],
+  ['model/check', 'a file URL for the model', { models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'file:///etc/passwd', model: 'm' }, apiKeys: {} } }, /^Invalid model\/check request: models\.defaultModel\.baseUrl: must be an http\(s\) URL$/],
+  ['model/check', 'a deeply nested catalogue', { models: { router: { models: nested(DEEP) }, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:9', model: 'm' }, apiKeys: {} } }, tooDeep('models')],
 ];
 
 /** Each notification with params it must drop, and what the host's log must say. */

@@ -105,6 +105,16 @@ describe('Ollama model discovery', () => {
     }
   });
 
+  it('takes what each model declares it can do from /api/show over the guess from its name', async () => {
+    const server = await startModelServer(() => ({ kind: 'hang' }), { models: ['llama3.2-nocall:1b', 'qwen3:8b'] });
+    try {
+      const entries = await discoverOllamaModels(server.url);
+      assert.deepEqual(entries.map((e) => [e.model, e.capabilities.tools]), [['llama3.2-nocall:1b', false], ['qwen3:8b', true]]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('says how to start Ollama when nothing listens', async () => {
     const error = await discoverOllamaModels('http://127.0.0.1:9').then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof ModelError);

@@ -1,0 +1,79 @@
+/**
+ * The buttons an error notification offers, read off its text: Keel's messages name their fix (`run "Keel: Set
+ * OpenAI API Key"`, `set "keel.ollama.baseUrl"`), so the notification offers that command or opens that setting.
+ * No `vscode` here, so it is unit-tested.
+ */
+
+/** One button: a command and its arguments. */
+export interface Fix {
+  readonly label: string;
+  readonly command: string;
+  readonly args?: readonly unknown[];
+}
+
+export interface ContributedCommand {
+  readonly command: string;
+  readonly title: string;
+  readonly category?: string;
+}
+
+/** Advice comes early in a message; a huge one (a model's garbage quoted back) is not scanned whole. */
+const MAX_SCANNED = 10_000;
+/** More buttons than this wrap into a "…" menu in VS Code's notifications, hiding the fix. */
+const MAX_FIXES = 3;
+
+export const SHOW_LOG: Fix = { label: 'Show Log', command: 'keel.showLog' };
+export const CONFIGURE_MODELS: Fix = { label: 'Configure Models…', command: 'keel.configureModels' };
+export const SET_OPENAI_KEY: Fix = { label: 'Set OpenAI API Key', command: 'keel.setOpenAIKey' };
+export function openSetting(id: string): Fix {
+  return { label: 'Open Settings', command: 'workbench.action.openSettings', args: [id] };
+}
+
+/**
+ * The fixes `message` names, in the order it names them, then `extra`, then Show Log; each command once and at
+ * most MAX_FIXES besides Show Log. A setting that no contributed property has is not offered.
+ */
+export function fixesFor(message: string, commands: readonly ContributedCommand[], settings: ReadonlySet<string>, extra: readonly Fix[] = []): Fix[] {
+  const named: { at: number; fix: Fix }[] = [];
+  const text = message.slice(0, MAX_SCANNED);
+  for (const match of text.matchAll(/"Keel: ([^"]{1,80})"/g)) {
+    const title = match[1]!.replace(/…$/, '');
+    const command = commands.find((c) => c.title.replace(/…$/, '') === title && (c.category ?? 'Keel') === 'Keel');
+    if (command) named.push({ at: match.index, fix: { label: command.title, command: command.command } });
+  }
+  for (const match of text.matchAll(/["`#](keel\.[A-Za-z0-9.]{1,80})["`#]/g)) {
+    if (settings.has(match[1]!)) named.push({ at: match.index, fix: openSetting(match[1]!) });
+  }
+  const fixes: Fix[] = [];
+  const seen = new Set<string>();
+  for (const fix of [...named.sort((a, b) => a.at - b.at).map((n) => n.fix), ...extra]) {
+    const key = fix.command === 'workbench.action.openSettings' ? fix.command : `${fix.command} ${JSON.stringify(fix.args ?? [])}`;
+    if (seen.has(key) || fix.command === SHOW_LOG.command) continue;
+    seen.add(key);
+    fixes.push(fix);
+  }
+  return [...fixes.slice(0, MAX_FIXES), SHOW_LOG];
+}
+
+/**
+ * The notification's text: "Keel: " once (a message that starts with "Keel" already says who speaks), and no
+ * sentence twice (a wrapped error often quotes the advice its cause already gave).
+ */
+export function notificationText(message: string): string {
+  const shown = message.length > MAX_SHOWN ? `${message.slice(0, MAX_SHOWN - 1)}…` : message;
+  const seen = new Set<string>();
+  const text = shown
+    .trim()
+    .split(/(?<=[.!?])\s+/)
+    .filter((sentence) => {
+      if (sentence.length <= 20) return true;
+      if (seen.has(sentence)) return false;
+      seen.add(sentence);
+      return true;
+    })
+    .join(' ');
+  return /^Keel\b/.test(text) ? text : `Keel: ${text}`;
+}
+
+/** A notification shows a few lines; the whole message is in the log. */
+const MAX_SHOWN = 2000;

@@ -1,0 +1,130 @@
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { DiscoverOllamaModelsRequest } from '../../protocol/rpc';
+import { errorText, showError, showWarning, type Fix } from '../errors';
+import { askForSecret } from '../secretInput';
+import { OPENAI_KEY_SECRET } from '../settings';
+import { listLanguageModels } from './languageModelChat';
+import type { ModelState, ModelStatus } from './modelStatus';
+
+/** Models that follow Keel's tool calls well and run on a laptop, offered when Ollama has none that call tools. */
+const SUGGESTED_OLLAMA_MODEL = 'qwen2.5-coder:7b';
+
+/**
+ * The first model, chosen in a few steps from the walkthrough or the Model view: each writes the simple settings
+ * (`keel.model.provider` and the provider's server and model), then checks that the model answers.
+ */
+export class FirstModel {
+  constructor(
+    private readonly client: () => Promise<LanguageClient>,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly status: ModelStatus,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** "Keel: Use a Local Ollama Model…": the tool-capable models Ollama has pulled. */
+  async useOllama(): Promise<ModelState | undefined> {
+    const baseUrl = setting<string>('ollama.baseUrl', 'http://127.0.0.1:11434');
+    let entries;
+    try {
+      ({ entries } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for Ollama at ${baseUrl}…` }, async () =>
+        (await this.client()).sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl }),
+      ));
+    } catch (error) {
+      void showError(`Ollama does not answer at ${baseUrl}: ${errorText(error)} Install it from https://ollama.com and start it, then try again.`, this.log, retry('keel.useOllama'));
+      return undefined;
+    }
+    const callers = entries.filter((entry) => entry.capabilities.tools);
+    if (!callers.length) {
+      const has = entries.length ? `has ${entries.map((e) => e.model).join(', ')}, none of which calls tools` : 'has no models yet';
+      void showWarning(`Ollama at ${baseUrl} ${has}. Pull one that does in a terminal: \`ollama pull ${SUGGESTED_OLLAMA_MODEL}\`, then try again.`, retry('keel.useOllama'));
+      return undefined;
+    }
+    const current = setting<string>('ollama.model', SUGGESTED_OLLAMA_MODEL);
+    const pick = await vscode.window.showQuickPick(
+      callers.map((entry) => ({ label: entry.model, description: entry.model === current ? 'current' : undefined, model: entry.model })),
+      { title: 'Keel: Use a Local Ollama Model', placeHolder: `Models on ${baseUrl} that can call tools` },
+    );
+    if (!pick) return undefined;
+    await update({ 'model.provider': 'ollama', 'ollama.model': pick.model });
+    return this.confirm();
+  }
+
+  /** "Keel: Use an OpenAI-Compatible Server…": the server's URL, the model, and the key kept in SecretStorage. */
+  async useOpenAICompatible(): Promise<ModelState | undefined> {
+    const baseUrl = await vscode.window.showInputBox({
+      title: 'Keel: OpenAI-compatible server (1/3)',
+      value: setting('openai.baseUrl', 'https://api.openai.com/v1'),
+      prompt: 'OpenAI, OpenRouter, or a server on this machine such as LM Studio (http://127.0.0.1:1234/v1)',
+      ignoreFocusOut: true,
+      validateInput: httpUrlProblem,
+    });
+    if (!baseUrl) return undefined;
+    const model = await vscode.window.showInputBox({
+      title: 'Keel: Model (2/3)',
+      value: setting('openai.model', 'gpt-4o-mini'),
+      prompt: 'The model as the server names it; it must support tool calls',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Name the model, e.g. gpt-4o-mini.'),
+    });
+    if (!model) return undefined;
+    const stored = await askForSecret(this.secrets, OPENAI_KEY_SECRET, { title: 'Keel: API key (3/3)', prompt: 'Kept in VS Code\'s SecretStorage. Leave empty if the server needs none.' });
+    if (stored === undefined) return undefined;
+    await update({ 'model.provider': 'openai', 'openai.baseUrl': baseUrl.trim(), 'openai.model': model.trim() });
+    return this.confirm();
+  }
+
+  /** "Keel: Use a VS Code Model…": one of the models VS Code offers (Copilot's, or another extension's). */
+  async useVsCodeModel(): Promise<ModelState | undefined> {
+    const models = await listLanguageModels();
+    if (!models.length) {
+      void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', { label: 'Install Copilot Chat', command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] }, retry('keel.useVsCodeModel'));
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      models.map((m) => ({ label: m.name, description: `${m.vendor}/${m.family}`, detail: `${m.maxInputTokens.toLocaleString('en-US')} input tokens`, selector: `${m.vendor}/${m.family}` })),
+      { title: 'Keel: Use a VS Code Model' },
+    );
+    if (!pick) return undefined;
+    await update({ 'model.provider': 'vscode', 'vscode.model': pick.selector });
+    return this.confirm();
+  }
+
+  /** Checks the model just chosen and says how it went, with the next step. */
+  private async confirm(): Promise<ModelState> {
+    const state = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Keel: asking the model a short question…' }, () => this.status.check());
+    if (state.phase === 'checked' && state.result.answers) {
+      const choice = await vscode.window.showInformationMessage(`Keel: ${state.result.model} answers. Next, run a task.`, 'Run a Sample Task');
+      if (choice) void vscode.commands.executeCommand('keel.runSampleTask');
+    } else {
+      const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? state.message : undefined;
+      void showError(`${state.intended} does not answer yet. ${why ?? ''}`, this.log, retry('keel.checkModel', 'Check Again'));
+    }
+    return state;
+  }
+}
+
+function retry(command: string, label = 'Try Again'): Fix {
+  return { label, command };
+}
+
+function setting<T>(key: string, fallback: T): T {
+  return vscode.workspace.getConfiguration('keel').get<T>(key, fallback);
+}
+
+/** Into the user's settings: a first model is the user's choice for every folder, unless this workspace set its own. */
+async function update(values: Record<string, string>): Promise<void> {
+  const config = vscode.workspace.getConfiguration('keel');
+  for (const [key, value] of Object.entries(values)) {
+    const target = config.inspect(key)?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update(key, value, target);
+  }
+}
+
+function httpUrlProblem(value: string): string | undefined {
+  try {
+    return /^https?:$/.test(new URL(value.trim()).protocol) ? undefined : 'An http(s) URL.';
+  } catch {
+    return 'An http(s) URL, e.g. https://api.openai.com/v1';
+  }
+}

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fixesFor, notificationText, type ContributedCommand } from '../../extension/errorFixes';
+
+const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: ContributedCommand[]; configuration: { properties: Record<string, unknown> } } };
+const commands = manifest.contributes.commands;
+const settings = new Set(Object.keys(manifest.contributes.configuration.properties));
+
+describe('error notifications', () => {
+  it('offer the commands and settings the message names, in its order, then Show Log', () => {
+    const message = 'No model could answer this act call after 1 attempt (ollama/qwen2.5-coder:7b: unreachable). The last error: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama (`ollama serve`) and pull the model (`ollama pull qwen2.5-coder:7b`), set "keel.ollama.baseUrl" to where it runs, or store an OpenAI key with "Keel: Set OpenAI API Key".';
+    assert.deepEqual(fixesFor(message, commands, settings).map((f) => [f.label, f.command, f.args]), [
+      ['Open Settings', 'workbench.action.openSettings', ['keel.ollama.baseUrl']],
+      ['Set OpenAI API Key', 'keel.setOpenAIKey', undefined],
+      ['Show Log', 'keel.showLog', undefined],
+    ]);
+  });
+
+  it('add the caller\'s fixes after the named ones, each command once, at most three besides Show Log', () => {
+    const message = 'Pick another model with "Keel: Configure Models…"; check "keel.openai.model" or "keel.router.models" and "Keel: Set OpenAI API Key".';
+    const fixes = fixesFor(message, commands, settings, [{ label: 'Configure Models…', command: 'keel.configureModels' }, { label: 'Retry', command: 'keel.runTask' }]);
+    assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Open Settings', 'Set OpenAI API Key', 'Show Log']);
+  });
+
+  it('offer nothing for names that are not Keel\'s commands or settings', () => {
+    const fixes = fixesFor('Run "Keel: Format Disk" or set "keel.no.such.setting"; "Git: Commit".', commands, settings);
+    assert.deepEqual(fixes.map((f) => f.label), ['Show Log']);
+  });
+
+  it('say "Keel:" once and no sentence twice', () => {
+    assert.equal(notificationText('Keel could not retry "fix it": the host stopped.'), 'Keel could not retry "fix it": the host stopped.');
+    assert.equal(notificationText('the run failed.'), 'Keel: the run failed.');
+    assert.equal(
+      notificationText('The run failed: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama with ollama serve. Start Ollama with ollama serve.'),
+      'Keel: The run failed: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama with ollama serve.',
+    );
+  });
+
+  it('keep a huge or odd message whole and fast', () => {
+    const huge = `${'"Keel: x" '.repeat(20_000)}${'a.'.repeat(50_000)}`;
+    const started = performance.now();
+    assert.deepEqual(fixesFor(huge, commands, settings).map((f) => f.label), ['Show Log']);
+    assert.ok(notificationText(huge).startsWith('Keel: '));
+    assert.ok(performance.now() - started < 1000);
+  });
+});
