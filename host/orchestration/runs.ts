@@ -16,6 +16,7 @@ import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
 import type { AgentCatalog } from './agents/agentDefinitions';
 import { RunGrants } from '../governance/policy/allowRules';
 import { Team } from './subagents';
+import { runWithFallback } from './recovery/fallback';
 import type { WorkflowStart } from './durable/journalRecords';
 import type { RunJournal } from './durable/runJournal';
 import type { RunStore } from './durable/runStore';
@@ -243,7 +244,7 @@ export class RunManager {
         span,
         signal,
       };
-      output = workflow ? await this.runWorkflow(workflow, run, journal) : await runAgent(run);
+      output = workflow ? await this.runWorkflow(workflow, run, journal) : await runWithFallback(run, catalog, runAgent);
     } catch (error) {
       const message = signal.aborted ? 'The run was cancelled.' : error instanceof RunRefused ? `The run was refused: ${error.message}.` : `The run failed inside Keel: ${errorMessage(error)}`;
       output = { outcome: signal.aborted ? 'cancelled' : 'failed', message, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };

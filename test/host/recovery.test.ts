@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AskUserRequest, PingRequest, ReadFileRequest, RunFinishedNotification, SpanNotification, StartRunRequest, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
 import type { RunLimits, RunResult } from '../../protocol/run';
@@ -18,7 +18,10 @@ describe('recovery over JSON-RPC', function () {
   let results: Map<string, RunResult>;
 
   before(async () => {
-    server = await startModelServer(scriptedAgent);
+    // The agent named "rescuer" answers at once; every other agent follows the scripted goals.
+    server = await startModelServer((request, index) =>
+      String(request.messages[0]?.content).includes('You are the agent "rescuer"') ? { kind: 'message', content: 'rescued' } : scriptedAgent(request, index),
+    );
   });
   after(() => server.close());
 
@@ -43,9 +46,9 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(await host.stop(), 0);
   });
 
-  async function run(goal: string, limits: Partial<RunLimits> = {}): Promise<RunResult> {
+  async function run(goal: string, limits: Partial<RunLimits> = {}, agent?: string): Promise<RunResult> {
     const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
-    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits } });
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits }, ...(agent ? { agent } : {}) });
     const deadline = Date.now() + 20_000;
     while (!results.has(runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return results.get(runId) ?? assert.fail(`run ${runId} did not finish`);
@@ -113,5 +116,22 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(result.outcome, 'failed');
     assert.match(result.message, /was stopped because it called read_file 3 times .* nobody gave it guidance/);
     assert.ok((await host.connection.sendRequest(PingRequest.type, { sentAt: Date.now() })).hostTime > 0);
+  });
+
+  it('hands a failed run of a definition to its fallback agent, under a nested span', async () => {
+    await start();
+    await mkdir(join(workspace, '.keel/agents'), { recursive: true });
+    await writeFile(join(workspace, '.keel/agents/reader.md'), '---\nmaxSteps: 1\nfallback: rescuer\n---\nRead things.\n');
+    await writeFile(join(workspace, '.keel/agents/rescuer.md'), '---\ndescription: Takes over\n---\nFinish what the other agent could not.\n');
+    const result = await run('loop forever', {}, 'reader');
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(result.message, 'reader failed, so rescuer took over: rescued');
+    const handedOver = server.requests.at(-1)!.messages.filter((m) => m?.role === 'user').at(-1);
+    assert.match(String(handedOver.content), /^loop forever\n\nThe agent reader worked on this first and failed: The agent stopped after 1 model calls/);
+    const root = [...spans.values()].find((s) => s.name === 'invoke_agent reader')!;
+    const fallback = [...spans.values()].find((s) => s.name === 'invoke_agent rescuer')!;
+    assert.equal(fallback.parentSpanId, root.spanId);
+    assert.equal(fallback.attributes['keel.agent.fallback_for'], 'reader');
+    assert.equal(root.attributes['keel.recovery.fallback'], 'rescuer');
   });
 });

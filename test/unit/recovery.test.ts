@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
 import { Accounting, ModelRouter, parseRouterSettings } from '../../host/models';
-import { runAgent, type AgentRunInput } from '../../host/orchestration/agentLoop';
+import { runAgent, type AgentRunInput, type AgentRunOutput } from '../../host/orchestration/agentLoop';
 import type { AgentDefinition } from '../../host/orchestration/agents/agentDefinitions';
 import { RunStore } from '../../host/orchestration/durable/runStore';
+import { runWithFallback } from '../../host/orchestration/recovery/fallback';
 import { StuckDetector } from '../../host/orchestration/recovery/stuckDetector';
 import { builtinTools } from '../../host/tools';
 import type { AskUserAnswer, AskUserParams, StartRunParams } from '../../protocol/rpc';
@@ -42,7 +43,7 @@ function user(answers: (AskUserAnswer | Error)[]): { asked: AskUserParams[]; ask
   };
 }
 
-function run(chat: ChatModel, person: ReturnType<typeof user>, extra: Partial<AgentRunInput> & { priced?: boolean } = {}) {
+function run(chat: ChatModel, person: ReturnType<typeof user>, extra: Partial<AgentRunInput> & { priced?: boolean; fallbacks?: AgentDefinition[] } = {}) {
   const { spans, root } = recordingTrace();
   const price = extra.priced ? { inputPricePerMTok: 1, outputPricePerMTok: 10 } : { inputPricePerMTok: 0, outputPricePerMTok: 0 };
   const settings = parseRouterSettings({
@@ -51,14 +52,16 @@ function run(chat: ChatModel, person: ReturnType<typeof user>, extra: Partial<Ag
     maxOutputTokens: 100,
   });
   const router = new ModelRouter({ settings, connect: () => chat, accounting: new Accounting({ budgets: {} }) });
-  const done = runAgent({
+  const input: AgentRunInput = {
     runId: 'run-1', goal: 'do it', model: router, privacy: { localOnly: false, localOnlyGlobs: [] },
     limits: { maxSteps: 12, approvalTimeoutMs: 5000 }, tools: builtinTools(), policy: { allowHosts: [] },
     workspace: { root: '/nowhere', readFile: async (path) => (path === 'a.txt' ? 'alpha' : Promise.reject(new Error(`No such file: ${path}`))), createFile: async () => undefined },
     consent: consent({ askUser: person.askUser }),
     span: root, signal: new AbortController().signal,
     ...extra,
-  });
+  };
+  const agents = new Map([...(extra.fallbacks ?? []), ...(extra.agent ? [extra.agent] : [])].map((a) => [a.name, a]));
+  const done: Promise<AgentRunOutput> = runWithFallback(input, { agents, problems: [] }, runAgent);
   return { done, spans };
 }
 
@@ -200,6 +203,54 @@ describe('recovery', () => {
       for (const result of results.slice(0, bad.length)) assert.match(result, /^Invalid arguments for ask_user: .*Send \{ "question": "…" \}/);
       assert.ok(results.at(-1)!.length < 20_100);
       assert.match(results.at(-1)!, /\[30000 more characters were cut\]$/);
+    });
+  });
+
+  describe('fallback agent', () => {
+    const first: AgentDefinition = { name: 'first', description: '', path: '.keel/agents/first.md', delegate: false, fallback: 'second', instructions: 'Try first.' };
+    const second: AgentDefinition = { name: 'second', description: '', path: '.keel/agents/second.md', delegate: false, fallback: 'first', instructions: 'Fix it.' };
+    /** `first` reads missing files until it is stuck; `second` answers at once. */
+    const agents = () => {
+      let n = 0;
+      return model((request) => (String(request.messages[0]!.content).includes('You are the agent "second"') ? { content: 'second fixed it' } : { toolCalls: [call('read_file', { path: `f${n++}` })] }));
+    };
+
+    it('takes over a failed run with the goal and what failed, under its own span', async () => {
+      const chat = agents();
+      const { done, spans } = run(chat, user([]), { agent: first, fallbacks: [second] });
+      const output = await done;
+      assert.equal(output.outcome, 'succeeded');
+      assert.equal(output.message, 'first failed, so second took over: second fixed it');
+      assert.deepEqual(output.toolsUsed, ['read_file']);
+      const handedOver = chat.requests[5]!.messages.find((m) => m.role === 'user')!.content;
+      assert.match(handedOver, /^do it\n\nThe agent first worked on this first and failed: The agent first was stopped because its last 5 tool calls failed/);
+      const span = [...spans.values()].find((s) => s.name === 'invoke_agent second');
+      assert.equal(span?.attributes['keel.agent.fallback_for'], 'first');
+      assert.equal(chat.requests.length, 6, 'five failed reads, then second');
+    });
+
+    it('does not take over a run the user stopped, or one that succeeded', async () => {
+      const stopped = await run(model(readA), user([{ action: 'stop' }]), { agent: first, fallbacks: [second] }).done;
+      assert.equal(stopped.outcome, 'cancelled');
+      assert.doesNotMatch(stopped.message, /took over/);
+      const fine = await run(model(() => ({ content: 'all good' })), user([]), { agent: first, fallbacks: [second] }).done;
+      assert.equal(fine.message, 'all good');
+    });
+
+    it('goes straight back to a fallback that had started when the run is resumed', async () => {
+      const REQUEST: StartRunParams = { goal: 'do it', models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'm' }, apiKeys: {} }, limits: { maxSteps: 12, approvalTimeoutMs: 1000 } };
+      const store = new RunStore(await tempDir('keel-fallback-'));
+      const runId = '7d3f9c1e-2222-4c4e-9d7e-5a8f2b6c1d00';
+      const journal = await store.create({ runId, goal: 'do it', request: REQUEST, traceId: 'c'.repeat(32) });
+      const chat = agents();
+      await run(chat, user([]), { agent: first, fallbacks: [second], record: journal }).done;
+      journal.close();
+      const loaded = await store.load(runId);
+      assert.ok(loaded !== 'ended' && loaded !== 'missing' && loaded.ok);
+      const again = agents();
+      const output = await run(again, user([]), { agent: first, fallbacks: [second], record: await store.reopen(loaded) }).done;
+      assert.equal(output.message, 'second fixed it');
+      assert.equal(again.requests.length, 0, 'neither agent asked the model again');
     });
   });
 

@@ -47,7 +47,10 @@ export const journalRecord = z.discriminatedUnion('type', [
   /** A question the user was asked during a call, and later its answer. */
   z.object({ type: z.literal('approval'), ...at, subject: z.string(), state: z.enum(['asked', 'decided']), decision: z.string().optional() }),
   z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string() }),
-  /** A `delegate` call started a subagent under `scope`; its result is the call's `result` record. */
+  /**
+   * A `delegate` call started a subagent under `scope` (its result is the call's `result` record), a workflow started an
+   * agent, or a failed agent's fallback took over (scope `fallback`, its goal saying what failed).
+   */
   z.object({ type: z.literal('subagent'), scope: z.string().max(200), agent: z.string(), goal: z.string() }),
   /** Keel stopped a stuck agent before `step` and asked the user how to go on; written before the answer takes effect. */
   z.object({ type: z.literal('escalation'), step: at.step, scope: at.scope, reason: z.string(), action: z.enum(['answer', 'decline', 'stop']), text: z.string().optional() }),

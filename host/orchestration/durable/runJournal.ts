@@ -17,6 +17,9 @@ interface PendingCall {
   readonly approvals: Recorded<'approval'>[];
 }
 
+/** The scope of a fallback agent's records, beside the `step:index` scopes of subagents. */
+const FALLBACK_KEY = 'fallback';
+
 /** What a run's journal says happened, by step and by call, for the run's own agent or the subagent at `scope`. */
 export class Replay {
   readonly responses = new Map<number, Recorded<'model'>>();
@@ -57,6 +60,16 @@ export class RunJournal implements StepRecorder {
 
   subagent(at: { step: number; index: number }, agent: string, goal: string): RunJournal {
     return this.under(callKey(at), agent, goal);
+  }
+
+  fallback(agent: string, goal: string): RunJournal {
+    return this.under(FALLBACK_KEY, agent, goal);
+  }
+
+  get fallbackStarted(): { agent: string; goal: string } | undefined {
+    const scope = this.scope ? `${this.scope}/${FALLBACK_KEY}` : FALLBACK_KEY;
+    const started = this.replay?.records.find((r): r is Recorded<'subagent'> => r.type === 'subagent' && r.scope === scope);
+    return started && { agent: started.agent, goal: started.goal };
   }
 
   /** The journal of an agent that a workflow's call `key` started, or a subagent's under its own scope. */

@@ -40,6 +40,10 @@ export interface StepRecorder {
    * run replays a subagent's finished steps too.
    */
   subagent(at: { step: number; index: number }, agent: string, goal: string): StepRecorder;
+  /** The recorder of the fallback agent that takes over after this one failed; `goal` includes what failed. */
+  fallback(agent: string, goal: string): StepRecorder;
+  /** A fallback this record shows started already: a resumed run goes straight back to it. */
+  readonly fallbackStarted: { readonly agent: string; readonly goal: string } | undefined;
   /** Steps answered from the record rather than run. */
   readonly replayedSteps: number;
 }
@@ -51,5 +55,7 @@ export const unrecorded: StepRecorder = {
   escalation: (_step, _reason, ask) => ask(),
   consent: (port) => port,
   subagent: () => unrecorded,
+  fallback: () => unrecorded,
+  fallbackStarted: undefined,
   replayedSteps: 0,
 };
