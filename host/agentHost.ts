@@ -26,6 +26,7 @@ import { WorkflowRunner } from './orchestration/workflows/workflowRunner';
 import { planWorkflow } from './orchestration/workflows/workflowPlanner';
 import { Toolbox } from './toolbox';
 import type { McpAuthPorts, McpManager, McpServerStatus } from './tools/mcp';
+import type { CommandSandboxMode } from './governance/commandSandbox';
 import { grantCapabilities } from './tools/sandboxedRun';
 import type { ExecutionResult } from './sandbox';
 import type { WorkspacePort } from './workspace/port';
@@ -251,7 +252,7 @@ export class AgentHost {
   }
 
   /** The MCP servers to run, and the models that answer their sampling requests; answers each server's state. */
-  async setMcpServers(servers: readonly McpServerSpec[], sampling: ModelConfig): Promise<ReturnType<McpManager['status']>> {
+  async setMcpServers(servers: readonly McpServerSpec[], sampling: ModelConfig, sandbox: CommandSandboxMode = 'auto'): Promise<ReturnType<McpManager['status']>> {
     this.samplingModels = sampling;
     registerModelKeys(sampling);
     registerMcpServerSecrets(servers);
@@ -264,7 +265,7 @@ export class AgentHost {
     }
     if (!this.mcp && servers.length === 0) return [];
     const manager = await (this.mcp ??= this.startMcp());
-    await manager.setServers([...servers]);
+    await manager.setServers([...servers], sandbox);
     return manager.status();
   }
 
@@ -344,6 +345,7 @@ export class AgentHost {
       spans: this.spans,
       samplingModel: () => (this.samplingModels ? this.models.for(this.samplingModels) : undefined),
     });
-    return new McpManager({ ...handlers, ...(this.ports.mcpAuth ? { auth: this.ports.mcpAuth } : {}) }, pins, this.ports.mcpStatus);
+    const sandbox = { mode: 'auto' as const, npmCache: join(this.settings.storageDir, 'sandbox', 'npm-cache') };
+    return new McpManager({ ...handlers, ...(this.ports.mcpAuth ? { auth: this.ports.mcpAuth } : {}) }, pins, this.ports.mcpStatus, sandbox);
   }
 }

@@ -13,6 +13,9 @@ const stdio = z.object({
   env: stringMap,
   cwd: z.string().optional(),
   disabled: z.boolean().optional(),
+  /** Keel's own keys: `"sandbox": false` runs the server outside the OS sandbox, `"network": true` gives it the network in it. */
+  sandbox: z.boolean().optional(),
+  network: z.boolean().optional(),
 });
 const oauth = z.strictObject({
   grant: z.enum(['authorization_code', 'client_credentials']).optional(),
@@ -71,7 +74,8 @@ export function parseMcpConfig(text: string, context: { source: string; workspac
   for (const [name, entry] of Object.entries(entries)) {
     if (entry.disabled) continue;
     if ('command' in entry) {
-      servers.push({ name, source: context.source, type: 'stdio', command: expand(entry.command), args: entry.args.map(expand), env: expandMap(entry.env), ...(entry.cwd ? { cwd: expand(entry.cwd) } : {}) });
+      const grants = { ...(entry.sandbox !== undefined ? { sandbox: entry.sandbox } : {}), ...(entry.network !== undefined ? { network: entry.network } : {}) };
+      servers.push({ name, source: context.source, type: 'stdio', command: expand(entry.command), args: entry.args.map(expand), env: expandMap(entry.env), ...(entry.cwd ? { cwd: expand(entry.cwd) } : {}), ...grants });
     } else {
       const { grant, ...auth } = entry.oauth ?? {};
       // Secrets come in as ${input:…} or ${env:…}; one that expands to nothing is left out rather than sent empty.

@@ -26,9 +26,11 @@ export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, l
     const { servers } = await client.sendRequest(SetMcpServersRequest.type, {
       servers: await collectMcpServers(context.secrets, log),
       sampling: await modelConfig(context.secrets),
+      sandbox: vscode.workspace.getConfiguration('keel').get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
     });
     // A server waiting for sign-in is not an error: the status bar offers the Sign In.
     states.update(servers);
+    for (const server of servers) if (server.sandbox) log.info(`MCP server "${server.name}": ${server.sandbox}`);
     for (const server of servers.filter((s) => s.state === 'failed')) {
       void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
     }

@@ -63,5 +63,6 @@ export function reportMcpServers(servers: readonly McpServerStatus[], log: (mess
   for (const server of servers) {
     if (server.state === 'needs-sign-in') log(`MCP server "${server.name}" needs a sign-in, but ${NO_TERMINAL}. The run goes on without its tools.`);
     else if (server.state === 'failed') log(`MCP server "${server.name}" did not connect: ${server.error ?? 'unknown error'} The run goes on without its tools.`);
+    else if (server.sandbox?.startsWith('It is not sandboxed')) log(`MCP server "${server.name}": ${server.sandbox}`);
   }
 }

@@ -12,7 +12,7 @@ export function serveTools(connection: Connection, host: AgentHost): void {
     const { outcome, value, error, logs, durationMs } = await host.evalJs(code, input);
     return { outcome, ...(value !== undefined ? { value } : {}), ...(error ? { error } : {}), logs, durationMs };
   });
-  onValidatedRequest(connection, SetMcpServersRequest, async ({ servers, sampling }) => ({ servers: await host.setMcpServers(servers, sampling) }));
+  onValidatedRequest(connection, SetMcpServersRequest, async ({ servers, sampling, sandbox }) => ({ servers: await host.setMcpServers(servers, sampling, sandbox) }));
   onValidatedRequest(connection, McpSignInRequest, ({ server }) => host.signInMcp(server));
   onValidatedRequest(connection, McpSignOutRequest, async ({ server }) => {
     await host.signOutMcp(server);

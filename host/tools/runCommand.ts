@@ -34,11 +34,11 @@ export const runCommandTool = defineTool({
   async run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
     const launch = commandLaunch(command, workspace.root, policy.commandSandbox ?? 'auto', { network: policy.commandNetwork });
-    span.setAttributes({ 'keel.command.sandbox': launch.file === 'bwrap' ? 'bubblewrap' : 'none', 'keel.command.network': launch.file !== 'bwrap' || !launch.args.includes('--unshare-net') });
+    span.setAttributes({ 'keel.command.sandbox': launch.sandbox ?? 'none', 'keel.command.network': launch.network });
     return new Promise((resolve, reject) => {
       // The user approved this exact command line, shell included, so it runs as they would type it, but without
       // the host's credentials in its environment, and in the OS sandbox where there is one.
-      const child = spawn(launch.file, [...launch.args], { cwd: workspace.root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnvironment(policy.passEnv ?? []) });
+      const child = spawn(launch.file, [...launch.args], { cwd: workspace.root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...childEnvironment(policy.passEnv ?? []), ...launch.env } });
       let output = '';
       let dropped = 0;
       const append = (chunk: Buffer) => {
@@ -73,6 +73,7 @@ export const runCommandTool = defineTool({
       function finish() {
         if (done) return;
         done = true;
+        launch.dispose();
         clearTimeout(timer);
         clearTimeout(graceTimer);
         signal.removeEventListener('abort', onAbort);
@@ -87,6 +88,7 @@ export const runCommandTool = defineTool({
       child.on('error', (error) => {
         if (done) return;
         done = true;
+        launch.dispose();
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         reject(new Error(`Could not start the command: ${error.message}`, { cause: error }));

@@ -40,6 +40,10 @@ export const mcpServerSpecSchema = z.discriminatedUnion('type', [
       args: list(text(32_768), 1000),
       env: stringMap(1000, 256, 32_768),
       cwd: text(4096).optional(),
+      /** `false`: the server runs outside the OS sandbox (unless `keel.commands.sandbox` is `required`). */
+      sandbox: z.boolean().optional(),
+      /** `true`: the server may use the network in the OS sandbox. */
+      network: z.boolean().optional(),
     })
     .readonly(),
   z
@@ -61,6 +65,8 @@ export namespace SetMcpServersRequest {
       servers: list(mcpServerSpecSchema, 100),
       /** The models that answer servers' sampling requests (after the user approves each one). */
       sampling: modelConfigSchema,
+      /** `keel.commands.sandbox`, which governs stdio servers too; `auto` when absent. */
+      sandbox: z.enum(['auto', 'required', 'off']).optional(),
     })
     .readonly();
   /** Extension → host: the MCP servers to run now (resolved configs); answers with each server's status. */
@@ -74,6 +80,8 @@ export interface McpServerInfo {
   readonly state: 'connecting' | 'connected' | 'needs-sign-in' | 'failed' | 'stopped';
   readonly tools: number;
   readonly error?: string;
+  /** A stdio server's confinement: whether it runs in the OS sandbox, and what it can reach. */
+  readonly sandbox?: string;
 }
 
 export namespace ElicitRequest {

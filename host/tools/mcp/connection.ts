@@ -8,7 +8,9 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, ToolListChangedNotificationSchema,
   type CallToolResult, type CreateMessageRequest, type GetPromptResult, type ListPromptsResult, type ListResourcesResult, type ReadResourceResult, type CreateMessageResult, type ElicitRequest, type ElicitResult, type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
 import type { McpServerConfig } from '../../../protocol/mcpConfig';
+import { SandboxRequired, serverLaunch, type ServerSandboxSettings } from '../../governance/serverSandbox';
 import { AuthRefused, authFailure, isAuthError, SignInRequired } from './auth/authErrors';
 import type { SignInReason } from './auth/keelOAuthProvider';
 import { oauthFetch, serverAuth, type McpAuthPorts, type ServerAuth } from './auth/serverAuth';
@@ -48,13 +50,19 @@ export class McpConnection {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  /** Cleans up after the stdio server's sandbox once its process is gone. */
+  private disposeLaunch: (() => void) | undefined;
+  private launchHint: string | undefined;
   state: McpServerState = 'connecting';
   lastError: string | undefined;
+  /** A stdio server's confinement, for its status and its tools' first-use approval. */
+  confinement: string | undefined;
 
   constructor(
     readonly config: McpServerConfig,
     private readonly handlers: McpClientHandlers,
     private readonly onChange: () => void,
+    private readonly sandbox: ServerSandboxSettings = { mode: 'auto' },
   ) {}
 
   get name(): string {
@@ -83,7 +91,8 @@ export class McpConnection {
       this.lastError = undefined;
       this.handlers.log(`MCP server "${this.name}" connected with ${this.toolList.length} tools`);
     } catch (error) {
-      this.failed(this.auth ? authFailure(this.name, error) : (error as Error));
+      const hint = this.launchHint && !(error instanceof SandboxRequired) ? new Error(`${(error as Error).message} (${this.launchHint})`) : undefined;
+      this.failed(this.auth ? authFailure(this.name, error) : (hint ?? (error as Error)));
     }
     this.onChange();
   }
@@ -158,6 +167,12 @@ export class McpConnection {
     this.client = undefined;
     this.toolList = [];
     await client?.close().catch(() => undefined);
+    this.releaseLaunch();
+  }
+
+  private releaseLaunch(): void {
+    this.disposeLaunch?.();
+    this.disposeLaunch = undefined;
   }
 
   /** The OAuth provider, made once per connection so tokens outlive reconnects; none for stdio or without auth ports. */
@@ -215,6 +230,7 @@ export class McpConnection {
     });
     client.onclose = () => {
       if (this.client !== client || this.stopped) return;
+      this.releaseLaunch();
       this.client = undefined;
       this.fail('the connection closed');
       this.onChange();
@@ -225,14 +241,14 @@ export class McpConnection {
   private async connectTransport(client: Client): Promise<void> {
     const config = this.config;
     if (config.type === 'stdio') {
-      // No shell, and only a safe subset of the host's environment plus what the config names.
-      const transport = new StdioClientTransport({
-        command: config.command,
-        args: [...config.args],
-        env: { ...getDefaultEnvironment(), ...config.env },
-        ...(config.cwd ? { cwd: config.cwd } : {}),
-        stderr: 'pipe',
-      });
+      // No shell, only a safe subset of the host's environment plus what the config names, and the OS sandbox.
+      const folders = this.handlers.roots().flatMap((root) => (root.uri.startsWith('file:') ? [fileURLToPath(root.uri)] : []));
+      this.releaseLaunch();
+      const launch = serverLaunch(config, getDefaultEnvironment(), folders, this.sandbox);
+      this.confinement = launch.note;
+      this.launchHint = launch.hint;
+      this.disposeLaunch = () => launch.dispose();
+      const transport = new StdioClientTransport({ command: launch.command, args: [...launch.args], env: launch.env, ...(launch.cwd ? { cwd: launch.cwd } : {}), stderr: 'pipe' });
       transport.stderr?.on('data', (chunk: Buffer) => this.handlers.log(`[${this.name}] ${chunk.toString().trimEnd()}`));
       await client.connect(transport);
       return;
@@ -255,6 +271,13 @@ export class McpConnection {
 
   /** A sign-in to wait for is a state, not a failure; a refusal is not retried, since the server would do it again. */
   private failed(error: Error): void {
+    if (error instanceof SandboxRequired) {
+      this.state = 'failed';
+      this.lastError = error.message;
+      this.confinement = 'It is not started: servers must run sandboxed, and there is no OS sandbox here.';
+      this.handlers.log(error.message);
+      return;
+    }
     if (error instanceof SignInRequired || error instanceof AuthRefused) {
       this.state = error instanceof SignInRequired ? 'needs-sign-in' : 'failed';
       this.lastError = error.message;

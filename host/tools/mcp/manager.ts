@@ -1,5 +1,7 @@
 import type { Tool } from '../tool';
 import type { McpServerConfig } from '../../../protocol/mcpConfig';
+import type { CommandSandboxMode } from '../../governance/commandSandbox';
+import type { ServerSandboxSettings } from '../../governance/serverSandbox';
 import { McpConnection, type McpClientHandlers, type McpServerState } from './connection';
 import { mcpTool } from './mcpTools';
 import { resourceTools } from './resourceTools';
@@ -11,6 +13,8 @@ export interface McpServerStatus {
   readonly state: McpServerState;
   readonly tools: number;
   readonly error?: string;
+  /** A stdio server's confinement: whether it runs in the OS sandbox, and what it can reach. */
+  readonly sandbox?: string;
 }
 
 /** All configured MCP servers: started, replaced when the configuration changes, and stopped with the host. */
@@ -25,13 +29,20 @@ export class McpManager {
     private readonly pins: PinStore,
     /** Told of every server's state whenever one changes after `setServers` (a sign-in needed, a lost connection). */
     private readonly onStatus: (servers: McpServerStatus[]) => void = () => undefined,
+    /** How stdio servers are sandboxed; `setServers` may change the mode. */
+    private sandbox: ServerSandboxSettings = { mode: 'auto' },
   ) {}
 
-  /** Starts what is new or changed, stops what is gone; resolves when every server has tried once to connect. */
-  async setServers(configs: readonly McpServerConfig[]): Promise<void> {
+  /**
+   * Starts what is new or changed, stops what is gone; resolves when every server has tried once to connect. A new
+   * sandbox `mode` (`keel.commands.sandbox`) restarts the stdio servers under it.
+   */
+  async setServers(configs: readonly McpServerConfig[], mode: CommandSandboxMode = this.sandbox.mode): Promise<void> {
+    const remode = mode !== this.sandbox.mode;
+    this.sandbox = { ...this.sandbox, mode };
     const wanted = new Map(configs.map((c) => [c.name, c]));
     for (const [name, connection] of this.connections) {
-      if (JSON.stringify(wanted.get(name)) === JSON.stringify(connection.config)) continue;
+      if (JSON.stringify(wanted.get(name)) === JSON.stringify(connection.config) && !(remode && connection.config.type === 'stdio')) continue;
       await connection.stop();
       this.connections.delete(name);
       this.firstAttempts.delete(name);
@@ -42,7 +53,7 @@ export class McpManager {
       const connection = new McpConnection(config, this.handlers, () => {
         this.refresh(connection);
         this.onStatus(this.status());
-      });
+      }, this.sandbox);
       this.connections.set(config.name, connection);
       this.firstAttempts.set(config.name, connection.connect());
     }
@@ -75,6 +86,7 @@ export class McpManager {
       state: c.state,
       tools: c.tools.length,
       ...(c.lastError ? { error: c.lastError } : {}),
+      ...(c.confinement ? { sandbox: c.confinement } : {}),
     }));
   }
 

@@ -39,7 +39,7 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
       return pin.state === 'pinned' ? (pin.alwaysAllow ? 'always allowed' : 'pinned') : 'not yet approved';
     },
     async run(args, context) {
-      await approve(name, definition, args, pins, server, context);
+      await approve(name, definition, args, pins, connection, context);
       context.span.setAttributes({ 'keel.mcp.server': server, 'keel.mcp.tool': definition.name });
       const result = await callMcp(connection, definition.name, args, {
         signal: context.signal,
@@ -55,12 +55,13 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
   };
 }
 
-async function approve(name: string, definition: McpTool, args: Record<string, unknown>, pins: PinStore, server: string, context: ToolContext): Promise<void> {
+async function approve(name: string, definition: McpTool, args: Record<string, unknown>, pins: PinStore, connection: McpConnection, context: ToolContext): Promise<void> {
+  const server = connection.name;
   const pin = await pins.check(server, definition);
   // The user's "always allow" stands unless the policy asks about this call.
   if (pin.state === 'pinned' && pin.alwaysAllow && !context.policyAsks) return;
   const at = { runId: context.runId, parent: context.span, signal: context.signal };
-  const call = `Arguments:\n${JSON.stringify(args, null, 2)}`;
+  const call = `Arguments:\n${JSON.stringify(args, null, 2)}${connection.confinement ? `\n\nThe server: ${connection.confinement}` : ''}`;
   const risk = riskOf(definition.annotations);
   if (pin.state === 'changed') {
     const decision = await context.approvals.reviewToolCall(
