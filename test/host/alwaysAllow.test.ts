@@ -84,6 +84,20 @@ describe('"Always allow" over JSON-RPC', () => {
     assert.deepEqual(questions, []);
   });
 
+  it('answers the keel.policy value with the rule added for the extension to save, and refuses one a deny in it would catch', async function () {
+    this.timeout(30_000);
+    const userPolicy = { default: { autonomy: 'autopilot', commands: { deny: ['git push --force*'] } } };
+    const result = await host.connection.sendRequest(AddAllowRulesRequest.type, { target: 'user', rules: [{ list: 'commands', pattern: 'git push origin main' }], userPolicy });
+    assert.deepEqual(result, {
+      summary: 'setting keel.policy: default.commands.allow += "git push origin main"',
+      userPolicy: { default: { autonomy: 'autopilot', commands: { deny: ['git push --force*'], allow: ['git push origin main'] } } },
+    });
+    await assert.rejects(
+      host.connection.sendRequest(AddAllowRulesRequest.type, { target: 'user', rules: [{ list: 'commands', pattern: 'git push --force-with-lease' }], userPolicy }),
+      /matches commands\.deny "git push --force\*" of the user policy.*Nothing was written/,
+    );
+  });
+
   it('refuses to write into a policy that does not parse, leaving it as it was', async function () {
     this.timeout(30_000);
     const broken = '{ "default": { "commands": { "allow": ["echo one" }\n';
