@@ -187,7 +187,10 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
 
   /** A question's details in a read-only document. */
   private async showDetails(question: PendingQuestion): Promise<void> {
-    const text = [question.title, '', `Why: ${question.why}`, question.goal ? `Run: ${question.goal}` : `Run: ${question.runId}`, '', question.detail ?? ''].join('\n');
+    const command = question.command
+      ? ['', `Command: ${question.command.line}`, question.command.sandboxed ? `Sandboxed: ${question.command.confinement}` : `Runs unsandboxed: ${question.command.confinement}`, ...question.command.parts.map((part) => `- ${part.source}: ${part.verdict ? `${part.verdict} by ${part.rule ?? 'a rule'} (${part.level} policy)` : 'no rule matches it'}`), ...question.command.unchecked.map((why) => `- cannot be checked: ${why}`)]
+      : [];
+    const text = [question.title, '', `Why: ${question.why}`, question.goal ? `Run: ${question.goal}` : `Run: ${question.runId}`, ...command, '', question.detail ?? ''].join('\n');
     await showReadOnly(`Keel question ${question.approvalId.slice(0, 8)}.md`, text);
   }
 
