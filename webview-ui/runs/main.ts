@@ -77,7 +77,7 @@ const list = element('ul', 'runs');
 list.setAttribute('aria-labelledby', heading.id);
 const empty = element('div', 'empty');
 empty.append(
-  element('p', '', 'No runs yet. A task you start shows here with its state, what the agent said and did, and what you can do next: resume, retry, continue, undo.'),
+  element('p', '', 'No runs to show. A task you start shows here with its state, what the agent said and did, and what you can do next: steer, resume, retry, continue, undo.'),
   button('Run a Task…', 'primary', () => vscode.postMessage({ type: 'runTask' })),
 );
 app.append(heading, listProblem, empty, list);
