@@ -17,6 +17,7 @@ import { registerFailedTasks } from './runs/failedTasks';
 import { RunsList } from './runs/runsList';
 import { registerRunsView } from './runs/runsView';
 import { registerUnfinishedRuns } from './runs/unfinishedRuns';
+import { registerWorkflows } from './runs/workflows';
 import { registerSandbox } from './sandbox/sandboxFeature';
 import { createStatusBar } from './statusBar';
 import { registerTools } from './tools/toolsFeature';
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): KeelApi {
   const approvals = registerApprovals(context, host, (runId) => runs.tracker.goalOf(runId));
   const models = registerModels(context, host, log);
   const runs = registerRuns(context, host, log, traces, models.readyToRun);
+  registerWorkflows(context, host, runs, log, models.readyToRun);
   const unfinished = registerUnfinishedRuns(context, host, runs.tracker, log);
   const failed = registerFailedTasks(context, host, runs.tracker, log);
   const runsList = new RunsList(host);

@@ -88,3 +88,19 @@ export function runLimits(): RunLimits {
     loopDetection: config.get<boolean>('agent.loopDetection', true),
   };
 }
+
+/** What every run request carries besides its goal: the model settings (with keys), privacy, limits and the user's rules. */
+export async function runSettings(secrets: vscode.SecretStorage) {
+  const keel = vscode.workspace.getConfiguration('keel');
+  return {
+    models: await modelConfig(secrets),
+    privacy: privacySettings(),
+    limits: runLimits(),
+    restricted: !vscode.workspace.isTrusted,
+    allowHosts: keel.get<string[]>('network.allowHosts', []),
+    passEnv: keel.get<string[]>('tools.passEnv', []),
+    commandSandbox: keel.get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
+    // The user's own level of the policy: from user settings only, never from a workspace's.
+    policy: keel.inspect<Record<string, unknown>>('policy')?.globalValue,
+  };
+}

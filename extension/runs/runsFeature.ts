@@ -4,7 +4,7 @@ import { CancelRunRequest, ContinueRunRequest, ListAgentsRequest, RunFinishedNot
 import type { RunResult } from '../../protocol/run';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
-import { modelConfig, privacySettings, runLimits } from '../settings';
+import { modelConfig, runSettings } from '../settings';
 import type { TraceStore } from '../traces/traceStore';
 import { RunTracker } from './runTracker';
 
@@ -32,19 +32,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
       () => host.ensureStarted(),
     );
-    const { runId } = await client.sendRequest(StartRunRequest.type, {
-      goal,
-      models: await modelConfig(context.secrets),
-      privacy: privacySettings(),
-      limits: runLimits(),
-      restricted: !vscode.workspace.isTrusted,
-      allowHosts: vscode.workspace.getConfiguration('keel').get<string[]>('network.allowHosts', []),
-      passEnv: vscode.workspace.getConfiguration('keel').get<string[]>('tools.passEnv', []),
-      commandSandbox: vscode.workspace.getConfiguration('keel').get<'auto' | 'required' | 'off'>('commands.sandbox', 'auto'),
-      // The user's own level of the policy: from user settings only, never from a workspace's.
-      policy: vscode.workspace.getConfiguration('keel').inspect<Record<string, unknown>>('policy')?.globalValue,
-      ...(agent ? { agent } : {}),
-    });
+    const { runId } = await client.sendRequest(StartRunRequest.type, { goal, ...(await runSettings(context.secrets)), ...(agent ? { agent } : {}) });
     return { runId, done: tracker.track(runId, goal) };
   };
   const continueRun = async (runId: string, goal: string, message: string) => {
