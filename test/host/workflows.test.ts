@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ElicitRequest, ListUnfinishedRunsRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import { AskUserRequest, ListUnfinishedRunsRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
 import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
@@ -11,7 +11,7 @@ import { runCli } from './cliProcess';
 import { startHost } from './hostProcess';
 
 /** A host on a workspace holding `workflows` (by file name under .keel/workflows), answering reads and questions. */
-async function hostWith(workspace: string, storageDir: string, answers: { toolCall?: (tool: string, detail: string) => Promise<ToolCallDecision>; elicit?: (message: string) => string } = {}) {
+async function hostWith(workspace: string, storageDir: string, answers: { toolCall?: (tool: string, detail: string) => Promise<ToolCallDecision>; ask?: (question: string) => string } = {}) {
   const host = startHost();
   const spans = new Map<string, SpanData>();
   const results = new Map<string, RunResult>();
@@ -29,7 +29,12 @@ async function hostWith(workspace: string, storageDir: string, answers: { toolCa
     const marker = await readFile(join(workspace, 'marker.txt'), 'utf8').catch(() => '');
     return { choice: word && marker.split('\n').includes(word) ? ('skip' as const) : ('run' as const) };
   });
-  host.connection.onRequest(ElicitRequest.type, ({ message }) => ({ action: 'accept' as const, content: { answer: answers.elicit?.(message) ?? 'yes' } }));
+  host.connection.onRequest(AskUserRequest.type, ({ question, kind, agent }) => {
+    assert.equal(kind, 'question');
+    assert.equal(agent, 'workflow');
+    const text = answers.ask?.(question) ?? 'yes';
+    return text === 'STOP' ? { action: 'stop' as const } : text === 'DECLINE' ? { action: 'decline' as const } : { action: 'answer' as const, text };
+  });
   await host.initialize({ workspace, storageDir });
   const finished = (runId: string) => results.get(runId) ?? new Promise<RunResult>((resolve) => waiting.set(runId, resolve));
   return { host, spans, finished };
@@ -58,7 +63,7 @@ describe('workflows over JSON-RPC', function () {
     storageDir = await tempDir('keel-workflows-');
     await writeFile(join(workspace, 'a.txt'), 'one\ntwo\n');
     await writeFile(join(workspace, 'b.txt'), 'one\ntwo\nthree\n');
-    client = await hostWith(workspace, storageDir, { elicit: (message) => (message.includes('Which') ? 'b' : 'no') });
+    client = await hostWith(workspace, storageDir, { ask: (question) => (question.includes('Which') ? 'b' : question.includes('Stop') ? 'STOP' : 'DECLINE') });
   });
   after(async () => {
     assert.equal(await client.host.stop(), 0, 'the host exits cleanly');
@@ -89,6 +94,14 @@ describe('workflows over JSON-RPC', function () {
     assert.equal(agents.length, 2);
     for (const span of agents) assert.equal(span.parentSpanId, root.spanId, 'each agent beneath the workflow');
     assert.ok(spans.some((s) => s.operation === 'approval' && s.parentSpanId === root.spanId), 'the question is an approval span of the workflow');
+  });
+
+  it('lets the script handle a declined question, and ends the run when the user stops it', async () => {
+    const declined = await run(await putWorkflow(workspace, 'declined.js', 'try { return await ask("Anything?"); } catch (e) { return "no answer: " + e.message; }'));
+    assert.equal(declined.result.message, 'no answer: The user declined to answer the question.');
+    const stopped = await run(await putWorkflow(workspace, 'stopped.js', 'await ask("Stop here?");\nreturn await agent(null, "summarize a.txt");'));
+    assert.equal(stopped.result.outcome, 'cancelled');
+    assert.match(stopped.result.message, /The user stopped the run when the workflow asked: Stop here\?/);
   });
 
   it('fails a workflow that throws, names the file and line of a syntax error, and refuses garbage for agent() and ask()', async () => {
@@ -164,6 +177,7 @@ describe('workflows: kill -9 and resume', function () {
     'const stamp = `t=${Date.now()} r=${Math.random()}`;',
     'const results = [];',
     'for (const word of ["one", "two", "three"]) {',
+    '  if (word === "three" && (await ask("Go on to step three?")) !== "yes") return "stopped";',
     '  results.push(await agent(null, `${stamp} step ${word}: call tool run_command with {"command":"echo ${word} >> marker.txt"}`));',
     '}',
     'return `${stamp} | ${Date.now() > 0} | ${Math.random()} | ${results.length}`;',
@@ -200,7 +214,8 @@ describe('workflows: kill -9 and resume', function () {
         const goalsBefore = server.requests.length;
 
         let asked = 0;
-        const second = await hostWith(workspace, storageDir, { toolCall: async () => (asked++, { decision: 'approved' }) });
+        let questions = 0;
+        const second = await hostWith(workspace, storageDir, { toolCall: async () => (asked++, { decision: 'approved' }), ask: () => (questions++, 'yes') });
         const { runs } = await second.host.connection.sendRequest(ListUnfinishedRunsRequest.type, {});
         assert.deepEqual(runs.map((r) => r.runId), [runId]);
         assert.match(runs[0]!.goal, /^Workflow \.keel\/workflows\/steps\.js/);
@@ -209,13 +224,19 @@ describe('workflows: kill -9 and resume', function () {
         assert.equal(result.outcome, 'succeeded', result.message);
         assert.deepEqual(await marker(), ['one', 'two', 'three'], 'each command ran once');
         // The third command is asked about again unless it ran before the kill (then the user was asked whether to repeat it).
-        if (killWhen.startsWith('while')) assert.equal(asked, 1, 'the open approval was asked again');
+        if (killWhen.startsWith('while')) {
+          assert.equal(asked, 1, 'the open approval was asked again');
+          assert.equal(questions, 0, 'the answered question was not asked again');
+        }
         else assert.ok(asked <= 1);
-        const resumedGoals = server.requests.slice(goalsBefore).map((r) => /step (\w+)/.exec(JSON.stringify(r.messages))?.[1]);
+        const resumedGoals = server.requests.slice(goalsBefore).map((r) => /step (\w+): call tool/.exec(JSON.stringify(r.messages.filter((m) => m?.role === "user").at(-1)))?.[1]);
         assert.deepEqual([...new Set(resumedGoals)], ['three'], 'the finished agents asked the model nothing');
         assert.ok(result.message.startsWith(`${stampBefore} | true | `), `the same clock and random number: ${result.message} vs ${stampBefore}`);
         const root = [...second.spans.values()].find((s) => s.operation === 'invoke_workflow');
-        assert.equal(root?.attributes['keel.workflow.replayed_calls'], 2);
+        // Both finished agents, and the question when it was answered before the kill.
+        const replayed = root?.attributes['keel.workflow.replayed_calls'];
+        if (killWhen.startsWith('while')) assert.equal(replayed, 3);
+        else assert.ok(replayed === 2 || replayed === 3, String(replayed));
         assert.equal(await second.host.stop(), 0);
       } finally {
         await server.close();

@@ -68,6 +68,7 @@ export class WorkflowRunner {
     const setup: GuestSetup = { seed: start.seed, clock: start.clock, maxAgents: team.maxSubagents, maxParallel: team.maxParallel };
     span.setAttributes({ 'keel.workflow.path': start.path, 'keel.workflow.sha256': start.sha256 });
     let result: ExecutionResult;
+    let stopped: string | undefined;
     try {
       result = await this.workflowSandbox().execute(
         {
@@ -75,7 +76,10 @@ export class WorkflowRunner {
           input: { input: start.input, setup },
           capabilities: {
             agent: (spec, input) => this.agent({ ...base, signal }, steps, spec, input, outputs, journal),
-            ask: (question) => ask(approvals, steps, question, start.path, { runId: base.runId, parent: span, signal }),
+            ask: (question) => ask(approvals, steps, question, start.path, { runId: base.runId, parent: span, signal }, (why) => {
+              stopped = why;
+              own.abort();
+            }),
           },
           limits: { timeoutMs: WALL_MS, computeMs: start.computeMs ?? DEFAULT_COMPUTE_MS, memoryBytes: MEMORY_BYTES },
         },
@@ -87,6 +91,7 @@ export class WorkflowRunner {
     if (result.logs.length > 0) span.setContent({ 'keel.workflow.console': result.logs.map((log) => `${log.level}: ${log.text}`).join('\n') });
     span.setAttributes({ 'keel.workflow.agent_calls': steps.agentCalls, 'keel.workflow.replayed_calls': steps.replayed || undefined });
     if (base.signal.aborted) return end('cancelled', 'The run was cancelled.');
+    if (stopped) return end('cancelled', stopped);
     if (result.outcome === 'ok') return end('succeeded', resultText(result.value));
     // Errors name the sandbox's file for the script; the user knows it by its path.
     const error = (result.error ?? result.outcome).replaceAll('agent.js', start.path);
@@ -153,19 +158,25 @@ export class WorkflowRunner {
   }
 }
 
-/** One `ask()` call: answered from the journal, or put to the user as a one-field question. */
-async function ask(approvals: ApprovalBroker, steps: WorkflowSteps, question: unknown, path: string, at: { runId: string; parent: Span; signal: AbortSignal }): Promise<StepReply> {
+/**
+ * One `ask()` call: answered from the journal, or put to the user like an agent's `ask_user` question (the approval
+ * center's question card, a notification, the CLI's terminal). A decline is the script's to handle; a stop ends the run.
+ */
+async function ask(approvals: ApprovalBroker, steps: WorkflowSteps, question: unknown, path: string, at: { runId: string; parent: Span; signal: AbortSignal }, stop: (why: string) => void): Promise<StepReply> {
   if (typeof question !== 'string' || question.trim() === '' || question.length > MAX_QUESTION_CHARS) {
     return refusal(`ask(question) takes a question of 1 to ${MAX_QUESTION_CHARS} characters; got ${describe(question)}.`);
   }
   const key = steps.key('ask', [question]);
   const recorded = steps.recorded(key);
   if (recorded) return recorded;
-  const answer = await approvals.elicit({ server: `workflow ${path}`, message: question, fields: [{ name: 'answer', title: 'Answer', type: 'string', required: true }] }, at);
+  const answer = await approvals.askUser({ kind: 'question', question, context: `The workflow ${path} asks.` }, at);
   at.signal.throwIfAborted();
-  const text = answer.action === 'accept' ? answer.content.answer : undefined;
-  if (text === undefined) return steps.record(key, 'ask', false, `The user did not answer the question (${answer.action}).`, 0);
-  return steps.record(key, 'ask', true, redacted(String(text)), 0);
+  if (answer.action === 'stop') {
+    stop(`The user stopped the run when the workflow asked: ${question.length > 200 ? `${question.slice(0, 200)}…` : question}`);
+    return refusal('The user stopped the run.');
+  }
+  if (answer.action === 'decline') return steps.record(key, 'ask', false, 'The user declined to answer the question.', 0);
+  return steps.record(key, 'ask', true, redacted(answer.text), 0);
 }
 
 type ParsedCall = { readonly agent: AgentDefinition | undefined; readonly goal: string } | { readonly error: string };
