@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
 import type { ModelConfig } from '../protocol/models';
-import type { AddAllowRulesRequest, AddAllowRulesResult, AgentInfo, AlertsChanged, McpServerSpec, StartRunParams, StartWorkflowParams, ToolInfo } from '../protocol/rpc';
+import type { AddAllowRulesRequest, AddAllowRulesResult, AgentInfo, AlertsChanged, McpServerSpec, RunListEntry, RunState, StartRunParams, StartWorkflowParams, ToolInfo } from '../protocol/rpc';
 import type { RunResult } from '../protocol/run';
 import { ApprovalBroker } from './governance/approvals';
 import { AuditLog } from './governance/auditLog';
@@ -56,6 +56,8 @@ export interface HostPorts {
   readonly metricsChanged?: () => void;
   /** The dead-letter queue changed; `count` failed tasks wait. */
   readonly failedTasksChanged?: (count: number) => void;
+  /** A run started, ended, began or stopped waiting on the user, was undone or dismissed: the Runs list changed. */
+  readonly runsChanged?: (change: { runId: string; state: RunState }) => void;
   /** Tells the user something that needs their hand now (a policy file Keel refused); absent, it is only logged. */
   readonly warn?: (message: string) => void;
 }
@@ -155,9 +157,14 @@ export class AgentHost {
       spans: this.spans,
       // A failed run is on the dead-letter queue before anyone hears it ended, so the two never disagree.
       finished: (result) => {
-        if (result.outcome !== 'failed') return ports.finished(result);
-        void this.queueFailed(result).finally(() => ports.finished(result));
+        const ended = () => {
+          ports.finished(result);
+          ports.runsChanged?.({ runId: result.runId, state: result.outcome });
+        };
+        if (result.outcome !== 'failed') return ended();
+        void this.queueFailed(result).finally(ended);
       },
+      changed: (runId, state) => ports.runsChanged?.({ runId, state }),
       log: ports.log,
     });
   }
@@ -213,6 +220,31 @@ export class AgentHost {
     await this.journals.revive(runId);
     await this.deadLetters.remove(runId, 'retried');
     return this.resumeRun(runId, now);
+  }
+
+  /** Takes a failed task off the queue without running it again; it leaves the Runs list too. */
+  async dismissFailed(runId: string): Promise<boolean> {
+    const dismissed = await this.deadLetters.remove(runId, 'dismissed');
+    if (dismissed) this.ports.runsChanged?.({ runId, state: 'failed' });
+    return dismissed;
+  }
+
+  /** The Runs list: a failed run is listed while it is on the dead-letter queue. */
+  async listRuns(limit?: number): Promise<RunListEntry[]> {
+    const failed = new Set((await this.deadLetters.list()).map((task) => task.runId));
+    return this.runs.list(failed, limit);
+  }
+
+  /**
+   * Continues an ended run with a follow-up, under the policy and model settings in force now; a failed one leaves
+   * the dead-letter queue, since it runs again.
+   */
+  async continueRun(runId: string, message: string, now: { models?: ModelConfig; restricted?: boolean }): Promise<{ runId: string; done: Promise<RunResult> }> {
+    if (now.models) registerModelKeys(now.models);
+    const continued = await this.runs.continue(runId, message, now, (params) => this.underPolicy(params));
+    await this.deadLetters.remove(runId, 'continued');
+    this.ports.log(`run ${runId} continued`);
+    return continued;
   }
 
   private async queueFailed(result: RunResult): Promise<void> {

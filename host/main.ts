@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, MessageType, ResponseError, ErrorCodes, ShowMessageNotification, type Connection, type InitializeParams } from 'vscode-languageserver/node';
 import { checkParams } from '../protocol/params';
-import { FailedTasksChangedNotification, McpServersChangedNotification, PingRequest, RunFinishedNotification, SpanNotification } from '../protocol/rpc';
+import { FailedTasksChangedNotification, McpServersChangedNotification, PingRequest, RunFinishedNotification, RunsChangedNotification, SpanNotification } from '../protocol/rpc';
 import { hostInitializationOptionsSchema, protocolMismatch, PROTOCOL_VERSION, type HostInfo } from '../protocol/version';
 import { AgentHost } from './agentHost';
 import { RpcConsent } from './governance/rpcConsent';
@@ -99,6 +99,7 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
       alertsChanged: alertsNotifier(connection),
       metricsChanged,
       failedTasksChanged: (count) => void connection.sendNotification(FailedTasksChangedNotification.type, { count }),
+      runsChanged: (change) => void connection.sendNotification(RunsChangedNotification.type, change),
     },
     {
       root,

@@ -41,3 +41,25 @@ export async function createWorkspaceFile(path: string, content: string): Promis
   await confirmCreated(root, file, path);
   await vscode.window.showTextDocument(uri, { preview: true, preserveFocus: true });
 }
+
+/**
+ * Replaces a workspace file's text as one edit in its editor, so the user can undo the undo there, and saves it unless
+ * it held unsaved work of the user's. Checked as a read is: inside the workspace, not ignored.
+ */
+export async function writeWorkspaceFile(path: string, content: string): Promise<void> {
+  const uri = vscode.Uri.file(await readableFile(folderPath(), path));
+  const document = await vscode.workspace.openTextDocument(uri);
+  const wasDirty = document.isDirty;
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), content);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`VS Code could not write ${path}.`);
+  if (!wasDirty) await document.save();
+}
+
+/** Deletes a workspace file as a WorkspaceEdit (it joins VS Code's file-operation history), checked as a read is. */
+export async function deleteWorkspaceFile(path: string): Promise<void> {
+  const uri = vscode.Uri.file(await readableFile(folderPath(), path));
+  const edit = new vscode.WorkspaceEdit();
+  edit.deleteFile(uri, { ignoreIfNotExists: false });
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`VS Code could not delete ${path}.`);
+}

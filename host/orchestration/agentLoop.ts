@@ -46,6 +46,21 @@ export interface AgentRunInput {
   readonly team?: Team;
   /** 0 for the run's own agent, 1 for its subagents, 2 for theirs. */
   readonly depth?: number;
+  /** What the run's own agent brings beyond its goal; subagents start afresh and are not steered. */
+  readonly session?: RunSession;
+}
+
+/** A continued run's conversation so far, and the messages the user steers the running agent with. */
+export interface RunSession {
+  /** The conversation before this part of the run, tool results as the tools returned them; empty for a new run. */
+  readonly history: readonly ChatMessage[];
+  /** This part's first step: steps count on across a run's parts, so each has its own place in the journal. */
+  readonly firstStep: number;
+  /**
+   * The steering messages sent since the last call. `last`: the agent is about to end; with none waiting, no more
+   * are accepted.
+   */
+  take(last: boolean): string[];
 }
 
 /** The agent's name in traces, accounting and per-agent budgets. */
@@ -95,7 +110,15 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const { agent, team } = input;
   const name = agent?.name ?? AGENT_NAME;
   const depth = input.depth ?? 0;
+  const session = depth === 0 ? input.session : undefined;
   const tools = agent?.tools ? input.tools.limitedTo((tool) => allowsTool(agent.tools, tool)) : input.tools;
+  for (const message of session?.history ?? []) conversation.push(message.role === 'tool' ? { ...message, content: fenceToolResult(tools.get(message.toolName), message.toolName, message.content) } : message);
+  /** Puts the steering messages read after `step` in the conversation; whether there were any. */
+  const steer = (step: number, last: boolean): boolean => {
+    const messages = session ? record.steering(step, () => session.take(last)) : [];
+    for (const text of messages) conversation.push({ role: 'user', content: `The user sent this while you were working; take it into account from here on:\n${text}` });
+    return messages.length > 0;
+  };
   const delegating = team?.mayDelegate(agent, depth) === true;
   // Every subagent working or waiting listens to the run's cancellation; that is many listeners, not a leak.
   if (delegating && depth === 0) setMaxListeners(0, signal);
@@ -149,7 +172,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   };
   try {
     const context = await RunContext.start({ system: systemPrompt(agent, delegating), goal: input.goal, tools: offered, model: input.model, memory: input.memory, who: { runId: input.runId, agent: name }, localOnly: () => privacy.localOnly, span, signal });
-    for (let step = 1; step <= limits.maxSteps; step++) {
+    const first = session?.firstStep ?? 1;
+    for (let step = first; step < first + limits.maxSteps; step++) {
       const next = await recovery.beforeStep(step, costUsd);
       if ('end' in next) return end(next.end, next.message);
       if (next.guidance) conversation.push({ role: 'user', content: next.guidance });
@@ -162,6 +186,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       const { toolCalls } = response;
       conversation.push({ role: 'assistant', content: response.content, toolCalls });
       if (toolCalls.length === 0) {
+        // A message the user sent while the model answered is read before the run ends: the agent goes on with it.
+        if (steer(step, true)) continue;
         return end('succeeded', finalAnswer(response.content));
       }
       // Calls run one after another as the model listed them; delegate calls run beside them, under the team's caps.
@@ -186,6 +212,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
         conversation.push({ role: 'tool', content, toolCallId: call.id, toolName: call.name });
       }
       recovery.afterStep(toolCalls, results);
+      steer(step, false);
     }
     return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ModelConfig } from '../../protocol/models';
-import type { StartRunParams, UnfinishedRun } from '../../protocol/rpc';
+import type { RunListEntry, RunMessage, RunState, StartRunParams, UnfinishedRun } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
 import type { ModelRouter, RouterCache } from '../models';
 import { withLogContext, type LogLevel } from '../observability/log';
@@ -12,14 +12,17 @@ import type { ConsentPort } from '../governance/consent';
 import type { RunPolicy } from '../governance/policy/runPolicy';
 import type { WorkspacePort } from '../workspace/port';
 import type { Episode } from '../memory';
-import { AGENT_NAME, runAgent, type AgentRunOutput } from './agentLoop';
+import type { ChatMessage } from '../models';
+import { AGENT_NAME, runAgent, type AgentRunOutput, type RunSession } from './agentLoop';
 import type { AgentCatalog } from './agents/agentDefinitions';
 import { RunGrants } from '../governance/policy/allowRules';
 import { Team } from './subagents';
 import { runWithFallback } from './recovery/fallback';
 import type { WorkflowStart } from './durable/journalRecords';
 import type { RunJournal } from './durable/runJournal';
-import type { RunStore } from './durable/runStore';
+import { endOf, fileChangesOf, transcriptOf } from './durable/runRecords';
+import type { LoadedRun, RunStore, RunSummary } from './durable/runStore';
+import { undoChanges, type UndoResult } from './durable/undo';
 import type { RunMemory } from './runContext';
 import { WORKFLOW_AGENT, type WorkflowRunner } from './workflows/workflowRunner';
 
@@ -38,6 +41,49 @@ export type RunRequest = StartRunParams & {
 /** The abort reason when the host stops: the run is left unfinished in its journal, to be resumed, not cancelled. */
 const HOST_STOPPING = 'the agent host is stopping';
 
+/** The longest follow-up or steering message, as the protocol allows: details belong in files the agent can read. */
+const MAX_MESSAGE_CHARS = 20_000;
+
+/** A run working in this host: how to stop it, what the Runs list shows, and where the user's messages go. */
+interface LiveRun {
+  readonly controller: AbortController;
+  readonly goal: string;
+  readonly agent: string;
+  readonly kind: 'agent' | 'workflow';
+  readonly startedAt: string;
+  readonly traceId: string;
+  /** Questions to the user open now; the run is `waiting` while there are any. */
+  waiting: number;
+  /** Steering messages on their way to the agent; set once its journal is open. */
+  inbox?: Inbox;
+  journal?: RunJournal;
+  span?: Span;
+}
+
+/** Steering messages sent to a running agent, handed over at its next step; closed once the agent is done. */
+class Inbox {
+  private closed = false;
+
+  constructor(private readonly messages: string[] = []) {}
+
+  /** Queues a message; false once the agent has ended or is ending. */
+  send(text: string): boolean {
+    if (this.closed) return false;
+    this.messages.push(text);
+    return true;
+  }
+
+  take(last: boolean): string[] {
+    const taken = this.messages.splice(0);
+    if (last && taken.length === 0) this.closed = true;
+    return taken;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
 /** How a run's journal is opened: a new one for a new run, the old one reopened for a resumed run. */
 interface Launch {
   readonly runId: string;
@@ -52,11 +98,15 @@ interface Launch {
   readonly resumed?: { readonly note?: string };
   /** A workflow run's script; absent for an agent run. */
   readonly workflow?: WorkflowStart;
+  /** Set when the run goes on after it ended: the conversation so far, the step to go on from, the follow-up. */
+  readonly continued?: { readonly history: ChatMessage[]; readonly firstStep: number; readonly message?: string };
+  /** Steering messages the journal holds that the agent has not read. */
+  readonly unread?: readonly string[];
 }
 
 /** Starts agent runs, keeps their cancellation handles, and reports each run's end exactly once. */
 export class RunManager {
-  private readonly active = new Map<string, AbortController>();
+  private readonly active = new Map<string, LiveRun>();
   /** Runs until they have reported their end, for the host to wait on as it stops. */
   private readonly ending = new Set<Promise<RunResult>>();
 
@@ -81,6 +131,8 @@ export class RunManager {
       readonly workflows?: WorkflowRunner;
       readonly spans: SpanSink;
       readonly finished: (result: RunResult) => void;
+      /** A run started working, or began or stopped waiting on the user (its end goes to `finished`). */
+      readonly changed?: (runId: string, state: RunState) => void;
       readonly log?: (message: string, level?: LogLevel) => void;
     },
   ) {}
@@ -95,8 +147,8 @@ export class RunManager {
     const router = this.deps.models.for(request.models);
     const runId = randomUUID();
     const controller = new AbortController();
-    this.active.set(runId, controller);
     const traceId = randomBytes(16).toString('hex');
+    this.track(runId, { controller, goal, agent: workflow ? WORKFLOW_AGENT : (request.agent ?? AGENT_NAME), kind: workflow ? 'workflow' : 'agent', startedAt: new Date().toISOString(), traceId });
     // The rules are the policy's at the time; a resume applies the policy in force then.
     const { rules: _rules, rulesFor: _rulesFor, ...params } = request;
     const opened = this.deps.journals?.create({ runId, goal, request: params, traceId, workflow }) ?? Promise.resolve(undefined);
@@ -111,6 +163,98 @@ export class RunManager {
   }
 
   /**
+   * The runs for the Runs list, newest first: working here (`waiting` while a question to the user is open), left
+   * unfinished, failed and still on the dead-letter queue (`failed`; one dismissed from it is not listed), and ended.
+   */
+  async list(failed: ReadonlySet<string>, limit = 100): Promise<RunListEntry[]> {
+    const stored = new Map(((await this.deps.journals?.list()) ?? []).map((run) => [run.runId, run]));
+    const entries: RunListEntry[] = [];
+    for (const [runId, live] of this.active) {
+      // Still being loaded: listed as it is stored until it works.
+      if (!live.traceId) continue;
+      const run = stored.get(runId);
+      stored.delete(runId);
+      entries.push({ runId, goal: redacted(live.goal), agent: live.agent, kind: live.kind, state: live.waiting > 0 ? 'waiting' : 'running', startedAt: run?.startedAt ?? live.startedAt, steps: run?.steps ?? 0, filesChanged: run?.filesChanged ?? 0, changedFiles: run?.changedFiles ?? [], traceId: live.traceId });
+    }
+    const ended: RunListEntry[] = [];
+    for (const run of stored.values()) {
+      const state = stateOf(run, failed);
+      if (state) ended.push(listEntry(run, state));
+    }
+    // Working runs first; the others by when they last did something.
+    ended.sort((a, b) => (b.endedAt ?? b.startedAt).localeCompare(a.endedAt ?? a.startedAt));
+    return [...entries, ...ended].slice(0, limit);
+  }
+
+  /** A run's conversation from its journal, redacted; throws for a run with no journal here. */
+  async transcript(runId: string): Promise<RunMessage[]> {
+    const records = await this.deps.journals?.records(runId);
+    if (!records) throw new Error(`No run ${runId} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.`);
+    return transcriptOf(records);
+  }
+
+  /**
+   * Gives a running run's agent a message from the user, read at its next step and journaled first, so a resumed run
+   * reads it too, once. False when the run is not working here (it ended, or runs in another window).
+   */
+  steer(runId: string, message: string): boolean {
+    // Redacted as the journal keeps it, so a resumed run reads the same words.
+    const text = redacted(validateMessage(message, 'steering message'));
+    const live = this.active.get(runId);
+    if (!live?.inbox || !live.inbox.send(text)) return false;
+    live.journal?.append({ type: 'steer', text, time: new Date().toISOString() });
+    this.userMessage(live.span, 'steer', text);
+    return true;
+  }
+
+  /**
+   * Goes on with an ended run (succeeded, failed or cancelled) under its id and trace: the agent gets the run's
+   * conversation so far (compacted as its model needs) and the follow-up, with a fresh step limit. The journal holds
+   * the follow-up before anything runs, so a crash from then on leaves a run that resumes as this continuation.
+   */
+  async continue(runId: string, message: string, now: { models?: ModelConfig; restricted?: boolean } = {}, prepare: (params: StartRunParams) => RunRequest = (params) => params): Promise<{ runId: string; done: Promise<RunResult> }> {
+    const text = validateMessage(message, 'follow-up');
+    const journals = this.deps.journals;
+    if (!journals) throw new Error('This host keeps no run journals, so a run cannot be continued.');
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is still running; steer it with a message instead, or wait for it to end.`);
+    const controller = new AbortController();
+    // Held before the journal moves, so a second continue or a resume of the same run is refused meanwhile.
+    this.hold(runId, controller);
+    try {
+      const loaded = await journals.continueEnded(runId, text);
+      const request = prepare({ ...loaded.request, models: now.models ?? loaded.request.models, restricted: loaded.request.restricted === true || now.restricted === true });
+      const router = this.deps.models.for(request.models);
+      this.track(runId, { controller, goal: loaded.goal, agent: request.agent ?? AGENT_NAME, kind: 'agent', startedAt: loaded.startedAt, traceId: loaded.traceId });
+      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: async () => journals.openContinued(loaded), ...session(loaded, text) }) };
+    } catch (error) {
+      this.active.delete(runId);
+      throw error;
+    }
+  }
+
+  /**
+   * Reverts the files an ended run changed (since its last undo) to their content before it; all or nothing. The
+   * caller has the user's confirmation: this is the decision.
+   */
+  async undo(runId: string): Promise<UndoResult> {
+    const journals = this.deps.journals;
+    if (!journals) throw new Error('This host keeps no run journals, so there is nothing to undo.');
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is still running; cancel it or wait for it to end, then undo it.`);
+    const records = await journals.records(runId);
+    if (!records) throw new Error(`No run ${runId} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.`);
+    const end = endOf(records);
+    if (!end) throw new Error(`Run ${runId} has not ended; resume or discard it first, then undo it.`);
+    const changes = fileChangesOf(records);
+    if (changes.length === 0) return { undone: false, files: [], message: `Run ${runId} left no file changes to undo (edits and new files count; commands are not tracked).` };
+    const result = await undoChanges(changes, { runId, workspace: this.deps.workspace, backups: journals.backups(runId), ...(this.deps.audit ? { audit: this.deps.audit } : {}) });
+    if (result.undone) {
+      await journals.undone(runId, result.files);
+      this.deps.changed?.(runId, end.outcome === 'succeeded' || end.outcome === 'cancelled' ? end.outcome : 'failed');
+    }
+    return result;
+  }
+
+  /**
    * Resumes an unfinished run under its id and trace, with the model settings in force now when given (the journal
    * keeps no keys), restricted if either its start or now says so, and under the policy in force now (`prepare`). A
    * run whose journal is damaged ends as failed without running anything. Throws for a run that is running (here or
@@ -121,7 +265,7 @@ export class RunManager {
     if (!journals) throw new Error('This host keeps no run journals, so there is nothing to resume.');
     if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is running already.`);
     const controller = new AbortController();
-    this.active.set(runId, controller);
+    this.hold(runId, controller);
     try {
       const loaded = await journals.load(runId).catch((error: Error) => error);
       if (loaded instanceof Error || loaded === 'ended' || loaded === 'missing') throw new Error(`Run ${runId} is not an unfinished run${loaded instanceof Error ? ` (${loaded.message})` : ''}; list them with runs/listUnfinished.`);
@@ -135,7 +279,8 @@ export class RunManager {
       const request = prepare({ ...loaded.request, models: now.models ?? loaded.request.models, restricted: loaded.request.restricted === true || now.restricted === true });
       const router = this.deps.models.for(request.models);
       const resumed = loaded.note ? { note: loaded.note } : {};
-      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: () => journals.reopen(loaded), resumed, workflow: loaded.workflow }) };
+      this.track(runId, { controller, goal: loaded.goal, agent: loaded.workflow ? WORKFLOW_AGENT : (request.agent ?? AGENT_NAME), kind: loaded.workflow ? 'workflow' : 'agent', startedAt: loaded.startedAt, traceId: loaded.traceId });
+      return { runId, done: this.launch({ runId, goal: loaded.goal, request, router, controller, traceId: loaded.traceId, journal: () => journals.reopen(loaded), resumed, workflow: loaded.workflow, ...session(loaded) }) };
     } catch (error) {
       this.active.delete(runId);
       throw error;
@@ -148,17 +293,18 @@ export class RunManager {
     const loaded = await this.deps.journals.load(runId).catch(() => 'missing' as const);
     if (loaded === 'missing' || loaded === 'ended') return false;
     await this.deps.journals.close(runId, 'cancelled', 'The user discarded the unfinished run.');
+    this.deps.changed?.(runId, 'cancelled');
     return true;
   }
 
   cancel(runId: string): boolean {
-    const controller = this.active.get(runId);
-    controller?.abort();
-    return controller !== undefined;
+    const live = this.active.get(runId);
+    live?.controller.abort();
+    return live !== undefined;
   }
 
   cancelAll(): void {
-    for (const controller of this.active.values()) controller.abort();
+    for (const live of this.active.values()) live.controller.abort();
   }
 
   /**
@@ -166,7 +312,7 @@ export class RunManager {
    * once they have reported it, or after `graceMs`, so a run stuck below cannot hold the host's exit.
    */
   async interruptAll(graceMs = 2000): Promise<void> {
-    for (const controller of this.active.values()) controller.abort(HOST_STOPPING);
+    for (const live of this.active.values()) live.controller.abort(HOST_STOPPING);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([Promise.allSettled([...this.ending]), grace]);
@@ -175,6 +321,46 @@ export class RunManager {
 
   get activeRuns(): number {
     return this.active.size;
+  }
+
+  /** Keeps a run from being started twice while it is being loaded. */
+  private hold(runId: string, controller: AbortController): void {
+    this.active.set(runId, { controller, goal: '', agent: AGENT_NAME, kind: 'agent', startedAt: new Date().toISOString(), traceId: '', waiting: 0 });
+  }
+
+  /** The run is working here now; the Runs list hears so. */
+  private track(runId: string, live: Omit<LiveRun, 'waiting'>): void {
+    this.active.set(runId, { ...live, waiting: 0 });
+    this.deps.changed?.(runId, 'running');
+  }
+
+  /** The user's port for one run, counting its open questions: while one is open the run is `waiting`. */
+  private watched(runId: string): ConsentPort {
+    const port = this.deps.consent;
+    const asking = async <A>(ask: () => Promise<A>): Promise<A> => {
+      const live = this.active.get(runId);
+      if (live && ++live.waiting === 1) this.deps.changed?.(runId, 'waiting');
+      try {
+        return await ask();
+      } finally {
+        if (live && --live.waiting === 0 && this.active.get(runId) === live) this.deps.changed?.(runId, 'running');
+      }
+    };
+    return {
+      reviewEdit: (review, signal) => asking(() => port.reviewEdit(review, signal)),
+      reviewToolCall: (review, signal) => asking(() => port.reviewToolCall(review, signal)),
+      approveBudget: (escalation, signal) => asking(() => port.approveBudget(escalation, signal)),
+      elicit: (request, signal) => asking(() => port.elicit(request, signal)),
+      confirmRepeat: (question, signal) => asking(() => port.confirmRepeat(question, signal)),
+      askUser: (question, signal) => asking(() => port.askUser(question, signal)),
+    };
+  }
+
+  /** A message from the user in the run's trace: a span of its own, the text as content. */
+  private userMessage(span: Span | undefined, kind: 'steer' | 'continue', text: string): void {
+    const message = span?.child(`user_message ${kind}`, 'user_message', { 'keel.message.kind': kind });
+    message?.setContent({ 'keel.message.text': text });
+    message?.end('ok');
   }
 
   /**
@@ -193,7 +379,7 @@ export class RunManager {
     }
   }
 
-  private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed, workflow }: Launch): Promise<RunResult> {
+  private async execute({ runId, goal, request, router, controller, traceId, journal: openJournal, resumed, continued, unread, workflow }: Launch): Promise<RunResult> {
     const { signal } = controller;
     const agentName = workflow ? WORKFLOW_AGENT : (request.agent ?? AGENT_NAME);
     // A workflow's root span has its agents beneath it.
@@ -205,6 +391,7 @@ export class RunManager {
       'keel.run.restricted': request.restricted === true,
       ...(request.rules ? { 'keel.policy.autonomy': request.rules.autonomy, 'keel.policy.problems': request.rules.problems.join('\n') } : {}),
       ...(resumed ? { 'keel.run.resumed': true, ...(resumed.note ? { 'keel.run.resume_note': resumed.note } : {}) } : {}),
+      ...(continued ? { 'keel.run.continued': true } : {}),
     };
     // A resumed run's new root joins the trace it started with.
     const span = new Span(this.deps.spans, { traceId, name, operation: workflow ? 'invoke_workflow' : 'invoke_agent', attributes });
@@ -212,8 +399,13 @@ export class RunManager {
     let memory: EpisodicMemory | undefined;
     let hooks: ToolRegistry['hooks'];
     let journal: RunJournal | undefined;
+    const live = this.active.get(runId);
+    // A workflow's agents are its script's to direct: only an agent run is steered.
+    const inbox = workflow ? undefined : new Inbox([...(unread ?? [])]);
     try {
       journal = await openJournal();
+      if (live) Object.assign(live, { inbox, journal, span });
+      if (continued?.message) this.userMessage(span, 'continue', continued.message);
       if (!resumed) await this.deps.audit?.append({ kind: 'run_start', runId, goal });
       let registry: ToolRegistry;
       let catalog: AgentCatalog;
@@ -237,10 +429,11 @@ export class RunManager {
         // Restricted Mode sends nothing out: sandboxed code gets no fetch.
         policy: { allowHosts: request.restricted ? [] : (request.allowHosts ?? []), passEnv: request.passEnv ?? [], commandSandbox: request.commandSandbox ?? 'auto', rules: request.rules, grants: new RunGrants() },
         workspace: this.deps.workspace,
-        consent: this.deps.consent,
+        consent: this.watched(runId),
         audit: this.deps.audit,
         memory,
         record: journal,
+        ...(inbox ? { session: { history: continued?.history ?? [], firstStep: continued?.firstStep ?? 1, take: (last) => inbox.take(last) } satisfies RunSession } : {}),
         span,
         signal,
       };
@@ -249,6 +442,7 @@ export class RunManager {
       const message = signal.aborted ? 'The run was cancelled.' : error instanceof RunRefused ? `The run was refused: ${error.message}.` : `The run failed inside Keel: ${errorMessage(error)}`;
       output = { outcome: signal.aborted ? 'cancelled' : 'failed', message, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
     }
+    inbox?.close();
     // runEnd hooks observe; what they answer is recorded, and a failing one does not change the outcome.
     await hooks?.ask('runEnd', { outcome: output.outcome, answer: output.message }, { runId, parent: span, signal: new AbortController().signal, audit: this.deps.audit }).catch((error: unknown) => this.deps.log?.(`runEnd hooks of run ${runId}: ${errorMessage(error)}`));
     // The router's totals include calls the loop never saw answered (a classifier call, failed attempts).
@@ -300,6 +494,32 @@ export class RunManager {
 
 /** A runStart hook said no: the run ends before anything ran, with the hook's reason. */
 class RunRefused extends Error {}
+
+/** The Runs list's state of a run that is not working here; undefined for one it leaves out. */
+function stateOf(run: RunSummary, failed: ReadonlySet<string>): RunState | undefined {
+  if (!run.end) return 'interrupted';
+  if (run.end.outcome === 'succeeded' || run.end.outcome === 'cancelled') return run.end.outcome;
+  return failed.has(run.runId) ? 'failed' : undefined;
+}
+
+function listEntry(run: RunSummary, state: RunState): RunListEntry {
+  const message = run.problem ? `It cannot be resumed: ${run.problem}` : run.end?.message;
+  return {
+    runId: run.runId, goal: redacted(run.goal), agent: run.agent, kind: run.kind, state, startedAt: run.startedAt, steps: run.steps, filesChanged: run.filesChanged, changedFiles: run.changedFiles,
+    ...(run.end ? { endedAt: run.end.at } : {}), ...(message ? { message: redacted(message) } : {}), ...(run.traceId ? { traceId: run.traceId } : {}),
+  };
+}
+
+/** How a loaded run's agent goes on: a continuation's conversation, and the steering messages it has not read. */
+function session(loaded: Extract<LoadedRun, { ok: true }>, message?: string): Pick<Launch, 'continued' | 'unread'> {
+  return { ...(loaded.continued ? { continued: { ...loaded.continued, ...(message ? { message } : {}) } } : {}), unread: loaded.replay.unread };
+}
+
+function validateMessage(message: unknown, what: string): string {
+  if (typeof message !== 'string' || message.trim() === '') throw new Error(`The ${what} is empty; say what the agent should do.`);
+  if (message.length > MAX_MESSAGE_CHARS) throw new Error(`The ${what} is ${message.length} characters long; keep it under ${MAX_MESSAGE_CHARS.toLocaleString('en')} and put details in files the agent can read.`);
+  return message.trim();
+}
 
 export function validateGoal(goal: unknown): string {
   if (typeof goal !== 'string' || goal.trim() === '') {

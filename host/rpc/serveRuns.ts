@@ -1,5 +1,8 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
-import { CancelRunRequest, DiscardRunRequest, ListAgentsRequest, DismissFailedTaskRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, ResumeRunRequest, RetryFailedTaskRequest, StartRunRequest, StartWorkflowRequest, PlanWorkflowRequest } from '../../protocol/rpc';
+import {
+  CancelRunRequest, ContinueRunRequest, DiscardRunRequest, DismissFailedTaskRequest, ListAgentsRequest, ListFailedTasksRequest, ListRunsRequest, ListUnfinishedRunsRequest, ResumeRunRequest,
+  RetryFailedTaskRequest, RunTranscriptRequest, StartRunRequest, StartWorkflowRequest, SteerRunRequest, UndoRunRequest, PlanWorkflowRequest,
+} from '../../protocol/rpc';
 import type { AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
@@ -63,5 +66,21 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
       return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
     }
   });
-  onValidatedRequest(connection, DismissFailedTaskRequest, async ({ runId }) => ({ dismissed: await host.deadLetters.remove(runId, 'dismissed') }));
+  onValidatedRequest(connection, DismissFailedTaskRequest, async ({ runId }) => ({ dismissed: await host.dismissFailed(runId) }));
+  onValidatedRequest(connection, ListRunsRequest, async (params) => ({ runs: await host.listRuns(params?.limit) }));
+  onValidatedRequest(connection, RunTranscriptRequest, ({ runId }) => refusing(async () => ({ runId, messages: await host.runs.transcript(runId) })));
+  // The run goes on after the answer; its end comes as `run/finished`, like any run's.
+  onValidatedRequest(connection, ContinueRunRequest, ({ runId, message, models, restricted }) => refusing(async () => ({ runId: (await host.continueRun(runId, message, { models, restricted })).runId })));
+  onValidatedRequest(connection, SteerRunRequest, ({ runId, message }) => refusing(async () => ({ accepted: host.runs.steer(runId, message) })));
+  // The extension asked the user before sending this: the request is the decision.
+  onValidatedRequest(connection, UndoRunRequest, ({ runId }) => refusing(() => host.runs.undo(runId)));
+}
+
+/** Answers what `work` returns, or its error as a refused request whose message says what to do. */
+async function refusing<T>(work: () => Promise<T>): Promise<T | ResponseError<void>> {
+  try {
+    return await work();
+  } catch (error) {
+    return new ResponseError(ErrorCodes.InvalidRequest, (error as Error).message);
+  }
 }

@@ -1,4 +1,4 @@
-import { createWorkspaceText, readWorkspaceText } from '../../protocol/node/confinedFiles';
+import { createWorkspaceText, deleteWorkspaceText, readWorkspaceText, rewriteWorkspaceText } from '../../protocol/node/confinedFiles';
 import type { WorkspacePort } from './port';
 
 /** The workspace as plain files, for the headless CLI and tests. */
@@ -7,6 +7,14 @@ export class FsWorkspace implements WorkspacePort {
 
   createFile(path: string, content: string): Promise<void> {
     return createWorkspaceText(this.root, path, content);
+  }
+
+  writeFile(path: string, content: string): Promise<void> {
+    return rewriteWorkspaceText(this.root, path, () => content);
+  }
+
+  deleteFile(path: string): Promise<void> {
+    return deleteWorkspaceText(this.root, path);
   }
 
   readFile(path: string): Promise<string> {

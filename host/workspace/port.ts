@@ -12,4 +12,11 @@ export interface WorkspacePort {
   readFile(path: string): Promise<string>;
   /** Creates a new file (and missing folders); rejects if it exists or would leave the workspace. */
   createFile(path: string, content: string): Promise<void>;
+  /**
+   * Replaces an existing file's text (undoing a run), with the checks `readFile` makes; in VS Code an open editor
+   * follows and the change can be undone there. Absent where the host cannot write files.
+   */
+  writeFile?(path: string, content: string): Promise<void>;
+  /** Deletes a file (undoing a run that created it), with the checks `readFile` makes. */
+  deleteFile?(path: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Connection } from 'vscode-languageserver/node';
-import { CreateFileRequest, ReadFileRequest } from '../../protocol/rpc';
+import { CreateFileRequest, DeleteFileRequest, ReadFileRequest, WriteFileRequest } from '../../protocol/rpc';
 import type { WorkspacePort } from './port';
 
 /** The workspace as the extension sees it: reads include unsaved editor changes, new files are undoable edits. */
@@ -14,6 +14,14 @@ export class RpcWorkspace implements WorkspacePort {
 
   async createFile(path: string, content: string): Promise<void> {
     await this.connection.sendRequest(CreateFileRequest.type, { path, content });
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    await this.connection.sendRequest(WriteFileRequest.type, { path, content });
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    await this.connection.sendRequest(DeleteFileRequest.type, { path });
   }
 
   async readFile(path: string): Promise<string> {

@@ -55,6 +55,15 @@ export function rewriteWorkspaceText(root: string, path: string, change: (text: 
   });
 }
 
+/** Deletes a workspace file that `readWorkspaceText` would read, only while its path still leads to the file checked. */
+export function deleteWorkspaceText(root: string, path: string): Promise<void> {
+  return withReadableFile(root, path, READ, async (handle, real) => {
+    const [held, found] = await Promise.all([handle.stat({ bigint: true }), lstat(real, { bigint: true }).catch(() => undefined)]);
+    if (!found || held.dev !== found.dev || held.ino !== found.ino) throw changed(path);
+    await unlink(real);
+  });
+}
+
 /**
  * The real path of a workspace file that `readWorkspaceText` would read, for callers that hold its text elsewhere
  * (an editor's unsaved changes). Checked by path, so read the disk with `readWorkspaceText`, never with this path.
@@ -143,15 +152,16 @@ export async function openListedFile(realRoot: string, path: string): Promise<Fi
 }
 
 /** Opens a workspace file, checks what was opened (inside, not ignored, a regular file), and uses it. */
-async function withReadableFile<T>(root: string, path: string, flags: number, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+async function withReadableFile<T>(root: string, path: string, flags: number, use: (handle: FileHandle, real: string) => Promise<T>): Promise<T> {
   const { realRoot, candidate } = await confine(root, path);
   const rules = new IgnoreRules(realRoot);
   await refuseIgnored(rules, realRoot, candidate, path);
   const handle = await openOrExplain(candidate, flags, path);
   try {
-    await refuseIgnored(rules, realRoot, await locate(handle, candidate, realRoot, path), path);
+    const real = await locate(handle, candidate, realRoot, path);
+    await refuseIgnored(rules, realRoot, real, path);
     if (!(await handle.stat()).isFile()) throw new Error(`${path} is not a file; use list_files to see what a folder holds.`);
-    return await use(handle);
+    return await use(handle, real);
   } finally {
     await handle.close();
   }

@@ -4,7 +4,10 @@ import type { FailedTask } from '../../../protocol/rpc';
 
 const FILE = 'dead-letters.jsonl';
 
-type Entry = { readonly type: 'failed'; readonly task: FailedTask } | { readonly type: 'removed'; readonly runId: string; readonly why: 'dismissed' | 'retried' };
+/** Why a task left the queue: the user dismissed it, or it runs again (retried, or continued with a follow-up). */
+type Removal = 'dismissed' | 'retried' | 'continued';
+
+type Entry = { readonly type: 'failed'; readonly task: FailedTask } | { readonly type: 'removed'; readonly runId: string; readonly why: Removal };
 
 /**
  * The dead-letter queue: runs that failed, with their goal, error and trace, kept until the user retries or dismisses
@@ -41,7 +44,7 @@ export class DeadLetterQueue {
   }
 
   /** Takes a task off the queue; false when it was not on it. */
-  async remove(runId: string, why: 'dismissed' | 'retried'): Promise<boolean> {
+  async remove(runId: string, why: Removal): Promise<boolean> {
     const tasks = await this.load();
     if (!tasks.delete(runId)) return false;
     await this.append({ type: 'removed', runId, why });

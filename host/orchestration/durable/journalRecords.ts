@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 const at = { step: z.number().int().min(1), index: z.number().int().min(0), scope: z.string().max(200).optional() };
 
+const time = z.string().max(40);
+
 const toolCall = z.object({ id: z.string(), name: z.string(), arguments: z.unknown(), argumentsError: z.string().optional() });
 
 /**
@@ -40,13 +42,14 @@ export const journalRecord = z.discriminatedUnion('type', [
   z.object({ type: z.literal('workflow_step'), key: z.string().max(200), call: z.enum(['agent', 'ask']), ok: z.boolean(), value: z.string(), at: z.number(), costUsd: z.number() }),
   z.object({
     type: z.literal('model'), step: at.step, scope: at.scope, content: z.string(), toolCalls: z.array(toolCall),
-    usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }), costUsd: z.number(), modelId: z.string(),
+    usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }), costUsd: z.number(), modelId: z.string(), time: time.optional(),
   }),
   /** Written and synced before a side-effecting call starts. */
   z.object({ type: z.literal('intent'), ...at, tool: z.string(), effect }),
   /** A question the user was asked during a call, and later its answer. */
   z.object({ type: z.literal('approval'), ...at, subject: z.string(), state: z.enum(['asked', 'decided']), decision: z.string().optional() }),
-  z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string() }),
+  /** `changed`, for an edit or a new file: whether the file was left as the call meant (what an undo reverts). */
+  z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string(), changed: z.boolean().optional(), time: time.optional() }),
   /**
    * A `delegate` call started a subagent under `scope` (its result is the call's `result` record), a workflow started an
    * agent, or a failed agent's fallback took over (scope `fallback`, its goal saying what failed).
@@ -56,7 +59,15 @@ export const journalRecord = z.discriminatedUnion('type', [
   z.object({ type: z.literal('escalation'), step: at.step, scope: at.scope, reason: z.string(), action: z.enum(['answer', 'decline', 'stop']), text: z.string().optional() }),
   /** The host started again and picked the run up; `note` says what it found (a torn last record). */
   z.object({ type: z.literal('resumed'), time: z.string(), note: z.string().optional() }),
-  z.object({ type: z.literal('end'), outcome: z.string(), message: z.string() }),
+  z.object({ type: z.literal('end'), outcome: z.string(), message: z.string(), time: time.optional() }),
+  /** The user steered the running run; written when the message arrives, so a resumed run still reads it. */
+  z.object({ type: z.literal('steer'), text: z.string(), time }),
+  /** The agent read the oldest `count` unread steering messages after step `step` (its tool results, if any). */
+  z.object({ type: z.literal('steered'), step: at.step, scope: at.scope, count: z.number().int().min(1) }),
+  /** The ended run was continued with the user's follow-up; the records after it are the continuation's. */
+  z.object({ type: z.literal('continue'), text: z.string(), time }),
+  /** The run's file changes up to here were reverted (`runs/undo`); an undo later reverts only those after it. */
+  z.object({ type: z.literal('undone'), files: z.array(z.string()), time }),
 ]);
 export type JournalRecord = z.infer<typeof journalRecord>;
 export type StepEffect = z.infer<typeof effect>;

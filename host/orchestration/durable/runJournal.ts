@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted } from '../../observability/redaction';
 import type { ToolOutcome } from '../../tools';
 import { locateEdit } from '../../tools/proposeEdit';
 import { applyEditToText } from '../../workspace/textRange';
+import { sha256, type FileBackups } from './fileBackups';
 import type { JournalFile } from './journalFile';
 import type { JournalRecord, StepEffect } from './journalRecords';
 import type { PlannedCall, StepRecorder, StepResponse } from './stepRecorder';
@@ -26,9 +26,14 @@ export class Replay {
   readonly results = new Map<string, Recorded<'result'>>();
   readonly pending = new Map<string, PendingCall>();
   readonly escalations = new Map<number, Recorded<'escalation'>>();
+  /** The steering messages the run's agent read after each step. */
+  readonly steered = new Map<number, string[]>();
+  /** Steering messages sent since the run last started or continued that its agent has not read yet. */
+  readonly unread: string[] = [];
 
   constructor(readonly records: readonly JournalRecord[], readonly scope?: string) {
     for (const record of records) {
+      this.steering(record);
       if ((record as { scope?: string }).scope !== scope || record.type === 'subagent') continue;
       if (record.type === 'model') this.responses.set(record.step, record);
       if (record.type === 'escalation') this.escalations.set(record.step, record);
@@ -39,6 +44,16 @@ export class Replay {
         this.pending.delete(callKey(record));
       }
     }
+  }
+
+  private steering(record: JournalRecord): void {
+    if (record.type === 'steer') this.unread.push(record.text);
+    // Messages left unread when a run ended are not read by its continuation, whose follow-up came after them.
+    if (record.type === 'continue') this.unread.length = 0;
+    if (record.type !== 'steered') return;
+    // Read by this agent, or by the other one of the run (its fallback's, or the agent a fallback took over from).
+    const read = this.unread.splice(0, record.count);
+    if (record.scope === this.scope) this.steered.set(record.step, read);
   }
 }
 
@@ -55,8 +70,11 @@ export class RunJournal implements StepRecorder {
   private current: { step: number; index: number; scope?: string } | undefined;
   private replayed = 0;
 
-  /** `scope` is set for a subagent's journal: its records are written into the run's file marked with it. */
-  constructor(private readonly file: JournalFile, private readonly replay?: Replay, private readonly scope?: string) {}
+  /**
+   * `scope` is set for a subagent's journal: its records are written into the run's file marked with it. `backups`
+   * keeps the files edits change, as they were before, for undoing the run.
+   */
+  constructor(private readonly file: JournalFile, private readonly replay?: Replay, private readonly scope?: string, private readonly backups?: FileBackups) {}
 
   subagent(at: { step: number; index: number }, agent: string, goal: string): RunJournal {
     return this.under(callKey(at), agent, goal);
@@ -76,7 +94,7 @@ export class RunJournal implements StepRecorder {
   under(key: string, agent: string, goal: string): RunJournal {
     const scope = this.scope ? `${this.scope}/${key}` : key;
     if (!this.replay?.records.some((r) => r.type === 'subagent' && r.scope === scope)) this.append({ type: 'subagent', scope, agent, goal });
-    return new RunJournal(this.file, this.replay && new Replay(this.replay.records, scope), scope);
+    return new RunJournal(this.file, this.replay && new Replay(this.replay.records, scope), scope, this.backups);
   }
 
   /** What a resumed run's journal held when it was reopened; none for a new run. */
@@ -98,8 +116,21 @@ export class RunJournal implements StepRecorder {
     const { content, toolCalls, usage, costUsd, modelId } = response;
     // Written with the step's next record: lost only with a crash before any of its calls has a recorded intent,
     // result or question, in which case the resumed run asks the model again and nothing with an effect is repeated.
-    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId }, { withNext: true });
+    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId, time: new Date().toISOString() }, { withNext: true });
     return response;
+  }
+
+  /**
+   * The steering messages the agent reads after `step`: as recorded, none when the run went on past it without any, or
+   * those `take` hands over, recorded as read (their text was recorded when they arrived).
+   */
+  steering(step: number, take: () => string[]): string[] {
+    const recorded = this.replay?.steered.get(step);
+    if (recorded) return recorded;
+    if (this.replay?.responses.has(step + 1)) return [];
+    const messages = take();
+    if (messages.length > 0) this.append({ type: 'steered', step, ...this.scoped(), count: messages.length });
+    return messages;
   }
 
   async toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
@@ -108,8 +139,11 @@ export class RunJournal implements StepRecorder {
     if (recorded) return { ok: recorded.ok, content: recorded.content };
     const pending = this.replay?.pending.get(callKey(at));
     const settled = pending && (await settle(pending, planned));
+    const effect = settled ? pending.intent.effect : await this.intend(planned);
     const outcome = settled ?? (await this.run(planned, run));
-    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content });
+    // Whether the file now holds what the call meant to write: what an undo of the run reverts.
+    const changed = outcome.ok && effect && effect.kind !== 'other' ? (await planned.workspace.readFile(effect.path).then(sha256, () => undefined)) === effect.after : undefined;
+    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: new Date().toISOString() });
     return outcome;
   }
 
@@ -136,7 +170,7 @@ export class RunJournal implements StepRecorder {
 
   /** The run ended; a journal with an end is never resumed. */
   end(outcome: string, message: string): void {
-    this.append({ type: 'end', outcome, message });
+    this.append({ type: 'end', outcome, message, time: new Date().toISOString() });
     this.file.close();
   }
 
@@ -153,16 +187,19 @@ export class RunJournal implements StepRecorder {
     this.file.append(cleaned(record) as object, options);
   }
 
+  /** Records what a side-effecting call is about to do, on the disk before it starts; undefined for a read. */
+  private async intend(planned: PlannedCall): Promise<StepEffect | undefined> {
+    if (planned.risk === undefined || planned.risk === 'read') return undefined;
+    const effect = await expectedEffect(planned, this.backups);
+    if (!effect) return undefined;
+    this.append({ type: 'intent', step: planned.step, index: planned.index, ...this.scoped(), tool: planned.call.name, effect });
+    // On the disk, not only in the kernel, before the side effect can start.
+    await this.file.sync();
+    return effect;
+  }
+
   private async run(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
     const at = { step: planned.step, index: planned.index, ...this.scoped() };
-    if (planned.risk !== undefined && planned.risk !== 'read') {
-      const effect = await expectedEffect(planned);
-      if (effect) {
-        this.append({ type: 'intent', ...at, tool: planned.call.name, effect });
-        // On the disk, not only in the kernel, before the side effect can start.
-        await this.file.sync();
-      }
-    }
     if (planned.delegated) return run();
     this.current = at;
     try {
@@ -207,8 +244,11 @@ async function settle(pending: PendingCall, planned: PlannedCall): Promise<ToolO
   throw new Error(`The user stopped the run on resuming it: ${planned.call.name} may have run before Keel stopped.`);
 }
 
-/** What a side-effecting call will have done to the workspace once it ran, or undefined when it cannot run at all. */
-async function expectedEffect(planned: PlannedCall): Promise<StepEffect | undefined> {
+/**
+ * What a side-effecting call will have done to the workspace once it ran, or undefined when it cannot run at all. An
+ * edit's file is kept as it is now in `backups`, for an undo; without that copy an undo of the file is refused.
+ */
+async function expectedEffect(planned: PlannedCall, backups: FileBackups | undefined): Promise<StepEffect | undefined> {
   const { name, arguments: args } = planned.call;
   const fields = (args ?? {}) as Record<string, unknown>;
   if (name === 'create_file') {
@@ -217,23 +257,23 @@ async function expectedEffect(planned: PlannedCall): Promise<StepEffect | undefi
   if (name === 'propose_edit') {
     const { path, old_text: oldText, new_text: newText } = fields;
     if (typeof path !== 'string' || typeof oldText !== 'string' || typeof newText !== 'string') return undefined;
+    let effect: StepEffect;
+    let text: string;
     try {
-      const text = await planned.workspace.readFile(path);
-      return { kind: 'edit', path, before: sha256(text), after: sha256(applyEditToText(text, locateEdit(path, text, oldText, newText))) };
+      text = await planned.workspace.readFile(path);
+      effect = { kind: 'edit', path, before: sha256(text), after: sha256(applyEditToText(text, locateEdit(path, text, oldText, newText))) };
     } catch {
       // The tool reads the same file and fails the same way, so the call has no effect to record.
       return undefined;
     }
+    await backups?.save(text).catch(() => undefined);
+    return effect;
   }
   return { kind: 'other' };
 }
 
 function callKey(at: { step: number; index: number }): string {
   return `${at.step}:${at.index}`;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The longest string a record keeps; tool results are cut far below this already. */

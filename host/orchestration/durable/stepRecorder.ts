@@ -33,6 +33,10 @@ export interface StepRecorder {
   toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome>;
   /** The user's answer when Keel stopped a stuck agent before `step`: replayed, or asked through `ask` and recorded. */
   escalation(step: number, reason: string, ask: () => Promise<AskUserAnswer>): Promise<AskUserAnswer>;
+  /**
+   * The steering messages the run's agent reads after `step`: replayed, or handed over by `take` and recorded as read.
+   */
+  steering(step: number, take: () => string[]): string[];
   /** The port the run asks the user through, with each question and answer recorded. */
   consent(port: ConsentPort): ConsentPort;
   /**
@@ -53,6 +57,7 @@ export const unrecorded: StepRecorder = {
   response: (_step, ask) => ask(),
   toolCall: (_planned, run) => run(),
   escalation: (_step, _reason, ask) => ask(),
+  steering: (_step, take) => take(),
   consent: (port) => port,
   subagent: () => unrecorded,
   fallback: () => unrecorded,
