@@ -114,6 +114,8 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
     }
     this.post({ type: 'actionDone', runId, action, ...(problem ? { problem } : {}) });
     this.services.list.refresh();
+    // A message sent is part of the conversation at once, before the agent's next step shows anything.
+    if (!problem && (action === 'steer' || action === 'continue') && this.selected === runId) await this.postTranscript(runId);
   }
 
   /** Does it; answers why it did not happen, when it did not. */
