@@ -12,6 +12,7 @@ import { SetMcpServersRequest, type McpServerInfo, type ReviewToolCallParams } f
 import { consent, recordingTrace, tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
 
+const REPO = join(__dirname, '..', '..');
 const PROBE = join(__dirname, '..', 'fixtures', 'probeMcpServer.mjs');
 const EVERYTHING = join(__dirname, '..', '..', 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const SECRET = 'sk-host-only-secret-0123456789abcdef';
@@ -120,9 +121,9 @@ describe('stdio MCP server sandbox modes', function () {
   const everything: McpServerConfig = { name: 'everything', source: 'test', type: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'], env: {} };
   /** An OS sandbox whose bubblewrap is not installed, as on a machine without it. */
   const missing = () => new OsSandbox({ platform: 'linux', bubblewrap: new Bubblewrap(join('/nonexistent', 'bwrap')) });
-  const start = async (mode: 'auto' | 'required' | 'off', os?: OsSandbox) => {
-    manager = new McpManager({ roots: () => [{ uri: `file://${dir}`, name: 'workspace' }], log: (m) => logs.push(m) }, new PinStore(undefined), undefined, { mode, ...(os ? { os } : {}) });
-    await manager.setServers([everything]);
+  const start = async (mode: 'auto' | 'required' | 'off', os?: OsSandbox, server = everything, npmCache?: string) => {
+    manager = new McpManager({ roots: () => [{ uri: `file://${dir}`, name: 'workspace' }], log: (m) => logs.push(m) }, new PinStore(undefined), undefined, { mode, ...(os ? { os } : {}), ...(npmCache ? { npmCache } : {}) });
+    await manager.setServers([server]);
     return manager.status()[0]!;
   };
   /** Calls the server's echo tool once, approving it, and returns what the first-use approval said. */
@@ -164,6 +165,24 @@ describe('stdio MCP server sandbox modes', function () {
     const status = await start('off');
     assert.equal(status.state, 'connected');
     assert.match(status.sandbox!, /not sandboxed \("keel\.commands\.sandbox" is "off"\)/);
+  });
+
+  it('with bubblewrap: npx runs an installed server in the sandbox without the network, on an npm cache of Keel\'s own', async function () {
+    requireBubblewrap.call(this);
+    const npmCache = join(dir, 'npm-cache');
+    const npx: McpServerConfig = { name: 'everything', source: 'test', type: 'stdio', command: 'npx', args: ['mcp-server-everything', 'stdio'], env: {}, cwd: REPO };
+    const status = await start('auto', undefined, npx, npmCache);
+    assert.equal(status.state, 'connected', JSON.stringify(status));
+    assert.match(status.sandbox!, /write only in the workspace, Keel's npm cache for servers and a private temp folder.*has no network/);
+    assert.match((await firstUse()).detail, /The server: It runs in the OS sandbox/);
+  });
+
+  it('with bubblewrap: npx without the network says what to do when the package must be downloaded', async function () {
+    requireBubblewrap.call(this);
+    const npx: McpServerConfig = { name: 'fetched', source: 'test', type: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything', 'stdio'], env: { npm_config_fetch_retries: '0' } };
+    const status = await start('auto', undefined, npx, join(dir, 'npm-cache'));
+    assert.equal(status.state, 'failed');
+    assert.match(status.error!, /needs the network: add "network": true to the server's configuration, or install the package and start it with node/);
   });
 
   it('with bubblewrap: the first-use approval says the server is sandboxed, and a new mode restarts it under that mode', async function () {
