@@ -185,6 +185,12 @@ describe('stdio MCP server sandbox modes', function () {
     assert.match(status.error!, /needs the network: add "network": true to the server's configuration, or install the package and start it with node/);
   });
 
+  it('starts a server beside workspace folders that are not local paths (a remote folder, a UNC-style file URI)', async () => {
+    manager = new McpManager({ roots: () => [{ uri: 'file://fileserver/share', name: 'unc' }, { uri: 'vscode-remote://ssh/x', name: 'remote' }, { uri: `file://${dir}`, name: 'workspace' }], log: (m) => logs.push(m) }, new PinStore(undefined));
+    await manager.setServers([everything]);
+    assert.equal(manager.status()[0]!.state, 'connected', JSON.stringify(manager.status()));
+  });
+
   it('with bubblewrap: the first-use approval says the server is sandboxed, and a new mode restarts it under that mode', async function () {
     requireBubblewrap.call(this);
     const status = await start('auto');

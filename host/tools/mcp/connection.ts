@@ -242,7 +242,7 @@ export class McpConnection {
     const config = this.config;
     if (config.type === 'stdio') {
       // No shell, only a safe subset of the host's environment plus what the config names, and the OS sandbox.
-      const folders = this.handlers.roots().flatMap((root) => (root.uri.startsWith('file:') ? [fileURLToPath(root.uri)] : []));
+      const folders = this.handlers.roots().flatMap((root) => localPath(root.uri));
       this.releaseLaunch();
       const launch = serverLaunch(config, getDefaultEnvironment(), folders, this.sandbox);
       this.confinement = launch.note;
@@ -298,5 +298,14 @@ export class McpConnection {
     this.handlers.log(`MCP server "${this.name}" ${reason}; reconnecting in ${Math.round(delay / 1000)} s`);
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
     this.reconnectTimer.unref();
+  }
+}
+
+/** A workspace folder's path on this machine; none for a remote folder or a URI that names no local path. */
+function localPath(uri: string): string[] {
+  try {
+    return uri.startsWith('file:') ? [fileURLToPath(uri)] : [];
+  } catch {
+    return [];
   }
 }
