@@ -39,10 +39,12 @@ describe('protocol params schemas', () => {
     accepts(PingRequest.params, { sentAt: 1733486400000.25 });
     accepts(SetMcpServersRequest.params, {
       servers: [
-        { name: 'everything', source: '.vscode/mcp.json', type: 'stdio', command: 'npx', args: ['-y', 'server'], env: { A: 'b' }, cwd: '/w' },
+        { name: 'everything', source: '.vscode/mcp.json', type: 'stdio', command: 'npx', args: ['-y', 'server'], env: { A: 'b' }, cwd: '/w', network: true },
+        { name: 'legacy', source: 'settings (keel.mcp.servers)', type: 'stdio', command: '/opt/server', args: [], env: {}, sandbox: false },
         { name: 'remote', source: 'settings (keel.mcp.servers)', type: 'http', url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer x' } },
       ],
       sampling: models,
+      sandbox: 'required',
     });
     accepts(GetMcpPromptRequest.params, { server: 's', name: 'review', arguments: { file: 'a.ts' } });
     accepts(EvalJsRequest.params, { code: 'return input.x', input: { x: [1, { y: 2 }] } });
@@ -73,6 +75,10 @@ describe('protocol params schemas', () => {
     assert.equal(
       refusal(SetMcpServersRequest.params, { servers: [{ name: 'a', source: 's', type: 'ws' }, { name: 'b', source: 's', type: 'stdio', command: 'x', args: [], env: { 'MY VAR': 1 } }], sampling: models }, 'mcp/setServers'),
       'Invalid mcp/setServers request: servers[0].type: must be one of "stdio", "http"; servers[1].env["MY VAR"]: must be a string',
+    );
+    assert.equal(
+      refusal(SetMcpServersRequest.params, { servers: [{ name: 'b', source: 's', type: 'stdio', command: 'x', args: [], env: {}, network: 'yes' }], sampling: models, sandbox: 'sometimes' }, 'mcp/setServers'),
+      'Invalid mcp/setServers request: servers[0].network: must be true or false; sandbox: must be one of "auto", "required", "off"',
     );
     assert.equal(refusal(ListToolsRequest.params, { all: true }, 'tools/list'), 'Invalid tools/list request: params: must be absent or {}: this request takes no params');
     assert.equal(refusal(ListToolsRequest.params, null, 'tools/list'), 'Invalid tools/list request: params: must be absent or {}: this request takes no params');
