@@ -201,6 +201,12 @@ describe('MCP configuration files', () => {
     assert.throws(() => parseMcpConfig('{ "servers": ', context), /\.vscode\/mcp\.json is not valid JSON.*no MCP servers from it were started/);
     assert.throws(() => parseMcpConfig('{ "servers": { "x": { "args": [] } } }', context), /invalid MCP configuration[\s\S]*"command".*"url"/);
     assert.throws(() => parseMcpConfig('{ "servers": { "x": { "url": "not a url" } } }', context), /invalid MCP configuration/);
+    assert.throws(() => parseMcpConfig('{ "servers": { "x": { "command": "s", "network": "yes" } } }', context), /invalid MCP configuration/);
+  });
+
+  it('carries a stdio server\'s sandbox opt-out and network grant, and adds neither when they are absent', () => {
+    const { servers } = parseMcpConfig('{ "servers": { "open": { "command": "a", "sandbox": false }, "online": { "command": "b", "network": true }, "plain": { "command": "c" } } }', context);
+    assert.deepEqual(servers.map(({ name, ...rest }) => [name, 'sandbox' in rest ? rest.sandbox : '-', 'network' in rest ? rest.network : '-']), [['open', false, '-'], ['online', '-', true], ['plain', '-', '-']]);
   });
 });
 
