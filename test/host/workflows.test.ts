@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AskUserRequest, ListUnfinishedRunsRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import { AskUserRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, RetryFailedTaskRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
 import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
@@ -37,7 +37,7 @@ async function hostWith(workspace: string, storageDir: string, answers: { toolCa
   });
   await host.initialize({ workspace, storageDir });
   const finished = (runId: string) => results.get(runId) ?? new Promise<RunResult>((resolve) => waiting.set(runId, resolve));
-  return { host, spans, finished };
+  return { host, spans, finished, results };
 }
 
 function params(server: ModelServer, path: string, extra: Partial<StartWorkflowParams> = {}): StartWorkflowParams {
@@ -158,6 +158,24 @@ describe('workflows over JSON-RPC', function () {
     await assert.rejects(client.host.connection.sendRequest(PlanWorkflowRequest.type, { goal: 'a broken plan', models: crashModels(server) }), /does not parse \(SyntaxError: [^\n]*\n\s+at line 1/);
     const plans = [...client.spans.values()].filter((s) => s.name === 'plan_workflow');
     assert.deepEqual(plans.map((s) => s.status), ['ok', 'error']);
+  });
+
+  it('keeps a failed workflow on the dead-letter queue; fixed and retried, it goes on without running its finished agents again', async () => {
+    const path = await putWorkflow(workspace, 'fixme.js', 'const a = await agent(null, "summarize a.txt");\nthrow new Error("not yet");');
+    const failed = await run(path);
+    assert.equal(failed.result.outcome, 'failed');
+    const { tasks } = await client.host.connection.sendRequest(ListFailedTasksRequest.type, {});
+    const task = tasks.find((t) => t.runId === failed.runId);
+    assert.equal(task?.agent, 'workflow');
+    assert.match(task.goal, /^Workflow \.keel\/workflows\/fixme\.js/);
+    await putWorkflow(workspace, 'fixme.js', 'const a = await agent(null, "summarize a.txt");\nreturn a + " " + (await agent(null, "summarize b.txt"));');
+    const before = server.requests.length;
+    client.results.delete(failed.runId);
+    await client.host.connection.sendRequest(RetryFailedTaskRequest.type, { runId: failed.runId, models: crashModels(server) });
+    const retried = await client.finished(failed.runId);
+    assert.equal(retried.outcome, 'succeeded', retried.message);
+    assert.equal(retried.message, 'a.txt has 2 lines. b.txt has 3 lines.');
+    assert.equal(server.requests.length - before, 2, 'only the new agent asked the model (read, then answer)');
   });
 
   it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {

@@ -261,7 +261,8 @@ export class RunStore {
     if (!records) return undefined;
     const start = records[0];
     const agent = start?.type === 'start' ? (start.request as { agent?: unknown } | undefined)?.agent : undefined;
-    return { goal: goalOf(records), agent: typeof agent === 'string' ? agent : 'keel', steps: records.filter((r) => r.type === 'model').length };
+    const name = start?.type === 'start' && start.kind === 'workflow' ? 'workflow' : typeof agent === 'string' ? agent : 'keel';
+    return { goal: goalOf(records), agent: name, steps: records.filter((r) => r.type === 'model').length };
   }
 
   /**

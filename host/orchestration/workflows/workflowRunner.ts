@@ -56,9 +56,6 @@ export class WorkflowRunner {
       filesTouched: [...new Set(outputs.flatMap((o) => o.filesTouched))],
       tokens: { input: outputs.reduce((n, o) => n + o.tokens.input, 0), output: outputs.reduce((n, o) => n + o.tokens.output, 0) },
     });
-    if (source.sha256 !== start.sha256) {
-      return end('failed', `${start.path} changed since this run started, so its finished steps cannot be matched to the script. Start the workflow again.`);
-    }
     // Agents the script started but did not wait for stop with it.
     const own = new AbortController();
     const signal = AbortSignal.any([base.signal, own.signal]);
@@ -66,7 +63,9 @@ export class WorkflowRunner {
     const approvals = new ApprovalBroker(base.consent, base.limits.approvalTimeoutMs, base.audit, WORKFLOW_AGENT);
     const { team, span } = base;
     const setup: GuestSetup = { seed: start.seed, clock: start.clock, maxAgents: team.maxSubagents, maxParallel: team.maxParallel };
-    span.setAttributes({ 'keel.workflow.path': start.path, 'keel.workflow.sha256': start.sha256 });
+    // A script changed since the run started (fixed after a failure, say) is safe to replay: its calls are matched by
+    // what they ask, so a call it now makes differently runs afresh instead of getting another call's answer.
+    span.setAttributes({ 'keel.workflow.path': start.path, 'keel.workflow.sha256': start.sha256, 'keel.workflow.changed': source.sha256 !== start.sha256 || undefined });
     let result: ExecutionResult;
     let stopped: string | undefined;
     try {
