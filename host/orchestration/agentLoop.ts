@@ -155,7 +155,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
           ? await delegate({ ...input, tools }, team, { step, index, depth, call }, toolSpan)
           : asking
             ? await recovery.questions.ask(call.arguments, { runId: input.runId, parent: toolSpan, signal })
-            : await tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal });
+            : await tools.call(call, { runId: input.runId, policy: input.policy, workspace: input.workspace, approvals, audit: input.audit, span: toolSpan, signal, attempts: record.attempts(step, index) });
         toolSpan.setContent({ 'gen_ai.tool.call.result': outcome.content });
         if (!outcome.ok) toolSpan.end('error', outcome.content);
         return outcome;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { allowListedFetch } from '../sandbox';
 import { zodArgs } from './argsSchema';
 import { defineTool } from './tool';
+import { isTransientNetworkError, isTransientStatus, retryAfterMs, TransientToolError } from './transient';
 
 const MAX_BODY_CHARS = 100_000;
 
@@ -22,8 +23,14 @@ export const fetchUrlTool = defineTool({
     if (policy.allowHosts.length === 0) {
       throw new Error('No host is allow-listed for fetching. The user can add hosts to the "keel.network.allowHosts" setting.');
     }
-    const response = await allowListedFetch({ allowHosts: [...policy.allowHosts] })(url, { method: 'GET' });
+    const response = await allowListedFetch({ allowHosts: [...policy.allowHosts] })(url, { method: 'GET' }).catch((error: unknown) => {
+      throw isTransientNetworkError(error) ? new TransientToolError(`fetch of ${url} failed: ${(error as Error).message}`, { cause: error }) : error;
+    });
     span.setAttributes({ 'http.response.status_code': response.status, 'url.full': url });
+    // A GET may be repeated: a busy or briefly broken server is tried again (callPolicy.ts), then reported.
+    if (isTransientStatus(response.status)) {
+      throw new TransientToolError(`${url} answered HTTP ${response.status}: ${response.body.slice(0, 200)}`, { retryAfterMs: retryAfterMs(response.headers['retry-after']) });
+    }
     const body = response.body.length > MAX_BODY_CHARS ? `${response.body.slice(0, MAX_BODY_CHARS)}\n[truncated]` : response.body;
     return `HTTP ${response.status} ${response.headers['content-type'] ?? ''}\n\n${body}`;
   },

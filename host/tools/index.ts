@@ -9,7 +9,7 @@ import { searchFilesTool } from './searchFiles';
 import { ToolRegistry } from './registry';
 import type { Tool } from './tool';
 
-export type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
+export type { AttemptLog, RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
 export { runJsTool } from './runJs';
 export { searchMemoryTool } from './searchMemory';
 export { UserTools } from './userTools';

@@ -29,6 +29,15 @@ export interface ToolPolicy {
 /** What one call touches, for the policy: its command line, the files it reads and writes, the hosts it reaches. */
 export type CallTouches = Omit<CallFacts, 'tool' | 'risk'>;
 
+/**
+ * A call's attempts as the run's journal counts them, so a resumed run does not start its retries over: how many the
+ * record shows were made before, and each transient failure as it happens.
+ */
+export interface AttemptLog {
+  readonly before: number;
+  failed(attempt: number, error: string): void;
+}
+
 export interface ToolContext {
   readonly runId: string;
   readonly policy: ToolPolicy;
@@ -44,6 +53,10 @@ export interface ToolContext {
    * (an MCP tool the user always allows).
    */
   readonly policyAsks?: PolicyDecision;
+  /** Where the call's attempts are counted; absent, each call starts from its first attempt. */
+  readonly attempts?: AttemptLog;
+  /** The attempt this `run` is, from 1; a tool that asks the user asks on the first only. */
+  readonly attempt?: number;
 }
 
 export interface Tool<Args = unknown> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { AskUserRequest, PingRequest, ReadFileRequest, RunFinishedNotification, SpanNotification, StartRunRequest, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
+import { AskUserRequest, PingRequest, ReviewToolCallRequest, ReadFileRequest, RunFinishedNotification, SpanNotification, StartRunRequest, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
 import type { RunLimits, RunResult } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
@@ -46,9 +47,9 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(await host.stop(), 0);
   });
 
-  async function run(goal: string, limits: Partial<RunLimits> = {}, agent?: string): Promise<RunResult> {
+  async function run(goal: string, limits: Partial<RunLimits> = {}, extra: { agent?: string; allowHosts?: string[] } = {}): Promise<RunResult> {
     const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
-    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits }, ...(agent ? { agent } : {}) });
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits }, ...extra });
     const deadline = Date.now() + 20_000;
     while (!results.has(runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return results.get(runId) ?? assert.fail(`run ${runId} did not finish`);
@@ -123,7 +124,7 @@ describe('recovery over JSON-RPC', function () {
     await mkdir(join(workspace, '.keel/agents'), { recursive: true });
     await writeFile(join(workspace, '.keel/agents/reader.md'), '---\nmaxSteps: 1\nfallback: rescuer\n---\nRead things.\n');
     await writeFile(join(workspace, '.keel/agents/rescuer.md'), '---\ndescription: Takes over\n---\nFinish what the other agent could not.\n');
-    const result = await run('loop forever', {}, 'reader');
+    const result = await run('loop forever', {}, { agent: 'reader' });
     assert.equal(result.outcome, 'succeeded', result.message);
     assert.equal(result.message, 'reader failed, so rescuer took over: rescued');
     const handedOver = server.requests.at(-1)!.messages.filter((m) => m?.role === 'user').at(-1);
@@ -133,5 +134,29 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(fallback.parentSpanId, root.spanId);
     assert.equal(fallback.attributes['keel.agent.fallback_for'], 'reader');
     assert.equal(root.attributes['keel.recovery.fallback'], 'rescuer');
+  });
+
+  it('tries a transiently failing fetch again with backoff, counting the attempts in the trace', async () => {
+    let hits = 0;
+    const flaky = createServer((_req, res) => (++hits < 3 ? res.writeHead(503).end('busy') : res.writeHead(200, { 'content-type': 'text/plain' }).end('finally')));
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    const { port } = flaky.address() as { port: number };
+    try {
+      await start();
+      host.connection.onRequest(ReviewToolCallRequest.type, () => ({ decision: 'approved' as const }));
+      const started = Date.now();
+      const result = await run(`call tool fetch_url with {"url": "http://127.0.0.1:${port}/"}`, {}, { allowHosts: [`127.0.0.1:${port}`] });
+      assert.equal(result.outcome, 'succeeded', result.message);
+      assert.match(result.message, /HTTP 200 text\/plain\s+finally/);
+      assert.equal(hits, 3);
+      // Two waits of about 0.5 s and 1 s, each with jitter of half either way.
+      assert.ok(Date.now() - started >= 750);
+      const call = [...spans.values()].find((s) => s.name === 'execute_tool fetch_url');
+      assert.equal(call?.attributes['keel.tool.retries'], 2);
+      // Asked once, not once per attempt.
+      assert.equal([...spans.values()].filter((s) => s.operation === 'approval').length, 1);
+    } finally {
+      flaky.close();
+    }
   });
 });

@@ -257,6 +257,22 @@ describe('recovery', () => {
   describe('journal', () => {
     const REQUEST: StartRunParams = { goal: 'do it', models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'm' }, apiKeys: {} }, limits: { maxSteps: 12, approvalTimeoutMs: 1000 } };
 
+    it('records failed attempts of a call, so a resumed run does not start its retries over', async () => {
+      const store = new RunStore(await tempDir('keel-retries-'));
+      const runId = '7d3f9c1e-3333-4c4e-9d7e-5a8f2b6c1d00';
+      const journal = await store.create({ runId, goal: 'do it', request: REQUEST, traceId: 'd'.repeat(32) });
+      journal.attempts(2, 0).failed(1, 'connection dropped');
+      journal.attempts(2, 0).failed(2, 'connection dropped');
+      journal.subagent({ step: 1, index: 0 }, 'helper', 'help').attempts(2, 0).failed(1, 'elsewhere');
+      journal.close();
+      const loaded = await store.load(runId);
+      assert.ok(loaded !== 'ended' && loaded !== 'missing' && loaded.ok);
+      const resumed = await store.reopen(loaded);
+      assert.deepEqual([resumed.attempts(2, 0).before, resumed.attempts(2, 1).before, resumed.attempts(3, 0).before], [2, 0, 0]);
+      assert.equal(resumed.subagent({ step: 1, index: 0 }, 'helper', 'help').attempts(2, 0).before, 1);
+      resumed.close();
+    });
+
     it('records the answer to an escalation, so a resumed run replays it instead of asking again', async () => {
       const store = new RunStore(await tempDir('keel-recovery-'));
       const runId = '7d3f9c1e-1111-4c4e-9d7e-5a8f2b6c1d00';

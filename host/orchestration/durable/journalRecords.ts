@@ -50,6 +50,8 @@ export const journalRecord = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approval'), ...at, subject: z.string(), state: z.enum(['asked', 'decided']), decision: z.string().optional() }),
   /** `changed`, for an edit or a new file: whether the file was left as the call meant (what an undo reverts). */
   z.object({ type: z.literal('result'), ...at, ok: z.boolean(), content: z.string(), changed: z.boolean().optional(), time: time.optional() }),
+  /** An attempt of a call failed transiently and the call is tried again; a resume counts it against the call's attempts. */
+  z.object({ type: z.literal('retry'), ...at, attempt: z.number().int().min(1), error: z.string() }),
   /**
    * A `delegate` call started a subagent under `scope` (its result is the call's `result` record), a workflow started an
    * agent, or a failed agent's fallback took over (scope `fallback`, its goal saying what failed).

@@ -1,7 +1,7 @@
 import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted } from '../../observability/redaction';
-import type { ToolOutcome } from '../../tools';
+import type { AttemptLog, ToolOutcome } from '../../tools';
 import { locateEdit } from '../../tools/proposeEdit';
 import { applyEditToText } from '../../workspace/textRange';
 import { sha256, type FileBackups } from './fileBackups';
@@ -30,6 +30,8 @@ export class Replay {
   readonly steered = new Map<number, string[]>();
   /** Steering messages sent since the run last started or continued that its agent has not read yet. */
   readonly unread: string[] = [];
+  /** The last failed attempt of each call, by `step:index`. */
+  readonly attempts = new Map<string, number>();
 
   constructor(readonly records: readonly JournalRecord[], readonly scope?: string) {
     for (const record of records) {
@@ -37,6 +39,7 @@ export class Replay {
       if ((record as { scope?: string }).scope !== scope || record.type === 'subagent') continue;
       if (record.type === 'model') this.responses.set(record.step, record);
       if (record.type === 'escalation') this.escalations.set(record.step, record);
+      if (record.type === 'retry') this.attempts.set(callKey(record), record.attempt);
       if (record.type === 'intent') this.pending.set(callKey(record), { intent: record, approvals: [] });
       if (record.type === 'approval') this.pending.get(callKey(record))?.approvals.push(record);
       if (record.type === 'result') {
@@ -145,6 +148,14 @@ export class RunJournal implements StepRecorder {
     const changed = outcome.ok && effect && effect.kind !== 'other' ? (await planned.workspace.readFile(effect.path).then(sha256, () => undefined)) === effect.after : undefined;
     this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: new Date().toISOString() });
     return outcome;
+  }
+
+  attempts(step: number, index: number): AttemptLog {
+    const at = { step, index, ...this.scoped() };
+    return {
+      before: this.replay?.attempts.get(callKey(at)) ?? 0,
+      failed: (attempt, error) => this.append({ type: 'retry', ...at, attempt, error }),
+    };
   }
 
   async escalation(step: number, reason: string, ask: () => Promise<AskUserAnswer>): Promise<AskUserAnswer> {

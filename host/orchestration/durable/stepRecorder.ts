@@ -1,7 +1,7 @@
 import type { AskUserAnswer, RepeatChoice } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import type { RoutedChatResponse, ToolCall } from '../../models';
-import type { RiskClass, ToolOutcome } from '../../tools';
+import type { AttemptLog, RiskClass, ToolOutcome } from '../../tools';
 import type { WorkspacePort } from '../../workspace/port';
 
 /** What the loop keeps of a model's response; all of it is journaled, so a resumed run replays it exactly. */
@@ -31,6 +31,8 @@ export interface StepRecorder {
   response(step: number, ask: () => Promise<StepResponse>): Promise<StepResponse>;
   /** A tool call's outcome: replayed, recovered, or run through `run` with its intent recorded first. */
   toolCall(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome>;
+  /** The attempts of the call at `step:index`: those its record shows, and each transient failure recorded as it happens. */
+  attempts(step: number, index: number): AttemptLog;
   /** The user's answer when Keel stopped a stuck agent before `step`: replayed, or asked through `ask` and recorded. */
   escalation(step: number, reason: string, ask: () => Promise<AskUserAnswer>): Promise<AskUserAnswer>;
   /**
@@ -58,6 +60,7 @@ export const unrecorded: StepRecorder = {
   toolCall: (_planned, run) => run(),
   escalation: (_step, _reason, ask) => ask(),
   steering: (_step, take) => take(),
+  attempts: () => ({ before: 0, failed: () => undefined }),
   consent: (port) => port,
   subagent: () => unrecorded,
   fallback: () => unrecorded,

@@ -36,6 +36,11 @@ const MAX_SIGN_INS = 2;
 
 type HttpTransport = StreamableHTTPClientTransport | SSEClientTransport;
 
+/** A request that was not sent: the server is not connected (starting, reconnecting, failed or stopped). */
+export class McpServerUnavailable extends Error {
+  override readonly name = 'McpServerUnavailable';
+}
+
 /**
  * One MCP server: connects over stdio or Streamable HTTP (falling back to the older SSE transport), keeps its
  * tool list current, and reconnects with backoff when the connection drops. A server that crashes or hangs is
@@ -210,7 +215,7 @@ export class McpConnection {
   }
 
   private connected(): Client {
-    if (!this.client || this.state !== 'connected') throw new Error(`MCP server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}.`);
+    if (!this.client || this.state !== 'connected') throw new McpServerUnavailable(`MCP server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}.`);
     return this.client;
   }
 

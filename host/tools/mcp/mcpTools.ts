@@ -1,9 +1,9 @@
 import { ErrorCode, McpError, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { RiskClass } from '../../../protocol/run';
 import { jsonSchemaArgs } from '../argsSchema';
-import { TransientToolError } from '../callPolicy';
+import { TransientToolError } from '../transient';
 import type { Tool, ToolContext } from '../tool';
-import type { McpConnection } from './connection';
+import { McpServerUnavailable, type McpConnection } from './connection';
 import type { PinStore } from './pins';
 
 /** `mcp__<server>__<tool>`, within the 64 characters and the character set model APIs accept. */
@@ -39,7 +39,8 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
       return pin.state === 'pinned' ? (pin.alwaysAllow ? 'always allowed' : 'pinned') : 'not yet approved';
     },
     async run(args, context) {
-      await approve(name, definition, args, pins, connection, context);
+      // A repeated attempt of an approved call is the same call: the user is not asked again.
+      if ((context.attempt ?? 1) === 1) await approve(name, definition, args, pins, connection, context);
       context.span.setAttributes({ 'keel.mcp.server': server, 'keel.mcp.tool': definition.name });
       const result = await callMcp(connection, definition.name, args, {
         signal: context.signal,
@@ -104,11 +105,15 @@ function renderContent(result: CallToolResult): string {
   return parts.join('\n');
 }
 
-/** Connection drops and request timeouts are worth a retry for idempotent tools; tool errors are not. */
+/**
+ * Connection drops and request timeouts are worth a retry for idempotent tools (the call may have run); a server that is
+ * not connected got nothing, so any call may be repeated once it is back. Tool errors are not retried.
+ */
 async function callMcp(connection: McpConnection, name: string, args: Record<string, unknown>, options: Parameters<McpConnection['callTool']>[2]): Promise<CallToolResult> {
   try {
     return await connection.callTool(name, args, options);
   } catch (error) {
+    if (error instanceof McpServerUnavailable) throw new TransientToolError(error.message, { cause: error, sent: false });
     if (error instanceof McpError && (error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed)) {
       throw new TransientToolError(`MCP server "${connection.name}": ${error.message}`, { cause: error });
     }
