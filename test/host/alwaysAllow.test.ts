@@ -36,10 +36,10 @@ describe('"Always allow" over JSON-RPC', () => {
     await server?.close();
   });
 
-  async function run(commands: string[], policy?: Record<string, unknown>): Promise<RunResult> {
+  async function run(commands: string[], policy?: Record<string, unknown>, commandSandbox?: 'off'): Promise<RunResult> {
     const goal = `follow plan ${JSON.stringify(commands.map((command) => ({ tool: 'run_command', args: { command } })))}`;
     const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
-    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 8, approvalTimeoutMs: 10_000 }, ...(policy ? { policy } : {}) });
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 8, approvalTimeoutMs: 10_000 }, ...(policy ? { policy } : {}), ...(commandSandbox ? { commandSandbox } : {}) });
     return new Promise((resolve) => finished.set(runId, resolve));
   }
 
@@ -96,6 +96,19 @@ describe('"Always allow" over JSON-RPC', () => {
       host.connection.sendRequest(AddAllowRulesRequest.type, { target: 'user', rules: [{ list: 'commands', pattern: 'git push --force-with-lease' }], userPolicy }),
       /matches commands\.deny "git push --force\*" of the user policy.*Nothing was written/,
     );
+  });
+
+  it('says plainly when a command will run unsandboxed, and offers no rule for a line it cannot see through', async function () {
+    this.timeout(30_000);
+    questions.length = 0;
+    answer = async () => ({ decision: 'denied', reason: 'only looking' });
+    await run(['$(which echo) hi'], undefined, 'off');
+    const [asked] = questions;
+    assert.equal(asked?.command?.sandboxed, false);
+    assert.equal(asked?.command?.confinement, 'Commands are not sandboxed: they run with your permissions.');
+    assert.deepEqual(asked?.command?.parts.map((p) => p.source), ['$(which echo) hi', 'which echo']);
+    assert.match(asked?.command?.unchecked[0] ?? '', /the program `\$\(which echo\)` is known only when it runs/);
+    assert.match((asked?.alwaysAllow as { refused: string }).refused, /runs a program known only when it runs, so no rule can allow it/);
   });
 
   it('refuses to write into a policy that does not parse, leaving it as it was', async function () {
