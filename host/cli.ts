@@ -13,7 +13,7 @@ import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
 import { auditCommand } from './cli/audit';
-import { runsCommand } from './cli/runs';
+import { runsCommand, undoCommand } from './cli/runs';
 import { terminalHints } from './cli/hints';
 import { guardProcess } from './processGuard';
 import { renderTraceTree } from './cli/traceTree';
@@ -43,6 +43,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (argv[0] === 'runs') return runsCommand(argv.slice(1), (text) => print(process.stdout, text));
+  if (argv[0] === 'undo') return undoCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -89,6 +90,7 @@ async function main(): Promise<number> {
     if (options.command === 'run') started = host.startRun(parseStartRunParams({ goal: options.goal, models: options.models, limits: options.limits, ...(options.agent ? { agent: options.agent } : {}) }));
     else if (options.command === 'workflow') started = await host.startWorkflow(parseStartWorkflowParams({ ...options.workflow, models: options.models, limits: options.limits }));
     else if (options.command === 'resume') started = await host.resumeRun(options.runId!, { models: options.models });
+    else if (options.command === 'continue') started = await host.continueRun(options.runId!, options.message!, { models: options.models });
     else started = await host.retryFailed(options.runId!, { models: options.models });
   } catch (error) {
     log((error as Error).message);

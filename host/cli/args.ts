@@ -9,10 +9,12 @@ export type ApprovalMode = 'ask' | 'yes' | 'no';
 
 export interface CliOptions {
   /** `run` starts a new run; `workflow` runs a workflow file; `resume` goes on with an unfinished one, `retry` with a failed one, by id. */
-  readonly command: 'run' | 'workflow' | 'resume' | 'retry';
+  readonly command: 'run' | 'workflow' | 'resume' | 'retry' | 'continue';
   /** The goal of a new run; empty for `resume` and `retry`, whose goal is in their journal. */
   readonly goal: string;
   readonly runId?: string;
+  /** `continue`: the follow-up the ended run goes on with. */
+  readonly message?: string;
   readonly workspace: string;
   readonly models: ModelConfig;
   readonly limits: RunLimits;
@@ -41,12 +43,15 @@ export const USAGE = `Usage: keel run "<goal>" [options]
        keel runs [--workspace <dir>]
        keel resume <run id> [options]
        keel retry <run id> [options]
+       keel continue <run id> "<message>" [options]
+       keel undo <run id> [--workspace <dir>] [--yes]
        keel audit verify [--dir <folder>]
        keel --help
 
-Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs that were
-interrupted (resume them with \`keel resume <id>\`) or failed (run them again from their last good step with
-\`keel retry <id>\`); both take the model options below. \`keel workflow\` runs a workflow script (such as
+Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs: those
+interrupted (resume them with \`keel resume <id>\`), failed (run them again from their last good step with
+\`keel retry <id>\`) and ended (go on with a follow-up with \`keel continue <id> "<message>"\`); these take the
+model options below. \`keel undo <id>\` reverts the files an ended run changed, after asking (or with --yes). \`keel workflow\` runs a workflow script (such as
 .keel/workflows/review.js) as a durable run: resume it like any run.
 
 Options:
@@ -102,7 +107,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
     },
   });
   const [command, target, ...extra] = positionals;
-  if ((command !== 'run' && command !== 'workflow' && command !== 'resume' && command !== 'retry') || target === undefined || extra.length > 0) throw new Error(USAGE);
+  const [message, ...rest] = command === 'continue' ? extra : [undefined, ...extra];
+  if ((command !== 'run' && command !== 'workflow' && command !== 'resume' && command !== 'retry' && command !== 'continue') || target === undefined || rest.length > 0) throw new Error(USAGE);
+  if (command === 'continue' && !message?.trim()) throw new Error('keel continue needs the follow-up after the run id, e.g. keel continue <id> "Now add a test".');
   if (values.input !== undefined && command !== 'workflow') throw new Error('--input is for `keel workflow`.');
   if (values.yes && values.no) throw new Error('Use either --yes or --no, not both.');
   const provider = values.provider ?? (env.OPENAI_API_KEY ? 'openai' : 'ollama');
@@ -111,7 +118,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return {
     command,
     goal: command === 'run' ? validateGoal(target) : '',
-    ...(command === 'resume' || command === 'retry' ? { runId: target } : {}),
+    ...(command === 'resume' || command === 'retry' || command === 'continue' ? { runId: target } : {}),
+    ...(message !== undefined ? { message } : {}),
     ...(command === 'workflow' ? { workflow: { path: workflowPath(workspace, target), ...(values.input !== undefined ? { input: inputValue(values.input) } : {}) } } : {}),
     workspace,
     models: {

@@ -1,16 +1,26 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runJournalsDir } from '../../protocol/node/runJournals';
-import { DeadLetterQueue } from '../orchestration/durable/deadLetters';
-import { RunStore } from '../orchestration/durable/runStore';
+import type { RunListEntry } from '../../protocol/rpc';
+import { AgentHost } from '../agentHost';
+import { HeadlessConsent } from '../governance/headlessConsent';
+import { FsWorkspace } from '../workspace/fsWorkspace';
 
 export const RUNS_USAGE = `Usage: keel runs [--workspace <dir>]
 
-Lists the runs of a folder that a stopped Keel left unfinished (resume one with \`keel resume <id>\`) and the runs that
-failed (run one again from its last good step with \`keel retry <id>\`).`;
+Lists a folder's runs, newest first: interrupted (resume one with \`keel resume <id>\`), failed (run one again from its
+last good step with \`keel retry <id>\`), and ended ones (go on with \`keel continue <id> "<message>"\`, revert their
+files with \`keel undo <id>\`). Runs another Keel is running now are left out.`;
 
-/** `keel runs`: what the Keel panel shows as interrupted and failed runs, for a terminal or a CI job. */
+export const UNDO_USAGE = `Usage: keel undo <run id> [--workspace <dir>] [--yes]
+
+Reverts the files an ended run changed (edits and new files; commands are not tracked) to what they were before it.
+All or nothing: if any of them changed since the run, nothing is reverted. Asks first on a terminal; --yes skips the
+question, and without a terminal it is needed.`;
+
+/** `keel runs`: the Runs list of the Keel panel, for a terminal or a CI job. */
 export async function runsCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {
   let workspace: string;
   try {
@@ -21,16 +31,87 @@ export async function runsCommand(argv: readonly string[], out: (text: string) =
     out(`${(error as Error).message}\n\n${RUNS_USAGE}\n`);
     return 2;
   }
-  const dir = runJournalsDir(join(homedir(), '.cache', 'keel'), workspace);
-  const unfinished = await new RunStore(dir).unfinished(new Set());
-  const failed = await new DeadLetterQueue(dir).list();
-  if (unfinished.length === 0 && failed.length === 0) {
-    out(`No interrupted or failed runs for ${workspace}.\n`);
+  const host = headlessHost(workspace);
+  try {
+    const runs = await host.listRuns(500);
+    if (runs.length === 0) out(`No runs for ${workspace}.\n`);
+    for (const run of runs) out(runLine(run));
     return 0;
+  } finally {
+    await host.shutdown();
   }
-  for (const run of unfinished) out(`interrupted  ${run.runId}  ${run.steps} steps  ${oneLine(run.goal)}${run.problem ? `\n             cannot be resumed: ${run.problem}` : ''}\n`);
-  for (const task of failed) out(`failed       ${task.runId}  ${task.steps} steps  ${oneLine(task.goal)}\n             ${oneLine(task.message)}\n`);
-  return 0;
+}
+
+/** `keel undo <id>`: reverts an ended run's files once the user said yes (a terminal question, or --yes). */
+export async function undoCommand(argv: readonly string[], out: (text: string) => void, ask: (question: string) => Promise<boolean> = askOnTerminal): Promise<number> {
+  let workspace: string;
+  let runId: string;
+  let yes: boolean;
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { workspace: { type: 'string' }, yes: { type: 'boolean' } } });
+    if (positionals.length !== 1) throw new Error(positionals.length === 0 ? 'Which run? Give its id (keel runs lists them).' : `Unexpected ${positionals.slice(1).join(' ')}.`);
+    [runId] = positionals as [string];
+    workspace = resolve(values.workspace ?? process.cwd());
+    yes = values.yes === true;
+  } catch (error) {
+    out(`${(error as Error).message}\n\n${UNDO_USAGE}\n`);
+    return 2;
+  }
+  const host = headlessHost(workspace);
+  try {
+    const run = (await host.listRuns(500)).find((entry) => entry.runId === runId);
+    if (!run) {
+      out(`No run ${runId} is kept for ${workspace}; keel runs lists them.\n`);
+      return 2;
+    }
+    if (run.filesChanged === 0) {
+      out(`Run ${runId} left no file changes to undo.\n`);
+      return 0;
+    }
+    const files = `${run.filesChanged} file${run.filesChanged === 1 ? '' : 's'} (${(run.changedFiles ?? []).join(', ')})`;
+    if (!yes) {
+      if (!process.stdin.isTTY) {
+        out(`Undoing run ${runId} reverts ${files}. There is no terminal to ask on: pass --yes to undo it.\n`);
+        return 2;
+      }
+      if (!(await ask(`Undo run ${runId}: revert ${files} to what they were before it?`))) {
+        out('Nothing was undone.\n');
+        return 1;
+      }
+    }
+    const result = await host.runs.undo(runId);
+    out(`${result.message}\n`);
+    return result.undone ? 0 : 1;
+  } catch (error) {
+    out(`${(error as Error).message}\n`);
+    return 2;
+  } finally {
+    await host.shutdown();
+  }
+}
+
+/** The host over the folder's files and Keel's storage, as `keel run` builds it; it asks nobody anything. */
+function headlessHost(workspace: string): AgentHost {
+  const refuse = async () => ({ decision: 'denied' as const, reason: 'nothing is approved while listing or undoing runs' });
+  return new AgentHost(
+    { workspace: new FsWorkspace(workspace), consent: new HeadlessConsent(workspace, { edit: refuse, toolCall: refuse }), spans: () => undefined, finished: () => undefined, log: () => undefined },
+    { root: workspace, roots: [{ uri: pathToFileURL(workspace).href, name: basename(workspace) }], storageDir: join(homedir(), '.cache', 'keel'), filesExclude: [] },
+  );
+}
+
+function runLine(run: RunListEntry): string {
+  const files = run.filesChanged > 0 ? `  ${run.filesChanged} file${run.filesChanged === 1 ? '' : 's'} changed` : '';
+  const detail = (run.state === 'failed' || run.state === 'interrupted') && run.message ? `\n             ${oneLine(run.message)}` : '';
+  return `${run.state.padEnd(12)} ${run.runId}  ${run.steps} steps${files}  ${oneLine(run.goal)}${detail}\n`;
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 function oneLine(text: string): string {

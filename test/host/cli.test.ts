@@ -123,7 +123,7 @@ describe('keel CLI (dist/cli.js)', function () {
       assert.equal(retried.code, 0, retried.stderr);
       assert.match(retried.stdout, /succeeded: greeting\.txt has \d+ lines?\./);
       assert.equal(flaky.requests.length, asked + 1, 'only the failed step is asked again');
-      assert.match((await runCli(['runs', '--workspace', workspace], { HOME: home })).stdout, /No interrupted or failed runs/);
+      assert.match((await runCli(['runs', '--workspace', workspace], { HOME: home })).stdout, new RegExp(`^succeeded\\s+${runId}\\s+2 steps\\s+summarize greeting\\.txt$`, 'm'));
       const unknown = await runCli(['retry', runId!, '--workspace', workspace, '--base-url', flaky.url], { HOME: home });
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /not on the dead-letter queue/);
