@@ -7,7 +7,7 @@ import { HeuristicClassifier, ModelClassifier, type DifficultyClassifier, type D
 import { ModelError } from './errors';
 import { failureAction, MAX_RETRY_AFTER_WAIT_MS, retryDelayMs } from './retryPolicy';
 import { SETTING, type RouterSettings } from './routerSettings';
-import { attemptOrder, eligibleModels, rankModels, worstCaseCostUsd, type CallNeeds, type Rejection } from './selection';
+import { attemptOrder, brokenRule, eligibleModels, rankModels, worstCaseCostUsd, type CallNeeds, type Rejection } from './selection';
 import { completeUsage, estimateInputTokens } from './tokens';
 import { limitToolCalls } from './toolCallLimits';
 import type { ChatModel, ChatRequest, ChatResponse } from './types';
@@ -23,6 +23,11 @@ export interface RoutedChatRequest extends ChatRequest {
   readonly goal?: string;
   /** The run's privacy flag: only catalogue entries marked `local` may see this call. */
   readonly localOnly?: boolean;
+  /**
+   * A catalogue id the caller asks for (an agent definition's `model`): used, with its fallbacks, whatever its roles, if
+   * the privacy, tools, context and budget rules allow it; otherwise, or if no entry has that id, the rules choose.
+   */
+  readonly model?: string;
   /**
    * Asks the user whether this call may go over a budget (the caller's ApprovalBroker, so the question has a span,
    * a timeout and the caller's cancellation). Without it a call that would go over stops before it starts.
@@ -98,12 +103,26 @@ export class ModelRouter {
       overBudget: (usd) => accounting.breach(who, usd),
     };
     span?.setAttributes({ 'keel.route.task_class': request.taskClass, 'keel.route.estimated_input_tokens': needs.estimatedInputTokens });
+    const named = request.model === undefined ? undefined : this.named(request.model, needs, span);
+    if (named) {
+      const choice = `${needs.taskClass} call: ${named.id}, named by the agent's definition`;
+      span?.setAttributes({ 'keel.route.reason': choice });
+      return this.attempt(attemptOrder([named], settings.models, settings.fallbacks, needs), request, needs, who, choice, signal, span);
+    }
     const { eligible, rejected } = await this.eligibleWithinBudget(needs, who, span, request.escalate);
     const verdict = await this.difficulty(request, eligible, needs, signal);
     const ranked = rankModels(eligible, needs, verdict?.difficulty);
     const choice = describeChoice(needs, ranked, verdict, rejected);
     span?.setAttributes({ 'keel.route.difficulty': verdict?.difficulty, 'keel.route.reason': choice });
     return this.attempt(attemptOrder(ranked, settings.models, settings.fallbacks, needs), request, needs, who, choice, signal, span);
+  }
+
+  /** The catalogue entry `id` if the rules allow it for this call; why not, on the span, when they do not. */
+  private named(id: string, needs: CallNeeds, span: Span | undefined): ModelEntry | undefined {
+    const entry = this.options.settings.models.find((e) => e.id === id);
+    const why = entry ? brokenRule(entry, needs)?.why : `no entry of "${SETTING.models}" has the id ${id}`;
+    if (why) span?.setAttributes({ 'keel.route.named_model': `${id} was not used: ${why}; the rules chose` });
+    return why ? undefined : entry;
   }
 
   /**

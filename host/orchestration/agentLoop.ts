@@ -129,7 +129,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   const own = delegating && team ? [team.delegateSpec(), askUserSpec] : [askUserSpec];
   const offered = [...selected.offered.filter((t) => !own.some((o) => o.name === t.name)), ...own];
   span.setAttributes({ 'keel.tools.offered': offered.length, 'keel.tools.selection': selected.reason, 'keel.agent.delegates': delegating || undefined });
-  const self = { name, taskClass: agent?.model && TASK_CLASSES.has(agent.model) ? (agent.model as 'plan' | 'act' | 'summarize') : ('act' as const) };
+  // A definition's `model` is a task class, or else a catalogue id the router uses if its rules allow.
+  const classed = agent?.model !== undefined && TASK_CLASSES.has(agent.model);
+  const self = { name, taskClass: classed ? (agent!.model as 'plan' | 'act' | 'summarize') : ('act' as const), ...(agent?.model && !classed ? { model: agent.model } : {}) };
   /** This agent, as opposed to others of the run who may write the same files. */
   const identity = {};
   let inputTokens = 0;
@@ -222,14 +224,14 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
   }
 }
 
-async function chat(input: AgentRunInput, self: { name: string; taskClass: 'plan' | 'act' | 'summarize' }, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<StepResponse> {
+async function chat(input: AgentRunInput, self: { name: string; taskClass: 'plan' | 'act' | 'summarize'; model?: string }, context: RunContext, conversation: readonly ChatMessage[], tools: readonly ToolSpec[], localOnly: boolean, approvals: ApprovalBroker): Promise<StepResponse> {
   // Named for the model once the router has chosen one (GenAI convention: `chat {model}`).
   return input.span.within('chat', 'chat', {}, async (chatSpan) => {
     const messages = await context.messages(conversation, chatSpan, input.signal);
     chatSpan.setContent(chatInputContent(messages));
     // A budget question is the run's like any other: under this call's span, ended by the run's cancellation.
     const escalate = (escalation: BudgetEscalation) => approvals.approveBudget(escalation, { runId: input.runId, parent: chatSpan, signal: input.signal });
-    const request = { messages, tools, taskClass: self.taskClass, goal: input.goal, agent: self.name, runId: input.runId, localOnly, escalate };
+    const request = { messages, tools, taskClass: self.taskClass, model: self.model, goal: input.goal, agent: self.name, runId: input.runId, localOnly, escalate };
     const response = await input.model.chat(request, input.signal, chatSpan);
     chatSpan.rename(`chat ${response.modelId}`);
     chatSpan.setContent(chatOutputContent(response));

@@ -254,6 +254,38 @@ describe('recovery', () => {
     });
   });
 
+  describe('agent definition model', () => {
+    /** Two models that answer with their own id; `cheap` is what the rules pick. */
+    async function answeredBy(model: string | undefined, extra: Record<string, unknown> = {}): Promise<{ message: string; spans: ReturnType<typeof recordingTrace>['spans'] }> {
+      const entry = (id: string, price: number, more: Record<string, unknown> = {}) => ({ id, provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: id, contextWindow: 100_000, inputPricePerMTok: price, outputPricePerMTok: price, capabilities: { tools: true, vision: false, embeddings: false }, roles: ['act'], local: false, ...more });
+      const settings = parseRouterSettings({ models: [entry('cheap', 1), entry('strong', 10, extra), entry('plain', 0.1, { roles: ['summarize'] })], retries: 0 });
+      const router = new ModelRouter({ settings, connect: (e) => ({ provider: 'ollama', model: e.id, baseUrl: 'memory:', chat: async () => ({ content: `answered by ${e.id}`, toolCalls: [], usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop', responseModel: e.id }) }), accounting: new Accounting({ budgets: {} }) });
+      const agent: AgentDefinition = { name: 'picky', description: '', path: '.keel/agents/picky.md', delegate: false, instructions: '', ...(model ? { model } : {}) };
+      const { spans, root } = recordingTrace();
+      const output = await runAgent({
+        runId: 'run-m', goal: 'do it', model: router, privacy: { localOnly: false, localOnlyGlobs: [] }, limits: { maxSteps: 2, approvalTimeoutMs: 1000 }, tools: builtinTools(), policy: { allowHosts: [] },
+        workspace: { root: '/nowhere', readFile: async () => '', createFile: async () => undefined }, consent: consent({}), agent, span: root, signal: new AbortController().signal,
+      });
+      return { message: output.message, spans };
+    }
+
+    it('uses the catalogue entry a definition names, even one without the act role', async () => {
+      assert.equal((await answeredBy(undefined)).message, 'answered by cheap');
+      assert.equal((await answeredBy('strong')).message, 'answered by strong');
+      assert.equal((await answeredBy('plain')).message, 'answered by plain');
+      assert.equal((await answeredBy('act')).message, 'answered by cheap', 'a task class is not a model id');
+    });
+
+    it('lets the rules choose when the named model is unknown or breaks a rule, and says why in the trace', async () => {
+      const unknown = await answeredBy('GPT-4.1');
+      assert.equal(unknown.message, 'answered by cheap');
+      const chat = [...unknown.spans.values()].find((s) => s.operation === 'chat')!;
+      assert.equal(chat.attributes['keel.route.named_model'], 'GPT-4.1 was not used: no entry of "keel.router.models" has the id GPT-4.1; the rules chose');
+      const toolless = await answeredBy('strong', { capabilities: { tools: false, vision: false, embeddings: false } });
+      assert.equal(toolless.message, 'answered by cheap');
+    });
+  });
+
   describe('journal', () => {
     const REQUEST: StartRunParams = { goal: 'do it', models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'm' }, apiKeys: {} }, limits: { maxSteps: 12, approvalTimeoutMs: 1000 } };
 
