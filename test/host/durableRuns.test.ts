@@ -19,17 +19,21 @@ describe('durable runs: kill -9 and resume', function () {
   before(async () => {
     server = await crashModel();
     expected = await uninterruptedWorkspace(server);
+    // The workflow that splits the plan among four agents leaves the same workspace as the single agent.
+    assert.deepEqual(await uninterruptedWorkspace(server, 50, 'workflow'), expected);
   });
   after(() => server.close());
 
-  it('finishes 20 runs (edits, new files, commands, MCP calls) killed at random points with the uninterrupted workspace, nothing repeated, no approval lost', async () => {
+  it('finishes 20 runs and workflows (edits, new files, commands, MCP calls) killed at random points with the uninterrupted workspace, nothing repeated, no approval lost', async () => {
     const trials = [];
-    for (const killAtMs of crashPoints(20)) trials.push(await crashTrial(server, expected, killAtMs));
-    const summary = trials.map((t) => `${t.killedAtMs} ms: ${t.resumed ? 'resumed' : 'not resumed'}, ${t.outcome}${t.outcome === 'succeeded' ? '' : ` (${t.message})`}, same=${t.sameWorkspace}, repeated=${t.repeated}, pending=${t.pendingAtKill}, lost=${t.lostApprovals}`).join('\n');
+    // Every other trial is the workflow of four agents (two of them in parallel) doing the same plan.
+    for (const [i, killAtMs] of crashPoints(20).entries()) trials.push({ kind: i % 2 ? 'workflow' : 'agent', ...(await crashTrial(server, expected, killAtMs, 50, i % 2 ? 'workflow' : 'agent')) });
+    const summary = trials.map((t) => `${t.kind} ${t.killedAtMs} ms: ${t.resumed ? 'resumed' : 'not resumed'}, ${t.outcome}${t.outcome === 'succeeded' ? '' : ` (${t.message})`}, same=${t.sameWorkspace}, repeated=${t.repeated}, pending=${t.pendingAtKill}, lost=${t.lostApprovals}`).join('\n');
     assert.ok(trials.every((t) => t.outcome === 'succeeded' && t.sameWorkspace), summary);
     assert.equal(trials.reduce((sum, t) => sum + t.repeated, 0), 0, summary);
     assert.equal(trials.reduce((sum, t) => sum + t.lostApprovals, 0), 0, summary);
     assert.ok(trials.filter((t) => t.resumed).length >= 15, `most kills land inside the run:\n${summary}`);
+    assert.ok(trials.filter((t) => t.kind === 'workflow' && t.resumed).length >= 7, `most workflow kills land inside the workflow:\n${summary}`);
     assert.ok(trials.some((t) => t.pendingAtKill > 0), `some kills land while an approval is open:\n${summary}`);
   });
 });
