@@ -1,0 +1,228 @@
+/**
+ * The Runs list as a user meets it: the packaged extension in code-server, scripted runs from the palette, and the
+ * Keel panel's Runs view in Chromium. A window reload in the middle of a run with an edit pending, the run resumed
+ * from the list with its inline prompt back; a finished run continued and undone; parallel subagents in the trace.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { until as poll } from '../until';
+import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+
+const SHOTS = join(repoRoot, 'test-results');
+const DOCS = join(repoRoot, 'docs', 'images');
+const EDIT_GOAL = 'replace "world" with "keel" in greeting.txt';
+const DELEGATE_GOAL = 'delegate in parallel [{"goal": "summarize notes.txt"}, {"goal": "summarize greeting.txt"}, {"goal": "summarize answer.ts"}]';
+
+describe('the Runs list in the browser workbench', function () {
+  this.timeout(240_000);
+  let models: ModelServer;
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    models = await startModelServer(scriptedAgent);
+    const runDir = createRunDir();
+    workspace = createTestWorkspace(runDir);
+    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
+    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
+    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.model.timeoutSeconds': 60, 'keel.agent.maxSteps': 6, 'keel.router.retries': 0, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+    // The Keel panel opens itself on first use; once it is up, it no longer takes the focus from the palette.
+    await runsFrame();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await models?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `e2e-runs-failed-${Date.now()}.png`) });
+  });
+
+  it('resumes a run after a window reload in the middle of it, with its inline prompt back, from the Runs list', async () => {
+    await runTaskFromPalette(EDIT_GOAL);
+    await page.locator('.codelens-decoration a', { hasText: 'Approve edit' }).waitFor({ timeout: 30_000 });
+    let runs = await runsFrame();
+    const waiting = runs.locator('li.run.state-waiting', { hasText: EDIT_GOAL });
+    await waiting.waitFor({ timeout: 15_000 });
+    assert.match(await waiting.locator('.badge').textContent() ?? '', /waiting on you/);
+    // The status bar counts the run waiting on the user; clicking it goes to the approvals.
+    await page.locator('.statusbar-item', { hasText: '1 waiting on you' }).waitFor({ timeout: 15_000 });
+
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    runs = await runsFrame();
+    const interrupted = runs.locator('li.run.state-interrupted', { hasText: EDIT_GOAL });
+    await interrupted.waitFor({ timeout: 60_000 });
+    await interrupted.locator('.run-head').click();
+    await interrupted.getByRole('button', { name: 'Resume', exact: true }).click();
+
+    const approve = page.locator('.codelens-decoration a', { hasText: 'Approve edit' });
+    await approve.waitFor({ timeout: 30_000 });
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello world\nsecond line\n', 'nothing is written before approval');
+    await approve.click();
+    await until('the file on disk to change', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello keel\nsecond line\n');
+    const succeeded = runs.locator('li.run.state-succeeded', { hasText: EDIT_GOAL });
+    await succeeded.waitFor({ timeout: 30_000 });
+    assert.equal(await runs.locator('li.run', { hasText: EDIT_GOAL }).count(), 1, 'one run, resumed under its own id');
+    // Its conversation: the goal, the tool lines, the model's answer.
+    const transcript = succeeded.locator('.transcript');
+    await transcript.locator('.entry.role-tool', { hasText: 'propose_edit' }).waitFor({ timeout: 15_000 });
+    await transcript.locator('.entry.role-user', { hasText: EDIT_GOAL }).waitFor();
+    assert.match(await succeeded.locator('.meta').textContent() ?? '', /1 file changed/);
+  });
+
+  it('continues a finished run with a new message, and undoes its file changes after a confirmation naming them', async () => {
+    const runs = await runsFrame();
+    const run = runs.locator('li.run', { hasText: EDIT_GOAL });
+    if ((await run.locator('.run-head').getAttribute('aria-expanded')) !== 'true') await run.locator('.run-head').click();
+    await run.getByLabel('Continue the run with a new message:').fill('summarize notes.txt');
+    await run.getByRole('button', { name: 'Continue', exact: true }).click();
+    await run.locator('.transcript .entry.role-user.kind-continue', { hasText: 'summarize notes.txt' }).waitFor({ timeout: 30_000 });
+    await runs.locator('li.run.state-succeeded', { hasText: EDIT_GOAL }).waitFor({ timeout: 30_000 });
+    await until('the model\'s answer to the follow-up', async () => {
+      const entries = await run.locator('.transcript .entry').evaluateAll((items) => items.map((item) => item.className));
+      const followUp = entries.findIndex((c) => c.includes('kind-continue'));
+      return followUp >= 0 && entries.slice(followUp + 1).some((c) => c.includes('role-assistant'));
+    });
+    await page.screenshot({ path: join(SHOTS, 'runs-continued.png') });
+
+    await run.getByRole('button', { name: 'Undo…' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    assert.match(await dialog.innerText(), /^\s*greeting\.txt$/m, 'the confirmation names the file on a line of its own');
+    assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hello keel\nsecond line\n', 'nothing is reverted before the user confirms');
+    await dialog.getByRole('button', { name: 'Undo Run' }).click();
+    await until('the file restored', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello world\nsecond line\n');
+  });
+
+  it('cancels and steers runs from the list, goes to a stuck run\'s question, lists a failed one, and shows parallel subagents in the list and the trace', async () => {
+    const runs = await runsFrame();
+    await runTaskFromPalette('never answer (cancelled)');
+    const hanging = runs.locator('li.run', { hasText: 'never answer (cancelled)' });
+    await runs.locator('li.run.state-running', { hasText: 'never answer (cancelled)' }).waitFor({ timeout: 30_000 });
+    await hanging.locator('.run-head').click();
+    await hanging.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await runs.locator('li.run.state-cancelled', { hasText: 'never answer (cancelled)' }).waitFor({ timeout: 30_000 });
+
+    // Reads README.md over and over until Keel stops it as stuck and asks the user: the run waits on them, and Answer
+    // goes to the question.
+    await runTaskFromPalette('loop forever');
+    const stuck = runs.locator('li.run.state-waiting', { hasText: 'loop forever' });
+    await stuck.waitFor({ timeout: 60_000 });
+    await stuck.locator('.run-head').click();
+    await stuck.getByRole('button', { name: 'Answer', exact: true }).click();
+    await viewerFrame('li.question');
+    // The model's server refuses (429, no retries): the run fails onto the dead-letter queue.
+    await runTaskFromPalette('rate limited');
+    await runs.locator('li.run.state-failed', { hasText: 'rate limited' }).waitFor({ timeout: 60_000 });
+    // A running run is steered from the list: the message is part of its conversation at once.
+    await runTaskFromPalette('never answer');
+    const running = runs.locator('li.run.state-running', { hasText: 'never answer' }).first();
+    await running.waitFor({ timeout: 30_000 });
+    await running.locator('.run-head').click();
+    await running.getByLabel('Steer the run: the agent reads this at its next step.').fill('leave the tests alone');
+    await running.getByRole('button', { name: 'Steer', exact: true }).click();
+    await running.locator('.transcript .entry.role-user.kind-steer', { hasText: 'leave the tests alone' }).waitFor({ timeout: 15_000 });
+
+    await runTaskFromPalette(DELEGATE_GOAL);
+    const run = runs.locator('li.run.state-succeeded', { hasText: 'delegate in parallel' });
+    await run.waitFor({ timeout: 60_000 });
+    await run.locator('.run-head').click();
+    await run.locator('.transcript .entry.role-tool', { hasText: 'delegate' }).nth(2).waitFor({ timeout: 15_000 });
+    // Room for the list in its picture: the other Keel views folded, notifications cleared.
+    for (const title of ['Model', 'Traces', 'Approvals']) {
+      const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
+      if (await header.count()) await header.first().click();
+    }
+    await paletteCommand('Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+    await page.setViewportSize({ width: 1400, height: 1250 });
+    await runs.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(DOCS, 'runs-list.png'), clip: { x: 0, y: 0, width: 760, height: 1250 } });
+    await page.setViewportSize({ width: 1400, height: 900 });
+
+    await run.getByRole('button', { name: 'Open Trace', exact: true }).click();
+    const trace = await viewerFrame('body[data-mode="panel"] .run-header');
+    await trace.getByRole('button', { name: 'Show as timeline' }).click();
+    const agents = trace.locator('.trace-view.timeline .row.span[data-operation="invoke_agent"]');
+    await until('the parent and its three subagents', async () => (await agents.count()) >= 4);
+    await paletteCommand('Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+    await page.screenshot({ path: join(DOCS, 'subagent-trace.png') });
+  });
+
+  function runTaskFromPalette(goal: string): Promise<void> {
+    return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
+  }
+
+  /** Runs a palette command that asks for one input, and answers it. */
+  async function runCommand(title: string, prompt: string, answer: string): Promise<void> {
+    const input = page.locator('.quick-input-widget input');
+    // The palette lists contributed commands only once the extension host has scanned the extension, and a view
+    // opening meanwhile can close it: the whole sequence is tried again until the command's prompt is up.
+    await until(`"${title}" in the palette`, () => paletteCommand(title).then(
+      () => page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 5000 }).then(() => true),
+      () => false,
+    ), 60_000);
+    await input.fill(answer);
+    await input.press('Enter');
+  }
+
+  /** Picks a command in the palette; rejects when the palette or the command did not come up. */
+  async function paletteCommand(title: string): Promise<void> {
+    const input = page.locator('.quick-input-widget input');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.fill(`>${title}`, { timeout: 5000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click({ timeout: 5000 });
+  }
+
+  /** The Runs list's inner webview frame; "Keel: Show Runs" brings the view up. */
+  async function runsFrame(): Promise<Frame> {
+    let found: Frame | undefined;
+    await until('the Runs list webview', async () => {
+      for (const frame of page.frames()) {
+        if (await frame.locator('ul.runs').count().catch(() => 0)) {
+          found = frame;
+          return true;
+        }
+      }
+      await paletteCommand('Keel: Show Runs').catch(() => page.keyboard.press('Escape'));
+      return false;
+    }, 60_000);
+    return found!;
+  }
+
+  /** The inner webview frame holding an element, e.g. an editor-area trace viewer panel. */
+  async function viewerFrame(selector: string): Promise<Frame> {
+    let found: Frame | undefined;
+    await until(`a webview with ${selector}`, async () => {
+      for (const frame of page.frames()) {
+        if (await frame.locator(selector).count().catch(() => 0)) {
+          found = frame;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found!;
+  }
+});
+
+/** The workbench in a browser can be slow on a loaded machine: its waits get longer than the default. */
+function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<true> {
+  return poll(what, probe, timeoutMs);
+}
