@@ -7,8 +7,11 @@ import type { RunListEntry, RunMessage, RunState } from './rpc/runs';
 export type ToRunsView =
   /** The runs as the host lists them, newest first; `problem` says why the list could not be loaded. */
   | { readonly type: 'runs'; readonly runs: readonly RunListEntry[]; readonly problem?: string }
-  /** A run's conversation, the answer to `select` and sent again while the run goes on. */
-  | { readonly type: 'transcript'; readonly runId: string; readonly messages: readonly RunMessage[]; readonly problem?: string }
+  /**
+   * A run's conversation, the answer to `select` and sent again while the run goes on: its newest messages, and how
+   * many `earlier` ones are left to the trace.
+   */
+  | { readonly type: 'transcript'; readonly runId: string; readonly messages: readonly RunMessage[]; readonly earlier: number; readonly problem?: string }
   /** An action on a run ended; `problem` says why it did not happen, so the panel can show it beside the run. */
   | { readonly type: 'actionDone'; readonly runId: string; readonly action: RunAction; readonly problem?: string };
 

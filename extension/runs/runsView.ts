@@ -6,6 +6,7 @@ import type { AgentHost } from '../host/agentHost';
 import type { TraceStore } from '../traces/traceStore';
 import { webviewPage, webviewRoot } from '../webviewPage';
 import type { FailedTasks } from './failedTasks';
+import { panelTranscript } from './panelTranscript';
 import type { Runs } from './runsFeature';
 import type { RunsList } from './runsList';
 import type { UnfinishedRuns } from './unfinishedRuns';
@@ -176,9 +177,9 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
     try {
       if (host.state !== 'running') throw new Error('The agent host is not running; its conversation shows once it runs again.');
       const { messages } = await (await host.ensureStarted()).sendRequest(RunTranscriptRequest.type, { runId });
-      if (this.selected === runId) this.post({ type: 'transcript', runId, messages });
+      if (this.selected === runId) this.post({ type: 'transcript', runId, ...panelTranscript(messages) });
     } catch (error) {
-      if (this.selected === runId) this.post({ type: 'transcript', runId, messages: [], problem: `Keel could not load this run's conversation: ${errorText(error)}` });
+      if (this.selected === runId) this.post({ type: 'transcript', runId, messages: [], earlier: 0, problem: `Keel could not load this run's conversation: ${errorText(error)}` });
     }
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { RunState } from '../../protocol/rpc/runs';
+import { PANEL_MESSAGE_CHARS, PANEL_MESSAGES, panelTranscript } from '../../extension/runs/panelTranscript';
+import type { RunMessage, RunState } from '../../protocol/rpc/runs';
 import { MAX_RUN_MESSAGE_CHARS, offers, parseFromRunsView, RUN_ACTIONS } from '../../protocol/runsView';
 
 describe('Runs list messages', () => {
@@ -73,6 +74,40 @@ describe('Runs list messages', () => {
 
     it('lets every run open its trace', () => {
       for (const state of Object.keys(RUN_ACTIONS) as RunState[]) assert.ok(offers(run(state), 'openTrace'), state);
+    });
+  });
+
+  describe('the conversation the panel shows', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+
+    it('keeps a short conversation as it is', () => {
+      const messages: RunMessage[] = [
+        { role: 'user', kind: 'goal', text: 'summarize notes.txt', at },
+        { role: 'tool', tool: 'read_file', summary: 'notes.txt', ok: true, agent: 'keel', at },
+        { role: 'assistant', text: 'notes.txt has 3 lines.', agent: 'keel', at },
+      ];
+      assert.deepEqual(panelTranscript(messages), { messages, earlier: 0 });
+    });
+
+    it('shows the newest messages of a long run and counts the earlier ones', () => {
+      const messages: RunMessage[] = Array.from({ length: PANEL_MESSAGES + 25 }, (_, i) => ({ role: 'assistant', text: `step ${i}`, agent: 'keel', at }));
+      const shown = panelTranscript(messages);
+      assert.equal(shown.earlier, 25);
+      assert.equal(shown.messages.length, PANEL_MESSAGES);
+      assert.deepEqual(shown.messages.at(-1), messages.at(-1), 'the newest message is kept');
+      assert.equal((shown.messages[0] as { text: string }).text, 'step 25');
+    });
+
+    it('cuts a huge text short and says how much is left to the trace', () => {
+      const huge = 'x'.repeat(PANEL_MESSAGE_CHARS * 50);
+      const [user, assistant] = panelTranscript([
+        { role: 'user', kind: 'continue', text: huge, at },
+        { role: 'assistant', text: huge, agent: 'keel', at },
+      ]).messages as { text: string }[];
+      for (const message of [user!, assistant!]) {
+        assert.ok(message.text.length < PANEL_MESSAGE_CHARS + 100, `${message.text.length} characters`);
+        assert.match(message.text, new RegExp(`\\[${huge.length - PANEL_MESSAGE_CHARS} more characters; Open Trace shows them all\\]$`));
+      }
     });
   });
 });

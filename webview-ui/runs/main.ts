@@ -88,7 +88,7 @@ let selected = vscode.getState()?.selected;
 window.addEventListener('message', (event: MessageEvent<ToRunsView>) => {
   const message = event.data;
   if (message?.type === 'runs') showRuns(message.runs, message.problem);
-  else if (message?.type === 'transcript') showTranscript(message.runId, message.messages, message.problem);
+  else if (message?.type === 'transcript') showTranscript(message.runId, message.messages, message.earlier, message.problem);
   else if (message?.type === 'actionDone') actionDone(message.runId, message.action, message.problem);
 });
 list.addEventListener('keydown', moveBetweenRuns);
@@ -290,7 +290,7 @@ function select(runId: string | undefined): void {
 }
 
 /** The conversation, appended to in place: entries already drawn stay, so reading one is not disturbed by the next. */
-function showTranscript(runId: string, messages: readonly RunMessage[], problem: string | undefined): void {
+function showTranscript(runId: string, messages: readonly RunMessage[], earlier: number, problem: string | undefined): void {
   const row = rows.get(runId);
   if (!row) return;
   if (problem) {
@@ -298,11 +298,13 @@ function showTranscript(runId: string, messages: readonly RunMessage[], problem:
     row.transcriptKeys = [];
     return;
   }
-  const keys = messages.map((m) => JSON.stringify(m));
+  // The note on earlier messages is keyed like an entry, so it is redrawn only when their number changes.
+  const items: readonly (RunMessage | number)[] = earlier > 0 ? [earlier, ...messages] : messages;
+  const keys = items.map((m) => JSON.stringify(m));
   let same = 0;
   while (same < keys.length && same < row.transcriptKeys.length && keys[same] === row.transcriptKeys[same]) same++;
   while (row.transcript.children.length > same) row.transcript.lastElementChild!.remove();
-  row.transcript.append(...messages.slice(same).map((m) => entry(m, row.run.agent)));
+  row.transcript.append(...items.slice(same).map((m) => (typeof m === 'number' ? element('li', 'transcript-earlier', `${m} earlier message${m === 1 ? '' : 's'}: Open Trace shows the whole run.`) : entry(m, row.run.agent))));
   row.transcriptKeys = keys;
 }
 
