@@ -217,6 +217,8 @@ export class RunManager {
     const journals = this.deps.journals;
     if (!journals) throw new Error('This host keeps no run journals, so a run cannot be continued.');
     if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is still running; steer it with a message instead, or wait for it to end.`);
+    // A workflow's script decides what happens next, and a resume would run the script, not a follow-up.
+    if ((await journals.ended(runId))?.agent === WORKFLOW_AGENT) throw new Error(`Run ${runId} is a workflow, which cannot be continued with a message; run the workflow again with new input, or start a task.`);
     const controller = new AbortController();
     // Held before the journal moves, so a second continue or a resume of the same run is refused meanwhile.
     this.hold(runId, controller);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AskUserRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, RetryFailedTaskRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import { AskUserRequest, ContinueRunRequest, ListRunsRequest, ReviewEditRequest, UndoRunRequest, WriteFileRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, RetryFailedTaskRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
 import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
 import type { ModelServer } from '../fixtures/modelServer';
+import { applyEditToText } from '../../host/workspace/textRange';
 import { tempDir } from '../unit/helpers';
 import { runCli } from './cliProcess';
 import { startHost } from './hostProcess';
@@ -22,6 +23,11 @@ async function hostWith(workspace: string, storageDir: string, answers: { toolCa
     waiting.get(result.runId)?.(result);
   });
   host.connection.onRequest(ReadFileRequest.type, async ({ path }) => ({ text: await readFile(join(workspace, path), 'utf8') }));
+  host.connection.onRequest(ReviewEditRequest.type, async ({ edit }) => {
+    await writeFile(join(workspace, edit.path), applyEditToText(await readFile(join(workspace, edit.path), 'utf8'), edit));
+    return { decision: 'approved' as const };
+  });
+  host.connection.onRequest(WriteFileRequest.type, ({ path, content }) => writeFile(join(workspace, path), content));
   host.connection.onRequest(ReviewToolCallRequest.type, ({ tool, detail }) => answers.toolCall?.(tool, detail) ?? { decision: 'approved' as const });
   // The user can tell whether a command that may have run did: its line is in the marker file or not.
   host.connection.onRequest(RepeatStepRequest.type, async ({ detail }) => {
@@ -176,6 +182,21 @@ describe('workflows over JSON-RPC', function () {
     assert.equal(retried.outcome, 'succeeded', retried.message);
     assert.equal(retried.message, 'a.txt has 2 lines. b.txt has 3 lines.');
     assert.equal(server.requests.length - before, 2, 'only the new agent asked the model (read, then answer)');
+  });
+
+  it('lists a workflow run as a workflow, undoes its agents\' edits, and refuses to continue it', async () => {
+    await writeFile(join(workspace, 'c.txt'), 'one two\n');
+    const { runId, result } = await run(await putWorkflow(workspace, 'edit.js', 'return await agent(null, \'replace "one" with "uno" in c.txt\');'));
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(await readFile(join(workspace, 'c.txt'), 'utf8'), 'uno two\n');
+    const { runs } = await client.host.connection.sendRequest(ListRunsRequest.type, {});
+    const listed = runs.find((r) => r.runId === runId);
+    assert.equal(listed?.kind, 'workflow');
+    assert.equal(listed.agent, 'workflow');
+    await assert.rejects(client.host.connection.sendRequest(ContinueRunRequest.type, { runId, message: 'go on', models: crashModels(server) }), /is a workflow, which cannot be continued/);
+    const undone = await client.host.connection.sendRequest(UndoRunRequest.type, { runId });
+    assert.equal(undone.undone, true, undone.message);
+    assert.equal(await readFile(join(workspace, 'c.txt'), 'utf8'), 'one two\n');
   });
 
   it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {

@@ -139,8 +139,9 @@ export function lastIndexOf(records: readonly JournalRecord[], type: JournalReco
   return -1;
 }
 
-/** The agent a run was started with. */
+/** The agent a run was started with; `workflow` for a workflow run. */
 export function agentOf(start: JournalRecord | undefined): string {
+  if (start?.type === 'start' && start.kind === 'workflow') return 'workflow';
   const agent = start?.type === 'start' ? (start.request as { agent?: unknown } | undefined)?.agent : undefined;
   return typeof agent === 'string' ? agent : 'keel';
 }

@@ -259,10 +259,7 @@ export class RunStore {
   async ended(runId: string): Promise<{ goal: string; agent: string; steps: number } | undefined> {
     const records = await this.endedRecords(runId);
     if (!records) return undefined;
-    const start = records[0];
-    const agent = start?.type === 'start' ? (start.request as { agent?: unknown } | undefined)?.agent : undefined;
-    const name = start?.type === 'start' && start.kind === 'workflow' ? 'workflow' : typeof agent === 'string' ? agent : 'keel';
-    return { goal: goalOf(records), agent: name, steps: records.filter((r) => r.type === 'model').length };
+    return { goal: goalOf(records), agent: agentOf(records[0]), steps: records.filter((r) => r.type === 'model').length };
   }
 
   /**
