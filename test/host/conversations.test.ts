@@ -39,6 +39,10 @@ describe('runs are conversations: continue, steer, transcript, undo', function (
         return { kind: 'message', content: `Before I said: ${previous?.content ?? 'nothing'}` };
       }
       if (last.includes('wait for me')) return hang ? { kind: 'hang' } : { kind: 'message', content: 'Finished waiting.' };
+      if (last.startsWith('two steps')) {
+        if (!request.messages.some((m) => m.role === 'tool')) return { kind: 'message', content: '', toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] };
+        return hang ? { kind: 'hang' } : { kind: 'message', content: 'Two steps done.' };
+      }
       if (last.startsWith('narrate ')) {
         // Words between tool calls, one of them a secret the transcript must not show.
         if (!request.messages.some((m) => m.role === 'tool')) return { kind: 'message', content: `Reading notes.txt first; the key is ${RAW.openaiKey}.`, toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] };
@@ -218,7 +222,31 @@ describe('runs are conversations: continue, steer, transcript, undo', function (
     assert.ok(said.includes('applied to greeting.txt') && said.includes('wait for me'), 'the resumed continuation has the conversation before it');
     assert.equal(server.requests.length - resumedAt, 1, 'the first part was not asked again');
     assert.equal(await readFile(join(workspace, 'greeting.txt'), 'utf8'), 'hi world\n');
+    // runs/changed follows run/finished.
+    await waitFor(async () => changes.some((c) => c.state === 'succeeded') || undefined);
     assert.deepEqual(changes.map((c) => c.state), ['running', 'succeeded']);
+  });
+
+  it('reads a steering message sent just before a kill -9 once, after the resume', async () => {
+    hang = true;
+    const runId = await host.start('two steps');
+    await waitFor(async () => server.requests.filter((r) => lastUserText(r) === 'two steps').length === 2 || undefined);
+    assert.deepEqual(await host.connection.sendRequest(SteerRunRequest.type, { runId, message: 'say "purple"' }), { accepted: true });
+    host.child.kill('SIGKILL');
+    await new Promise((resolve) => host.child.once('exit', resolve));
+
+    hang = false;
+    host = await start(workspace, host.storageDir);
+    const resumedAt = server.requests.length;
+    await host.connection.sendRequest(ResumeRunRequest.type, { runId, models: host.models() });
+    const result = await host.finished(runId);
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.equal(result.message, 'You said: purple');
+    const asked = server.requests.slice(resumedAt);
+    assert.equal(asked.length, 1, 'step 1 replayed; the message read after it, before step 2 is asked again');
+    assert.equal(asked.filter((r) => JSON.stringify(r.messages).includes('say \\"purple\\"')).length, 1);
+    const { messages } = await host.connection.sendRequest(RunTranscriptRequest.type, { runId });
+    assert.deepEqual(messages.filter((m) => m.role === 'user').map((m) => m.role === 'user' && m.kind), ['goal', 'steer']);
   });
 
   it('lists runs newest first with their state, and says when one waits on the user', async () => {
@@ -233,6 +261,7 @@ describe('runs are conversations: continue, steer, transcript, undo', function (
     assert.equal(runs[0]!.filesChanged, 1);
     assert.match(runs[1]!.message ?? '', /429|[Rr]ate limit/);
     // The review of the edit is a question to the user: the run waits while it is open.
+    await waitFor(async () => changes.some((c) => c.runId === result.runId && c.state === 'succeeded') || undefined);
     assert.deepEqual(changes.filter((c) => c.runId === result.runId).map((c) => c.state), ['running', 'waiting', 'running', 'succeeded']);
     assert.deepEqual((await host.connection.sendRequest(ListRunsRequest.type, { limit: 1 })).runs.map((r) => r.runId), [result.runId]);
   });
