@@ -17,7 +17,7 @@ const onSchema = z.union([
   z.object({ command: z.literal(true) }).strict(),
 ]);
 
-const triggerSchema = z
+export const triggerSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'must be 1-64 letters, digits, spaces, _, . or -'),
     on: onSchema,
@@ -32,7 +32,8 @@ const triggerSchema = z
 
 const fileSchema = z.object({ $schema: z.string().optional(), triggers: z.array(triggerSchema).max(100) }).strict();
 
-export type Trigger = z.infer<typeof triggerSchema>;
+/** A trigger as declared; one from an agent definition runs that agent and names its file (`source`). */
+export type Trigger = z.infer<typeof triggerSchema> & { readonly agent?: string; readonly source?: string };
 export type TriggerKind = 'fileSaved' | 'fileCreated' | 'fileDeleted' | 'diagnostics' | 'schedule' | 'command';
 
 export function kindOf(trigger: Trigger): TriggerKind {

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { Runs } from '../runs/runsFeature';
+import { AGENT_FOLDERS, MAX_AGENT_FILE_BYTES, MAX_AGENT_FILES } from '../../protocol/agentFiles';
+import { parseAgentTriggers } from './agentTriggers';
 import { kindOf, parseTriggerFile, TRIGGERS_FILE, type Trigger } from './triggerFile';
 import { TriggerEngine, type TriggerState } from './triggerEngine';
 
@@ -13,7 +15,7 @@ export interface TriggerRun {
 }
 
 /**
- * Event triggers from `.keel/triggers.json`: file saved, created or deleted, new error diagnostics, a schedule, a
+ * Event triggers from `.keel/triggers.json` and from agent definitions' front matter (which run their agent): file saved, created or deleted, new error diagnostics, a schedule, a
  * command. Off in Restricted Mode (a workspace you do not trust must not start agents by itself); listed in the Keel
  * panel's Triggers view, where each can be paused, resumed or run now; a broken file is shown there with its line.
  */
@@ -22,7 +24,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
   const view = new TriggersView();
   const engine = new TriggerEngine({
     async start(trigger, goal) {
-      const run = await runs.start(goal);
+      const run = await runs.start(goal, trigger.agent);
       started.push({ trigger: trigger.name, runId: run.runId });
       view.refresh();
       await run.done;
@@ -43,27 +45,42 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || !vscode.workspace.isTrusted) {
       engine.setTriggers([]);
-      view.show(folder ? 'Triggers are off in Restricted Mode: trust this workspace to let its triggers start runs.' : undefined);
+      view.show(folder ? [{ text: 'Triggers are off in Restricted Mode: trust this workspace to let its triggers start runs.' }] : []);
       return;
     }
+    const notes: Note[] = [];
+    const triggers: Trigger[] = [];
     const uri = vscode.Uri.joinPath(folder.uri, TRIGGERS_FILE);
-    const text = await vscode.workspace.fs.readFile(uri).then((bytes) => new TextDecoder().decode(bytes), () => undefined);
-    if (text === undefined) {
-      engine.setTriggers([]);
-      view.show();
-      return;
+    const text = await readText(uri);
+    if (text !== undefined) {
+      const result = parseTriggerFile(text);
+      // Nothing half-loaded: a broken file stops all of its triggers until it is fixed.
+      if (result.ok) triggers.push(...result.triggers);
+      else notes.push({ text: result.message, uri, line: result.line });
     }
-    const result = parseTriggerFile(text);
-    if (!result.ok) {
-      // Nothing half-loaded: a broken file stops every trigger until it is fixed.
-      engine.setTriggers([]);
-      log.warn(`${result.message} (line ${result.line})`);
-      view.show(result.message, { uri, line: result.line });
-      return;
+    // A broken definition loses only its own triggers.
+    for (const { dir, suffix } of AGENT_FOLDERS) {
+      const entries = await vscode.workspace.fs.readDirectory(vscode.Uri.joinPath(folder.uri, dir)).then((list) => list, () => []);
+      const names = entries.filter(([name, type]) => type === vscode.FileType.File && name.endsWith(suffix)).map(([name]) => name).sort().slice(0, MAX_AGENT_FILES);
+      for (const name of names) {
+        const file = vscode.Uri.joinPath(folder.uri, dir, name);
+        const definition = await readText(file, MAX_AGENT_FILE_BYTES);
+        if (definition === undefined) continue;
+        const declared = parseAgentTriggers(`${dir}/${name}`, definition, suffix);
+        triggers.push(...declared.triggers);
+        notes.push(...declared.problems.map((p) => ({ text: p.message, uri: file, line: p.line })));
+      }
     }
+    const kept = new Map<string, Trigger>();
+    for (const trigger of triggers) {
+      const taken = kept.get(trigger.name);
+      if (!taken) kept.set(trigger.name, trigger);
+      else notes.push({ text: `${trigger.source ?? TRIGGERS_FILE}: the trigger name "${trigger.name}" is taken by ${taken.source ?? TRIGGERS_FILE}; rename one of them.` });
+    }
+    for (const note of notes) log.warn(`${note.text}${note.line ? ` (line ${note.line})` : ''}`);
     const paused = new Set(context.workspaceState.get<string[]>(PAUSED, []));
-    engine.setTriggers(result.triggers.map((t) => (paused.has(t.name) ? { ...t, paused: true } : t)));
-    view.show();
+    engine.setTriggers([...kept.values()].map((t) => (paused.has(t.name) ? { ...t, paused: true } : t)));
+    view.show(notes);
   };
 
   const relative = (uri: vscode.Uri) => (uri.scheme === 'file' ? vscode.workspace.asRelativePath(uri, false) : undefined);
@@ -91,11 +108,9 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     watcher,
     watcher.onDidCreate(fileEvent('fileCreated')),
     watcher.onDidDelete(fileEvent('fileDeleted')),
-    watcher.onDidChange((uri) => {
-      if (relative(uri) === TRIGGERS_FILE) void load();
-    }),
-    watcher.onDidCreate((uri) => relative(uri) === TRIGGERS_FILE && void load()),
-    watcher.onDidDelete((uri) => relative(uri) === TRIGGERS_FILE && void load()),
+    watcher.onDidChange((uri) => declaresTriggers(relative(uri)) && void load()),
+    watcher.onDidCreate((uri) => declaresTriggers(relative(uri)) && void load()),
+    watcher.onDidDelete((uri) => declaresTriggers(relative(uri)) && void load()),
     vscode.workspace.onDidSaveTextDocument((document) => fileEvent('fileSaved')(document.uri)),
     vscode.languages.onDidChangeDiagnostics(({ uris }) => {
       for (const uri of uris) {
@@ -124,6 +139,21 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
   );
   void load();
   return { started };
+}
+
+/** A file whose change changes the triggers: the trigger file, or an agent definition. */
+function declaresTriggers(path: string | undefined): boolean {
+  if (!path) return false;
+  return path === TRIGGERS_FILE || AGENT_FOLDERS.some(({ dir, suffix }) => path.startsWith(`${dir}/`) && path.endsWith(suffix) && !path.slice(dir.length + 1).includes('/'));
+}
+
+/** A file's text, or undefined when it is missing or larger than `maxBytes`. */
+async function readText(uri: vscode.Uri, maxBytes?: number): Promise<string | undefined> {
+  if (maxBytes !== undefined) {
+    const size = await vscode.workspace.fs.stat(uri).then((s) => s.size, () => Infinity);
+    if (size > maxBytes) return undefined;
+  }
+  return vscode.workspace.fs.readFile(uri).then((bytes) => new TextDecoder().decode(bytes), () => undefined);
 }
 
 async function pickTrigger(states: readonly TriggerState[]): Promise<string | undefined> {
@@ -175,6 +205,13 @@ function describeOn(trigger: Trigger): string {
   }
 }
 
+/** A line above the triggers: why they are off, or a declaration that did not load, with where to fix it. */
+interface Note {
+  readonly text: string;
+  readonly uri?: vscode.Uri;
+  readonly line?: number;
+}
+
 class TriggerItem extends vscode.TreeItem {
   constructor(readonly state: TriggerState | undefined, label: string) {
     super(label, vscode.TreeItemCollapsibleState.None);
@@ -184,14 +221,12 @@ class TriggerItem extends vscode.TreeItem {
 /** The Triggers view: each trigger with what it listens to, its state, its last and next run. */
 class TriggersView implements vscode.TreeDataProvider<TriggerItem>, vscode.Disposable {
   engine: TriggerEngine | undefined;
-  private message: string | undefined;
-  private problem: { uri: vscode.Uri; line: number } | undefined;
+  private notes: readonly Note[] = [];
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
 
-  show(message?: string, problem?: { uri: vscode.Uri; line: number }): void {
-    this.message = message;
-    this.problem = problem;
+  show(notes: readonly Note[] = []): void {
+    this.notes = notes;
     this.refresh();
   }
 
@@ -204,20 +239,22 @@ class TriggersView implements vscode.TreeDataProvider<TriggerItem>, vscode.Dispo
   }
 
   getChildren(): TriggerItem[] {
-    if (this.message) {
-      const item = new TriggerItem(undefined, this.message);
-      item.iconPath = new vscode.ThemeIcon(this.problem ? 'error' : 'info', this.problem ? new vscode.ThemeColor('errorForeground') : undefined);
-      item.tooltip = this.message;
-      if (this.problem) {
-        item.description = `line ${this.problem.line}`;
-        item.command = { title: 'Open', command: 'vscode.open', arguments: [this.problem.uri, { selection: new vscode.Range(this.problem.line - 1, 0, this.problem.line - 1, 0) }] };
+    const notes = this.notes.map((note) => {
+      const item = new TriggerItem(undefined, note.text);
+      const problem = note.uri !== undefined;
+      item.iconPath = new vscode.ThemeIcon(problem ? 'error' : 'info', problem ? new vscode.ThemeColor('errorForeground') : undefined);
+      item.tooltip = note.text;
+      if (note.uri) {
+        const line = note.line ?? 1;
+        item.description = `line ${line}`;
+        item.command = { title: 'Open', command: 'vscode.open', arguments: [note.uri, { selection: new vscode.Range(line - 1, 0, line - 1, 0) }] };
       }
-      return [item];
-    }
-    return (this.engine?.states() ?? []).map((state) => {
+      return item;
+    });
+    return [...notes, ...(this.engine?.states() ?? []).map((state) => {
       const item = new TriggerItem(state, state.trigger.name);
       const status = state.running ? 'running' : state.paused ? 'paused' : state.skipped ? 'rate-limited' : 'active';
-      item.description = `${describeOn(state.trigger)} · ${status}`;
+      item.description = `${describeOn(state.trigger)}${state.trigger.agent ? ` · agent ${state.trigger.agent}` : ''} · ${status}`;
       item.tooltip = new vscode.MarkdownString(
         [`**${state.trigger.name}**: ${describeOn(state.trigger)}`, `Goal: ${state.trigger.goal}`, state.lastRun ? `Last run: ${new Date(state.lastRun).toLocaleString()}` : 'Not run yet', state.nextRun ? `Next: ${new Date(state.nextRun).toLocaleString()}` : '', state.skipped ?? ''].filter(Boolean).join('\n\n'),
       );
@@ -225,7 +262,7 @@ class TriggersView implements vscode.TreeDataProvider<TriggerItem>, vscode.Dispo
       item.contextValue = state.paused ? 'keelTriggerPaused' : 'keelTrigger';
       item.accessibilityInformation = { label: `Trigger ${state.trigger.name}, ${describeOn(state.trigger)}, ${status}` };
       return item;
-    });
+    })];
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { minimatch } from 'minimatch';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { AGENT_FOLDERS, FRONT_MATTER, MAX_AGENT_FILE_BYTES, MAX_AGENT_FILES } from '../../../protocol/agentFiles';
 import { AGENT_NAME_PATTERN, type AgentInfo } from '../../../protocol/rpc';
 
 /** A runnable agent: its definition's front matter, and its body as instructions for the system prompt. */
@@ -10,20 +11,10 @@ export interface AgentDefinition extends AgentInfo {
   readonly instructions: string;
 }
 
-/** Where definitions live, and how a file there is named: VS Code's custom agents end in `.agent.md`. */
-const FOLDERS = [
-  { dir: '.keel/agents', suffix: '.md' },
-  { dir: '.github/agents', suffix: '.agent.md' },
-] as const;
-const MAX_FILES = 200;
-/** A definition is read whole into the system prompt; past this it is not a definition but a document. */
-const MAX_FILE_BYTES = 64 * 1024;
 const MAX_INSTRUCTIONS_CHARS = 20_000;
 
-const BLOCK = /^---\r?\n([\s\S]*?)\r?\n?---[ \t]*(?:\r?\n|$)/;
-
 const toolPattern = z.string().min(1).max(256);
-/** The fields Keel reads; other fields (VS Code's `handoffs`, `argument-hint`, …) are left to their readers. */
+/** The fields the host reads; `triggers` is the extension's (extension/triggers/agentTriggers.ts), others (VS Code's `handoffs`, …) are left to their readers. */
 const frontMatter = z.object({
   name: z.string().regex(AGENT_NAME_PATTERN, 'must be letters, digits, "_", "." or "-", at most 64').optional(),
   description: z.string().max(2_000).optional(),
@@ -44,7 +35,7 @@ export type Parsed = { readonly ok: true; readonly agent: AgentDefinition } | { 
  */
 export function parseAgentDefinition(path: string, text: string, suffix = '.md'): Parsed {
   const fail = (line: number, why: string): Parsed => ({ ok: false, problem: `${path}:${line}: ${why}` });
-  const block = BLOCK.exec(text);
+  const block = FRONT_MATTER.exec(text);
   if (!block) return fail(1, 'an agent definition starts with front matter between two "---" lines (name, description, tools, …).');
   const lines = new LineCounter();
   // The front matter starts on the file's second line.
@@ -101,9 +92,9 @@ export async function loadAgentDefinitions(root: string | undefined): Promise<Ag
   const agents = new Map<string, AgentDefinition>();
   const problems: string[] = [];
   if (!root) return { agents, problems };
-  for (const { dir, suffix } of FOLDERS) {
+  for (const { dir, suffix } of AGENT_FOLDERS) {
     const names = await readdir(join(root, dir)).catch(() => [] as string[]);
-    for (const file of names.filter((n) => n.endsWith(suffix)).sort().slice(0, MAX_FILES)) {
+    for (const file of names.filter((n) => n.endsWith(suffix)).sort().slice(0, MAX_AGENT_FILES)) {
       const path = `${dir}/${file}`;
       const parsed = await readDefinition(root, path, suffix);
       if (!parsed.ok) {
@@ -127,7 +118,7 @@ async function readDefinition(root: string, path: string, suffix: string): Promi
   try {
     const info = await stat(join(root, path));
     if (!info.isFile()) return { ok: false, problem: `${path}:1: not a file.` };
-    if (info.size > MAX_FILE_BYTES) return { ok: false, problem: `${path}:1: ${info.size} bytes is too long for an agent definition (at most ${MAX_FILE_BYTES}); move reference text into files the agent can read.` };
+    if (info.size > MAX_AGENT_FILE_BYTES) return { ok: false, problem: `${path}:1: ${info.size} bytes is too long for an agent definition (at most ${MAX_AGENT_FILE_BYTES}); move reference text into files the agent can read.` };
     return parseAgentDefinition(path, await readFile(join(root, path), 'utf8'), suffix);
   } catch (error) {
     return { ok: false, problem: `${path}:1: could not be read (${(error as Error).message}).` };
