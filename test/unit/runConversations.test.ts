@@ -31,6 +31,7 @@ describe('runs as conversations: reading the journal', () => {
       result(1, 0, 'text of a'),
       { type: 'steered', step: 1, count: 1 },
       { type: 'steer', text: 'never read', time: T },
+      { type: 'escalation', step: 2, reason: 'it repeated itself', action: 'answer', text: 'read b instead' },
       { type: 'end', outcome: 'failed', message: 'the model fell over' },
       { type: 'continue', text: 'try again', time: T },
     ];
@@ -39,6 +40,7 @@ describe('runs as conversations: reading the journal', () => {
       { role: 'tool', toolCallId: 'c1-0', toolName: 'read_file', content: 'text of a' },
       { role: 'tool', toolCallId: 'c1-1', toolName: 'run_command', content: 'run_command did not finish: the run stopped before its result was recorded. Check its effect before relying on it.' },
       { role: 'user', content: 'The user sent this while you were working; take it into account from here on:\nuse tabs' },
+      { role: 'user', content: "Keel paused you because it repeated itself. The user's guidance:\nread b instead" },
       { role: 'user', content: '(The run failed before this message: the model fell over)\n\ntry again' },
     ]);
     assert.equal(endOf(records), undefined, 'a continued run has not ended');

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { RunMessage } from '../../../protocol/rpc';
 import type { ChatMessage } from '../../models';
 import { redacted } from '../../observability/redaction';
+import { guidanceMessage } from '../recovery/recovery';
 import type { JournalRecord, StepEffect } from './journalRecords';
 
 /*
@@ -34,7 +35,8 @@ export function continuationOf(records: readonly JournalRecord[]): { history: Ch
 /**
  * The run's own agent's conversation after its goal, as the model saw it: its answers and tool calls, the calls'
  * results (a call without one is said not to have finished, since providers refuse a call left unanswered), the
- * steering messages where it read them, and each follow-up with how the part before it ended.
+ * steering messages where it read them, the user's guidance for it when it was stuck, and each follow-up with how the
+ * part before it ended.
  */
 export function conversationOf(records: readonly JournalRecord[]): ChatMessage[] {
   const messages: ChatMessage[] = [];
@@ -62,6 +64,9 @@ export function conversationOf(records: readonly JournalRecord[]): ChatMessage[]
     } else if (record.type === 'steered') {
       flush();
       for (const text of read) messages.push({ role: 'user', content: `The user sent this while you were working; take it into account from here on:\n${text}` });
+    } else if (record.type === 'escalation' && record.action === 'answer') {
+      flush();
+      messages.push({ role: 'user', content: guidanceMessage(record.reason, record.text ?? '') });
     } else if (record.type === 'end') {
       ended = record;
     } else if (record.type === 'continue') {

@@ -12,6 +12,12 @@ import { StuckDetector, type Stuck } from './stuckDetector';
 /** What happens before the next step: go on (with the user's guidance for the model, if any), or end the run. */
 export type NextStep = { readonly guidance?: string } | { readonly end: 'failed' | 'cancelled'; readonly message: string };
 
+/** What the model is told when the user answered for a stuck agent; a continued run's history says it again. */
+export function guidanceMessage(reason: string, text: string): string {
+  const guidance = text.trim();
+  return `Keel paused you because ${reason}. ${guidance ? `The user's guidance:\n${cut(guidance)}` : 'The user lets you go on; change your approach.'}`;
+}
+
 /**
  * One agent's way out of trouble: its questions to the user (`ask_user`), and automatic escalation. When the agent
  * loops, keeps failing, makes no progress or spends its definition's `budgetUsd`, Keel stops it before the next model
@@ -57,8 +63,7 @@ export class Recovery {
     }
     this.detector?.reset();
     if (stuck.kind === 'budget') this.budgetLimitUsd = spentUsd + this.options.agent!.budgetUsd!;
-    const guidance = answer.text.trim();
-    return { guidance: `Keel paused you because ${stuck.reason}. ${guidance ? `The user's guidance:\n${cut(guidance)}` : 'The user lets you go on; change your approach.'}` };
+    return { guidance: guidanceMessage(stuck.reason, answer.text) };
   }
 
   private overBudget(spentUsd: number): Stuck | undefined {
