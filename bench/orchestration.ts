@@ -163,9 +163,14 @@ async function resumeTimes(storage: string): Promise<{ total: number[]; afterRea
     const first = startHost();
     await first.initialize({ workspace, storageDir });
     for (let i = 0; i < UNFINISHED_ON_DISK; i++) {
-      await first.connection.sendRequest(StartRunRequest.type, { goal: `follow plan ${JSON.stringify(plan)}`, models: crashModels(server), limits: { maxSteps: 10, approvalTimeoutMs: 10_000 } });
+      // The plan repeats one call, which loop detection would stop at the third; what is timed here is the resume.
+      await first.connection.sendRequest(StartRunRequest.type, { goal: `follow plan ${JSON.stringify(plan)}`, models: crashModels(server), limits: { maxSteps: 10, approvalTimeoutMs: 10_000, loopDetection: false } });
     }
-    while (server.requests.length < UNFINISHED_ON_DISK * 4) await new Promise((resolve) => setTimeout(resolve, 10));
+    const deadline = performance.now() + 120_000;
+    while (server.requests.length < UNFINISHED_ON_DISK * 4) {
+      if (performance.now() > deadline) throw new Error(`the runs to resume made ${server.requests.length} of ${UNFINISHED_ON_DISK * 4} model requests in 2 minutes; they stopped early`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     first.child.kill('SIGKILL');
     const total: number[] = [];
     const afterReady: number[] = [];
