@@ -14,6 +14,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./triggers.test'),
   () => import('./metrics.test'),
   () => import('./jsonValidation.test'),
+  () => import('./workflows.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
