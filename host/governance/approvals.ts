@@ -4,6 +4,7 @@ import type { AskUserAnswer, AskUserParams, ElicitAnswer, ElicitParams, RepeatCh
 import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
 import type { AttributeValue } from '../../protocol/trace';
 import type { Span } from '../observability/tracer';
+import { redacted } from '../observability/redaction';
 import { errorMessage } from '../observability/tracer';
 import type { AuditSink } from './auditLog';
 import type { ConsentPort } from './consent';
@@ -110,9 +111,11 @@ export class ApprovalBroker {
 
   /**
    * An agent's question (`ask_user`) or guidance for a stuck agent, asked in the asking agent's name. No answer in time
-   * counts as declined: the agent goes on without an answer, and a stuck agent's run fails.
+   * counts as declined: the agent goes on without an answer, and a stuck agent's run fails. The question is the
+   * model's text (or a tool's error), so a secret it read is redacted before anyone is shown it.
    */
-  askUser(question: Omit<AskUserParams, 'runId' | 'approvalId' | 'agent'>, at: At): Promise<AskUserAnswer> {
+  askUser(asked: Omit<AskUserParams, 'runId' | 'approvalId' | 'agent'>, at: At): Promise<AskUserAnswer> {
+    const question = { ...asked, question: redacted(asked.question), ...(asked.context !== undefined ? { context: redacted(asked.context) } : {}) };
     return this.decide<AskUserAnswer>(at, {
       subject: question.kind === 'stuck' ? 'escalation' : 'ask_user',
       attributes: { 'keel.approval.kind': question.kind },

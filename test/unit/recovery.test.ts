@@ -183,6 +183,15 @@ describe('recovery', () => {
       assert.equal(chat.requests[1]!.messages.find((m) => m.role === 'tool')!.content, 'The user answered:\nBlue.');
     });
 
+    it('redacts a secret the model put in its question before the user is shown it', async () => {
+      const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
+      const chat = model((request) => (request.messages.some((m) => m.role === 'tool') ? { content: 'ok' } : { toolCalls: [call('ask_user', { question: `Is ${key} the right key?`, context: `found ${key}` })] }));
+      const person = user([{ action: 'decline' }]);
+      await run(chat, person).done;
+      assert.ok(!JSON.stringify(person.asked).includes(key));
+      assert.match(person.asked[0]!.question, /^Is .+ the right key\?$/);
+    });
+
     it('tells the model when nobody answers, and ends the run when the user stops it', async () => {
       const asks = () => model((request) => (request.messages.some((m) => m.role === 'tool') ? { content: 'ok' } : { toolCalls: [call('ask_user', { question: 'Go?' })] }));
       const declined = asks();
