@@ -15,6 +15,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./metrics.test'),
   () => import('./jsonValidation.test'),
   () => import('./workflows.test'),
+  () => import('./runUndo.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
