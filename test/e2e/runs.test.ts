@@ -110,7 +110,7 @@ describe('the Runs list in the browser workbench', function () {
     await until('the file restored', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello world\nsecond line\n');
   });
 
-  it('cancels and steers runs from the list, goes to a stuck run\'s question, lists a failed one, and shows parallel subagents in the list and the trace', async () => {
+  it('cancels and steers runs from the list, goes to a stuck run\'s question, shows parallel subagents in the list and the trace, retries and dismisses a failed run', async () => {
     const runs = await runsFrame();
     await runTaskFromPalette('never answer (cancelled)');
     const hanging = runs.locator('li.run', { hasText: 'never answer (cancelled)' });
@@ -162,6 +162,16 @@ describe('the Runs list in the browser workbench', function () {
     await until('the parent and its three subagents', async () => (await agents.count()) >= 4);
     await paletteCommand('Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
     await page.screenshot({ path: join(DOCS, 'subagent-trace.png') });
+
+    // A failed run is retried from the list (the model is asked again and refuses again), then dismissed from it.
+    const failed = runs.locator('li.run', { hasText: 'rate limited' });
+    await failed.locator('.run-head').click();
+    const asked = models.requests.length;
+    await failed.getByRole('button', { name: 'Retry', exact: true }).click();
+    await until('the retried run to ask the model again', async () => models.requests.length > asked);
+    await runs.locator('li.run.state-failed', { hasText: 'rate limited' }).waitFor({ timeout: 30_000 });
+    await failed.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    await runs.locator('li.run.state-failed', { hasText: 'rate limited' }).waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {
