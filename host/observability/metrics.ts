@@ -115,7 +115,7 @@ export class RunMetrics {
 
   /** Takes a span snapshot; only ends (and the start of a task) matter. Never throws. */
   record(span: SpanData): void {
-    if (span.operation === 'invoke_agent' && span.parentSpanId === undefined) {
+    if (isRun(span) && span.parentSpanId === undefined) {
       const runId = runIdOf(span);
       if (span.endTime === undefined) this.running.set(runId, { runId, traceId: span.traceId, goal: text(span, 'keel.run.goal') ?? '', startTime: span.startTime });
       else this.running.delete(runId);
@@ -194,7 +194,7 @@ export class RunMetrics {
   private async readPast(): Promise<void> {
     const past: Record<Classification['kind'], Observation[]> = { run: [], chat: [], tool: [] };
     await this.readHistory(this.since, (span) => {
-      if (span.endTime === undefined && span.operation === 'invoke_agent' && span.parentSpanId === undefined) {
+      if (span.endTime === undefined && isRun(span) && span.parentSpanId === undefined) {
         // A task whose end was never written: the host died during it.
         past.run.push(observation(span, agentOf(span), { outcome: 'interrupted', task: true }));
       } else if (span.endTime !== undefined && span.endTime < this.since) {
@@ -217,9 +217,14 @@ interface Classification {
   readonly observation: Observation;
 }
 
+/** An agent's run, or a workflow's (whose agents are runs beneath it): at the root, a task. */
+function isRun(span: SpanData): boolean {
+  return span.operation === 'invoke_agent' || span.operation === 'invoke_workflow';
+}
+
 /** What an ended span counts as: a run, a model call, a tool call, or (undefined) none of them. */
 function classify(span: SpanData): Classification | undefined {
-  if (span.operation === 'invoke_agent') return { kind: 'run', observation: observation(span, agentOf(span), { outcome: outcomeOf(span), task: span.parentSpanId === undefined }) };
+  if (isRun(span)) return { kind: 'run', observation: observation(span, agentOf(span), { outcome: outcomeOf(span), task: span.parentSpanId === undefined }) };
   if (span.operation === 'chat') return { kind: 'chat', observation: observation(span, modelOf(span), undefined, span.parentSpanId !== undefined) };
   if (span.operation === 'execute_tool') return { kind: 'tool', observation: observation(span, text(span, 'gen_ai.tool.name') ?? span.name.replace(/^execute_tool /, '')) };
   return undefined;

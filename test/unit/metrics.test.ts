@@ -109,6 +109,17 @@ describe('metrics from spans', () => {
     assert.ok(last.modelCalls >= 4 && last.runs === 2 && last.failedRuns === 1, JSON.stringify(last));
   });
 
+  it('counts a workflow as one task, not each of its agents', () => {
+    const metrics = new RunMetrics(undefined, NOW - HOUR);
+    const workflow = span('invoke_workflow', { endsAgo: MIN, ms: 5000, attributes: { 'gen_ai.agent.name': 'workflow', 'keel.run.outcome': 'succeeded', 'keel.cost.usd': 0.03, 'keel.run.id': 'run-w' } });
+    metrics.record(span('invoke_agent', { traceId: workflow.traceId, parent: workflow.spanId, endsAgo: 2 * MIN, ms: 1000, attributes: { 'gen_ai.agent.name': 'keel', 'keel.run.outcome': 'succeeded', 'keel.run.id': 'run-w' } }));
+    metrics.record(workflow);
+    const hour = metrics.snapshot('1h', NOW);
+    assert.equal(hour.tasks.finished, 1);
+    assert.equal(hour.tasks.succeeded, 1);
+    assert.deepEqual(hour.latency.run, { count: 1, p50Ms: 5000, p95Ms: 5000 });
+  });
+
   it('counts tasks that have started and not ended as running, and forgets them when they end', () => {
     const metrics = new RunMetrics(undefined, NOW - HOUR);
     const started: SpanData = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'invoke_agent keel', operation: 'invoke_agent', startTime: NOW - 40 * MIN, status: 'running', attributes: { 'keel.run.id': 'run-1', 'keel.run.goal': 'fix it' } };
