@@ -30,8 +30,8 @@ export function openSetting(id: string): Fix {
 }
 
 /**
- * The fixes `message` names, in the order it names them, then `extra`, then Show Log; each command once and at
- * most MAX_FIXES besides Show Log. A setting that no contributed property has is not offered.
+ * `extra` (the caller knows the likeliest fix), then the fixes `message` names in the order it names them, then
+ * Show Log; each command once and at most MAX_FIXES besides Show Log. A setting that no contributed property has is not offered.
  */
 export function fixesFor(message: string, commands: readonly ContributedCommand[], settings: ReadonlySet<string>, extra: readonly Fix[] = []): Fix[] {
   const named: { at: number; fix: Fix }[] = [];
@@ -46,7 +46,7 @@ export function fixesFor(message: string, commands: readonly ContributedCommand[
   }
   const fixes: Fix[] = [];
   const seen = new Set<string>();
-  for (const fix of [...named.sort((a, b) => a.at - b.at).map((n) => n.fix), ...extra]) {
+  for (const fix of [...extra, ...named.sort((a, b) => a.at - b.at).map((n) => n.fix)]) {
     const key = fix.command === 'workbench.action.openSettings' ? fix.command : `${fix.command} ${JSON.stringify(fix.args ?? [])}`;
     if (seen.has(key) || fix.command === SHOW_LOG.command) continue;
     seen.add(key);

@@ -4,6 +4,8 @@ import { fixesFor, notificationText, type ContributedCommand, type Fix } from '.
 
 export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
 
+export const INSTALL_COPILOT_CHAT: Fix = { label: 'Install Copilot Chat', command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] };
+
 /**
  * Logs `message` and shows it with the buttons that fix it: the commands and settings it names, `extra`, and
  * Show Log. Resolves with the fix the user chose, after running it.
@@ -29,7 +31,9 @@ async function notify(severity: 'error' | 'warning', message: string, extra: rea
 
 /** The message of an error from the host (a JSON-RPC error), from the extension or from VS Code. */
 export function errorText(error: unknown): string {
-  return error instanceof ResponseError || error instanceof Error ? error.message : String(error);
+  const message = error instanceof ResponseError || error instanceof Error ? error.message : String(error);
+  // The language client wraps the host's own message in one that says nothing to the user.
+  return message.replace(/^Request [\w/]+ failed with message: /, '');
 }
 
 interface Contributions {

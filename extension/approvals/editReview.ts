@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ReviewEditParams } from '../../protocol/rpc';
 import type { EditDecision } from '../../protocol/run';
 import { workspaceFileUri } from '../workspace/workspaceFiles';
+import { showWarning } from '../errors';
 
 interface PendingEdit {
   readonly params: ReviewEditParams;
@@ -84,7 +85,7 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     edit.replace(pending.uri, pending.range, pending.params.edit.newText);
     if (!(await vscode.workspace.applyEdit(edit))) {
       this.settle(approvalId!, { decision: 'denied', reason: 'VS Code could not apply the edit' });
-      return void vscode.window.showErrorMessage(`Keel: VS Code could not apply the edit to ${pending.params.edit.path}.`);
+      return void showWarning(`VS Code could not apply the edit to ${pending.params.edit.path}, so it was denied and the agent was told. Check that the file is not read-only, then run the task again.`);
     }
     // Saving a buffer the user had unsaved work in would save their work too; leave that to them.
     if (!wasDirty) await document.save();

@@ -12,7 +12,7 @@ export function registerAudit(context: vscode.ExtensionContext, host: AgentHost,
         const message = describeVerification(result);
         log.info(`audit log: ${message}`);
         if (result.ok) void vscode.window.showInformationMessage(`Keel: ${message}`);
-        else void vscode.window.showErrorMessage(`Keel: ${message}`, 'Show Log').then((choice) => choice && log.show());
+        else void showError(message, log);
       } catch (error) {
         void showError(errorText(error), log);
       }

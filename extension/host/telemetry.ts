@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { HostInitializationOptions } from '../../protocol/version';
 import { askForSecret } from '../secretInput';
+import { showWarning } from '../errors';
 
 /** The SecretStorage key of the OTLP export headers, kept as `OTEL_EXPORTER_OTLP_HEADERS` writes them. */
 const OTLP_HEADERS_SECRET = 'keel.telemetry.otlp.headers';
@@ -12,7 +13,7 @@ export async function telemetryOptions(secrets: vscode.SecretStorage): Promise<H
   if (!endpoint) return undefined;
   // The host refuses initialization options that do not parse; a mistyped endpoint must cost the export, not the host.
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
-    void vscode.window.showWarningMessage(`Keel: "keel.telemetry.otlp.endpoint" is not an http(s) URL (${endpoint}); traces are not exported. Example: http://localhost:4318`);
+    void showWarning(`"keel.telemetry.otlp.endpoint" is not an http(s) URL (${endpoint}); traces are not exported. Example: http://localhost:4318`);
     return undefined;
   }
   const headers = await secrets.get(OTLP_HEADERS_SECRET);

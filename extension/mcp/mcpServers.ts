@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { McpServerSpec } from '../../protocol/rpc';
 import { parseMcpConfig } from '../../protocol/mcpConfig';
+import { openSetting, showError } from '../errors';
 
 const inputSecret = (id: string) => `keel.mcp.input.${id}`;
 
@@ -35,8 +36,8 @@ export async function collectMcpServers(secrets: vscode.SecretStorage, log: vsco
       }
       servers.push(...parseMcpConfig(text, { source, workspaceFolder, env: process.env, inputs }).servers);
     } catch (error) {
-      log.error((error as Error).message);
-      void vscode.window.showErrorMessage(`Keel: ${(error as Error).message}`);
+      const fix = source === '.vscode/mcp.json' && folder ? { label: 'Open mcp.json', command: 'vscode.open', args: [vscode.Uri.joinPath(folder.uri, '.vscode', 'mcp.json')] } : openSetting('keel.mcp.servers');
+      void showError((error as Error).message, log, fix);
     }
   }
   return servers;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { DiscoverOllamaModelsRequest } from '../../protocol/rpc';
+import { INSTALL_COPILOT_CHAT, showWarning } from '../errors';
 import { entryKeySecret } from '../settings';
 import { addEntries, describeEntry, idOf, openAIEntry, removeEntries, vscodeEntry } from './catalogEdits';
 import { listLanguageModels } from './languageModelChat';
@@ -49,7 +50,7 @@ async function addOllamaModels(client: () => Promise<LanguageClient>): Promise<v
 async function addVsCodeModel(): Promise<void> {
   const models = await listLanguageModels();
   if (!models.length) {
-    return void vscode.window.showWarningMessage('Keel: VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.');
+    return void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', INSTALL_COPILOT_CHAT);
   }
   const pick = await vscode.window.showQuickPick(
     models.map((model) => ({ label: model.name, description: `${model.vendor}/${model.family}`, detail: `${model.maxInputTokens.toLocaleString('en-US')} input tokens`, model })),

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import type { CatalogEntry } from '../../protocol/models';
 import { DiscoverOllamaModelsRequest } from '../../protocol/rpc';
-import { errorText, showError, showWarning, type Fix } from '../errors';
+import { errorText, INSTALL_COPILOT_CHAT, showError, showWarning, type Fix } from '../errors';
 import { askForSecret } from '../secretInput';
 import { OPENAI_KEY_SECRET } from '../settings';
 import { listLanguageModels } from './languageModelChat';
@@ -22,17 +23,24 @@ export class FirstModel {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** "Keel: Use a Local Ollama Model…": the tool-capable models Ollama has pulled. */
+  /** "Keel: Use a Local Ollama Model…": the tool-capable models Ollama has pulled, asking where it listens if not where set. */
   async useOllama(): Promise<ModelState | undefined> {
-    const baseUrl = setting<string>('ollama.baseUrl', 'http://127.0.0.1:11434');
-    let entries;
-    try {
-      ({ entries } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for Ollama at ${baseUrl}…` }, async () =>
-        (await this.client()).sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl }),
-      ));
-    } catch (error) {
-      void showError(`Ollama does not answer at ${baseUrl}: ${errorText(error)} Install it from https://ollama.com and start it, then try again.`, this.log, retry('keel.useOllama'));
-      return undefined;
+    let baseUrl = setting<string>('ollama.baseUrl', 'http://127.0.0.1:11434');
+    let entries: CatalogEntry[] | undefined;
+    while (!entries) {
+      try {
+        ({ entries } = await this.discover(baseUrl));
+      } catch (error) {
+        const other = await vscode.window.showInputBox({
+          title: 'Keel: Where does Ollama listen?',
+          prompt: `Nothing answers at ${baseUrl} (${errorText(error)}). Start Ollama (\`ollama serve\`, or install it from ollama.com), or give the address it listens at.`,
+          value: baseUrl,
+          ignoreFocusOut: true,
+          validateInput: httpUrlProblem,
+        });
+        if (!other) return undefined;
+        baseUrl = other.trim();
+      }
     }
     const callers = entries.filter((entry) => entry.capabilities.tools);
     if (!callers.length) {
@@ -46,8 +54,14 @@ export class FirstModel {
       { title: 'Keel: Use a Local Ollama Model', placeHolder: `Models on ${baseUrl} that can call tools` },
     );
     if (!pick) return undefined;
-    await update({ 'model.provider': 'ollama', 'ollama.model': pick.model });
+    await update({ 'model.provider': 'ollama', 'ollama.baseUrl': baseUrl, 'ollama.model': pick.model });
     return this.confirm();
+  }
+
+  private discover(baseUrl: string): Thenable<{ entries: CatalogEntry[] }> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for Ollama at ${baseUrl}…` }, async () =>
+      (await this.client()).sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl }),
+    );
   }
 
   /** "Keel: Use an OpenAI-Compatible Server…": the server's URL, the model, and the key kept in SecretStorage. */
@@ -78,7 +92,7 @@ export class FirstModel {
   async useVsCodeModel(): Promise<ModelState | undefined> {
     const models = await listLanguageModels();
     if (!models.length) {
-      void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', { label: 'Install Copilot Chat', command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] }, retry('keel.useVsCodeModel'));
+      void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', INSTALL_COPILOT_CHAT, retry('keel.useVsCodeModel'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(

@@ -33,7 +33,6 @@ export function createModelView(status: ModelStatus): vscode.Disposable {
       item.iconPath = new vscode.ThemeIcon(action.icon);
       item.command = { title: action.label, command: action.command, arguments: action.args };
       item.tooltip = action.tooltip;
-      item.accessibilityInformation = { label: action.label, role: 'button' };
       return item;
     },
   };
@@ -66,7 +65,8 @@ export function messageFor(state: ModelState): string {
     case 'checked': {
       const { result } = state;
       if (result.answers) return `Keel will use ${result.model} (${providerName(result.provider)}). It answers: ${formatSeconds(result.latencyMs)} for a short question.`;
-      return `Keel will use ${result.model} (${providerName(result.provider)}), and it does not answer. ${result.error?.message ?? ''}`.trim();
+      // The diagnosis; the advice after it is what the actions below do.
+      return `Keel will use ${result.model} (${providerName(result.provider)}), and it does not answer: ${firstSentence(result.error?.message ?? 'no reason given.')}`;
     }
   }
 }
@@ -82,6 +82,11 @@ function actionsFor(state: ModelState): Action[] {
   if (state.phase === 'checked' && state.result.error?.kind === 'auth') return [USE_OPENAI, CONFIGURE, CHECK_AGAIN, SHOW_LOG];
   if (state.phase === 'settings') return [OPEN_SETTINGS, CONFIGURE, CHECK_AGAIN, SHOW_LOG];
   return [DETECT_OLLAMA, USE_OPENAI, USE_VSCODE, CONFIGURE, CHECK_AGAIN];
+}
+
+function firstSentence(text: string): string {
+  const end = text.search(/[.!?](\s|$)/);
+  return end < 0 ? text : text.slice(0, end + 1);
 }
 
 function providerName(provider: string): string {

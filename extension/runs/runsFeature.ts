@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CancelRunRequest, ContinueRunRequest, ListAgentsRequest, RunFinishedNotification, StartRunRequest, type AgentInfo } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
-import { errorText, showError } from '../errors';
+import { errorText, showError, showWarning } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import { modelConfig, runSettings } from '../settings';
 import type { TraceStore } from '../traces/traceStore';
@@ -92,7 +92,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
 async function pickAgent(client: LanguageClient, log: vscode.LogOutputChannel): Promise<string | undefined> {
   const { agents, problems } = await client.sendRequest(ListAgentsRequest.type, {});
   for (const problem of problems) log.warn(`agent definition not loaded: ${problem}`);
-  if (problems.length > 0) void vscode.window.showWarningMessage(`Keel: ${problems.length} agent definition(s) did not load: ${problems[0]}${problems.length > 1 ? ' (the others are in the Keel log)' : ''}`);
+  if (problems.length > 0) void showWarning(`${problems.length} agent definition(s) did not load: ${problems[0]}${problems.length > 1 ? ' (the others are in the Keel log)' : ''}`);
   if (agents.length === 0) {
     void vscode.window.showInformationMessage('Keel: this workspace defines no agents. Add one in .keel/agents/<name>.md (front matter: description, tools, model, maxSteps, delegate) or .github/agents/<name>.agent.md.');
     return undefined;
@@ -132,5 +132,5 @@ async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): P
     if (choice) void vscode.commands.executeCommand('keel.runTask');
     return;
   }
-  await showError(`The run failed: ${result.message}`, log);
+  await showError(`The run failed: ${result.message}`, log, { label: 'Show Failed Tasks', command: 'keel.showFailedTasks' });
 }

@@ -6,6 +6,7 @@ import { SpanBatcher } from './spanBatcher';
 import type { TraceStore } from './traceStore';
 import { viewerHtml, viewerRoot } from './viewerHtml';
 import { answerViewer, loadTrace, type ViewerServices } from './viewerRequests';
+import { errorText, showWarning } from '../errors';
 
 const TITLE_CHARS = 40;
 
@@ -64,7 +65,7 @@ export class TracePanels implements vscode.Disposable {
             post(panel, { type: 'reset', spans, runs: result ? [result] : [] });
             post(panel, { type: 'reveal', traceId });
           },
-          (error: unknown) => void vscode.window.showWarningMessage(`Keel: could not load that run: ${error instanceof Error ? error.message : String(error)}`),
+          (error: unknown) => void showWarning(`could not load that run: ${errorText(error)}`),
         ),
       reveal: (id: string, spanId?: string) => post(panel, { type: 'reveal', traceId: id, ...(spanId ? { spanId } : {}) }),
     };
@@ -83,7 +84,7 @@ export class TracePanels implements vscode.Disposable {
       ready: () =>
         void Promise.all([loadTrace(this.services, left), loadTrace(this.services, right)]).then(
           ([a, b]) => post(panel, { type: 'compare', left: a, right: b }),
-          (error: unknown) => void vscode.window.showWarningMessage(`Keel: could not load the runs to compare: ${error instanceof Error ? error.message : String(error)}`),
+          (error: unknown) => void showWarning(`could not load the runs to compare: ${errorText(error)}`),
         ),
       reveal: () => undefined,
     };

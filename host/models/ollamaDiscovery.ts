@@ -1,6 +1,6 @@
 import type { ModelResponse } from 'ollama';
 import type { ModelEntry, TaskClass } from './catalog';
-import { toModelError } from './errors';
+import { ModelError, toModelError } from './errors';
 import { ollamaClient, ollamaStatus } from './ollamaClient';
 
 /**
@@ -23,7 +23,10 @@ export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal
     models = (await client.list()).models;
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, ollamaStatus(error));
+    const failure = toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, ollamaStatus(error));
+    // The usual advice names a model to pull; listing needs only the server.
+    if (failure instanceof ModelError && failure.kind === 'unreachable') throw new ModelError('unreachable', `Could not reach Ollama at ${baseUrl}. Start it (\`ollama serve\`), or set "keel.ollama.baseUrl" to where it runs.`);
+    throw failure;
   }
   const capabilities = await Promise.all(models.slice(0, MAX_SHOWN).map((found) => declaredCapabilities(client, found.name)));
   return models.map((found, i) => suggestEntry(baseUrl, found, capabilities[i]));

@@ -16,10 +16,10 @@ describe('error notifications', () => {
     ]);
   });
 
-  it('add the caller\'s fixes after the named ones, each command once, at most three besides Show Log', () => {
+  it('put the caller\'s fixes first, then the named ones, each command once, at most three besides Show Log', () => {
     const message = 'Pick another model with "Keel: Configure Models…"; check "keel.openai.model" or "keel.router.models" and "Keel: Set OpenAI API Key".';
     const fixes = fixesFor(message, commands, settings, [{ label: 'Configure Models…', command: 'keel.configureModels' }, { label: 'Retry', command: 'keel.runTask' }]);
-    assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Open Settings', 'Set OpenAI API Key', 'Show Log']);
+    assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Retry', 'Open Settings', 'Show Log']);
   });
 
   it('offer nothing for names that are not Keel\'s commands or settings', () => {
