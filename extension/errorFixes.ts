@@ -19,8 +19,8 @@ export interface ContributedCommand {
 
 /** Advice comes early in a message; a huge one (a model's garbage quoted back) is not scanned whole. */
 const MAX_SCANNED = 10_000;
-/** More buttons than this wrap into a "…" menu in VS Code's notifications, hiding the fix. */
-const MAX_FIXES = 3;
+/** A notification shows about three buttons whole; past that their labels are cut. */
+const MAX_BUTTONS = 3;
 
 export const SHOW_LOG: Fix = { label: 'Show Log', command: 'keel.showLog' };
 export const CONFIGURE_MODELS: Fix = { label: 'Configure Models…', command: 'keel.configureModels' };
@@ -30,8 +30,8 @@ export function openSetting(id: string): Fix {
 }
 
 /**
- * `extra` (the caller knows the likeliest fix), then the fixes `message` names in the order it names them, then
- * Show Log; each command once and at most MAX_FIXES besides Show Log. A setting that no contributed property has is not offered.
+ * `extra` (the caller knows the likeliest fix), then the fixes `message` names in the order it names them, each
+ * command once; Show Log when there is room, since the log rarely says more than a message that names its fix. A setting that no contributed property has is not offered.
  */
 export function fixesFor(message: string, commands: readonly ContributedCommand[], settings: ReadonlySet<string>, extra: readonly Fix[] = []): Fix[] {
   const named: { at: number; fix: Fix }[] = [];
@@ -52,7 +52,7 @@ export function fixesFor(message: string, commands: readonly ContributedCommand[
     seen.add(key);
     fixes.push(fix);
   }
-  return [...fixes.slice(0, MAX_FIXES), SHOW_LOG];
+  return fixes.length >= MAX_BUTTONS ? fixes.slice(0, MAX_BUTTONS) : [...fixes, SHOW_LOG];
 }
 
 /**

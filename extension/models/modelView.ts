@@ -64,7 +64,7 @@ export function messageFor(state: ModelState): string {
       return `${uses} The settings are not valid: ${state.message}`;
     case 'checked': {
       const { result } = state;
-      if (result.answers) return `Keel will use ${result.model} (${providerName(result.provider)}). It answers: ${formatSeconds(result.latencyMs)} for a short question.`;
+      if (result.answers) return `Keel will use ${result.model} (${providerName(result.provider)}). It answered a short question in ${formatSeconds(result.latencyMs)}.`;
       // The diagnosis; the advice after it is what the actions below do.
       return `Keel will use ${result.model} (${providerName(result.provider)}), and it does not answer: ${firstSentence(result.error?.message ?? 'no reason given.')}`;
     }

@@ -43,8 +43,9 @@ export function registerModels(context: vscode.ExtensionContext, host: AgentHost
   const readyToRun = async () => {
     if (await status.answers()) return true;
     const state = status.state;
-    const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? `The model settings are not valid: ${state.message}` : undefined;
-    void showError(`The task did not start: ${state.intended} does not answer. ${why ?? ''}`, log, CONFIGURE_MODELS, { label: 'Check Again', command: 'keel.checkModel' });
+    // The check's error names the model and the server already.
+    const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? `the model settings are not valid: ${state.message}` : undefined;
+    void showError(`The task did not start: ${why ?? `${state.intended} does not answer.`}`, log, CONFIGURE_MODELS);
     return false;
   };
   return { status, readyToRun };

@@ -7,7 +7,7 @@ const commands = manifest.contributes.commands;
 const settings = new Set(Object.keys(manifest.contributes.configuration.properties));
 
 describe('error notifications', () => {
-  it('offer the commands and settings the message names, in its order, then Show Log', () => {
+  it('offer the commands and settings the message names, in its order, then Show Log if there is room', () => {
     const message = 'No model could answer this act call after 1 attempt (ollama/qwen2.5-coder:7b: unreachable). The last error: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama (`ollama serve`) and pull the model (`ollama pull qwen2.5-coder:7b`), set "keel.ollama.baseUrl" to where it runs, or store an OpenAI key with "Keel: Set OpenAI API Key".';
     assert.deepEqual(fixesFor(message, commands, settings).map((f) => [f.label, f.command, f.args]), [
       ['Open Settings', 'workbench.action.openSettings', ['keel.ollama.baseUrl']],
@@ -16,10 +16,10 @@ describe('error notifications', () => {
     ]);
   });
 
-  it('put the caller\'s fixes first, then the named ones, each command once, at most three besides Show Log', () => {
+  it('put the caller\'s fixes first, then the named ones, each command once, three buttons at most', () => {
     const message = 'Pick another model with "Keel: Configure Models…"; check "keel.openai.model" or "keel.router.models" and "Keel: Set OpenAI API Key".';
     const fixes = fixesFor(message, commands, settings, [{ label: 'Configure Models…', command: 'keel.configureModels' }, { label: 'Retry', command: 'keel.runTask' }]);
-    assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Retry', 'Open Settings', 'Show Log']);
+    assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Retry', 'Open Settings']);
   });
 
   it('offer nothing for names that are not Keel\'s commands or settings', () => {
