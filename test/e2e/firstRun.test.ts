@@ -20,11 +20,12 @@ const SHOTS = join(repoRoot, 'test-results');
 const MEDIA = join(repoRoot, 'extension', 'media', 'walkthrough');
 const DOCS = join(repoRoot, 'docs', 'images');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** As the Color Theme picker names them, and the class each gives a webview's body. */
 const THEMES = [
-  ['Default Light Modern', 'vscode-light'],
-  ['Default Dark Modern', 'vscode-dark'],
-  ['Default High Contrast', 'vscode-high-contrast'],
-  ['Default High Contrast Light', 'vscode-high-contrast-light'],
+  ['Light Modern', 'vscode-light'],
+  ['Dark Modern', 'vscode-dark'],
+  ['Dark High Contrast', 'vscode-high-contrast'],
+  ['Light High Contrast', 'vscode-high-contrast-light'],
 ] as const;
 
 describe('First run in the browser workbench', function () {
@@ -115,7 +116,8 @@ describe('First run in the browser workbench', function () {
     assert.equal(await page.locator('.getting-started-step[aria-checked="true"]').count(), 0, 'nothing is done yet');
     await page.screenshot({ path: join(SHOTS, 'walkthrough-start.png') });
 
-    await page.getByRole('button', { name: 'Use a Local Ollama Model' }).click();
+    const walkthroughButton = (name: string) => page.locator('.gettingStartedContainer').getByRole('button', { name, exact: true });
+    await walkthroughButton('Use a Local Ollama Model').click();
     // Nothing answers where the setting points; the user gives the address their Ollama (the fixture) listens at.
     const where = page.locator('.quick-input-widget', { hasText: 'Nothing answers at' });
     await where.waitFor({ timeout: 20_000 });
@@ -130,11 +132,11 @@ describe('First run in the browser workbench', function () {
     await page.locator('.part.sidebar').screenshot({ path: join(MEDIA, 'model.png') });
 
     await step('buildIndex').click();
-    await page.getByRole('button', { name: 'Build the Index' }).click();
+    await walkthroughButton('Build the Index').click();
     await until('the index step to be done', async () => (await step('buildIndex').getAttribute('aria-checked')) === 'true', 60_000);
 
     await step('runSample').click();
-    await page.getByRole('button', { name: 'Run a Sample Task' }).click();
+    await walkthroughButton('Run a Sample Task').click();
     const input = page.locator('.quick-input-widget input');
     await page.locator('.quick-input-widget', { hasText: 'A first task for the agent' }).waitFor();
     assert.match(await input.inputValue(), /^Read README\.md/);
@@ -143,10 +145,16 @@ describe('First run in the browser workbench', function () {
     await input.press('Enter');
     const approve = page.locator('.codelens-decoration a', { hasText: 'Approve edit' });
     await approve.waitFor({ timeout: 30_000 });
+    // The picture for the walkthrough and the extension page: the edit inline, the live trace beside it, no toasts.
+    const trace = await webviewFrame('body[data-mode="sidebar"] #app .toolbar');
+    await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
+    await runCommandOnly('Notifications: Clear All Notifications');
+    await approve.waitFor();
     await page.screenshot({ path: join(MEDIA, 'approve.png') });
     await approve.click();
     await until('the file on disk to change', async () => (await readFile(join(workspace, 'greeting.txt'), 'utf8')) === 'hello keel\nsecond line\n');
     await page.locator('.notification-toast', { hasText: 'Done:' }).waitFor({ timeout: 30_000 });
+    await trace.locator('.run-result[data-outcome="succeeded"]').first().waitFor({ timeout: 15_000 });
     await page.locator('.part.sidebar').screenshot({ path: join(MEDIA, 'trace.png') });
 
     await runCommandOnly('Keel: Get Started');
@@ -155,6 +163,7 @@ describe('First run in the browser workbench', function () {
     }
     await step('approveEdit').click();
     await page.screenshot({ path: join(DOCS, 'walkthrough.png') });
+    await runCommandOnly('View: Close All Editors');
   });
 
   it('shows a user-first extension page: the icon, what Keel does, a screenshot that loads, a quick start', async () => {
@@ -180,7 +189,7 @@ describe('First run in the browser workbench', function () {
     for (const [theme, bodyClass] of THEMES) {
       await runCommandOnly('Preferences: Color Theme');
       await page.locator('.quick-input-widget input').fill(theme);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: new RegExp(`^${theme}`) }).first().waitFor();
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor();
       await page.keyboard.press('Enter');
       for (const [name, frame] of Object.entries(frames)) {
         await until(`${name} in ${theme}`, () => frame.evaluate((cls) => document.body.classList.contains(cls), bodyClass));
@@ -207,13 +216,13 @@ describe('First run in the browser workbench', function () {
     const input = page.locator('.quick-input-widget input');
     const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     await until(`"${title}" in the palette`, async () => {
-      // Keys pressed while a webview has focus stay in its frame.
-      await page.locator('.part.sidebar .composite.title').click();
+      // Keys pressed while a webview has focus stay in its frame: take focus back to the workbench first.
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
-      await input.waitFor();
-      await input.fill(`>${title}`);
-      return command.waitFor({ timeout: 5000 }).then(() => true, () => false);
+      // A webview that takes focus back (the walkthrough's media) closes the palette: then try again.
+      const typed = await input.fill(`>${title}`, { timeout: 5000 }).then(() => true, () => false);
+      return typed && command.waitFor({ timeout: 5000 }).then(() => true, () => false);
     }, 60_000);
     await command.click();
   }
