@@ -4,7 +4,7 @@ import { fixesFor, notificationText, type ContributedCommand, type Fix } from '.
 
 export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
 
-export const INSTALL_COPILOT_CHAT: Fix = { label: 'Install Copilot Chat', command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] };
+export const INSTALL_COPILOT_CHAT: Fix = { label: vscode.l10n.t('Install Copilot Chat'), command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] };
 
 /**
  * Logs `message` and shows it with the buttons that fix it: the commands and settings it names, `extra`, and
@@ -23,8 +23,10 @@ export async function showWarning(message: string, ...extra: Fix[]): Promise<Fix
 async function notify(severity: 'error' | 'warning', message: string, extra: readonly Fix[]): Promise<Fix | undefined> {
   const fixes = fixesFor(message, contributedCommands(), contributedSettings(), extra);
   const show = severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-  const choice = await show(notificationText(message), ...fixes.map((fix) => fix.label));
-  const fix = fixes.find((f) => f.label === choice);
+  // The shared fixes' labels are English in errorFixes.ts (no `vscode` there); translated as they are shown.
+  const labels = fixes.map((fix) => vscode.l10n.t(fix.label));
+  const choice = await show(notificationText(message), ...labels);
+  const fix = fixes[labels.indexOf(choice ?? '')];
   if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.args ?? []));
   return fix;
 }

@@ -32,8 +32,8 @@ export class FirstModel {
         ({ entries } = await this.discover(baseUrl));
       } catch (error) {
         const other = await vscode.window.showInputBox({
-          title: 'Keel: Where does Ollama listen?',
-          prompt: `Nothing answers at ${baseUrl} (${errorText(error)}). Start Ollama (\`ollama serve\`, or install it from ollama.com), or give the address it listens at.`,
+          title: vscode.l10n.t('Keel: Where does Ollama listen?'),
+          prompt: vscode.l10n.t('Nothing answers at {0} ({1}). Start Ollama (`ollama serve`, or install it from ollama.com), or give the address it listens at.', baseUrl, errorText(error)),
           value: baseUrl,
           ignoreFocusOut: true,
           validateInput: httpUrlProblem,
@@ -44,14 +44,16 @@ export class FirstModel {
     }
     const callers = entries.filter((entry) => entry.capabilities.tools);
     if (!callers.length) {
-      const has = entries.length ? `has ${entries.map((e) => e.model).join(', ')}, none of which calls tools` : 'has no models yet';
-      void showWarning(`Ollama at ${baseUrl} ${has}. Pull one that does in a terminal: \`ollama pull ${SUGGESTED_OLLAMA_MODEL}\`, then try again.`, retry('keel.useOllama'));
+      const message = entries.length
+        ? vscode.l10n.t('Ollama at {0} has {1}, none of which calls tools. Pull one that does in a terminal: `ollama pull {2}`, then try again.', baseUrl, entries.map((e) => e.model).join(', '), SUGGESTED_OLLAMA_MODEL)
+        : vscode.l10n.t('Ollama at {0} has no models yet. Pull one that calls tools in a terminal: `ollama pull {1}`, then try again.', baseUrl, SUGGESTED_OLLAMA_MODEL);
+      void showWarning(message, retry('keel.useOllama'));
       return undefined;
     }
     const current = setting<string>('ollama.model', SUGGESTED_OLLAMA_MODEL);
     const pick = await vscode.window.showQuickPick(
-      callers.map((entry) => ({ label: entry.model, description: entry.model === current ? 'current' : undefined, model: entry.model })),
-      { title: 'Keel: Use a Local Ollama Model', placeHolder: `Models on ${baseUrl} that can call tools` },
+      callers.map((entry) => ({ label: entry.model, description: entry.model === current ? vscode.l10n.t('current') : undefined, model: entry.model })),
+      { title: vscode.l10n.t('Keel: Use a Local Ollama Model'), placeHolder: vscode.l10n.t('Models on {0} that can call tools', baseUrl) },
     );
     if (!pick) return undefined;
     await update({ 'model.provider': 'ollama', 'ollama.baseUrl': baseUrl, 'ollama.model': pick.model });
@@ -59,7 +61,7 @@ export class FirstModel {
   }
 
   private discover(baseUrl: string): Thenable<{ entries: CatalogEntry[] }> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for Ollama at ${baseUrl}…` }, async () =>
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Looking for Ollama at {0}…', baseUrl) }, async () =>
       (await this.client()).sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl }),
     );
   }
@@ -67,22 +69,22 @@ export class FirstModel {
   /** "Keel: Use an OpenAI-Compatible Server…": the server's URL, the model, and the key kept in SecretStorage. */
   async useOpenAICompatible(): Promise<ModelState | undefined> {
     const baseUrl = await vscode.window.showInputBox({
-      title: 'Keel: OpenAI-compatible server (1/3)',
+      title: vscode.l10n.t('Keel: OpenAI-compatible server (1/3)'),
       value: setting('openai.baseUrl', 'https://api.openai.com/v1'),
-      prompt: 'OpenAI, OpenRouter, or a server on this machine such as LM Studio (http://127.0.0.1:1234/v1)',
+      prompt: vscode.l10n.t('OpenAI, OpenRouter, or a server on this machine such as LM Studio (http://127.0.0.1:1234/v1)'),
       ignoreFocusOut: true,
       validateInput: httpUrlProblem,
     });
     if (!baseUrl) return undefined;
     const model = await vscode.window.showInputBox({
-      title: 'Keel: Model (2/3)',
+      title: vscode.l10n.t('Keel: Model (2/3)'),
       value: setting('openai.model', 'gpt-4o-mini'),
-      prompt: 'The model as the server names it; it must support tool calls',
+      prompt: vscode.l10n.t('The model as the server names it; it must support tool calls'),
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() ? undefined : 'Name the model, e.g. gpt-4o-mini.'),
+      validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Name the model, e.g. gpt-4o-mini.')),
     });
     if (!model) return undefined;
-    const stored = await askForSecret(this.secrets, OPENAI_KEY_SECRET, { title: 'Keel: API key (3/3)', prompt: 'Kept in VS Code\'s SecretStorage. Leave empty if the server needs none.' });
+    const stored = await askForSecret(this.secrets, OPENAI_KEY_SECRET, { title: vscode.l10n.t('Keel: API key (3/3)'), prompt: vscode.l10n.t('Kept in VS Code\'s SecretStorage. Leave empty if the server needs none.') });
     if (stored === undefined) return undefined;
     await update({ 'model.provider': 'openai', 'openai.baseUrl': baseUrl.trim(), 'openai.model': model.trim() });
     return this.confirm();
@@ -92,12 +94,12 @@ export class FirstModel {
   async useVsCodeModel(): Promise<ModelState | undefined> {
     const models = await listLanguageModels();
     if (!models.length) {
-      void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', INSTALL_COPILOT_CHAT, retry('keel.useVsCodeModel'));
+      void showWarning(vscode.l10n.t('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.'), INSTALL_COPILOT_CHAT, retry('keel.useVsCodeModel'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      models.map((m) => ({ label: m.name, description: `${m.vendor}/${m.family}`, detail: `${m.maxInputTokens.toLocaleString('en-US')} input tokens`, selector: `${m.vendor}/${m.family}` })),
-      { title: 'Keel: Use a VS Code Model' },
+      models.map((m) => ({ label: m.name, description: `${m.vendor}/${m.family}`, detail: vscode.l10n.t('{0} input tokens', m.maxInputTokens.toLocaleString()), selector: `${m.vendor}/${m.family}` })),
+      { title: vscode.l10n.t('Keel: Use a VS Code Model') },
     );
     if (!pick) return undefined;
     await update({ 'model.provider': 'vscode', 'vscode.model': pick.selector });
@@ -106,19 +108,20 @@ export class FirstModel {
 
   /** Checks the model just chosen and says how it went, with the next step. */
   private async confirm(): Promise<ModelState> {
-    const state = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Keel: asking the model a short question…' }, () => this.status.check());
+    const state = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keel: asking the model a short question…') }, () => this.status.check());
     if (state.phase === 'checked' && state.result.answers) {
-      const choice = await vscode.window.showInformationMessage(`Keel: ${state.result.model} answers. Next, run a task.`, 'Run a Sample Task');
-      if (choice) void vscode.commands.executeCommand('keel.runSampleTask');
+      const runSample = vscode.l10n.t('Run a Sample Task');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} answers. Next, run a task.', state.result.model), runSample);
+      if (choice === runSample) void vscode.commands.executeCommand('keel.runSampleTask');
     } else {
       const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? state.message : undefined;
-      void showError(`${state.intended} does not answer yet. ${why ?? ''}`, this.log, retry('keel.checkModel', 'Check Again'));
+      void showError(why ?? vscode.l10n.t('{0} does not answer yet.', state.intended), this.log, retry('keel.checkModel', vscode.l10n.t('Check Again')));
     }
     return state;
   }
 }
 
-function retry(command: string, label = 'Try Again'): Fix {
+function retry(command: string, label = vscode.l10n.t('Try Again')): Fix {
   return { label, command };
 }
 
@@ -137,8 +140,8 @@ async function update(values: Record<string, string>): Promise<void> {
 
 function httpUrlProblem(value: string): string | undefined {
   try {
-    return /^https?:$/.test(new URL(value.trim()).protocol) ? undefined : 'An http(s) URL.';
+    return /^https?:$/.test(new URL(value.trim()).protocol) ? undefined : vscode.l10n.t('An http(s) URL.');
   } catch {
-    return 'An http(s) URL, e.g. https://api.openai.com/v1';
+    return vscode.l10n.t('An http(s) URL, e.g. https://api.openai.com/v1');
   }
 }

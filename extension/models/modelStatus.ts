@@ -124,9 +124,9 @@ export function describeIntended(config: ModelConfig): string {
   return describeModel(config.defaultModel.provider, config.defaultModel.model, config.defaultModel.baseUrl);
 }
 
-const PROVIDER_NAMES: Record<string, string> = { ollama: 'Ollama', openai: 'an OpenAI-compatible server', vscode: 'VS Code\'s language models' };
+const PROVIDER_NAMES: Record<string, string> = { ollama: 'Ollama', openai: vscode.l10n.t('an OpenAI-compatible server'), vscode: vscode.l10n.t('VS Code\'s language models') };
 
 export function describeModel(provider: string, model: string, baseUrl?: string): string {
-  const where = provider === 'vscode' || !baseUrl ? PROVIDER_NAMES[provider] ?? provider : `${PROVIDER_NAMES[provider] ?? provider} at ${baseUrl}`;
-  return `${model} on ${where}`;
+  const name = PROVIDER_NAMES[provider] ?? provider;
+  return provider === 'vscode' || !baseUrl ? vscode.l10n.t('{0} on {1}', model, name) : vscode.l10n.t('{0} on {1} at {2}', model, name, baseUrl);
 }

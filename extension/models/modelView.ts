@@ -10,14 +10,14 @@ interface Action {
   readonly tooltip: string;
 }
 
-const CONFIGURE: Action = { label: 'Configure Models…', icon: 'settings-gear', command: 'keel.configureModels', tooltip: 'Add Ollama, OpenAI-compatible or VS Code models' };
-const DETECT_OLLAMA: Action = { label: 'Use a Local Ollama Model…', icon: 'server', command: 'keel.useOllama', tooltip: 'Finds the Ollama models on this machine that can call tools' };
-const USE_OPENAI: Action = { label: 'Use an OpenAI-Compatible Server…', icon: 'cloud', command: 'keel.useOpenAICompatible', tooltip: 'OpenAI, OpenRouter, LM Studio, vLLM, llama.cpp: a URL, a model and a key' };
-const USE_VSCODE: Action = { label: 'Use a VS Code Model…', icon: 'copilot', command: 'keel.useVsCodeModel', tooltip: 'Copilot\'s models, or any extension\'s; no key needed' };
-const CHECK_AGAIN: Action = { label: 'Check Again', icon: 'refresh', command: 'keel.checkModel', tooltip: 'Ask the model one short question again' };
-const RUN_TASK: Action = { label: 'Run a Task…', icon: 'play', command: 'keel.runTask', tooltip: 'Keel: Run Agent Task…' };
-const SHOW_LOG: Action = { label: 'Show Log', icon: 'output', command: 'keel.showLog', tooltip: 'The agent host\'s log' };
-const OPEN_SETTINGS: Action = { label: 'Open Model Settings', icon: 'gear', command: 'workbench.action.openSettings', args: ['@ext:keel-dev.keel keel.model'], tooltip: 'The provider, server and model settings' };
+const CONFIGURE: Action = { label: vscode.l10n.t('Configure Models…'), icon: 'settings-gear', command: 'keel.configureModels', tooltip: vscode.l10n.t('Add Ollama, OpenAI-compatible or VS Code models') };
+const DETECT_OLLAMA: Action = { label: vscode.l10n.t('Use a Local Ollama Model…'), icon: 'server', command: 'keel.useOllama', tooltip: vscode.l10n.t('Finds the Ollama models on this machine that can call tools') };
+const USE_OPENAI: Action = { label: vscode.l10n.t('Use an OpenAI-Compatible Server…'), icon: 'cloud', command: 'keel.useOpenAICompatible', tooltip: vscode.l10n.t('OpenAI, OpenRouter, LM Studio, vLLM, llama.cpp: a URL, a model and a key') };
+const USE_VSCODE: Action = { label: vscode.l10n.t('Use a VS Code Model…'), icon: 'copilot', command: 'keel.useVsCodeModel', tooltip: vscode.l10n.t('Copilot\'s models, or any extension\'s; no key needed') };
+const CHECK_AGAIN: Action = { label: vscode.l10n.t('Check Again'), icon: 'refresh', command: 'keel.checkModel', tooltip: vscode.l10n.t('Ask the model one short question again') };
+const RUN_TASK: Action = { label: vscode.l10n.t('Run a Task…'), icon: 'play', command: 'keel.runTask', tooltip: vscode.l10n.t('Keel: Run Agent Task…') };
+const SHOW_LOG: Action = { label: vscode.l10n.t('Show Log'), icon: 'output', command: 'keel.showLog', tooltip: vscode.l10n.t('The agent host\'s log') };
+const OPEN_SETTINGS: Action = { label: vscode.l10n.t('Open Model Settings'), icon: 'gear', command: 'workbench.action.openSettings', args: ['@ext:keel-dev.keel keel.model'], tooltip: vscode.l10n.t('The provider, server and model settings') };
 
 /**
  * The "Model" view: which model Keel will use and whether it answers (the view's message), with the actions
@@ -54,27 +54,27 @@ export function createModelView(status: ModelStatus): vscode.Disposable {
 
 /** What the view says above its actions. */
 export function messageFor(state: ModelState): string {
-  const uses = `Keel will use ${state.intended}.`;
+  const uses = vscode.l10n.t('Keel will use {0}.', state.intended);
   switch (state.phase) {
     case 'unchecked':
       return uses;
     case 'checking':
-      return `${uses} Checking whether it answers…`;
+      return vscode.l10n.t('{0} Checking whether it answers…', uses);
     case 'settings':
-      return `${uses} The settings are not valid: ${state.message}`;
+      return vscode.l10n.t('{0} The settings are not valid: {1}', uses, state.message);
     case 'checked': {
       const { result } = state;
-      if (result.answers) return `Keel will use ${result.model} (${providerName(result.provider)}). It answered a short question in ${formatSeconds(result.latencyMs)}.`;
+      if (result.answers) return vscode.l10n.t('Keel will use {0} ({1}). It answered a short question in {2}.', result.model, providerName(result.provider), formatSeconds(result.latencyMs));
       // The diagnosis; the advice after it is what the actions below do.
-      return `Keel will use ${result.model} (${providerName(result.provider)}), and it does not answer: ${firstSentence(result.error?.message ?? 'no reason given.')}`;
+      return vscode.l10n.t('Keel will use {0} ({1}), and it does not answer: {2}', result.model, providerName(result.provider), firstSentence(result.error?.message ?? vscode.l10n.t('no reason given.')));
     }
   }
 }
 
 function badgeFor(state: ModelState): string | undefined {
-  if (state.phase === 'checking') return 'checking…';
-  if (state.phase === 'checked') return state.result.answers ? 'answers' : 'not answering';
-  return state.phase === 'settings' ? 'settings invalid' : undefined;
+  if (state.phase === 'checking') return vscode.l10n.t('checking…');
+  if (state.phase === 'checked') return state.result.answers ? vscode.l10n.t('answers') : vscode.l10n.t('not answering');
+  return state.phase === 'settings' ? vscode.l10n.t('settings invalid') : undefined;
 }
 
 function actionsFor(state: ModelState): Action[] {
@@ -94,5 +94,5 @@ function providerName(provider: string): string {
 }
 
 function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
+  return vscode.l10n.t('{0} s', (ms / 1000).toFixed(1));
 }

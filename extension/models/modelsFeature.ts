@@ -44,15 +44,15 @@ export function registerModels(context: vscode.ExtensionContext, host: AgentHost
     if (await status.answers()) return true;
     const state = status.state;
     // The check's error names the model and the server already.
-    const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? `the model settings are not valid: ${state.message}` : undefined;
-    void showError(`The task did not start: ${why ?? `${state.intended} does not answer.`}`, log, CONFIGURE_MODELS);
+    const why = state.phase === 'checked' ? state.result.error?.message : state.phase === 'settings' ? vscode.l10n.t('the model settings are not valid: {0}', state.message) : undefined;
+    void showError(vscode.l10n.t('The task did not start: {0}', why ?? vscode.l10n.t('{0} does not answer.', state.intended)), log, CONFIGURE_MODELS);
     return false;
   };
   return { status, readyToRun };
 }
 
 async function setOpenAIKey(secrets: vscode.SecretStorage): Promise<void> {
-  const done = await askForSecret(secrets, OPENAI_KEY_SECRET, { title: 'OpenAI API key', prompt: 'Stored in VS Code\'s SecretStorage. Leave empty to remove the stored key.' });
-  if (done === 'removed') void vscode.window.showInformationMessage('Keel: the OpenAI API key was removed; runs use Ollama unless "keel.model.provider" says otherwise.');
-  if (done === 'stored') void vscode.window.showInformationMessage('Keel: the OpenAI API key is stored; runs now use OpenAI.');
+  const done = await askForSecret(secrets, OPENAI_KEY_SECRET, { title: vscode.l10n.t('OpenAI API key'), prompt: vscode.l10n.t('Stored in VS Code\'s SecretStorage. Leave empty to remove the stored key.') });
+  if (done === 'removed') void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the OpenAI API key was removed; runs use Ollama unless "keel.model.provider" says otherwise.'));
+  if (done === 'stored') void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the OpenAI API key is stored; runs now use OpenAI.'));
 }

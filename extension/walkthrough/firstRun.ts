@@ -7,7 +7,7 @@ import type { RunTracker } from '../runs/runTracker';
 export const WALKTHROUGH = 'keel-dev.keel#keel.firstRun';
 
 /** A task any folder can take: it reads, proposes one edit to approve, and says what it did. */
-const SAMPLE_GOAL = 'Read README.md (or the main source file if there is none) and propose one edit: add a one-sentence summary of what this project does at the top.';
+const sampleGoal = () => vscode.l10n.t('Read README.md (or the main source file if there is none) and propose one edit: add a one-sentence summary of what this project does at the top.');
 
 /** Milestones a run or an approval reaches once; kept so the walkthrough stays done in later windows. */
 const MILESTONES = { runSucceeded: 'keel.walkthrough.runSucceeded', editApproved: 'keel.walkthrough.editApproved' } as const;
@@ -30,16 +30,17 @@ export function registerFirstRun(context: vscode.ExtensionContext, runs: RunTrac
     index.onDidChange(() => index.built && void vscode.commands.executeCommand('setContext', 'keel.walkthrough.indexReady', true)),
     vscode.commands.registerCommand('keel.runSampleTask', async () => {
       if (!vscode.workspace.workspaceFolders?.length) {
-        const choice = await vscode.window.showInformationMessage('Keel: the sample task works on a folder, and none is open.', 'Open Folder…');
-        if (choice) void vscode.commands.executeCommand('workbench.action.files.openFolder');
+        const open = vscode.l10n.t('Open Folder…');
+        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: the sample task works on a folder, and none is open.'), open);
+        if (choice === open) void vscode.commands.executeCommand('workbench.action.files.openFolder');
         return undefined;
       }
       const goal = await vscode.window.showInputBox({
-        title: 'Keel: Run a Sample Task',
-        prompt: 'A first task for the agent; change it if you like. Keel asks before it changes any file.',
-        value: SAMPLE_GOAL,
+        title: vscode.l10n.t('Keel: Run a Sample Task'),
+        prompt: vscode.l10n.t('A first task for the agent; change it if you like. Keel asks before it changes any file.'),
+        value: sampleGoal(),
         ignoreFocusOut: true,
-        validateInput: (value) => (value.trim() === '' ? 'Describe the task for the agent.' : undefined),
+        validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('Describe the task for the agent.') : undefined),
       });
       return goal === undefined ? undefined : vscode.commands.executeCommand<string | undefined>('keel.runTask', goal);
     }),
