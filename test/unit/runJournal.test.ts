@@ -94,6 +94,17 @@ describe('run journal', () => {
       assert.deepEqual((await readJournal(path)).records.at(-1), { model: 3 });
     });
 
+    it('writes a held record by itself when nothing follows it soon, so a live transcript is not left behind', async () => {
+      const path = join(await tempDir(), 'j.jsonl');
+      const file = JournalFile.open(path);
+      file.append({ model: 1 }, { withNext: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual((await readJournal(path)).records, [{ model: 1 }]);
+      file.append({ result: 1 });
+      file.close();
+      assert.deepEqual((await readJournal(path)).records, [{ model: 1 }, { result: 1 }]);
+    });
+
     it('has a step\'s model response on disk, synced with the intent, before a side effect starts', async () => {
       const path = join(await tempDir(), 'j.jsonl');
       const journal = new RunJournal(JournalFile.open(path));

@@ -9,13 +9,14 @@ import { promisify } from 'node:util';
  * is in the kernel and survives the process being killed (`kill -9`); `sync` also puts it on the disk, against a
  * power cut, and is what a record must have before the side effect it announces starts.
  *
- * A record appended `withNext` is held and written in the same `write` as the next one (or at `sync` or `close`),
- * which saves a system call a step, the larger part of the journal's cost. It is for records whose loss a resume
- * repairs by redoing work that has no effect: the file stays a prefix of what was appended, so a crash can only
- * drop the held record and nothing after it.
+ * A record appended `withNext` is held and written in the same `write` as the next one (or at `sync` or `close`, or
+ * after `HOLD_MS` if nothing follows, so a live run's transcript, read from the file, is never further behind),
+ * which saves a system call a step. It is for records whose loss a resume repairs by redoing work that has no
+ * effect: the file stays a prefix of what was appended, so a crash can only drop the held record and nothing after it.
  */
 export class JournalFile {
   private held = '';
+  private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(private fd: number | undefined, readonly path: string) {}
 
@@ -33,6 +34,7 @@ export class JournalFile {
     if (bytes > MAX_RECORD_BYTES) throw new Error(`A journal record of ${bytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit.`);
     this.held += line;
     if (!options.withNext) this.flush();
+    else this.holdTimer ??= setTimeout(() => this.flush(), HOLD_MS).unref();
   }
 
   /** Resolves once every record appended so far is on the disk. */
@@ -49,12 +51,17 @@ export class JournalFile {
   }
 
   private flush(): void {
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     if (this.fd === undefined || !this.held) return;
-    const lines = this.held;
+    // Dropped only once written: after a failed write the held lines go out with the next one, keeping the order.
+    writeSync(this.fd, this.held);
     this.held = '';
-    writeSync(this.fd, lines);
   }
 }
+
+/** How long a held record waits for the next one before it is written by itself. */
+const HOLD_MS = 25;
 
 /** The longest line Keel writes; a longer one on disk is not Keel's. Strings in records are cut well below it. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
