@@ -241,7 +241,10 @@ describe('workflows: kill -9 and resume', function () {
           },
         });
         first.host.connection.onNotification(SpanNotification.type, (span) => {
-          if (killWhen.startsWith('after') && span.operation === 'invoke_agent' && span.endTime !== undefined && String(span.attributes['keel.run.goal']).includes('step two')) killed();
+          if (killWhen.startsWith('after') && span.operation === 'invoke_agent' && span.endTime !== undefined && String(span.attributes['keel.run.goal']).includes('step two')) {
+            // The span's end is sent a moment before the agent's answer is journaled: kill just after that.
+            setTimeout(killed, 50);
+          }
         });
         const { runId } = await first.host.connection.sendRequest(StartWorkflowRequest.type, params(server, path));
         await kill;
