@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { FileBackups, sha256 } from '../../host/orchestration/durable/fileBackups';
 import type { JournalRecord } from '../../host/orchestration/durable/journalRecords';
 import { Replay } from '../../host/orchestration/durable/runJournal';
 import { continuationOf, conversationOf, endOf, fileChangesOf, transcriptOf } from '../../host/orchestration/durable/runRecords';
 import { RunStore } from '../../host/orchestration/durable/runStore';
 import { undoChanges } from '../../host/orchestration/durable/undo';
+import { FsWorkspace } from '../../host/workspace/fsWorkspace';
 import type { WorkspacePort } from '../../host/workspace/port';
 import { tempDir } from './helpers';
 
@@ -150,6 +151,29 @@ describe('runs as conversations: undo', () => {
     assert.equal(failed.undone, false);
     assert.match(failed.message, /b\.txt could not be restored \(disk full\)/);
     assert.deepEqual(ws.files, { 'made.txt': 'm', 'a.txt': 'a1', 'b.txt': 'b1' });
+  });
+
+  it('touches nothing outside the workspace, whatever a planted journal names: a path leading out, a symlink out', async () => {
+    const root = await tempDir();
+    const outside = join(await tempDir(), 'victim.txt');
+    await writeFile(outside, 'precious\n');
+    await symlink(outside, join(root, 'link.txt'));
+    const backups = new FileBackups(join(await tempDir(), 'b'));
+    await backups.save('planted\n');
+    const planted = [
+      { path: relative(root, outside), before: sha256('planted\n'), after: sha256('precious\n') },
+      { path: 'link.txt', before: null, after: sha256('precious\n') },
+    ];
+    const refused = await undoChanges(planted, { runId: RUN, workspace: new FsWorkspace(root), backups });
+    assert.equal(refused.undone, false);
+    assert.deepEqual(refused.files, planted.map((change) => change.path));
+    assert.equal(await readFile(outside, 'utf8'), 'precious\n');
+    // The port's own writes are confined as its reads are.
+    const files = new FsWorkspace(root);
+    await assert.rejects(files.deleteFile('link.txt'), /outside the workspace/);
+    await assert.rejects(files.writeFile('link.txt', 'overwritten'), /outside the workspace/);
+    await assert.rejects(files.deleteFile(relative(root, outside)), /outside the workspace|leaves the workspace/);
+    assert.equal(await readFile(outside, 'utf8'), 'precious\n');
   });
 
   it('reads no copy whose content does not match its name, and keeps copies readable by the user only', async () => {
