@@ -48,6 +48,7 @@ const CAPABILITIES = {
 } as const;
 
 type CapabilityName = keyof typeof CAPABILITIES;
+const ORCHESTRATION: ReadonlySet<string> = new Set<CapabilityName>(['agent', 'ask']);
 
 export class CapabilityHost {
   /** The capabilities this execution was granted, which the guest sees as globals. */
@@ -65,13 +66,16 @@ export class CapabilityHost {
       const capability = CAPABILITIES[name as CapabilityName];
       const args = capability.args.safeParse(JSON.parse(argsJson));
       if (!args.success) throw new Error(`Invalid arguments: ${capability.usage} (${z.prettifyError(args.error).replace(/\s*\n\s*/g, '; ')}).`);
-      await this.turn();
+      // Orchestration calls wait on agents and people, under caps of their own (the run's parallel agents); they do
+      // not take turns with file and network calls, or eight waiting agents would hold every other call back.
+      const takesTurn = !ORCHESTRATION.has(name);
+      if (takesTurn) await this.turn();
       try {
         const result = capability.result.safeParse(await this.invoke(name as CapabilityName, args.data));
         if (!result.success) throw new Error(`${name} returned a value of the wrong shape; this is a bug in the host's ${name} capability.`);
         return { ok: true, json: JSON.stringify(result.data) };
       } finally {
-        this.passTurn();
+        if (takesTurn) this.passTurn();
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

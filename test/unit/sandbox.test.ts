@@ -133,6 +133,22 @@ describe('sandbox: normal executions', function () {
     assert.ok(spun.durationMs < 5_000, `stopped by computeMs, not the wall clock: ${spun.durationMs} ms`);
   });
 
+  it('lets orchestration calls wait side by side, past the turns file and network calls take', async () => {
+    let waiting = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const agents: SandboxCapabilities = {
+      agent: () => new Promise((resolve) => {
+        most = Math.max(most, ++waiting);
+        release.push(() => resolve('done'));
+        if (waiting === 12) for (const done of release) done();
+      }),
+    };
+    const result = await sandbox.execute({ code: 'return (await Promise.all(Array.from({ length: 12 }, (_, i) => agent(i)))).length', capabilities: agents });
+    assert.equal(result.value, 12, result.error);
+    assert.equal(most, 12);
+  });
+
   it('runs several executions in parallel through the pool', async () => {
     const started = performance.now();
     const results = await Promise.all(
