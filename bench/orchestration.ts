@@ -156,7 +156,7 @@ async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write',
 async function resumeTimes(storage: string): Promise<{ total: number[]; afterReady: number[] }> {
   const workspace = await mkdtemp(join(tmpdir(), 'keel-bench-ws-'));
   const storageDir = join(storage, 'resume');
-  const plan = [{ tool: 'list_files', args: {} }, { tool: 'list_files', args: {} }, { tool: 'list_files', args: {} }, { tool: 'list_files', args: {} }];
+  const plan = ['*', '**/*', '*.md', '*.txt'].map((glob) => ({ tool: 'list_files', args: { glob } }));
   // Three steps answered, then the model never answers: each run stops with three recorded steps.
   const server = await startModelServer((request, index) => (request.messages.filter((m) => m?.role === 'tool').length >= 3 ? { kind: 'hang' } : scriptedAgent(request, index)));
   try {

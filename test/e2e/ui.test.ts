@@ -171,6 +171,20 @@ describe('Keel in the browser workbench', function () {
       await card.waitFor({ state: 'detached', timeout: 10_000 });
     });
 
+    it('shows an agent\'s ask_user question with a text box, and the answer reaches the model', async () => {
+      await runTaskFromPalette('call tool ask_user with {"question": "Tabs or spaces?", "context": "The repo mixes both."}');
+      const center = await approvalsFrame();
+      const card = center.locator('li.question.kind-question', { hasText: 'Tabs or spaces?' });
+      await card.waitFor({ timeout: 30_000 });
+      assert.equal(await card.locator('.detail').textContent(), 'The repo mixes both.');
+      await card.getByLabel('Your answer:').fill('Tabs, like the Makefile.');
+      await page.screenshot({ path: join(SHOTS, 'approval-center-question.png') });
+      await card.getByRole('button', { name: 'Send answer' }).click();
+      const trace = await traceFrame();
+      await until('the answer to reach the run', async () => ((await trace.locator('.run-header').first().locator('.run-result .message').textContent()) ?? '').includes('Tabs, like the Makefile.'));
+      await card.waitFor({ state: 'detached', timeout: 10_000 });
+    });
+
     it('takes a card down when the edit is answered inline in the editor', async () => {
       await runTaskFromPalette('replace "beta" with "zeta" in notes.txt');
       const center = await approvalsFrame();
