@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AskUserRequest, ContinueRunRequest, ListRunsRequest, ReviewEditRequest, UndoRunRequest, WriteFileRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, RetryFailedTaskRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
+import { AskUserRequest, CancelRunRequest, ContinueRunRequest, ListRunsRequest, ReviewEditRequest, UndoRunRequest, WriteFileRequest, ListFailedTasksRequest, ListUnfinishedRunsRequest, RetryFailedTaskRequest, PingRequest, PlanWorkflowRequest, ReadFileRequest, RepeatStepRequest, ResumeRunRequest, ReviewToolCallRequest, RunFinishedNotification, SpanNotification, StartWorkflowRequest, type StartWorkflowParams } from '../../protocol/rpc';
 import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
@@ -197,6 +197,19 @@ describe('workflows over JSON-RPC', function () {
     const undone = await client.host.connection.sendRequest(UndoRunRequest.type, { runId });
     assert.equal(undone.undone, true, undone.message);
     assert.equal(await readFile(join(workspace, 'c.txt'), 'utf8'), 'one two\n');
+  });
+
+  it('cancels a workflow and the agents it is waiting on within a second', async () => {
+    const path = await putWorkflow(workspace, 'hang.js', 'return await parallel([() => agent(null, "never answer"), () => agent(null, "never answer, again")]);');
+    const { runId } = await client.host.connection.sendRequest(StartWorkflowRequest.type, params(server, path));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const asked = Date.now();
+    assert.deepEqual(await client.host.connection.sendRequest(CancelRunRequest.type, { runId }), { cancelled: true });
+    const result = await client.finished(runId);
+    assert.equal(result.outcome, 'cancelled');
+    assert.ok(Date.now() - asked < 1000, `ended ${Date.now() - asked} ms after the cancel`);
+    const agents = [...client.spans.values()].filter((s) => s.operation === 'invoke_agent' && String(s.attributes['keel.run.goal']).startsWith('never answer'));
+    assert.deepEqual(agents.map((s) => s.status), ['cancelled', 'cancelled']);
   });
 
   it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {
