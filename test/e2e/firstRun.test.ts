@@ -200,6 +200,29 @@ describe('First run in the browser workbench', function () {
       await page.screenshot({ path: join(SHOTS, `a11y-${bodyClass}.png`) });
     }
     assert.deepEqual(problems, []);
+
+    // Keyboard alone: Tab visits each view's controls in the order they are shown, each with a visible focus ring.
+    for (const [name, frame] of Object.entries(frames)) {
+      const expected = await frame.evaluate(() => {
+        const tabbable = [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')]
+          .filter((el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && el.getClientRects().length > 0);
+        tabbable.forEach((el, i) => (el.dataset.tabOrder = String(i)));
+        return tabbable.length;
+      });
+      if (expected === 0) continue;
+      await frame.locator('[data-tab-order="0"]').focus();
+      const visited: string[] = [];
+      for (let i = 1; i < Math.min(expected, 8); i++) {
+        await page.keyboard.press('Tab');
+        visited.push(await frame.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          const style = getComputedStyle(el);
+          const ring = style.outlineStyle !== 'none' && style.outlineWidth !== '0px';
+          return `${el.dataset.tabOrder ?? el.tagName}${ring ? '' : ' (no focus ring)'}`;
+        }));
+      }
+      assert.deepEqual(visited, visited.map((_, i) => String(i + 1)), `${name}: the Tab order`);
+    }
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {
