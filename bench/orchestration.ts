@@ -163,8 +163,7 @@ async function resumeTimes(storage: string): Promise<{ total: number[]; afterRea
     const first = startHost();
     await first.initialize({ workspace, storageDir });
     for (let i = 0; i < UNFINISHED_ON_DISK; i++) {
-      // The plan repeats one call, which loop detection would stop at the third; what is timed here is the resume.
-      await first.connection.sendRequest(StartRunRequest.type, { goal: `follow plan ${JSON.stringify(plan)}`, models: crashModels(server), limits: { maxSteps: 10, approvalTimeoutMs: 10_000, loopDetection: false } });
+      await first.connection.sendRequest(StartRunRequest.type, { goal: `follow plan ${JSON.stringify(plan)}`, models: crashModels(server), limits: { maxSteps: 10, approvalTimeoutMs: 10_000 } });
     }
     const deadline = performance.now() + 120_000;
     while (server.requests.length < UNFINISHED_ON_DISK * 4) {
