@@ -7,6 +7,7 @@ import type { RunLimits, RunResult } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
+import { catalogEntry } from '../fixtures/catalogEntry';
 import { tempDir } from '../unit/helpers';
 import { startHost, type HostProcess } from './hostProcess';
 
@@ -47,8 +48,8 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(await host.stop(), 0);
   });
 
-  async function run(goal: string, limits: Partial<RunLimits> = {}, extra: { agent?: string; allowHosts?: string[] } = {}): Promise<RunResult> {
-    const models = { router: { retries: 0 }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
+  async function run(goal: string, limits: Partial<RunLimits> = {}, extra: { agent?: string; allowHosts?: string[] } = {}, router: Record<string, unknown> = {}): Promise<RunResult> {
+    const models = { router: { retries: 0, ...router }, defaultModel: { provider: 'ollama' as const, baseUrl: server.url, model: 'test-model' }, apiKeys: {} };
     const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal, models, limits: { maxSteps: 12, approvalTimeoutMs: 10_000, ...limits }, ...extra });
     const deadline = Date.now() + 20_000;
     while (!results.has(runId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -158,5 +159,24 @@ describe('recovery over JSON-RPC', function () {
     } finally {
       flaky.close();
     }
+  });
+
+  it('asks when an agent has spent its definition\'s budgetUsd, and stops the run on the user\'s word', async () => {
+    const asked: AskUserParams[] = [];
+    await start((question) => {
+      asked.push(question);
+      return { action: 'stop' };
+    });
+    await mkdir(join(workspace, '.keel/agents'), { recursive: true });
+    await writeFile(join(workspace, '.keel/agents/frugal.md'), '---\nbudgetUsd: 0.000001\n---\nSpend little.\n');
+    const plan = JSON.stringify([{ tool: 'list_files', args: { glob: '*' } }, { tool: 'list_files', args: { glob: '**' } }]);
+    const router = { models: [catalogEntry('priced', 'ollama', server.url, { inputPricePerMTok: 2, outputPricePerMTok: 8 })] };
+    const before = server.requests.length;
+    const result = await run(`follow plan ${plan}`, {}, { agent: 'frugal' }, router);
+    assert.equal(result.outcome, 'cancelled', result.message);
+    assert.equal(server.requests.length - before, 1, 'asked after the first call, before the second');
+    assert.equal(asked.length, 1);
+    assert.match(asked[0]!.question, /^The agent frugal is stuck: it has spent \$0\.\d+, and its budget is \$0\.0000 \(budgetUsd \$0\.0000 in \.keel\/agents\/frugal\.md\)/);
+    assert.equal(asked[0]!.agent, 'frugal');
   });
 });
