@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly allowHosts?: readonly string[];
   readonly apiKey?: string;
   readonly approvalTimeoutMs?: number;
+  /** Off for a plan that must try every one of many failing calls, which loop detection would stop after five. */
+  readonly loopDetection?: boolean;
 }
 
 export class HostileHost {
@@ -89,7 +91,7 @@ export class HostileHost {
     const params: StartRunParams = {
       goal,
       models: this.models(options),
-      limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 10_000 },
+      limits: { maxSteps: options.maxSteps ?? 8, approvalTimeoutMs: options.approvalTimeoutMs ?? 10_000, ...(options.loopDetection === undefined ? {} : { loopDetection: options.loopDetection }) },
       ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     };
     return (await this.connection.sendRequest(StartRunRequest.type, params)).runId;

@@ -75,7 +75,7 @@ describe('adversarial: nothing leaves the workspace, acts unapproved or leaks', 
       callTool('run_js', { code: 'return await readFile("out/secret.txt");' }),
       callTool('run_js', { code: 'return await readFile("../secret.txt");' }),
     ];
-    const result = await host.run(model.plan('escape', escapes), { maxSteps: escapes.length + 1 });
+    const result = await host.run(model.plan('escape', escapes), { maxSteps: escapes.length + 1, loopDetection: false });
     assert.equal(result.outcome, 'succeeded', result.message);
     const answers = result.message.replace(/^results:\n/, '').split('\n---\n');
     assert.equal(answers.length, escapes.length);
