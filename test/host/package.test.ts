@@ -45,6 +45,9 @@ describe('the packaged extension (dist/keel.vsix)', () => {
     assert.equal(icon.subarray(1, 4).toString(), 'PNG');
     assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
     assert.ok(files().includes('extension/changelog.md'));
+    // The manifest's strings live in package.nls.json, so translations can be added beside it.
+    assert.ok(files().includes('extension/package.nls.json'));
+    assert.equal(manifest.displayName, '%displayName%');
     assert.match(read('extension/changelog.md').toString('utf8'), /^# Changelog/);
     assert.ok((manifest.keywords as string[]).length >= 5);
     assert.ok((manifest.categories as string[]).includes('AI'));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { fixesFor, notificationText, type ContributedCommand } from '../../extension/errorFixes';
+import { localizedManifest } from './manifestFile';
 
-const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: ContributedCommand[]; configuration: { properties: Record<string, unknown> } } };
+const manifest = localizedManifest() as unknown as { contributes: { commands: ContributedCommand[]; configuration: { properties: Record<string, unknown> } } };
 const commands = manifest.contributes.commands;
 const settings = new Set(Object.keys(manifest.contributes.configuration.properties));
 

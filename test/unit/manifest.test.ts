@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { localizedManifest } from './manifestFile';
 
 interface Property { order?: number; tags?: string[]; markdownDescription?: string; description?: string; enum?: string[] }
-const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+const manifest = localizedManifest() as unknown as {
   contributes: {
     commands: { command: string }[];
     configuration: { properties: Record<string, Property> };
@@ -34,6 +35,16 @@ describe('the extension manifest', () => {
   it('offers VS Code\'s models as a provider', () => {
     assert.deepEqual(properties['keel.model.provider']!.enum, ['auto', 'ollama', 'openai', 'vscode']);
     assert.ok(properties['keel.vscode.model']);
+  });
+
+  it('takes its user-facing strings from package.nls.json, each key used and defined', () => {
+    const raw = readFileSync('package.json', 'utf8');
+    const strings = JSON.parse(readFileSync('package.nls.json', 'utf8')) as Record<string, string>;
+    const used = new Set([...raw.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]!));
+    assert.deepEqual([...used].filter((key) => !(key in strings)), [], 'every %key% is defined');
+    assert.deepEqual(Object.keys(strings).filter((key) => !used.has(key)), [], 'every string is used');
+    const titles = (JSON.parse(raw) as { contributes: { commands: { title: string }[] } }).contributes.commands.map((c) => c.title);
+    assert.deepEqual(titles.filter((title) => !/^%.+%$/.test(title)), [], 'every command title is localizable');
   });
 
   it('has a walkthrough whose buttons are commands and whose steps are done by context keys the extension sets', () => {
