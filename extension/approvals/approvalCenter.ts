@@ -158,9 +158,9 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     if (scope !== 'run') {
       try {
         const summary = await this.policies.write(scope, proposal.rules, params.agent);
-        void vscode.window.showInformationMessage(`Keel: added ${summary}.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Keel: added {0}.', summary));
       } catch (error) {
-        return void vscode.window.showErrorMessage(`Keel: the rule was not written: ${(error as Error).message} The call is still waiting for your answer.`);
+        return void vscode.window.showErrorMessage(vscode.l10n.t('Keel: the rule was not written: {0} The call is still waiting for your answer.', (error as Error).message));
       }
     }
     this.controllers.toolApprovals.allow(question.approvalId, false, undefined, scope);
@@ -179,9 +179,9 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      return void vscode.window.showErrorMessage(`Keel: the corrected arguments are not valid JSON (${(error as Error).message}). Fix them in the Approvals panel, or approve the call as the agent sent it.`);
+      return void vscode.window.showErrorMessage(vscode.l10n.t('Keel: the corrected arguments are not valid JSON ({0}). Fix them in the Approvals panel, or approve the call as the agent sent it.', (error as Error).message));
     }
-    if (!isPlainObject(parsed)) return void vscode.window.showErrorMessage('Keel: the corrected arguments must be a JSON object, like the ones the agent sent.');
+    if (!isPlainObject(parsed)) return void vscode.window.showErrorMessage(vscode.l10n.t('Keel: the corrected arguments must be a JSON object, like the ones the agent sent.'));
     this.controllers.toolApprovals.allow(question.approvalId, false, parsed);
   }
 

@@ -65,6 +65,6 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
 /** Answers the edit a diff shows, never another one: a diff left open after its answer says so. */
 async function inDiff(reviews: EditReviewController, uri: vscode.Uri | undefined, answer: (approvalId: string) => unknown): Promise<void> {
   const approvalId = reviews.inDiff(uri);
-  if (!approvalId) return void vscode.window.showInformationMessage('Keel: this diff has no proposed edit waiting; it was answered already.');
+  if (!approvalId) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: this diff has no proposed edit waiting; it was answered already.'));
   await answer(approvalId);
 }

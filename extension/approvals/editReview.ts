@@ -74,18 +74,18 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
 
   async approve(approvalId = this.firstPendingInActiveEditor()): Promise<void> {
     const pending = approvalId ? this.pending.get(approvalId) : undefined;
-    if (!pending) return void vscode.window.showInformationMessage('Keel: no proposed edit is waiting here.');
+    if (!pending) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no proposed edit is waiting here.'));
     const document = await vscode.workspace.openTextDocument(pending.uri);
     if (document.getText(pending.range) !== pending.params.edit.oldText) {
       this.settle(approvalId!, { decision: 'denied', reason: 'the text it replaces was changed in the editor before approval' });
-      return void vscode.window.showWarningMessage(`Keel: ${pending.params.edit.path} changed under the proposed edit, so it was not applied. The agent was told.`);
+      return void vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0} changed under the proposed edit, so it was not applied. The agent was told.', pending.params.edit.path));
     }
     const wasDirty = document.isDirty;
     const edit = new vscode.WorkspaceEdit();
     edit.replace(pending.uri, pending.range, pending.params.edit.newText);
     if (!(await vscode.workspace.applyEdit(edit))) {
       this.settle(approvalId!, { decision: 'denied', reason: 'VS Code could not apply the edit' });
-      return void showWarning(`VS Code could not apply the edit to ${pending.params.edit.path}, so it was denied and the agent was told. Check that the file is not read-only, then run the task again.`);
+      return void showWarning(vscode.l10n.t('VS Code could not apply the edit to {0}, so it was denied and the agent was told. Check that the file is not read-only, then run the task again.', pending.params.edit.path));
     }
     // Saving a buffer the user had unsaved work in would save their work too; leave that to them.
     if (!wasDirty) await document.save();
@@ -94,7 +94,7 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
   }
 
   deny(approvalId = this.firstPendingInActiveEditor(), reason = 'the user denied it'): void {
-    if (!approvalId || !this.pending.has(approvalId)) return void vscode.window.showInformationMessage('Keel: no proposed edit is waiting here.');
+    if (!approvalId || !this.pending.has(approvalId)) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no proposed edit is waiting here.'));
     this.settle(approvalId, { decision: 'denied', reason });
   }
 

@@ -11,7 +11,7 @@ export function registerAudit(context: vscode.ExtensionContext, host: AgentHost,
         const result = await (await host.ensureStarted()).sendRequest(AuditVerifyRequest.type);
         const message = describeVerification(result);
         log.info(`audit log: ${message}`);
-        if (result.ok) void vscode.window.showInformationMessage(`Keel: ${message}`);
+        if (result.ok) void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', message));
         else void showError(message, log);
       } catch (error) {
         void showError(errorText(error), log);

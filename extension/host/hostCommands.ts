@@ -9,7 +9,7 @@ export function registerHostCommands(context: vscode.ExtensionContext, host: Age
       beforeRestart();
       try {
         await host.restart();
-        void vscode.window.showInformationMessage('Keel: the agent host was restarted.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the agent host was restarted.'));
       } catch (error) {
         void showError(errorText(error), log);
       }

@@ -13,7 +13,7 @@ export async function telemetryOptions(secrets: vscode.SecretStorage): Promise<H
   if (!endpoint) return undefined;
   // The host refuses initialization options that do not parse; a mistyped endpoint must cost the export, not the host.
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
-    void showWarning(`"keel.telemetry.otlp.endpoint" is not an http(s) URL (${endpoint}); traces are not exported. Example: http://localhost:4318`);
+    void showWarning(vscode.l10n.t('"keel.telemetry.otlp.endpoint" is not an http(s) URL ({0}); traces are not exported. Example: http://localhost:4318', endpoint));
     return undefined;
   }
   const headers = await secrets.get(OTLP_HEADERS_SECRET);
@@ -33,13 +33,13 @@ export function registerTelemetry(context: vscode.ExtensionContext): void {
 
 async function setOtlpHeaders(secrets: vscode.SecretStorage): Promise<void> {
   const done = await askForSecret(secrets, OTLP_HEADERS_SECRET, {
-    title: 'OTLP export headers',
-    prompt: 'As in OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values percent-encoded (Authorization=Basic%20…). Stored in SecretStorage; leave empty to remove them.',
+    title: vscode.l10n.t('OTLP export headers'),
+    prompt: vscode.l10n.t('As in OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values percent-encoded (Authorization=Basic%20…). Stored in SecretStorage; leave empty to remove them.'),
   });
   if (done) await offerRestart(done === 'stored' ? 'The OTLP export headers are stored.' : 'The OTLP export headers were removed.');
 }
 
 async function offerRestart(what: string): Promise<void> {
-  const choice = await vscode.window.showInformationMessage(`Keel: ${what} The agent host uses them once it restarts.`, 'Restart Host');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} The agent host uses them once it restarts.', what), 'Restart Host');
   if (choice === 'Restart Host') await vscode.commands.executeCommand('keel.restartHost');
 }

@@ -3,7 +3,7 @@ import type { ElicitAnswer, ElicitField, ElicitParams } from '../../protocol/rpc
 
 /** Shows an MCP server's request for input: first whether to answer, then one prompt per field. */
 export async function askUserForElicitation(params: ElicitParams, token: vscode.CancellationToken): Promise<ElicitAnswer> {
-  const choice = await vscode.window.showInformationMessage(`Keel: MCP server "${params.server}" asks: ${params.message}`, 'Answer', 'Decline');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: MCP server "{0}" asks: {1}', params.server, params.message), 'Answer', 'Decline');
   if (token.isCancellationRequested || choice === undefined) return { action: 'cancel' };
   if (choice === 'Decline') return { action: 'decline' };
   const content: Record<string, string | number | boolean> = {};

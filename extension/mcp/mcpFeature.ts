@@ -32,7 +32,7 @@ export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, l
     states.update(servers);
     for (const server of servers) if (server.sandbox) log.info(`MCP server "${server.name}": ${server.sandbox}`);
     for (const server of servers.filter((s) => s.state === 'failed')) {
-      void showError(`MCP server "${server.name}" (${server.source}) did not start: ${server.error ?? 'unknown error'}. Keel keeps retrying.`, log);
+      void showError(vscode.l10n.t('MCP server "{0}" ({1}) did not start: {2}. Keel keeps retrying.', server.name, server.source, server.error ?? 'unknown error'), log);
     }
     return servers;
   };
@@ -66,10 +66,10 @@ export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, l
 async function pickMcpPrompt(client: LanguageClient): Promise<string | undefined> {
   const { prompts } = await client.sendRequest(ListMcpPromptsRequest.type);
   if (prompts.length === 0) {
-    void vscode.window.showInformationMessage('Keel: no connected MCP server offers prompts. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no connected MCP server offers prompts. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.'));
     return undefined;
   }
-  const pick = await vscode.window.showQuickPick(prompts.map((p) => ({ label: p.name, description: p.server, detail: p.description, prompt: p })), { title: 'Keel: Run MCP Prompt' });
+  const pick = await vscode.window.showQuickPick(prompts.map((p) => ({ label: p.name, description: p.server, detail: p.description, prompt: p })), { title: vscode.l10n.t('Keel: Run MCP Prompt') });
   if (!pick) return undefined;
   const args: Record<string, string> = {};
   for (const arg of pick.prompt.arguments) {

@@ -49,7 +49,7 @@ async function askForInputs(ids: readonly string[], secrets: vscode.SecretStorag
   for (const id of ids) {
     let value = await secrets.get(inputSecret(id));
     if (value === undefined) {
-      value = await vscode.window.showInputBox({ title: `MCP server input "${id}"`, prompt: 'Kept in VS Code\'s SecretStorage for next time.', password: true, ignoreFocusOut: true });
+      value = await vscode.window.showInputBox({ title: vscode.l10n.t('MCP server input "{0}"', id), prompt: vscode.l10n.t('Kept in VS Code\'s SecretStorage for next time.'), password: true, ignoreFocusOut: true });
       if (value === undefined) return undefined;
       await secrets.store(inputSecret(id), value);
     }

@@ -49,12 +49,12 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
     try {
       const client = await host.ensureStarted();
       const status = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Keel: signing in to MCP server "${name}" in your browser…` },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keel: signing in to MCP server "{0}" in your browser…', name) },
         () => client.sendRequest(McpSignInRequest.type, { server: name }),
       );
       update([...servers.filter((s) => s.name !== name), status]);
-      if (status.state === 'connected') void vscode.window.showInformationMessage(`Keel: signed in to MCP server "${name}" (${status.tools} tools).`);
-      else void showError(`MCP server "${name}" is not connected: ${status.error ?? status.state}`, log);
+      if (status.state === 'connected') void vscode.window.showInformationMessage(vscode.l10n.t('Keel: signed in to MCP server "{0}" ({1} tools).', name, status.tools));
+      else void showError(vscode.l10n.t('MCP server "{0}" is not connected: {1}', name, status.error ?? status.state), log);
       return status;
     } catch (error) {
       void showError(errorText(error), log);
@@ -75,7 +75,7 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
         return;
       }
     }
-    void vscode.window.showInformationMessage(`Keel: signed out of MCP server "${name}"; its tokens and registration are deleted.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: signed out of MCP server "{0}"; its tokens and registration are deleted.', name));
   };
 
   render();
@@ -112,7 +112,7 @@ async function openAuthorization(server: string, url: string, reason: 'sign-in' 
     return false;
   }
   if (reason === 'step-up') {
-    const choice = await vscode.window.showInformationMessage(`Keel: MCP server "${server}" asks you to sign in again to allow more for this call.`, 'Sign In');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: MCP server "{0}" asks you to sign in again to allow more for this call.', server), 'Sign In');
     if (choice !== 'Sign In') return false;
   }
   // The browser returns to the host's loopback listener. When the host runs elsewhere (a remote window), asking for
@@ -124,7 +124,7 @@ async function openAuthorization(server: string, url: string, reason: 'sign-in' 
 
 async function pickServer(servers: readonly McpServerInfo[], title: string): Promise<string | undefined> {
   if (servers.length === 0) {
-    void vscode.window.showInformationMessage('Keel: no MCP server is waiting for this. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no MCP server is waiting for this. Configure servers in "keel.mcp.servers" or .vscode/mcp.json.'));
     return undefined;
   }
   if (servers.length === 1) return servers[0]!.name;

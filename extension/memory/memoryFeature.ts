@@ -42,11 +42,11 @@ export function registerMemory(context: vscode.ExtensionContext, host: AgentHost
     }),
     vscode.commands.registerCommand('keel.searchMemory', async (query?: string) => {
       const root = folder();
-      if (!root) return void vscode.window.showInformationMessage(`Keel: ${NO_FOLDER}`);
+      if (!root) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', NO_FOLDER));
       await showMemorySearch(root, search, query);
     }),
     vscode.commands.registerCommand('keel.reindex', async () => {
-      if (!folder()) return void vscode.window.showInformationMessage(`Keel: ${NO_FOLDER}`);
+      if (!folder()) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', NO_FOLDER));
       try {
         const r = await reindex();
         void vscode.window.showInformationMessage(

@@ -61,7 +61,7 @@ export function registerAlerts(context: vscode.ExtensionContext, host: AgentHost
 
 async function notify(alert: ActiveAlert): Promise<void> {
   const actions = ['Show Metrics', ...(alert.traceId ? ['Show Trace'] : [])];
-  const choice = await vscode.window.showWarningMessage(`Keel alert: ${alert.message}`, ...actions);
+  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel alert: {0}', alert.message), ...actions);
   if (choice === 'Show Metrics') await vscode.commands.executeCommand('keel.showMetrics');
   if (choice === 'Show Trace') await vscode.commands.executeCommand('keel.traces.focus');
 }

@@ -23,25 +23,25 @@ export async function configureModels(client: () => Promise<LanguageClient>, sec
     ...current.map((entry) => ({ label: idOf(entry) ?? '(entry without an id)', description: describeEntry(entry) })),
   ];
   if (!current.length) items.push({ label: 'None yet: runs use the model in "keel.model.provider"' });
-  const choice = await vscode.window.showQuickPick(items, { title: 'Keel: Configure Models', placeHolder: 'Add or remove the models the router may use' });
+  const choice = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Keel: Configure Models'), placeHolder: vscode.l10n.t('Add or remove the models the router may use') });
   await choice?.run?.();
 }
 
 async function addOllamaModels(client: () => Promise<LanguageClient>): Promise<void> {
   const baseUrl = await vscode.window.showInputBox({
-    title: 'Ollama server',
+    title: vscode.l10n.t('Ollama server'),
     value: vscode.workspace.getConfiguration('keel').get('ollama.baseUrl', 'http://127.0.0.1:11434'),
     ignoreFocusOut: true,
     validateInput: validUrl,
   });
   if (!baseUrl) return;
-  const { entries } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Asking ${baseUrl} for its models…` }, async () =>
+  const { entries } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Asking {0} for its models…', baseUrl) }, async () =>
     (await client()).sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl }),
   );
-  if (!entries.length) return void vscode.window.showInformationMessage(`Keel: Ollama at ${baseUrl} has no models yet. Pull one, e.g. \`ollama pull qwen2.5-coder:7b\`.`);
+  if (!entries.length) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: Ollama at {0} has no models yet. Pull one, e.g. `ollama pull qwen2.5-coder:7b`.', baseUrl));
   const picks = await vscode.window.showQuickPick(
     entries.map((entry) => ({ label: entry.model, description: describeEntry(entry), detail: `tools: ${entry.capabilities.tools ? 'yes' : 'no'} · embeddings: ${entry.capabilities.embeddings ? 'yes' : 'no'}`, picked: true, entry })),
-    { title: 'Add these Ollama models', canPickMany: true, ignoreFocusOut: true },
+    { title: vscode.l10n.t('Add these Ollama models'), canPickMany: true, ignoreFocusOut: true },
   );
   if (!picks?.length) return;
   await save(addEntries(currentModels(), picks.map((p) => p.entry)), `Added ${picks.length} Ollama model${picks.length === 1 ? '' : 's'}.`);
@@ -50,35 +50,35 @@ async function addOllamaModels(client: () => Promise<LanguageClient>): Promise<v
 async function addVsCodeModel(): Promise<void> {
   const models = await listLanguageModels();
   if (!models.length) {
-    return void showWarning('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.', INSTALL_COPILOT_CHAT);
+    return void showWarning(vscode.l10n.t('VS Code offers no language models right now. Install and sign in to GitHub Copilot Chat (or another extension that provides models), then try again.'), INSTALL_COPILOT_CHAT);
   }
   const pick = await vscode.window.showQuickPick(
     models.map((model) => ({ label: model.name, description: `${model.vendor}/${model.family}`, detail: `${model.maxInputTokens.toLocaleString('en-US')} input tokens`, model })),
-    { title: 'Add a VS Code model' },
+    { title: vscode.l10n.t('Add a VS Code model') },
   );
   if (!pick) return;
   await save(addEntries(currentModels(), [vscodeEntry(pick.model)]), `Added ${pick.model.name}.`);
 }
 
 async function addOpenAIModel(secrets: vscode.SecretStorage): Promise<void> {
-  const baseUrl = await vscode.window.showInputBox({ title: 'Server URL (1/5)', value: 'https://api.openai.com/v1', prompt: 'OpenAI, or a compatible server such as http://127.0.0.1:1234/v1', ignoreFocusOut: true, validateInput: validUrl });
+  const baseUrl = await vscode.window.showInputBox({ title: vscode.l10n.t('Server URL (1/5)'), value: 'https://api.openai.com/v1', prompt: vscode.l10n.t('OpenAI, or a compatible server such as http://127.0.0.1:1234/v1'), ignoreFocusOut: true, validateInput: validUrl });
   if (!baseUrl) return;
-  const model = await vscode.window.showInputBox({ title: 'Model name (2/5)', placeHolder: 'e.g. gpt-4o-mini', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Name the model as the server knows it.') });
+  const model = await vscode.window.showInputBox({ title: vscode.l10n.t('Model name (2/5)'), placeHolder: vscode.l10n.t('e.g. gpt-4o-mini'), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Name the model as the server knows it.') });
   if (!model) return;
   const contextWindow = await askNumber('Context window in tokens (3/5)', '128000', true);
   if (contextWindow === undefined) return;
-  const prices = await vscode.window.showInputBox({ title: 'Price per 1M tokens in USD, input and output (4/5)', value: '0 0', prompt: 'e.g. "0.15 0.6"; 0 0 for a local server', ignoreFocusOut: true, validateInput: (v) => (parsePrices(v) ? undefined : 'Two numbers, input then output, e.g. 0.15 0.6') });
+  const prices = await vscode.window.showInputBox({ title: vscode.l10n.t('Price per 1M tokens in USD, input and output (4/5)'), value: '0 0', prompt: vscode.l10n.t('e.g. "0.15 0.6"; 0 0 for a local server'), ignoreFocusOut: true, validateInput: (v) => (parsePrices(v) ? undefined : 'Two numbers, input then output, e.g. 0.15 0.6') });
   if (prices === undefined) return;
   const [inputPricePerMTok, outputPricePerMTok] = parsePrices(prices)!;
   const entry = openAIEntry({ baseUrl, model: model.trim(), contextWindow, inputPricePerMTok, outputPricePerMTok });
-  const key = await vscode.window.showInputBox({ title: 'API key (5/5)', prompt: 'Kept in VS Code\'s SecretStorage. Leave empty if the server needs none (or to use the stored OpenAI key).', password: true, ignoreFocusOut: true });
+  const key = await vscode.window.showInputBox({ title: vscode.l10n.t('API key (5/5)'), prompt: vscode.l10n.t('Kept in VS Code\'s SecretStorage. Leave empty if the server needs none (or to use the stored OpenAI key).'), password: true, ignoreFocusOut: true });
   if (key === undefined) return;
   if (key.trim()) await secrets.store(entryKeySecret(entry.id), key.trim());
   await save(addEntries(currentModels(), [entry]), `Added ${entry.id}.`);
 }
 
 async function removeModels(current: readonly unknown[]): Promise<void> {
-  const picks = await vscode.window.showQuickPick(current.map((entry) => ({ label: idOf(entry) ?? '(entry without an id)', description: describeEntry(entry) })), { title: 'Remove models', canPickMany: true });
+  const picks = await vscode.window.showQuickPick(current.map((entry) => ({ label: idOf(entry) ?? '(entry without an id)', description: describeEntry(entry) })), { title: vscode.l10n.t('Remove models'), canPickMany: true });
   if (!picks?.length) return;
   await save(removeEntries(current, picks.map((p) => p.label)), `Removed ${picks.length} model${picks.length === 1 ? '' : 's'}.`);
 }
@@ -92,7 +92,7 @@ async function save(models: unknown[], done: string): Promise<void> {
   const config = vscode.workspace.getConfiguration('keel');
   const target = config.inspect(MODELS)?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update(MODELS, models, target);
-  void vscode.window.showInformationMessage(`Keel: ${done} Runs now route between ${models.length} model${models.length === 1 ? '' : 's'}.`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} Runs now route between {1} model{2}.', done, models.length, models.length === 1 ? '' : 's'));
 }
 
 async function askNumber(title: string, value: string, whole: boolean): Promise<number | undefined> {

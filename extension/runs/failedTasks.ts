@@ -27,7 +27,7 @@ export function registerFailedTasks(context: vscode.ExtensionContext, host: Agen
       void tracker.track(runId, task.goal);
       void vscode.commands.executeCommand('workbench.view.extension.keel');
     } catch (error) {
-      void showError(`Keel could not retry "${shortGoal(task.goal)}": ${errorText(error)}`, log);
+      void showError(vscode.l10n.t('Keel could not retry "{0}": {1}', shortGoal(task.goal), errorText(error)), log);
     }
     view.refresh();
   };
@@ -57,10 +57,10 @@ export function registerFailedTasks(context: vscode.ExtensionContext, host: Agen
     vscode.commands.registerCommand('keel.showFailedTasks', async () => {
       const client = await host.ensureStarted();
       const { tasks } = await client.sendRequest(ListFailedTasksRequest.type, {});
-      if (tasks.length === 0) return void vscode.window.showInformationMessage('Keel: no failed task is waiting.');
+      if (tasks.length === 0) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no failed task is waiting.'));
       const picked = await vscode.window.showQuickPick(
         tasks.map((task) => ({ label: shortGoal(task.goal) || task.runId, description: `${task.steps} good step${task.steps === 1 ? '' : 's'} · failed ${new Date(task.failedAt).toLocaleString()}`, detail: task.message, task })),
-        { title: 'Keel: failed tasks', matchOnDetail: true },
+        { title: vscode.l10n.t('Keel: failed tasks'), matchOnDetail: true },
       );
       if (!picked) return;
       const action = await vscode.window.showQuickPick(['Retry from the last good step', 'Dismiss'], { title: shortGoal(picked.task.goal) });

@@ -29,7 +29,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
   const tracker = new RunTracker();
   const start = async (goal: string, agent?: string) => {
     const client = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Starting Keel agent host…' },
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Starting Keel agent host…') },
       () => host.ensureStarted(),
     );
     const { runId } = await client.sendRequest(StartRunRequest.type, { goal, ...(await runSettings(context.secrets)), ...(agent ? { agent } : {}) });
@@ -80,7 +80,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
     }),
     vscode.commands.registerCommand('keel.cancelRun', async (runId?: string) => {
       const target = runId ?? tracker.latest()?.runId;
-      if (!target || host.state !== 'running') return void vscode.window.showInformationMessage('Keel: no agent run is active.');
+      if (!target || host.state !== 'running') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no agent run is active.'));
       const client = await host.ensureStarted();
       await client.sendRequest(CancelRunRequest.type, { runId: target });
     }),
@@ -92,14 +92,14 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
 async function pickAgent(client: LanguageClient, log: vscode.LogOutputChannel): Promise<string | undefined> {
   const { agents, problems } = await client.sendRequest(ListAgentsRequest.type, {});
   for (const problem of problems) log.warn(`agent definition not loaded: ${problem}`);
-  if (problems.length > 0) void showWarning(`${problems.length} agent definition(s) did not load: ${problems[0]}${problems.length > 1 ? ' (the others are in the Keel log)' : ''}`);
+  if (problems.length > 0) void showWarning(vscode.l10n.t('{0} agent definition(s) did not load: {1}{2}', problems.length, problems[0], problems.length > 1 ? ' (the others are in the Keel log)' : ''));
   if (agents.length === 0) {
-    void vscode.window.showInformationMessage('Keel: this workspace defines no agents. Add one in .keel/agents/<name>.md (front matter: description, tools, model, maxSteps, delegate) or .github/agents/<name>.agent.md.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: this workspace defines no agents. Add one in .keel/agents/<name>.md (front matter: description, tools, model, maxSteps, delegate) or .github/agents/<name>.agent.md.'));
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
     agents.map((a) => ({ label: a.name, description: a.description, detail: agentDetail(a), name: a.name })),
-    { title: 'Keel: Run Agent', placeHolder: 'Which agent should work on the task?', matchOnDescription: true },
+    { title: vscode.l10n.t('Keel: Run Agent'), placeHolder: vscode.l10n.t('Which agent should work on the task?'), matchOnDescription: true },
   );
   return picked?.name;
 }
@@ -116,8 +116,8 @@ function agentDetail(agent: AgentInfo): string {
 async function askForGoal(agent?: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
     title: agent ? `Keel: Run Agent ${agent}` : 'Keel: Run Agent Task',
-    prompt: 'What should the agent do?',
-    placeHolder: 'e.g. Add input validation to parseConfig in src/config.ts',
+    prompt: vscode.l10n.t('What should the agent do?'),
+    placeHolder: vscode.l10n.t('e.g. Add input validation to parseConfig in src/config.ts'),
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim() === '' ? 'Describe the task for the agent.' : undefined),
   });
@@ -125,12 +125,12 @@ async function askForGoal(agent?: string): Promise<string | undefined> {
 
 async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): Promise<void> {
   log.info(`run ${result.runId} ${result.outcome}: ${result.message}`);
-  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(`Keel: ${result.message}`);
-  if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage('Keel: the run was cancelled.');
+  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message));
+  if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the run was cancelled.'));
   if (result.outcome === 'interrupted') {
-    const choice = await vscode.window.showWarningMessage(`Keel: ${result.message}`, 'Run a Task');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0}', result.message), 'Run a Task');
     if (choice) void vscode.commands.executeCommand('keel.runTask');
     return;
   }
-  await showError(`The run failed: ${result.message}`, log, { label: 'Show Failed Tasks', command: 'keel.showFailedTasks' });
+  await showError(vscode.l10n.t('The run failed: {0}', result.message), log, { label: 'Show Failed Tasks', command: 'keel.showFailedTasks' });
 }

@@ -164,11 +164,11 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
       '',
       'Nothing is reverted if any of them changed since the run.',
     ].join('\n');
-    const choice = await vscode.window.showWarningMessage('Undo this run\'s file changes?', { modal: true, detail }, 'Undo Run');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Undo this run\'s file changes?'), { modal: true, detail }, 'Undo Run');
     if (choice !== 'Undo Run') return undefined;
     const result = await (await this.services.host.ensureStarted()).sendRequest(UndoRunRequest.type, { runId: run.runId });
     if (!result.undone) return result.message;
-    void vscode.window.showInformationMessage(`Keel: ${result.message || `restored ${result.files.length} file(s).`}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message || `restored ${result.files.length} file(s).`));
     return undefined;
   }
 

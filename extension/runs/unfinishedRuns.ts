@@ -31,7 +31,7 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
         await client.sendRequest(ResumeRunRequest.type, { runId: run.runId, models, restricted: !vscode.workspace.isTrusted });
         void tracker.track(run.runId, run.goal);
       } catch (error) {
-        void showError(`Keel could not resume the run "${shortGoal(run.goal)}": ${errorText(error)}`, log);
+        void showError(vscode.l10n.t('Keel could not resume the run "{0}": {1}', shortGoal(run.goal), errorText(error)), log);
       }
     }
   };
@@ -45,7 +45,7 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
     for (const run of fresh) offered.add(run.runId);
     if (mode === 'auto') return resume(client, fresh);
     const listed = fresh.slice(0, 3).map((run) => `"${shortGoal(run.goal)}"`).join(', ') + (fresh.length > 3 ? ` and ${fresh.length - 3} more` : '');
-    const choice = await vscode.window.showInformationMessage(`Keel: ${fresh.length === 1 ? 'a run was' : `${fresh.length} runs were`} interrupted before finishing: ${listed}.`, 'Resume All', 'Show Runs', 'Discard');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} interrupted before finishing: {1}.', fresh.length === 1 ? 'a run was' : `${fresh.length} runs were`, listed), 'Resume All', 'Show Runs', 'Discard');
     if (choice === 'Resume All') return resume(client, fresh);
     if (choice === 'Discard') return discard(client, fresh);
     if (choice === 'Show Runs') return pick(client, fresh);
@@ -53,7 +53,7 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
 
   const pick = async (client: LanguageClient, runs: readonly UnfinishedRun[]) => {
     const items = runs.map((run) => ({ label: shortGoal(run.goal), description: `${run.steps} steps, started ${new Date(run.startedAt).toLocaleString()}`, detail: run.problem, picked: !run.problem, run }));
-    const chosen = await vscode.window.showQuickPick(items, { title: 'Keel: resume which runs? (the others are discarded)', canPickMany: true, ignoreFocusOut: true });
+    const chosen = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Keel: resume which runs? (the others are discarded)'), canPickMany: true, ignoreFocusOut: true });
     if (!chosen) return;
     await resume(client, chosen.map((item) => item.run));
     await discard(client, runs.filter((run) => !chosen.some((item) => item.run === run)));
@@ -74,7 +74,7 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
     vscode.commands.registerCommand('keel.showUnfinishedRuns', async () => {
       const client = await host.ensureStarted();
       const { runs } = await client.sendRequest(ListUnfinishedRunsRequest.type, {});
-      if (runs.length === 0) return void vscode.window.showInformationMessage('Keel: no run is waiting to be resumed.');
+      if (runs.length === 0) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no run is waiting to be resumed.'));
       await pick(client, runs);
     }),
   );
@@ -101,7 +101,7 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
 /** "This may have run before Keel stopped": run it again, skip it, or stop the run. Dismissing it stops the run. */
 async function askRepeat(params: RepeatStepParams, token: vscode.CancellationToken): Promise<RepeatStepAnswer> {
   const detail = params.detail.replace(/\s+/g, ' ').trim();
-  const shown = vscode.window.showWarningMessage(`Keel (resumed run): ${params.title} ${detail.length > 160 ? `${detail.slice(0, 157)}…` : detail}`, 'Run Again', 'Skip', 'Stop the Run');
+  const shown = vscode.window.showWarningMessage(vscode.l10n.t('Keel (resumed run): {0} {1}', params.title, detail.length > 160 ? `${detail.slice(0, 157)}…` : detail), 'Run Again', 'Skip', 'Stop the Run');
   const withdrawn = new Promise<undefined>((resolve) => token.onCancellationRequested(() => resolve(undefined)));
   const choice = await Promise.race([shown, withdrawn]);
   return { choice: choice === 'Run Again' ? 'run' : choice === 'Skip' ? 'skip' : 'stop' };

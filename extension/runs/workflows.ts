@@ -40,17 +40,17 @@ export function registerWorkflows(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.planWorkflow', async (goalArgument?: string) => {
       if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage(UNTRUSTED);
       const folder = vscode.workspace.workspaceFolders?.[0];
-      if (!folder) return void vscode.window.showInformationMessage('Keel: open a folder first; a workflow is saved in its .keel/workflows.');
+      if (!folder) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: open a folder first; a workflow is saved in its .keel/workflows.'));
       const goal = goalArgument ?? (await askForGoal());
       if (goal === undefined || !(await readyToRun())) return undefined;
       try {
-        const planned = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Keel is planning a workflow…', cancellable: true }, async (_progress, token) => {
+        const planned = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keel is planning a workflow…'), cancellable: true }, async (_progress, token) => {
           const client = await host.ensureStarted();
           return client.sendRequest(PlanWorkflowRequest.type, { goal, models: await modelConfig(context.secrets), restricted: !vscode.workspace.isTrusted }, token);
         });
         // Read-only: nothing of it runs or is saved until the user says so below.
         await showReadOnly(planned.path.split('/').at(-1)!, planned.script);
-        const choice = await vscode.window.showInformationMessage(`Keel planned a workflow for "${shorten(goal)}"; read it beside this message. Save it to ${planned.path} and run it?`, 'Save and Run', 'Save Only');
+        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel planned a workflow for "{0}"; read it beside this message. Save it to {1} and run it?', shorten(goal), planned.path), 'Save and Run', 'Save Only');
         if (!choice) return undefined;
         const saved = await saveNew(folder, planned.path, planned.script);
         await vscode.window.showTextDocument(saved.uri, { preview: false, preserveFocus: true });
@@ -68,17 +68,17 @@ const CANCELLED = Symbol('cancelled');
 async function pickWorkflow(): Promise<string | undefined> {
   const files = await vscode.workspace.findFiles(WORKFLOWS_GLOB, undefined, 500);
   if (files.length === 0) {
-    const choice = await vscode.window.showInformationMessage('Keel: this workspace has no workflows. Write one in .keel/workflows/<name>.js, or let Keel plan one for a goal.', 'Plan Workflow…');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: this workspace has no workflows. Write one in .keel/workflows/<name>.js, or let Keel plan one for a goal.'), 'Plan Workflow…');
     if (choice) void vscode.commands.executeCommand('keel.planWorkflow');
     return undefined;
   }
   const items = files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false) })).sort((a, b) => a.label.localeCompare(b.label));
-  return (await vscode.window.showQuickPick(items, { title: 'Keel: Run Workflow', placeHolder: 'Which workflow?' }))?.label;
+  return (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Keel: Run Workflow'), placeHolder: vscode.l10n.t('Which workflow?') }))?.label;
 }
 
 /** The script's `input`: JSON when it parses as JSON, else the text; nothing when left empty. */
 async function askForInput(path: string): Promise<unknown> {
-  const text = await vscode.window.showInputBox({ title: `Keel: Run Workflow ${path}`, prompt: 'Input for the workflow (its `input`): JSON, or plain text. Leave empty for none.', ignoreFocusOut: true });
+  const text = await vscode.window.showInputBox({ title: vscode.l10n.t('Keel: Run Workflow {0}', path), prompt: vscode.l10n.t('Input for the workflow (its `input`): JSON, or plain text. Leave empty for none.'), ignoreFocusOut: true });
   if (text === undefined) return CANCELLED;
   if (text.trim() === '') return undefined;
   try {
@@ -90,9 +90,9 @@ async function askForInput(path: string): Promise<unknown> {
 
 function askForGoal(): Thenable<string | undefined> {
   return vscode.window.showInputBox({
-    title: 'Keel: Plan Workflow',
-    prompt: 'What hard goal should Keel split into a workflow of agents? You read the workflow before it runs.',
-    placeHolder: 'e.g. Migrate every module under src/api from callbacks to async/await, with tests',
+    title: vscode.l10n.t('Keel: Plan Workflow'),
+    prompt: vscode.l10n.t('What hard goal should Keel split into a workflow of agents? You read the workflow before it runs.'),
+    placeHolder: vscode.l10n.t('e.g. Migrate every module under src/api from callbacks to async/await, with tests'),
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim() === '' ? 'Describe the goal.' : undefined),
   });

@@ -30,7 +30,7 @@ async function showTools(client: LanguageClient, mcp: McpServerStates): Promise<
         detail: t.description,
       })),
     ],
-    { title: `Keel: ${tools.length} tools available to agents${problems.length ? `, ${problems.length} not offered` : ''}`, matchOnDescription: true, matchOnDetail: true },
+    { title: vscode.l10n.t('Keel: {0} tools available to agents{1}', tools.length, problems.length ? `, ${problems.length} not offered` : ''), matchOnDescription: true, matchOnDetail: true },
   );
   if (pick && 'signIn' in pick) await vscode.commands.executeCommand('keel.signInMcpServer', pick.signIn);
 }

@@ -23,5 +23,5 @@ export async function openSpanFile(named: string): Promise<void> {
       // Not in this folder; try the next one.
     }
   }
-  void vscode.window.showWarningMessage(`Keel: "${named.slice(0, 200)}" is not a file in this workspace, so the trace viewer does not open it.`);
+  void vscode.window.showWarningMessage(vscode.l10n.t('Keel: "{0}" is not a file in this workspace, so the trace viewer does not open it.', named.slice(0, 200)));
 }

@@ -65,7 +65,7 @@ export class TracePanels implements vscode.Disposable {
             post(panel, { type: 'reset', spans, runs: result ? [result] : [] });
             post(panel, { type: 'reveal', traceId });
           },
-          (error: unknown) => void showWarning(`could not load that run: ${errorText(error)}`),
+          (error: unknown) => void showWarning(vscode.l10n.t('could not load that run: {0}', errorText(error))),
         ),
       reveal: (id: string, spanId?: string) => post(panel, { type: 'reveal', traceId: id, ...(spanId ? { spanId } : {}) }),
     };
@@ -84,7 +84,7 @@ export class TracePanels implements vscode.Disposable {
       ready: () =>
         void Promise.all([loadTrace(this.services, left), loadTrace(this.services, right)]).then(
           ([a, b]) => post(panel, { type: 'compare', left: a, right: b }),
-          (error: unknown) => void showWarning(`could not load the runs to compare: ${errorText(error)}`),
+          (error: unknown) => void showWarning(vscode.l10n.t('could not load the runs to compare: {0}', errorText(error))),
         ),
       reveal: () => undefined,
     };

@@ -77,7 +77,7 @@ function reportFailure(message: FromWebview, error: string, endpoint: ViewerEndp
   if (message.type === 'spanContent') endpoint.post({ type: 'spanContent', spanId: message.spanId, content: null, error });
   else if (message.type === 'listRuns') endpoint.post({ type: 'history', runs: [], error });
   else if (message.type === 'search') endpoint.post({ type: 'searchResults', text: message.text, hits: [], error });
-  else void showWarning(`the trace viewer could not ${message.type === 'openRun' ? 'open that run' : 'do that'}: ${error}`);
+  else void showWarning(vscode.l10n.t('the trace viewer could not {0}: {1}', message.type === 'openRun' ? 'open that run' : 'do that', error));
 }
 
 /** A trace's spans: from the extension's store if it keeps them, else from the host's store (and kept from now). */

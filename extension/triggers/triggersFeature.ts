@@ -130,7 +130,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     vscode.workspace.onDidGrantWorkspaceTrust(() => void load()),
     vscode.commands.registerCommand('keel.runTrigger', async (item?: string | TriggerItem) => {
       const name = typeof item === 'string' ? item : item?.state?.trigger.name ?? (await pickTrigger(engine.states()));
-      if (name && !engine.runNow(name)) void vscode.window.showWarningMessage(`Keel: there is no trigger "${name}" in ${TRIGGERS_FILE}.`, 'Open File').then((c) => c && openTriggersFile());
+      if (name && !engine.runNow(name)) void vscode.window.showWarningMessage(vscode.l10n.t('Keel: there is no trigger "{0}" in {1}.', name, TRIGGERS_FILE), 'Open File').then((c) => c && openTriggersFile());
       view.refresh();
     }),
     vscode.commands.registerCommand('keel.pauseTrigger', (item?: string | TriggerItem) => setPaused(item, true)),
@@ -158,13 +158,13 @@ async function readText(uri: vscode.Uri, maxBytes?: number): Promise<string | un
 
 async function pickTrigger(states: readonly TriggerState[]): Promise<string | undefined> {
   if (states.length === 0) {
-    const choice = await vscode.window.showInformationMessage(`Keel: no triggers are defined. Add them in ${TRIGGERS_FILE}.`, 'Open File');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: no triggers are defined. Add them in {0}.', TRIGGERS_FILE), 'Open File');
     if (choice) await openTriggersFile();
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
     states.map((s) => ({ label: s.trigger.name, description: describeOn(s.trigger), detail: s.trigger.goal })),
-    { title: 'Keel: run a trigger now' },
+    { title: vscode.l10n.t('Keel: run a trigger now') },
   );
   return pick?.label;
 }
