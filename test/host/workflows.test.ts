@@ -6,7 +6,9 @@ import type { RunResult, ToolCallDecision } from '../../protocol/run';
 import type { SpanData } from '../../protocol/trace';
 import { crashModel, crashModels } from '../fixtures/crashScenario';
 import type { ModelServer } from '../fixtures/modelServer';
+import { readdir } from 'node:fs/promises';
 import { applyEditToText } from '../../host/workspace/textRange';
+import { RAW } from '../fixtures/leakySecrets';
 import { tempDir } from '../unit/helpers';
 import { runCli } from './cliProcess';
 import { startHost } from './hostProcess';
@@ -210,6 +212,28 @@ describe('workflows over JSON-RPC', function () {
     assert.ok(Date.now() - asked < 1000, `ended ${Date.now() - asked} ms after the cancel`);
     const agents = [...client.spans.values()].filter((s) => s.operation === 'invoke_agent' && String(s.attributes['keel.run.goal']).startsWith('never answer'));
     assert.deepEqual(agents.map((s) => s.status), ['cancelled', 'cancelled']);
+  });
+
+  it('keeps secrets a workflow handles out of its result, its trace and its journal', async () => {
+    const script = [
+      `const key = "${RAW.openaiKey}";`,
+      'console.log("using OPENAI_API_KEY=" + key);',
+      'const summary = await agent(null, "summarize a.txt with OPENAI_API_KEY=" + key);',
+      'return "done with OPENAI_API_KEY=" + key + " " + summary;',
+    ].join('\n');
+    const { runId, result } = await run(await putWorkflow(workspace, 'secret.js', script), { input: { token: `OPENAI_API_KEY=${RAW.openaiKey}` } });
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.ok(!result.message.includes(RAW.openaiKey), result.message);
+    const traceId = [...client.spans.values()].find((s) => s.attributes['keel.run.id'] === runId)!.traceId;
+    assert.ok(!JSON.stringify([...client.spans.values()].filter((s) => s.traceId === traceId)).includes(RAW.openaiKey), 'no span holds it');
+    const journals = (await readdir(join(storageDir, 'runs'), { recursive: true })).filter((name) => name.endsWith(`${runId}.jsonl`));
+    assert.equal(journals.length, 1);
+    assert.ok(!(await readFile(join(storageDir, 'runs', journals[0]!), 'utf8')).includes(RAW.openaiKey), 'the journal does not hold it');
+    // The trace store keeps spans and their content (the script's console output) when they end, within 100 ms.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = (await readdir(join(storageDir, 'traces'))).filter((name) => name.startsWith(traceId));
+    assert.ok(stored.some((name) => name.endsWith('.content.jsonl')), stored.join());
+    for (const name of stored) assert.ok(!(await readFile(join(storageDir, 'traces', name), 'utf8')).includes(RAW.openaiKey), `${name} does not hold it`);
   });
 
   it('refuses a path outside the workspace or that is not a .js file, naming it', async () => {
