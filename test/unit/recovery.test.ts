@@ -84,6 +84,15 @@ describe('recovery', () => {
       assert.deepEqual(detector.stuck, { kind: 'loop', reason: 'it called t 3 times with the same arguments and got the same result each time' });
     });
 
+    it('counts the same call listed several times in one answer once', () => {
+      const detector = new StuckDetector();
+      detector.afterStep(Array.from({ length: 64 }, () => call('list_files', {})), Array.from({ length: 64 }, () => ok('a.txt')));
+      detector.afterStep([call('list_files', {})], [ok('a.txt')]);
+      assert.equal(detector.stuck, undefined);
+      detector.afterStep([call('list_files', {})], [ok('a.txt')]);
+      assert.match(JSON.stringify(detector.stuck), /"kind":"loop"/);
+    });
+
     it('is not a loop when the result changes (a file read again after an edit)', () => {
       const detector = new StuckDetector();
       for (let i = 0; i < 6; i++) detector.afterStep([call('read_file', { path: 'a' })], [ok(`version ${i}`)]);

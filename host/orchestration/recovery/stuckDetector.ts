@@ -34,13 +34,18 @@ export class StuckDetector {
 
   constructor(private readonly limits: { readonly [K in keyof typeof STUCK_LIMITS]: number } = STUCK_LIMITS) {}
 
-  /** A step's calls and their outcomes, in the order the model listed them. */
+  /**
+   * A step's calls and their outcomes, in the order the model listed them. A loop is counted across steps: the same
+   * call listed several times in one answer counts once.
+   */
   afterStep(calls: readonly ToolCall[], outcomes: readonly ToolOutcome[]): void {
     let progress = false;
+    const counted = new Set<string>();
     calls.forEach((call, index) => {
       const outcome = outcomes[index]!;
       const key = fingerprint(call, outcome);
-      const times = (this.seen.get(key) ?? 0) + 1;
+      const times = (this.seen.get(key) ?? 0) + (counted.has(key) ? 0 : 1);
+      counted.add(key);
       this.seen.set(key, times);
       if (outcome.ok) {
         this.failedInARow = 0;
