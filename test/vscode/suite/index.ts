@@ -16,6 +16,7 @@ const testFiles: Array<() => Promise<unknown>> = [
   () => import('./jsonValidation.test'),
   () => import('./workflows.test'),
   () => import('./runUndo.test'),
+  () => import('./firstRun.test'),
 ];
 
 async function loadTests(mocha: Mocha): Promise<void> {
