@@ -12,6 +12,7 @@ describe('triggers in VS Code', function () {
   let api: KeelApi;
   let server: ModelServer;
   const triggersFile = () => vscode.Uri.joinPath(folder(), '.keel', 'triggers.json');
+  const definition = () => vscode.Uri.joinPath(folder(), '.keel', 'agents', 'summarizer.md');
 
   before(async () => {
     server = await startModelServer(scriptedAgent);
@@ -20,6 +21,7 @@ describe('triggers in VS Code', function () {
   });
   after(async () => {
     await vscode.workspace.fs.delete(triggersFile()).then(undefined, () => undefined);
+    await vscode.workspace.fs.delete(definition()).then(undefined, () => undefined);
     await server.close();
   });
 
@@ -45,5 +47,22 @@ describe('triggers in VS Code', function () {
     assert.equal(root.attributes['keel.run.goal'], 'summarize notes.txt');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(api.triggerRuns().length, before + 1, 'one burst, one run');
+  });
+
+  it('starts a run of the agent whose definition declares the trigger', async () => {
+    const before = api.triggerRuns().length;
+    const text = ['---', 'description: Summarizes files', 'triggers:', '  - { name: summarize greeting, on: { fileSaved: [greeting.txt] }, goal: "summarize ${file}", debounceMs: 500 }', '---', 'Summarize briefly.', ''].join('\n');
+    await vscode.workspace.fs.writeFile(definition(), new TextEncoder().encode(text));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const greeting = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'greeting.txt'));
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(greeting.uri, new vscode.Position(greeting.lineCount, 0), 'saved\n');
+    await vscode.workspace.applyEdit(edit);
+    await greeting.save();
+    const [run] = await until('a run from the definition\'s trigger', () => api.triggerRuns().slice(before).filter((r) => r.trigger === 'summarize greeting').length > 0 && api.triggerRuns().slice(before));
+    await until('its root span', () => api.spans().some((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent'));
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent')!;
+    assert.equal(root.attributes['gen_ai.agent.name'], 'summarizer');
+    assert.equal(root.attributes['keel.run.goal'], 'summarize greeting.txt');
   });
 });
