@@ -3,6 +3,7 @@ import { CheckModelRequest, DiscoverOllamaModelsRequest, EvalJsRequest, GetMcpPr
 import type { AgentHost } from '../agentHost';
 import { discoverOllamaModels } from '../models';
 import { registerModelKeys } from '../observability/knownSecrets';
+import { redacted } from '../observability/redaction';
 import { onValidatedRequest } from '../validatedHandlers';
 
 /** Tools, the sandbox, MCP servers and model discovery and checks, as "Keel: Show Tools", "Run JavaScript", "Configure Models…" ask. */
@@ -21,9 +22,10 @@ export function serveTools(connection: Connection, host: AgentHost): void {
   onValidatedRequest(connection, ListMcpPromptsRequest, async () => ({ prompts: await host.mcpPrompts() }));
   onValidatedRequest(connection, GetMcpPromptRequest, async ({ server, name, arguments: args }) => ({ text: await host.mcpPromptText(server, name, args) }));
   onValidatedRequest(connection, DiscoverOllamaModelsRequest, async ({ baseUrl }) => ({ entries: await discoverOllamaModels(baseUrl, AbortSignal.timeout(10_000)) }));
-  onValidatedRequest(connection, CheckModelRequest, ({ models }) => {
-    // The key may come back in a server's error text; the host's log and traces redact what it has seen.
+  onValidatedRequest(connection, CheckModelRequest, async ({ models }) => {
+    // A server may quote the key back in its error; it is redacted before the sidebar shows it.
     registerModelKeys(models);
-    return host.models.check(models);
+    const result = await host.models.check(models);
+    return result.error ? { ...result, error: { ...result.error, message: redacted(result.error.message) } } : result;
   });
 }

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CancellationToken, ResponseError } from 'vscode-jsonrpc/node';
 import {
-  BudgetEscalationRequest, CancelRunRequest, DiscoverOllamaModelsRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
+  BudgetEscalationRequest, CancelRunRequest, CheckModelRequest, DiscoverOllamaModelsRequest, EvalJsRequest, VsCodeChatRequest, VsCodeChatTextNotification, ListToolsRequest, PingRequest, SetMcpServersRequest, ReadFileRequest, ReviewEditRequest, RunFinishedNotification, SpanNotification, StartRunRequest,
   type StartRunParams,
 } from '../../protocol/rpc';
 import type { BudgetEscalationParams, ModelConfig, VsCodeChatParams } from '../../protocol/models';
@@ -157,6 +157,24 @@ describe('agent host over JSON-RPC', function () {
     const { entries } = await host.connection.sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl: server.url });
     assert.deepEqual(entries.map((e) => [e.id, e.provider, e.baseUrl, e.local]), [['ollama/qwen2.5-coder:7b', 'ollama', server.url, true], ['ollama/gpt-4o-mini', 'ollama', server.url, true]]);
     await assert.rejects(host.connection.sendRequest(DiscoverOllamaModelsRequest.type, { baseUrl: 'http://127.0.0.1:9' }), /Could not reach Ollama at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('checks whether a model answers in one attempt, and never shows the key a server quotes back', async () => {
+    const models = (baseUrl: string, apiKey?: string) => ({ router: {}, defaultModel: { provider: 'openai' as const, baseUrl, model: 'gpt-4o-mini', ...(apiKey ? { apiKey } : {}) }, apiKeys: {} });
+    const answering = await host.connection.sendRequest(CheckModelRequest.type, { models: models(`${server.url}/v1`) });
+    assert.equal(answering.answers, true);
+    const key = 'sk-proj-WrongKey1234567890abcdefABCDEF';
+    // A server that quotes the request's key in its refusal, as some gateways do.
+    const quoting = await startModelServer(() => ({ kind: 'error', status: 400, message: `Authorization header "Bearer ${key}" is not valid for this project` }));
+    try {
+      const refused = await host.connection.sendRequest(CheckModelRequest.type, { models: models(`${quoting.url}/v1`, key) });
+      assert.equal(refused.error?.kind, 'bad_request');
+      assert.match(refused.error!.message, /is not valid for this project/);
+      assert.ok(!refused.error!.message.includes(key), refused.error!.message);
+      assert.equal(quoting.requests.length, 1, 'asked once, no retries');
+    } finally {
+      await quoting.close();
+    }
   });
 
   it('refuses model settings that do not parse before a run starts, naming the setting', async () => {
