@@ -44,10 +44,13 @@ export class ModelStatus implements vscode.Disposable {
     return this.current;
   }
 
-  /** While something shows the state (a visible view), a settings change is checked at once. */
+  /**
+   * While something shows the state (a visible view), a settings change is checked at once. Not in Restricted
+   * Mode: a check sends the stored key to the server the settings name, which there only the user may ask for.
+   */
   watch(): vscode.Disposable {
     this.watchers++;
-    if (this.current.phase === 'unchecked') void this.check();
+    if (this.current.phase === 'unchecked' && vscode.workspace.isTrusted) void this.check();
     return new vscode.Disposable(() => this.watchers--);
   }
 
@@ -93,7 +96,7 @@ export class ModelStatus implements vscode.Disposable {
     clearTimeout(this.settleTimer);
     this.settleTimer = setTimeout(() => {
       this.checkedKey = undefined;
-      if (this.watchers > 0) void this.check();
+      if (this.watchers > 0 && vscode.workspace.isTrusted) void this.check();
       else void this.describeIntended();
     }, SETTLE_MS);
   }
