@@ -75,5 +75,10 @@ export function notificationText(message: string): string {
   return /^Keel\b/.test(text) ? text : `Keel: ${text}`;
 }
 
+/** The host's own message: the language client wraps it in one that says nothing to the user. */
+export function withoutClientWrapper(message: string): string {
+  return message.replace(/^Request [\w/]+ failed with message: /, '');
+}
+
 /** A notification shows a few lines; the whole message is in the log. */
 const MAX_SHOWN = 2000;

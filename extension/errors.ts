@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { fixesFor, notificationText, type ContributedCommand, type Fix } from './errorFixes';
+import { fixesFor, notificationText, withoutClientWrapper, type ContributedCommand, type Fix } from './errorFixes';
 
 export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
 
@@ -33,9 +33,7 @@ async function notify(severity: 'error' | 'warning', message: string, extra: rea
 
 /** The message of an error from the host (a JSON-RPC error), from the extension or from VS Code. */
 export function errorText(error: unknown): string {
-  const message = error instanceof ResponseError || error instanceof Error ? error.message : String(error);
-  // The language client wraps the host's own message in one that says nothing to the user.
-  return message.replace(/^Request [\w/]+ failed with message: /, '');
+  return withoutClientWrapper(error instanceof ResponseError || error instanceof Error ? error.message : String(error));
 }
 
 interface Contributions {

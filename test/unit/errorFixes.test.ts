@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fixesFor, notificationText, type ContributedCommand } from '../../extension/errorFixes';
+import { fixesFor, notificationText, withoutClientWrapper, type ContributedCommand } from '../../extension/errorFixes';
 import { localizedManifest } from './manifestFile';
 
 const manifest = localizedManifest() as unknown as { contributes: { commands: ContributedCommand[]; configuration: { properties: Record<string, unknown> } } };
@@ -34,6 +34,11 @@ describe('error notifications', () => {
       notificationText('The run failed: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama with ollama serve. Start Ollama with ollama serve.'),
       'Keel: The run failed: Could not reach Ollama at http://127.0.0.1:11434. Start Ollama with ollama serve.',
     );
+  });
+
+  it('show the host\'s message without the language client\'s wrapper', () => {
+    assert.equal(withoutClientWrapper('Request model/discoverOllama failed with message: Could not reach Ollama at http://127.0.0.1:9.'), 'Could not reach Ollama at http://127.0.0.1:9.');
+    assert.equal(withoutClientWrapper('Could not reach Ollama. Request x failed with message: y'), 'Could not reach Ollama. Request x failed with message: y');
   });
 
   it('keep a huge or odd message whole and fast', () => {
