@@ -150,7 +150,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
     const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
     // A delegate call has no effect of its own: resumed, it runs again and its subagent replays its own finished steps.
     const risk = delegated || asking ? 'read' : tool?.risk;
-    const recorded = () => record.toolCall({ step, index, call, risk, delegated, workspace: input.workspace, confirmRepeat }, () =>
+    const recorded = () => record.toolCall({ step, index, call, risk, delegated, repeatable: !delegated && !asking && tool?.risk === 'read', workspace: input.workspace, confirmRepeat }, () =>
       span.within(`execute_tool ${call.name}`, 'execute_tool', { 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id }, async (toolSpan) => {
         toolSpan.setContent({ 'gen_ai.tool.call.arguments': call.arguments });
         const outcome = delegated && team

@@ -146,7 +146,9 @@ export class RunJournal implements StepRecorder {
     const outcome = settled ?? (await this.run(planned, run));
     // Whether the file now holds what the call meant to write: what an undo of the run reverts.
     const changed = outcome.ok && effect && effect.kind !== 'other' ? (await planned.workspace.readFile(effect.path).then(sha256, () => undefined)) === effect.after : undefined;
-    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: new Date().toISOString() });
+    // A read's result goes out with the next record, as the model's answer does: a write a step saved, and a crash
+    // before it costs a read done again (and the model asked again), never an effect repeated.
+    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: new Date().toISOString() }, { withNext: planned.repeatable === true && effect === undefined });
     return outcome;
   }
 

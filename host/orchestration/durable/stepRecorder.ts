@@ -18,6 +18,8 @@ export interface PlannedCall {
   readonly workspace: WorkspacePort;
   /** A `delegate` call: it runs beside the answer's other calls and asks nothing itself. */
   readonly delegated?: boolean;
+  /** A read whose result a crash may lose: the resumed run reads again, at the cost of time only. */
+  readonly repeatable?: boolean;
   /** Asks the user whether to repeat a call that may have run before the host stopped. */
   readonly confirmRepeat: () => Promise<RepeatChoice>;
 }
