@@ -8,8 +8,11 @@ import type { AllowRuleProposal, AllowScope, CommandReview } from './rpc/approva
 /** One question waiting for an answer, as the panel shows it. */
 export interface PendingQuestion {
   readonly approvalId: string;
-  /** `question`: an agent's question or a stuck agent, answered in a text box. */
-  readonly kind: 'edit' | 'tool' | 'budget' | 'question';
+  /**
+   * `question`: an agent's question or a stuck agent, answered in a text box. `repeat`: a resumed run's call that may
+   * have run before Keel stopped: approve runs it again, deny skips it, stop ends the run.
+   */
+  readonly kind: 'edit' | 'tool' | 'budget' | 'question' | 'repeat';
   readonly runId: string;
   /** The run's goal, when the extension started it: "which agent asks". */
   readonly goal?: string;
@@ -46,7 +49,7 @@ export type FromApprovalCenter =
   | { readonly type: 'open'; readonly approvalId: string }
   /** Questions: the written answer or guidance; `deny` declines to answer. */
   | { readonly type: 'answer'; readonly approvalId: string; readonly text: string }
-  /** Questions: end the run. */
+  /** Questions and repeats: end the run. */
   | { readonly type: 'stop'; readonly approvalId: string };
 
 const ALLOW_SCOPES: readonly AllowScope[] = ['run', 'workspace', 'user'];

@@ -7,6 +7,7 @@ import type { PolicyWriter } from './policyRules';
 import type { BudgetApprovalController } from './budgetApprovals';
 import type { EditReviewController } from './editReview';
 import { showReadOnly } from './readOnlyDetails';
+import type { RepeatQuestionController } from './repeatQuestions';
 import type { ToolApprovalController } from './toolApprovals';
 import type { UserQuestionController } from './userQuestions';
 
@@ -15,6 +16,7 @@ interface Controllers {
   readonly toolApprovals: ToolApprovalController;
   readonly budgets: BudgetApprovalController;
   readonly questions: UserQuestionController;
+  readonly repeats: RepeatQuestionController;
 }
 
 /**
@@ -34,8 +36,8 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
     private readonly goalOf: (runId: string) => string | undefined,
     private readonly policies: PolicyWriter,
   ) {
-    const { reviews, toolApprovals, budgets, questions } = controllers;
-    for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending, questions.onDidChangePending]) {
+    const { reviews, toolApprovals, budgets, questions, repeats } = controllers;
+    for (const event of [reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending, questions.onDidChangePending, repeats.onDidChangePending]) {
       this.disposables.push(event(() => this.changed()));
     }
   }
@@ -79,7 +81,12 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       why: p.kind === 'stuck' ? 'Keel paused the agent. Your guidance goes to the model; stopping ends the run.' : 'The agent cannot go on without your answer; it goes to the model as you write it.',
       ...(p.context ? { detail: p.context } : {}), canAlwaysAllow: false, canEditArguments: false, ...(p.kind === 'stuck' ? { stuck: true } : {}), askedAt: at(p.approvalId),
     }));
-    return [...edits, ...tools, ...money, ...asked].sort((a, b) => a.askedAt - b.askedAt);
+    const repeats = this.controllers.repeats.list().map((p): PendingQuestion => ({
+      approvalId: p.approvalId, kind: 'repeat', runId: p.runId, ...goal(p.runId), title: p.title,
+      why: 'Keel stopped while this call was running, so it may have taken effect already. Run it again, skip it (the agent is told), or stop the run.',
+      detail: p.detail, canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
+    }));
+    return [...edits, ...tools, ...money, ...asked, ...repeats].sort((a, b) => a.askedAt - b.askedAt);
   }
 
   /** Shows the panel; for "Keel: Show Pending Approvals". */
@@ -120,6 +127,12 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       return;
     }
     if (question.kind === 'question') return this.answerQuestion(question.approvalId, message);
+    if (question.kind === 'repeat') {
+      if (message.type === 'approve' && !message.arguments && !message.alwaysAllow) this.controllers.repeats.settle(question.approvalId, 'run');
+      else if (message.type === 'deny') this.controllers.repeats.settle(question.approvalId, 'skip');
+      else if (message.type === 'stop') this.controllers.repeats.settle(question.approvalId, 'stop');
+      return;
+    }
     // A written answer or a stop is only for questions.
     if (message.type === 'answer' || message.type === 'stop') return;
     if (message.type === 'approve' && message.alwaysAllow && question.kind === 'tool') return this.allowAlways(question, message.alwaysAllow);

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { AskUserRequest, BudgetEscalationRequest, ReviewEditRequest, ReviewToolCallRequest } from '../../protocol/rpc';
+import { AskUserRequest, BudgetEscalationRequest, RepeatStepRequest, ReviewEditRequest, ReviewToolCallRequest } from '../../protocol/rpc';
 import type { AgentHost } from '../host/agentHost';
 import { ApprovalCenter } from './approvalCenter';
 import { BudgetApprovalController } from './budgetApprovals';
 import { EditReviewController } from './editReview';
 import { policyWriter } from './policyRules';
 import { registerReadOnlyDetails } from './readOnlyDetails';
+import { RepeatQuestionController } from './repeatQuestions';
 import { ToolApprovalController } from './toolApprovals';
 import { UserQuestionController } from './userQuestions';
 
@@ -15,6 +16,7 @@ export interface Approvals {
   readonly toolApprovals: ToolApprovalController;
   readonly budgets: BudgetApprovalController;
   readonly questions: UserQuestionController;
+  readonly repeats: RepeatQuestionController;
   readonly center: ApprovalCenter;
 }
 
@@ -27,12 +29,14 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
   const toolApprovals = new ToolApprovalController();
   const budgets = new BudgetApprovalController();
   const questions = new UserQuestionController();
-  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets, questions }, goalOf, policyWriter(host));
+  const repeats = new RepeatQuestionController();
+  const center = new ApprovalCenter(context.extensionUri, { reviews, toolApprovals, budgets, questions, repeats }, goalOf, policyWriter(host));
   context.subscriptions.push(
     reviews,
     toolApprovals,
     budgets,
     questions,
+    repeats,
     center,
     registerReadOnlyDetails(),
     vscode.window.registerWebviewViewProvider(ApprovalCenter.viewId, center),
@@ -41,12 +45,14 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
       client.onRequest(ReviewToolCallRequest.type, (params, token) => toolApprovals.review(params, token));
       client.onRequest(BudgetEscalationRequest.type, (params, token) => budgets.ask(params, token));
       client.onRequest(AskUserRequest.type, (params, token) => questions.ask(params, token));
+      client.onRequest(RepeatStepRequest.type, (params, token) => repeats.ask(params, token));
     }),
     host.onDidCrash(() => {
       reviews.denyAll('the agent host stopped');
       toolApprovals.denyAll('the agent host stopped');
       budgets.denyAll();
       questions.declineAll();
+      repeats.stopAll();
     }),
     vscode.commands.registerCommand('keel.approveEdit', (approvalId?: string) => reviews.approve(approvalId)),
     vscode.commands.registerCommand('keel.denyEdit', (approvalId?: string) => reviews.deny(approvalId)),
@@ -59,7 +65,7 @@ export function registerApprovals(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.answerBudget', (approvalId: string, approved: boolean) => budgets.settle(approvalId, approved)),
     vscode.commands.registerCommand('keel.showApprovals', () => center.reveal()),
   );
-  return { reviews, toolApprovals, budgets, questions, center };
+  return { reviews, toolApprovals, budgets, questions, repeats, center };
 }
 
 /** Answers the edit a diff shows, never another one: a diff left open after its answer says so. */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { hasRunJournals } from '../../protocol/node/runJournals';
-import { DiscardRunRequest, ListUnfinishedRunsRequest, RepeatStepRequest, ResumeRunRequest, type RepeatStepAnswer, type RepeatStepParams, type UnfinishedRun } from '../../protocol/rpc';
+import { DiscardRunRequest, ListUnfinishedRunsRequest, ResumeRunRequest, type UnfinishedRun } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import { modelConfig } from '../settings';
@@ -65,7 +65,6 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
 
   context.subscriptions.push(
     host.onClient((client) => {
-      client.onRequest(RepeatStepRequest.type, (params, token) => askRepeat(params, token));
       // Running again after a crash restart too, when the runs that were in flight are unfinished.
       client.onDidChangeState(({ newState }) => {
         if (newState === State.Running) offer(client).catch((error: unknown) => log.warn(`unfinished runs were not listed: ${errorText(error)}`));
@@ -96,15 +95,6 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
       await (await host.ensureStarted()).sendRequest(DiscardRunRequest.type, { runId });
     },
   };
-}
-
-/** "This may have run before Keel stopped": run it again, skip it, or stop the run. Dismissing it stops the run. */
-async function askRepeat(params: RepeatStepParams, token: vscode.CancellationToken): Promise<RepeatStepAnswer> {
-  const detail = params.detail.replace(/\s+/g, ' ').trim();
-  const shown = vscode.window.showWarningMessage(vscode.l10n.t('Keel (resumed run): {0} {1}', params.title, detail.length > 160 ? `${detail.slice(0, 157)}…` : detail), 'Run Again', 'Skip', 'Stop the Run');
-  const withdrawn = new Promise<undefined>((resolve) => token.onCancellationRequested(() => resolve(undefined)));
-  const choice = await Promise.race([shown, withdrawn]);
-  return { choice: choice === 'Run Again' ? 'run' : choice === 'Skip' ? 'skip' : 'stop' };
 }
 
 function shortGoal(goal: string): string {

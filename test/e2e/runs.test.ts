@@ -174,6 +174,36 @@ describe('the Runs list in the browser workbench', function () {
     await runs.locator('li.run.state-failed', { hasText: 'rate limited' }).waitFor({ state: 'detached', timeout: 30_000 });
   });
 
+  it('asks in the approval center whether to run again a command a window reload cut short, and goes on when it is skipped', async () => {
+    const goal = 'call tool run_command with {"command": "sleep 30; echo ran >> repeat-marker.txt"}';
+    await runTaskFromPalette(goal);
+    await paletteCommand('Keel: Show Pending Approvals');
+    const approvals = await viewerFrame('li.question.kind-tool');
+    await approvals.locator('li.question.kind-tool').getByRole('button', { name: 'Approve', exact: true }).click();
+    let runs = await runsFrame();
+    await runs.locator('li.run.state-running', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
+    // The command has started (its intent is on disk before it starts); the reload stops the host in the middle of it.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    runs = await runsFrame();
+    const interrupted = runs.locator('li.run.state-interrupted', { hasText: 'sleep 30' });
+    await interrupted.waitFor({ timeout: 60_000 });
+    await interrupted.locator('.run-head').click();
+    await interrupted.getByRole('button', { name: 'Resume', exact: true }).click();
+
+    await paletteCommand('Keel: Show Pending Approvals');
+    const center = await viewerFrame('li.question.kind-repeat');
+    const card = center.locator('li.question.kind-repeat');
+    assert.match(await card.innerText(), /run_command may have run before Keel stopped/);
+    assert.match(await card.innerText(), /sleep 30/);
+    await page.screenshot({ path: join(SHOTS, 'approval-center-repeat.png') });
+    await card.getByRole('button', { name: 'Skip', exact: true }).click();
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
+    await runs.locator('li.run.state-succeeded', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
+    await assert.rejects(readFile(join(workspace, 'repeat-marker.txt'), 'utf8'), 'the command cut short by the reload was not run again');
+  });
+
   function runTaskFromPalette(goal: string): Promise<void> {
     return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
   }

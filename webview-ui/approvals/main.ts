@@ -21,8 +21,8 @@ const empty = element('p', 'empty', 'Nothing is waiting for your answer. Questio
 app.append(heading, list, empty);
 const cards = new Map<string, HTMLElement>();
 
-const KIND_ICON: Record<PendingQuestion['kind'], string> = { edit: 'codicon-edit', tool: 'codicon-tools', budget: 'codicon-credit-card', question: 'codicon-comment-discussion' };
-const KIND_LABEL: Record<PendingQuestion['kind'], string> = { edit: 'Edit', tool: 'Tool call', budget: 'Budget', question: 'Question' };
+const KIND_ICON: Record<PendingQuestion['kind'], string> = { edit: 'codicon-edit', tool: 'codicon-tools', budget: 'codicon-credit-card', question: 'codicon-comment-discussion', repeat: 'codicon-debug-restart' };
+const KIND_LABEL: Record<PendingQuestion['kind'], string> = { edit: 'Edit', tool: 'Tool call', budget: 'Budget', question: 'Question', repeat: 'Resumed run' };
 
 window.addEventListener('message', (event: MessageEvent<ToApprovalCenter>) => {
   if (event.data?.type === 'pending') show(event.data.questions);
@@ -73,6 +73,16 @@ function renderCard(q: PendingQuestion): HTMLElement {
   }
   if (q.kind === 'question') {
     card.append(answerForm(q));
+    return card;
+  }
+  if (q.kind === 'repeat') {
+    const actions = element('div', 'actions');
+    actions.append(
+      button('Run Again', 'primary', () => send({ type: 'approve', approvalId: q.approvalId })),
+      button('Skip', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'Do not run it; the agent is told it was skipped'),
+      button('Stop the Run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })),
+    );
+    card.append(actions);
     return card;
   }
 
