@@ -176,11 +176,13 @@ describe('the Runs list in the browser workbench', function () {
 
   it('asks in the approval center whether to run again a command a window reload cut short, and goes on when it is skipped', async () => {
     const goal = 'call tool run_command with {"command": "sleep 30; echo ran >> repeat-marker.txt"}';
+    let runs = await runsFrame();
     await runTaskFromPalette(goal);
+    // Waiting on the user: the command's approval.
+    await runs.locator('li.run.state-waiting', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
     await paletteCommand('Keel: Show Pending Approvals');
     const approvals = await viewerFrame('li.question.kind-tool');
     await approvals.locator('li.question.kind-tool').getByRole('button', { name: 'Approve', exact: true }).click();
-    let runs = await runsFrame();
     await runs.locator('li.run.state-running', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
     // The command has started (its intent is on disk before it starts); the reload stops the host in the middle of it.
     await new Promise((resolve) => setTimeout(resolve, 3000));
