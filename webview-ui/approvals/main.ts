@@ -5,6 +5,7 @@
  */
 import type { FromApprovalCenter, PendingQuestion, ToApprovalCenter } from '../../protocol/approvalCenter';
 import type { AllowScope, CommandReview } from '../../protocol/rpc/approvals';
+import { el, textButton } from '../view/dom';
 
 interface VsCodeApi {
   postMessage(message: FromApprovalCenter): void;
@@ -13,11 +14,11 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
-const heading = element('h2', 'heading');
+const heading = el('h2', 'heading');
 heading.id = 'approvals-heading';
-const list = element('ul', 'questions');
+const list = el('ul', 'questions');
 list.setAttribute('aria-labelledby', heading.id);
-const empty = element('p', 'empty', 'Nothing is waiting for your answer. Questions from running agents appear here, oldest first.');
+const empty = el('p', 'empty', 'Nothing is waiting for your answer. Questions from running agents appear here, oldest first.');
 app.append(heading, list, empty);
 const cards = new Map<string, HTMLElement>();
 
@@ -53,12 +54,12 @@ function show(questions: readonly PendingQuestion[]): void {
 }
 
 function renderCard(q: PendingQuestion): HTMLElement {
-  const card = element('li', `question kind-${q.kind}`);
+  const card = el('li', `question kind-${q.kind}`);
   card.setAttribute('aria-label', `${KIND_LABEL[q.kind]}: ${q.title}`);
-  const head = element('div', 'head');
-  const icon = element('span', `codicon ${KIND_ICON[q.kind]}`);
+  const head = el('div', 'head');
+  const icon = el('span', `codicon ${KIND_ICON[q.kind]}`);
   icon.setAttribute('aria-hidden', 'true');
-  const title = element('h3', 'title', q.title);
+  const title = el('h3', 'title', q.title);
   head.append(icon, title);
   card.append(head);
   if (q.goal) card.append(labelled('Run', q.goal, 'run'));
@@ -66,7 +67,7 @@ function renderCard(q: PendingQuestion): HTMLElement {
   if (q.diff) card.append(renderDiff(q.diff));
   if (q.command) card.append(renderCommand(q.command, q.approvalId));
   if (q.detail) {
-    const detail = element('pre', 'detail', q.detail);
+    const detail = el('pre', 'detail', q.detail);
     detail.tabIndex = 0;
     detail.setAttribute('aria-label', 'Details');
     card.append(detail);
@@ -76,28 +77,28 @@ function renderCard(q: PendingQuestion): HTMLElement {
     return card;
   }
   if (q.kind === 'repeat') {
-    const actions = element('div', 'actions');
+    const actions = el('div', 'actions');
     actions.append(
-      button('Run Again', 'primary', () => send({ type: 'approve', approvalId: q.approvalId })),
-      button('Skip', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'Do not run it; the agent is told it was skipped'),
-      button('Stop the Run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })),
+      textButton('Run Again', 'primary', () => send({ type: 'approve', approvalId: q.approvalId })),
+      textButton('Skip', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'Do not run it; the agent is told it was skipped'),
+      textButton('Stop the Run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })),
     );
     card.append(actions);
     return card;
   }
 
-  const actions = element('div', 'actions');
-  const approve = button(q.kind === 'budget' ? 'Continue' : 'Approve', 'primary', () => send({ type: 'approve', approvalId: q.approvalId }));
+  const actions = el('div', 'actions');
+  const approve = textButton(q.kind === 'budget' ? 'Continue' : 'Approve', 'primary', () => send({ type: 'approve', approvalId: q.approvalId }));
   actions.append(approve);
-  if (q.canAlwaysAllow) actions.append(button('Always allow', 'secondary', () => send({ type: 'approve', approvalId: q.approvalId, always: true }), 'Allow this tool without asking again'));
-  actions.append(button(q.kind === 'budget' ? 'Stop' : 'Deny', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId })));
+  if (q.canAlwaysAllow) actions.append(textButton('Always allow', 'secondary', () => send({ type: 'approve', approvalId: q.approvalId, always: true }), 'Allow this tool without asking again'));
+  actions.append(textButton(q.kind === 'budget' ? 'Stop' : 'Deny', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId })));
   const reasonForm = q.kind === 'budget' ? undefined : form(q, 'reason');
   const argumentsForm = q.canEditArguments ? form(q, 'arguments') : undefined;
   const allowForm = q.alwaysAllow && 'rules' in q.alwaysAllow ? alwaysAllowForm(q, q.alwaysAllow) : undefined;
   if (allowForm) actions.append(toggle('Always allow…', allowForm));
   if (reasonForm) actions.append(toggle('Deny with reason…', reasonForm));
   if (argumentsForm) actions.append(toggle('Edit arguments…', argumentsForm));
-  actions.append(button(q.kind === 'edit' ? 'Open diff' : 'Open details', 'link', () => send({ type: 'open', approvalId: q.approvalId })));
+  actions.append(textButton(q.kind === 'edit' ? 'Open diff' : 'Open details', 'link', () => send({ type: 'open', approvalId: q.approvalId })));
   card.append(actions);
   if (q.alwaysAllow && 'refused' in q.alwaysAllow) card.append(labelled('No "Always allow"', q.alwaysAllow.refused, 'refused'));
   if (allowForm) card.append(allowForm);
@@ -108,10 +109,10 @@ function renderCard(q: PendingQuestion): HTMLElement {
 
 /** A hidden form under the buttons: a reason the model receives with the denial, or corrected arguments. */
 function form(q: PendingQuestion, kind: 'reason' | 'arguments'): HTMLElement {
-  const box = element('div', `form form-${kind}`);
+  const box = el('div', `form form-${kind}`);
   box.hidden = true;
   const id = `${kind}-${q.approvalId}`;
-  const label = element('label', 'form-label', kind === 'reason' ? 'Tell the agent why, or what to do instead:' : 'Arguments (JSON), as they should run:');
+  const label = el('label', 'form-label', kind === 'reason' ? 'Tell the agent why, or what to do instead:' : 'Arguments (JSON), as they should run:');
   label.setAttribute('for', id);
   const text = document.createElement('textarea');
   text.id = id;
@@ -120,8 +121,8 @@ function form(q: PendingQuestion, kind: 'reason' | 'arguments'): HTMLElement {
   if (kind === 'arguments') text.value = q.detail ?? '';
   const submit =
     kind === 'reason'
-      ? button('Deny and tell the agent', 'primary', () => send({ type: 'deny', approvalId: q.approvalId, reason: text.value }))
-      : button('Approve with these arguments', 'primary', () => send({ type: 'approve', approvalId: q.approvalId, arguments: text.value }));
+      ? textButton('Deny and tell the agent', 'primary', () => send({ type: 'deny', approvalId: q.approvalId, reason: text.value }))
+      : textButton('Approve with these arguments', 'primary', () => send({ type: 'approve', approvalId: q.approvalId, arguments: text.value }));
   text.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit.click();
   });
@@ -142,15 +143,15 @@ const PLACE_LABEL: Record<AllowScope, string> = {
  * preview follows the chosen place; nothing is sent until the button under it is pressed.
  */
 function alwaysAllowForm(q: PendingQuestion, proposal: Proposal): HTMLElement {
-  const box = element('div', 'form form-always');
+  const box = el('div', 'form form-always');
   box.hidden = true;
-  const places = element('fieldset', 'places');
-  places.append(element('legend', 'form-label', 'Allow calls like this one without asking:'));
-  const preview = element('pre', 'rule-preview');
+  const places = el('fieldset', 'places');
+  places.append(el('legend', 'form-label', 'Allow calls like this one without asking:'));
+  const preview = el('pre', 'rule-preview');
   preview.tabIndex = 0;
   preview.setAttribute('aria-label', 'The rule, exactly as it would be written');
   preview.setAttribute('aria-live', 'polite');
-  const submit = button('', 'primary', () => send({ type: 'approve', approvalId: q.approvalId, alwaysAllow: chosen }));
+  const submit = textButton('', 'primary', () => send({ type: 'approve', approvalId: q.approvalId, alwaysAllow: chosen }));
   let chosen: AllowScope = proposal.places[0] ?? 'run';
   const choose = (place: AllowScope) => {
     chosen = place;
@@ -168,41 +169,41 @@ function alwaysAllowForm(q: PendingQuestion, proposal: Proposal): HTMLElement {
     radio.value = place;
     radio.checked = place === chosen;
     radio.addEventListener('change', () => choose(place));
-    const label = element('label', 'place', PLACE_LABEL[place]);
+    const label = el('label', 'place', PLACE_LABEL[place]);
     label.setAttribute('for', id);
-    const row = element('div', 'place-row');
+    const row = el('div', 'place-row');
     row.append(radio, label);
     places.append(row);
   }
   choose(chosen);
   box.append(places, preview);
-  if (proposal.note) box.append(element('p', 'note', proposal.note));
+  if (proposal.note) box.append(el('p', 'note', proposal.note));
   box.append(submit);
   return box;
 }
 
 /** The full command, then each part with the rule that decided it, and plainly whether it runs sandboxed. */
 function renderCommand(command: CommandReview, approvalId: string): HTMLElement {
-  const box = element('div', 'command');
+  const box = el('div', 'command');
   box.setAttribute('role', 'group');
   box.setAttribute('aria-label', 'Command');
-  const line = element('pre', 'command-line', command.line);
+  const line = el('pre', 'command-line', command.line);
   line.tabIndex = 0;
   line.setAttribute('aria-label', 'Full command');
-  const confinement = element('p', command.sandboxed ? 'sandbox sandboxed' : 'sandbox unsandboxed');
+  const confinement = el('p', command.sandboxed ? 'sandbox sandboxed' : 'sandbox unsandboxed');
   confinement.setAttribute('role', 'note');
-  const icon = element('span', `codicon ${command.sandboxed ? 'codicon-shield' : 'codicon-warning'}`);
+  const icon = el('span', `codicon ${command.sandboxed ? 'codicon-shield' : 'codicon-warning'}`);
   icon.setAttribute('aria-hidden', 'true');
-  confinement.append(icon, element('span', 'label', command.sandboxed ? ' Sandboxed: ' : ' Runs unsandboxed: '), document.createTextNode(command.confinement));
+  confinement.append(icon, el('span', 'label', command.sandboxed ? ' Sandboxed: ' : ' Runs unsandboxed: '), document.createTextNode(command.confinement));
   box.append(line, confinement);
   if (command.parts.length > 0) {
-    const heading = element('p', 'label parts-heading', `Parts (${command.parts.length}):`);
+    const heading = el('p', 'label parts-heading', `Parts (${command.parts.length}):`);
     heading.id = `parts-${approvalId}`;
-    const parts = element('ul', 'parts');
+    const parts = el('ul', 'parts');
     parts.setAttribute('aria-labelledby', heading.id);
     for (const part of command.parts) {
-      const item = element('li', `part verdict-${part.verdict ?? 'none'}`);
-      item.append(element('code', 'part-source', part.source), element('span', 'part-rule', ` ${ruleWords(part)}`));
+      const item = el('li', `part verdict-${part.verdict ?? 'none'}`);
+      item.append(el('code', 'part-source', part.source), el('span', 'part-rule', ` ${ruleWords(part)}`));
       parts.append(item);
     }
     box.append(heading, parts);
@@ -219,19 +220,19 @@ function ruleWords(part: CommandReview['parts'][number]): string {
 
 /** A question's text box, always open: the answer or guidance goes to the model as written. */
 function answerForm(q: PendingQuestion): HTMLElement {
-  const box = element('div', 'form form-answer');
+  const box = el('div', 'form form-answer');
   const id = `answer-${q.approvalId}`;
-  const label = element('label', 'form-label', q.stuck ? 'Guidance for the agent:' : 'Your answer:');
+  const label = el('label', 'form-label', q.stuck ? 'Guidance for the agent:' : 'Your answer:');
   label.setAttribute('for', id);
   const text = document.createElement('textarea');
   text.id = id;
   text.rows = 3;
   text.spellcheck = true;
-  const actions = element('div', 'actions');
-  const submit = button(q.stuck ? 'Send guidance' : 'Send answer', 'primary', () => send({ type: 'answer', approvalId: q.approvalId, text: text.value }));
+  const actions = el('div', 'actions');
+  const submit = textButton(q.stuck ? 'Send guidance' : 'Send answer', 'primary', () => send({ type: 'answer', approvalId: q.approvalId, text: text.value }));
   actions.append(submit);
-  if (!q.stuck) actions.append(button('Decline', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'The agent goes on without an answer'));
-  actions.append(button('Stop the run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })));
+  if (!q.stuck) actions.append(textButton('Decline', 'secondary', () => send({ type: 'deny', approvalId: q.approvalId }), 'The agent goes on without an answer'));
+  actions.append(textButton('Stop the run', 'secondary', () => send({ type: 'stop', approvalId: q.approvalId })));
   text.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit.click();
   });
@@ -240,7 +241,7 @@ function answerForm(q: PendingQuestion): HTMLElement {
 }
 
 function toggle(text: string, target: HTMLElement): HTMLButtonElement {
-  const control = button(text, 'secondary', () => {
+  const control = textButton(text, 'secondary', () => {
     target.hidden = !target.hidden;
     control.setAttribute('aria-expanded', String(!target.hidden));
     if (!target.hidden) target.querySelector<HTMLElement>('textarea, input:checked')?.focus();
@@ -250,44 +251,29 @@ function toggle(text: string, target: HTMLElement): HTMLButtonElement {
 }
 
 function renderDiff(diff: NonNullable<PendingQuestion['diff']>): HTMLElement {
-  const box = element('div', 'diff');
+  const box = el('div', 'diff');
   box.setAttribute('role', 'group');
   box.setAttribute('aria-label', `Proposed change to ${diff.path} at line ${diff.line}`);
-  box.append(element('div', 'diff-file', `${diff.path}:${diff.line}`));
+  box.append(el('div', 'diff-file', `${diff.path}:${diff.line}`));
   for (const line of diff.oldText.split('\n')) box.append(diffLine('removed', '-', line));
   for (const line of diff.newText.split('\n')) box.append(diffLine('added', '+', line));
   return box;
 }
 
 function diffLine(kind: 'added' | 'removed', sign: string, text: string): HTMLElement {
-  const line = element('div', `diff-line ${kind}`);
-  const mark = element('span', 'sign', sign);
+  const line = el('div', `diff-line ${kind}`);
+  const mark = el('span', 'sign', sign);
   mark.setAttribute('aria-label', kind);
   line.append(mark, document.createTextNode(text));
   return line;
 }
 
 function labelled(label: string, text: string, className: string): HTMLElement {
-  const row = element('p', className);
-  row.append(element('span', 'label', `${label}: `), document.createTextNode(text));
+  const row = el('p', className);
+  row.append(el('span', 'label', `${label}: `), document.createTextNode(text));
   return row;
 }
 
 function send(message: FromApprovalCenter): void {
   vscode.postMessage(message);
-}
-
-function button(text: string, className: string, onClick: () => void, title?: string): HTMLButtonElement {
-  const b = element('button', className, text) as HTMLButtonElement;
-  b.type = 'button';
-  if (title) b.title = title;
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }

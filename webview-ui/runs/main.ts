@@ -6,6 +6,7 @@
  */
 import type { RunListEntry, RunMessage, RunState } from '../../protocol/rpc/runs';
 import { MAX_RUN_MESSAGE_CHARS, offers, RUN_ACTIONS, type FromRunsView, type RunAction, type ToRunsView } from '../../protocol/runsView';
+import { el, textButton } from '../view/dom';
 
 interface VsCodeApi {
   postMessage(message: FromRunsView): void;
@@ -68,17 +69,17 @@ interface Row {
 }
 
 const app = document.getElementById('app')!;
-const heading = element('h2', 'heading', 'Runs');
+const heading = el('h2', 'heading', 'Runs');
 heading.id = 'runs-heading';
-const listProblem = element('p', 'list-problem');
+const listProblem = el('p', 'list-problem');
 listProblem.setAttribute('role', 'alert');
 listProblem.hidden = true;
-const list = element('ul', 'runs');
+const list = el('ul', 'runs');
 list.setAttribute('aria-labelledby', heading.id);
-const empty = element('div', 'empty');
+const empty = el('div', 'empty');
 empty.append(
-  element('p', '', 'No runs to show. A task you start shows here with its state, what the agent said and did, and what you can do next: steer, resume, retry, continue, undo.'),
-  button('Run a Task…', 'primary', () => vscode.postMessage({ type: 'runTask' })),
+  el('p', '', 'No runs to show. A task you start shows here with its state, what the agent said and did, and what you can do next: steer, resume, retry, continue, undo.'),
+  textButton('Run a Task…', 'primary', () => vscode.postMessage({ type: 'runTask' })),
 );
 app.append(heading, listProblem, empty, list);
 
@@ -133,24 +134,24 @@ function summary(runs: readonly RunListEntry[]): string {
 
 function createRow(run: RunListEntry): Row {
   const id = `run-${cssId(run.runId)}`;
-  const item = element('li', 'run');
+  const item = el('li', 'run');
   item.dataset.runId = run.runId;
-  const head = element('button', 'run-head');
+  const head = el('button', 'run-head');
   head.type = 'button';
   head.id = `${id}-head`;
   head.setAttribute('aria-controls', `${id}-body`);
   head.addEventListener('click', () => select(selected === run.runId ? undefined : run.runId));
-  const body = element('div', 'run-body');
+  const body = el('div', 'run-body');
   body.id = `${id}-body`;
   body.setAttribute('role', 'region');
   body.setAttribute('aria-labelledby', head.id);
-  const message = element('p', 'run-message');
-  const actions = element('div', 'actions');
-  const problem = element('p', 'action-problem');
+  const message = el('p', 'run-message');
+  const actions = el('div', 'actions');
+  const problem = el('p', 'action-problem');
   problem.setAttribute('role', 'alert');
   problem.hidden = true;
   const compose = composer(run.runId);
-  const transcript = element('ol', 'transcript');
+  const transcript = el('ol', 'transcript');
   transcript.setAttribute('aria-label', 'Conversation');
   body.append(message, actions, problem, compose, transcript);
   item.append(head, body);
@@ -179,13 +180,13 @@ function update(row: Row, run: RunListEntry): void {
 }
 
 function drawHead(head: HTMLButtonElement, run: RunListEntry): void {
-  const badge = element('span', `badge state-${run.state}`);
-  const icon = element('span', `codicon ${STATE_ICON[run.state]}`);
+  const badge = el('span', `badge state-${run.state}`);
+  const icon = el('span', `codicon ${STATE_ICON[run.state]}`);
   icon.setAttribute('aria-hidden', 'true');
   badge.append(icon, document.createTextNode(STATE_LABEL[run.state]));
-  const title = element('span', 'goal', firstLine(run.goal) || run.runId);
+  const title = el('span', 'goal', firstLine(run.goal) || run.runId);
   title.title = run.goal;
-  const meta = element('span', 'meta', facts(run).join(' · '));
+  const meta = el('span', 'meta', facts(run).join(' · '));
   head.replaceChildren(badge, title, meta);
   head.setAttribute('aria-label', `${firstLine(run.goal)}. ${STATE_LABEL[run.state]}. ${facts(run).join(', ')}`);
 }
@@ -217,13 +218,13 @@ function duration(ms: number): string {
 
 function actionButton(run: RunListEntry, action: ButtonAction): HTMLButtonElement {
   const spec = BUTTON[action];
-  const b = button(spec.label, spec.primary ? 'primary' : 'secondary', () => {
+  const b = textButton(spec.label, spec.primary ? 'primary' : 'secondary', () => {
     b.disabled = true;
     b.setAttribute('aria-busy', 'true');
     vscode.postMessage({ type: 'action', runId: run.runId, action });
   });
   b.dataset.action = action;
-  const icon = element('span', `codicon ${spec.icon}`);
+  const icon = el('span', `codicon ${spec.icon}`);
   icon.setAttribute('aria-hidden', 'true');
   b.prepend(icon);
   return b;
@@ -231,15 +232,15 @@ function actionButton(run: RunListEntry, action: ButtonAction): HTMLButtonElemen
 
 /** The text box under a run: a follow-up for an ended run, steering for a running one. The typed text survives updates. */
 function composer(runId: string): HTMLFormElement {
-  const form = element('form', 'compose');
+  const form = el('form', 'compose');
   form.hidden = true;
-  const label = element('label', 'compose-label');
+  const label = el('label', 'compose-label');
   const text = document.createElement('textarea');
   text.id = `compose-${cssId(runId)}`;
   text.rows = 2;
   text.maxLength = MAX_RUN_MESSAGE_CHARS;
   label.htmlFor = text.id;
-  const submit = button('', 'primary', () => undefined);
+  const submit = textButton('', 'primary', () => undefined);
   submit.type = 'submit';
   form.append(label, text, submit);
   form.addEventListener('submit', (event) => {
@@ -294,7 +295,7 @@ function showTranscript(runId: string, messages: readonly RunMessage[], earlier:
   const row = rows.get(runId);
   if (!row) return;
   if (problem) {
-    row.transcript.replaceChildren(element('li', 'transcript-problem', problem));
+    row.transcript.replaceChildren(el('li', 'transcript-problem', problem));
     row.transcriptKeys = [];
     return;
   }
@@ -304,27 +305,27 @@ function showTranscript(runId: string, messages: readonly RunMessage[], earlier:
   let same = 0;
   while (same < keys.length && same < row.transcriptKeys.length && keys[same] === row.transcriptKeys[same]) same++;
   while (row.transcript.children.length > same) row.transcript.lastElementChild!.remove();
-  row.transcript.append(...items.slice(same).map((m) => (typeof m === 'number' ? element('li', 'transcript-earlier', `${m} earlier message${m === 1 ? '' : 's'}: Open Trace shows the whole run.`) : entry(m, row.run.agent))));
+  row.transcript.append(...items.slice(same).map((m) => (typeof m === 'number' ? el('li', 'transcript-earlier', `${m} earlier message${m === 1 ? '' : 's'}: Open Trace shows the whole run.`) : entry(m, row.run.agent))));
   row.transcriptKeys = keys;
 }
 
 function entry(message: RunMessage, mainAgent: string): HTMLLIElement {
-  const item = element('li', `entry role-${message.role}`);
+  const item = el('li', `entry role-${message.role}`);
   item.title = new Date(message.at).toLocaleString();
   if (message.role === 'user') {
     item.classList.add(`kind-${message.kind}`);
-    item.append(element('span', 'who', message.kind === 'goal' ? 'You' : `You (${ROLE_LABEL[message.kind].toLowerCase()})`), element('div', 'text', message.text));
+    item.append(el('span', 'who', message.kind === 'goal' ? 'You' : `You (${ROLE_LABEL[message.kind].toLowerCase()})`), el('div', 'text', message.text));
   } else if (message.role === 'assistant') {
-    item.append(element('span', 'who', message.agent && message.agent !== mainAgent ? `Subagent ${message.agent}` : 'Agent'), element('div', 'text', message.text));
+    item.append(el('span', 'who', message.agent && message.agent !== mainAgent ? `Subagent ${message.agent}` : 'Agent'), el('div', 'text', message.text));
   } else {
     item.classList.add(message.ok ? 'ok' : 'error');
-    const icon = element('span', `codicon ${message.ok ? 'codicon-check' : 'codicon-error'}`);
+    const icon = el('span', `codicon ${message.ok ? 'codicon-check' : 'codicon-error'}`);
     icon.setAttribute('aria-label', message.ok ? 'done' : 'failed');
-    const line = element('div', 'tool-line');
-    const summary = element('span', 'summary', message.summary);
+    const line = el('div', 'tool-line');
+    const summary = el('span', 'summary', message.summary);
     summary.title = message.summary;
-    line.append(icon, element('span', 'tool', message.tool), summary);
-    if (message.agent && message.agent !== mainAgent) line.append(element('span', 'tool-agent', message.agent));
+    line.append(icon, el('span', 'tool', message.tool), summary);
+    if (message.agent && message.agent !== mainAgent) line.append(el('span', 'tool-agent', message.agent));
     item.append(line);
   }
   return item;
@@ -349,18 +350,4 @@ function firstLine(text: string): string {
 /** Run ids are the host's; in an element id only safe characters are kept. */
 function cssId(runId: string): string {
   return runId.replace(/[^A-Za-z0-9_-]/g, '_');
-}
-
-function button(text: string, className: string, onClick: () => void): HTMLButtonElement {
-  const b = element('button', className, text);
-  b.type = 'button';
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }

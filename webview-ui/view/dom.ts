@@ -18,3 +18,12 @@ export function iconButton(icon: string, label: string, onClick: () => void): HT
   });
   return button;
 }
+
+/** A button with a text label; `title` is the hover hint. */
+export function textButton(text: string, className: string, onClick: () => void, title?: string): HTMLButtonElement {
+  const button = el('button', className, text);
+  button.type = 'button';
+  if (title) button.title = title;
+  button.addEventListener('click', onClick);
+  return button;
+}
