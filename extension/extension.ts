@@ -50,6 +50,8 @@ export interface KeelApi {
   reindex(): Promise<MemoryReindexResult>;
   /** Runs triggers started in this window, oldest first. */
   triggerRuns(): TriggerRun[];
+  /** The names of the triggers in force, from `.keel/triggers.json` and the agent definitions. */
+  triggers(): string[];
   /** One window's metrics as the Metrics view gets them (starting the host if needed). */
   metrics(window: MetricsWindow): Promise<ToMetricsView>;
   /** The alerts that fired and have not cleared. */
@@ -108,7 +110,7 @@ interface Features {
   readonly runs: Runs;
   readonly memory: Memory;
   readonly mcp: Mcp;
-  readonly triggers: { readonly started: readonly TriggerRun[] };
+  readonly triggers: { readonly started: readonly TriggerRun[]; watching(): string[] };
   readonly metrics: Metrics;
   readonly models: Models;
 }
@@ -131,6 +133,7 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     searchMemory: memory.search,
     reindex: memory.reindex,
     triggerRuns: () => [...triggers.started],
+    triggers: triggers.watching,
     modelState: () => models.status.state,
   };
 }

@@ -19,7 +19,7 @@ export interface TriggerRun {
  * command. Off in Restricted Mode (a workspace you do not trust must not start agents by itself); listed in the Keel
  * panel's Triggers view, where each can be paused, resumed or run now; a broken file is shown there with its line.
  */
-export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, log: vscode.LogOutputChannel): { readonly started: readonly TriggerRun[] } {
+export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, log: vscode.LogOutputChannel): { readonly started: readonly TriggerRun[]; watching(): string[] } {
   const started: TriggerRun[] = [];
   const view = new TriggersView();
   const engine = new TriggerEngine({
@@ -138,7 +138,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     vscode.commands.registerCommand('keel.openTriggers', () => openTriggersFile()),
   );
   void load();
-  return { started };
+  return { started, watching: () => engine.states().map((s) => s.trigger.name) };
 }
 
 /** A file whose change changes the triggers: the trigger file, or an agent definition. */

@@ -167,8 +167,13 @@ describe('First run in the browser workbench', function () {
   });
 
   it('shows a user-first extension page: the icon, what Keel does, a quick start, then features', async () => {
-    await runCommandOnly('Extensions: Show Installed Extensions');
-    await page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Keel' }).first().click();
+    const keel = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Keel' }).first();
+    // The walkthrough may take focus back as the palette runs the command, which then never runs: run it again.
+    await until('Keel among the installed extensions', async () => {
+      await runCommandOnly('Extensions: Show Installed Extensions');
+      return keel.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+    }, 60_000);
+    await keel.click();
     const editor = page.locator('.extension-editor');
     await editor.locator('.header .name', { hasText: 'Keel' }).waitFor({ timeout: 20_000 });
     await until('the icon to load', () => editor.locator('.header img.icon').evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 128));

@@ -29,8 +29,7 @@ describe('triggers in VS Code', function () {
     const before = api.triggerRuns().length;
     const triggers = { triggers: [{ name: 'summarize notes', on: { fileSaved: ['notes.txt'] }, goal: 'summarize ${file}', debounceMs: 800 }] };
     await vscode.workspace.fs.writeFile(triggersFile(), new TextEncoder().encode(JSON.stringify(triggers, null, 2)));
-    // The file is read again when it changes; give the watcher a moment.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await until('the trigger to be in force', () => api.triggers().includes('summarize notes'));
     const notes = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'notes.txt'));
     const greeting = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'greeting.txt'));
     for (let i = 0; i < 3; i++) {
@@ -53,15 +52,15 @@ describe('triggers in VS Code', function () {
     const before = api.triggerRuns().length;
     const text = ['---', 'description: Summarizes files', 'triggers:', '  - { name: summarize greeting, on: { fileSaved: [greeting.txt] }, goal: "summarize ${file}", debounceMs: 500 }', '---', 'Summarize briefly.', ''].join('\n');
     await vscode.workspace.fs.writeFile(definition(), new TextEncoder().encode(text));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await until('the definition\'s trigger to be in force', () => api.triggers().includes('summarize greeting'));
     const greeting = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'greeting.txt'));
     const edit = new vscode.WorkspaceEdit();
     edit.insert(greeting.uri, new vscode.Position(greeting.lineCount, 0), 'saved\n');
     await vscode.workspace.applyEdit(edit);
     await greeting.save();
-    const [run] = await until('a run from the definition\'s trigger', () => api.triggerRuns().slice(before).filter((r) => r.trigger === 'summarize greeting').length > 0 && api.triggerRuns().slice(before));
-    await until('its root span', () => api.spans().some((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent'));
-    const root = api.spans().find((s) => s.attributes['keel.run.id'] === run!.runId && s.operation === 'invoke_agent')!;
+    const run = await until('a run from the definition\'s trigger', () => api.triggerRuns().slice(before).find((r) => r.trigger === 'summarize greeting'));
+    await until('its root span', () => api.spans().some((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent'));
+    const root = api.spans().find((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent')!;
     assert.equal(root.attributes['gen_ai.agent.name'], 'summarizer');
     assert.equal(root.attributes['keel.run.goal'], 'summarize greeting.txt');
   });
