@@ -18,6 +18,7 @@ import { RunContext, type RunMemory, type RunModel } from './runContext';
 import { DELEGATE_TOOL, type Team } from './subagents';
 import { ASK_USER_TOOL, askUserSpec, StoppedByUser } from './recovery/askUser';
 import { Recovery } from './recovery/recovery';
+import { runWithFallback } from './recovery/fallback';
 
 export interface AgentRunInput {
   readonly runId: string;
@@ -258,7 +259,7 @@ async function delegate(input: AgentRunInput, team: Team, at: { step: number; in
     return await toolSpan.within(`invoke_agent ${name}`, 'invoke_agent', { 'gen_ai.agent.name': name, 'keel.run.id': input.runId, 'keel.run.goal': args.goal, 'keel.agent.depth': depth }, async (span) => {
       // The subagent's own section of the policy, when the run has a policy.
       const rules = input.policy.rules ? (team.rulesFor?.(name) ?? input.policy.rules) : undefined;
-      const output = await runAgent({
+      const output = await runWithFallback({
         ...input,
         goal: args.goal,
         agent,
@@ -267,7 +268,7 @@ async function delegate(input: AgentRunInput, team: Team, at: { step: number; in
         limits: { ...input.limits, maxSteps: Math.min(agent?.maxSteps ?? input.limits.maxSteps, rules?.maxSteps ?? Infinity) },
         record: (input.record ?? unrecorded).subagent(at, name, args.goal),
         span,
-      });
+      }, team.catalog, runAgent);
       // Stopped with the run: no result is recorded, so a resumed run starts this subagent again and it replays its steps.
       input.signal.throwIfAborted();
       span.setAttributes({ 'keel.run.outcome': output.outcome });

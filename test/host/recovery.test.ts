@@ -137,6 +137,22 @@ describe('recovery over JSON-RPC', function () {
     assert.equal(root.attributes['keel.recovery.fallback'], 'rescuer');
   });
 
+  it('hands a failed subagent to its definition\'s fallback, and the delegating agent gets the fallback\'s answer', async () => {
+    await start();
+    await mkdir(join(workspace, '.keel/agents'), { recursive: true });
+    await writeFile(join(workspace, '.keel/agents/lead.md'), '---\ndelegate: true\n---\nDelegate.\n');
+    await writeFile(join(workspace, '.keel/agents/reader.md'), '---\nmaxSteps: 1\nfallback: rescuer\n---\nRead things.\n');
+    await writeFile(join(workspace, '.keel/agents/rescuer.md'), '---\ndescription: Takes over\n---\nFinish what the other agent could not.\n');
+    const result = await run(`delegate in parallel ${JSON.stringify([{ agent: 'reader', goal: 'loop forever' }])}`, {}, { agent: 'lead' });
+    assert.equal(result.outcome, 'succeeded', result.message);
+    assert.match(result.message, /^Delegated: reader failed, so rescuer took over: rescued$/);
+    const reader = [...spans.values()].find((s) => s.name === 'invoke_agent reader')!;
+    const rescuer = [...spans.values()].find((s) => s.name === 'invoke_agent rescuer')!;
+    assert.equal(spans.get(reader.parentSpanId!)?.name, 'execute_tool delegate');
+    assert.equal(rescuer.parentSpanId, reader.spanId);
+    assert.equal(reader.attributes['keel.recovery.fallback'], 'rescuer');
+  });
+
   it('tries a transiently failing fetch again with backoff, counting the attempts in the trace', async () => {
     let hits = 0;
     const flaky = createServer((_req, res) => (++hits < 3 ? res.writeHead(503).end('busy') : res.writeHead(200, { 'content-type': 'text/plain' }).end('finally')));

@@ -6,8 +6,8 @@ import { unrecorded } from '../durable/stepRecorder';
 const MAX_FAILURE_CHARS = 2_000;
 
 /**
- * Runs an agent and, when it fails (not when it is cancelled or the user stopped it) and its definition names a
- * `fallback`, lets that agent take over with the goal and what failed, under its own `invoke_agent` span beneath the
+ * Runs an agent (a run's own, or a subagent a `delegate` call started) and, when it fails (not when it is cancelled
+ * or the user stopped it) and its definition names a `fallback`, lets that agent take over with the goal and what failed, under its own `invoke_agent` span beneath the
  * run's. The fallback's steps are journaled under their own scope: a resumed run whose fallback had started goes
  * straight back to it instead of running the failed agent again. A fallback's own fallback is not followed, so two
  * definitions naming each other cannot take turns forever.
@@ -21,13 +21,16 @@ export async function runWithFallback(input: AgentRunInput, catalog: AgentCatalo
   if (first && (first.outcome !== 'failed' || input.signal.aborted)) return first;
   const goal = started?.goal ?? fallbackGoal(input.goal, input.agent.name, first!.message);
   input.span.setAttributes({ 'keel.recovery.fallback': fallback.name });
+  // The fallback's own section of the policy, when the run has a policy, as for any agent the run starts.
+  const rules = input.policy.rules ? (input.team?.rulesFor?.(fallback.name) ?? input.policy.rules) : undefined;
   const attributes = { 'gen_ai.agent.name': fallback.name, 'keel.run.id': input.runId, 'keel.run.goal': goal, 'keel.agent.fallback_for': input.agent.name };
   const second = await input.span.within(`invoke_agent ${fallback.name}`, 'invoke_agent', attributes, async (span) => {
     const output = await run({
       ...input,
       goal,
       agent: { ...fallback, fallback: undefined },
-      limits: { ...input.limits, maxSteps: Math.min(fallback.maxSteps ?? input.limits.maxSteps, input.policy.rules?.maxSteps ?? Infinity) },
+      policy: { ...input.policy, rules },
+      limits: { ...input.limits, maxSteps: Math.min(fallback.maxSteps ?? input.limits.maxSteps, rules?.maxSteps ?? Infinity) },
       record: record.fallback(fallback.name, goal),
       span,
     });
