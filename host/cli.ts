@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline/promises';
-import type { AskUserAnswer } from '../protocol/rpc';
+import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
@@ -132,6 +132,21 @@ function approver(mode: ApprovalMode): Approver {
     toolCall: (review, signal) => oneAtATime(() => {
       if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(review.agent)}${review.title} (risk: ${review.risk})\n${review.detail}\n`);
       return decide('tool calls', 'Allow this call?', signal);
+    }),
+    // Whether to repeat what may have run is for a person to say: --yes and --no stop the run, repeating nothing.
+    repeat: ({ title, detail, runId }, signal) => oneAtATime(async (): Promise<RepeatChoice> => {
+      if (mode !== 'ask' || !process.stdin.isTTY) {
+        print(process.stderr, `\n${title}\nOnly a person can say whether to run it again, so the run stops here; run "keel retry ${runId}" in a terminal to choose.\n`);
+        return 'stop';
+      }
+      print(process.stderr, `\n${title}\n${detail}\n`);
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = (await rl.question('r: run it again, s: skip it and go on, Enter: stop the run > ', { signal })).trim().toLowerCase();
+        return /^r(un)?$/.test(answer) ? 'run' : /^s(kip)?$/.test(answer) ? 'skip' : 'stop';
+      } finally {
+        rl.close();
+      }
     }),
     // Only a person at the terminal can answer; --yes and --no cannot, so the agent goes on without an answer.
     ask: (question, signal) => oneAtATime(async (): Promise<AskUserAnswer> => {

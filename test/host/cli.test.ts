@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LEAKY_ENV, RAW } from '../fixtures/leakySecrets';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { tempDir } from '../unit/helpers';
-import { runCli } from './cliProcess';
+import { CLI, runCli } from './cliProcess';
+import { until } from '../until';
 
 describe('keel CLI (dist/cli.js)', function () {
   this.timeout(20_000);
@@ -130,5 +132,49 @@ describe('keel CLI (dist/cli.js)', function () {
     } finally {
       await flaky.close();
     }
+  });
+
+  it('asks at the terminal whether to repeat a command a kill -9 cut short, and stops without a terminal', async () => {
+    this.timeout(60_000);
+    const home = await tempDir();
+    const goal = 'call tool run_command with {"command": "echo ran >> ran.txt && sleep 60"}';
+    const interrupted = async (ran: string): Promise<string> => {
+      const child = spawn(process.execPath, [CLI, 'run', goal, '--workspace', workspace, '--base-url', server.url, '--yes'], { env: { PATH: process.env.PATH, HOME: home }, stdio: 'ignore', detached: true });
+      await until('the command to start', () => readFile(join(workspace, 'ran.txt'), 'utf8').then((text) => text === ran, () => false));
+      process.kill(-child.pid!, 'SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const listed = await runCli(['runs', '--workspace', workspace], { HOME: home });
+      return /^interrupted\s+([0-9a-f-]{36})\s/m.exec(listed.stdout)?.[1] ?? assert.fail(listed.stdout);
+    };
+
+    const runId = await interrupted('ran\n');
+    const headless = await runCli(['resume', runId, '--workspace', workspace, '--base-url', server.url, '--yes'], { HOME: home });
+    assert.equal(headless.code, 1);
+    assert.match(headless.stderr, new RegExp(`run_command may have run before Keel stopped.*\\n.*run "keel retry ${runId}" in a terminal to choose`));
+    assert.match(headless.stdout, /failed: The run stopped on resuming it: run_command may have run before Keel stopped, and it is not run again or skipped without someone saying so\./);
+    assert.equal(await readFile(join(workspace, 'ran.txt'), 'utf8'), 'ran\n', 'not run again');
+
+    // In a terminal (a pseudo-terminal from util-linux's script) the same question is asked again, and skipped.
+    const inTerminal = async (args: string[], answer: string): Promise<{ code: number | null; screen: string }> => {
+      const child = spawn('script', ['-qfec', [process.execPath, CLI, ...args, '--workspace', workspace, '--base-url', server.url].join(' '), '/dev/null'], { env: { PATH: process.env.PATH, HOME: home } });
+      let screen = '';
+      child.stdout.on('data', (d: Buffer) => {
+        const asked = !screen.includes('Enter: stop the run >');
+        screen += d;
+        if (asked && screen.includes('Enter: stop the run >')) child.stdin.write(`${answer}\n`);
+      });
+      return { code: await new Promise<number | null>((resolve) => child.once('exit', resolve)), screen };
+    };
+    const retried = await inTerminal(['retry', runId], 's');
+    assert.equal(retried.code, 0, retried.screen);
+    assert.match(retried.screen, /run_command may have run before Keel stopped\. Run it again\?\r?\n\{\r?\n {2}"command": "echo ran >> ran\.txt && sleep 60"/);
+    assert.match(retried.screen, /succeeded: run_command said: run_command may have run before Keel stopped, and the user chose not to run it again/);
+    assert.equal(await readFile(join(workspace, 'ran.txt'), 'utf8'), 'ran\n', 'skipped, not run again');
+
+    // "keel resume" asks the same way; Enter stops the run.
+    const stopped = await inTerminal(['resume', await interrupted('ran\nran\n')], '');
+    assert.equal(stopped.code, 1, stopped.screen);
+    assert.match(stopped.screen, /failed: The run stopped on resuming it/);
+    assert.equal(await readFile(join(workspace, 'ran.txt'), 'utf8'), 'ran\nran\n', 'the second run ran it once, and resuming did not');
   });
 });

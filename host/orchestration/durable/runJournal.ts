@@ -254,7 +254,7 @@ async function settle(pending: PendingCall, planned: PlannedCall): Promise<ToolO
   const choice = await planned.confirmRepeat();
   if (choice === 'run') return undefined;
   if (choice === 'skip') return { ok: false, content: `${planned.call.name} may have run before Keel stopped, and the user chose not to run it again. Check its effect before relying on it.` };
-  throw new Error(`The user stopped the run on resuming it: ${planned.call.name} may have run before Keel stopped.`);
+  throw new Error(`The run stopped on resuming it: ${planned.call.name} may have run before Keel stopped, and it is not run again or skipped without someone saying so.`);
 }
 
 /**
