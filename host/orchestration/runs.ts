@@ -41,6 +41,9 @@ export type RunRequest = StartRunParams & {
 /** The abort reason when the host stops: the run is left unfinished in its journal, to be resumed, not cancelled. */
 const HOST_STOPPING = 'the agent host is stopping';
 
+/** How often runs another window's host held are looked at again. */
+const RELEASE_CHECK_MS = 2_000;
+
 /** The longest follow-up or steering message, as the protocol allows: details belong in files the agent can read. */
 const MAX_MESSAGE_CHARS = 20_000;
 
@@ -109,6 +112,8 @@ export class RunManager {
   private readonly active = new Map<string, LiveRun>();
   /** Runs until they have reported their end, for the host to wait on as it stops. */
   private readonly ending = new Set<Promise<RunResult>>();
+  /** Looks whether another window's host let go of runs it held when they were listed; see `watchReleases`. */
+  private releaseTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -183,7 +188,29 @@ export class RunManager {
     }
     // Working runs first; the others by when they last did something.
     ended.sort((a, b) => (b.endedAt ?? b.startedAt).localeCompare(a.endedAt ?? a.startedAt));
+    this.watchReleases();
     return [...entries, ...ended].slice(0, limit);
+  }
+
+  /**
+   * A run another host holds is left out of the list. After a window reload the old host may still be stopping when
+   * the new one lists the runs, so until every such run is let go this looks again every few seconds, and says when
+   * one is free to be listed (interrupted, to resume, or ended).
+   */
+  private watchReleases(): void {
+    const journals = this.deps.journals;
+    if (this.releaseTimer || !journals?.watchingElsewhere) return;
+    this.releaseTimer = setInterval(() => {
+      void journals.released().then((free) => {
+        for (const run of free) this.deps.changed?.(run.runId, stateOf(run, new Set([run.runId])) ?? 'failed');
+        if (!journals.watchingElsewhere) this.stopWatchingReleases();
+      }, (error: unknown) => this.deps.log?.(`runs held by another window: ${errorMessage(error)}`, 'warn'));
+    }, RELEASE_CHECK_MS).unref();
+  }
+
+  private stopWatchingReleases(): void {
+    clearInterval(this.releaseTimer);
+    this.releaseTimer = undefined;
   }
 
   /** A run's conversation from its journal, redacted; throws for a run with no journal here. */
@@ -314,6 +341,7 @@ export class RunManager {
    * once they have reported it, or after `graceMs`, so a run stuck below cannot hold the host's exit.
    */
   async interruptAll(graceMs = 2000): Promise<void> {
+    this.stopWatchingReleases();
     for (const live of this.active.values()) live.controller.abort(HOST_STOPPING);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));

@@ -199,11 +199,36 @@ describe('the Runs list in the browser workbench', function () {
     const card = center.locator('li.question.kind-repeat');
     assert.match(await card.innerText(), /run_command may have run before Keel stopped/);
     assert.match(await card.innerText(), /sleep 30/);
+    // The resumed run waits on this question, and the list says so.
+    await runs.locator('li.run.state-waiting', { hasText: 'sleep 30' }).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'approval-center-repeat.png') });
     await card.getByRole('button', { name: 'Skip', exact: true }).click();
     await card.waitFor({ state: 'detached', timeout: 15_000 });
     await runs.locator('li.run.state-succeeded', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
     await assert.rejects(readFile(join(workspace, 'repeat-marker.txt'), 'utf8'), 'the command cut short by the reload was not run again');
+  });
+
+  it('plans a workflow for a goal, shows its script read-only, and saves and runs it only on "Save and Run"', async () => {
+    await runCommand('Keel: Plan Workflow…', 'What hard goal should Keel split', 'summarize greeting.txt and summarize notes.txt');
+    const toast = page.locator('.notification-toast', { hasText: 'Keel planned a workflow' });
+    await toast.waitFor({ timeout: 30_000 });
+    // The script, read-only beside the question, and not saved yet.
+    const tab = page.locator('.tabs-container .tab', { hasText: /\.js$/ }).first();
+    await tab.waitFor({ timeout: 15_000 });
+    const name = (await tab.getAttribute('aria-label'))!.split(',')[0]!.trim();
+    await assert.rejects(readFile(join(workspace, '.keel', 'workflows', name), 'utf8'), 'nothing is saved before the user says so');
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    assert.match(await editor.innerText(), /parallel\(/);
+    await editor.locator('.view-lines').click();
+    await page.keyboard.type('x');
+    await page.locator('.monaco-editor-overlaymessage', { hasText: 'Cannot edit in read-only editor' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'workflow-planned.png') });
+    await toast.getByRole('button', { name: 'Save and Run' }).click();
+
+    const saved = await until('the script to be saved', () => readFile(join(workspace, '.keel', 'workflows', name), 'utf8').then((text) => /parallel\(/.test(text), () => false));
+    assert.ok(saved);
+    const runs = await runsFrame();
+    await runs.locator('li.run.state-succeeded', { hasText: 'summarize greeting.txt and summarize notes.txt' }).waitFor({ timeout: 30_000 });
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {

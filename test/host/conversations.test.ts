@@ -249,6 +249,21 @@ describe('runs are conversations: continue, steer, transcript, undo', function (
     assert.deepEqual(messages.filter((m) => m.role === 'user').map((m) => m.role === 'user' && m.kind), ['goal', 'steer']);
   });
 
+  it('lists a run another window\'s host held once that host is gone, as after a window reload', async () => {
+    hang = true;
+    const runId = await host.start('wait for me');
+    await waitFor(async () => server.requests.some((r) => lastUserText(r) === 'wait for me') || undefined);
+    // A second window's host over the same storage while the first still works on the run: not its run to list.
+    const first = host;
+    host = await start(workspace, first.storageDir);
+    assert.equal((await list()).some((r) => r.runId === runId), false);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    // Within a few seconds the second host says so, and lists the run to resume.
+    await waitFor(async () => changes.find((c) => c.runId === runId && c.state === 'interrupted'), 10_000);
+    assert.equal((await list()).find((r) => r.runId === runId)?.state, 'interrupted');
+  });
+
   it('lists runs newest first with their state, and says when one waits on the user', async () => {
     const done = await host.run('summarize notes.txt');
     const failed = await host.run('rate limited');

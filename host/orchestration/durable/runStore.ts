@@ -58,6 +58,9 @@ export class RunStore {
   /** Ended journals' summaries, by run, while the file is unchanged: the Runs list is asked for after every change. */
   private readonly summaries = new Map<string, { readonly key: string; readonly summary: RunSummary }>();
 
+  /** Runs another live process held when they were last listed or offered: watched until it lets go of them. */
+  private readonly elsewhere = new Set<string>();
+
   constructor(private readonly dir: string) {}
 
   /** Opens a new run's journal with its start record, synced: the run exists on disk before its first step. */
@@ -78,7 +81,7 @@ export class RunStore {
     const runs: UnfinishedRun[] = [];
     for (const name of names) {
       const runId = JOURNAL.exec(name)?.[1];
-      if (!runId || running.has(runId) || (await this.runningElsewhere(runId))) continue;
+      if (!runId || running.has(runId) || (await this.heldElsewhere(runId))) continue;
       const loaded = await this.load(runId);
       if (loaded === 'missing') continue;
       if (loaded === 'ended') {
@@ -180,7 +183,7 @@ export class RunStore {
     const runs: RunSummary[] = [];
     for (const name of active) {
       const runId = JOURNAL.exec(name)?.[1];
-      if (!runId || (await this.runningElsewhere(runId))) continue;
+      if (!runId || (await this.heldElsewhere(runId))) continue;
       const summary = await this.summary(this.path(runId), runId);
       if (summary) runs.push(summary);
     }
@@ -306,6 +309,32 @@ export class RunStore {
 
   private async own(runId: string): Promise<void> {
     await writeFile(this.ownerPath(runId), String(process.pid));
+  }
+
+  /** Whether any run left out of a list because another process held it is still held. */
+  get watchingElsewhere(): boolean {
+    return this.elsewhere.size > 0;
+  }
+
+  /**
+   * The runs left out of a list because another process held them that it has let go of since (it ended them, or
+   * its host exited, as after a window reload), as the list would show them now.
+   */
+  async released(): Promise<RunSummary[]> {
+    const free: RunSummary[] = [];
+    for (const runId of [...this.elsewhere]) {
+      if (await this.runningElsewhere(runId)) continue;
+      this.elsewhere.delete(runId);
+      const summary = (await this.summary(this.path(runId), runId)) ?? (await this.summary(join(this.dir, FINISHED, `${runId}.jsonl`), runId));
+      if (summary) free.push(summary);
+    }
+    return free;
+  }
+
+  private async heldElsewhere(runId: string): Promise<boolean> {
+    const held = await this.runningElsewhere(runId);
+    if (held) this.elsewhere.add(runId);
+    return held;
   }
 
   /** Whether another live process holds the run; a pid that no longer runs (the host crashed) holds nothing. */
