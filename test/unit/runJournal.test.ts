@@ -155,10 +155,14 @@ describe('run journal', () => {
       const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
       const journal = await store.reopen((await store.load(RUN)) as never);
       journal.append({ type: 'model', step: 1, content: `the key is ${secret}`, toolCalls: [{ id: 'call_1', name: 'create_file', arguments: { path: '.env', content: `OPENAI_API_KEY=${secret}` } }], usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, modelId: 'm' });
+      // Only deep in the arguments, and only in a tool's result: each is found.
+      journal.append({ type: 'model', step: 2, content: 'Writing the file.', toolCalls: [{ id: 'call_2', name: 'write', arguments: { files: [{ lines: ['a', `token ${secret}`] }] } }], usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, modelId: 'm' });
+      journal.append({ type: 'result', step: 2, index: 0, ok: true, content: `read: ${secret}` });
       journal.close();
       const text = await readFile(file, 'utf8');
       assert.doesNotMatch(text, /sk-proj/);
       assert.match(text, /"id":"call_1","name":"create_file"/);
+      assert.match(text, /"content":"Writing the file\."/, 'what holds no secret is kept as it was');
     });
 
     it('resumes after a torn last record from the last good one, with a note', async () => {
@@ -253,7 +257,7 @@ describe('run journal', () => {
       assert.equal(plan.asked, 0);
     });
 
-    for (const [choice, expected] of [['run', /ran again/], ['skip', /chose not to run it again/], ['stop', /stopped the run/]] as const) {
+    for (const [choice, expected] of [['run', /ran again/], ['skip', /chose not to run it again/], ['stop', /^The run stopped on resuming it: run_command may have run/]] as const) {
       it(`a command that may have run is put to the user: ${choice}`, async () => {
         const journal = await pendingJournal({ tool: 'run_command', effect: { kind: 'other' } }, [{ state: 'asked' }, { state: 'decided', decision: 'approved' }]);
         const plan = planned({ id: 'c', name: 'run_command', arguments: { command: 'echo x' } }, {}, 'execute', choice);

@@ -1,6 +1,6 @@
 import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
-import { redacted } from '../../observability/redaction';
+import { redacted, redactSecrets } from '../../observability/redaction';
 import type { AttemptLog, ToolOutcome } from '../../tools';
 import { locateEdit } from '../../tools/proposeEdit';
 import { applyEditToText } from '../../workspace/textRange';
@@ -142,8 +142,9 @@ export class RunJournal implements StepRecorder {
     if (recorded) return { ok: recorded.ok, content: recorded.content };
     const pending = this.replay?.pending.get(callKey(at));
     const settled = pending && (await settle(pending, planned));
-    const effect = settled ? pending.intent.effect : await this.intend(planned);
-    const outcome = settled ?? (await this.run(planned, run));
+    // A read has no intent to record (and no await for one: this runs on every step of every run).
+    const effect = settled ? pending.intent.effect : planned.risk === undefined || planned.risk === 'read' ? undefined : await this.intend(planned);
+    const outcome = settled ?? (await this.run(at, planned, run));
     // Whether the file now holds what the call meant to write: what an undo of the run reverts.
     const changed = outcome.ok && effect && effect.kind !== 'other' ? (await planned.workspace.readFile(effect.path).then(sha256, () => undefined)) === effect.after : undefined;
     // A read's result goes out with the next record, as the model's answer does: a write a step saved, and a crash
@@ -197,12 +198,11 @@ export class RunJournal implements StepRecorder {
   }
 
   append(record: JournalRecord, options?: { withNext?: boolean }): void {
-    this.file.append(cleaned(record) as object, options);
+    this.file.append(cleaned(record), options);
   }
 
-  /** Records what a side-effecting call is about to do, on the disk before it starts; undefined for a read. */
+  /** Records what a side-effecting call is about to do, on the disk before it starts; undefined when it cannot tell. */
   private async intend(planned: PlannedCall): Promise<StepEffect | undefined> {
-    if (planned.risk === undefined || planned.risk === 'read') return undefined;
     const effect = await expectedEffect(planned, this.backups);
     if (!effect) return undefined;
     this.append({ type: 'intent', step: planned.step, index: planned.index, ...this.scoped(), tool: planned.call.name, effect });
@@ -211,8 +211,7 @@ export class RunJournal implements StepRecorder {
     return effect;
   }
 
-  private async run(planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
-    const at = { step: planned.step, index: planned.index, ...this.scoped() };
+  private async run(at: { step: number; index: number; scope?: string }, planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
     if (planned.delegated) return run();
     this.current = at;
     try {
@@ -298,17 +297,32 @@ const MAX_STRING_CHARS = 1_000_000;
  */
 const VERBATIM: ReadonlySet<string> = new Set(['runId', 'traceId', 'effect', 'type', 'id', 'name', 'modelId', 'tool', 'scope', 'state', 'decision', 'outcome', 'time', 'sha256', 'key', 'call']);
 
-/** The record as it is stored: every other string redacted and cut, however deep in the model's arguments. */
-function cleaned(value: unknown): unknown {
+/**
+ * The record as it is stored: every other string redacted and cut, however deep in the model's arguments. Most
+ * records hold no secret and nothing too long: they are stored as they are, without a copy (it is encoded at once).
+ */
+function cleaned(record: JournalRecord): object {
+  return needsCleaning(record) ? (cleanedCopy(record) as object) : record;
+}
+
+function needsCleaning(value: unknown): boolean {
+  if (typeof value === 'string') return value.length > MAX_STRING_CHARS || redactSecrets(value).redactions > 0;
+  if (Array.isArray(value)) return value.some(needsCleaning);
+  if (value && typeof value === 'object') {
+    for (const [key, field] of Object.entries(value)) if (!VERBATIM.has(key) && needsCleaning(field)) return true;
+  }
+  return false;
+}
+
+function cleanedCopy(value: unknown): unknown {
   if (typeof value === 'string') {
     const text = redacted(value);
     return text.length <= MAX_STRING_CHARS ? text : `${text.slice(0, MAX_STRING_CHARS)}\n[${text.length - MAX_STRING_CHARS} more characters were cut]`;
   }
-  if (Array.isArray(value)) return value.map(cleaned);
+  if (Array.isArray(value)) return value.map(cleanedCopy);
   if (value && typeof value === 'object') {
-    // A plain loop: half the time of Object.fromEntries over mapped entries, on every record of every step.
     const copy: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(value)) copy[key] = VERBATIM.has(key) ? field : cleaned(field);
+    for (const [key, field] of Object.entries(value)) copy[key] = VERBATIM.has(key) ? field : cleanedCopy(field);
     return copy;
   }
   return value;
