@@ -20,6 +20,29 @@ export interface Redacted {
  */
 export function redactSecrets(original: string, path?: string): Redacted {
   if (original.length < MIN_SECRET_CHARS) return { text: original, redactions: 0 };
+  if (path !== undefined || original.length > REMEMBERED_MAX_CHARS) return scan(original, path);
+  // The same texts come again and again: every agent's and subagent's system prompt, goal, tool names and arguments
+  // go into spans, logs and the journal at each step. What is known of them holds until a secret is registered.
+  const secrets = knownSecrets();
+  if (secrets !== rememberedWith) {
+    remembered.clear();
+    rememberedWith = secrets;
+  }
+  const known = remembered.get(original);
+  if (known) return known;
+  const result = scan(original, undefined);
+  if (remembered.size >= REMEMBERED_TEXTS) remembered.delete(remembered.keys().next().value!);
+  remembered.set(original, result);
+  return result;
+}
+
+/** Texts up to this long are remembered once redacted, the last `REMEMBERED_TEXTS` of them (at most 8 MiB). */
+const REMEMBERED_MAX_CHARS = 4096;
+const REMEMBERED_TEXTS = 1024;
+const remembered = new Map<string, Redacted>();
+let rememberedWith: readonly string[] | undefined;
+
+function scan(original: string, path: string | undefined): Redacted {
   // Text often arrives JSON-escaped (a sandbox result, a tool's JSON): its lines are scanned as lines too.
   const text = original.includes('\\') ? unescapedBreaks(original) : original;
   // One pass finds which rules' trigger literals the text holds; most text holds few, and only those rules run.

@@ -29,7 +29,7 @@ export function loadTokenCounter(): Promise<TokenCounter> {
 }
 
 /** Texts of this many characters are remembered once counted (at most 256 × 16 KiB held). */
-const REMEMBERED_MIN_CHARS = 512;
+const REMEMBERED_MIN_CHARS = 64;
 const REMEMBERED_MAX_CHARS = 16 * 1024;
 const REMEMBERED_TEXTS = 256;
 

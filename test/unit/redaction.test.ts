@@ -71,6 +71,8 @@ describe('redaction', () => {
     const value = 'plain-value-the-host-was-given-41';
     assert.equal(redacted(`echo ${value}`), `echo ${value}`);
     registerSecrets([value, 'short', undefined, '']);
+    // Texts are remembered once redacted; a secret registered since is redacted in them all the same.
+    assert.equal(redacted(`echo ${value}`), 'echo [REDACTED known secret]');
     assert.equal(redacted(`echo ${value}; echo ${value}`), 'echo [REDACTED known secret]; echo [REDACTED known secret]');
     assert.ok(!knownSecrets().includes('short'), 'short values would redact ordinary words');
   });

@@ -50,7 +50,20 @@ describe('run journal', () => {
       assert.deepEqual(contents.records, [{ a: 1 }, { b: 'two\nlines' }]);
       assert.equal(contents.tornTail, undefined);
       assert.equal(contents.corrupt, undefined);
-      assert.match(await readFile(path, 'utf8'), /^[0-9a-f]{16} \{"a":1\}\n/);
+      // The CRC-32 of the JSON, in 8 hex digits.
+      assert.match(await readFile(path, 'utf8'), /^561bacaf \{"a":1\}\n/);
+    });
+
+    it('reads a journal from before the checksum became a CRC-32 (the first 16 hex digits of its SHA-256)', async () => {
+      const path = join(await tempDir(), 'j.jsonl');
+      const line = (json: string) => `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}\n`;
+      await writeFile(path, line('{"a":1}') + line('{"b":2}'));
+      const file = JournalFile.open(path);
+      file.append({ c: 3 });
+      file.close();
+      assert.deepEqual((await readJournal(path)).records, [{ a: 1 }, { b: 2 }, { c: 3 }]);
+      await writeFile(path, `${line('{"a":1}')}0123456789abcdef {"b":2}\n{"c":3}\n`);
+      assert.match((await readJournal(path)).corrupt!, /record 2 .* checksum does not match/);
     });
 
     it('reports a torn last record and never uses it', async () => {

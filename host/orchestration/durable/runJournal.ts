@@ -119,7 +119,7 @@ export class RunJournal implements StepRecorder {
     const { content, toolCalls, usage, costUsd, modelId } = response;
     // Written with the step's next record: lost only with a crash before any of its calls has a recorded intent,
     // result or question, in which case the resumed run asks the model again and nothing with an effect is repeated.
-    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId, time: new Date().toISOString() }, { withNext: true });
+    this.append({ type: 'model', step, ...this.scoped(), content, toolCalls: [...toolCalls], usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }, costUsd, modelId, time: isoNow() }, { withNext: true });
     return response;
   }
 
@@ -144,12 +144,12 @@ export class RunJournal implements StepRecorder {
     const settled = pending && (await settle(pending, planned));
     // A read has no intent to record (and no await for one: this runs on every step of every run).
     const effect = settled ? pending.intent.effect : planned.risk === undefined || planned.risk === 'read' ? undefined : await this.intend(planned);
-    const outcome = settled ?? (await this.run(at, planned, run));
+    const outcome = settled ?? (planned.delegated ? await run() : await this.during(at, run));
     // Whether the file now holds what the call meant to write: what an undo of the run reverts.
     const changed = outcome.ok && effect && effect.kind !== 'other' ? (await planned.workspace.readFile(effect.path).then(sha256, () => undefined)) === effect.after : undefined;
     // A read's result goes out with the next record, as the model's answer does: a write a step saved, and a crash
     // before it costs a read done again (and the model asked again), never an effect repeated.
-    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: new Date().toISOString() }, { withNext: planned.repeatable === true && effect === undefined });
+    this.append({ type: 'result', ...at, ok: outcome.ok, content: outcome.content, ...(changed === undefined ? {} : { changed }), time: isoNow() }, { withNext: planned.repeatable === true && effect === undefined });
     return outcome;
   }
 
@@ -211,14 +211,10 @@ export class RunJournal implements StepRecorder {
     return effect;
   }
 
-  private async run(at: { step: number; index: number; scope?: string }, planned: PlannedCall, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
-    if (planned.delegated) return run();
+  /** Runs the call with its questions recorded against it (`asked`). */
+  private during(at: { step: number; index: number; scope?: string }, run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
     this.current = at;
-    try {
-      return await run();
-    } finally {
-      this.current = undefined;
-    }
+    return run().finally(() => (this.current = undefined));
   }
 
   /** Records a question before it is asked and its answer before it takes effect. */
@@ -309,9 +305,23 @@ function needsCleaning(value: unknown): boolean {
   if (typeof value === 'string') return value.length > MAX_STRING_CHARS || redactSecrets(value).redactions > 0;
   if (Array.isArray(value)) return value.some(needsCleaning);
   if (value && typeof value === 'object') {
-    for (const [key, field] of Object.entries(value)) if (!VERBATIM.has(key) && needsCleaning(field)) return true;
+    // Records and the model's arguments are plain JSON objects: their own keys are all there is to look at.
+    for (const key in value) if (!VERBATIM.has(key) && needsCleaning((value as Record<string, unknown>)[key])) return true;
   }
   return false;
+}
+
+let isoAt = 0;
+let iso = '';
+
+/** The time as an ISO string; records in the same millisecond share one. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
 }
 
 function cleanedCopy(value: unknown): unknown {
