@@ -35,11 +35,17 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
     await stepTimes(new RunStore(join(storage, 'warmup')), 'read', WARMUP_RUNS);
     const plain: number[] = [];
     const journaled: number[] = [];
+    const plainCpu: number[] = [];
+    const journaledCpu: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      plain.push(...(await stepTimes(undefined, 'read', 1)));
-      journaled.push(...(await stepTimes(new RunStore(join(storage, 'loop')), 'read', 1)));
+      const without = await stepTimes(undefined, 'read', 1);
+      const withJournal = await stepTimes(new RunStore(join(storage, 'loop')), 'read', 1);
+      plain.push(...without.times);
+      journaled.push(...withJournal.times);
+      plainCpu.push(...without.cpuMsPerRun);
+      journaledCpu.push(...withJournal.cpuMsPerRun);
     }
-    const writes = await stepTimes(new RunStore(join(storage, 'writes')), 'write', RUNS);
+    const writes = (await stepTimes(new RunStore(join(storage, 'writes')), 'write', RUNS)).times;
     const parallel = await parallelEfficiency();
     const resume = await resumeTimes(storage);
     const trials = await crashTrials();
@@ -50,6 +56,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
         step_overhead_p95_ms: { value: round(percentile(journaled, 95), 4), unit: 'ms', lowerIsBetter: true },
         step_overhead_no_journal_p50_ms: { value: round(median(plain), 4), unit: 'ms', lowerIsBetter: true },
         journal_overhead_ratio: { value: round(median(journaled) / median(plain), 3), unit: 'ratio', lowerIsBetter: true },
+        journal_cpu_ms_per_run: { value: round(median(journaledCpu) - median(plainCpu), 3), unit: 'ms', lowerIsBetter: true },
         side_effect_step_p50_ms: { value: round(median(writes), 4), unit: 'ms', lowerIsBetter: true },
         parallel_efficiency: { value: round(parallel.ideal / parallel.ms, 3), unit: 'ratio' },
         parallel_subagents_ms: { value: round(parallel.ms, 1), unit: 'ms', lowerIsBetter: true },
@@ -62,6 +69,7 @@ export async function benchOrchestration(): Promise<{ metrics: Record<string, Me
       notes:
         `parallel_efficiency: ${SUBAGENT_TASKS} subagent tasks delegated by one agent (the router's cap of 64 calls an answer makes it ${Math.ceil(SUBAGENT_TASKS / 64)} answers of at most 64 delegate calls, the orchestrating model answering at once), each subagent one model call of ${SUBAGENT_LATENCY_MS} ms through the run's shared router, maxParallel ${SUBAGENT_CONCURRENCY}: ideal ceil(${SUBAGENT_TASKS}/${SUBAGENT_CONCURRENCY}) × ${SUBAGENT_LATENCY_MS} ms = ${parallel.ideal} ms over the measured ${round(parallel.ms, 1)} ms (best of ${PARALLEL_SAMPLES}); at most ${parallel.most} subagents ran at once. ` +
         `Step overhead: the real agent loop, router, tool registry and built-in tools in one process, with a model that answers at once (no HTTP), so a step's time is Keel's own; ${RUNS} runs of ${STEPS_PER_RUN} read_file steps after ${WARMUP_RUNS} warm-up runs, p50 over steps, with the journal (every model response and result written; reads need no synced intent) and without it, alternated run by run. ` +
+          `A model response's and a read's record are encoded at once and checksummed when written, with the step's next record or while the run waits on its model; journal_cpu_ms_per_run counts all of the journal's CPU time in a ${STEPS_PER_RUN}-step run, that included, with opening the journal (its start record synced to disk) and closing it: the difference of the runs' median CPU time (process.cpuUsage, the kernel's work for the process included). ` +
         `side_effect_step_p50_ms: the same with create_file steps, each approved at once, whose intent and approval are fdatasync'ed to disk before the file is created (dominated by the disk's sync latency). ` +
         `Resume: ${UNFINISHED_ON_DISK} runs left unfinished by kill -9 after 3 recorded steps each; from forking a new host process to the resumed run's next model request (initialize, runs/listUnfinished, runs/resume, replay of 3 steps, recall), p50 of ${RESUME_SAMPLES} restarts; resume_after_host_ready_ms leaves out the host's own start (process, bundle, tokenizer; see host_ready_ms in host.json). Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores shared with other work. ` +
         `Crash: test/fixtures/crashScenario.ts, ${CRASH_TRIALS} kills at spread random points of a 13-step run (files created, edits approved, commands appending to a marker file, an MCP server's tool appending to another), resumed by a new host; ok means it succeeded with the uninterrupted run's workspace and no approval lost. ` +
@@ -118,9 +126,13 @@ async function parallelEfficiency(): Promise<{ ms: number; ideal: number; most: 
   return { ms: best, ideal: Math.ceil(SUBAGENT_TASKS / SUBAGENT_CONCURRENCY) * SUBAGENT_LATENCY_MS, most };
 }
 
-/** The time of each step after the first of `runs` runs, each step one tool call of `kind`. */
-async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write', runs: number): Promise<number[]> {
+/**
+ * The time of each step after the first of `runs` runs, each step one tool call of `kind`, and each run's CPU time
+ * from opening its journal to closing it (the journal's work off the steps' path included).
+ */
+async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write', runs: number): Promise<{ times: number[]; cpuMsPerRun: number[] }> {
   const times: number[] = [];
+  const cpuMsPerRun: number[] = [];
   for (let run = 0; run < runs; run++) {
     const calls: number[] = [];
     let created = 0;
@@ -139,6 +151,7 @@ async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write',
     const root = startTrace(() => undefined, 'bench', 'invoke_agent');
     const runId = randomUUID();
     const limits = { maxSteps: STEPS_PER_RUN + 1, approvalTimeoutMs: 10_000 };
+    const cpu = process.cpuUsage();
     const journal = await journals?.create({ runId, goal: 'bench', traceId: root.traceId, request: { goal: 'bench', models: { router: {}, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', model: 'instant' }, apiKeys: {} }, limits } });
     const approve = async () => ({ decision: 'approved' as const });
     const output = await runAgent({
@@ -146,10 +159,12 @@ async function stepTimes(journals: RunStore | undefined, kind: 'read' | 'write',
       workspace, consent: consent({ reviewToolCall: approve }), record: journal, span: root, signal: new AbortController().signal,
     });
     journal?.end(output.outcome, output.message);
+    const used = process.cpuUsage(cpu);
+    cpuMsPerRun.push((used.user + used.system) / 1000);
     if (output.outcome !== 'succeeded' || (kind === 'write' && created !== STEPS_PER_RUN)) throw new Error(`the bench run ${output.outcome}: ${output.message}`);
     for (let i = 1; i < calls.length; i++) times.push(calls[i]! - calls[i - 1]!);
   }
-  return times;
+  return { times, cpuMsPerRun };
 }
 
 /** Host start to the resumed run's next model request, with ten unfinished runs on disk. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JournalFile, readJournal } from '../../host/orchestration/durable/journalFile';
+import { JournalFile, MAX_RECORD_BYTES, readJournal } from '../../host/orchestration/durable/journalFile';
 import { RunJournal } from '../../host/orchestration/durable/runJournal';
 import { RunStore } from '../../host/orchestration/durable/runStore';
 import type { PlannedCall } from '../../host/orchestration/durable/stepRecorder';
@@ -52,6 +52,16 @@ describe('run journal', () => {
       assert.equal(contents.corrupt, undefined);
       // The CRC-32 of the JSON, in 8 hex digits.
       assert.match(await readFile(path, 'utf8'), /^561bacaf \{"a":1\}\n/);
+    });
+
+    it('refuses a record over the size limit with a clear error, and goes on with the next', async () => {
+      const path = join(await tempDir(), 'j.jsonl');
+      const file = JournalFile.open(path);
+      file.append({ a: 1 }, { withNext: true });
+      assert.throws(() => file.append({ huge: '€'.repeat(MAX_RECORD_BYTES / 3) }), /A journal record of \d+ bytes is over the 16777216-byte limit/);
+      file.append({ b: 2 });
+      file.close();
+      assert.deepEqual((await readJournal(path)).records, [{ a: 1 }, { b: 2 }]);
     });
 
     it('reads a journal from before the checksum became a CRC-32 (the first 16 hex digits of its SHA-256)', async () => {

@@ -14,11 +14,13 @@ import { crc32 } from 'node:zlib';
  *
  * A record appended `withNext` is held and written in the same `write` as the next one (or at `sync` or `close`, or
  * after `HOLD_MS` if nothing follows, so a live run's transcript, read from the file, is never further behind),
- * which saves a system call a step. It is for records whose loss a resume repairs by redoing work that has no
+ * which saves a system call a step; its JSON is taken at once, its checksum when it is written, off the step's path
+ * while the run waits on its model. It is for records whose loss a resume repairs by redoing work that has no
  * effect: the file stays a prefix of what was appended, so a crash can only drop the held record and nothing after it.
  */
 export class JournalFile {
-  private held = '';
+  /** The JSON of the records not written yet, in order. */
+  private held: string[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(private fd: number | undefined, readonly path: string) {}
@@ -32,11 +34,11 @@ export class JournalFile {
 
   append(record: object, options: { withNext?: boolean } = {}): void {
     if (this.fd === undefined) throw new Error(`The journal ${this.path} is closed.`);
-    const line = encodeLine(record);
-    // A character is at most 3 bytes in UTF-8: most lines need no count.
-    const bytes = line.length * 3 > MAX_RECORD_BYTES ? Buffer.byteLength(line) : 0;
+    const json = JSON.stringify(record);
+    // A character is at most 3 bytes in UTF-8: most records need no count. The line adds the checksum and a space.
+    const bytes = json.length * 3 > MAX_RECORD_BYTES ? Buffer.byteLength(json) + CHECKSUM_DIGITS + 1 : 0;
     if (bytes > MAX_RECORD_BYTES) throw new Error(`A journal record of ${bytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit.`);
-    this.held += line;
+    this.held.push(json);
     if (!options.withNext) this.flush();
     else this.holdTimer ??= setTimeout(() => this.flush(), HOLD_MS).unref();
   }
@@ -57,10 +59,12 @@ export class JournalFile {
   private flush(): void {
     clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
-    if (this.fd === undefined || !this.held) return;
-    // Dropped only once written: after a failed write the held lines go out with the next one, keeping the order.
-    writeSync(this.fd, this.held);
-    this.held = '';
+    if (this.fd === undefined || this.held.length === 0) return;
+    let lines = '';
+    for (const json of this.held) lines += `${checksum(json)} ${json}\n`;
+    // Dropped only once written: after a failed write the held records go out with the next one, keeping the order.
+    writeSync(this.fd, lines);
+    this.held = [];
   }
 }
 
@@ -119,11 +123,6 @@ function checksum(json: string): string {
 /** The checksum's width; `SHA256_DIGITS` in journals written before the checksum became a CRC-32. */
 const CHECKSUM_DIGITS = 8;
 const SHA256_DIGITS = 16;
-
-function encodeLine(record: object): string {
-  const json = JSON.stringify(record);
-  return `${checksum(json)} ${json}\n`;
-}
 
 function decodeLine(line: string): { record: unknown } | { problem: string } {
   const space = line.indexOf(' ');
