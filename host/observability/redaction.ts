@@ -22,24 +22,35 @@ export function redactSecrets(original: string, path?: string): Redacted {
   if (original.length < MIN_SECRET_CHARS) return { text: original, redactions: 0 };
   if (path !== undefined || original.length > REMEMBERED_MAX_CHARS) return scan(original, path);
   // The same texts come again and again: every agent's and subagent's system prompt, goal, tool names and arguments
-  // go into spans, logs and the journal at each step. What is known of them holds until a secret is registered.
+  // go into spans, logs and the journal at each step, and each model call's input repeats the run's earlier messages.
+  // What is known of them holds until a secret is registered.
   const secrets = knownSecrets();
   if (secrets !== rememberedWith) {
     remembered.clear();
+    rememberedChars = 0;
     rememberedWith = secrets;
   }
   const known = remembered.get(original);
   if (known) return known;
   const result = scan(original, undefined);
-  if (remembered.size >= REMEMBERED_TEXTS) remembered.delete(remembered.keys().next().value!);
   remembered.set(original, result);
+  rememberedChars += original.length;
+  // The oldest go first.
+  for (const oldest of remembered.keys()) {
+    if (remembered.size <= REMEMBERED_TEXTS && rememberedChars <= REMEMBERED_CHARS) break;
+    remembered.delete(oldest);
+    rememberedChars -= oldest.length;
+  }
   return result;
 }
 
-/** Texts up to this long are remembered once redacted, the last `REMEMBERED_TEXTS` of them (at most 8 MiB). */
-const REMEMBERED_MAX_CHARS = 4096;
-const REMEMBERED_TEXTS = 1024;
+/** The texts remembered once redacted: at most this many, of at most this many characters in all. */
+const REMEMBERED_TEXTS = 4096;
+const REMEMBERED_CHARS = 8 * 1024 * 1024;
+/** A longer text is scanned each time: remembering it would push out most of the others. */
+const REMEMBERED_MAX_CHARS = 1024 * 1024;
 const remembered = new Map<string, Redacted>();
+let rememberedChars = 0;
 let rememberedWith: readonly string[] | undefined;
 
 function scan(original: string, path: string | undefined): Redacted {

@@ -4,7 +4,6 @@
  * what happened even when a tool returned megabytes.
  */
 import type { SpanContent } from '../../protocol/trace';
-import { knownSecrets } from './knownSecrets';
 import { redacted } from './redaction';
 
 /** The longest string kept in one content value; the rest is cut with a marker. */
@@ -18,17 +17,6 @@ export const MAX_SPAN_CONTENT_CHARS = 1024 * 1024;
 const REDACT_PAST_CUT_CHARS = 16 * 1024;
 /** Deeper nesting than this is not content anyone reads; it stops a cyclic or hostile value. */
 const MAX_DEPTH = 64;
-
-/**
- * Long strings recur: each model call's input repeats every earlier message of the run. They are redacted once and
- * then looked up, so recording a long conversation does not rescan it at every step and hold the host's thread.
- */
-const MIN_CACHED_CHARS = 1024;
-const MAX_CACHED_CHARS = 8 * 1024 * 1024;
-const redactions = new Map<string, string>();
-let cachedChars = 0;
-/** The known secrets the cache was filled under: a new one can change what any string redacts to. */
-let cachedUnder: readonly string[] | undefined;
 
 /** What a span's sinks get with its end: the content, and its JSON as the trace store writes it. */
 export interface RecordedContent {
@@ -104,29 +92,10 @@ function boundedString(text: string, budget: { left: number }): string {
   const limit = Math.max(0, Math.min(MAX_CONTENT_STRING_CHARS, budget.left));
   if (text.length <= limit) {
     budget.left -= text.length + 2;
-    return text.length < MIN_CACHED_CHARS ? redacted(text) : redactedOnce(text);
+    return redacted(text);
   }
   const kept = redacted(text.slice(0, limit + REDACT_PAST_CUT_CHARS)).slice(0, limit);
   const cut = `${kept}${kept ? '\n' : ''}[${text.length - limit} more characters cut]`;
   budget.left -= cut.length + 2;
   return cut;
-}
-
-function redactedOnce(text: string): string {
-  if (cachedUnder !== knownSecrets()) {
-    redactions.clear();
-    cachedChars = 0;
-    cachedUnder = knownSecrets();
-  }
-  let result = redactions.get(text);
-  if (result === undefined) {
-    result = redacted(text);
-    if (cachedChars + text.length > MAX_CACHED_CHARS) {
-      redactions.clear();
-      cachedChars = 0;
-    }
-    redactions.set(text, result);
-    cachedChars += text.length;
-  }
-  return result;
 }
