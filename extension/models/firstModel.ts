@@ -53,7 +53,8 @@ export class FirstModel {
     const current = setting<string>('ollama.model', SUGGESTED_OLLAMA_MODEL);
     const pick = await vscode.window.showQuickPick(
       callers.map((entry) => ({ label: entry.model, description: entry.model === current ? vscode.l10n.t('current') : undefined, model: entry.model })),
-      { title: vscode.l10n.t('Keel: Use a Local Ollama Model'), placeHolder: vscode.l10n.t('Models on {0} that can call tools', baseUrl) },
+      // The walkthrough page can take the focus as the search's progress closes: the pick stays until the user answers.
+      { title: vscode.l10n.t('Keel: Use a Local Ollama Model'), placeHolder: vscode.l10n.t('Models on {0} that can call tools', baseUrl), ignoreFocusOut: true },
     );
     if (!pick) return undefined;
     await update({ 'model.provider': 'ollama', 'ollama.baseUrl': baseUrl, 'ollama.model': pick.model });
@@ -99,7 +100,7 @@ export class FirstModel {
     }
     const pick = await vscode.window.showQuickPick(
       models.map((m) => ({ label: m.name, description: `${m.vendor}/${m.family}`, detail: vscode.l10n.t('{0} input tokens', m.maxInputTokens.toLocaleString()), selector: `${m.vendor}/${m.family}` })),
-      { title: vscode.l10n.t('Keel: Use a VS Code Model') },
+      { title: vscode.l10n.t('Keel: Use a VS Code Model'), ignoreFocusOut: true },
     );
     if (!pick) return undefined;
     await update({ 'model.provider': 'vscode', 'vscode.model': pick.selector });

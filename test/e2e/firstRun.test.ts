@@ -191,7 +191,14 @@ describe('First run in the browser workbench', function () {
   it('has no serious accessibility problems in its webviews, in light, dark and both high-contrast themes', async () => {
     await runCommandOnly('Keel: Show Metrics');
     await runCommandOnly('Keel: Show Pending Approvals');
-    const frames = { traces: await webviewFrame('body[data-mode="sidebar"] #app .toolbar'), approvals: await webviewFrame('main[aria-label="Questions waiting for your answer"]'), metrics: await webviewFrame('main#metrics') };
+    await runCommandOnly('Keel: Show Runs');
+    const frames = {
+      traces: await webviewFrame('body[data-mode="sidebar"] #app .toolbar'),
+      approvals: await webviewFrame('main[aria-label="Questions waiting for your answer"]'),
+      metrics: await webviewFrame('main#metrics'),
+      // The first run's entry, with its state badge, whose colours change with the theme.
+      runs: await webviewFrame('ul.runs li.run.state-succeeded'),
+    };
     const problems: string[] = [];
     for (const [theme, bodyClass] of THEMES) {
       await runCommandOnly('Preferences: Color Theme');

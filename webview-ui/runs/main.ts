@@ -187,8 +187,8 @@ function drawHead(head: HTMLButtonElement, run: RunListEntry): void {
   const title = el('span', 'goal', firstLine(run.goal) || run.runId);
   title.title = run.goal;
   const meta = el('span', 'meta', facts(run).join(' · '));
+  // Its name is what it shows (state, goal, facts), so a voice user can say what they see.
   head.replaceChildren(badge, title, meta);
-  head.setAttribute('aria-label', `${firstLine(run.goal)}. ${STATE_LABEL[run.state]}. ${facts(run).join(', ')}`);
 }
 
 function facts(run: RunListEntry): string[] {
