@@ -13,7 +13,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
-import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
 /** Screenshots that ship: the walkthrough's and the extension page's pictures, and the docs'. */
@@ -39,18 +39,9 @@ describe('First run in the browser workbench', function () {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
-    const runDir = createRunDir();
-    workspace = createTestWorkspace(runDir);
-    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
-    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
     // A fresh profile on a machine where Ollama is not running yet: the default port answers nothing.
-    const settings = { 'keel.ollama.baseUrl': `http://127.0.0.1:${await deadPort()}`, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.colorTheme': 'Default Light Modern' };
-    server = await startCodeServer({ workspace, ...dirs, settings });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+    const settings = { 'keel.ollama.baseUrl': `http://127.0.0.1:${await deadPort()}`, 'keel.model.timeoutSeconds': 20, 'workbench.colorTheme': 'Default Light Modern' };
+    ({ server, browser, page, workspace } = await openWorkbench(settings, { width: 1400, height: 850 }));
   });
 
   after(async () => {

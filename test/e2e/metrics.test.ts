@@ -9,7 +9,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until } from '../until';
-import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
 
@@ -23,29 +23,15 @@ describe('Metrics and alerts in the browser workbench', function () {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
-    const runDir = createRunDir();
-    const workspace = createTestWorkspace(runDir);
-    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
-    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-    server = await startCodeServer({
-      workspace,
-      ...dirs,
-      settings: {
-        'keel.ollama.baseUrl': models.url,
-        'keel.model.timeoutSeconds': 20,
-        'keel.agent.maxSteps': 3,
-        // One failed run in three is over a 30% error rate.
-        'keel.alerts.errorRate': { threshold: 0.3, window: '1h', minRuns: 3 },
-        // The failed run also lands on the dead-letter queue; that alert has its own tests.
-        'keel.alerts.deadLetterQueue': false,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-    });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+    ({ server, browser, page } = await openWorkbench({
+      'keel.ollama.baseUrl': models.url,
+      'keel.model.timeoutSeconds': 20,
+      'keel.agent.maxSteps': 3,
+      // One failed run in three is over a 30% error rate.
+      'keel.alerts.errorRate': { threshold: 0.3, window: '1h', minRuns: 3 },
+      // The failed run also lands on the dead-letter queue; that alert has its own tests.
+      'keel.alerts.deadLetterQueue': false,
+    }));
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
-import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
 const DOCS = join(repoRoot, 'docs', 'images');
@@ -29,16 +29,7 @@ describe('the Runs list in the browser workbench', function () {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
-    const runDir = createRunDir();
-    workspace = createTestWorkspace(runDir);
-    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
-    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.model.timeoutSeconds': 60, 'keel.agent.maxSteps': 6, 'keel.router.retries': 0, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+    ({ server, browser, page, workspace } = await openWorkbench({ 'keel.ollama.baseUrl': models.url, 'keel.model.timeoutSeconds': 60, 'keel.agent.maxSteps': 6, 'keel.router.retries': 0 }));
     // The Keel panel opens itself on first use; once it is up, it no longer takes the focus from the palette.
     await runsFrame();
   });

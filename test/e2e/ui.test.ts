@@ -10,7 +10,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
-import { createRunDir, createTestWorkspace, installExtension, launchBrowser, repoRoot, startCodeServer, type CodeServer } from '../vscode/codeServer';
+import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
 /** A run header whose run has ended (a running run's header says `running`, or its root span's status). */
@@ -29,17 +29,7 @@ describe('Keel in the browser workbench', function () {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
-    runDir = createRunDir();
-    workspace = createTestWorkspace(runDir);
-    const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
-    await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-    server = await startCodeServer({ workspace, ...dirs, settings: { 'keel.ollama.baseUrl': models.url, 'keel.openai.baseUrl': `${models.url}/v1`, 'keel.mcp.servers': { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] } }, 'keel.model.timeoutSeconds': 20, 'workbench.secondarySideBar.defaultVisibility': 'hidden' } });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    // The explorer shows the workspace once the remote extension host is up.
-    await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+    ({ runDir, server, browser, page, workspace } = await openWorkbench({ 'keel.ollama.baseUrl': models.url, 'keel.openai.baseUrl': `${models.url}/v1`, 'keel.mcp.servers': { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] } }, 'keel.model.timeoutSeconds': 20 }, { width: 1400, height: 850 }));
   });
 
   after(async () => {

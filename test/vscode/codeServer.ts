@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -277,4 +277,29 @@ export function launchBrowser(): Promise<Browser> {
     executablePath: chromiumPath(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** The packaged extension in a fresh code-server profile over a new test workspace, as a user first opens it. */
+export interface Workbench {
+  readonly runDir: string;
+  readonly workspace: string;
+  readonly server: CodeServer;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/** Installs dist/keel.vsix, starts code-server with `settings`, and waits until Chromium shows the workspace's files. */
+export async function openWorkbench(settings: Record<string, unknown>, viewport = { width: 1400, height: 900 }): Promise<Workbench> {
+  const runDir = createRunDir();
+  const workspace = createTestWorkspace(runDir);
+  const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
+  await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
+  const server = await startCodeServer({ workspace, ...dirs, settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...settings } });
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // The explorer shows the workspace once the remote extension host is up.
+  await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
+  return { runDir, workspace, server, browser, page };
 }
