@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { fixesFor, notificationText, withoutClientWrapper, type ContributedCommand, type Fix } from './errorFixes';
+import { CONFIGURE_MODELS, fixesFor, notificationText, openSetting, SET_OPENAI_KEY, SHOW_LOG, withoutClientWrapper, type ContributedCommand, type Fix } from './errorFixes';
 
 export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
 
@@ -23,12 +23,25 @@ export async function showWarning(message: string, ...extra: Fix[]): Promise<Fix
 async function notify(severity: 'error' | 'warning', message: string, extra: readonly Fix[]): Promise<Fix | undefined> {
   const fixes = fixesFor(message, contributedCommands(), contributedSettings(), extra);
   const show = severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-  // The shared fixes' labels are English in errorFixes.ts (no `vscode` there); translated as they are shown.
-  const labels = fixes.map((fix) => vscode.l10n.t(fix.label));
+  const labels = fixes.map((fix) => sharedLabel(fix.label));
   const choice = await show(notificationText(message), ...labels);
   const fix = fixes[labels.indexOf(choice ?? '')];
   if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.args ?? []));
   return fix;
+}
+
+/**
+ * The shared fixes' labels are English in errorFixes.ts (no `vscode` there, so it is unit-tested); they are translated
+ * as they are shown. Any other label (a caller's own fix, a contributed command's title) comes translated already.
+ */
+function sharedLabel(label: string): string {
+  switch (label) {
+    case SHOW_LOG.label: return vscode.l10n.t('Show Log');
+    case CONFIGURE_MODELS.label: return vscode.l10n.t('Configure Models…');
+    case SET_OPENAI_KEY.label: return vscode.l10n.t('Set OpenAI API Key');
+    case openSetting('').label: return vscode.l10n.t('Open Settings');
+    default: return label;
+  }
 }
 
 /** The message of an error from the host (a JSON-RPC error), from the extension or from VS Code. */

@@ -17,16 +17,19 @@ export function createStatusBar(host: AgentHost, runs: RunTracker, approvals: Ap
     const waiting = new Set([...questions.map((q) => q.runId), ...listed.waiting().map((run) => run.runId)]).size;
     const { activity, failure } = memory;
     item.command = waiting > 0 ? 'keel.showApprovals' : failure ? 'keel.reindex' : 'keel.showRuns';
-    const runsText = runs.count > 0 ? `${runs.count} run${runs.count > 1 ? 's' : ''}` : undefined;
+    const runsText = runs.count === 0 ? undefined : runs.count === 1 ? vscode.l10n.t('1 run') : vscode.l10n.t('{0} runs', runs.count);
     const parts = [runsText || activity ? `$(sync~spin) Keel: ${runsText ?? activity}` : host.state === 'running' ? '$(check) Keel' : '$(circle-outline) Keel'];
     if (runsText && activity) parts.push(activity);
-    if (failure) parts.push('$(warning) index failed');
-    if (waiting > 0) parts.push(`$(bell-dot) ${waiting} waiting on you`);
+    if (failure) parts.push(vscode.l10n.t('$(warning) index failed'));
+    if (waiting > 0) parts.push(vscode.l10n.t('$(bell-dot) {0} waiting on you', waiting));
     item.text = parts.join('  ');
-    const indexState = activity ? ` Workspace index: ${activity}.` : failure ? ` The workspace index failed: ${failure}` : '';
-    const waitingText = waiting > 0 ? `${waiting} run${waiting > 1 ? 's' : ''} waiting on you (${questions.length} question${questions.length === 1 ? '' : 's'} to answer)` : 'no run waiting on you';
-    item.tooltip = `Agent host: ${host.state}. ${runs.count} active run(s), ${waitingText}.${indexState} ` +
-      `Click to ${waiting > 0 ? 'answer them' : failure ? 'reindex the workspace' : 'show the runs'}.`;
+    item.tooltip = [
+      vscode.l10n.t('Agent host: {0}.', host.state),
+      waiting === 0 ? vscode.l10n.t('{0} active run(s), no run waiting on you.', runs.count)
+        : vscode.l10n.t('{0} active run(s), {1} waiting on you ({2} question(s) to answer).', runs.count, waiting, questions.length),
+      ...(activity ? [vscode.l10n.t('Workspace index: {0}.', activity)] : failure ? [vscode.l10n.t('The workspace index failed: {0}', failure)] : []),
+      waiting > 0 ? vscode.l10n.t('Click to answer them.') : failure ? vscode.l10n.t('Click to reindex the workspace.') : vscode.l10n.t('Click to show the runs.'),
+    ].join(' ');
     item.backgroundColor = waiting > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
   render();

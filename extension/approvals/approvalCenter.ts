@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { webviewPage, webviewRoot } from '../webviewPage';
+import { escapeAttribute, webviewPage, webviewRoot } from '../webviewPage';
 import { parseFromApprovalCenter, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
-import { formatUsd as usd } from '../../protocol/models';
+import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
 import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { PolicyWriter } from './policyRules';
 import type { BudgetApprovalController } from './budgetApprovals';
@@ -59,31 +59,31 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
       return text === undefined ? {} : { goal: text };
     };
     const edits = reviews.list().map((p): PendingQuestion => ({
-      approvalId: p.approvalId, kind: 'edit', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: `Edit ${p.edit.path}`,
-      why: 'Every edit is reviewed before it is applied.',
+      approvalId: p.approvalId, kind: 'edit', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: vscode.l10n.t('Edit {0}', p.edit.path),
+      why: vscode.l10n.t('Every edit is reviewed before it is applied.'),
       diff: { path: p.edit.path, line: p.edit.range.start.line + 1, oldText: p.edit.oldText, newText: p.edit.newText },
       canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
     }));
     const tools = toolApprovals.list().map((p): PendingQuestion => ({
       approvalId: p.approvalId, kind: 'tool', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}), title: p.title,
-      why: p.policy ? `${p.policy.reason} (${p.policy.level} policy${p.policy.rule ? `, rule ${p.policy.rule}` : ''})` : `${p.tool} is ${/^[aeiou]/.test(p.risk) ? 'an' : 'a'} ${p.risk} action from ${p.source === 'builtin' ? 'Keel' : p.source}.`,
+      why: toolWhy(p),
       detail: p.detail, canAlwaysAllow: p.canAlwaysAllow, canEditArguments: isJsonObject(p.detail), askedAt: at(p.approvalId),
       ...(p.command ? { command: p.command } : {}), ...this.alwaysAllow(p),
     }));
     const money = budgets.list().map((p): PendingQuestion => ({
-      approvalId: p.approvalId, kind: 'budget', runId: p.runId, ...goal(p.runId), agent: p.agent, title: `Go over the ${p.scope} budget?`,
-      why: `${p.scope === 'day' ? 'Today' : `This ${p.scope}`} has spent ${usd(p.spentUsd)} of ${usd(p.limitUsd)}; the next call to ${p.modelId} may cost ${usd(p.nextCallUsd)}.`,
-      detail: `Raise the limit for good with the setting ${p.setting}.`, canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
+      approvalId: p.approvalId, kind: 'budget', runId: p.runId, ...goal(p.runId), agent: p.agent, title: budgetTitle(p.scope),
+      why: budgetWhy(p),
+      detail: vscode.l10n.t('Raise the limit for good with the setting {0}.', p.setting), canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
     }));
     const asked = this.controllers.questions.list().map((p): PendingQuestion => ({
       approvalId: p.approvalId, kind: 'question', runId: p.runId, ...goal(p.runId), ...(p.agent ? { agent: p.agent } : {}),
-      title: p.kind === 'stuck' ? p.question : `${p.agent ? `The agent ${p.agent}` : 'The agent'} asks: ${p.question}`,
-      why: p.kind === 'stuck' ? 'Keel paused the agent. Your guidance goes to the model; stopping ends the run.' : 'The agent cannot go on without your answer; it goes to the model as you write it.',
+      title: p.kind === 'stuck' ? p.question : p.agent ? vscode.l10n.t('The agent {0} asks: {1}', p.agent, p.question) : vscode.l10n.t('The agent asks: {0}', p.question),
+      why: p.kind === 'stuck' ? vscode.l10n.t('Keel paused the agent. Your guidance goes to the model; stopping ends the run.') : vscode.l10n.t('The agent cannot go on without your answer; it goes to the model as you write it.'),
       ...(p.context ? { detail: p.context } : {}), canAlwaysAllow: false, canEditArguments: false, ...(p.kind === 'stuck' ? { stuck: true } : {}), askedAt: at(p.approvalId),
     }));
     const repeats = this.controllers.repeats.list().map((p): PendingQuestion => ({
       approvalId: p.approvalId, kind: 'repeat', runId: p.runId, ...goal(p.runId), title: p.title,
-      why: 'Keel stopped while this call was running, so it may have taken effect already. Run it again, skip it (the agent is told), or stop the run.',
+      why: vscode.l10n.t('Keel stopped while this call was running, so it may have taken effect already. Run it again, skip it (the agent is told), or stop the run.'),
       detail: p.detail, canAlwaysAllow: false, canEditArguments: false, askedAt: at(p.approvalId),
     }));
     return [...edits, ...tools, ...money, ...asked, ...repeats].sort((a, b) => a.askedAt - b.askedAt);
@@ -208,7 +208,32 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   }
 
   private html(webview: vscode.Webview): string {
-    return webviewPage(webview, this.extensionUri, { title: 'Keel approvals', styles: ['approvals.css'], script: 'approvals.js', body: '<main id="app" aria-label="Questions waiting for your answer"></main>' });
+    return webviewPage(webview, this.extensionUri, { title: vscode.l10n.t('Keel approvals'), styles: ['approvals.css'], script: 'approvals.js', body: `<main id="app" aria-label="${escapeAttribute(vscode.l10n.t('Questions waiting for your answer'))}"></main>` });
+  }
+}
+
+function toolWhy(p: ReviewToolCallParams): string {
+  if (p.policy) {
+    return p.policy.rule ? vscode.l10n.t('{0} ({1} policy, rule {2})', p.policy.reason, p.policy.level, p.policy.rule) : vscode.l10n.t('{0} ({1} policy)', p.policy.reason, p.policy.level);
+  }
+  const source = p.source === 'builtin' ? 'Keel' : p.source;
+  return /^[aeiou]/.test(p.risk) ? vscode.l10n.t('{0} is an {1} action from {2}.', p.tool, p.risk, source) : vscode.l10n.t('{0} is a {1} action from {2}.', p.tool, p.risk, source);
+}
+
+function budgetTitle(scope: BudgetEscalationParams['scope']): string {
+  switch (scope) {
+    case 'run': return vscode.l10n.t('Go over the run budget?');
+    case 'agent': return vscode.l10n.t('Go over the agent budget?');
+    case 'day': return vscode.l10n.t('Go over the day budget?');
+  }
+}
+
+function budgetWhy(p: BudgetEscalationParams): string {
+  const [spent, limit, next] = [usd(p.spentUsd), usd(p.limitUsd), usd(p.nextCallUsd)];
+  switch (p.scope) {
+    case 'run': return vscode.l10n.t('This run has spent {0} of {1}; the next call to {2} may cost {3}.', spent, limit, p.modelId, next);
+    case 'agent': return vscode.l10n.t('This agent has spent {0} of {1}; the next call to {2} may cost {3}.', spent, limit, p.modelId, next);
+    case 'day': return vscode.l10n.t('Today has spent {0} of {1}; the next call to {2} may cost {3}.', spent, limit, p.modelId, next);
   }
 }
 

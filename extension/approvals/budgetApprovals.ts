@@ -6,9 +6,6 @@ interface Pending {
   readonly resolve: (approved: boolean) => void;
 }
 
-const CONTINUE = 'Continue This Run';
-const STOP = 'Stop';
-const SETTINGS = 'Open Settings';
 
 /**
  * A run about to go over a budget waits for the user: a notification with Continue / Stop, also answerable by
@@ -50,20 +47,27 @@ export class BudgetApprovalController implements vscode.Disposable {
   }
 
   private async notify(approvalId: string, params: BudgetEscalationParams): Promise<void> {
+    const continueButton = vscode.l10n.t('Continue This Run');
+    const stopButton = vscode.l10n.t('Stop');
+    const settingsButton = vscode.l10n.t('Open Settings');
     for (;;) {
-      const choice = await vscode.window.showWarningMessage(describe(params), CONTINUE, STOP, SETTINGS);
+      const choice = await vscode.window.showWarningMessage(describe(params), continueButton, stopButton, settingsButton);
       if (!this.pending.has(approvalId)) return;
-      if (choice === SETTINGS) {
+      if (choice === settingsButton) {
         void vscode.commands.executeCommand('workbench.action.openSettings', params.setting);
         continue;
       }
-      if (choice) this.settle(approvalId, choice === CONTINUE);
+      if (choice) this.settle(approvalId, choice === continueButton);
       return;
     }
   }
 }
 
 function describe(params: BudgetEscalationParams): string {
-  const budget = { run: 'this run\'s budget', agent: `agent "${params.agent}"'s daily budget`, day: 'the daily budget' }[params.scope];
-  return `Keel: the next model call (${params.modelId}, up to ${usd(params.nextCallUsd)}) could go over ${budget}: ${usd(params.spentUsd)} of ${usd(params.limitUsd)} spent. Continue this run anyway?`;
+  const [model, next, spent, limit] = [params.modelId, usd(params.nextCallUsd), usd(params.spentUsd), usd(params.limitUsd)];
+  switch (params.scope) {
+    case 'run': return vscode.l10n.t('Keel: the next model call ({0}, up to {1}) could go over this run\'s budget: {2} of {3} spent. Continue this run anyway?', model, next, spent, limit);
+    case 'agent': return vscode.l10n.t('Keel: the next model call ({0}, up to {1}) could go over agent "{4}"\'s daily budget: {2} of {3} spent. Continue this run anyway?', model, next, spent, limit, params.agent);
+    case 'day': return vscode.l10n.t('Keel: the next model call ({0}, up to {1}) could go over the daily budget: {2} of {3} spent. Continue this run anyway?', model, next, spent, limit);
+  }
 }

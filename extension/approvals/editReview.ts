@@ -129,9 +129,9 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
     return this.inDocument(document.uri).flatMap(({ params, range }) => {
       const at = new vscode.Range(range.start.line, 0, range.start.line, 0);
       return [
-        new vscode.CodeLens(at, { title: '$(check) Approve edit', tooltip: 'Apply the edit Keel proposes', command: 'keel.approveEdit', arguments: [params.approvalId] }),
-        new vscode.CodeLens(at, { title: '$(close) Deny', tooltip: 'Reject the edit; the agent is told', command: 'keel.denyEdit', arguments: [params.approvalId] }),
-        new vscode.CodeLens(at, { title: '$(diff) Show diff', command: 'keel.showEditDiff', arguments: [params.approvalId] }),
+        new vscode.CodeLens(at, { title: vscode.l10n.t('$(check) Approve edit'), tooltip: vscode.l10n.t('Apply the edit Keel proposes'), command: 'keel.approveEdit', arguments: [params.approvalId] }),
+        new vscode.CodeLens(at, { title: vscode.l10n.t('$(close) Deny'), tooltip: vscode.l10n.t('Reject the edit; the agent is told'), command: 'keel.denyEdit', arguments: [params.approvalId] }),
+        new vscode.CodeLens(at, { title: vscode.l10n.t('$(diff) Show diff'), command: 'keel.showEditDiff', arguments: [params.approvalId] }),
       ];
     });
   }

@@ -25,7 +25,7 @@ export function policyWriter(host: AgentHost): PolicyWriter {
       // The host writes the file on disk: unsaved edits in an editor would then conflict with it.
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
       const open = folder && vscode.workspace.textDocuments.find((d) => d.uri.toString() === vscode.Uri.joinPath(folder, '.keel', 'policy.jsonc').toString());
-      if (scope === 'workspace' && open?.isDirty) throw new Error('.keel/policy.jsonc has unsaved changes in the editor; save or revert them, then choose Always allow again.');
+      if (scope === 'workspace' && open?.isDirty) throw new Error(vscode.l10n.t('.keel/policy.jsonc has unsaved changes in the editor; save or revert them, then choose Always allow again.'));
       const client = await host.ensureStarted();
       const settings = vscode.workspace.getConfiguration('keel');
       const userPolicy = settings.inspect<Record<string, unknown>>('policy')?.globalValue;

@@ -6,11 +6,6 @@ interface Pending {
   readonly resolve: (choice: RepeatChoice) => void;
 }
 
-const RUN_AGAIN = 'Run Again';
-const SKIP = 'Skip';
-const STOP = 'Stop the Run';
-const SHOW = 'Show Approvals';
-
 /**
  * A resumed run's "this may have run before Keel stopped" questions: run the call again, skip it (the agent is told),
  * or stop the run. A notification offers the three; the approval center lists them as cards. A question nobody
@@ -53,11 +48,12 @@ export class RepeatQuestionController implements vscode.Disposable {
   private async notify(params: RepeatStepParams): Promise<void> {
     const detail = params.detail.replace(/\s+/g, ' ').trim();
     const shown = detail.length > 160 ? `${detail.slice(0, 157)}…` : detail;
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel (resumed run): {0} {1}', params.title, shown), RUN_AGAIN, SKIP, STOP, SHOW);
+    const [runAgain, skip, stop, show] = [vscode.l10n.t('Run Again'), vscode.l10n.t('Skip'), vscode.l10n.t('Stop the Run'), vscode.l10n.t('Show Approvals')];
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel (resumed run): {0} {1}', params.title, shown), runAgain, skip, stop, show);
     if (!this.pending.has(params.approvalId)) return;
-    if (choice === SHOW) return void vscode.commands.executeCommand('keel.showApprovals');
+    if (choice === show) return void vscode.commands.executeCommand('keel.showApprovals');
     // Closing the notification leaves the question open in the approval center.
     if (choice === undefined) return;
-    this.settle(params.approvalId, choice === RUN_AGAIN ? 'run' : choice === SKIP ? 'skip' : 'stop');
+    this.settle(params.approvalId, choice === runAgain ? 'run' : choice === skip ? 'skip' : 'stop');
   }
 }

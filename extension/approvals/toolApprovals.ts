@@ -51,18 +51,22 @@ export class ToolApprovalController implements vscode.Disposable {
   }
 
   private async notify(params: ReviewToolCallParams): Promise<void> {
-    const buttons = ['Allow', ...(params.canAlwaysAllow ? ['Always Allow'] : []), 'Deny', 'Details'];
-    const message = `Keel: ${params.title} (risk: ${params.risk}) ${oneLine(params.detail)}`;
+    const allow = vscode.l10n.t('Allow');
+    const alwaysAllow = vscode.l10n.t('Always Allow');
+    const deny = vscode.l10n.t('Deny');
+    const details = vscode.l10n.t('Details');
+    const buttons = [allow, ...(params.canAlwaysAllow ? [alwaysAllow] : []), deny, details];
+    const message = vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, params.risk, oneLine(params.detail));
     for (;;) {
       const choice = await vscode.window.showWarningMessage(message, ...buttons);
       if (!this.pending.has(params.approvalId)) return;
-      if (choice === 'Details') {
+      if (choice === details) {
         await showReadOnly(`${params.tool} call.md`, `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`);
         continue;
       }
-      if (choice === 'Allow' || choice === 'Always Allow') this.allow(params.approvalId, choice === 'Always Allow');
+      if (choice === allow || choice === alwaysAllow) this.allow(params.approvalId, choice === alwaysAllow);
       // A dismissed notification leaves the approval pending in the status bar rather than denying it.
-      if (choice === 'Deny') this.deny(params.approvalId);
+      if (choice === deny) this.deny(params.approvalId);
       return;
     }
   }

@@ -46,21 +46,24 @@ export class UserQuestionController implements vscode.Disposable {
   }
 
   private async notify(params: AskUserParams): Promise<void> {
-    const answerButton = params.kind === 'stuck' ? 'Give Guidance…' : 'Answer…';
-    const who = params.agent ? `the agent ${params.agent}` : 'the agent';
-    const message = params.kind === 'stuck' ? `Keel: ${params.question}` : `Keel: ${who} asks: ${params.question}`;
+    const answerButton = params.kind === 'stuck' ? vscode.l10n.t('Give Guidance…') : vscode.l10n.t('Answer…');
+    const stopButton = vscode.l10n.t('Stop Run');
+    const approvalsButton = vscode.l10n.t('Show Approvals');
+    const message = params.kind === 'stuck' ? vscode.l10n.t('Keel: {0}', params.question)
+      : params.agent ? vscode.l10n.t('Keel: the agent {0} asks: {1}', params.agent, params.question) : vscode.l10n.t('Keel: the agent asks: {0}', params.question);
     for (;;) {
-      const choice = await vscode.window.showInformationMessage(message, answerButton, 'Stop Run', 'Show Approvals');
+      const choice = await vscode.window.showInformationMessage(message, answerButton, stopButton, approvalsButton);
       if (!this.pending.has(params.approvalId)) return;
-      if (choice === 'Show Approvals') return void vscode.commands.executeCommand('keel.showApprovals');
-      if (choice === 'Stop Run') return this.settle(params.approvalId, { action: 'stop' });
+      if (choice === approvalsButton) return void vscode.commands.executeCommand('keel.showApprovals');
+      if (choice === stopButton) return this.settle(params.approvalId, { action: 'stop' });
       if (choice !== answerButton) return;
       const text = await vscode.window.showInputBox({
-        title: params.kind === 'stuck' ? 'Guidance for the stuck agent' : `Answer ${who}`,
+        title: params.kind === 'stuck' ? vscode.l10n.t('Guidance for the stuck agent')
+          : params.agent ? vscode.l10n.t('Answer the agent {0}', params.agent) : vscode.l10n.t('Answer the agent'),
         prompt: params.question,
-        placeHolder: params.kind === 'stuck' ? 'What should the agent do differently?' : 'Your answer',
+        placeHolder: params.kind === 'stuck' ? vscode.l10n.t('What should the agent do differently?') : vscode.l10n.t('Your answer'),
         ignoreFocusOut: true,
-        validateInput: (value) => (value.length > MAX_USER_ANSWER_CHARS ? `At most ${MAX_USER_ANSWER_CHARS} characters.` : undefined),
+        validateInput: (value) => (value.length > MAX_USER_ANSWER_CHARS ? vscode.l10n.t('At most {0} characters.', MAX_USER_ANSWER_CHARS) : undefined),
       });
       if (!this.pending.has(params.approvalId)) return;
       if (text !== undefined) return this.settle(params.approvalId, { action: 'answer', text });

@@ -120,7 +120,7 @@ export class AgentHost implements vscode.Disposable {
     } catch (error) {
       this.client = undefined;
       await client.dispose().catch(() => undefined);
-      throw new Error(`The Keel agent host did not start: ${(error as Error).message}. See "Keel: Show Host Log".`, { cause: error });
+      throw new Error(vscode.l10n.t('The Keel agent host did not start: {0}. See "Keel: Show Host Log".', (error as Error).message), { cause: error });
     }
     const mismatch = protocolMismatch((client.initializeResult as { keel?: HostInfo } | undefined)?.keel?.protocolVersion);
     if (mismatch) {
@@ -136,12 +136,13 @@ export class AgentHost implements vscode.Disposable {
       this.log.warn('The agent host stopped unexpectedly; restarting it.');
       return { action: CloseAction.Restart, handled: true };
     }
-    const message = `The Keel agent host crashed ${MAX_RESTARTS + 1} times in three minutes and will not be restarted. ` +
-      'Look at "Keel: Show Host Log" for the cause, then run "Keel: Restart Agent Host".';
+    const message = vscode.l10n.t('The Keel agent host crashed {0} times in three minutes and will not be restarted. Look at "Keel: Show Host Log" for the cause, then run "Keel: Restart Agent Host".', MAX_RESTARTS + 1);
     this.log.error(message);
-    void vscode.window.showErrorMessage(message, 'Show Log', 'Restart Host').then((choice) => {
-      if (choice === 'Show Log') this.log.show();
-      if (choice === 'Restart Host') void vscode.commands.executeCommand('keel.restartHost');
+    const showLog = vscode.l10n.t('Show Log');
+    const restart = vscode.l10n.t('Restart Host');
+    void vscode.window.showErrorMessage(message, showLog, restart).then((choice) => {
+      if (choice === showLog) this.log.show();
+      if (choice === restart) void vscode.commands.executeCommand('keel.restartHost');
     });
     return { action: CloseAction.DoNotRestart, handled: true };
   }

@@ -25,8 +25,8 @@ export function registerTelemetry(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('keel.setOtlpHeaders', () => setOtlpHeaders(context.secrets)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('keel.telemetry')) void offerRestart('The trace export settings changed.');
-      else if (event.affectsConfiguration('keel.traces')) void offerRestart('The trace history settings changed.');
+      if (event.affectsConfiguration('keel.telemetry')) void offerRestart(vscode.l10n.t('The trace export settings changed.'));
+      else if (event.affectsConfiguration('keel.traces')) void offerRestart(vscode.l10n.t('The trace history settings changed.'));
     }),
   );
 }
@@ -36,10 +36,11 @@ async function setOtlpHeaders(secrets: vscode.SecretStorage): Promise<void> {
     title: vscode.l10n.t('OTLP export headers'),
     prompt: vscode.l10n.t('As in OTEL_EXPORTER_OTLP_HEADERS: key=value pairs separated by commas, values percent-encoded (Authorization=Basic%20…). Stored in SecretStorage; leave empty to remove them.'),
   });
-  if (done) await offerRestart(done === 'stored' ? 'The OTLP export headers are stored.' : 'The OTLP export headers were removed.');
+  if (done) await offerRestart(done === 'stored' ? vscode.l10n.t('The OTLP export headers are stored.') : vscode.l10n.t('The OTLP export headers were removed.'));
 }
 
 async function offerRestart(what: string): Promise<void> {
-  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} The agent host uses them once it restarts.', what), 'Restart Host');
-  if (choice === 'Restart Host') await vscode.commands.executeCommand('keel.restartHost');
+  const restart = vscode.l10n.t('Restart Host');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} The agent host uses them once it restarts.', what), restart);
+  if (choice === restart) await vscode.commands.executeCommand('keel.restartHost');
 }

@@ -73,7 +73,7 @@ async function pickMcpPrompt(client: LanguageClient): Promise<string | undefined
   if (!pick) return undefined;
   const args: Record<string, string> = {};
   for (const arg of pick.prompt.arguments) {
-    const value = await vscode.window.showInputBox({ title: `${pick.prompt.name}: ${arg.name}${arg.required ? '' : ' (optional)'}`, prompt: arg.description, ignoreFocusOut: true, validateInput: (v) => (arg.required && !v ? 'Required.' : undefined) });
+    const value = await vscode.window.showInputBox({ title: arg.required ? `${pick.prompt.name}: ${arg.name}` : vscode.l10n.t('{0}: {1} (optional)', pick.prompt.name, arg.name), prompt: arg.description, ignoreFocusOut: true, validateInput: (v) => (arg.required && !v ? vscode.l10n.t('Required.') : undefined) });
     if (value === undefined) return undefined;
     if (value) args[arg.name] = value;
   }

@@ -36,7 +36,7 @@ export async function collectMcpServers(secrets: vscode.SecretStorage, log: vsco
       }
       servers.push(...parseMcpConfig(text, { source, workspaceFolder, env: process.env, inputs }).servers);
     } catch (error) {
-      const fix = source === '.vscode/mcp.json' && folder ? { label: 'Open mcp.json', command: 'vscode.open', args: [vscode.Uri.joinPath(folder.uri, '.vscode', 'mcp.json')] } : openSetting('keel.mcp.servers');
+      const fix = source === '.vscode/mcp.json' && folder ? { label: vscode.l10n.t('Open mcp.json'), command: 'vscode.open', args: [vscode.Uri.joinPath(folder.uri, '.vscode', 'mcp.json')] } : openSetting('keel.mcp.servers');
       void showError((error as Error).message, log, fix);
     }
   }

@@ -32,19 +32,21 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
   };
   const waitingForSignIn = () => servers.filter((s) => s.state === 'needs-sign-in');
   const item = vscode.window.createStatusBarItem('keel.mcpSignIn', vscode.StatusBarAlignment.Left, 49);
-  item.name = 'Keel MCP Sign-In';
+  item.name = vscode.l10n.t('Keel MCP Sign-In');
   item.command = 'keel.signInMcpServer';
   item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
   const render = () => {
     const waiting = waitingForSignIn();
-    item.text = `$(sign-in) Sign in to ${waiting.length === 1 ? waiting[0]!.name : `${waiting.length} MCP servers`}`;
-    item.tooltip = `Keel: ${waiting.map((s) => `MCP server "${s.name}"`).join(', ')} ${waiting.length === 1 ? 'waits' : 'wait'} for you to sign in. Click to sign in.`;
+    const names = waiting.map((s) => `"${s.name}"`).join(', ');
+    item.text = waiting.length === 1 ? vscode.l10n.t('$(sign-in) Sign in to {0}', waiting[0]!.name) : vscode.l10n.t('$(sign-in) Sign in to {0} MCP servers', waiting.length);
+    item.tooltip = waiting.length === 1 ? vscode.l10n.t('Keel: MCP server {0} waits for you to sign in. Click to sign in.', names)
+      : vscode.l10n.t('Keel: MCP servers {0} wait for you to sign in. Click to sign in.', names);
     if (waiting.length > 0) item.show();
     else item.hide();
   };
 
   const signIn = async (server?: string): Promise<McpServerInfo | undefined> => {
-    const name = server ?? (await pickServer(waitingForSignIn(), 'Sign in to which MCP server?'));
+    const name = server ?? (await pickServer(waitingForSignIn(), vscode.l10n.t('Sign in to which MCP server?')));
     if (!name) return undefined;
     try {
       const client = await host.ensureStarted();
@@ -63,7 +65,7 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
   };
 
   const signOut = async (server?: string): Promise<void> => {
-    const name = server ?? (await pickServer(servers, 'Sign out of which MCP server?'));
+    const name = server ?? (await pickServer(servers, vscode.l10n.t('Sign out of which MCP server?')));
     if (!name) return;
     await context.secrets.delete(credentialsKey(name));
     if (host.state === 'running') {
@@ -112,8 +114,9 @@ async function openAuthorization(server: string, url: string, reason: 'sign-in' 
     return false;
   }
   if (reason === 'step-up') {
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: MCP server "{0}" asks you to sign in again to allow more for this call.', server), 'Sign In');
-    if (choice !== 'Sign In') return false;
+    const signIn = vscode.l10n.t('Sign In');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: MCP server "{0}" asks you to sign in again to allow more for this call.', server), signIn);
+    if (choice !== signIn) return false;
   }
   // The browser returns to the host's loopback listener. When the host runs elsewhere (a remote window), asking for
   // the redirect's external URI forwards its port, so the browser's machine reaches the listener.

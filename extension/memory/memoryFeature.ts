@@ -7,7 +7,6 @@ import { hiddenFileGlobs } from './hiddenFiles';
 import { IndexProgress } from './indexProgress';
 import { showMemorySearch } from './searchMemory';
 
-const NO_FOLDER = 'Keel\'s memory indexes a folder, and none is open. Open one with File > Open Folder…, then try again.';
 
 /** The workspace index, as the status bar and the test API see it. */
 export interface Memory {
@@ -42,16 +41,16 @@ export function registerMemory(context: vscode.ExtensionContext, host: AgentHost
     }),
     vscode.commands.registerCommand('keel.searchMemory', async (query?: string) => {
       const root = folder();
-      if (!root) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', NO_FOLDER));
+      if (!root) return void vscode.window.showInformationMessage(noFolder());
       await showMemorySearch(root, search, query);
     }),
     vscode.commands.registerCommand('keel.reindex', async () => {
-      if (!folder()) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', NO_FOLDER));
+      if (!folder()) return void vscode.window.showInformationMessage(noFolder());
       try {
         const r = await reindex();
         void vscode.window.showInformationMessage(
-          `Keel: ${r.indexed.toLocaleString()} files indexed, ${r.removed.toLocaleString()} removed, ${r.unchanged.toLocaleString()} unchanged in ${(r.durationMs / 1000).toFixed(1)} s. ` +
-            `Memory holds ${r.files.toLocaleString()} files in ${r.chunks.toLocaleString()} chunks.`,
+          vscode.l10n.t('Keel: {0} files indexed, {1} removed, {2} unchanged in {3} s. Memory holds {4} files in {5} chunks.',
+            r.indexed.toLocaleString(), r.removed.toLocaleString(), r.unchanged.toLocaleString(), (r.durationMs / 1000).toFixed(1), r.files.toLocaleString(), r.chunks.toLocaleString()),
         );
         return r;
       } catch (error) {
@@ -61,4 +60,8 @@ export function registerMemory(context: vscode.ExtensionContext, host: AgentHost
     }),
   );
   return { progress, search, reindex };
+}
+
+function noFolder(): string {
+  return vscode.l10n.t('Keel: Keel\'s memory indexes a folder, and none is open. Open one with File > Open Folder…, then try again.');
 }

@@ -12,8 +12,8 @@ type Item = vscode.QuickPickItem & { readonly hit?: MemoryHit };
  */
 export function showMemorySearch(folder: vscode.Uri, search: (query: string) => Promise<MemoryHit[]>, initialQuery = ''): Promise<void> {
   const pick = vscode.window.createQuickPick<Item>();
-  pick.title = 'Keel: Search Memory';
-  pick.placeholder = 'Words or identifiers, e.g. "retry backoff"; narrow with path:src/** or lang:python';
+  pick.title = vscode.l10n.t('Keel: Search Memory');
+  pick.placeholder = vscode.l10n.t('Words or identifiers, e.g. "retry backoff"; narrow with path:src/** or lang:python');
   pick.value = initialQuery;
   let timer: NodeJS.Timeout | undefined;
   let latest = 0;
@@ -31,7 +31,7 @@ export function showMemorySearch(folder: vscode.Uri, search: (query: string) => 
       let items: Item[];
       try {
         const hits = await search(query);
-        items = hits.length ? hits.map(toItem) : [{ label: '$(info) No indexed code matches. Try other words or identifiers.', alwaysShow: true }];
+        items = hits.length ? hits.map(toItem) : [{ label: vscode.l10n.t('$(info) No indexed code matches. Try other words or identifiers.'), alwaysShow: true }];
       } catch (error) {
         items = [{ label: `$(warning) ${error instanceof Error ? error.message : String(error)}`, alwaysShow: true }];
       }

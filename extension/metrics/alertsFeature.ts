@@ -20,15 +20,16 @@ export function registerAlerts(context: vscode.ExtensionContext, host: AgentHost
   let active: readonly ActiveAlert[] = [];
   const changed = new vscode.EventEmitter<void>();
   const item = vscode.window.createStatusBarItem('keel.alerts', vscode.StatusBarAlignment.Left, 49);
-  item.name = 'Keel Alerts';
+  item.name = vscode.l10n.t('Keel Alerts');
   item.command = 'keel.showMetrics';
   item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
 
   const show = (alerts: readonly ActiveAlert[]) => {
     active = alerts;
-    item.text = `$(warning) Keel: ${alerts.length} alert${alerts.length === 1 ? '' : 's'}`;
-    item.tooltip = `${alerts.map((alert) => alert.message).join('\n')}\nClick to show the metrics.`;
-    item.accessibilityInformation = { label: `Keel: ${alerts.length} active alert${alerts.length === 1 ? '' : 's'}. ${alerts.map((a) => a.message).join(' ')}`, role: 'button' };
+    item.text = alerts.length === 1 ? vscode.l10n.t('$(warning) Keel: 1 alert') : vscode.l10n.t('$(warning) Keel: {0} alerts', alerts.length);
+    item.tooltip = `${alerts.map((alert) => alert.message).join('\n')}\n${vscode.l10n.t('Click to show the metrics.')}`;
+    const count = alerts.length === 1 ? vscode.l10n.t('Keel: 1 active alert.') : vscode.l10n.t('Keel: {0} active alerts.', alerts.length);
+    item.accessibilityInformation = { label: `${count} ${alerts.map((a) => a.message).join(' ')}`, role: 'button' };
     if (alerts.length > 0) item.show();
     else item.hide();
     changed.fire();
@@ -60,8 +61,9 @@ export function registerAlerts(context: vscode.ExtensionContext, host: AgentHost
 }
 
 async function notify(alert: ActiveAlert): Promise<void> {
-  const actions = ['Show Metrics', ...(alert.traceId ? ['Show Trace'] : [])];
-  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel alert: {0}', alert.message), ...actions);
-  if (choice === 'Show Metrics') await vscode.commands.executeCommand('keel.showMetrics');
-  if (choice === 'Show Trace') await vscode.commands.executeCommand('keel.traces.focus');
+  const showMetrics = vscode.l10n.t('Show Metrics');
+  const showTrace = vscode.l10n.t('Show Trace');
+  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel alert: {0}', alert.message), showMetrics, ...(alert.traceId ? [showTrace] : []));
+  if (choice === showMetrics) await vscode.commands.executeCommand('keel.showMetrics');
+  if (choice === showTrace) await vscode.commands.executeCommand('keel.traces.focus');
 }

@@ -17,7 +17,7 @@ export function registerMetrics(context: vscode.ExtensionContext, host: AgentHos
   const load = async (window: MetricsWindow, start: boolean): Promise<ToMetricsView> => {
     // Opening the sidebar must not start the host; the user's Refresh or "Show Metrics" may.
     if (!start && host.state !== 'running') {
-      return { type: 'unavailable', message: 'Metrics come from the agent host, which starts with the first run. Run a task, or choose Refresh to start it now.' };
+      return { type: 'unavailable', message: vscode.l10n.t('Metrics come from the agent host, which starts with the first run. Run a task, or choose Refresh to start it now.') };
     }
     const client = await host.ensureStarted();
     const snapshot = await client.sendRequest(MetricsGetRequest.type, { window });

@@ -35,7 +35,7 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
     if (!this.view?.visible) return;
     const message = await this.source(this.window, start).catch((error: unknown): ToMetricsView => {
       this.log.warn(`Metrics not loaded: ${(error as Error).message}`);
-      return { type: 'unavailable', message: `The metrics could not be loaded (${(error as Error).message}). See "Keel: Show Host Log".` };
+      return { type: 'unavailable', message: vscode.l10n.t('The metrics could not be loaded ({0}). See "Keel: Show Host Log".', (error as Error).message) };
     });
     void this.view?.webview.postMessage(message);
   }
@@ -46,6 +46,6 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
 
   private html(webview: vscode.Webview): string {
     // The window is also in a data attribute, so the first paint shows the right selection before any message.
-    return webviewPage(webview, this.extensionUri, { title: 'Keel metrics', styles: ['uPlot.min.css', 'metrics.css'], script: 'metrics.js', body: `<main id="metrics" data-window="${this.window}"></main>` });
+    return webviewPage(webview, this.extensionUri, { title: vscode.l10n.t('Keel metrics'), styles: ['uPlot.min.css', 'metrics.css'], script: 'metrics.js', body: `<main id="metrics" data-window="${this.window}"></main>` });
   }
 }

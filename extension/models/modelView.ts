@@ -90,7 +90,7 @@ function firstSentence(text: string): string {
 }
 
 function providerName(provider: string): string {
-  return { ollama: 'Ollama', openai: 'OpenAI-compatible', vscode: 'VS Code' }[provider] ?? provider;
+  return { ollama: 'Ollama', openai: vscode.l10n.t('OpenAI-compatible'), vscode: 'VS Code' }[provider] ?? provider;
 }
 
 function formatSeconds(ms: number): string {

@@ -59,12 +59,13 @@ export function registerFailedTasks(context: vscode.ExtensionContext, host: Agen
       const { tasks } = await client.sendRequest(ListFailedTasksRequest.type, {});
       if (tasks.length === 0) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: no failed task is waiting.'));
       const picked = await vscode.window.showQuickPick(
-        tasks.map((task) => ({ label: shortGoal(task.goal) || task.runId, description: `${task.steps} good step${task.steps === 1 ? '' : 's'} · failed ${new Date(task.failedAt).toLocaleString()}`, detail: task.message, task })),
+        tasks.map((task) => ({ label: shortGoal(task.goal) || task.runId, description: task.steps === 1 ? vscode.l10n.t('1 good step · failed {0}', new Date(task.failedAt).toLocaleString()) : vscode.l10n.t('{0} good steps · failed {1}', task.steps, new Date(task.failedAt).toLocaleString()), detail: task.message, task })),
         { title: vscode.l10n.t('Keel: failed tasks'), matchOnDetail: true },
       );
       if (!picked) return;
-      const action = await vscode.window.showQuickPick(['Retry from the last good step', 'Dismiss'], { title: shortGoal(picked.task.goal) });
-      if (action === 'Dismiss') await dismiss(picked.task);
+      const dismissAction = vscode.l10n.t('Dismiss');
+      const action = await vscode.window.showQuickPick([vscode.l10n.t('Retry from the last good step'), dismissAction], { title: shortGoal(picked.task.goal) });
+      if (action === dismissAction) await dismiss(picked.task);
       else if (action) await retry(picked.task);
     }),
   );
@@ -80,10 +81,10 @@ class FailedTaskItem extends vscode.TreeItem {
   constructor(readonly task: FailedTask) {
     super(shortGoal(task.goal) || task.runId, vscode.TreeItemCollapsibleState.None);
     this.description = task.message.split('\n')[0];
-    this.tooltip = new vscode.MarkdownString().appendText(`${task.goal}\n\nFailed ${new Date(task.failedAt).toLocaleString()} after ${task.steps} good step(s):\n${task.message}`);
+    this.tooltip = new vscode.MarkdownString().appendText(`${task.goal}\n\n${vscode.l10n.t('Failed {0} after {1} good step(s):', new Date(task.failedAt).toLocaleString(), task.steps)}\n${task.message}`);
     this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     this.contextValue = 'keelFailedTask';
-    this.accessibilityInformation = { label: `Failed task: ${shortGoal(task.goal)}. ${this.description}` };
+    this.accessibilityInformation = { label: vscode.l10n.t('Failed task: {0}. {1}', shortGoal(task.goal), this.description) };
   }
 }
 

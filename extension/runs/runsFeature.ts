@@ -8,7 +8,6 @@ import { modelConfig, runSettings } from '../settings';
 import type { TraceStore } from '../traces/traceStore';
 import { RunTracker } from './runTracker';
 
-const INTERRUPTED = 'The agent host stopped during this run, so the run was interrupted. Keel offers to resume it when the host runs again ("keel.runs.resume"); "Keel: Resume Unfinished Runs…" lists such runs.';
 
 /** The runs this window starts. */
 export interface Runs {
@@ -44,7 +43,7 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
   context.subscriptions.push(
     tracker,
     host.onClient((client) => client.onNotification(RunFinishedNotification.type, (result) => tracker.finished(result))),
-    host.onDidCrash(() => tracker.interruptAll(INTERRUPTED)),
+    host.onDidCrash(() => tracker.interruptAll(interrupted())),
     tracker.onDidFinish((result) => {
       traces.finish(result);
       void showRunResult(result, log);
@@ -85,14 +84,14 @@ export function registerRuns(context: vscode.ExtensionContext, host: AgentHost, 
       await client.sendRequest(CancelRunRequest.type, { runId: target });
     }),
   );
-  return { tracker, start, continue: continueRun, interruptAll: () => tracker.interruptAll(INTERRUPTED) };
+  return { tracker, start, continue: continueRun, interruptAll: () => tracker.interruptAll(interrupted()) };
 }
 
 /** The agent definitions to choose from; definitions that did not load are shown too, each with its file and line. */
 async function pickAgent(client: LanguageClient, log: vscode.LogOutputChannel): Promise<string | undefined> {
   const { agents, problems } = await client.sendRequest(ListAgentsRequest.type, {});
   for (const problem of problems) log.warn(`agent definition not loaded: ${problem}`);
-  if (problems.length > 0) void showWarning(vscode.l10n.t('{0} agent definition(s) did not load: {1}{2}', problems.length, problems[0], problems.length > 1 ? ' (the others are in the Keel log)' : ''));
+  if (problems.length > 0) void showWarning(problems.length > 1 ? vscode.l10n.t('{0} agent definition(s) did not load: {1} (the others are in the Keel log)', problems.length, problems[0]) : vscode.l10n.t('{0} agent definition(s) did not load: {1}', problems.length, problems[0]));
   if (agents.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('Keel: this workspace defines no agents. Add one in .keel/agents/<name>.md (front matter: description, tools, model, maxSteps, delegate) or .github/agents/<name>.agent.md.'));
     return undefined;
@@ -106,20 +105,20 @@ async function pickAgent(client: LanguageClient, log: vscode.LogOutputChannel): 
 
 function agentDetail(agent: AgentInfo): string {
   const parts = [agent.path];
-  if (agent.tools) parts.push(`tools: ${agent.tools.join(', ') || 'none'}`);
-  if (agent.model) parts.push(`model: ${agent.model}`);
-  if (agent.maxSteps) parts.push(`${agent.maxSteps} steps`);
-  if (agent.delegate) parts.push('may delegate');
+  if (agent.tools) parts.push(vscode.l10n.t('tools: {0}', agent.tools.join(', ') || vscode.l10n.t('none')));
+  if (agent.model) parts.push(vscode.l10n.t('model: {0}', agent.model));
+  if (agent.maxSteps) parts.push(vscode.l10n.t('{0} steps', agent.maxSteps));
+  if (agent.delegate) parts.push(vscode.l10n.t('may delegate'));
   return parts.join(' · ');
 }
 
 async function askForGoal(agent?: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
-    title: agent ? `Keel: Run Agent ${agent}` : 'Keel: Run Agent Task',
+    title: agent ? vscode.l10n.t('Keel: Run Agent {0}', agent) : vscode.l10n.t('Keel: Run Agent Task'),
     prompt: vscode.l10n.t('What should the agent do?'),
     placeHolder: vscode.l10n.t('e.g. Add input validation to parseConfig in src/config.ts'),
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() === '' ? 'Describe the task for the agent.' : undefined),
+    validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('Describe the task for the agent.') : undefined),
   });
 }
 
@@ -128,9 +127,13 @@ async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): P
   if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message));
   if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the run was cancelled.'));
   if (result.outcome === 'interrupted') {
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0}', result.message), 'Run a Task');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0}', result.message), vscode.l10n.t('Run a Task'));
     if (choice) void vscode.commands.executeCommand('keel.runTask');
     return;
   }
-  await showError(vscode.l10n.t('The run failed: {0}', result.message), log, { label: 'Show Failed Tasks', command: 'keel.showFailedTasks' });
+  await showError(vscode.l10n.t('The run failed: {0}', result.message), log, { label: vscode.l10n.t('Show Failed Tasks'), command: 'keel.showFailedTasks' });
+}
+
+function interrupted(): string {
+  return vscode.l10n.t('The agent host stopped during this run, so the run was interrupted. Keel offers to resume it when the host runs again ("keel.runs.resume"); "Keel: Resume Unfinished Runs…" lists such runs.');
 }

@@ -4,7 +4,7 @@ import { offers, parseFromRunsView, type FromRunsView, type RunAction, type ToRu
 import { errorText } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import type { TraceStore } from '../traces/traceStore';
-import { webviewPage, webviewRoot } from '../webviewPage';
+import { escapeAttribute, webviewPage, webviewRoot } from '../webviewPage';
 import type { FailedTasks } from './failedTasks';
 import { panelTranscript } from './panelTranscript';
 import type { Runs } from './runsFeature';
@@ -62,7 +62,7 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.extensionUri)] };
-    view.webview.html = webviewPage(view.webview, this.extensionUri, { title: 'Keel runs', styles: ['runs.css'], script: 'runs.js', body: '<main id="app" aria-label="Agent runs"></main>' });
+    view.webview.html = webviewPage(view.webview, this.extensionUri, { title: vscode.l10n.t('Keel runs'), styles: ['runs.css'], script: 'runs.js', body: `<main id="app" aria-label="${escapeAttribute(vscode.l10n.t('Agent runs'))}"></main>` });
     view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw), undefined, this.disposables);
     view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
   }
@@ -104,8 +104,8 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
     const { runId, action } = message;
     const run = this.services.list.get(runId);
     let problem: string | undefined;
-    if (!run) problem = 'Keel no longer lists this run.';
-    else if (!offers(run, action)) problem = `This run is ${run.state} now; it cannot ${ACTION_VERB[action]}.`;
+    if (!run) problem = vscode.l10n.t('Keel no longer lists this run.');
+    else if (!offers(run, action)) problem = notOffered(run.state, action);
     else {
       try {
         problem = await this.perform(run, action, message.type === 'message' ? message.text : '');
@@ -131,20 +131,20 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
         return void (await (run.state === 'failed' ? failed.dismiss(run) : unfinished.discard(run.runId)));
       case 'cancel': {
         const { cancelled } = await (await host.ensureStarted()).sendRequest(CancelRunRequest.type, { runId: run.runId });
-        return cancelled ? undefined : 'The run had already ended.';
+        return cancelled ? undefined : vscode.l10n.t('The run had already ended.');
       }
       case 'continue':
         await runs.continue(run.runId, run.goal, text);
         return undefined;
       case 'steer': {
         const { accepted } = await (await host.ensureStarted()).sendRequest(SteerRunRequest.type, { runId: run.runId, message: text });
-        return accepted ? undefined : 'The run is no longer running, so it cannot be steered; continue it instead.';
+        return accepted ? undefined : vscode.l10n.t('The run is no longer running, so it cannot be steered; continue it instead.');
       }
       case 'undo':
         return this.undo(run);
       case 'openTrace': {
         const traceId = run.traceId ?? this.traceOf(run.runId);
-        if (!traceId) return 'Keel keeps no trace of this run.';
+        if (!traceId) return vscode.l10n.t('Keel keeps no trace of this run.');
         return void (await vscode.commands.executeCommand('keel.openRunTrace', traceId));
       }
       case 'showApprovals':
@@ -158,28 +158,29 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
     const named = files.slice(0, NAMED_FILES).map((file) => `  ${file}`);
     const more = run.filesChanged - named.length;
     const detail = [
-      `Keel will put ${run.filesChanged === 1 ? 'the file' : `the ${run.filesChanged} files`} that "${shortGoal(run.goal)}" changed back as they were before the run${named.length > 0 ? ':' : '.'}`,
+      undoIntro(run.filesChanged, shortGoal(run.goal), named.length > 0),
       ...named,
-      ...(more > 0 && named.length > 0 ? [`  and ${more} more`] : []),
+      ...(more > 0 && named.length > 0 ? [`  ${vscode.l10n.t('and {0} more', more)}`] : []),
       '',
-      'Nothing is reverted if any of them changed since the run.',
+      vscode.l10n.t('Nothing is reverted if any of them changed since the run.'),
     ].join('\n');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Undo this run\'s file changes?'), { modal: true, detail }, 'Undo Run');
-    if (choice !== 'Undo Run') return undefined;
+    const undoButton = vscode.l10n.t('Undo Run');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Undo this run\'s file changes?'), { modal: true, detail }, undoButton);
+    if (choice !== undoButton) return undefined;
     const result = await (await this.services.host.ensureStarted()).sendRequest(UndoRunRequest.type, { runId: run.runId });
     if (!result.undone) return result.message;
-    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message || `restored ${result.files.length} file(s).`));
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message || vscode.l10n.t('restored {0} file(s).', result.files.length)));
     return undefined;
   }
 
   private async postTranscript(runId: string): Promise<void> {
     const { host } = this.services;
     try {
-      if (host.state !== 'running') throw new Error('The agent host is not running; its conversation shows once it runs again.');
+      if (host.state !== 'running') throw new Error(vscode.l10n.t('The agent host is not running; its conversation shows once it runs again.'));
       const { messages } = await (await host.ensureStarted()).sendRequest(RunTranscriptRequest.type, { runId });
       if (this.selected === runId) this.post({ type: 'transcript', runId, ...panelTranscript(messages) });
     } catch (error) {
-      if (this.selected === runId) this.post({ type: 'transcript', runId, messages: [], earlier: 0, problem: `Keel could not load this run's conversation: ${errorText(error)}` });
+      if (this.selected === runId) this.post({ type: 'transcript', runId, messages: [], earlier: 0, problem: vscode.l10n.t('Keel could not load this run\'s conversation: {0}', errorText(error)) });
     }
   }
 
@@ -208,17 +209,25 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 }
 
-const ACTION_VERB: Record<RunAction, string> = {
-  resume: 'be resumed',
-  retry: 'be retried',
-  cancel: 'be cancelled',
-  dismiss: 'be dismissed',
-  undo: 'be undone',
-  openTrace: 'show a trace',
-  showApprovals: 'have a question for you',
-  continue: 'be continued',
-  steer: 'be steered',
-};
+/** Why the panel's action did not happen: the run's state (a protocol value, as the host names it) does not offer it. */
+function notOffered(state: string, action: RunAction): string {
+  switch (action) {
+    case 'resume': return vscode.l10n.t('This run is {0} now; it cannot be resumed.', state);
+    case 'retry': return vscode.l10n.t('This run is {0} now; it cannot be retried.', state);
+    case 'cancel': return vscode.l10n.t('This run is {0} now; it cannot be cancelled.', state);
+    case 'dismiss': return vscode.l10n.t('This run is {0} now; it cannot be dismissed.', state);
+    case 'undo': return vscode.l10n.t('This run is {0} now; it cannot be undone.', state);
+    case 'openTrace': return vscode.l10n.t('This run is {0} now; it cannot show a trace.', state);
+    case 'showApprovals': return vscode.l10n.t('This run is {0} now; it cannot have a question for you.', state);
+    case 'continue': return vscode.l10n.t('This run is {0} now; it cannot be continued.', state);
+    case 'steer': return vscode.l10n.t('This run is {0} now; it cannot be steered.', state);
+  }
+}
+
+function undoIntro(files: number, goal: string, listed: boolean): string {
+  if (files === 1) return listed ? vscode.l10n.t('Keel will put the file that "{0}" changed back as it was before the run:', goal) : vscode.l10n.t('Keel will put the file that "{0}" changed back as it was before the run.', goal);
+  return listed ? vscode.l10n.t('Keel will put the {0} files that "{1}" changed back as they were before the run:', files, goal) : vscode.l10n.t('Keel will put the {0} files that "{1}" changed back as they were before the run.', files, goal);
+}
 
 /** What of a listed run says it has more to show: its state, steps and end. */
 function progressOf(run: RunListEntry | undefined): string | undefined {

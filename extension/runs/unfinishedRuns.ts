@@ -44,15 +44,18 @@ export function registerUnfinishedRuns(context: vscode.ExtensionContext, host: A
     if (fresh.length === 0) return;
     for (const run of fresh) offered.add(run.runId);
     if (mode === 'auto') return resume(client, fresh);
-    const listed = fresh.slice(0, 3).map((run) => `"${shortGoal(run.goal)}"`).join(', ') + (fresh.length > 3 ? ` and ${fresh.length - 3} more` : '');
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0} interrupted before finishing: {1}.', fresh.length === 1 ? 'a run was' : `${fresh.length} runs were`, listed), 'Resume All', 'Show Runs', 'Discard');
-    if (choice === 'Resume All') return resume(client, fresh);
-    if (choice === 'Discard') return discard(client, fresh);
-    if (choice === 'Show Runs') return pick(client, fresh);
+    const named = fresh.slice(0, 3).map((run) => `"${shortGoal(run.goal)}"`).join(', ');
+    const listed = fresh.length > 3 ? vscode.l10n.t('{0} and {1} more', named, fresh.length - 3) : named;
+    const message = fresh.length === 1 ? vscode.l10n.t('Keel: a run was interrupted before finishing: {0}.', listed) : vscode.l10n.t('Keel: {0} runs were interrupted before finishing: {1}.', fresh.length, listed);
+    const [resumeAll, showRuns, discardAll] = [vscode.l10n.t('Resume All'), vscode.l10n.t('Show Runs'), vscode.l10n.t('Discard')];
+    const choice = await vscode.window.showInformationMessage(message, resumeAll, showRuns, discardAll);
+    if (choice === resumeAll) return resume(client, fresh);
+    if (choice === discardAll) return discard(client, fresh);
+    if (choice === showRuns) return pick(client, fresh);
   };
 
   const pick = async (client: LanguageClient, runs: readonly UnfinishedRun[]) => {
-    const items = runs.map((run) => ({ label: shortGoal(run.goal), description: `${run.steps} steps, started ${new Date(run.startedAt).toLocaleString()}`, detail: run.problem, picked: !run.problem, run }));
+    const items = runs.map((run) => ({ label: shortGoal(run.goal), description: vscode.l10n.t('{0} steps, started {1}', run.steps, new Date(run.startedAt).toLocaleString()), detail: run.problem, picked: !run.problem, run }));
     const chosen = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Keel: resume which runs? (the others are discarded)'), canPickMany: true, ignoreFocusOut: true });
     if (!chosen) return;
     await resume(client, chosen.map((item) => item.run));

@@ -7,7 +7,6 @@ import { modelConfig, runSettings } from '../settings';
 import type { Runs } from './runsFeature';
 
 const WORKFLOWS_GLOB = '.keel/workflows/*.js';
-const UNTRUSTED = 'Keel: workflows do not run in Restricted Mode, since a workflow is the workspace\'s code starting agents. Trust the workspace first.';
 
 /**
  * "Keel: Run Workflow…" (a quick pick of `.keel/workflows/*.js`, then the script's input) and "Keel: Plan Workflow…"
@@ -18,14 +17,14 @@ export function registerWorkflows(context: vscode.ExtensionContext, host: AgentH
   const run = async (path: string, input: unknown): Promise<string> => {
     const client = await host.ensureStarted();
     const { runId } = await client.sendRequest(StartWorkflowRequest.type, { path, ...(input !== undefined ? { input } : {}), ...(await runSettings(context.secrets)) });
-    void runs.tracker.track(runId, `Workflow ${path}`);
+    void runs.tracker.track(runId, vscode.l10n.t('Workflow {0}', path));
     void vscode.commands.executeCommand('workbench.view.extension.keel');
     return runId;
   };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('keel.runWorkflow', async (pathArgument?: string, inputArgument?: unknown) => {
-      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage(UNTRUSTED);
+      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage(untrusted());
       try {
         const path = pathArgument ?? (await pickWorkflow());
         if (path === undefined) return undefined;
@@ -38,7 +37,7 @@ export function registerWorkflows(context: vscode.ExtensionContext, host: AgentH
       }
     }),
     vscode.commands.registerCommand('keel.planWorkflow', async (goalArgument?: string) => {
-      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage(UNTRUSTED);
+      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage(untrusted());
       const folder = vscode.workspace.workspaceFolders?.[0];
       if (!folder) return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: open a folder first; a workflow is saved in its .keel/workflows.'));
       const goal = goalArgument ?? (await askForGoal());
@@ -50,11 +49,12 @@ export function registerWorkflows(context: vscode.ExtensionContext, host: AgentH
         });
         // Read-only: nothing of it runs or is saved until the user says so below.
         await showReadOnly(planned.path.split('/').at(-1)!, planned.script);
-        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel planned a workflow for "{0}"; read it beside this message. Save it to {1} and run it?', shorten(goal), planned.path), 'Save and Run', 'Save Only');
+        const saveAndRun = vscode.l10n.t('Save and Run');
+        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel planned a workflow for "{0}"; read it beside this message. Save it to {1} and run it?', shorten(goal), planned.path), saveAndRun, vscode.l10n.t('Save Only'));
         if (!choice) return undefined;
         const saved = await saveNew(folder, planned.path, planned.script);
         await vscode.window.showTextDocument(saved.uri, { preview: false, preserveFocus: true });
-        return choice === 'Save and Run' ? await run(saved.path, goal) : undefined;
+        return choice === saveAndRun ? await run(saved.path, goal) : undefined;
       } catch (error) {
         void showError(errorText(error), log);
         return undefined;
@@ -68,7 +68,7 @@ const CANCELLED = Symbol('cancelled');
 async function pickWorkflow(): Promise<string | undefined> {
   const files = await vscode.workspace.findFiles(WORKFLOWS_GLOB, undefined, 500);
   if (files.length === 0) {
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: this workspace has no workflows. Write one in .keel/workflows/<name>.js, or let Keel plan one for a goal.'), 'Plan Workflow…');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: this workspace has no workflows. Write one in .keel/workflows/<name>.js, or let Keel plan one for a goal.'), vscode.l10n.t('Plan Workflow…'));
     if (choice) void vscode.commands.executeCommand('keel.planWorkflow');
     return undefined;
   }
@@ -94,7 +94,7 @@ function askForGoal(): Thenable<string | undefined> {
     prompt: vscode.l10n.t('What hard goal should Keel split into a workflow of agents? You read the workflow before it runs.'),
     placeHolder: vscode.l10n.t('e.g. Migrate every module under src/api from callbacks to async/await, with tests'),
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() === '' ? 'Describe the goal.' : undefined),
+    validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('Describe the goal.') : undefined),
   });
 }
 
@@ -108,10 +108,14 @@ async function saveNew(folder: vscode.WorkspaceFolder, path: string, script: str
     await vscode.workspace.fs.writeFile(uri, Buffer.from(script, 'utf8'));
     return { uri, path: candidate };
   }
-  throw new Error(`${path} and 98 numbered variants exist already; remove some planned workflows from .keel/workflows.`);
+  throw new Error(vscode.l10n.t('{0} and 98 numbered variants exist already; remove some planned workflows from .keel/workflows.', path));
 }
 
 function shorten(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+function untrusted(): string {
+  return vscode.l10n.t('Keel: workflows do not run in Restricted Mode, since a workflow is the workspace\'s code starting agents. Trust the workspace first.');
 }

@@ -15,7 +15,7 @@ export function registerSandbox(context: vscode.ExtensionContext, host: AgentHos
         const result = await (await host.ensureStarted()).sendRequest(EvalJsRequest.type, { code });
         log.info(`sandbox (${result.outcome}, ${result.durationMs.toFixed(1)} ms): ${result.error ?? JSON.stringify(result.value)}\n${result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n')}`);
         const summary = result.outcome === 'ok' ? JSON.stringify(result.value) : `${result.outcome}: ${result.error}`;
-        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel sandbox: {0}', summary.slice(0, 300)), 'Show Log');
+        const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel sandbox: {0}', summary.slice(0, 300)), vscode.l10n.t('Show Log'));
         if (choice) log.show();
       } catch (error) {
         void showError(errorText(error), log);

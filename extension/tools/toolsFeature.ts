@@ -22,15 +22,26 @@ async function showTools(client: LanguageClient, mcp: McpServerStates): Promise<
   const { tools, problems } = await client.sendRequest(ListToolsRequest.type);
   const pick = await vscode.window.showQuickPick(
     [
-      ...mcp.waitingForSignIn().map((s) => ({ label: `$(sign-in) Sign in to ${s.name}`, detail: `MCP server "${s.name}" (${s.source}) offers its tools once you sign in.`, signIn: s.name })),
-      ...problems.map((problem) => ({ label: '$(warning) Not offered', detail: problem })),
+      ...mcp.waitingForSignIn().map((s) => ({ label: vscode.l10n.t('$(sign-in) Sign in to {0}', s.name), detail: vscode.l10n.t('MCP server "{0}" ({1}) offers its tools once you sign in.', s.name, s.source), signIn: s.name })),
+      ...problems.map((problem) => ({ label: vscode.l10n.t('$(warning) Not offered'), detail: problem })),
       ...tools.map((t) => ({
         label: t.name,
-        description: `${t.source} · risk: ${t.risk}${t.pin ? ` · ${t.pin}` : ''} · ${t.calls} call${t.calls === 1 ? '' : 's'}${t.failures ? `, ${t.failures} failed` : ''}${t.lastDurationMs !== undefined ? ` · last ${t.lastDurationMs} ms` : ''}`,
+        description: [
+          t.source,
+          vscode.l10n.t('risk: {0}', t.risk),
+          ...(t.pin ? [t.pin] : []),
+          callCount(t.calls, t.failures),
+          ...(t.lastDurationMs !== undefined ? [vscode.l10n.t('last {0} ms', t.lastDurationMs)] : []),
+        ].join(' · '),
         detail: t.description,
       })),
     ],
     { title: vscode.l10n.t('Keel: {0} tools available to agents{1}', tools.length, problems.length ? `, ${problems.length} not offered` : ''), matchOnDescription: true, matchOnDetail: true },
   );
   if (pick && 'signIn' in pick) await vscode.commands.executeCommand('keel.signInMcpServer', pick.signIn);
+}
+
+function callCount(calls: number, failures: number): string {
+  const count = calls === 1 ? vscode.l10n.t('1 call') : vscode.l10n.t('{0} calls', calls);
+  return failures ? vscode.l10n.t('{0}, {1} failed', count, failures) : count;
 }

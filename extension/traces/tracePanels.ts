@@ -27,7 +27,7 @@ export class TracePanels implements vscode.Disposable {
   openRun(traceId: string): void {
     const open = this.runPanels.get(traceId);
     if (open) return open.reveal();
-    this.showRun(this.create('Run'), traceId);
+    this.showRun(this.create(vscode.l10n.t('Run')), traceId);
   }
 
   /**
@@ -78,7 +78,7 @@ export class TracePanels implements vscode.Disposable {
   }
 
   compare(left: string, right: string): void {
-    const panel = this.create('Compare runs');
+    const panel = this.create(vscode.l10n.t('Compare runs'));
     const endpoint = {
       post: (message: ToWebview) => post(panel, message),
       ready: () =>
@@ -114,6 +114,6 @@ function post(panel: vscode.WebviewPanel, message: ToWebview): void {
 
 function titleOf(spans: readonly SpanData[]): string {
   const goal = spans.find((s) => s.parentSpanId === undefined)?.attributes['keel.run.goal'];
-  const title = typeof goal === 'string' && goal ? goal : 'Run';
+  const title = typeof goal === 'string' && goal ? goal : vscode.l10n.t('Run');
   return title.length > TITLE_CHARS ? `${title.slice(0, TITLE_CHARS - 1)}…` : title;
 }

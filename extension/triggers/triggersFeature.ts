@@ -45,7 +45,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || !vscode.workspace.isTrusted) {
       engine.setTriggers([]);
-      view.show(folder ? [{ text: 'Triggers are off in Restricted Mode: trust this workspace to let its triggers start runs.' }] : []);
+      view.show(folder ? [{ text: vscode.l10n.t('Triggers are off in Restricted Mode: trust this workspace to let its triggers start runs.') }] : []);
       return;
     }
     const notes: Note[] = [];
@@ -75,7 +75,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     for (const trigger of triggers) {
       const taken = kept.get(trigger.name);
       if (!taken) kept.set(trigger.name, trigger);
-      else notes.push({ text: `${trigger.source ?? TRIGGERS_FILE}: the trigger name "${trigger.name}" is taken by ${taken.source ?? TRIGGERS_FILE}; rename one of them.` });
+      else notes.push({ text: vscode.l10n.t('{0}: the trigger name "{1}" is taken by {2}; rename one of them.', trigger.source ?? TRIGGERS_FILE, trigger.name, taken.source ?? TRIGGERS_FILE) });
     }
     for (const note of notes) log.warn(`${note.text}${note.line ? ` (line ${note.line})` : ''}`);
     const paused = new Set(context.workspaceState.get<string[]>(PAUSED, []));
@@ -130,7 +130,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     vscode.workspace.onDidGrantWorkspaceTrust(() => void load()),
     vscode.commands.registerCommand('keel.runTrigger', async (item?: string | TriggerItem) => {
       const name = typeof item === 'string' ? item : item?.state?.trigger.name ?? (await pickTrigger(engine.states()));
-      if (name && !engine.runNow(name)) void vscode.window.showWarningMessage(vscode.l10n.t('Keel: there is no trigger "{0}" in {1}.', name, TRIGGERS_FILE), 'Open File').then((c) => c && openTriggersFile());
+      if (name && !engine.runNow(name)) void vscode.window.showWarningMessage(vscode.l10n.t('Keel: there is no trigger "{0}" in {1}.', name, TRIGGERS_FILE), vscode.l10n.t('Open File')).then((c) => void (c && openTriggersFile()));
       view.refresh();
     }),
     vscode.commands.registerCommand('keel.pauseTrigger', (item?: string | TriggerItem) => setPaused(item, true)),
@@ -158,7 +158,7 @@ async function readText(uri: vscode.Uri, maxBytes?: number): Promise<string | un
 
 async function pickTrigger(states: readonly TriggerState[]): Promise<string | undefined> {
   if (states.length === 0) {
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: no triggers are defined. Add them in {0}.', TRIGGERS_FILE), 'Open File');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Keel: no triggers are defined. Add them in {0}.', TRIGGERS_FILE), vscode.l10n.t('Open File'));
     if (choice) await openTriggersFile();
     return undefined;
   }
@@ -189,19 +189,28 @@ const EXAMPLE = `{
 
 function describeOn(trigger: Trigger): string {
   const on = trigger.on as Record<string, unknown>;
-  switch (kindOf(trigger)) {
+  const kind = kindOf(trigger);
+  switch (kind) {
     case 'fileSaved':
     case 'fileCreated':
     case 'fileDeleted':
-      return `${kindOf(trigger).replace('file', 'file ').toLowerCase()}: ${(on[kindOf(trigger)] as string[]).join(', ')}`;
+      return fileEvent(kind, (on[kind] as string[]).join(', '));
     case 'diagnostics': {
-      const d = on.diagnostics as { globs: string[]; severity: string };
-      return `new ${d.severity}s in ${d.globs.join(', ')}`;
+      const d = on.diagnostics as { globs: string[]; severity: 'error' | 'warning' };
+      return d.severity === 'warning' ? vscode.l10n.t('new warnings in {0}', d.globs.join(', ')) : vscode.l10n.t('new errors in {0}', d.globs.join(', '));
     }
     case 'schedule':
-      return `schedule ${on.schedule as string}`;
+      return vscode.l10n.t('schedule {0}', on.schedule as string);
     case 'command':
-      return 'on command';
+      return vscode.l10n.t('on command');
+  }
+}
+
+function fileEvent(kind: 'fileSaved' | 'fileCreated' | 'fileDeleted', globs: string): string {
+  switch (kind) {
+    case 'fileSaved': return vscode.l10n.t('file saved: {0}', globs);
+    case 'fileCreated': return vscode.l10n.t('file created: {0}', globs);
+    case 'fileDeleted': return vscode.l10n.t('file deleted: {0}', globs);
   }
 }
 
@@ -246,21 +255,27 @@ class TriggersView implements vscode.TreeDataProvider<TriggerItem>, vscode.Dispo
       item.tooltip = note.text;
       if (note.uri) {
         const line = note.line ?? 1;
-        item.description = `line ${line}`;
-        item.command = { title: 'Open', command: 'vscode.open', arguments: [note.uri, { selection: new vscode.Range(line - 1, 0, line - 1, 0) }] };
+        item.description = vscode.l10n.t('line {0}', line);
+        item.command = { title: vscode.l10n.t('Open'), command: 'vscode.open', arguments: [note.uri, { selection: new vscode.Range(line - 1, 0, line - 1, 0) }] };
       }
       return item;
     });
     return [...notes, ...(this.engine?.states() ?? []).map((state) => {
       const item = new TriggerItem(state, state.trigger.name);
-      const status = state.running ? 'running' : state.paused ? 'paused' : state.skipped ? 'rate-limited' : 'active';
-      item.description = `${describeOn(state.trigger)}${state.trigger.agent ? ` · agent ${state.trigger.agent}` : ''} · ${status}`;
+      const status = state.running ? vscode.l10n.t('running') : state.paused ? vscode.l10n.t('paused') : state.skipped ? vscode.l10n.t('rate-limited') : vscode.l10n.t('active');
+      item.description = [describeOn(state.trigger), ...(state.trigger.agent ? [vscode.l10n.t('agent {0}', state.trigger.agent)] : []), status].join(' · ');
       item.tooltip = new vscode.MarkdownString(
-        [`**${state.trigger.name}**: ${describeOn(state.trigger)}`, `Goal: ${state.trigger.goal}`, state.lastRun ? `Last run: ${new Date(state.lastRun).toLocaleString()}` : 'Not run yet', state.nextRun ? `Next: ${new Date(state.nextRun).toLocaleString()}` : '', state.skipped ?? ''].filter(Boolean).join('\n\n'),
+        [
+          `**${state.trigger.name}**: ${describeOn(state.trigger)}`,
+          vscode.l10n.t('Goal: {0}', state.trigger.goal),
+          state.lastRun ? vscode.l10n.t('Last run: {0}', new Date(state.lastRun).toLocaleString()) : vscode.l10n.t('Not run yet'),
+          state.nextRun ? vscode.l10n.t('Next: {0}', new Date(state.nextRun).toLocaleString()) : '',
+          state.skipped ?? '',
+        ].filter(Boolean).join('\n\n'),
       );
       item.iconPath = new vscode.ThemeIcon(state.running ? 'sync~spin' : state.paused ? 'debug-pause' : state.skipped ? 'warning' : 'zap');
       item.contextValue = state.paused ? 'keelTriggerPaused' : 'keelTrigger';
-      item.accessibilityInformation = { label: `Trigger ${state.trigger.name}, ${describeOn(state.trigger)}, ${status}` };
+      item.accessibilityInformation = { label: vscode.l10n.t('Trigger {0}, {1}, {2}', state.trigger.name, describeOn(state.trigger), status) };
       return item;
     })];
   }
