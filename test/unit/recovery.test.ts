@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ChatModel, ChatRequest, ChatResponse, ToolCall } from '../../host/models';
 import { Accounting, ModelRouter, parseRouterSettings } from '../../host/models';
-import { runAgent, type AgentRunInput, type AgentRunOutput } from '../../host/orchestration/agentLoop';
+import { runAgent } from '../../host/orchestration/agentLoop';
+import type { AgentRunInput, AgentRunOutput } from '../../host/orchestration/agentRun';
 import type { AgentDefinition } from '../../host/orchestration/agents/agentDefinitions';
 import { RunStore } from '../../host/orchestration/durable/runStore';
 import { runWithFallback } from '../../host/orchestration/recovery/fallback';

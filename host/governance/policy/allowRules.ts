@@ -1,7 +1,8 @@
 import { Minimatch } from 'minimatch';
 import type { AllowRule, AllowRuleProposal } from '../../../protocol/rpc';
 import { redacted } from '../../observability/redaction';
-import { parseCommandLine, type SimpleCommand, type Word } from './commandLine';
+import { parseCommandLine } from './commandLine';
+import type { SimpleCommand, Word } from './commandWords';
 import { allows, compileCommandRule, type CommandPattern } from './commandRules';
 import { allowRulePath, describeAddition } from './policyEdits';
 import type { CallFacts, PolicyDecision, RunPolicy } from './runPolicy';

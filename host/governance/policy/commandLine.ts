@@ -1,21 +1,7 @@
 import type { Node, Tree } from '@vscode/tree-sitter-wasm';
 import { ParseTimeout, sharedSyntaxParsers, type SyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
 import { innerCommands } from './commandWrappers';
-
-/** One word of a command as the shell would see it: its value when Keel can know it, else its source text. */
-export interface Word {
-  readonly text: string;
-  /** A variable, a substitution, a brace expansion or an ANSI-C string: its value is known only when it runs. */
-  readonly dynamic: boolean;
-}
-
-/** One simple command: `NAME=value` prefixes, then the command name and its arguments. */
-export interface SimpleCommand {
-  readonly assignments: readonly Word[];
-  readonly words: readonly Word[];
-  /** For messages: the command as written (or as a wrapper runs it). */
-  readonly source: string;
-}
+import type { SimpleCommand, Word } from './commandWords';
 
 /** A command line taken apart for the policy's command rules. */
 export interface ParsedCommandLine {

@@ -1,4 +1,4 @@
-import type { SimpleCommand, Word } from './commandLine';
+import type { SimpleCommand, Word } from './commandWords';
 import type { CommandRuleEntry } from './policyDocument';
 
 /** A command rule ready to match: its words as matchers, and what it grants beyond the verdict. */

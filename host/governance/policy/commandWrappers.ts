@@ -1,4 +1,4 @@
-import type { SimpleCommand, Word } from './commandLine';
+import type { SimpleCommand, Word } from './commandWords';
 
 /** What a command runs besides itself. */
 export interface InnerCommands {

@@ -1,4 +1,4 @@
-import type { AgentRunInput, AgentRunOutput } from '../agentLoop';
+import type { AgentRunInput, AgentRunOutput } from '../agentRun';
 import type { AgentCatalog } from '../agents/agentDefinitions';
 import { unrecorded } from '../durable/stepRecorder';
 
