@@ -3,6 +3,9 @@
  * two compared) run this same script; `data-mode` on the body says which. Everything is built with DOM nodes and
  * textContent: span names and content come from models and tools and must never be parsed as HTML.
  */
+// First: the page's translations are loaded before anything below builds a label.
+import './l10n';
+import * as l10n from '@vscode/l10n';
 import type { FromWebview, ToWebview } from '../protocol/webview';
 import { SPAN_KINDS, type SpanKind } from './model/filters';
 import { TraceIndex } from './model/traceIndex';
@@ -47,7 +50,7 @@ const traces = new TraceView(
     saveState: () => save(),
   },
   state,
-  panel ? el('p', '', 'Loading the run…') : emptyState(),
+  panel ? el('p', '', l10n.t('Loading the run…')) : emptyState(),
 );
 const history = new HistoryView({
   list: (outcome) => vscode.postMessage(outcome ? { type: 'listRuns', outcome: outcome as 'succeeded' } : { type: 'listRuns' }),
@@ -58,7 +61,7 @@ const history = new HistoryView({
 });
 const compare = el('div', 'compare-view');
 const tabs = new Map<SavedState['tab'], HTMLButtonElement>();
-const timelineButton = iconButton('codicon-graph-left', 'Show as timeline', () => {
+const timelineButton = iconButton('codicon-graph-left', l10n.t('Show as timeline'), () => {
   traces.setTimeline(!traces.isTimeline);
   updateTimelineButton();
 });
@@ -125,7 +128,7 @@ function toolbar(): HTMLElement {
   if (!panel) {
     const list = el('div', 'tabs');
     list.setAttribute('role', 'tablist');
-    for (const [tab, label] of [['live', 'Runs'], ['history', 'History']] as const) {
+    for (const [tab, label] of [['live', l10n.t('Runs')], ['history', l10n.t('History')]] as const) {
       const button = el('button', 'tab', label);
       button.type = 'button';
       button.setAttribute('role', 'tab');
@@ -138,7 +141,7 @@ function toolbar(): HTMLElement {
   const actions = el('div', 'actions');
   actions.append(timelineButton);
   if (!panel) {
-    actions.append(iconButton('codicon-play', 'Run agent task', () => vscode.postMessage({ type: 'runTask' })), iconButton('codicon-clear-all', 'Clear traces', () => vscode.postMessage({ type: 'clear' })));
+    actions.append(iconButton('codicon-play', l10n.t('Run agent task'), () => vscode.postMessage({ type: 'runTask' })), iconButton('codicon-clear-all', l10n.t('Clear traces'), () => vscode.postMessage({ type: 'clear' })));
   }
   bar.append(actions);
   return bar;
@@ -160,7 +163,7 @@ function showTab(tab: SavedState['tab']): void {
 }
 
 function updateTimelineButton(): void {
-  const label = traces.isTimeline ? 'Show as tree' : 'Show as timeline';
+  const label = traces.isTimeline ? l10n.t('Show as tree') : l10n.t('Show as timeline');
   timelineButton.title = label;
   timelineButton.setAttribute('aria-label', label);
   timelineButton.setAttribute('aria-pressed', String(traces.isTimeline));
@@ -168,8 +171,8 @@ function updateTimelineButton(): void {
 
 function emptyState(): HTMLElement {
   const empty = el('div');
-  empty.append(el('p', '', 'No runs yet. Start one with “Keel: Run Agent Task…” from the Command Palette, or here. Past runs are under History.'));
-  const start = el('button', 'primary', 'Run Agent Task…');
+  empty.append(el('p', '', l10n.t('No runs yet. Start one with “Keel: Run Agent Task…” from the Command Palette, or here. Past runs are under History.')));
+  const start = el('button', 'primary', l10n.t('Run Agent Task…'));
   start.type = 'button';
   start.addEventListener('click', () => vscode.postMessage({ type: 'runTask' }));
   empty.append(start);

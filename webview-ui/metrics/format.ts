@@ -1,3 +1,6 @@
+import * as l10n from '@vscode/l10n';
+import type { MetricsWindow } from '../../protocol/metrics';
+
 /** How the Metrics view writes numbers: short enough for a tile or a table cell, exact enough to act on. */
 
 export function formatMs(ms: number | null): string {
@@ -24,5 +27,20 @@ export function formatCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-export const WINDOW_LABELS = { '1h': '1 h', '24h': '24 h', '7d': '7 d' } as const;
-export const WINDOW_NAMES = { '1h': 'the last hour', '24h': 'the last 24 hours', '7d': 'the last 7 days' } as const;
+/** A window's button text. */
+export function windowLabel(window: MetricsWindow): string {
+  switch (window) {
+    case '1h': return l10n.t('1 h');
+    case '24h': return l10n.t('24 h');
+    case '7d': return l10n.t('7 d');
+  }
+}
+
+/** A window as the view's sentences name it: "Metrics of {0}", "{0} runs finished in {1}". */
+export function windowName(window: MetricsWindow): string {
+  switch (window) {
+    case '1h': return l10n.t('the last hour');
+    case '24h': return l10n.t('the last 24 hours');
+    case '7d': return l10n.t('the last 7 days');
+  }
+}

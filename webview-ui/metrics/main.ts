@@ -3,10 +3,13 @@
  * alerts above them. Built with DOM nodes and `textContent` only: agent, model and tool names come from settings,
  * models and MCP servers. It redraws when the extension sends a snapshot, never on a timer.
  */
+// First: the page's translations are loaded before anything below builds a label.
+import '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { ActiveAlert, FromMetricsView, MetricsRow, MetricsSnapshot, MetricsWindow, ToMetricsView } from '../../protocol/metrics';
 import { METRICS_WINDOWS } from '../../protocol/metrics';
 import { COLORS, SmallChart, type ChartSpec } from './charts';
-import { formatCount, formatMs, formatPercent, formatUsd, WINDOW_LABELS, WINDOW_NAMES } from './format';
+import { formatCount, formatMs, formatPercent, formatUsd, windowLabel, windowName } from './format';
 
 interface VsCodeApi {
   postMessage(message: FromMetricsView): void;
@@ -31,11 +34,11 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: { classNa
 // --- The skeleton, built once; snapshots fill it in. ------------------------------------------------------------
 
 const windowButtons = METRICS_WINDOWS.map((w) => {
-  const button = element('button', { className: 'window', text: WINDOW_LABELS[w], attrs: { role: 'radio', 'data-window': w, title: `Metrics of ${WINDOW_NAMES[w]}` } });
+  const button = element('button', { className: 'window', text: windowLabel(w), attrs: { role: 'radio', 'data-window': w, title: l10n.t('Metrics of {0}', windowName(w)) } });
   button.addEventListener('click', () => choose(w));
   return button;
 });
-const windowGroup = element('div', { className: 'windows', attrs: { role: 'radiogroup', 'aria-label': 'Time window' } }, windowButtons);
+const windowGroup = element('div', { className: 'windows', attrs: { role: 'radiogroup', 'aria-label': l10n.t('Time window') } }, windowButtons);
 windowGroup.addEventListener('keydown', (event) => {
   const step = event.key === 'ArrowRight' || event.key === 'ArrowDown' ? 1 : event.key === 'ArrowLeft' || event.key === 'ArrowUp' ? -1 : 0;
   if (!step) return;
@@ -44,39 +47,39 @@ windowGroup.addEventListener('keydown', (event) => {
   choose(next);
   windowButtons[METRICS_WINDOWS.indexOf(next)]!.focus();
 });
-const refresh = element('button', { className: 'icon-button', attrs: { 'aria-label': 'Refresh metrics', title: 'Refresh' } }, [element('span', { className: 'codicon codicon-refresh' })]);
+const refresh = element('button', { className: 'icon-button', attrs: { 'aria-label': l10n.t('Refresh metrics'), title: l10n.t('Refresh') } }, [element('span', { className: 'codicon codicon-refresh' })]);
 refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
 const status = element('p', { className: 'status', attrs: { 'aria-live': 'polite' } });
-const alertList = element('ul', { className: 'alerts', attrs: { role: 'alert', 'aria-label': 'Active alerts' } });
-const tiles = element('section', { className: 'tiles', attrs: { 'aria-label': 'Summary' } });
-const charts = element('section', { className: 'charts', attrs: { 'aria-label': 'Charts' } });
+const alertList = element('ul', { className: 'alerts', attrs: { role: 'alert', 'aria-label': l10n.t('Active alerts') } });
+const tiles = element('section', { className: 'tiles', attrs: { 'aria-label': l10n.t('Summary') } });
+const charts = element('section', { className: 'charts', attrs: { 'aria-label': l10n.t('Charts') } });
 const tables = element('section', { className: 'tables' });
 app.append(element('header', { className: 'metrics-toolbar' }, [windowGroup, refresh]), status, alertList, tiles, charts, tables);
 
 const CHARTS: (ChartSpec & { summary: (s: MetricsSnapshot) => string })[] = [
   {
-    title: 'Runs',
-    series: [{ label: 'finished', color: COLORS.blue, bars: true, value: (b) => b.runs }, { label: 'failed', color: COLORS.red, bars: true, value: (b) => b.failedRuns }],
+    title: l10n.t('Runs'),
+    series: [{ label: l10n.t('finished'), color: COLORS.blue, bars: true, value: (b) => b.runs }, { label: l10n.t('failed'), color: COLORS.red, bars: true, value: (b) => b.failedRuns }],
     format: (v) => formatCount(Math.round(v)),
-    summary: (s) => `${s.tasks.finished} runs finished in ${WINDOW_NAMES[s.window]}, ${s.tasks.failed + s.tasks.interrupted} failed; busiest slice ${Math.max(0, ...s.buckets.map((b) => b.runs))} runs.`,
+    summary: (s) => l10n.t('{0} runs finished in {1}, {2} failed; busiest slice {3} runs.', s.tasks.finished, windowName(s.window), s.tasks.failed + s.tasks.interrupted, Math.max(0, ...s.buckets.map((b) => b.runs))),
   },
   {
-    title: 'Model call latency (p95)',
+    title: l10n.t('Model call latency (p95)'),
     series: [{ label: 'p95', color: COLORS.yellow, value: (b) => b.modelP95Ms }],
     format: (v) => formatMs(v),
-    summary: (s) => `Model calls' p95 latency over ${WINDOW_NAMES[s.window]}: ${formatMs(s.latency.modelCall.p95Ms)}; highest slice ${formatMs(Math.max(0, ...s.buckets.map((b) => b.modelP95Ms ?? 0)))}.`,
+    summary: (s) => l10n.t('Model calls\' p95 latency over {0}: {1}; highest slice {2}.', windowName(s.window), formatMs(s.latency.modelCall.p95Ms), formatMs(Math.max(0, ...s.buckets.map((b) => b.modelP95Ms ?? 0)))),
   },
   {
-    title: 'Cost',
+    title: l10n.t('Cost'),
     series: [{ label: 'USD', color: COLORS.green, bars: true, value: (b) => b.costUsd }],
     format: (v) => formatUsd(v),
-    summary: (s) => `Models cost ${formatUsd(s.costUsd)} in ${WINDOW_NAMES[s.window]}, ${formatUsd(s.costPerTaskUsd)} per run.`,
+    summary: (s) => l10n.t('Models cost {0} in {1}, {2} per run.', formatUsd(s.costUsd), windowName(s.window), formatUsd(s.costPerTaskUsd)),
   },
   {
-    title: 'Tool calls',
-    series: [{ label: 'calls', color: COLORS.purple, bars: true, value: (b) => b.toolCalls }],
+    title: l10n.t('Tool calls'),
+    series: [{ label: l10n.t('calls'), color: COLORS.purple, bars: true, value: (b) => b.toolCalls }],
     format: (v) => formatCount(Math.round(v)),
-    summary: (s) => `Tools were called ${s.toolCalls.count} times in ${WINDOW_NAMES[s.window]}, ${s.toolCalls.errors} of them failed.`,
+    summary: (s) => l10n.t('Tools were called {0} times in {1}, {2} of them failed.', s.toolCalls.count, windowName(s.window), s.toolCalls.errors),
   },
 ];
 
@@ -109,7 +112,7 @@ function showWindow(): void {
 }
 
 function tile(label: string, value: string, detail: string, tone?: 'bad'): HTMLElement {
-  return element('div', { className: `tile${tone ? ` ${tone}` : ''}`, attrs: { role: 'group', 'aria-label': `${label}: ${value}. ${detail}` } }, [
+  return element('div', { className: `tile${tone ? ` ${tone}` : ''}`, attrs: { role: 'group', 'aria-label': l10n.t('{0}: {1}. {2}', label, value, detail) } }, [
     element('span', { className: 'label', text: label }),
     element('span', { className: 'value', text: value }),
     element('span', { className: 'detail', text: detail }),
@@ -119,25 +122,25 @@ function tile(label: string, value: string, detail: string, tone?: 'bad'): HTMLE
 function renderTiles(s: MetricsSnapshot): void {
   const failed = s.tasks.failed + s.tasks.interrupted;
   tiles.replaceChildren(
-    tile('Completion rate', formatPercent(s.completionRate), `${s.tasks.succeeded} of ${s.tasks.finished} runs${s.tasks.running ? `, ${s.tasks.running} running` : ''}`),
-    tile('Error rate', formatPercent(s.errorRate), `${failed} failed or interrupted`, failed > 0 ? 'bad' : undefined),
-    tile('Run latency', `${formatMs(s.latency.run.p50Ms)} / ${formatMs(s.latency.run.p95Ms)}`, 'p50 / p95'),
-    tile('Model calls', `${formatMs(s.latency.modelCall.p50Ms)} / ${formatMs(s.latency.modelCall.p95Ms)}`, `p50 / p95 of ${s.modelCalls.count} calls, ${s.modelCalls.errors} failed`),
-    tile('Tool calls', formatCount(s.toolCalls.count), `${s.toolCalls.errors} failed; p95 ${formatMs(s.latency.toolCall.p95Ms)}`, s.toolCalls.errors > 0 ? 'bad' : undefined),
-    tile('Cost per task', formatUsd(s.costPerTaskUsd), `${formatUsd(s.costUsd)} in all`),
-    tile('Tokens', formatCount(s.tokens.input + s.tokens.output), `${formatCount(s.tokens.input)} in, ${formatCount(s.tokens.output)} out`),
+    tile(l10n.t('Completion rate'), formatPercent(s.completionRate), s.tasks.running ? l10n.t('{0} of {1} runs, {2} running', s.tasks.succeeded, s.tasks.finished, s.tasks.running) : l10n.t('{0} of {1} runs', s.tasks.succeeded, s.tasks.finished)),
+    tile(l10n.t('Error rate'), formatPercent(s.errorRate), l10n.t('{0} failed or interrupted', failed), failed > 0 ? 'bad' : undefined),
+    tile(l10n.t('Run latency'), `${formatMs(s.latency.run.p50Ms)} / ${formatMs(s.latency.run.p95Ms)}`, 'p50 / p95'),
+    tile(l10n.t('Model calls'), `${formatMs(s.latency.modelCall.p50Ms)} / ${formatMs(s.latency.modelCall.p95Ms)}`, l10n.t('p50 / p95 of {0} calls, {1} failed', s.modelCalls.count, s.modelCalls.errors)),
+    tile(l10n.t('Tool calls'), formatCount(s.toolCalls.count), l10n.t('{0} failed; p95 {1}', s.toolCalls.errors, formatMs(s.latency.toolCall.p95Ms)), s.toolCalls.errors > 0 ? 'bad' : undefined),
+    tile(l10n.t('Cost per task'), formatUsd(s.costPerTaskUsd), l10n.t('{0} in all', formatUsd(s.costUsd))),
+    tile(l10n.t('Tokens'), formatCount(s.tokens.input + s.tokens.output), l10n.t('{0} in, {1} out', formatCount(s.tokens.input), formatCount(s.tokens.output))),
   );
 }
 
-function renderTable(title: string, noun: string, rows: readonly MetricsRow[]): HTMLElement {
-  const headers = [noun, 'Count', 'Errors', 'p50', 'p95', 'Cost', 'Tokens'];
+function renderTable(title: string, noun: string, empty: string, rows: readonly MetricsRow[]): HTMLElement {
+  const headers = [noun, l10n.t('Count'), l10n.t('Errors'), 'p50', 'p95', l10n.t('Cost'), l10n.t('Tokens')];
   const head = element('thead', {}, [element('tr', {}, headers.map((h, i) => element('th', { text: h, attrs: { scope: 'col', ...(i > 0 ? { class: 'number' } : {}) } })))]);
   const body = element('tbody', {}, rows.map((row) => element('tr', {}, [
     element('th', { text: row.key, attrs: { scope: 'row', title: row.key } }),
     ...[formatCount(row.count), String(row.errors), formatMs(row.p50Ms), formatMs(row.p95Ms), formatUsd(row.costUsd), formatCount(row.inputTokens + row.outputTokens)]
       .map((text, i) => element('td', { text, className: i === 1 && row.errors > 0 ? 'number bad' : 'number' })),
   ])));
-  if (rows.length === 0) body.append(element('tr', {}, [element('td', { text: `No ${noun.toLowerCase()} activity in this window.`, className: 'empty', attrs: { colspan: String(headers.length) } })]));
+  if (rows.length === 0) body.append(element('tr', {}, [element('td', { text: empty, className: 'empty', attrs: { colspan: String(headers.length) } })]));
   return element('table', {}, [element('caption', { text: title }), head, body]);
 }
 
@@ -156,14 +159,18 @@ function render(message: ToMetricsView): void {
   // A snapshot for a window the user has since left is dropped; the next one is on its way.
   if (snapshot.window !== selected) return;
   app.dataset.state = 'ready';
-  status.textContent = snapshot.loadingHistory ? 'Reading past runs from the trace store…' : `Metrics of ${WINDOW_NAMES[snapshot.window]}, as of ${new Date(snapshot.to).toLocaleTimeString()}.`;
+  status.textContent = snapshot.loadingHistory ? l10n.t('Reading past runs from the trace store…') : l10n.t('Metrics of {0}, as of {1}.', windowName(snapshot.window), new Date(snapshot.to).toLocaleTimeString());
   renderAlerts(alerts);
   renderTiles(snapshot);
   for (const view of chartViews) {
     view.chart.update(snapshot.buckets);
     view.summary.textContent = view.spec.summary(snapshot);
   }
-  tables.replaceChildren(renderTable('By agent', 'Agent', snapshot.byAgent), renderTable('By model', 'Model', snapshot.byModel), renderTable('By tool', 'Tool', snapshot.byTool));
+  tables.replaceChildren(
+    renderTable(l10n.t('By agent'), l10n.t('Agent'), l10n.t('No agent activity in this window.'), snapshot.byAgent),
+    renderTable(l10n.t('By model'), l10n.t('Model'), l10n.t('No model activity in this window.'), snapshot.byModel),
+    renderTable(l10n.t('By tool'), l10n.t('Tool'), l10n.t('No tool activity in this window.'), snapshot.byTool),
+  );
 }
 
 showWindow();

@@ -1,4 +1,5 @@
 /** Two runs side by side: the figures a user compares when the same goal ran with another model or prompt. */
+import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
 import { formatCost, formatCount, formatDuration, runTitle } from './labels';
 
@@ -62,15 +63,15 @@ export interface CompareLine {
 export function compareLines(left: RunFigures, right: RunFigures): CompareLine[] {
   const line = (label: string, l: string, r: string): CompareLine => ({ label, left: l, right: r, differs: l !== r });
   const lines = [
-    line('Goal', left.goal, right.goal),
-    line('Model', left.models.join(', ') || '—', right.models.join(', ') || '—'),
-    line('Outcome', left.outcome, right.outcome),
-    line('Model calls', String(left.steps), String(right.steps)),
-    line('Input tokens', formatCount(left.inputTokens), formatCount(right.inputTokens)),
-    line('Output tokens', formatCount(left.outputTokens), formatCount(right.outputTokens)),
-    line('Cost', formatCost(left.costUsd), formatCost(right.costUsd)),
-    line('Latency', formatDuration(left.durationMs), formatDuration(right.durationMs)),
-    line('Errors', String(left.errors), String(right.errors)),
+    line(l10n.t('Goal'), left.goal, right.goal),
+    line(l10n.t('Model'), left.models.join(', ') || '—', right.models.join(', ') || '—'),
+    line(l10n.t('Outcome'), left.outcome, right.outcome),
+    line(l10n.t('Model calls'), String(left.steps), String(right.steps)),
+    line(l10n.t('Input tokens'), formatCount(left.inputTokens), formatCount(right.inputTokens)),
+    line(l10n.t('Output tokens'), formatCount(left.outputTokens), formatCount(right.outputTokens)),
+    line(l10n.t('Cost'), formatCost(left.costUsd), formatCost(right.costUsd)),
+    line(l10n.t('Latency'), formatDuration(left.durationMs), formatDuration(right.durationMs)),
+    line(l10n.t('Errors'), String(left.errors), String(right.errors)),
   ];
   const tools = [...new Set([...left.toolCalls.keys(), ...right.toolCalls.keys()])];
   for (const tool of tools) lines.push(line(`Tool ${tool}`, String(left.toolCalls.get(tool) ?? 0), String(right.toolCalls.get(tool) ?? 0)));

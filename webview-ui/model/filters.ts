@@ -1,14 +1,15 @@
 /** Which spans the viewer shows: kinds (errors, model calls, tools, approvals, subagents) and a search text. */
+import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
 
 export type SpanKind = 'errors' | 'chat' | 'tools' | 'approvals' | 'subagents';
 
 export const SPAN_KINDS: readonly { readonly kind: SpanKind; readonly label: string }[] = [
-  { kind: 'errors', label: 'Errors' },
-  { kind: 'chat', label: 'Model calls' },
-  { kind: 'tools', label: 'Tools' },
-  { kind: 'approvals', label: 'Approvals' },
-  { kind: 'subagents', label: 'Subagents' },
+  { kind: 'errors', label: l10n.t('Errors') },
+  { kind: 'chat', label: l10n.t('Model calls') },
+  { kind: 'tools', label: l10n.t('Tools') },
+  { kind: 'approvals', label: l10n.t('Approvals') },
+  { kind: 'subagents', label: l10n.t('Subagents') },
 ];
 
 export interface ViewFilter {

@@ -1,31 +1,32 @@
 /** How the viewer words spans: readable attribute labels, durations, tokens and costs, run titles. */
+import * as l10n from '@vscode/l10n';
 import type { AttributeValue, SpanData } from '../../protocol/trace';
 import type { Rollup } from './traceIndex';
 
 const LABELS: Readonly<Record<string, string>> = {
-  'gen_ai.operation.name': 'Operation',
-  'gen_ai.agent.name': 'Agent',
-  'gen_ai.request.model': 'Model requested',
-  'gen_ai.response.model': 'Model',
-  'gen_ai.response.finish_reasons': 'Finish reasons',
-  'gen_ai.usage.input_tokens': 'Input tokens',
-  'gen_ai.usage.output_tokens': 'Output tokens',
-  'gen_ai.tool.name': 'Tool',
-  'gen_ai.tool.call.id': 'Tool call id',
-  'gen_ai.provider.name': 'Provider',
-  'keel.cost.usd': 'Cost',
-  'keel.run.id': 'Run id',
-  'keel.run.goal': 'Goal',
-  'keel.run.outcome': 'Outcome',
-  'keel.run.steps': 'Steps',
-  'keel.route.reason': 'Why this model',
-  'keel.route.model_id': 'Routed model',
-  'keel.file.path': 'File',
-  'keel.tool.risk': 'Risk',
-  'keel.tool.source': 'Tool from',
-  'keel.approval.decision': 'Decision',
-  'keel.approval.decided_by': 'Decided by',
-  'keel.usage.estimated': 'Tokens estimated',
+  'gen_ai.operation.name': l10n.t('Operation'),
+  'gen_ai.agent.name': l10n.t('Agent'),
+  'gen_ai.request.model': l10n.t('Model requested'),
+  'gen_ai.response.model': l10n.t('Model'),
+  'gen_ai.response.finish_reasons': l10n.t('Finish reasons'),
+  'gen_ai.usage.input_tokens': l10n.t('Input tokens'),
+  'gen_ai.usage.output_tokens': l10n.t('Output tokens'),
+  'gen_ai.tool.name': l10n.t('Tool'),
+  'gen_ai.tool.call.id': l10n.t('Tool call id'),
+  'gen_ai.provider.name': l10n.t('Provider'),
+  'keel.cost.usd': l10n.t('Cost'),
+  'keel.run.id': l10n.t('Run id'),
+  'keel.run.goal': l10n.t('Goal'),
+  'keel.run.outcome': l10n.t('Outcome'),
+  'keel.run.steps': l10n.t('Steps'),
+  'keel.route.reason': l10n.t('Why this model'),
+  'keel.route.model_id': l10n.t('Routed model'),
+  'keel.file.path': l10n.t('File'),
+  'keel.tool.risk': l10n.t('Risk'),
+  'keel.tool.source': l10n.t('Tool from'),
+  'keel.approval.decision': l10n.t('Decision'),
+  'keel.approval.decided_by': l10n.t('Decided by'),
+  'keel.usage.estimated': l10n.t('Tokens estimated'),
 };
 
 /** A readable label for an attribute key: a known one, else the key's words without its namespace. */
@@ -81,7 +82,7 @@ export function usageText(r: Rollup): string {
 export function runTitle(root: SpanData | undefined): string {
   const goal = root?.attributes['keel.run.goal'];
   if (typeof goal === 'string' && goal.trim()) return goal.trim();
-  return root?.name ?? 'Run';
+  return root?.name ?? l10n.t('Run');
 }
 
 /** A file path a span names: `keel.file.path`, or a `path` tool argument. */

@@ -4,9 +4,13 @@
  * and updated in place, so a new list never loses a message being typed or the focus. Text from models and tools is
  * only ever set as textContent, never parsed as HTML.
  */
+// First: the page's translations are loaded before anything below builds a label.
+import '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { RunListEntry, RunMessage, RunState } from '../../protocol/rpc/runs';
 import { MAX_RUN_MESSAGE_CHARS, offers, RUN_ACTIONS, type FromRunsView, type RunAction, type ToRunsView } from '../../protocol/runsView';
 import { el, textButton } from '../view/dom';
+import { buttonLabel, composeText, earlierMessages, facts, speaker, stateLabel, summary, type ButtonAction } from './labels';
 
 interface VsCodeApi {
   postMessage(message: FromRunsView): void;
@@ -20,14 +24,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 
-const STATE_LABEL: Record<RunState, string> = {
-  running: 'running',
-  waiting: 'waiting on you',
-  interrupted: 'interrupted',
-  failed: 'failed',
-  succeeded: 'succeeded',
-  cancelled: 'cancelled',
-};
 const STATE_ICON: Record<RunState, string> = {
   running: 'codicon-sync codicon-modifier-spin',
   waiting: 'codicon-bell-dot',
@@ -36,21 +32,15 @@ const STATE_ICON: Record<RunState, string> = {
   succeeded: 'codicon-pass',
   cancelled: 'codicon-circle-slash',
 };
-type ButtonAction = Exclude<RunAction, 'continue' | 'steer'>;
-const BUTTON: Record<ButtonAction, { readonly label: string; readonly icon: string; readonly primary?: boolean }> = {
-  resume: { label: 'Resume', icon: 'codicon-debug-continue', primary: true },
-  retry: { label: 'Retry', icon: 'codicon-debug-restart', primary: true },
-  showApprovals: { label: 'Answer', icon: 'codicon-bell-dot', primary: true },
-  cancel: { label: 'Cancel', icon: 'codicon-debug-stop' },
-  undo: { label: 'Undo…', icon: 'codicon-discard' },
-  dismiss: { label: 'Dismiss', icon: 'codicon-close' },
-  openTrace: { label: 'Open Trace', icon: 'codicon-pulse' },
+const BUTTON: Record<ButtonAction, { readonly icon: string; readonly primary?: boolean }> = {
+  resume: { icon: 'codicon-debug-continue', primary: true },
+  retry: { icon: 'codicon-debug-restart', primary: true },
+  showApprovals: { icon: 'codicon-bell-dot', primary: true },
+  cancel: { icon: 'codicon-debug-stop' },
+  undo: { icon: 'codicon-discard' },
+  dismiss: { icon: 'codicon-close' },
+  openTrace: { icon: 'codicon-pulse' },
 };
-const COMPOSE = {
-  continue: { label: 'Continue the run with a new message:', submit: 'Continue', placeholder: 'e.g. Now add a test for it' },
-  steer: { label: 'Steer the run: the agent reads this at its next step.', submit: 'Steer', placeholder: 'e.g. Leave the tests alone' },
-} as const;
-const ROLE_LABEL = { goal: 'Goal', continue: 'Follow-up', steer: 'Steering' } as const;
 
 /** One run's row: its header is rebuilt when the run changes, its body's parts only when theirs do. */
 interface Row {
@@ -69,7 +59,7 @@ interface Row {
 }
 
 const app = document.getElementById('app')!;
-const heading = el('h2', 'heading', 'Runs');
+const heading = el('h2', 'heading', l10n.t('Runs'));
 heading.id = 'runs-heading';
 const listProblem = el('p', 'list-problem');
 listProblem.setAttribute('role', 'alert');
@@ -78,8 +68,8 @@ const list = el('ul', 'runs');
 list.setAttribute('aria-labelledby', heading.id);
 const empty = el('div', 'empty');
 empty.append(
-  el('p', '', 'No runs to show. A task you start shows here with its state, what the agent said and did, and what you can do next: steer, resume, retry, continue, undo.'),
-  textButton('Run a Task…', 'primary', () => vscode.postMessage({ type: 'runTask' })),
+  el('p', '', l10n.t('No runs to show. A task you start shows here with its state, what the agent said and did, and what you can do next: steer, resume, retry, continue, undo.')),
+  textButton(l10n.t('Run a Task…'), 'primary', () => vscode.postMessage({ type: 'runTask' })),
 );
 app.append(heading, listProblem, empty, list);
 
@@ -122,16 +112,6 @@ function showRuns(runs: readonly RunListEntry[], problem: string | undefined): v
   empty.hidden = runs.length > 0;
 }
 
-/** "4 runs: 1 waiting on you, 1 running": the view's title already says Runs, so its heading counts them. */
-function summary(runs: readonly RunListEntry[]): string {
-  if (runs.length === 0) return 'Runs';
-  const notable = (['waiting', 'running', 'interrupted', 'failed'] as const)
-    .map((state) => [state, runs.filter((run) => run.state === state).length] as const)
-    .filter(([, count]) => count > 0)
-    .map(([state, count]) => `${count} ${STATE_LABEL[state]}`);
-  return `${runs.length} run${runs.length === 1 ? '' : 's'}${notable.length > 0 ? `: ${notable.join(', ')}` : ''}`;
-}
-
 function createRow(run: RunListEntry): Row {
   const id = `run-${cssId(run.runId)}`;
   const item = el('li', 'run');
@@ -152,7 +132,7 @@ function createRow(run: RunListEntry): Row {
   problem.hidden = true;
   const compose = composer(run.runId);
   const transcript = el('ol', 'transcript');
-  transcript.setAttribute('aria-label', 'Conversation');
+  transcript.setAttribute('aria-label', l10n.t('Conversation'));
   body.append(message, actions, problem, compose, transcript);
   item.append(head, body);
   const row: Row = { item, head, body, message, actions, compose, problem, transcript, drawn: '', run, transcriptKeys: [] };
@@ -183,20 +163,12 @@ function drawHead(head: HTMLButtonElement, run: RunListEntry): void {
   const badge = el('span', `badge state-${run.state}`);
   const icon = el('span', `codicon ${STATE_ICON[run.state]}`);
   icon.setAttribute('aria-hidden', 'true');
-  badge.append(icon, document.createTextNode(STATE_LABEL[run.state]));
+  badge.append(icon, document.createTextNode(stateLabel(run.state)));
   const title = el('span', 'goal', firstLine(run.goal) || run.runId);
   title.title = run.goal;
-  const meta = el('span', 'meta', facts(run).join(' · '));
+  const meta = el('span', 'meta', [time(run.startedAt, run.endedAt), ...facts(run)].join(' · '));
   // Its name is what it shows (state, goal, facts), so a voice user can say what they see.
   head.replaceChildren(badge, title, meta);
-}
-
-function facts(run: RunListEntry): string[] {
-  const parts = [time(run.startedAt, run.endedAt), `${run.steps} step${run.steps === 1 ? '' : 's'}`];
-  if (run.filesChanged > 0) parts.push(`${run.filesChanged} file${run.filesChanged === 1 ? '' : 's'} changed`);
-  if (run.kind === 'workflow') parts.push('workflow');
-  if (run.agent && run.agent !== 'keel') parts.push(run.agent);
-  return parts;
 }
 
 /** When it started, and for how long it ran once it ended; absolute, so that nothing redraws on a timer. */
@@ -218,7 +190,7 @@ function duration(ms: number): string {
 
 function actionButton(run: RunListEntry, action: ButtonAction): HTMLButtonElement {
   const spec = BUTTON[action];
-  const b = textButton(spec.label, spec.primary ? 'primary' : 'secondary', () => {
+  const b = textButton(buttonLabel(action), spec.primary ? 'primary' : 'secondary', () => {
     b.disabled = true;
     b.setAttribute('aria-busy', 'true');
     vscode.postMessage({ type: 'action', runId: run.runId, action });
@@ -261,9 +233,10 @@ function setComposeMode(form: HTMLFormElement, mode: 'continue' | 'steer' | unde
   form.hidden = !mode;
   if (!mode || form.dataset.mode === mode) return;
   form.dataset.mode = mode;
-  form.querySelector('label')!.textContent = COMPOSE[mode].label;
-  form.querySelector('textarea')!.placeholder = COMPOSE[mode].placeholder;
-  form.querySelector('button')!.textContent = COMPOSE[mode].submit;
+  const text = composeText(mode);
+  form.querySelector('label')!.textContent = text.label;
+  form.querySelector('textarea')!.placeholder = text.placeholder;
+  form.querySelector('button')!.textContent = text.submit;
 }
 
 function actionDone(runId: string, action: RunAction, problem: string | undefined): void {
@@ -305,7 +278,7 @@ function showTranscript(runId: string, messages: readonly RunMessage[], earlier:
   let same = 0;
   while (same < keys.length && same < row.transcriptKeys.length && keys[same] === row.transcriptKeys[same]) same++;
   while (row.transcript.children.length > same) row.transcript.lastElementChild!.remove();
-  row.transcript.append(...items.slice(same).map((m) => (typeof m === 'number' ? el('li', 'transcript-earlier', `${m} earlier message${m === 1 ? '' : 's'}: Open Trace shows the whole run.`) : entry(m, row.run.agent))));
+  row.transcript.append(...items.slice(same).map((m) => (typeof m === 'number' ? el('li', 'transcript-earlier', earlierMessages(m)) : entry(m, row.run.agent))));
   row.transcriptKeys = keys;
 }
 
@@ -314,13 +287,13 @@ function entry(message: RunMessage, mainAgent: string): HTMLLIElement {
   item.title = new Date(message.at).toLocaleString();
   if (message.role === 'user') {
     item.classList.add(`kind-${message.kind}`);
-    item.append(el('span', 'who', message.kind === 'goal' ? 'You' : `You (${ROLE_LABEL[message.kind].toLowerCase()})`), el('div', 'text', message.text));
+    item.append(el('span', 'who', speaker(message, mainAgent)), el('div', 'text', message.text));
   } else if (message.role === 'assistant') {
-    item.append(el('span', 'who', message.agent && message.agent !== mainAgent ? `Subagent ${message.agent}` : 'Agent'), el('div', 'text', message.text));
+    item.append(el('span', 'who', speaker(message, mainAgent)), el('div', 'text', message.text));
   } else {
     item.classList.add(message.ok ? 'ok' : 'error');
     const icon = el('span', `codicon ${message.ok ? 'codicon-check' : 'codicon-error'}`);
-    icon.setAttribute('aria-label', message.ok ? 'done' : 'failed');
+    icon.setAttribute('aria-label', message.ok ? l10n.t('done') : l10n.t('failed'));
     const line = el('div', 'tool-line');
     const summary = el('span', 'summary', message.summary);
     summary.title = message.summary;

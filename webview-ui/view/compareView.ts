@@ -1,4 +1,5 @@
 /** Two runs side by side: their figures aligned line by line, then their steps in order. */
+import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
 import { compareLines, runFigures } from '../model/compare';
 import { formatDuration } from '../model/labels';
@@ -9,7 +10,7 @@ export function drawCompare(target: HTMLElement, left: readonly SpanData[], righ
   const b = runFigures(right);
   const table = el('table', 'compare');
   const head = el('tr');
-  head.append(el('th', '', ''), el('th', '', 'Run A'), el('th', '', 'Run B'));
+  head.append(el('th', '', ''), el('th', '', l10n.t('Run A')), el('th', '', l10n.t('Run B')));
   table.append(head);
   for (const line of compareLines(a, b)) {
     const row = el('tr', line.differs ? 'differs' : '');
@@ -18,7 +19,7 @@ export function drawCompare(target: HTMLElement, left: readonly SpanData[], righ
   }
   const steps = el('table', 'compare steps');
   const stepsHead = el('tr');
-  stepsHead.append(el('th', '', 'Step'), el('th', '', 'Run A'), el('th', '', 'Run B'));
+  stepsHead.append(el('th', '', l10n.t('Step')), el('th', '', l10n.t('Run A')), el('th', '', l10n.t('Run B')));
   steps.append(stepsHead);
   const stepsA = stepList(left);
   const stepsB = stepList(right);
@@ -27,7 +28,7 @@ export function drawCompare(target: HTMLElement, left: readonly SpanData[], righ
     row.append(el('th', '', String(i + 1)), stepCell(stepsA[i]), stepCell(stepsB[i]));
     steps.append(row);
   }
-  target.replaceChildren(el('h2', '', 'Compare runs'), table, el('h3', '', 'Model and tool calls in order'), steps);
+  target.replaceChildren(el('h2', '', l10n.t('Compare runs')), table, el('h3', '', l10n.t('Model and tool calls in order')), steps);
 }
 
 /** The model calls and tool calls of a run, in start order. */

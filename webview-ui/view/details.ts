@@ -3,6 +3,7 @@
  * labels with the raw key on hover, and its recorded content loaded on demand: a model call as the conversation it
  * was, a tool call's arguments and result, a sandbox run's code and console.
  */
+import * as l10n from '@vscode/l10n';
 import type { ChatContentMessage, SpanContent, SpanData } from '../../protocol/trace';
 import { spanDurationMs } from '../../protocol/trace';
 import { attributeLabel, attributeValue, filePathOf, formatDuration, usageText } from '../model/labels';
@@ -31,11 +32,11 @@ export function drawDetails(target: HTMLElement, node: SpanNode, content: Conten
   const { span } = node;
   const facts = el('dl', 'facts');
   const fact = (label: string, value: string) => facts.append(el('dt', '', label), el('dd', '', value));
-  fact('Status', span.status + (span.statusMessage ? ` — ${span.statusMessage}` : ''));
-  fact('Duration', formatDuration(spanDurationMs(span, now)));
-  fact('Started', new Date(span.startTime).toLocaleTimeString());
-  if (usageText(node.own)) fact('Usage', usageText(node.own));
-  if (node.total.spans > 1 && usageText(node.total)) fact('With children', `${usageText(node.total)} · ${node.total.spans} spans`);
+  fact(l10n.t('Status'), span.status + (span.statusMessage ? ` — ${span.statusMessage}` : ''));
+  fact(l10n.t('Duration'), formatDuration(spanDurationMs(span, now)));
+  fact(l10n.t('Started'), new Date(span.startTime).toLocaleTimeString());
+  if (usageText(node.own)) fact(l10n.t('Usage'), usageText(node.own));
+  if (node.total.spans > 1 && usageText(node.total)) fact(l10n.t('With children'), l10n.t('{0} · {1} spans', usageText(node.total), node.total.spans));
   target.append(facts);
 
   const path = filePathOf(span, content?.state === 'loaded' ? content.content : undefined);
@@ -56,9 +57,9 @@ export function drawDetails(target: HTMLElement, node: SpanNode, content: Conten
 }
 
 function contentSection(span: SpanData, content: ContentState | undefined, actions: DetailsActions): HTMLElement {
-  if (!content || content.state === 'loading') return el('p', 'note', 'Loading content…');
-  if (content.error) return el('p', 'note error', `Could not load this span's content: ${content.error}`);
-  if (!content.content) return el('p', 'note', 'No content is kept for this span any more (the trace store prunes old runs).');
+  if (!content || content.state === 'loading') return el('p', 'note', l10n.t('Loading content…'));
+  if (content.error) return el('p', 'note error', l10n.t('Could not load this span\'s content: {0}', content.error));
+  if (!content.content) return el('p', 'note', l10n.t('No content is kept for this span any more (the trace store prunes old runs).'));
   return drawContent(span, content.content, actions);
 }
 
@@ -89,20 +90,20 @@ function drawContent(span: SpanData, content: SpanContent, actions: DetailsActio
   const output = take('gen_ai.output.messages');
   if (system !== undefined || input !== undefined || output !== undefined) {
     const conversation = el('div', 'conversation');
-    conversation.setAttribute('aria-label', `Conversation of ${span.name}`);
+    conversation.setAttribute('aria-label', l10n.t('Conversation of {0}', span.name));
     if (system !== undefined) conversation.append(message('system', partsText(system), actions));
     for (const m of messages(input)) conversation.append(chatMessage(m, actions));
     for (const m of messages(output)) conversation.append(chatMessage(m, actions));
     section.append(conversation);
   }
   const blocks: [string, string][] = [
-    ['gen_ai.tool.call.arguments', 'Arguments'],
-    ['gen_ai.tool.call.result', 'Result'],
-    ['keel.approval.question', 'Asked'],
-    ['keel.approval.answer', 'Answered'],
-    ['keel.sandbox.code', 'Code'],
-    ['keel.sandbox.console', 'Console'],
-    ['keel.retrieval.hits', 'Hits'],
+    ['gen_ai.tool.call.arguments', l10n.t('Arguments')],
+    ['gen_ai.tool.call.result', l10n.t('Result')],
+    ['keel.approval.question', l10n.t('Asked')],
+    ['keel.approval.answer', l10n.t('Answered')],
+    ['keel.sandbox.code', l10n.t('Code')],
+    ['keel.sandbox.console', l10n.t('Console')],
+    ['keel.retrieval.hits', l10n.t('Hits')],
   ];
   for (const [key, label] of blocks) {
     const value = take(key);
@@ -137,7 +138,7 @@ function chatMessage(m: ChatContentMessage | { readonly raw: unknown }, actions:
       body.append(call);
     } else if (p.type === 'tool_call_response') {
       const response = el('div', 'tool-response');
-      response.append(el('div', 'part-label', 'Tool result'), text('code', typeof p.response === 'string' ? p.response : json(p.response), actions));
+      response.append(el('div', 'part-label', l10n.t('Tool result')), text('code', typeof p.response === 'string' ? p.response : json(p.response), actions));
       body.append(response);
     } else body.append(text('code', json(part), actions));
   }
@@ -168,7 +169,7 @@ function text(kind: 'text' | 'code', value: string, actions: DetailsActions): HT
   const node = el(kind === 'code' ? 'pre' : 'div', kind === 'code' ? 'code' : 'text', value.length > shown ? `${value.slice(0, shown)}…` : value);
   if (value.length <= shown) return node;
   const wrap = el('div');
-  const more = el('button', 'link', `Show all ${value.length.toLocaleString('en-US')} characters`);
+  const more = el('button', 'link', l10n.t('Show all {0} characters', value.length.toLocaleString()));
   more.type = 'button';
   more.addEventListener('click', (event) => {
     event.stopPropagation();

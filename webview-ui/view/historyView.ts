@@ -2,6 +2,7 @@
  * Past runs from the host's trace store: filter by outcome, search every kept span (host `trace/search`), open a run
  * here or in an editor tab, and pick two to compare.
  */
+import * as l10n from '@vscode/l10n';
 import type { RunSummary, TraceSearchHit } from '../../protocol/trace';
 import { formatCost, formatCount, formatDuration } from '../model/labels';
 import { el, iconButton } from './dom';
@@ -21,7 +22,7 @@ export class HistoryView {
   private readonly listElement = el('ul', 'run-list');
   private readonly hitsElement = el('ul', 'hit-list');
   private readonly status = el('p', 'note');
-  private readonly compareButton = el('button', 'primary', 'Compare');
+  private readonly compareButton = el('button', 'primary', l10n.t('Compare'));
   private readonly picked: string[] = [];
   private outcome = '';
 
@@ -29,15 +30,15 @@ export class HistoryView {
     const bar = el('div', 'filter-bar');
     const search = el('input', 'search');
     search.type = 'search';
-    search.placeholder = 'Search all runs';
-    search.setAttribute('aria-label', 'Search the spans of all kept runs');
+    search.placeholder = l10n.t('Search all runs');
+    search.setAttribute('aria-label', l10n.t('Search the spans of all kept runs'));
     search.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && search.value.trim()) host.search(search.value.trim().slice(0, 500));
     });
     const outcome = el('select', 'outcome-filter');
-    outcome.setAttribute('aria-label', 'Outcome');
+    outcome.setAttribute('aria-label', l10n.t('Outcome'));
     for (const value of ['', ...OUTCOMES]) {
-      const option = el('option', '', value || 'Any outcome');
+      const option = el('option', '', value || l10n.t('Any outcome'));
       option.value = value;
       outcome.append(option);
     }
@@ -47,23 +48,23 @@ export class HistoryView {
     });
     this.compareButton.type = 'button';
     this.compareButton.disabled = true;
-    this.compareButton.title = 'Pick two runs to compare them side by side';
+    this.compareButton.title = l10n.t('Pick two runs to compare them side by side');
     this.compareButton.addEventListener('click', () => {
       if (this.picked.length === 2) host.compare(this.picked[0]!, this.picked[1]!);
     });
     bar.append(search, outcome, this.compareButton);
-    this.hitsElement.setAttribute('aria-label', 'Search results');
-    this.listElement.setAttribute('aria-label', 'Kept runs');
+    this.hitsElement.setAttribute('aria-label', l10n.t('Search results'));
+    this.listElement.setAttribute('aria-label', l10n.t('Kept runs'));
     this.element.append(bar, this.hitsElement, this.status, this.listElement);
   }
 
   refresh(): void {
-    this.status.textContent = 'Loading runs…';
+    this.status.textContent = l10n.t('Loading runs…');
     this.host.list(this.outcome || undefined);
   }
 
   showRuns(runs: readonly RunSummary[], error?: string): void {
-    this.status.textContent = error ? `Could not list runs: ${error}` : runs.length === 0 ? 'No kept runs.' : '';
+    this.status.textContent = error ? l10n.t('Could not list runs: {0}', error) : runs.length === 0 ? l10n.t('No kept runs.') : '';
     this.listElement.replaceChildren(...runs.map((run) => this.runItem(run)));
   }
 
@@ -76,7 +77,7 @@ export class HistoryView {
       item.append(open, el('div', 'snippet', hit.snippet));
       return item;
     });
-    const heading = el('li', 'note', error ? `Search failed: ${error}` : `${hits.length} span${hits.length === 1 ? '' : 's'} hold “${text}”`);
+    const heading = el('li', 'note', error ? l10n.t('Search failed: {0}', error) : hits.length === 1 ? l10n.t('1 span holds “{0}”', text) : l10n.t('{0} spans hold “{1}”', hits.length, text));
     this.hitsElement.replaceChildren(heading, ...items);
   }
 
@@ -86,11 +87,11 @@ export class HistoryView {
     const pick = el('input');
     pick.type = 'checkbox';
     pick.checked = this.picked.includes(run.traceId);
-    pick.setAttribute('aria-label', `Pick “${run.goal}” to compare`);
+    pick.setAttribute('aria-label', l10n.t('Pick “{0}” to compare', run.goal));
     pick.addEventListener('change', () => this.pick(run.traceId, pick.checked));
     const title = el('button', 'link run-title', run.goal || run.runId);
     title.type = 'button';
-    title.title = `Open “${run.goal}” in the trace view`;
+    title.title = l10n.t('Open “{0}” in the trace view', run.goal);
     title.addEventListener('click', () => this.host.open(run.traceId));
     const duration = run.endTime !== undefined ? formatDuration(run.endTime - run.startTime) : 'running';
     const facts = [
@@ -103,7 +104,7 @@ export class HistoryView {
     ].filter(Boolean);
     const meta = el('div', 'meta', facts.join(' · '));
     const line = el('div', 'run-line');
-    line.append(pick, title, iconButton('codicon-link-external', 'Open in an editor tab', () => this.host.openInPanel(run.traceId)));
+    line.append(pick, title, iconButton('codicon-link-external', l10n.t('Open in an editor tab'), () => this.host.openInPanel(run.traceId)));
     item.append(line, meta);
     return item;
   }

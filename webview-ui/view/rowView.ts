@@ -1,4 +1,5 @@
 /** How one row of the trace list looks: a run header (titled by its goal) or a span with its timing bar. */
+import * as l10n from '@vscode/l10n';
 import type { RunResult } from '../../protocol/run';
 import { spanDurationMs, type SpanData } from '../../protocol/trace';
 import { formatDuration, runTitle, usageText } from '../model/labels';
@@ -50,7 +51,7 @@ export function drawSpanRow(element: HTMLElement, node: SpanNode, depth: number,
   name.title = span.statusMessage ? `${span.name}\n${span.statusMessage}` : span.name;
   const meta = el('span', 'meta', spanMeta(node, now));
   const rolled = node.total.spans > 1 ? usageText(node.total) : '';
-  if (rolled && rolled !== usageText(node.own)) meta.title = `With everything below it: ${rolled}`;
+  if (rolled && rolled !== usageText(node.own)) meta.title = l10n.t('With everything below it: {0}', rolled);
   const bar = el('span', 'bar');
   bar.append(el('span', 'fill'));
   element.replaceChildren(twistie, icon, name, meta, bar);
@@ -76,7 +77,7 @@ export function drawRunRow(element: HTMLElement, traceId: string, root: SpanNode
   element.setAttribute('aria-expanded', String(state.expanded));
   element.dataset.traceId = traceId;
   const title = runTitle(root?.span);
-  element.setAttribute('aria-label', `Run: ${title}, ${outcome}`);
+  element.setAttribute('aria-label', l10n.t('Run: {0}, {1}', title, outcome));
 
   const twistie = el('span', `twistie codicon ${state.expanded ? 'codicon-chevron-down' : 'codicon-chevron-right'}`);
   twistie.addEventListener('click', (event) => {
@@ -87,7 +88,7 @@ export function drawRunRow(element: HTMLElement, traceId: string, root: SpanNode
   name.title = title;
   const line = el('div', 'run-line');
   line.append(twistie, name);
-  if (actions.openInPanel) line.append(iconButton('codicon-link-external', 'Open this run in an editor tab', actions.openInPanel));
+  if (actions.openInPanel) line.append(iconButton('codicon-link-external', l10n.t('Open this run in an editor tab'), actions.openInPanel));
   const figures = root ? [formatDuration(spanDurationMs(root.span, now)), usageText(root.total), `${root.total.spans} spans`].filter(Boolean).join(' · ') : '';
   const summary = el('div', 'run-result');
   summary.dataset.outcome = outcome;

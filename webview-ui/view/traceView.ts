@@ -3,6 +3,7 @@
  * most once per animation frame: span messages only update the index and mark what changed; a frame lays out
  * again only the traces whose shape changed and redraws only the rows whose stamp changed.
  */
+import * as l10n from '@vscode/l10n';
 import type { RunResult } from '../../protocol/run';
 import type { SpanContent } from '../../protocol/trace';
 import { isFiltering, SPAN_KINDS, type SpanKind, type ViewFilter } from '../model/filters';
@@ -64,7 +65,7 @@ export class TraceView {
     this.filter = { kinds: this.kinds, text: '' };
     const scroller = el('div', 'scroller');
     scroller.setAttribute('role', 'tree');
-    scroller.setAttribute('aria-label', 'Trace spans');
+    scroller.setAttribute('aria-label', l10n.t('Trace spans'));
     scroller.tabIndex = 0;
     scroller.addEventListener('keydown', (event) => this.onKey(event));
     this.list = new VirtualList<Row>(scroller, {
@@ -227,7 +228,7 @@ export class TraceView {
       element.className = 'details';
       element.id = `details-${row.spanId}`;
       element.setAttribute('role', 'group');
-      element.setAttribute('aria-label', `Details of ${node.span.name}`);
+      element.setAttribute('aria-label', l10n.t('Details of {0}', node.span.name));
       element.replaceChildren();
       drawDetails(element, node, this.contents.get(row.spanId), now, {
         openFile: (path) => this.host.openFile(path),
@@ -364,8 +365,8 @@ export class TraceView {
   private filterBar(): HTMLElement {
     const bar = el('div', 'filter-bar');
     this.search.type = 'search';
-    this.search.placeholder = 'Search this trace (Ctrl+F)';
-    this.search.setAttribute('aria-label', 'Search the spans shown');
+    this.search.placeholder = l10n.t('Search this trace (Ctrl+F)');
+    this.search.setAttribute('aria-label', l10n.t('Search the spans shown'));
     this.search.addEventListener('input', () => this.setFilterText(this.search.value));
     this.search.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') this.nextMatch(event.shiftKey ? -1 : 1);
@@ -373,7 +374,7 @@ export class TraceView {
     });
     const kinds = el('div', 'kinds');
     kinds.setAttribute('role', 'group');
-    kinds.setAttribute('aria-label', 'Show only');
+    kinds.setAttribute('aria-label', l10n.t('Show only'));
     for (const { kind, label } of SPAN_KINDS) {
       const chip = el('button', 'chip', label);
       chip.type = 'button';

@@ -1,0 +1,23 @@
+import * as l10n from '@vscode/l10n';
+
+/**
+ * Hands the display language's translations to `@vscode/l10n`. The extension puts `vscode.l10n.bundle` (none in
+ * English) in the page body's `data-l10n` attribute; anything that is not a JSON object of strings leaves the
+ * English text, since a webview must render whatever its page holds.
+ */
+export function configureL10n(attribute: string | undefined): void {
+  if (!attribute) return;
+  let contents: unknown;
+  try {
+    contents = JSON.parse(attribute);
+  } catch {
+    return;
+  }
+  if (typeof contents !== 'object' || contents === null || Array.isArray(contents)) return;
+  const messages = Object.fromEntries(Object.entries(contents).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  l10n.config({ contents: messages });
+}
+
+// Imported first by each webview's entry, so the translations are in place before any module renders or builds
+// a label. Unit tests import this without a page.
+if (typeof document !== 'undefined') configureL10n(document.body.dataset.l10n);
