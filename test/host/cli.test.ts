@@ -134,7 +134,7 @@ describe('keel CLI (dist/cli.js)', function () {
     }
   });
 
-  it('asks at the terminal whether to repeat a command a kill -9 cut short, and stops without a terminal', async () => {
+  it('asks at the terminal whether to repeat a command a kill -9 cut short, and stops without a terminal', async function () {
     this.timeout(60_000);
     const home = await tempDir();
     const goal = 'call tool run_command with {"command": "echo ran >> ran.txt && sleep 60"}';
