@@ -13,8 +13,11 @@ export interface Fix {
 
 export interface ContributedCommand {
   readonly command: string;
+  /** As the user sees it, in VS Code's display language. */
   readonly title: string;
   readonly category?: string;
+  /** In English, as the host's messages name it. */
+  readonly englishTitle?: string;
 }
 
 /** Advice comes early in a message; a huge one (a model's garbage quoted back) is not scanned whole. */
@@ -38,7 +41,8 @@ export function fixesFor(message: string, commands: readonly ContributedCommand[
   const text = message.slice(0, MAX_SCANNED);
   for (const match of text.matchAll(/"Keel: ([^"]{1,80})"/g)) {
     const title = match[1]!.replace(/…$/, '');
-    const command = commands.find((c) => c.title.replace(/…$/, '') === title && (c.category ?? 'Keel') === 'Keel');
+    // The host speaks English: a message names the English title, whatever language the button then shows.
+    const command = commands.find((c) => [c.title, c.englishTitle].some((t) => t?.replace(/…$/, '') === title) && (c.category ?? 'Keel') === 'Keel');
     if (command) named.push({ at: match.index, fix: { label: command.title, command: command.command } });
   }
   for (const match of text.matchAll(/["`#](keel\.[A-Za-z0-9.]{1,80})["`#]/g)) {

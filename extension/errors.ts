@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
+import englishText from '../package.nls.json';
 import { CONFIGURE_MODELS, fixesFor, notificationText, openSetting, SET_OPENAI_KEY, SHOW_LOG, withoutClientWrapper, type ContributedCommand, type Fix } from './errorFixes';
 
 export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
@@ -59,7 +60,7 @@ function contributions(): Contributions {
 }
 
 function contributedCommands(): readonly ContributedCommand[] {
-  return contributions().commands ?? [];
+  return (contributions().commands ?? []).map((c) => ({ ...c, englishTitle: (englishText as Record<string, string>)[`command.${c.command.replace(/^keel\./, '')}`] }));
 }
 
 function contributedSettings(): ReadonlySet<string> {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixesFor, notificationText, withoutClientWrapper, type ContributedCommand } from '../../extension/errorFixes';
 import { localizedManifest } from './manifestFile';
 
@@ -20,6 +22,17 @@ describe('error notifications', () => {
     const message = 'Pick another model with "Keel: Configure Models…"; check "keel.openai.model" or "keel.router.models" and "Keel: Set OpenAI API Key".';
     const fixes = fixesFor(message, commands, settings, [{ label: 'Configure Models…', command: 'keel.configureModels' }, { label: 'Retry', command: 'keel.runTask' }]);
     assert.deepEqual(fixes.map((f) => f.label), ['Configure Models…', 'Retry', 'Open Settings']);
+  });
+
+  it('find a command the host names in English when VS Code shows its title in another language', () => {
+    const german = commands.map((c) => (c.command === 'keel.setOpenAIKey' ? { ...c, title: 'OpenAI-API-Schlüssel festlegen', englishTitle: c.title } : c));
+    const fixes = fixesFor('Store an OpenAI key with "Keel: Set OpenAI API Key".', german, settings);
+    assert.deepEqual(fixes.map((f) => [f.label, f.command]), [['OpenAI-API-Schlüssel festlegen', 'keel.setOpenAIKey'], ['Show Log', 'keel.showLog']]);
+  });
+
+  it('can look each command\'s English title up by its id, as errors.ts does (command.<id without keel.>)', () => {
+    const raw = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string }[] } };
+    for (const c of raw.contributes.commands) assert.equal(c.title, `%command.${c.command.replace(/^keel\./, '')}%`, c.command);
   });
 
   it('offer nothing for names that are not Keel\'s commands or settings', () => {
