@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { getL10nPseudoLocalized } from '@vscode/l10n-dev';
 import type { RunListEntry } from '../../protocol/rpc/runs';
+import { formatDuration } from '../../webview-ui/duration';
 import { configureL10n } from '../../webview-ui/l10n';
 import { windowName } from '../../webview-ui/metrics/format';
 import { buttonLabel, composeText, speaker, stateLabel, summary, type ButtonAction } from '../../webview-ui/runs/labels';
@@ -26,12 +27,13 @@ describe('translated webviews', () => {
   });
 
   it('render the translations the page carries in data-l10n, with their placeholders filled', () => {
-    configureL10n(JSON.stringify({ 'Resume': '[Rèsümé]', 'waiting on you': '[wäitïng]', '{0} runs': '[{0} rüns]', '{0}: {1}': '{0} — {1}', 'the last 24 hours': '[24 hörs]' }));
+    configureL10n(JSON.stringify({ 'Resume': '[Rèsümé]', 'waiting on you': '[wäitïng]', '{0} runs': '[{0} rüns]', '{0}: {1}': '{0} — {1}', 'the last 24 hours': '[24 hörs]', '{0} min {1} s': '{0} мин {1} с' }));
     assert.equal(buttonLabel('resume'), '[Rèsümé]');
     assert.equal(buttonLabel('retry'), 'Retry', 'a message the bundle lacks stays English');
     assert.equal(stateLabel('waiting'), '[wäitïng]');
     assert.equal(summary([run('waiting'), run('succeeded')]), '[2 rüns] — 1 [wäitïng]');
     assert.equal(windowName('24h'), '[24 hörs]');
+    assert.equal(formatDuration(125_000), '2 мин 5 с', 'durations in every webview');
   });
 
   it('find every Runs list label in the committed bundle (a pseudo-translation changes them all)', () => {

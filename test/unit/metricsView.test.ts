@@ -13,7 +13,7 @@ describe('the Metrics view', () => {
   });
 
   it('writes numbers short enough for a tile', () => {
-    assert.deepEqual([formatMs(null), formatMs(850.4), formatMs(1234), formatMs(12_345), formatMs(150_000)], ['–', '850 ms', '1.23 s', '12.3 s', '2.5 min']);
+    assert.deepEqual([formatMs(null), formatMs(850.4), formatMs(1234), formatMs(12_345), formatMs(150_000)], ['–', '850 ms', '1.23 s', '12.3 s', '2 min 30 s']);
     assert.deepEqual([formatPercent(null), formatPercent(1 / 3), formatPercent(1)], ['–', '33.3%', '100%']);
     assert.deepEqual([formatUsd(null), formatUsd(0), formatUsd(0.004217), formatUsd(12.5)], ['–', '$0', '$0.0042', '$12.50']);
     assert.deepEqual([formatCount(999), formatCount(1500), formatCount(151_000), formatCount(2_500_000)], ['999', '1.5k', '151k', '2.5M']);

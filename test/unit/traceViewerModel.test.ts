@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { SpanData } from '../../protocol/trace';
 import { runFigures, compareLines } from '../../webview-ui/model/compare';
 import { NO_FILTER, type ViewFilter } from '../../webview-ui/model/filters';
-import { attributeLabel, attributeValue, filePathOf, formatDuration, runTitle } from '../../webview-ui/model/labels';
+import { formatDuration } from '../../webview-ui/duration';
+import { attributeLabel, attributeValue, filePathOf, runTitle } from '../../webview-ui/model/labels';
 import { appendRows, traceRows, type Row } from '../../webview-ui/model/rows';
 import { TraceIndex } from '../../webview-ui/model/traceIndex';
 
@@ -180,6 +181,7 @@ describe('trace viewer model', () => {
       assert.equal(formatDuration(12.4), '12 ms');
       assert.equal(formatDuration(1234), '1.23 s');
       assert.equal(formatDuration(125_000), '2 min 5 s');
+      assert.equal(formatDuration(3_725_000), '1 h 2 min');
       assert.equal(formatDuration(-1), '—');
     });
 

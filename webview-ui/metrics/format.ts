@@ -1,13 +1,11 @@
 import * as l10n from '@vscode/l10n';
 import type { MetricsWindow } from '../../protocol/metrics';
+import { formatDuration } from '../duration';
 
 /** How the Metrics view writes numbers: short enough for a tile or a table cell, exact enough to act on. */
 
 export function formatMs(ms: number | null): string {
-  if (ms === null) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
+  return ms === null ? '–' : formatDuration(ms);
 }
 
 export function formatPercent(fraction: number | null): string {

@@ -1,7 +1,8 @@
 /** Two runs side by side: the figures a user compares when the same goal ran with another model or prompt. */
 import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
-import { formatCost, formatCount, formatDuration, runTitle } from './labels';
+import { formatDuration } from '../duration';
+import { formatCost, formatCount, runTitle } from './labels';
 
 export interface RunFigures {
   readonly goal: string;

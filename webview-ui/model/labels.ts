@@ -1,6 +1,7 @@
 /** How the viewer words spans: readable attribute labels, durations, tokens and costs, run titles. */
 import * as l10n from '@vscode/l10n';
 import type { AttributeValue, SpanData } from '../../protocol/trace';
+import { formatDuration } from '../duration';
 import type { Rollup } from './traceIndex';
 
 const LABELS: Readonly<Record<string, string>> = {
@@ -45,14 +46,6 @@ export function attributeValue(key: string, value: AttributeValue): string {
     if (key.endsWith('tokens')) return formatCount(value);
   }
   return String(value);
-}
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 export function formatCost(usd: number): string {

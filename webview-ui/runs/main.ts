@@ -9,6 +9,7 @@ import '../l10n';
 import * as l10n from '@vscode/l10n';
 import type { RunListEntry, RunMessage, RunState } from '../../protocol/rpc/runs';
 import { MAX_RUN_MESSAGE_CHARS, offers, RUN_ACTIONS, type FromRunsView, type RunAction, type ToRunsView } from '../../protocol/runsView';
+import { formatDuration } from '../duration';
 import { el, textButton } from '../view/dom';
 import { buttonLabel, composeText, earlierMessages, facts, speaker, stateLabel, summary, type ButtonAction } from './labels';
 
@@ -178,14 +179,7 @@ function time(startedAt: string, endedAt: string | undefined): string {
   const sameDay = start.toDateString() === new Date().toDateString();
   const at = sameDay ? start.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : start.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
   const end = endedAt ? new Date(endedAt).getTime() : NaN;
-  return Number.isNaN(end) ? at : `${at}, ${duration(end - start.getTime())}`;
-}
-
-function duration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return minutes < 60 ? `${minutes} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return Number.isNaN(end) ? at : `${at}, ${formatDuration(end - start.getTime())}`;
 }
 
 function actionButton(run: RunListEntry, action: ButtonAction): HTMLButtonElement {

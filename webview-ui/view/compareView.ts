@@ -2,7 +2,7 @@
 import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
 import { compareLines, runFigures } from '../model/compare';
-import { formatDuration } from '../model/labels';
+import { formatDuration } from '../duration';
 import { el } from './dom';
 
 export function drawCompare(target: HTMLElement, left: readonly SpanData[], right: readonly SpanData[]): void {

@@ -6,7 +6,8 @@
 import * as l10n from '@vscode/l10n';
 import type { ChatContentMessage, SpanContent, SpanData } from '../../protocol/trace';
 import { spanDurationMs } from '../../protocol/trace';
-import { attributeLabel, attributeValue, filePathOf, formatDuration, usageText } from '../model/labels';
+import { formatDuration } from '../duration';
+import { attributeLabel, attributeValue, filePathOf, usageText } from '../model/labels';
 import type { SpanNode } from '../model/traceIndex';
 import { el } from './dom';
 

@@ -4,7 +4,8 @@
  */
 import * as l10n from '@vscode/l10n';
 import type { RunSummary, TraceSearchHit } from '../../protocol/trace';
-import { formatCost, formatCount, formatDuration } from '../model/labels';
+import { formatDuration } from '../duration';
+import { formatCost, formatCount } from '../model/labels';
 import { el, iconButton } from './dom';
 
 export interface HistoryHost {

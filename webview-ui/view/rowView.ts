@@ -2,7 +2,8 @@
 import * as l10n from '@vscode/l10n';
 import type { RunResult } from '../../protocol/run';
 import { spanDurationMs, type SpanData } from '../../protocol/trace';
-import { formatDuration, runTitle, usageText } from '../model/labels';
+import { formatDuration } from '../duration';
+import { runTitle, usageText } from '../model/labels';
 import type { SpanNode } from '../model/traceIndex';
 import { el, iconButton } from './dom';
 
