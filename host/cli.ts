@@ -7,7 +7,6 @@
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createInterface } from 'node:readline/promises';
 import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
@@ -26,6 +25,7 @@ import { parseStartRunParams, parseStartWorkflowParams } from './startRunParams'
 import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
+import { readAnswer } from './cli/terminal';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
 function print(stream: NodeJS.WriteStream, text: string): void {
@@ -108,13 +108,7 @@ function approver(mode: ApprovalMode): Approver {
     if (mode === 'yes') return { decision: 'approved' };
     if (mode === 'no') return { decision: 'denied', reason: `${what} are denied by --no` };
     if (!process.stdin.isTTY) return { decision: 'denied', reason: `no terminal to ask on; pass --yes to approve ${what}` };
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await rl.question(`${question} [y/N] `, { signal });
-      return /^y(es)?$/i.test(answer.trim()) ? { decision: 'approved' } : { decision: 'denied', reason: 'the user said no' };
-    } finally {
-      rl.close();
-    }
+    return /^y(es)?$/i.test(await readAnswer(`${question} [y/N] `, signal)) ? { decision: 'approved' } : { decision: 'denied', reason: 'the user said no' };
   };
   // Parallel subagents ask at the same time; the terminal takes one question, with its details, after another.
   let previous: Promise<unknown> = Promise.resolve();
@@ -140,26 +134,16 @@ function approver(mode: ApprovalMode): Approver {
         return 'stop';
       }
       print(process.stderr, `\n${title}\n${detail}\n`);
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        const answer = (await rl.question('r: run it again, s: skip it and go on, Enter: stop the run > ', { signal })).trim().toLowerCase();
-        return /^r(un)?$/.test(answer) ? 'run' : /^s(kip)?$/.test(answer) ? 'skip' : 'stop';
-      } finally {
-        rl.close();
-      }
+      const answer = (await readAnswer('r: run it again, s: skip it and go on, Enter: stop the run > ', signal)).toLowerCase();
+      return /^r(un)?$/.test(answer) ? 'run' : /^s(kip)?$/.test(answer) ? 'skip' : 'stop';
     }),
     // Only a person at the terminal can answer; --yes and --no cannot, so the agent goes on without an answer.
     ask: (question, signal) => oneAtATime(async (): Promise<AskUserAnswer> => {
       if (mode !== 'ask' || !process.stdin.isTTY) return { action: 'decline' };
       const heading = question.kind === 'stuck' ? question.question : `The agent asks: ${question.question}`;
       print(process.stderr, `\n${asker(question.agent)}${heading}\n${question.context ? `${question.context}\n` : ''}`);
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        const text = (await rl.question(`${question.kind === 'stuck' ? 'Guidance' : 'Answer'} (empty: no answer, "stop": stop the run): `, { signal })).trim();
-        return text === '' ? { action: 'decline' } : text.toLowerCase() === 'stop' ? { action: 'stop' } : { action: 'answer', text };
-      } finally {
-        rl.close();
-      }
+      const text = await readAnswer(`${question.kind === 'stuck' ? 'Guidance' : 'Answer'} (empty: no answer, "stop": stop the run): `, signal);
+      return text === '' ? { action: 'decline' } : text.toLowerCase() === 'stop' ? { action: 'stop' } : { action: 'answer', text };
     }),
   };
 }

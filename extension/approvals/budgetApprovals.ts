@@ -1,49 +1,37 @@
 import * as vscode from 'vscode';
 import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
-
-interface Pending {
-  readonly params: BudgetEscalationParams;
-  readonly resolve: (approved: boolean) => void;
-}
-
+import { PendingQuestions } from './pendingQuestions';
 
 /**
  * A run about to go over a budget waits for the user: a notification with Continue / Stop, also answerable by
  * command. Continuing lifts that one budget for that run only; dismissing the notification leaves it waiting.
  */
 export class BudgetApprovalController implements vscode.Disposable {
-  private readonly pending = new Map<string, Pending>();
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangePending = this.changed.event;
+  private readonly questions = new PendingQuestions<BudgetEscalationParams, boolean>();
+  readonly onDidChangePending = this.questions.onDidChange;
 
   list(): readonly (BudgetEscalationParams & { readonly approvalId: string })[] {
-    return [...this.pending.entries()].map(([approvalId, p]) => ({ ...p.params, approvalId }));
+    return this.questions.entries().map(([approvalId, params]) => ({ ...params, approvalId }));
   }
 
-  ask(params: BudgetEscalationParams, token: vscode.CancellationToken): Promise<{ approved: boolean }> {
+  async ask(params: BudgetEscalationParams, token: vscode.CancellationToken): Promise<{ approved: boolean }> {
     const approvalId = `${params.runId}:${params.scope}`;
-    const answer = new Promise<boolean>((resolve) => this.pending.set(approvalId, { params, resolve }));
-    token.onCancellationRequested(() => this.settle(approvalId, false));
-    this.changed.fire();
+    const answer = this.questions.wait(approvalId, params, token, false);
     void this.notify(approvalId, params);
-    return answer.then((approved) => ({ approved }));
+    return { approved: await answer };
   }
 
   settle(approvalId: string, approved: boolean): void {
-    const pending = this.pending.get(approvalId);
-    if (!pending) return;
-    this.pending.delete(approvalId);
-    pending.resolve(approved);
-    this.changed.fire();
+    this.questions.settle(approvalId, approved);
   }
 
   denyAll(): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, false);
+    this.questions.settleAll(false);
   }
 
   dispose(): void {
     this.denyAll();
-    this.changed.dispose();
+    this.questions.dispose();
   }
 
   private async notify(approvalId: string, params: BudgetEscalationParams): Promise<void> {
@@ -52,7 +40,7 @@ export class BudgetApprovalController implements vscode.Disposable {
     const settingsButton = vscode.l10n.t('Open Settings');
     for (;;) {
       const choice = await vscode.window.showWarningMessage(describe(params), continueButton, stopButton, settingsButton);
-      if (!this.pending.has(approvalId)) return;
+      if (!this.questions.has(approvalId)) return;
       if (choice === settingsButton) {
         void vscode.commands.executeCommand('workbench.action.openSettings', params.setting);
         continue;

@@ -1,10 +1,6 @@
 import * as vscode from 'vscode';
 import type { RepeatChoice, RepeatStepParams } from '../../protocol/rpc';
-
-interface Pending {
-  readonly params: RepeatStepParams;
-  readonly resolve: (choice: RepeatChoice) => void;
-}
+import { PendingQuestions } from './pendingQuestions';
 
 /**
  * A resumed run's "this may have run before Keel stopped" questions: run the call again, skip it (the agent is told),
@@ -12,37 +8,30 @@ interface Pending {
  * answers (the host withdrew it, or stopped) is a stop: repeating an effect is never the default.
  */
 export class RepeatQuestionController implements vscode.Disposable {
-  private readonly pending = new Map<string, Pending>();
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangePending = this.changed.event;
+  private readonly questions = new PendingQuestions<RepeatStepParams, RepeatChoice>();
+  readonly onDidChangePending = this.questions.onDidChange;
 
   list(): readonly RepeatStepParams[] {
-    return [...this.pending.values()].map((p) => p.params);
+    return this.questions.entries().map(([, params]) => params);
   }
 
-  ask(params: RepeatStepParams, token: vscode.CancellationToken): Promise<{ choice: RepeatChoice }> {
-    const answer = new Promise<RepeatChoice>((resolve) => this.pending.set(params.approvalId, { params, resolve }));
-    token.onCancellationRequested(() => this.settle(params.approvalId, 'stop'));
-    this.changed.fire();
+  async ask(params: RepeatStepParams, token: vscode.CancellationToken): Promise<{ choice: RepeatChoice }> {
+    const answer = this.questions.wait(params.approvalId, params, token, 'stop');
     void this.notify(params);
-    return answer.then((choice) => ({ choice }));
+    return { choice: await answer };
   }
 
   settle(approvalId: string, choice: RepeatChoice): void {
-    const pending = this.pending.get(approvalId);
-    if (!pending) return;
-    this.pending.delete(approvalId);
-    pending.resolve(choice);
-    this.changed.fire();
+    this.questions.settle(approvalId, choice);
   }
 
   stopAll(): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, 'stop');
+    this.questions.settleAll('stop');
   }
 
   dispose(): void {
     this.stopAll();
-    this.changed.dispose();
+    this.questions.dispose();
   }
 
   private async notify(params: RepeatStepParams): Promise<void> {
@@ -50,7 +39,7 @@ export class RepeatQuestionController implements vscode.Disposable {
     const shown = detail.length > 160 ? `${detail.slice(0, 157)}…` : detail;
     const [runAgain, skip, stop, show] = [vscode.l10n.t('Run Again'), vscode.l10n.t('Skip'), vscode.l10n.t('Stop the Run'), vscode.l10n.t('Show Approvals')];
     const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel (resumed run): {0} {1}', params.title, shown), runAgain, skip, stop, show);
-    if (!this.pending.has(params.approvalId)) return;
+    if (!this.questions.has(params.approvalId)) return;
     if (choice === show) return void vscode.commands.executeCommand('keel.showApprovals');
     // Closing the notification leaves the question open in the approval center.
     if (choice === undefined) return;

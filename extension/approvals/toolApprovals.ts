@@ -1,30 +1,23 @@
 import * as vscode from 'vscode';
 import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
+import { PendingQuestions } from './pendingQuestions';
 import { showReadOnly } from './readOnlyDetails';
-
-interface Pending {
-  readonly params: ReviewToolCallParams;
-  readonly resolve: (decision: ToolCallDecision) => void;
-}
 
 /**
  * Tool-call approvals (risky tools, first use or a changed MCP tool): a notification with Allow / Always Allow /
  * Deny where the user works, also answerable by command. Unanswered ones are listed in the status bar.
  */
 export class ToolApprovalController implements vscode.Disposable {
-  private readonly pending = new Map<string, Pending>();
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangePending = this.changed.event;
+  private readonly questions = new PendingQuestions<ReviewToolCallParams, ToolCallDecision>();
+  readonly onDidChangePending = this.questions.onDidChange;
 
   list(): readonly ReviewToolCallParams[] {
-    return [...this.pending.values()].map((p) => p.params);
+    return this.questions.entries().map(([, params]) => params);
   }
 
   review(params: ReviewToolCallParams, token: vscode.CancellationToken): Promise<ToolCallDecision> {
-    const decision = new Promise<ToolCallDecision>((resolve) => this.pending.set(params.approvalId, { params, resolve }));
-    token.onCancellationRequested(() => this.settle(params.approvalId, { decision: 'denied', reason: 'withdrawn by the agent host' }));
-    this.changed.fire();
+    const decision = this.questions.wait(params.approvalId, params, token, { decision: 'denied', reason: 'withdrawn by the agent host' });
     void this.notify(params);
     return decision;
   }
@@ -34,20 +27,20 @@ export class ToolApprovalController implements vscode.Disposable {
    * `alwaysAllow`: the question's proposed rules hold for the rest of the run (and were written there, for a policy).
    */
   allow(approvalId: string, always = false, args?: Record<string, unknown>, alwaysAllow?: AllowScope): void {
-    this.settle(approvalId, { decision: 'approved', always, ...(args ? { arguments: args } : {}), ...(alwaysAllow ? { alwaysAllow } : {}) });
+    this.questions.settle(approvalId, { decision: 'approved', always, ...(args ? { arguments: args } : {}), ...(alwaysAllow ? { alwaysAllow } : {}) });
   }
 
   deny(approvalId: string, reason = 'the user denied it'): void {
-    this.settle(approvalId, { decision: 'denied', reason });
+    this.questions.settle(approvalId, { decision: 'denied', reason });
   }
 
   denyAll(reason: string): void {
-    for (const id of [...this.pending.keys()]) this.deny(id, reason);
+    this.questions.settleAll({ decision: 'denied', reason });
   }
 
   dispose(): void {
     this.denyAll('VS Code is closing');
-    this.changed.dispose();
+    this.questions.dispose();
   }
 
   private async notify(params: ReviewToolCallParams): Promise<void> {
@@ -59,7 +52,7 @@ export class ToolApprovalController implements vscode.Disposable {
     const message = vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, params.risk, oneLine(params.detail));
     for (;;) {
       const choice = await vscode.window.showWarningMessage(message, ...buttons);
-      if (!this.pending.has(params.approvalId)) return;
+      if (!this.questions.has(params.approvalId)) return;
       if (choice === details) {
         await showReadOnly(`${params.tool} call.md`, `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`);
         continue;
@@ -71,13 +64,6 @@ export class ToolApprovalController implements vscode.Disposable {
     }
   }
 
-  private settle(approvalId: string, decision: ToolCallDecision): void {
-    const pending = this.pending.get(approvalId);
-    if (!pending) return;
-    this.pending.delete(approvalId);
-    pending.resolve(decision);
-    this.changed.fire();
-  }
 }
 
 function oneLine(text: string): string {

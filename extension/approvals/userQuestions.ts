@@ -1,48 +1,37 @@
 import * as vscode from 'vscode';
 import { MAX_USER_ANSWER_CHARS, type AskUserAnswer, type AskUserParams } from '../../protocol/rpc';
-
-interface Pending {
-  readonly params: AskUserParams;
-  readonly resolve: (answer: AskUserAnswer) => void;
-}
+import { PendingQuestions } from './pendingQuestions';
 
 /**
  * Questions for the user that take a written answer: an agent's `ask_user`, and Keel's "the agent is stuck: guidance or
  * stop?". A notification offers Answer… (an input box) and Stop Run; the approval center shows them with a text box.
  */
 export class UserQuestionController implements vscode.Disposable {
-  private readonly pending = new Map<string, Pending>();
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangePending = this.changed.event;
+  private readonly questions = new PendingQuestions<AskUserParams, AskUserAnswer>();
+  readonly onDidChangePending = this.questions.onDidChange;
 
   list(): readonly AskUserParams[] {
-    return [...this.pending.values()].map((p) => p.params);
+    return this.questions.entries().map(([, params]) => params);
   }
 
   ask(params: AskUserParams, token: vscode.CancellationToken): Promise<AskUserAnswer> {
-    const answer = new Promise<AskUserAnswer>((resolve) => this.pending.set(params.approvalId, { params, resolve }));
-    token.onCancellationRequested(() => this.settle(params.approvalId, { action: 'decline' }));
-    this.changed.fire();
+    const answer = this.questions.wait(params.approvalId, params, token, { action: 'decline' });
     void this.notify(params);
     return answer;
   }
 
   settle(approvalId: string, answer: AskUserAnswer): void {
-    const pending = this.pending.get(approvalId);
-    if (!pending) return;
-    this.pending.delete(approvalId);
-    pending.resolve(answer.action === 'answer' ? { action: 'answer', text: answer.text.slice(0, MAX_USER_ANSWER_CHARS) } : answer);
-    this.changed.fire();
+    this.questions.settle(approvalId, answer.action === 'answer' ? { action: 'answer', text: answer.text.slice(0, MAX_USER_ANSWER_CHARS) } : answer);
   }
 
   /** Nobody is left to act on an answer (the host stopped, VS Code closes). */
   declineAll(): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, { action: 'decline' });
+    this.questions.settleAll({ action: 'decline' });
   }
 
   dispose(): void {
     this.declineAll();
-    this.changed.dispose();
+    this.questions.dispose();
   }
 
   private async notify(params: AskUserParams): Promise<void> {
@@ -53,7 +42,7 @@ export class UserQuestionController implements vscode.Disposable {
       : params.agent ? vscode.l10n.t('Keel: the agent {0} asks: {1}', params.agent, params.question) : vscode.l10n.t('Keel: the agent asks: {0}', params.question);
     for (;;) {
       const choice = await vscode.window.showInformationMessage(message, answerButton, stopButton, approvalsButton);
-      if (!this.pending.has(params.approvalId)) return;
+      if (!this.questions.has(params.approvalId)) return;
       if (choice === approvalsButton) return void vscode.commands.executeCommand('keel.showApprovals');
       if (choice === stopButton) return this.settle(params.approvalId, { action: 'stop' });
       if (choice !== answerButton) return;
@@ -65,7 +54,7 @@ export class UserQuestionController implements vscode.Disposable {
         ignoreFocusOut: true,
         validateInput: (value) => (value.length > MAX_USER_ANSWER_CHARS ? vscode.l10n.t('At most {0} characters.', MAX_USER_ANSWER_CHARS) : undefined),
       });
-      if (!this.pending.has(params.approvalId)) return;
+      if (!this.questions.has(params.approvalId)) return;
       if (text !== undefined) return this.settle(params.approvalId, { action: 'answer', text });
     }
   }

@@ -1,12 +1,12 @@
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunListEntry } from '../../protocol/rpc';
 import { AgentHost } from '../agentHost';
 import { HeadlessConsent } from '../governance/headlessConsent';
 import { FsWorkspace } from '../workspace/fsWorkspace';
+import { readAnswer } from './terminal';
 
 export const RUNS_USAGE = `Usage: keel runs [--workspace <dir>]
 
@@ -106,12 +106,7 @@ function runLine(run: RunListEntry): string {
 }
 
 async function askOnTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
+  return /^y(es)?$/i.test(await readAnswer(`${question} [y/N] `));
 }
 
 function oneLine(text: string): string {
