@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { escapeAttribute } from './htmlAttribute';
 
 /** Where every Keel webview's scripts, styles and codicons are: the only folder its pages may load from. */
 export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
@@ -15,11 +16,6 @@ export interface WebviewPage {
   /** The element the script renders into, e.g. `<div id="app"></div>`. */
   readonly body: string;
   readonly bodyAttributes?: string;
-}
-
-/** `text` made safe inside a double-quoted HTML attribute. */
-export function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**

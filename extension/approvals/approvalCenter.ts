@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { escapeAttribute, webviewPage, webviewRoot } from '../webviewPage';
+import { escapeAttribute } from '../htmlAttribute';
+import { webviewPage, webviewRoot } from '../webviewPage';
 import { parseFromApprovalCenter, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
 import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';

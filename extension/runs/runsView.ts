@@ -4,7 +4,8 @@ import { offers, parseFromRunsView, type FromRunsView, type RunAction, type ToRu
 import { errorText } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import type { TraceStore } from '../traces/traceStore';
-import { escapeAttribute, webviewPage, webviewRoot } from '../webviewPage';
+import { escapeAttribute } from '../htmlAttribute';
+import { webviewPage, webviewRoot } from '../webviewPage';
 import type { FailedTasks } from './failedTasks';
 import { panelTranscript } from './panelTranscript';
 import type { Runs } from './runsFeature';
