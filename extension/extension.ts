@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { PingRequest, type MemoryHit, type MemoryReindexResult } from '../protocol/rpc';
 import type { ActiveAlert, MetricsWindow, ToMetricsView } from '../protocol/metrics';
@@ -68,6 +69,8 @@ export interface KeelApi {
  */
 export function activate(context: vscode.ExtensionContext): KeelApi {
   const activationStart = performance.now();
+  // Modules without a `vscode` import (trigger files, shared protocol text) translate through @vscode/l10n.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const log = vscode.window.createOutputChannel('Keel', { log: true });
   const host = new AgentHost(context, log);
   context.subscriptions.push(log, host);

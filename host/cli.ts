@@ -5,7 +5,7 @@
  * Everything it prints goes through the redactor: terminals are recorded (CI logs, screen shares).
  */
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
 import type { ProposedEdit } from '../protocol/run';
@@ -26,6 +26,7 @@ import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 import { readAnswer } from './cli/terminal';
+import { bundleForLocales, loadTranslations, localesFromEnv } from './translations';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
 function print(stream: NodeJS.WriteStream, text: string): void {
@@ -40,6 +41,8 @@ const CLI_VERSION = '0.1.0';
 async function main(): Promise<number> {
   // OPENAI_API_KEY and the like are secrets wherever they turn up: a tool's output, a model's answer, an error.
   registerEnvSecrets(process.env);
+  // The bundled CLI is dist/cli.js; the package's translations sit beside dist/, as VS Code reads them.
+  loadTranslations(bundleForLocales(join(dirname(__filename), '..', 'l10n'), localesFromEnv(process.env)), log);
   const argv = process.argv.slice(2);
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (argv[0] === 'runs') return runsCommand(argv.slice(1), (text) => print(process.stdout, text));

@@ -30,6 +30,7 @@ import { servePolicy } from './rpc/servePolicy';
 import { alertsNotifier, metricsNotifier, serveMetrics } from './rpc/serveMetrics';
 import { onValidatedRequest } from './validatedHandlers';
 import { RpcWorkspace } from './workspace/rpcWorkspace';
+import { loadTranslations } from './translations';
 
 const HOST_VERSION = '0.1.0';
 
@@ -74,6 +75,7 @@ function assemble(connection: Connection, params: InitializeParams): { host: Age
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   const checked = checkParams(hostInitializationOptionsSchema, params.initializationOptions, 'initialize');
   if (!checked.ok) throw new ResponseError(ErrorCodes.InvalidParams, checked.message, { retry: false });
+  loadTranslations(checked.params.l10nBundle, (message) => log(message, 'warn'));
   const roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   const root = first?.startsWith('file:') ? fileURLToPath(first) : undefined;

@@ -12,6 +12,8 @@ export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION]
 export const hostInitializationOptionsSchema = z
   .object({
     protocolVersion: z.number(),
+    /** The display language's translation (`vscode.l10n.uri`); absent: English. */
+    l10nBundle: text(4096).optional(),
     /** Where the host keeps state that must survive restarts (MCP tool pins). */
     storageDir: text(4096).optional(),
     /** The globs VS Code's `files.exclude` turns on; the workspace index leaves out what they hide. */

@@ -95,6 +95,7 @@ export class AgentHost implements vscode.Disposable {
     const telemetry = await telemetryOptions(this.context.secrets);
     const initializationOptions: HostInitializationOptions = {
       protocolVersion: PROTOCOL_VERSION,
+      ...(vscode.l10n.uri?.scheme === 'file' ? { l10nBundle: vscode.l10n.uri.fsPath } : {}),
       storageDir: this.context.globalStorageUri.fsPath,
       filesExclude: hiddenFileGlobs(),
       traces: traceRetentionOptions(),

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
+import { bundleForLocales, loadTranslations, localesFromEnv } from '../../host/translations';
+
+describe('the host and CLI translations', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'keel-l10n-'))));
+  afterEach(() => {
+    l10n.config({ contents: {} });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the locale from KEEL_LOCALE first, then LC_ALL, LC_MESSAGES and LANG, most specific first', () => {
+    assert.deepEqual(localesFromEnv({ LANG: 'de_DE.UTF-8' }), ['de-de', 'de']);
+    assert.deepEqual(localesFromEnv({ KEEL_LOCALE: 'pt-BR', LANG: 'de_DE.UTF-8' }), ['pt-br', 'pt']);
+    assert.deepEqual(localesFromEnv({ LC_ALL: 'fr_FR@euro', LANG: 'de_DE.UTF-8' }), ['fr-fr', 'fr']);
+    assert.deepEqual(localesFromEnv({ LC_MESSAGES: 'ja' }), ['ja']);
+  });
+
+  it('takes C, POSIX, nothing and garbage (paths, quotes) as untranslated', () => {
+    for (const LANG of ['C', 'POSIX', 'C.UTF-8', '', '../../etc/passwd', 'de"; rm -rf', 'x'.repeat(300)]) assert.deepEqual(localesFromEnv({ LANG }), [], LANG);
+    assert.deepEqual(localesFromEnv({}), []);
+  });
+
+  it('finds the most specific bundle that exists, as VS Code names them', () => {
+    writeFileSync(join(dir, 'bundle.l10n.de.json'), '{}');
+    assert.equal(bundleForLocales(dir, ['de-at', 'de']), join(dir, 'bundle.l10n.de.json'));
+    writeFileSync(join(dir, 'bundle.l10n.de-at.json'), '{}');
+    assert.equal(bundleForLocales(dir, ['de-at', 'de']), join(dir, 'bundle.l10n.de-at.json'));
+    assert.equal(bundleForLocales(dir, ['fr']), undefined);
+  });
+
+  it('translates with a loaded bundle, keeps English without one, and a broken bundle only warns', () => {
+    const path = join(dir, 'bundle.l10n.qps.json');
+    writeFileSync(path, JSON.stringify({ 'No run {0}.': 'Kein Lauf {0}.' }));
+    loadTranslations(path, () => assert.fail('no warning for a good bundle'));
+    assert.equal(l10n.t('No run {0}.', 'r1'), 'Kein Lauf r1.');
+    assert.equal(l10n.t('Not in the bundle'), 'Not in the bundle');
+    l10n.config({ contents: {} });
+    const warnings: string[] = [];
+    writeFileSync(path, '{ not json');
+    loadTranslations(path, (message) => warnings.push(message));
+    loadTranslations(join(dir, 'missing.json'), (message) => warnings.push(message));
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /bundle\.l10n\.qps\.json could not be loaded .*messages stay in English/);
+    assert.equal(l10n.t('No run {0}.', 'r1'), 'No run r1.');
+  });
+});
