@@ -7,10 +7,11 @@
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as l10n from '@vscode/l10n';
 import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
 import type { ProposedEdit } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
-import { parseCliArgs, USAGE, wantsHelp, type ApprovalMode } from './cli/args';
+import { parseCliArgs, usage, wantsHelp, type ApprovalMode } from './cli/args';
 import { auditCommand } from './cli/audit';
 import { runsCommand, undoCommand } from './cli/runs';
 import { terminalHints } from './cli/hints';
@@ -26,6 +27,7 @@ import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 import { readAnswer } from './cli/terminal';
+import { riskLabel, stateLabel } from './cli/labels';
 import { bundleForLocales, loadTranslations, localesFromEnv } from './translations';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
   if (argv[0] === 'runs') return runsCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (argv[0] === 'undo') return undoCommand(argv.slice(1), (text) => print(process.stdout, text));
   if (wantsHelp(argv)) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return 0;
   }
   let options;
@@ -102,16 +104,23 @@ async function main(): Promise<number> {
   const result = await started.done;
   await host.shutdown();
   await otlp?.shutdown();
-  print(process.stdout, `${renderTraceTree(spans.values())}\n\n${result.outcome}: ${result.message}\n`);
+  print(process.stdout, `${renderTraceTree(spans.values())}\n\n${stateLabel(result.outcome)}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }
 
+/** What a denial says when no person is asked: `--no` was given, or there is no terminal. */
+interface Refusals {
+  readonly byNo: string;
+  readonly noTerminal: string;
+}
+
 function approver(mode: ApprovalMode): Approver {
-  const decide = async (what: string, question: string, signal: AbortSignal): Promise<{ decision: 'approved' } | { decision: 'denied'; reason: string }> => {
+  const decide = async (question: string, refusals: Refusals, signal: AbortSignal): Promise<{ decision: 'approved' } | { decision: 'denied'; reason: string }> => {
     if (mode === 'yes') return { decision: 'approved' };
-    if (mode === 'no') return { decision: 'denied', reason: `${what} are denied by --no` };
-    if (!process.stdin.isTTY) return { decision: 'denied', reason: `no terminal to ask on; pass --yes to approve ${what}` };
-    return /^y(es)?$/i.test(await readAnswer(`${question} [y/N] `, signal)) ? { decision: 'approved' } : { decision: 'denied', reason: 'the user said no' };
+    if (mode === 'no') return { decision: 'denied', reason: refusals.byNo };
+    if (!process.stdin.isTTY) return { decision: 'denied', reason: refusals.noTerminal };
+    // The answer is typed in English whatever the language of the question: y or yes.
+    return /^y(es)?$/i.test(await readAnswer(`${question} [y/N] `, signal)) ? { decision: 'approved' } : { decision: 'denied', reason: l10n.t('the user said no') };
   };
   // Parallel subagents ask at the same time; the terminal takes one question, with its details, after another.
   let previous: Promise<unknown> = Promise.resolve();
@@ -123,29 +132,34 @@ function approver(mode: ApprovalMode): Approver {
   const asker = (agent: string | undefined) => (agent ? `[${agent}] ` : '');
   return {
     edit: ({ edit, agent }, signal) => oneAtATime(() => {
-      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(agent)}Proposed edit to ${edit.path} (line ${edit.range.start.line + 1}):\n${diffLines(edit)}\n`);
-      return decide('edits', 'Apply this edit?', signal);
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(agent)}${l10n.t('Proposed edit to {0} (line {1}):', edit.path, edit.range.start.line + 1)}\n${diffLines(edit)}\n`);
+      return decide(l10n.t('Apply this edit?'), { byNo: l10n.t('edits are denied by --no'), noTerminal: l10n.t('no terminal to ask on; pass --yes to approve edits') }, signal);
     }),
     toolCall: (review, signal) => oneAtATime(() => {
-      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(review.agent)}${review.title} (risk: ${review.risk})\n${review.detail}\n`);
-      return decide('tool calls', 'Allow this call?', signal);
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(review.agent)}${l10n.t('{0} (risk: {1})', review.title, riskLabel(review.risk))}\n${review.detail}\n`);
+      return decide(l10n.t('Allow this call?'), { byNo: l10n.t('tool calls are denied by --no'), noTerminal: l10n.t('no terminal to ask on; pass --yes to approve tool calls') }, signal);
     }),
     // Whether to repeat what may have run is for a person to say: --yes and --no stop the run, repeating nothing.
     repeat: ({ title, detail, runId }, signal) => oneAtATime(async (): Promise<RepeatChoice> => {
       if (mode !== 'ask' || !process.stdin.isTTY) {
-        print(process.stderr, `\n${title}\nOnly a person can say whether to run it again, so the run stops here; run "keel retry ${runId}" in a terminal to choose.\n`);
+        print(process.stderr, `\n${title}\n${l10n.t('Only a person can say whether to run it again, so the run stops here; run "{0}" in a terminal to choose.', `keel retry ${runId}`)}\n`);
         return 'stop';
       }
       print(process.stderr, `\n${title}\n${detail}\n`);
-      const answer = (await readAnswer('r: run it again, s: skip it and go on, Enter: stop the run > ', signal)).toLowerCase();
+      // r and s are typed in English whatever the language of the choices.
+      const choices = l10n.t({ message: 'r: run it again, s: skip it and go on, Enter: stop the run', comment: ['The person types r or s: keep those letters.'] });
+      const answer = (await readAnswer(`${choices} > `, signal)).toLowerCase();
       return /^r(un)?$/.test(answer) ? 'run' : /^s(kip)?$/.test(answer) ? 'skip' : 'stop';
     }),
     // Only a person at the terminal can answer; --yes and --no cannot, so the agent goes on without an answer.
     ask: (question, signal) => oneAtATime(async (): Promise<AskUserAnswer> => {
       if (mode !== 'ask' || !process.stdin.isTTY) return { action: 'decline' };
-      const heading = question.kind === 'stuck' ? question.question : `The agent asks: ${question.question}`;
+      const heading = question.kind === 'stuck' ? question.question : l10n.t('The agent asks: {0}', question.question);
       print(process.stderr, `\n${asker(question.agent)}${heading}\n${question.context ? `${question.context}\n` : ''}`);
-      const text = await readAnswer(`${question.kind === 'stuck' ? 'Guidance' : 'Answer'} (empty: no answer, "stop": stop the run): `, signal);
+      const prompt = question.kind === 'stuck'
+        ? l10n.t({ message: 'Guidance (empty: no answer, "stop": stop the run):', comment: ['The person types stop: keep that word.'] })
+        : l10n.t({ message: 'Answer (empty: no answer, "stop": stop the run):', comment: ['The person types stop: keep that word.'] });
+      const text = await readAnswer(`${prompt} `, signal);
       return text === '' ? { action: 'decline' } : text.toLowerCase() === 'stop' ? { action: 'stop' } : { action: 'answer', text };
     }),
   };
@@ -158,6 +172,6 @@ function diffLines(edit: ProposedEdit): string {
 }
 
 main().then((code) => process.exit(code), (error) => {
-  print(process.stderr, `keel: ${(error as Error).stack ?? error}\n`);
+  print(process.stderr, `${l10n.t({ message: 'keel: {0}', args: [String((error as Error).stack ?? error)], comment: ['An unexpected error: the program\'s name, then the error and where it happened.'] })}\n`);
   process.exit(1);
 });

@@ -1,9 +1,11 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as l10n from '@vscode/l10n';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunLimits } from '../../protocol/run';
 import { AGENT_NAME_PATTERN } from '../../protocol/rpc';
 import { validateGoal } from '../orchestration/runs';
+import { optionTable, synopsis } from './helpText';
 
 export type ApprovalMode = 'ask' | 'yes' | 'no';
 
@@ -38,43 +40,55 @@ export interface CliMcpOptions {
   readonly credentials: 'disk' | 'memory';
 }
 
-export const USAGE = `Usage: keel run "<goal>" [options]
-       keel workflow <file.js> [--input <json>] [options]
-       keel runs [--workspace <dir>]
-       keel resume <run id> [options]
-       keel retry <run id> [options]
-       keel continue <run id> "<message>" [options]
-       keel undo <run id> [--workspace <dir>] [--yes]
-       keel audit verify [--dir <folder>]
-       keel --help
-
-Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs: those
+/** What `keel --help` prints, made when it is printed so that it is in the locale's language. */
+export function usage(): string {
+  return [
+    synopsis([
+      'keel run "<goal>" [options]',
+      'keel workflow <file.js> [--input <json>] [options]',
+      'keel runs [--workspace <dir>]',
+      'keel resume <run id> [options]',
+      'keel retry <run id> [options]',
+      'keel continue <run id> "<message>" [options]',
+      'keel undo <run id> [--workspace <dir>] [--yes]',
+      'keel audit verify [--dir <folder>]',
+      'keel --help',
+    ]),
+    '',
+    l10n.t({
+      message: `Runs one agent task headless against a folder and prints its trace. \`keel runs\` lists the folder's runs: those
 interrupted (resume them with \`keel resume <id>\`), failed (run them again from their last good step with
 \`keel retry <id>\`) and ended (go on with a follow-up with \`keel continue <id> "<message>"\`); these take the
 model options below. \`keel undo <id>\` reverts the files an ended run changed, after asking (or with --yes). \`keel workflow\` runs a workflow script (such as
-.keel/workflows/review.js) as a durable run: resume it like any run.
-
-Options:
-  --workspace <dir>     the folder the agent works in (default: current directory)
-  --provider <name>     ollama | openai (default: openai when OPENAI_API_KEY is set, else ollama)
-  --model <name>        model name (default: qwen2.5-coder:7b for Ollama, gpt-4o-mini for OpenAI)
-  --base-url <url>      server URL (default: http://127.0.0.1:11434 or https://api.openai.com/v1)
-  --agent <name>        run the agent defined in .keel/agents/<name>.md or .github/agents/<name>.agent.md
-  --input <json>        a workflow's input: JSON, or else the text itself
-  --max-steps <n>       most model calls in the run (default: 12)
-  --max-parallel <n>    subagents working at once (default: 4; 0 turns delegation off)
-  --timeout <seconds>   most time one model call may take (default: 120)
-  --yes                 approve every proposed edit without asking
-  --no                  deny every proposed edit without asking
-  --mcp <file>          MCP servers from a file (.vscode/mcp.json's "servers" or the "mcpServers" format)
-  --mcp-client-id <id>  OAuth client ID for servers that ask for a sign-in (client credentials; or KEEL_MCP_CLIENT_ID)
-  --mcp-private-key <pem-file>  sign as that client with a private key (private_key_jwt; or KEEL_MCP_PRIVATE_KEY_FILE)
-  --mcp-issuer <url>    send those credentials only to this authorization server (or KEEL_MCP_ISSUER)
-  --mcp-credentials <disk|memory>  keep OAuth tokens for the next run in ~/.cache/keel/mcp-credentials (default) or not
-  -h, --help            print this help
-Without --yes or --no, edits are asked about on the terminal; with no terminal they are denied.
-The OpenAI key is read from OPENAI_API_KEY, an MCP client secret from KEEL_MCP_CLIENT_SECRET.
-An MCP server that asks for a sign-in without client credentials prints its sign-in URL on a terminal.`;
+.keel/workflows/review.js) as a durable run: resume it like any run.`,
+      comment: ['The help of the keel command line. Keep the commands in backquotes and the flags as they are; break lines at about 120 characters.'],
+    }),
+    '',
+    l10n.t('Options:'),
+    optionTable([
+      ['--workspace <dir>', l10n.t('the folder the agent works in (default: current directory)')],
+      ['--provider <name>', l10n.t('ollama | openai (default: openai when OPENAI_API_KEY is set, else ollama)')],
+      ['--model <name>', l10n.t('model name (default: {0} for Ollama, {1} for OpenAI)', 'qwen2.5-coder:7b', 'gpt-4o-mini')],
+      ['--base-url <url>', l10n.t('server URL (default: {0} or {1})', 'http://127.0.0.1:11434', 'https://api.openai.com/v1')],
+      ['--agent <name>', l10n.t('run the agent defined in {0} or {1}', '.keel/agents/<name>.md', '.github/agents/<name>.agent.md')],
+      ['--input <json>', l10n.t('a workflow\'s input: JSON, or else the text itself')],
+      ['--max-steps <n>', l10n.t('most model calls in the run (default: {0})', 12)],
+      ['--max-parallel <n>', l10n.t('subagents working at once (default: {0}; 0 turns delegation off)', 4)],
+      ['--timeout <seconds>', l10n.t('most time one model call may take (default: {0})', 120)],
+      ['--yes', l10n.t('approve every proposed edit without asking')],
+      ['--no', l10n.t('deny every proposed edit without asking')],
+      ['--mcp <file>', l10n.t('MCP servers from a file (.vscode/mcp.json\'s "servers" or the "mcpServers" format)')],
+      ['--mcp-client-id <id>', l10n.t('OAuth client ID for servers that ask for a sign-in (client credentials; or {0})', 'KEEL_MCP_CLIENT_ID')],
+      ['--mcp-private-key <pem-file>', l10n.t('sign as that client with a private key (private_key_jwt; or {0})', 'KEEL_MCP_PRIVATE_KEY_FILE')],
+      ['--mcp-issuer <url>', l10n.t('send those credentials only to this authorization server (or {0})', 'KEEL_MCP_ISSUER')],
+      ['--mcp-credentials <disk|memory>', l10n.t('keep OAuth tokens for the next run in {0} (default) or not', '~/.cache/keel/mcp-credentials')],
+      ['-h, --help', l10n.t('print this help')],
+    ], 20),
+    l10n.t('Without --yes or --no, edits are asked about on the terminal; with no terminal they are denied.'),
+    l10n.t('The OpenAI key is read from {0}, an MCP client secret from {1}.', 'OPENAI_API_KEY', 'KEEL_MCP_CLIENT_SECRET'),
+    l10n.t('An MCP server that asks for a sign-in without client credentials prints its sign-in URL on a terminal.'),
+  ].join('\n');
+}
 
 /** Whether the command line asks for the usage (`--help`, `-h`, `keel help`); arguments after `--` are the goal's. */
 export function wantsHelp(argv: readonly string[]): boolean {
@@ -108,12 +122,12 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
   });
   const [command, target, ...extra] = positionals;
   const [message, ...rest] = command === 'continue' ? extra : [undefined, ...extra];
-  if ((command !== 'run' && command !== 'workflow' && command !== 'resume' && command !== 'retry' && command !== 'continue') || target === undefined || rest.length > 0) throw new Error(USAGE);
-  if (command === 'continue' && !message?.trim()) throw new Error('keel continue needs the follow-up after the run id, e.g. keel continue <id> "Now add a test".');
-  if (values.input !== undefined && command !== 'workflow') throw new Error('--input is for `keel workflow`.');
-  if (values.yes && values.no) throw new Error('Use either --yes or --no, not both.');
+  if ((command !== 'run' && command !== 'workflow' && command !== 'resume' && command !== 'retry' && command !== 'continue') || target === undefined || rest.length > 0) throw new Error(usage());
+  if (command === 'continue' && !message?.trim()) throw new Error(l10n.t('keel continue needs the follow-up after the run id, e.g. keel continue <id> "Now add a test".'));
+  if (values.input !== undefined && command !== 'workflow') throw new Error(l10n.t('{0} is for {1}.', '--input', '`keel workflow`'));
+  if (values.yes && values.no) throw new Error(l10n.t('Use either --yes or --no, not both.'));
   const provider = values.provider ?? (env.OPENAI_API_KEY ? 'openai' : 'ollama');
-  if (provider !== 'ollama' && provider !== 'openai') throw new Error(`Unknown provider "${provider}"; use ollama or openai.`);
+  if (provider !== 'ollama' && provider !== 'openai') throw new Error(l10n.t('Unknown provider "{0}"; use ollama or openai.', provider));
   const workspace = resolve(values.workspace ?? process.cwd());
   return {
     command,
@@ -141,13 +155,13 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): C
 
 function mcpOptions(configFile: string, values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): CliMcpOptions {
   const credentials = (values['mcp-credentials'] as string | undefined) ?? 'disk';
-  if (credentials !== 'disk' && credentials !== 'memory') throw new Error(`--mcp-credentials is disk or memory, not "${credentials}".`);
+  if (credentials !== 'disk' && credentials !== 'memory') throw new Error(l10n.t('{0} is disk or memory, not "{1}".', '--mcp-credentials', credentials));
   // A secret on the command line would show in the process list, so it comes from the environment only.
   const clientId = (values['mcp-client-id'] as string | undefined) ?? env.KEEL_MCP_CLIENT_ID;
   const clientSecret = env.KEEL_MCP_CLIENT_SECRET;
   const privateKeyFile = (values['mcp-private-key'] as string | undefined) ?? env.KEEL_MCP_PRIVATE_KEY_FILE;
   const issuer = (values['mcp-issuer'] as string | undefined) ?? env.KEEL_MCP_ISSUER;
-  if ((clientSecret || privateKeyFile) && !clientId) throw new Error('An MCP client secret or private key needs its client ID: pass --mcp-client-id or set KEEL_MCP_CLIENT_ID.');
+  if ((clientSecret || privateKeyFile) && !clientId) throw new Error(l10n.t('An MCP client secret or private key needs its client ID: pass {0} or set {1}.', '--mcp-client-id', 'KEEL_MCP_CLIENT_ID'));
   return {
     configFile,
     credentials,
@@ -173,18 +187,18 @@ function inputValue(text: string): unknown {
 }
 
 function agentName(name: string): string {
-  if (!AGENT_NAME_PATTERN.test(name)) throw new Error(`--agent needs an agent's name (letters, digits, "_", "." or "-"), not "${name}".`);
+  if (!AGENT_NAME_PATTERN.test(name)) throw new Error(l10n.t('{0} needs an agent\'s name (letters, digits, "_", "." or "-"), not "{1}".', '--agent', name));
   return name;
 }
 
 function count(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 64) throw new Error(`${flag} needs a whole number from 0 to 64, not "${text}".`);
+  if (!Number.isInteger(value) || value < 0 || value > 64) throw new Error(l10n.t('{0} needs a whole number from {1} to {2}, not "{3}".', flag, 0, 64, text));
   return value;
 }
 
 function positiveNumber(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} needs a positive number, not "${text}".`);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(l10n.t('{0} needs a positive number, not "{1}".', flag, text));
   return value;
 }

@@ -1,6 +1,11 @@
 /**
  * The model layer's messages say what to do in VS Code: which setting to change, which command to run. On the
  * command line the same advice is a flag or an environment variable.
+ *
+ * PHRASES match the English messages only. A translated message still has its quoted setting ids (and command
+ * titles, where the translation keeps them in English), so NAMES swaps each for its flag, but the advice around it
+ * stays VS Code's; rewriting whole phrases in every language would need the model layer to say which advice it
+ * gives (a code beside the text) instead of this module reading its words.
  */
 const PHRASES: readonly (readonly [RegExp, string])[] = [
   [/set "keel\.ollama\.baseUrl" to where it runs, or store an OpenAI key with "Keel: Set OpenAI API Key"/g, 'pass --base-url <url> if it runs elsewhere, or use OpenAI with --provider openai and the key in OPENAI_API_KEY'],

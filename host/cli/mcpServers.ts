@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { parseMcpConfig, type McpServerConfig } from '../../protocol/mcpConfig';
 import { mcpServerSpecSchema, type McpOAuthSettings } from '../../protocol/rpc';
@@ -10,25 +11,21 @@ import type { CliMcpOptions } from './args';
 /** Where `--mcp-credentials disk` keeps OAuth tokens between runs (a folder only the user can read). */
 export const CLI_CREDENTIALS_DIR = join(homedir(), '.cache', 'keel', 'mcp-credentials');
 
-const NO_TERMINAL =
-  'there is no terminal to show its sign-in address on. Set KEEL_MCP_CLIENT_ID and KEEL_MCP_CLIENT_SECRET (or --mcp-private-key) ' +
-  'for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs)';
-
 /**
  * The servers of `--mcp <file>`, checked as the host checks the extension's. Client credentials from the flags and
  * environment go to every HTTP server that has no `oauth` settings of its own.
  */
 export async function cliMcpServers(options: CliMcpOptions, workspace: string, env: NodeJS.ProcessEnv): Promise<McpServerConfig[]> {
   const text = await readFile(options.configFile, 'utf8').catch((error: Error) => {
-    throw new Error(`--mcp: cannot read ${options.configFile} (${error.message}).`);
+    throw new Error(l10n.t('{0}: cannot read {1} ({2}).', '--mcp', options.configFile, error.message));
   });
   const parsed = parseMcpConfig(text, { source: options.configFile, workspaceFolder: workspace, env });
   if (parsed.inputs.length > 0) {
-    throw new Error(`${options.configFile} uses ${parsed.inputs.map((id) => `\${input:${id}}`).join(', ')}, which only VS Code can ask for; use \${env:NAME} with the CLI.`);
+    throw new Error(l10n.t('{0} uses {1}, which only VS Code can ask for; use {2} with the CLI.', options.configFile, parsed.inputs.map((id) => `\${input:${id}}`).join(', '), '${env:NAME}'));
   }
   const privateKey = options.privateKeyFile
     ? await readFile(options.privateKeyFile, 'utf8').catch((error: Error) => {
-      throw new Error(`--mcp-private-key: cannot read ${options.privateKeyFile} (${error.message}).`);
+      throw new Error(l10n.t('{0}: cannot read {1} ({2}).', '--mcp-private-key', options.privateKeyFile!, error.message));
     })
     : undefined;
   const { clientId, clientSecret, issuer } = options;
@@ -50,9 +47,13 @@ export function cliMcpAuth(options: CliMcpOptions, print: (text: string) => void
   return {
     store: options.credentials === 'disk' ? new FileCredentialStore(CLI_CREDENTIALS_DIR) : new MemoryCredentialStore(),
     open: async (server, url, reason) => {
-      if (!atTerminal) throw new Error(`MCP server "${server}" asks for a sign-in, but ${NO_TERMINAL}.`);
-      const why = reason === 'step-up' ? 'asks you to sign in again to allow more' : 'needs you to sign in';
-      print(`\nMCP server "${server}" ${why}. Open this address in a browser on this machine and approve; Keel waits up to 5 minutes:\n\n  ${url.href}\n\n`);
+      if (!atTerminal) {
+        throw new Error(l10n.t('MCP server "{0}" asks for a sign-in, but there is no terminal to show its sign-in address on. Set {1} and {2} (or {3}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs).', server, 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key'));
+      }
+      const asked = reason === 'step-up'
+        ? l10n.t('MCP server "{0}" asks you to sign in again to allow more. Open this address in a browser on this machine and approve; Keel waits up to 5 minutes:', server)
+        : l10n.t('MCP server "{0}" needs you to sign in. Open this address in a browser on this machine and approve; Keel waits up to 5 minutes:', server);
+      print(`\n${asked}\n\n  ${url.href}\n\n`);
     },
     signInOnConnect: atTerminal,
   };
@@ -61,8 +62,13 @@ export function cliMcpAuth(options: CliMcpOptions, print: (text: string) => void
 /** Says which servers the run goes on without, and why. */
 export function reportMcpServers(servers: readonly McpServerStatus[], log: (message: string) => void): void {
   for (const server of servers) {
-    if (server.state === 'needs-sign-in') log(`MCP server "${server.name}" needs a sign-in, but ${NO_TERMINAL}. The run goes on without its tools.`);
-    else if (server.state === 'failed') log(`MCP server "${server.name}" did not connect: ${server.error ?? 'unknown error'} The run goes on without its tools.`);
-    else if (server.sandbox?.startsWith('It is not sandboxed')) log(`MCP server "${server.name}": ${server.sandbox}`);
+    if (server.state === 'needs-sign-in') {
+      log(l10n.t('MCP server "{0}" needs a sign-in, but there is no terminal to show its sign-in address on. Set {1} and {2} (or {3}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs). The run goes on without its tools.', server.name, 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key'));
+    } else if (server.state === 'failed') {
+      log(l10n.t('MCP server "{0}" did not connect: {1} The run goes on without its tools.', server.name, server.error ?? l10n.t('unknown error')));
+    } else if (server.sandbox?.startsWith('It is not sandboxed')) {
+      // The host's sandbox note in English; a translated note is not recognised here (it needs a flag in McpServerStatus).
+      log(l10n.t('MCP server "{0}": {1}', server.name, server.sandbox));
+    }
   }
 }
