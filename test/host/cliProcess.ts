@@ -4,10 +4,10 @@ import { join } from 'node:path';
 /** The built headless CLI the host tests drive. */
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
-/** Runs the CLI with only PATH and `env`; stdin is not a terminal here, as in CI. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI (the built one, or a copy at `cli`) with only PATH and `env`; stdin is not a terminal here, as in CI. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
