@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { runJournalsDir } from '../protocol/node/runJournals';
@@ -186,7 +187,7 @@ export class AgentHost {
    */
   async startWorkflow(params: StartWorkflowParams): Promise<{ runId: string; done: Promise<RunResult>; recorded: Promise<void> }> {
     // A workflow is the workspace's code starting agents: like triggers, not in a workspace the user has not trusted.
-    if (params.restricted) throw new Error('Workflows do not run in Restricted Mode: trust the workspace first ("Workspaces: Manage Workspace Trust").');
+    if (params.restricted) throw new Error(workflowsRestricted());
     const { path, input, computeMs, ...run } = params;
     const { goal, start } = await this.workflows.prepare(path, input, computeMs);
     registerModelKeys(params.models);
@@ -216,7 +217,7 @@ export class AgentHost {
 
   /** Runs a failed task again under its own id: its journal without its end, replayed to the last good step. */
   async retryFailed(runId: string, now: { models?: ModelConfig; restricted?: boolean }): Promise<{ runId: string; done: Promise<RunResult> }> {
-    if (!(await this.deadLetters.get(runId))) throw new Error(`Run ${runId} is not on the dead-letter queue; list it with runs/listFailed.`);
+    if (!(await this.deadLetters.get(runId))) throw new Error(l10n.t('Run {0} is not on the dead-letter queue; list it with runs/listFailed.', runId));
     await this.journals.revive(runId);
     await this.deadLetters.remove(runId, 'retried');
     return this.resumeRun(runId, now);
@@ -274,7 +275,7 @@ export class AgentHost {
     for (const change of changes) void this.audit.append(change).catch((error: unknown) => this.ports.log(`audit log: policy change not recorded: ${(error as Error).message}`));
     for (const problem of policy?.problems ?? []) this.ports.log(`policy refused, so that level asks for everything: ${problem}`, 'warn');
     // Said once per change, not at every run.
-    for (const change of changes) if (change.error) this.ports.warn?.(`Keel: ${change.error} Until it is fixed, Keel asks before every call and nothing runs on autopilot.`);
+    for (const change of changes) if (change.error) this.ports.warn?.(l10n.t('Keel: {0} Until it is fixed, Keel asks before every call and nothing runs on autopilot.', change.error));
     return policy ? { ...withinPolicy(params, policy), rules: policy, rulesFor: forAgent } : params;
   }
 
@@ -322,7 +323,7 @@ export class AgentHost {
 
   private async configuredMcp(server: string): Promise<McpManager> {
     const manager = await this.mcp;
-    if (!manager) throw new Error(`No MCP server named "${server}" is configured.`);
+    if (!manager) throw new Error(l10n.t('No MCP server named "{0}" is configured.', server));
     return manager;
   }
 
@@ -380,4 +381,9 @@ export class AgentHost {
     const sandbox = { mode: 'auto' as const, npmCache: join(this.settings.storageDir, 'sandbox', 'npm-cache') };
     return new McpManager({ ...handlers, ...(this.ports.mcpAuth ? { auth: this.ports.mcpAuth } : {}) }, pins, this.ports.mcpStatus, sandbox);
   }
+}
+
+/** Why a workflow is refused in an untrusted workspace, and how to trust it. */
+export function workflowsRestricted(): string {
+  return l10n.t('Workflows do not run in Restricted Mode: trust the workspace first ("{0}").', 'Workspaces: Manage Workspace Trust');
 }

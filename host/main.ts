@@ -3,6 +3,7 @@
  * vscode-languageclient over Node IPC; it speaks only the Keel protocol and exits when its parent dies
  * (vscode-languageserver watches the client's pid).
  */
+import * as l10n from '@vscode/l10n';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +46,7 @@ let initialized = false;
 
 connection.onInitialize(async (params) => {
   // One host per process: a second initialize would build another beside the first, whose runs nobody could reach.
-  if (initialized) throw new ResponseError(ErrorCodes.InvalidRequest, 'The host is already initialized; start a new host process for another workspace.', { retry: false });
+  if (initialized) throw new ResponseError(ErrorCodes.InvalidRequest, l10n.t('The host is already initialized; start a new host process for another workspace.'), { retry: false });
   // Parsing the tokenizer's ranks blocks the thread for about 250 ms. Done here, before the client can send
   // anything, no run and no ping ever waits on it; the first task waits for initialize and needs it at once anyway.
   await loadTokenCounter();

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { setMaxListeners } from 'node:events';
 import { minimatch } from 'minimatch';
 import type { PrivacySettings } from '../../protocol/models';
@@ -92,7 +93,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
     const tool = tools.get(call.name);
     const delegated = delegating && call.name === DELEGATE_TOOL;
     const asking = call.name === ASK_USER_TOOL;
-    const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: `${call.name} may have run before Keel stopped. Run it again?`, detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
+    const confirmRepeat = () => approvals.confirmRepeat({ tool: call.name, title: l10n.t('{0} may have run before Keel stopped. Run it again?', call.name), detail: JSON.stringify(call.arguments, null, 2) ?? '' }, { runId: input.runId, parent: span, signal });
     // A delegate call has no effect of its own: resumed, it runs again and its subagent replays its own finished steps.
     const risk = delegated || asking ? 'read' : tool?.risk;
     const recorded = () => record.toolCall({ step, index, call, risk, delegated, repeatable: !delegated && !asking && tool?.risk === 'read', workspace: input.workspace, confirmRepeat }, () =>
@@ -161,9 +162,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       recovery.afterStep(toolCalls, results);
       steer(step, false);
     }
-    return end('failed', `The agent stopped after ${limits.maxSteps} model calls without finishing. Narrow the goal or raise "keel.agent.maxSteps".`);
+    return end('failed', l10n.t('The agent stopped after {0} model calls without finishing. Narrow the goal or raise "{1}".', limits.maxSteps, 'keel.agent.maxSteps'));
   } catch (error) {
-    if (signal.aborted) return end('cancelled', 'The run was cancelled.');
+    if (signal.aborted) return end('cancelled', l10n.t('The run was cancelled.'));
     if (error instanceof StoppedByUser) return end('cancelled', error.message);
     return end('failed', errorMessage(error));
   }
@@ -255,8 +256,8 @@ class PrivacyGuard {
 const MAX_ANSWER_CHARS = 100_000;
 
 function finalAnswer(content: string): string {
-  const answer = content.trim() || 'The model finished without a summary.';
-  return answer.length <= MAX_ANSWER_CHARS ? answer : `${answer.slice(0, MAX_ANSWER_CHARS)}\n[${answer.length - MAX_ANSWER_CHARS} more characters of the answer were cut]`;
+  const answer = content.trim() || l10n.t('The model finished without a summary.');
+  return answer.length <= MAX_ANSWER_CHARS ? answer : `${answer.slice(0, MAX_ANSWER_CHARS)}\n[${l10n.t('{0} more characters of the answer were cut', answer.length - MAX_ANSWER_CHARS)}]`;
 }
 
 /**

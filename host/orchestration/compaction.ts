@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import type { ChatMessage, ToolCall } from '../models/types';
 import { errorMessage } from '../observability/tracer';
@@ -150,7 +151,7 @@ export class Compactor {
 
   private async summarize(previous: string | undefined, turns: readonly ChatMessage[], signal: AbortSignal): Promise<string> {
     const summarize = this.options.summarize;
-    if (!summarize) throw new Error('no summariser is configured');
+    if (!summarize) throw new Error(l10n.t('no summariser is configured'));
     const input: ChatMessage[] = [...(previous ? [{ role: 'user' as const, content: `Summary of the conversation before these messages:\n${previous}` }] : []), ...turns.map(shortened)];
     const timeout = AbortSignal.timeout(this.options.summaryTimeoutMs);
     let summary: string;
@@ -159,9 +160,9 @@ export class Compactor {
     } catch (error) {
       if (!timeout.aborted || signal.aborted) throw error;
       const ms = this.options.summaryTimeoutMs;
-      throw new Error(`the summariser did not answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`, { cause: error });
+      throw new Error(ms < 1000 ? l10n.t('the summariser did not answer within {0} ms', ms) : l10n.t('the summariser did not answer within {0} s', Math.round(ms / 1000)), { cause: error });
     }
-    if (!summary) throw new Error('the summariser returned an empty summary');
+    if (!summary) throw new Error(l10n.t('the summariser returned an empty summary'));
     return cutToTokens(summary, this.options.maxSummaryTokens, this.options.count);
   }
 

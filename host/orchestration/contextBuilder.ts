@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AttributeValue } from '../../protocol/trace';
 import type { ContextSection } from '../memory';
 import type { ChatMessage } from '../models/types';
@@ -90,7 +91,7 @@ export class ContextBuilder {
   private compactor: Compactor | undefined;
 
   constructor(private readonly init: ContextBuilderOptions) {
-    if (!(init.budget > 0)) throw new Error(`The context budget must be a positive number of tokens, not ${init.budget}: pass the model's context window less its answer.`);
+    if (!(init.budget > 0)) throw new Error(l10n.t('The context budget must be a positive number of tokens, not {0}: pass the model\'s context window less its answer.', String(init.budget)));
     const { compactAt = 0.5, keepShare = 0.25, keepTurns = 2, summaryShare = 0.1, summaryTimeoutMs = 60_000 } = init;
     this.options = { budget: Math.floor(init.budget), compactAt, keepShare, keepTurns, summaryShare, summaryTimeoutMs };
   }

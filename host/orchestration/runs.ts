@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ModelConfig } from '../../protocol/models';
 import type { RunListEntry, RunMessage, RunState, StartRunParams, UnfinishedRun } from '../../protocol/rpc';
@@ -217,7 +218,7 @@ export class RunManager {
   /** A run's conversation from its journal, redacted; throws for a run with no journal here. */
   async transcript(runId: string): Promise<RunMessage[]> {
     const records = await this.deps.journals?.records(runId);
-    if (!records) throw new Error(`No run ${runId} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.`);
+    if (!records) throw new Error(notKept(runId));
     return transcriptOf(records);
   }
 
@@ -227,7 +228,7 @@ export class RunManager {
    */
   steer(runId: string, message: string): boolean {
     // Redacted as the journal keeps it, so a resumed run reads the same words.
-    const text = redacted(validateMessage(message, 'steering message'));
+    const text = redacted(validateMessage(message, 'steer'));
     const live = this.active.get(runId);
     if (!live?.inbox || !live.inbox.send(text)) return false;
     live.journal?.append({ type: 'steer', text, time: new Date().toISOString() });
@@ -243,10 +244,10 @@ export class RunManager {
   async continue(runId: string, message: string, now: { models?: ModelConfig; restricted?: boolean } = {}, prepare: (params: StartRunParams) => RunRequest = (params) => params): Promise<{ runId: string; done: Promise<RunResult> }> {
     const text = validateMessage(message, 'follow-up');
     const journals = this.deps.journals;
-    if (!journals) throw new Error('This host keeps no run journals, so a run cannot be continued.');
-    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is still running; steer it with a message instead, or wait for it to end.`);
+    if (!journals) throw new Error(l10n.t('This host keeps no run journals, so a run cannot be continued.'));
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(l10n.t('Run {0} is still running; steer it with a message instead, or wait for it to end.', runId));
     // A workflow's script decides what happens next, and a resume would run the script, not a follow-up.
-    if ((await journals.ended(runId))?.agent === WORKFLOW_AGENT) throw new Error(`Run ${runId} is a workflow, which cannot be continued with a message; run the workflow again with new input, or start a task.`);
+    if ((await journals.ended(runId))?.agent === WORKFLOW_AGENT) throw new Error(l10n.t('Run {0} is a workflow, which cannot be continued with a message; run the workflow again with new input, or start a task.', runId));
     const controller = new AbortController();
     // Held before the journal moves, so a second continue or a resume of the same run is refused meanwhile.
     this.hold(runId, controller);
@@ -268,14 +269,14 @@ export class RunManager {
    */
   async undo(runId: string): Promise<UndoResult> {
     const journals = this.deps.journals;
-    if (!journals) throw new Error('This host keeps no run journals, so there is nothing to undo.');
-    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is still running; cancel it or wait for it to end, then undo it.`);
+    if (!journals) throw new Error(l10n.t('This host keeps no run journals, so there is nothing to undo.'));
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(l10n.t('Run {0} is still running; cancel it or wait for it to end, then undo it.', runId));
     const records = await journals.records(runId);
-    if (!records) throw new Error(`No run ${runId} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.`);
+    if (!records) throw new Error(notKept(runId));
     const end = endOf(records);
-    if (!end) throw new Error(`Run ${runId} has not ended; resume or discard it first, then undo it.`);
+    if (!end) throw new Error(l10n.t('Run {0} has not ended; resume or discard it first, then undo it.', runId));
     const changes = fileChangesOf(records);
-    if (changes.length === 0) return { undone: false, files: [], message: `Run ${runId} left no file changes to undo (edits and new files count; commands are not tracked).` };
+    if (changes.length === 0) return { undone: false, files: [], message: l10n.t('Run {0} left no file changes to undo (edits and new files count; commands are not tracked).', runId) };
     const result = await undoChanges(changes, { runId, workspace: this.deps.workspace, backups: journals.backups(runId), ...(this.deps.audit ? { audit: this.deps.audit } : {}) });
     if (result.undone) {
       await journals.undone(runId, result.files);
@@ -292,16 +293,17 @@ export class RunManager {
    */
   async resume(runId: string, now: { models?: ModelConfig; restricted?: boolean } = {}, prepare: (params: StartRunParams) => RunRequest = (params) => params): Promise<{ runId: string; done: Promise<RunResult> }> {
     const journals = this.deps.journals;
-    if (!journals) throw new Error('This host keeps no run journals, so there is nothing to resume.');
-    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(`Run ${runId} is running already.`);
+    if (!journals) throw new Error(l10n.t('This host keeps no run journals, so there is nothing to resume.'));
+    if (this.active.has(runId) || (await journals.runningElsewhere(runId))) throw new Error(l10n.t('Run {0} is running already.', runId));
     const controller = new AbortController();
     this.hold(runId, controller);
     try {
       const loaded = await journals.load(runId).catch((error: Error) => error);
-      if (loaded instanceof Error || loaded === 'ended' || loaded === 'missing') throw new Error(`Run ${runId} is not an unfinished run${loaded instanceof Error ? ` (${loaded.message})` : ''}; list them with runs/listUnfinished.`);
+      if (loaded instanceof Error) throw new Error(l10n.t('Run {0} is not an unfinished run ({1}); list them with runs/listUnfinished.', runId, loaded.message));
+      if (loaded === 'ended' || loaded === 'missing') throw new Error(l10n.t('Run {0} is not an unfinished run; list them with runs/listUnfinished.', runId));
       if (!loaded.ok) {
         await journals.close(runId, 'failed', loaded.problem);
-        const result: RunResult = { runId, outcome: 'failed', message: `The run could not be resumed: ${loaded.problem}.` };
+        const result: RunResult = { runId, outcome: 'failed', message: l10n.t('The run could not be resumed: {0}.', loaded.problem) };
         this.active.delete(runId);
         this.deps.finished(result);
         return { runId, done: Promise.resolve(result) };
@@ -322,7 +324,7 @@ export class RunManager {
     if (this.active.has(runId) || !this.deps.journals || (await this.deps.journals.runningElsewhere(runId))) return false;
     const loaded = await this.deps.journals.load(runId).catch(() => 'missing' as const);
     if (loaded === 'missing' || loaded === 'ended') return false;
-    await this.deps.journals.close(runId, 'cancelled', 'The user discarded the unfinished run.');
+    await this.deps.journals.close(runId, 'cancelled', l10n.t('The user discarded the unfinished run.'));
     this.deps.changed?.(runId, 'cancelled');
     return true;
   }
@@ -443,9 +445,9 @@ export class RunManager {
       [registry, memory, catalog] = await Promise.all([this.deps.tools(), this.deps.memory?.().catch(() => undefined), this.deps.agents?.() ?? { agents: new Map(), problems: [] }]);
       hooks = registry.hooks;
       const agent = request.agent === undefined ? undefined : catalog.agents.get(request.agent);
-      if (request.agent !== undefined && !agent) throw new RunRefused(`no agent is named ${request.agent}${catalog.problems.length ? ` (definitions that did not load: ${catalog.problems.join('; ')})` : ''}; list them with "Keel: Run Agent…" or "keel agents"`);
+      if (request.agent !== undefined && !agent) throw new RunRefused(noSuchAgent(request.agent, catalog.problems));
       const gate = await hooks?.ask('runStart', { goal, agent: agentName }, { runId, parent: span, signal, audit: this.deps.audit });
-      if (gate?.decision === 'deny') throw new RunRefused(gate.reason ?? 'a hook refused the run');
+      if (gate?.decision === 'deny') throw new RunRefused(gate.reason ?? l10n.t('a hook refused the run'));
       const run = {
         runId,
         goal,
@@ -470,7 +472,7 @@ export class RunManager {
       };
       output = workflow ? await this.runWorkflow(workflow, run, journal) : await runWithFallback(run, catalog, runAgent);
     } catch (error) {
-      const message = signal.aborted ? 'The run was cancelled.' : error instanceof RunRefused ? `The run was refused: ${error.message}.` : `The run failed inside Keel: ${errorMessage(error)}`;
+      const message = signal.aborted ? l10n.t('The run was cancelled.') : error instanceof RunRefused ? l10n.t('The run was refused: {0}.', error.message) : l10n.t('The run failed inside Keel: {0}', errorMessage(error));
       output = { outcome: signal.aborted ? 'cancelled' : 'failed', message, toolsUsed: [], filesTouched: [], tokens: { input: 0, output: 0 } };
     }
     inbox?.close();
@@ -499,7 +501,7 @@ export class RunManager {
   }
 
   private runWorkflow(workflow: WorkflowStart, run: Parameters<WorkflowRunner['run']>[1], journal: RunJournal | undefined): Promise<AgentRunOutput> {
-    if (!this.deps.workflows) throw new RunRefused('this host runs no workflows');
+    if (!this.deps.workflows) throw new RunRefused(l10n.t('this host runs no workflows'));
     return this.deps.workflows.run(workflow, run, journal);
   }
 
@@ -507,7 +509,7 @@ export class RunManager {
   private interrupted(runId: string, span: Span, journal: RunJournal | undefined): RunResult {
     journal?.close();
     span.end('cancelled', HOST_STOPPING);
-    const result: RunResult = { runId, outcome: 'interrupted', message: 'The agent host stopped during the run; it can be resumed when the host starts again.' };
+    const result: RunResult = { runId, outcome: 'interrupted', message: l10n.t('The agent host stopped during the run; it can be resumed when the host starts again.') };
     this.active.delete(runId);
     this.deps.finished(result);
     return result;
@@ -526,6 +528,16 @@ export class RunManager {
 /** A runStart hook said no: the run ends before anything ran, with the hook's reason. */
 class RunRefused extends Error {}
 
+/** Why a run naming an agent the workspace does not define is refused; completes "The run was refused: …". */
+function noSuchAgent(agent: string, problems: readonly string[]): string {
+  if (problems.length === 0) return l10n.t('no agent is named {0}; list them with "Keel: Run Agent…" or "keel agents"', agent);
+  return l10n.t('no agent is named {0} (definitions that did not load: {1}); list them with "Keel: Run Agent…" or "keel agents"', agent, problems.join('; '));
+}
+
+function notKept(runId: string): string {
+  return l10n.t('No run {0} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.', runId);
+}
+
 /** The Runs list's state of a run that is not working here; undefined for one it leaves out. */
 function stateOf(run: RunSummary, failed: ReadonlySet<string>): RunState | undefined {
   if (!run.end) return 'interrupted';
@@ -534,7 +546,7 @@ function stateOf(run: RunSummary, failed: ReadonlySet<string>): RunState | undef
 }
 
 function listEntry(run: RunSummary, state: RunState): RunListEntry {
-  const message = run.problem ? `It cannot be resumed: ${run.problem}` : run.end?.message;
+  const message = run.problem ? l10n.t('It cannot be resumed: {0}', run.problem) : run.end?.message;
   return {
     runId: run.runId, goal: redacted(run.goal), agent: run.agent, kind: run.kind, state, startedAt: run.startedAt, steps: run.steps, filesChanged: run.filesChanged, changedFiles: run.changedFiles,
     ...(run.end ? { endedAt: run.end.at } : {}), ...(message ? { message: redacted(message) } : {}), ...(run.traceId ? { traceId: run.traceId } : {}),
@@ -546,16 +558,24 @@ function session(loaded: Extract<LoadedRun, { ok: true }>, message?: string): Pi
   return { ...(loaded.continued ? { continued: { ...loaded.continued, ...(message ? { message } : {}) } } : {}), unread: loaded.replay.unread };
 }
 
-function validateMessage(message: unknown, what: string): string {
-  if (typeof message !== 'string' || message.trim() === '') throw new Error(`The ${what} is empty; say what the agent should do.`);
-  if (message.length > MAX_MESSAGE_CHARS) throw new Error(`The ${what} is ${message.length} characters long; keep it under ${MAX_MESSAGE_CHARS.toLocaleString('en')} and put details in files the agent can read.`);
+/** A steering message or a follow-up, trimmed; each named whole in its errors, so a translation reads as one sentence. */
+function validateMessage(message: unknown, kind: 'steer' | 'follow-up'): string {
+  const limit = MAX_MESSAGE_CHARS.toLocaleString('en');
+  if (typeof message !== 'string' || message.trim() === '') {
+    throw new Error(kind === 'steer' ? l10n.t('The steering message is empty; say what the agent should do.') : l10n.t('The follow-up is empty; say what the agent should do.'));
+  }
+  if (message.length > MAX_MESSAGE_CHARS) {
+    throw new Error(kind === 'steer'
+      ? l10n.t('The steering message is {0} characters long; keep it under {1} and put details in files the agent can read.', message.length, limit)
+      : l10n.t('The follow-up is {0} characters long; keep it under {1} and put details in files the agent can read.', message.length, limit));
+  }
   return message.trim();
 }
 
 export function validateGoal(goal: unknown): string {
   if (typeof goal !== 'string' || goal.trim() === '') {
-    throw new Error('The goal is empty. Describe what the agent should do, e.g. "Rename the function foo to bar in src/a.ts".');
+    throw new Error(l10n.t('The goal is empty. Describe what the agent should do, e.g. "Rename the function foo to bar in src/a.ts".'));
   }
-  if (goal.length > 20_000) throw new Error(`The goal is ${goal.length} characters long; keep it under 20,000 and put details in files the agent can read.`);
+  if (goal.length > 20_000) throw new Error(l10n.t('The goal is {0} characters long; keep it under 20,000 and put details in files the agent can read.', goal.length));
   return goal.trim();
 }

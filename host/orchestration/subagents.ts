@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { RunLimits } from '../../protocol/run';
@@ -110,7 +111,7 @@ class Slots {
         };
         const aborted = () => {
           this.waiting.splice(this.waiting.indexOf(granted), 1);
-          reject(signal.reason instanceof Error ? signal.reason : new Error('The run was cancelled.'));
+          reject(signal.reason instanceof Error ? signal.reason : new Error(l10n.t('The run was cancelled.')));
         };
         this.waiting.push(granted);
         signal.addEventListener('abort', aborted, { once: true });

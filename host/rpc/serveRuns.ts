@@ -3,7 +3,7 @@ import {
   CancelRunRequest, ContinueRunRequest, DiscardRunRequest, DismissFailedTaskRequest, ListAgentsRequest, ListFailedTasksRequest, ListRunsRequest, ListUnfinishedRunsRequest, ResumeRunRequest,
   RetryFailedTaskRequest, RunTranscriptRequest, StartRunRequest, StartWorkflowRequest, SteerRunRequest, UndoRunRequest, PlanWorkflowRequest,
 } from '../../protocol/rpc';
-import type { AgentHost } from '../agentHost';
+import { workflowsRestricted, type AgentHost } from '../agentHost';
 import { onValidatedRequest } from '../validatedHandlers';
 
 /** Starts, cancels and resumes runs for the extension; each run's spans and end reach it through the host's ports. */
@@ -32,7 +32,7 @@ export function serveRuns(connection: Connection, host: AgentHost): void {
     return { runId: started.runId };
   });
   onValidatedRequest(connection, PlanWorkflowRequest, async ({ goal, models, restricted }, token) => {
-    if (restricted) return new ResponseError(ErrorCodes.InvalidRequest, 'Workflows do not run in Restricted Mode: trust the workspace first ("Workspaces: Manage Workspace Trust").');
+    if (restricted) return new ResponseError(ErrorCodes.InvalidRequest, workflowsRestricted());
     const cancelled = new AbortController();
     token.onCancellationRequested(() => cancelled.abort());
     try {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { hash } from 'node:crypto';
 import { closeSync, fdatasync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -33,11 +34,11 @@ export class JournalFile {
   }
 
   append(record: object, options: { withNext?: boolean } = {}): void {
-    if (this.fd === undefined) throw new Error(`The journal ${this.path} is closed.`);
+    if (this.fd === undefined) throw new Error(l10n.t('The journal {0} is closed.', this.path));
     const json = JSON.stringify(record);
     // A character is at most 3 bytes in UTF-8: most records need no count. The line adds the checksum and a space.
     const bytes = json.length * 3 > MAX_RECORD_BYTES ? Buffer.byteLength(json) + CHECKSUM_DIGITS + 1 : 0;
-    if (bytes > MAX_RECORD_BYTES) throw new Error(`A journal record of ${bytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit.`);
+    if (bytes > MAX_RECORD_BYTES) throw new Error(l10n.t('A journal record of {0} bytes is over the {1}-byte limit.', bytes, MAX_RECORD_BYTES));
     this.held.push(json);
     if (!options.withNext) this.flush();
     else this.holdTimer ??= setTimeout(() => this.flush(), HOLD_MS).unref();
@@ -90,7 +91,7 @@ export interface JournalContents {
 /** Reads and checks a journal; a missing, unreadable or oversized file throws an error that names it. */
 export async function readJournal(path: string): Promise<JournalContents> {
   const { size } = await stat(path);
-  if (size > MAX_JOURNAL_BYTES) throw new Error(`The journal ${path} is ${Math.round(size / 1048576)} MB, over the ${MAX_JOURNAL_BYTES / 1048576} MB Keel writes; it is not read.`);
+  if (size > MAX_JOURNAL_BYTES) throw new Error(l10n.t('The journal {0} is {1} MB, over the {2} MB Keel writes; it is not read.', path, Math.round(size / 1048576), MAX_JOURNAL_BYTES / 1048576));
   const bytes = await readFile(path);
   const records: unknown[] = [];
   let start = 0;
@@ -99,15 +100,14 @@ export async function readJournal(path: string): Promise<JournalContents> {
     line++;
     const newline = bytes.indexOf(0x0a, start);
     const end = newline < 0 ? bytes.length : newline;
-    const problem = end - start > MAX_RECORD_BYTES ? `it is ${end - start} bytes long, more than Keel writes` : undefined;
+    const problem = end - start > MAX_RECORD_BYTES ? l10n.t({ message: 'it is {0} bytes long, more than Keel writes', args: [end - start], comment: ['Completes "record … of … is incomplete or damaged (…)" and "… is damaged (…)".'] }) : undefined;
     const decoded = problem ? { problem } : decodeLine(bytes.toString('utf8', start, end));
     const isLast = newline < 0 || newline === bytes.length - 1;
     if ('problem' in decoded) {
-      const where = `record ${line} of ${path}`;
-      if (isLast) return { records, goodBytes: start, tornTail: `${where} is incomplete or damaged (${decoded.problem}): Keel stopped while writing it, so it is ignored` };
-      return { records, goodBytes: start, corrupt: `${where} is damaged (${decoded.problem}); the records after it cannot be trusted` };
+      if (isLast) return { records, goodBytes: start, tornTail: l10n.t('record {0} of {1} is incomplete or damaged ({2}): Keel stopped while writing it, so it is ignored', line, path, decoded.problem) };
+      return { records, goodBytes: start, corrupt: l10n.t('record {0} of {1} is damaged ({2}); the records after it cannot be trusted', line, path, decoded.problem) };
     }
-    if (newline < 0) return { records, goodBytes: start, tornTail: `record ${line} of ${path} has no line end: Keel stopped while writing it, so it is ignored` };
+    if (newline < 0) return { records, goodBytes: start, tornTail: l10n.t('record {0} of {1} has no line end: Keel stopped while writing it, so it is ignored', line, path) };
     records.push(decoded.record);
     start = newline + 1;
   }
@@ -126,13 +126,13 @@ const SHA256_DIGITS = 16;
 
 function decodeLine(line: string): { record: unknown } | { problem: string } {
   const space = line.indexOf(' ');
-  if (space !== CHECKSUM_DIGITS && space !== SHA256_DIGITS) return { problem: 'it does not start with a checksum' };
+  if (space !== CHECKSUM_DIGITS && space !== SHA256_DIGITS) return { problem: l10n.t({ message: 'it does not start with a checksum', comment: ['Completes "record … of … is incomplete or damaged (…)" and "… is damaged (…)".'] }) };
   const json = line.slice(space + 1);
   const expected = space === CHECKSUM_DIGITS ? checksum(json) : hash('sha256', json).slice(0, SHA256_DIGITS);
-  if (expected !== line.slice(0, space)) return { problem: 'its checksum does not match' };
+  if (expected !== line.slice(0, space)) return { problem: l10n.t({ message: 'its checksum does not match', comment: ['Completes "record … of … is incomplete or damaged (…)" and "… is damaged (…)".'] }) };
   try {
     return { record: JSON.parse(json) as unknown };
   } catch {
-    return { problem: 'it is not JSON' };
+    return { problem: l10n.t({ message: 'it is not JSON', comment: ['Completes "record … of … is incomplete or damaged (…)" and "… is damaged (…)".'] }) };
   }
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ConsentPort } from '../../governance/consent';
 import { redacted, redactSecrets } from '../../observability/redaction';
@@ -249,7 +250,7 @@ async function settle(pending: PendingCall, planned: PlannedCall): Promise<ToolO
   const choice = await planned.confirmRepeat();
   if (choice === 'run') return undefined;
   if (choice === 'skip') return { ok: false, content: `${planned.call.name} may have run before Keel stopped, and the user chose not to run it again. Check its effect before relying on it.` };
-  throw new Error(`The run stopped on resuming it: ${planned.call.name} may have run before Keel stopped, and it is not run again or skipped without someone saying so.`);
+  throw new Error(l10n.t('The run stopped on resuming it: {0} may have run before Keel stopped, and it is not run again or skipped without someone saying so.', planned.call.name));
 }
 
 /**

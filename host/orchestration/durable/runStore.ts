@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartRunRequest, type StartRunParams, type UnfinishedRun } from '../../../protocol/rpc';
@@ -104,16 +105,16 @@ export class RunStore {
     const records: JournalRecord[] = [];
     for (const [index, raw] of contents.records.entries()) {
       const parsed = journalRecord.safeParse(raw);
-      if (!parsed.success) return { ok: false, runId, goal: goalOf(records), problem: `record ${index + 1} of ${this.path(runId)} is not a record Keel writes; the run cannot be resumed` };
+      if (!parsed.success) return { ok: false, runId, goal: goalOf(records), problem: l10n.t('record {0} of {1} is not a record Keel writes; the run cannot be resumed', index + 1, this.path(runId)) };
       records.push(parsed.data);
     }
     if (endOf(records)) return 'ended';
     const goal = goalOf(records);
-    if (contents.corrupt) return { ok: false, runId, goal, problem: `${contents.corrupt}; the run cannot be resumed` };
+    if (contents.corrupt) return { ok: false, runId, goal, problem: l10n.t({ message: '{0}; the run cannot be resumed', args: [contents.corrupt], comment: ['{0} says which journal record is damaged and how.'] }) };
     const start = records[0];
-    if (start?.type !== 'start' || start.runId !== runId) return { ok: false, runId, goal, problem: `${this.path(runId)} does not begin with the run's start record; the run cannot be resumed` };
+    if (start?.type !== 'start' || start.runId !== runId) return { ok: false, runId, goal, problem: l10n.t('{0} does not begin with the run\'s start record; the run cannot be resumed', this.path(runId)) };
     const request = checkParams(StartRunRequest.params, start.request, StartRunRequest.type.method);
-    if (!request.ok) return { ok: false, runId, goal, problem: `the run request in ${this.path(runId)} is not valid (${request.message}); the run cannot be resumed` };
+    if (!request.ok) return { ok: false, runId, goal, problem: l10n.t('the run request in {0} is not valid ({1}); the run cannot be resumed', this.path(runId), request.message) };
     const continued = continuationOf(records);
     return {
       ok: true, runId, goal, request: request.params, traceId: start.traceId, startedAt: start.time, replay: new Replay(records), goodBytes: contents.goodBytes,
@@ -129,9 +130,13 @@ export class RunStore {
   async continueEnded(runId: string, text: string): Promise<Extract<LoadedRun, { ok: true }>> {
     const ended = join(this.dir, FINISHED, `${runId}.jsonl`);
     const records = await this.endedRecords(runId);
-    if (!records || !endOf(records)) throw new Error(`Run ${runId} has no ended journal to continue${(await this.load(runId)) === 'missing' ? '; it may have been pruned (Keel keeps the last ' + KEEP_FINISHED + ' ended runs, for 30 days)' : ' (it has not ended)'}.`);
+    if (!records || !endOf(records)) {
+      throw new Error((await this.load(runId)) === 'missing'
+        ? l10n.t('Run {0} has no ended journal to continue; it may have been pruned (Keel keeps the last {1} ended runs, for 30 days).', runId, KEEP_FINISHED)
+        : l10n.t('Run {0} has no ended journal to continue (it has not ended).', runId));
+    }
     const start = records[0];
-    if (start?.type === 'start' && start.kind === 'workflow') throw new Error(`Run ${runId} is a workflow run, which its script directs; run the workflow again instead of continuing it.`);
+    if (start?.type === 'start' && start.kind === 'workflow') throw new Error(l10n.t('Run {0} is a workflow run, which its script directs; run the workflow again instead of continuing it.', runId));
     await this.own(runId);
     await rename(ended, this.path(runId));
     const file = JournalFile.open(this.path(runId));
@@ -142,7 +147,7 @@ export class RunStore {
       file.close();
     }
     const loaded = await this.load(runId);
-    if (loaded === 'ended' || loaded === 'missing' || !loaded.ok) throw new Error(`Run ${runId} could not be continued: ${typeof loaded === 'string' ? loaded : loaded.problem}.`);
+    if (loaded === 'ended' || loaded === 'missing' || !loaded.ok) throw new Error(l10n.t('Run {0} could not be continued: {1}.', runId, typeof loaded === 'string' ? loaded : loaded.problem));
     return loaded;
   }
 
@@ -236,7 +241,7 @@ export class RunStore {
     const records: JournalRecord[] = [];
     for (const [index, raw] of contents.records.entries()) {
       const parsed = journalRecord.safeParse(raw);
-      if (!parsed.success) return { problem: `record ${index + 1} of ${path} is not a record Keel writes` };
+      if (!parsed.success) return { problem: l10n.t('record {0} of {1} is not a record Keel writes', index + 1, path) };
       records.push(parsed.data);
     }
     return records;
@@ -244,7 +249,7 @@ export class RunStore {
 
   /** Appends to a loaded run's journal from its last good record on, noting the resume. */
   async reopen(loaded: Extract<LoadedRun, { ok: true }>): Promise<RunJournal> {
-    if (await this.runningElsewhere(loaded.runId)) throw new Error(`Run ${loaded.runId} is running in another Keel window.`);
+    if (await this.runningElsewhere(loaded.runId)) throw new Error(l10n.t('Run {0} is running in another Keel window.', loaded.runId));
     await this.own(loaded.runId);
     const journal = new RunJournal(JournalFile.open(this.path(loaded.runId), loaded.goodBytes), loaded.replay, undefined, this.backups(loaded.runId));
     journal.append({ type: 'resumed', time: new Date().toISOString(), ...(loaded.note ? { note: loaded.note } : {}) });
@@ -271,7 +276,7 @@ export class RunStore {
    */
   async revive(runId: string): Promise<void> {
     const records = await this.endedRecords(runId);
-    if (!records) throw new Error(`Run ${runId} has no finished journal to retry from; it may have been pruned (Keel keeps the last ${KEEP_FINISHED}).`);
+    if (!records) throw new Error(l10n.t('Run {0} has no finished journal to retry from; it may have been pruned (Keel keeps the last {1}).', runId, KEEP_FINISHED));
     // Only the last part's end: the parts before a continuation stay as they ended.
     const end = lastIndexOf(records, 'end');
     const file = JournalFile.open(this.path(runId));
@@ -359,7 +364,7 @@ export class RunStore {
   }
 
   private checked(runId: string): string {
-    if (!JOURNAL.test(`${runId}.jsonl`)) throw new Error(`"${runId.slice(0, 80)}" is not a run id.`);
+    if (!JOURNAL.test(`${runId}.jsonl`)) throw new Error(l10n.t('"{0}" is not a run id.', runId.slice(0, 80)));
     return runId;
   }
 }

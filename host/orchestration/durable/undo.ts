@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AuditSink } from '../../governance/auditLog';
 import { errorMessage } from '../../observability/tracer';
 import type { WorkspacePort } from '../../workspace/port';
@@ -21,16 +22,22 @@ export async function undoChanges(changes: readonly FileChange[], io: { runId: s
   const { workspace, backups } = io;
   const write = workspace.writeFile?.bind(workspace);
   const remove = workspace.deleteFile?.bind(workspace);
-  if (!write || !remove) return { undone: false, files: [], message: 'Nothing was undone: this host cannot write workspace files.' };
+  if (!write || !remove) return { undone: false, files: [], message: l10n.t('Nothing was undone: this host cannot write workspace files.') };
   const current = await Promise.all(changes.map((change) => workspace.readFile(change.path).catch(() => undefined)));
   const changedSince = changes.filter((change, i) => current[i] === undefined || sha256(current[i]!) !== change.after).map((change) => change.path);
   if (changedSince.length > 0) {
-    return { undone: false, files: changedSince, message: `Nothing was undone: ${list(changedSince)} changed since the run (or ${changedSince.length === 1 ? 'is' : 'are'} gone), and undoing would lose that work. Revert ${changedSince.length === 1 ? 'it' : 'them'} by hand, or put back what the run left and undo again.` };
+    const message = changedSince.length === 1
+      ? l10n.t('Nothing was undone: {0} changed since the run (or is gone), and undoing would lose that work. Revert it by hand, or put back what the run left and undo again.', list(changedSince))
+      : l10n.t('Nothing was undone: {0} changed since the run (or are gone), and undoing would lose that work. Revert them by hand, or put back what the run left and undo again.', list(changedSince));
+    return { undone: false, files: changedSince, message };
   }
   const before = await Promise.all(changes.map((change) => (change.before === null ? null : backups.read(change.before))));
   const uncopied = changes.filter((_, i) => before[i] === undefined).map((change) => change.path);
   if (uncopied.length > 0) {
-    return { undone: false, files: uncopied, message: `Nothing was undone: Keel has no copy of ${list(uncopied)} from before the run (it was not written or was removed), so ${uncopied.length === 1 ? 'it' : 'they'} cannot be restored. Revert by hand, e.g. with git.` };
+    const message = uncopied.length === 1
+      ? l10n.t('Nothing was undone: Keel has no copy of {0} from before the run (it was not written or was removed), so it cannot be restored. Revert by hand, e.g. with git.', list(uncopied))
+      : l10n.t('Nothing was undone: Keel has no copy of {0} from before the run (it was not written or was removed), so they cannot be restored. Revert by hand, e.g. with git.', list(uncopied));
+    return { undone: false, files: uncopied, message };
   }
   const done: number[] = [];
   try {
@@ -47,15 +54,17 @@ export async function undoChanges(changes: readonly FileChange[], io: { runId: s
       const change = changes[i]!;
       await (change.before === null ? workspace.createFile(change.path, current[i]!) : write(change.path, current[i]!)).catch(() => stuck.push(change.path));
     }
-    const left = stuck.length > 0 ? ` ${list(stuck)} could not be put back as the run left ${stuck.length === 1 ? 'it' : 'them'}; check ${stuck.length === 1 ? 'it' : 'them'}.` : '';
-    return { undone: false, files: [failed], message: `Nothing was undone: ${failed} could not be restored (${errorMessage(error)}).${left}` };
+    const left = stuck.length === 0 ? '' : stuck.length === 1
+      ? ` ${l10n.t('{0} could not be put back as the run left it; check it.', list(stuck))}`
+      : ` ${l10n.t('{0} could not be put back as the run left them; check them.', list(stuck))}`;
+    return { undone: false, files: [failed], message: `${l10n.t('Nothing was undone: {0} could not be restored ({1}).', failed, errorMessage(error))}${left}` };
   }
   for (const change of changes) await io.audit?.append({ kind: 'file_change', runId: io.runId, path: change.path, before: change.after, after: change.before });
   const files = changes.map((change) => change.path);
-  return { undone: true, files, message: `Undid the run's changes to ${files.length} file${files.length === 1 ? '' : 's'}: ${list(files)}.` };
+  return { undone: true, files, message: files.length === 1 ? l10n.t('Undid the run\'s changes to 1 file: {0}.', list(files)) : l10n.t('Undid the run\'s changes to {0} files: {1}.', files.length, list(files)) };
 }
 
 function list(paths: readonly string[]): string {
   const shown = paths.slice(0, 10).join(', ');
-  return paths.length > 10 ? `${shown} and ${paths.length - 10} more` : shown;
+  return paths.length > 10 ? l10n.t('{0} and {1} more', shown, paths.length - 10) : shown;
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { MAX_USER_ANSWER_CHARS, type AskUserAnswer } from '../../../protocol/rpc';
 import type { ApprovalBroker, At } from '../../governance/approvals';
@@ -57,7 +58,7 @@ export class UserQuestions {
 }
 
 function answerForModel(answer: AskUserAnswer, question: string): ToolOutcome {
-  if (answer.action === 'stop') throw new StoppedByUser(`The user stopped the run when asked: ${question.length > 200 ? `${question.slice(0, 200)}…` : question}`);
+  if (answer.action === 'stop') throw new StoppedByUser(l10n.t('The user stopped the run when asked: {0}', question.length > 200 ? `${question.slice(0, 200)}…` : question));
   if (answer.action === 'decline') return { ok: true, content: 'The user did not answer (declined, no answer in time, or nobody can answer in this session). Go on with your best judgement and say in your final answer what you assumed.' };
   return { ok: true, content: `The user answered:\n${cut(answer.text)}` };
 }

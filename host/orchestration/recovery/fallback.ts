@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AgentRunInput, AgentRunOutput } from '../agentRun';
 import type { AgentCatalog } from '../agents/agentDefinitions';
 import { unrecorded } from '../durable/stepRecorder';
@@ -41,7 +42,7 @@ export async function runWithFallback(input: AgentRunInput, catalog: AgentCatalo
   if (!first) return second;
   return {
     outcome: second.outcome,
-    message: `${input.agent.name} failed, so ${fallback.name} took over: ${second.message}`,
+    message: l10n.t('{0} failed, so {1} took over: {2}', input.agent.name, fallback.name, second.message),
     toolsUsed: [...new Set([...first.toolsUsed, ...second.toolsUsed])],
     filesTouched: [...new Set([...first.filesTouched, ...second.filesTouched])],
     tokens: { input: first.tokens.input + second.tokens.input, output: first.tokens.output + second.tokens.output },

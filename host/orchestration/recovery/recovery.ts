@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { formatUsd as usd } from '../../../protocol/models';
 import type { AskUserAnswer } from '../../../protocol/rpc';
 import type { ApprovalBroker, At } from '../../governance/approvals';
@@ -57,9 +58,12 @@ export class Recovery {
     const { at, record, agentName } = this.options;
     at.parent.setAttributes({ 'keel.recovery.escalations': ++this.escalations, 'keel.recovery.stuck': stuck.kind });
     const answer = await record.escalation(step, stuck.reason, () => this.ask(stuck));
-    if (answer.action === 'stop') return { end: 'cancelled', message: `The user stopped the run: the agent ${agentName} was stuck because ${stuck.reason}.` };
+    if (answer.action === 'stop') return { end: 'cancelled', message: l10n.t({ message: 'The user stopped the run: the agent {0} was stuck because {1}.', args: [agentName, stuck.reason], comment: ['{1} is why the agent is stuck, e.g. "its last 5 tool calls failed (…)"'] }) };
     if (answer.action === 'decline') {
-      return { end: 'failed', message: `The agent ${agentName} was stopped because ${stuck.reason}, and nobody gave it guidance. Look at its trace, then retry it with a narrower goal or more to go on.` };
+      return {
+        end: 'failed',
+        message: l10n.t({ message: 'The agent {0} was stopped because {1}, and nobody gave it guidance. Look at its trace, then retry it with a narrower goal or more to go on.', args: [agentName, stuck.reason], comment: ['{1} is why the agent is stuck, e.g. "its last 5 tool calls failed (…)"'] }),
+      };
     }
     this.detector?.reset();
     if (stuck.kind === 'budget') this.budgetLimitUsd = spentUsd + this.options.agent!.budgetUsd!;
@@ -70,14 +74,14 @@ export class Recovery {
     const limit = this.budgetLimitUsd;
     if (limit === undefined || spentUsd < limit) return undefined;
     const { agent } = this.options;
-    return { kind: 'budget', reason: `it has spent ${usd(spentUsd)}, and its budget is ${usd(limit)} (budgetUsd ${usd(agent!.budgetUsd!)} in ${agent!.path})` };
+    return { kind: 'budget', reason: l10n.t({ message: 'it has spent {0}, and its budget is {1} ({2} {3} in {4})', args: [usd(spentUsd), usd(limit), 'budgetUsd', usd(agent!.budgetUsd!), agent!.path], comment: ['Completes "The agent … is stuck: …" and "… was stopped because …".'] }) };
   }
 
   /** A question nobody can take (no extension handler, a broken connection) counts as unanswered, never as a crash. */
   private async ask(stuck: Stuck): Promise<AskUserAnswer> {
     const { approvals, at, agentName } = this.options;
     try {
-      return await approvals.askUser({ kind: 'stuck', question: `The agent ${agentName} is stuck: ${stuck.reason}. Give it guidance to go on, or stop the run.` }, at);
+      return await approvals.askUser({ kind: 'stuck', question: l10n.t('The agent {0} is stuck: {1}. Give it guidance to go on, or stop the run.', agentName, stuck.reason) }, at);
     } catch (error) {
       if (at.signal.aborted) throw error;
       at.parent.setAttributes({ 'keel.recovery.unanswered': errorMessage(error) });

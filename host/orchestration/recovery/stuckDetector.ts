@@ -1,8 +1,12 @@
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import type { ToolCall } from '../../models';
 import type { ToolOutcome } from '../../tools';
 
-/** Why Keel stopped an agent to ask the user; `reason` completes "The agent is stuck: …". */
+/**
+ * Why Keel stopped an agent to ask the user; `reason` completes "The agent is stuck: …". It is in the user's language,
+ * as the question was: the model reads it with the user's guidance, which answers those words.
+ */
 export interface Stuck {
   readonly kind: 'loop' | 'failures' | 'no_progress' | 'budget';
   readonly reason: string;
@@ -55,15 +59,15 @@ export class StuckDetector {
         this.lastFailure = outcome.content;
       }
       if (times >= this.limits.repeats && !this.verdict) {
-        this.verdict = { kind: 'loop', reason: `it called ${call.name} ${times} times with the same arguments and got the same result each time` };
+        this.verdict = { kind: 'loop', reason: l10n.t({ message: 'it called {0} {1} times with the same arguments and got the same result each time', args: [call.name, times], comment: ['Completes "The agent … is stuck: …" and "… was stopped because …".'] }) };
       }
     });
     this.idleSteps = progress ? 0 : this.idleSteps + 1;
     if (this.verdict) return;
     if (this.failedInARow >= this.limits.failures) {
-      this.verdict = { kind: 'failures', reason: `its last ${this.failedInARow} tool calls failed (the last: ${firstLine(this.lastFailure)})` };
+      this.verdict = { kind: 'failures', reason: l10n.t({ message: 'its last {0} tool calls failed (the last: {1})', args: [this.failedInARow, firstLine(this.lastFailure)], comment: ['Completes "The agent … is stuck: …" and "… was stopped because …".'] }) };
     } else if (this.idleSteps >= this.limits.idleSteps) {
-      this.verdict = { kind: 'no_progress', reason: `${this.idleSteps} steps in a row brought nothing new: every call failed or repeated an earlier one` };
+      this.verdict = { kind: 'no_progress', reason: l10n.t({ message: '{0} steps in a row brought nothing new: every call failed or repeated an earlier one', args: [this.idleSteps], comment: ['Completes "The agent … is stuck: …" and "… was stopped because …".'] }) };
     }
   }
 

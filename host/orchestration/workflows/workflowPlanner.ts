@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ChatMessage, ModelRouter } from '../../models';
 import type { Span } from '../../observability/tracer';
 import type { Sandbox } from '../../sandbox';
@@ -32,11 +33,15 @@ export async function planWorkflow(request: { goal: string; router: ModelRouter;
   ];
   const response = await request.router.chat({ messages, tools: [], taskClass: 'plan', agent: 'planner', runId: request.runId, goal: request.goal }, request.signal, request.span);
   const script = (FENCED.exec(response.content)?.[1] ?? response.content).trim();
-  if (script === '') throw new Error('The planning model answered without a script. Try again, or write the workflow yourself in ' + WORKFLOWS_DIR + '.');
-  if (script.length > MAX_SCRIPT_CHARS) throw new Error(`The planning model wrote ${script.length} characters of script, over ${MAX_SCRIPT_CHARS}; narrow the goal.`);
+  if (script === '') throw new Error(l10n.t('The planning model answered without a script. Try again, or write the workflow yourself in {0}.', WORKFLOWS_DIR));
+  if (script.length > MAX_SCRIPT_CHARS) throw new Error(l10n.t('The planning model wrote {0} characters of script, over {1}; narrow the goal.', script.length, MAX_SCRIPT_CHARS));
   // Parsed inside a function that is never called: a syntax error surfaces, nothing of the script runs.
   const parsed = await request.sandbox.execute({ code: `return 0;\nasync function planned() {\n${script}\n}`, limits: { timeoutMs: 2_000 } }, request.signal);
-  if (parsed.outcome !== 'ok') throw new Error(`The planning model's script does not parse (${(parsed.error ?? parsed.outcome).replace(/agent\.js:(\d+)/g, (_, line: string) => `line ${Number(line) - 2}`)}). Try again, or fix it by hand.`);
+  if (parsed.outcome !== 'ok') {
+    // The engine's own message stays as it is; only its line number is moved onto the script.
+    const problem = (parsed.error ?? parsed.outcome).replace(/agent\.js:(\d+)/g, (_, line: string) => `line ${Number(line) - 2}`);
+    throw new Error(l10n.t('The planning model\'s script does not parse ({0}). Try again, or fix it by hand.', problem));
+  }
   return { script: `// Planned by Keel for: ${request.goal.replace(/\s+/g, ' ').slice(0, 200)}\n${script}\n`, path: `${WORKFLOWS_DIR}/${slug(request.goal)}.js` };
 }
 

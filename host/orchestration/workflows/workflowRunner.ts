@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { ApprovalBroker } from '../../governance/approvals';
@@ -90,12 +91,12 @@ export class WorkflowRunner {
     }
     if (result.logs.length > 0) span.setContent({ 'keel.workflow.console': result.logs.map((log) => `${log.level}: ${log.text}`).join('\n') });
     span.setAttributes({ 'keel.workflow.agent_calls': steps.agentCalls, 'keel.workflow.replayed_calls': steps.replayed || undefined });
-    if (base.signal.aborted) return end('cancelled', 'The run was cancelled.');
+    if (base.signal.aborted) return end('cancelled', l10n.t('The run was cancelled.'));
     if (stopped) return end('cancelled', stopped);
     if (result.outcome === 'ok') return end('succeeded', resultText(result.value));
     // Errors name the sandbox's file for the script; the user knows it by its path.
     const error = (result.error ?? result.outcome).replaceAll('agent.js', start.path);
-    return end('failed', `The workflow ${start.path} failed: ${error}`);
+    return end('failed', l10n.t('The workflow {0} failed: {1}', start.path, error));
   }
 
   dispose(): Promise<void> {
@@ -115,8 +116,8 @@ export class WorkflowRunner {
     const { team, signal } = base;
     const parsed = parseAgentCall(spec, input, team);
     if ('error' in parsed) return refusal(parsed.error);
-    if (team.maxParallel === 0) return refusal('Agents are off for this run (keel.orchestration.maxParallel is 0), so a workflow cannot start any.');
-    if (!team.claim()) return refusal(`This run has started all ${team.maxSubagents} agents it may (keel.orchestration.maxSubagents); raise that setting, or call agent() less often.`);
+    if (team.maxParallel === 0) return refusal(l10n.t('Agents are off for this run ({0} is 0), so a workflow cannot start any.', 'keel.orchestration.maxParallel'));
+    if (!team.claim()) return refusal(l10n.t('This run has started all {0} agents it may ({1}); raise that setting, or call agent() less often.', team.maxSubagents, 'keel.orchestration.maxSubagents'));
     const name = parsed.agent?.name ?? AGENT_NAME;
     const key = steps.key('agent', [name, parsed.goal]);
     const recorded = steps.recorded(key);
@@ -154,7 +155,8 @@ export class WorkflowRunner {
     signal.throwIfAborted();
     outputs.push(output);
     const ok = output.outcome === 'succeeded';
-    return steps.record(key, 'agent', ok, redacted(ok ? output.message : `The agent ${name} ${output.outcome}: ${output.message}`), costUsd);
+    const failed = output.outcome === 'cancelled' ? l10n.t('The agent {0} cancelled: {1}', name, output.message) : l10n.t('The agent {0} failed: {1}', name, output.message);
+    return steps.record(key, 'agent', ok, redacted(ok ? output.message : failed), costUsd);
   }
 }
 
@@ -164,18 +166,18 @@ export class WorkflowRunner {
  */
 async function ask(approvals: ApprovalBroker, steps: WorkflowSteps, question: unknown, path: string, at: { runId: string; parent: Span; signal: AbortSignal }, stop: (why: string) => void): Promise<StepReply> {
   if (typeof question !== 'string' || question.trim() === '' || question.length > MAX_QUESTION_CHARS) {
-    return refusal(`ask(question) takes a question of 1 to ${MAX_QUESTION_CHARS} characters; got ${describe(question)}.`);
+    return refusal(l10n.t('ask(question) takes a question of 1 to {0} characters; got {1}.', MAX_QUESTION_CHARS, describe(question)));
   }
   const key = steps.key('ask', [question]);
   const recorded = steps.recorded(key);
   if (recorded) return recorded;
-  const answer = await approvals.askUser({ kind: 'question', question, context: `The workflow ${path} asks.` }, at);
+  const answer = await approvals.askUser({ kind: 'question', question, context: l10n.t('The workflow {0} asks.', path) }, at);
   at.signal.throwIfAborted();
   if (answer.action === 'stop') {
-    stop(`The user stopped the run when the workflow asked: ${question.length > 200 ? `${question.slice(0, 200)}…` : question}`);
-    return refusal('The user stopped the run.');
+    stop(l10n.t('The user stopped the run when the workflow asked: {0}', question.length > 200 ? `${question.slice(0, 200)}…` : question));
+    return refusal(l10n.t('The user stopped the run.'));
   }
-  if (answer.action === 'decline') return steps.record(key, 'ask', false, 'The user declined to answer the question.', 0);
+  if (answer.action === 'decline') return steps.record(key, 'ask', false, l10n.t('The user declined to answer the question.'), 0);
   return steps.record(key, 'ask', true, redacted(answer.text), 0);
 }
 
@@ -183,24 +185,26 @@ type ParsedCall = { readonly agent: AgentDefinition | undefined; readonly goal: 
 
 /** `agent(name, input)`, `agent({ agent?, goal }, input?)` or `agent(null, goal)`, checked for the script's author. */
 function parseAgentCall(spec: unknown, input: unknown, team: Team): ParsedCall {
-  const usage = 'Call agent(name, goal) with an agent definition\'s name (or null for Keel\'s own agent), or agent({ agent?, goal }, input?).';
+  const usage = l10n.t('Call agent(name, goal) with an agent definition\'s name (or null for Keel\'s own agent), or agent({ agent?, goal }, input?).');
   let name: string | undefined;
   let goal: string | undefined;
   if (typeof spec === 'string') name = spec;
   else if (spec !== null) {
     const parsed = agentSpec.safeParse(spec);
-    if (!parsed.success) return { error: `agent() was given ${describe(spec)} as its first argument (${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}). ${usage}` };
+    if (!parsed.success) return { error: `${l10n.t('agent() was given {0} as its first argument ({1}).', describe(spec), z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; '))} ${usage}` };
     ({ agent: name, goal } = parsed.data);
   }
   const inputText = input === null ? undefined : typeof input === 'string' ? input : JSON.stringify(input, null, 2);
   const text = (goal && inputText ? `${goal}\n\nInput:\n${inputText}` : (goal ?? inputText ?? '')).trim();
-  if (text === '') return { error: `agent() was given no goal. ${usage}` };
-  if (text.length > MAX_GOAL_CHARS) return { error: `agent()'s goal is ${text.length} characters; keep it under ${MAX_GOAL_CHARS} and pass file paths for the agent to read instead.` };
+  if (text === '') return { error: `${l10n.t('agent() was given no goal.')} ${usage}` };
+  if (text.length > MAX_GOAL_CHARS) return { error: l10n.t('agent()\'s goal is {0} characters; keep it under {1} and pass file paths for the agent to read instead.', text.length, MAX_GOAL_CHARS) };
   if (name === undefined || name === AGENT_NAME) return { agent: undefined, goal: text };
   const agent = team.catalog.agents.get(name);
   if (agent) return { agent, goal: text };
   const names = [...team.catalog.agents.keys()];
-  return { error: `No agent is named "${name.slice(0, 64)}". ${names.length ? `The agents are: ${names.join(', ')}` : 'This workspace defines none'}; use null or "${AGENT_NAME}" for Keel's own agent.` };
+  const shown = name.slice(0, 64);
+  if (names.length === 0) return { error: l10n.t('No agent is named "{0}". This workspace defines none; use null or "{1}" for Keel\'s own agent.', shown, AGENT_NAME) };
+  return { error: l10n.t('No agent is named "{0}". The agents are: {1}; use null or "{2}" for Keel\'s own agent.', shown, names.join(', '), AGENT_NAME) };
 }
 
 /** A call refused before it ran: it is not journaled (the same script refuses it again), and does not move the clock. */
@@ -214,13 +218,13 @@ function describe(value: unknown): string {
 }
 
 function resultText(value: unknown): string {
-  if (value === undefined) return 'The workflow finished without a result.';
+  if (value === undefined) return l10n.t('The workflow finished without a result.');
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
 /** The run's title: the workflow and, when it is short text, its input. */
 function titleOf(path: string, input: unknown): string {
   const detail = typeof input === 'string' ? input : input === undefined || input === null ? '' : JSON.stringify(input);
-  const title = detail ? `Workflow ${path}: ${detail}` : `Workflow ${path}`;
+  const title = detail ? l10n.t('Workflow {0}: {1}', path, detail) : l10n.t('Workflow {0}', path);
   return title.length > 200 ? `${title.slice(0, 199)}…` : title;
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 import { readWorkspaceText } from '../../../protocol/node/confinedFiles';
 
@@ -18,14 +19,14 @@ export interface WorkflowSource {
  * ignored, at most 256 KiB. Throws a message naming the file and what to do.
  */
 export async function readWorkflow(root: string | undefined, path: string): Promise<WorkflowSource> {
-  if (!root) throw new Error('Open a folder first: a workflow is a file of the workspace.');
+  if (!root) throw new Error(l10n.t('Open a folder first: a workflow is a file of the workspace.'));
   const shown = path.replace(/\\/g, '/').replace(/^\.\//, '');
-  if (!shown.endsWith('.js')) throw new Error(`${shown} is not a JavaScript file; a workflow is a .js file such as ${WORKFLOWS_DIR}/review.js.`);
+  if (!shown.endsWith('.js')) throw new Error(l10n.t('{0} is not a JavaScript file; a workflow is a .js file such as {1}.', shown, `${WORKFLOWS_DIR}/review.js`));
   let text: string;
   try {
     text = await readWorkspaceText(root, shown, MAX_WORKFLOW_BYTES);
   } catch (error) {
-    throw new Error(`The workflow ${shown} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new Error(l10n.t('The workflow {0} cannot be read: {1}', shown, (error as Error).message), { cause: error });
   }
   return { path: shown, text, sha256: sha256(text) };
 }
