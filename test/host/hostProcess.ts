@@ -11,7 +11,7 @@ export interface HostProcess {
   readonly child: ChildProcess;
   readonly connection: MessageConnection;
   /** Sends initialize/initialized; resolves with what the host says about itself. */
-  initialize(options?: { protocolVersion?: number; processId?: number; workspace?: string; filesExclude?: readonly string[]; storageDir?: string }): Promise<HostInfo>;
+  initialize(options?: { protocolVersion?: number; processId?: number; workspace?: string; filesExclude?: readonly string[]; storageDir?: string; l10nBundle?: string }): Promise<HostInfo>;
   /** Shuts the host down the way vscode-languageclient does and waits for the process to exit. */
   stop(): Promise<number | null>;
 }
@@ -35,7 +35,7 @@ export function startHost(env: NodeJS.ProcessEnv = {}): HostProcess {
         rootUri: null,
         workspaceFolders: options.workspace ? [{ uri: pathToFileURL(options.workspace).href, name: 'workspace' }] : null,
         capabilities: {},
-        initializationOptions: { protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION, ...(options.filesExclude ? { filesExclude: options.filesExclude } : {}), ...(options.storageDir ? { storageDir: options.storageDir } : {}) },
+        initializationOptions: { protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION, ...(options.filesExclude ? { filesExclude: options.filesExclude } : {}), ...(options.storageDir ? { storageDir: options.storageDir } : {}), ...(options.l10nBundle ? { l10nBundle: options.l10nBundle } : {}) },
       });
       await connection.sendNotification('initialized', {});
       return result.keel;
