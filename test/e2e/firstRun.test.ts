@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
-import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
+import { freePort, openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 
 const SHOTS = join(repoRoot, 'test-results');
 /** Screenshots that ship: the walkthrough's and the extension page's pictures, and the docs'. */
@@ -40,7 +39,7 @@ describe('First run in the browser workbench', function () {
     mkdirSync(SHOTS, { recursive: true });
     models = await startModelServer(scriptedAgent);
     // A fresh profile on a machine where Ollama is not running yet: the default port answers nothing.
-    const settings = { 'keel.ollama.baseUrl': `http://127.0.0.1:${await deadPort()}`, 'keel.model.timeoutSeconds': 20, 'workbench.colorTheme': 'Default Light Modern' };
+    const settings = { 'keel.ollama.baseUrl': `http://127.0.0.1:${await freePort()}`, 'keel.model.timeoutSeconds': 20, 'workbench.colorTheme': 'Default Light Modern' };
     ({ server, browser, page, workspace } = await openWorkbench(settings, { width: 1400, height: 850 }));
   });
 
@@ -283,17 +282,6 @@ async function scan(frame: Frame): Promise<{ id: string; impact: string; help: s
     return violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ').slice(0, 200)}`) }));
-  });
-}
-
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
   });
 }
 

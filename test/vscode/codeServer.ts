@@ -1,7 +1,7 @@
 // Runs the real VS Code workbench as code-server from npm, because @vscode/test-electron
 // downloads VS Code from update.code.visualstudio.com, which CI machines here cannot reach.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -94,6 +94,8 @@ export interface CodeServerOptions {
   smokeTestDriver?: boolean;
   /** User settings, applied over the quiet defaults below. */
   settings?: Record<string, unknown>;
+  /** VS Code's display language (`--locale`), as a user picks it with "Configure Display Language". */
+  locale?: string;
 }
 
 // Keeps the workbench from opening tabs, prompts and network traffic that tests never asked for.
@@ -143,7 +145,8 @@ function isolate(options: { userDataDir: string; extensionsDir: string }): strin
   return ['--config', config, '--user-data-dir', options.userDataDir, '--extensions-dir', options.extensionsDir];
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on: for a server, or as an address where nothing answers. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -218,6 +221,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     ...isolate(options),
     // code-server has no flag of its own for this; it passes VS Code server options through.
     ...(options.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+    ...(options.locale ? ['--locale', options.locale] : []),
     options.workspace,
   ];
   // detached: code-server becomes a process group leader, so stop() can signal all its descendants.
@@ -289,12 +293,13 @@ export interface Workbench {
 }
 
 /** Installs dist/keel.vsix, starts code-server with `settings`, and waits until Chromium shows the workspace's files. */
-export async function openWorkbench(settings: Record<string, unknown>, viewport = { width: 1400, height: 900 }): Promise<Workbench> {
+export async function openWorkbench(settings: Record<string, unknown>, viewport = { width: 1400, height: 900 }, language?: DisplayLanguage): Promise<Workbench> {
   const runDir = createRunDir();
   const workspace = createTestWorkspace(runDir);
   const dirs = { userDataDir: join(runDir, 'user-data'), extensionsDir: join(runDir, 'extensions') };
   await installExtension(join(repoRoot, 'dist', 'keel.vsix'), dirs);
-  const server = await startCodeServer({ workspace, ...dirs, settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...settings } });
+  language?.install({ ...dirs, extensionDir: installedExtensionDir(dirs.extensionsDir) });
+  const server = await startCodeServer({ workspace, ...dirs, settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...settings }, ...(language ? { locale: language.locale } : {}) });
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport });
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -302,4 +307,17 @@ export async function openWorkbench(settings: Record<string, unknown>, viewport 
   // The explorer shows the workspace once the remote extension host is up.
   await page.getByRole('treeitem', { name: 'greeting.txt' }).waitFor({ timeout: 60_000 });
   return { runDir, workspace, server, browser, page };
+}
+
+/** A display language for the workbench: its locale, and what to write into the profile and the installed Keel first. */
+export interface DisplayLanguage {
+  readonly locale: string;
+  install(paths: { userDataDir: string; extensionsDir: string; extensionDir: string }): void;
+}
+
+/** Where `--install-extension` unpacked Keel. */
+function installedExtensionDir(extensionsDir: string): string {
+  const name = readdirSync(extensionsDir).find((entry) => /^keel-dev\.keel-\d/.test(entry));
+  if (!name) throw new Error(`Keel is not installed in ${extensionsDir}.`);
+  return join(extensionsDir, name);
 }
