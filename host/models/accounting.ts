@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { formatUsd as usd } from '../../protocol/models';
 import { emptyLedger, emptyTotals, LedgerWriter, loadDayLedger, type DayLedger, type Totals } from './ledgerFile';
 import { SETTING, type Budgets } from './routerSettings';
@@ -196,10 +197,12 @@ function localDay(ms: number): string {
 }
 
 function describeBreach(breach: BudgetBreach, who: Spender): string {
-  const spent = {
-    run: `This run has spent ${usd(breach.spentUsd)} of its ${usd(breach.limitUsd)} budget`,
-    agent: `The agent "${who.agent}" has spent ${usd(breach.spentUsd)} of its ${usd(breach.limitUsd)} daily budget today`,
-    day: `Keel has spent ${usd(breach.spentUsd)} of its ${usd(breach.limitUsd)} daily budget today`,
-  }[breach.scope];
-  return `Stopped before going over the ${breach.scope} budget. ${spent}, and the next model call could cost up to ${usd(breach.nextCallUsd)}. Raise "${breach.setting}" (or clear it for no limit) to continue.`;
+  const [spent, limit, next] = [usd(breach.spentUsd), usd(breach.limitUsd), usd(breach.nextCallUsd)];
+  const stopped = l10n.t({ message: 'Stopped before going over the {0} budget.', args: [breach.scope], comment: ['{0} is "run", "agent" or "day".'] });
+  const spending = {
+    run: () => l10n.t('This run has spent {0} of its {1} budget, and the next model call could cost up to {2}.', spent, limit, next),
+    agent: () => l10n.t('The agent "{0}" has spent {1} of its {2} daily budget today, and the next model call could cost up to {3}.', who.agent, spent, limit, next),
+    day: () => l10n.t('Keel has spent {0} of its {1} daily budget today, and the next model call could cost up to {2}.', spent, limit, next),
+  }[breach.scope]();
+  return `${stopped} ${spending} ${l10n.t('Raise {0} (or clear it for no limit) to continue.', `"${breach.setting}"`)}`;
 }

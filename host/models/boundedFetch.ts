@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { ModelError } from './errors';
 
 /**
@@ -33,11 +34,11 @@ function sizeLimits(streamed: boolean): TransformStream<Uint8Array, Uint8Array> 
   let total = 0;
   /** Bytes of the line still open at the end of the chunks so far. */
   let open = 0;
-  const lineTooLong = () => new OversizedResponseError(`The model server streamed a line of over ${MAX_LINE_BYTES / 1024} KiB (e.g. tool arguments of that size); Keel stopped reading its answer.`);
+  const lineTooLong = () => new OversizedResponseError(l10n.t('The model server streamed a line of over {0} KiB (e.g. tool arguments of that size); Keel stopped reading its answer.', MAX_LINE_BYTES / 1024));
   return new TransformStream({
     transform(chunk, controller) {
       total += chunk.length;
-      if (total > MAX_BODY_BYTES) return controller.error(new OversizedResponseError(`The model server's answer passed ${MAX_BODY_BYTES / 1024 / 1024} MiB; Keel stopped reading it.`));
+      if (total > MAX_BODY_BYTES) return controller.error(new OversizedResponseError(l10n.t("The model server's answer passed {0} MiB; Keel stopped reading it.", MAX_BODY_BYTES / 1024 / 1024)));
       if (!streamed) return controller.enqueue(chunk);
       let start = 0;
       for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ChatMessage } from './types';
 
 export type Difficulty = 'easy' | 'hard';
@@ -55,13 +56,18 @@ export function classifyByHeuristic(goal: string): DifficultyVerdict {
   const long = goal.length > LONG_GOAL_CHARS;
   const score = 2 * hard.length - easy.length + (manyFiles ? 2 : 0) + (long ? 1 : 0);
   const signs = [
-    ...(hard.length ? [`hard words ${quoteList(hard)}`] : []),
-    ...(easy.length ? [`easy words ${quoteList(easy)}`] : []),
-    ...(files.length ? [`${files.length} file${files.length > 1 ? 's' : ''} named${manyFiles ? ' (many)' : ''}`] : []),
-    ...(long ? [`${goal.length} characters long`] : []),
+    ...(hard.length ? [l10n.t('hard words {0}', quoteList(hard))] : []),
+    ...(easy.length ? [l10n.t('easy words {0}', quoteList(easy))] : []),
+    ...(files.length ? [filesNamed(files.length, manyFiles)] : []),
+    ...(long ? [l10n.t('{0} characters long', goal.length)] : []),
   ];
   const difficulty: Difficulty = score >= HARD_SCORE ? 'hard' : 'easy';
-  return { difficulty, reason: `heuristic score ${score}: ${signs.join(', ') || 'no signs of a large task'}` };
+  return { difficulty, reason: l10n.t('heuristic score {0}: {1}', score, signs.join(', ') || l10n.t('no signs of a large task')) };
+}
+
+function filesNamed(count: number, many: boolean): string {
+  if (count === 1) return many ? l10n.t('{0} file named (many)', count) : l10n.t('{0} file named', count);
+  return many ? l10n.t('{0} files named (many)', count) : l10n.t('{0} files named', count);
 }
 
 const ROUTE_PROMPT = [
@@ -88,12 +94,12 @@ export class ModelClassifier implements DifficultyClassifier {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const verdict = await this.fallback.classify(goal, run, signal);
-      return { difficulty: verdict.difficulty, reason: `router model failed (${firstLine(error)}); ${verdict.reason}` };
+      return { difficulty: verdict.difficulty, reason: l10n.t('router model failed ({0}); {1}', firstLine(error), verdict.reason) };
     }
     const word = /\b(easy|hard)\b/i.exec(answer)?.[1]?.toLowerCase() as Difficulty | undefined;
-    if (word) return { difficulty: word, reason: 'router model said so' };
+    if (word) return { difficulty: word, reason: l10n.t('router model said so') };
     const verdict = await this.fallback.classify(goal, run, signal);
-    return { difficulty: verdict.difficulty, reason: `router model answered ${JSON.stringify(answer.slice(0, 40))}; ${verdict.reason}` };
+    return { difficulty: verdict.difficulty, reason: l10n.t('router model answered {0}; {1}', JSON.stringify(answer.slice(0, 40)), verdict.reason) };
   }
 }
 

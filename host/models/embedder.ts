@@ -1,3 +1,5 @@
+import * as l10n from '@vscode/l10n';
+
 /** Turns texts into vectors for hybrid search, e.g. a local embedding model or an embeddings API. */
 export interface Embedder {
   /** Names the model and version: stored vectors made by another id are not comparable, so the index re-embeds. */
@@ -13,10 +15,10 @@ export async function embedChecked(embedder: Embedder, texts: string[], nextStep
   try {
     vectors = await embedder.embed(texts);
   } catch (error) {
-    throw new Error(`The embedder ${embedder.id} failed (${(error as Error).message}). ${nextStep}`, { cause: error });
+    throw new Error(`${l10n.t('The embedder {0} failed ({1}).', embedder.id, (error as Error).message)} ${nextStep}`, { cause: error });
   }
   if (vectors.length !== texts.length || vectors.some((v) => v.length !== embedder.dimensions || !v.every(Number.isFinite))) {
-    throw new Error(`The embedder ${embedder.id} returned vectors of the wrong count or size (expected ${texts.length} of ${embedder.dimensions} finite numbers). Check its dimensions setting.`);
+    throw new Error(l10n.t('The embedder {0} returned vectors of the wrong count or size (expected {1} of {2} finite numbers). Check its dimensions setting.', embedder.id, texts.length, embedder.dimensions));
   }
   return vectors;
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import OpenAI from 'openai';
 import type { Embedder } from './embedder';
 import type { ModelEntry } from './catalog';
@@ -17,9 +18,9 @@ type Embed = (texts: string[], signal: AbortSignal) => Promise<number[][]>;
  */
 export async function openEmbedder(entry: ModelEntry, apiKey: string | undefined, signal: AbortSignal = AbortSignal.timeout(BATCH_TIMEOUT_MS)): Promise<Embedder> {
   const embed = entry.provider === 'ollama' ? ollamaEmbed(entry) : entry.provider === 'openai' ? openAIEmbed(entry, apiKey) : undefined;
-  if (!embed) throw new Error(`"${entry.id}" is one of VS Code's models, which offer no embeddings. Give the "embed" role to an Ollama or OpenAI embedding model.`);
+  if (!embed) throw new Error(l10n.t('"{0}" is one of VS Code\'s models, which offer no embeddings. Give the {1} role to an Ollama or OpenAI embedding model.', entry.id, '"embed"'));
   const [probe] = await embed(['dimensions'], signal);
-  if (!probe?.length) throw new Error(`${entry.model} at ${entry.baseUrl} returned an empty embedding. Check that it is an embedding model.`);
+  if (!probe?.length) throw new Error(l10n.t('{0} at {1} returned an empty embedding. Check that it is an embedding model.', entry.model, entry.baseUrl));
   return {
     id: `${entry.id}:${entry.model}:${probe.length}`,
     dimensions: probe.length,

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ModelProvider } from '../../protocol/run';
 
 export type ModelErrorKind =
@@ -34,45 +35,59 @@ export interface ModelTarget {
   readonly model: string;
 }
 
+// Setting ids and command titles are quoted inside the arguments, so a translation keeps them as they are:
+// the extension (errorFixes.ts) and the CLI (cli/hints.ts) find them there to offer a button or a flag.
 const START_HINT: Record<ModelProvider, (t: ModelTarget) => string> = {
-  ollama: (t) => `Start Ollama (\`ollama serve\`) and pull the model (\`ollama pull ${t.model}\`), set "keel.ollama.baseUrl" to where it runs, or store an OpenAI key with "Keel: Set OpenAI API Key".`,
-  openai: () => 'Check "keel.openai.baseUrl" and your network, or switch "keel.model.provider" to "ollama".',
-  vscode: () => 'Install and sign in to an extension that provides language models to VS Code, such as GitHub Copilot Chat.',
+  ollama: (t) => l10n.t('Start Ollama ({0}) and pull the model ({1}), set {2} to where it runs, or store an OpenAI key with {3}.', '`ollama serve`', `\`ollama pull ${t.model}\``, '"keel.ollama.baseUrl"', '"Keel: Set OpenAI API Key"'),
+  openai: () => l10n.t('Check {0} and your network, or switch {1} to {2}.', '"keel.openai.baseUrl"', '"keel.model.provider"', '"ollama"'),
+  vscode: () => l10n.t('Install and sign in to an extension that provides language models to VS Code, such as GitHub Copilot Chat.'),
 };
-const SERVER_NAME: Record<ModelProvider, string> = { ollama: 'Ollama', openai: 'the OpenAI server', vscode: "VS Code's language models" };
+
+/** The server a message is about, as the subject or object of its sentence: "Ollama at http://…". */
+function serverAt(target: ModelTarget): string {
+  const comment = ['{0} is the server\'s URL. The phrase starts or ends a sentence about the server.'];
+  if (target.provider === 'ollama') return l10n.t({ message: 'Ollama at {0}', args: [target.baseUrl], comment });
+  if (target.provider === 'openai') return l10n.t({ message: 'the OpenAI server at {0}', args: [target.baseUrl], comment });
+  return l10n.t({ message: "VS Code's language models at {0}", args: [target.baseUrl], comment });
+}
 
 /** Turns whatever a client threw into a ModelError; aborts by the caller pass through unchanged. */
 export function toModelError(error: unknown, target: ModelTarget, status?: number, retryAfterMs?: number): Error {
   if (error instanceof ModelError) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
-  const where = `${SERVER_NAME[target.provider]} at ${target.baseUrl}`;
+  const where = serverAt(target);
   const detail = error instanceof Error ? error.message : String(error);
   if (status === undefined) {
     const connection = connectionFailure(error);
-    if (connection === 'refused') return new ModelError('unreachable', `Could not reach ${where}. ${START_HINT[target.provider](target)}`);
-    if (connection === 'reset') return new ModelError('server', `The connection to ${where} broke (${detail}).`);
-    return new ModelError('bad_response', `${where} sent a response Keel could not read (${detail}). Check that the URL points at ${target.provider === 'ollama' ? 'an Ollama' : 'an OpenAI-compatible'} server.`);
+    if (connection === 'refused') return new ModelError('unreachable', `${l10n.t('Could not reach {0}.', where)} ${START_HINT[target.provider](target)}`);
+    if (connection === 'reset') return new ModelError('server', l10n.t('The connection to {0} broke ({1}).', where, detail));
+    return new ModelError('bad_response', target.provider === 'ollama'
+      ? l10n.t('{0} sent a response Keel could not read ({1}). Check that the URL points at an Ollama server.', where, detail)
+      : l10n.t('{0} sent a response Keel could not read ({1}). Check that the URL points at an OpenAI-compatible server.', where, detail));
   }
   // The openai client starts its messages with the status; the message below names it once.
   const reason = detail.startsWith(`${status} `) ? detail.slice(String(status).length + 1) : detail;
   if (status === 401 || status === 403) {
-    return new ModelError('auth', `${where} rejected the API key (HTTP ${status}). Run "Keel: Set OpenAI API Key" with a valid key.`, status);
+    return new ModelError('auth', l10n.t('{0} rejected the API key (HTTP {1}). Run {2} with a valid key.', where, status, '"Keel: Set OpenAI API Key"'), status);
   }
   if (status === 404) {
-    return new ModelError('not_found', `${where} does not know the model "${target.model}" (HTTP 404: ${reason}). ${target.provider === 'ollama' ? `Pull it with \`ollama pull ${target.model}\`` : 'Check "keel.openai.model"'} or choose another model in settings.`, status);
+    return new ModelError('not_found', target.provider === 'ollama'
+      ? l10n.t('{0} does not know the model "{1}" (HTTP 404: {2}). Pull it with {3} or choose another model in settings.', where, target.model, reason, `\`ollama pull ${target.model}\``)
+      : l10n.t('{0} does not know the model "{1}" (HTTP 404: {2}). Check {3} or choose another model in settings.', where, target.model, reason, '"keel.openai.model"'), status);
   }
   if (status === 429) {
-    const wait = retryAfterMs !== undefined ? ` It asks to wait ${Math.ceil(retryAfterMs / 1000)} s.` : '';
-    return new ModelError('rate_limited', `${where} is rate limiting requests (HTTP 429: ${reason}).${wait} Try again later or use another model.`, status, retryAfterMs);
+    const limited = l10n.t('{0} is rate limiting requests (HTTP 429: {1}).', where, reason);
+    const wait = retryAfterMs !== undefined ? ` ${l10n.t('It asks to wait {0} s.', Math.ceil(retryAfterMs / 1000))}` : '';
+    return new ModelError('rate_limited', `${limited}${wait} ${l10n.t('Try again later or use another model.')}`, status, retryAfterMs);
   }
   if (status >= 400 && status < 500 && CONTEXT_OVERFLOW.test(reason)) {
-    return new ModelError('context_overflow', `The conversation is too long for ${target.model} at ${where} (HTTP ${status}: ${reason}). Use a model with a larger context window, or start a new run with a narrower goal.`, status);
+    return new ModelError('context_overflow', l10n.t('The conversation is too long for {0} at {1} (HTTP {2}: {3}). Use a model with a larger context window, or start a new run with a narrower goal.', target.model, where, status, reason), status);
   }
   // 408 (request timeout) is the server's hiccup, not a fault in the request.
   if (status >= 400 && status < 500 && status !== 408) {
-    return new ModelError('bad_request', `${where} refused the request to ${target.model} (HTTP ${status}: ${reason}). Check that the model supports what Keel asks of it (tool calls), or choose another model in settings.`, status);
+    return new ModelError('bad_request', l10n.t('{0} refused the request to {1} (HTTP {2}: {3}). Check that the model supports what Keel asks of it (tool calls), or choose another model in settings.', where, target.model, status, reason), status);
   }
-  return new ModelError('server', `${where} failed with HTTP ${status}: ${reason}`, status);
+  return new ModelError('server', l10n.t('{0} failed with HTTP {1}: {2}', where, status, reason), status);
 }
 
 /**
@@ -87,7 +102,7 @@ export function tornStreamError(error: unknown, target: ModelTarget): ModelError
   // Keel's own refusal to read further (an oversized answer) says what happened already, and retrying repeats it.
   if (error instanceof ModelError) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  return new ModelError('torn_stream', `The answer from ${target.model} at ${target.baseUrl} broke off mid-stream (${detail}). Keel retries this on its own; if it keeps happening, check the server's log.`);
+  return new ModelError('torn_stream', l10n.t("The answer from {0} at {1} broke off mid-stream ({2}). Keel retries this on its own; if it keeps happening, check the server's log.", target.model, target.baseUrl, detail));
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ModelCheckResult } from '../../protocol/rpc';
 import type { ModelEntry } from './catalog';
 import { ModelError } from './errors';
@@ -28,7 +29,7 @@ export async function checkModel(entry: ModelEntry, model: ChatModel, timeoutMs 
       error instanceof ModelError
         ? error
         : timeout.aborted
-          ? new ModelError('timeout', `${entry.model} at ${model.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is not stuck, or that the model fits this machine.`)
+          ? new ModelError('timeout', l10n.t('{0} at {1} did not answer within {2} s. Check that the server is not stuck, or that the model fits this machine.', entry.model, model.baseUrl, Math.round(timeoutMs / 1000)))
           : new ModelError('bad_response', error instanceof Error ? error.message : String(error));
     return { ...about, answers: false, latencyMs: Math.round(performance.now() - started), error: { kind: failure.kind, message: failure.message } };
   }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ModelResponse } from 'ollama';
 import type { ModelEntry, TaskClass } from './catalog';
 import { ModelError, toModelError } from './errors';
@@ -25,7 +26,7 @@ export async function discoverOllamaModels(baseUrl: string, signal?: AbortSignal
     if (signal?.aborted) throw signal.reason;
     const failure = toModelError(error, { provider: 'ollama', baseUrl, model: '(listing models)' }, ollamaStatus(error));
     // The usual advice names a model to pull; listing needs only the server.
-    if (failure instanceof ModelError && failure.kind === 'unreachable') throw new ModelError('unreachable', `Could not reach Ollama at ${baseUrl}. Start it (\`ollama serve\`), or set "keel.ollama.baseUrl" to where it runs.`);
+    if (failure instanceof ModelError && failure.kind === 'unreachable') throw new ModelError('unreachable', l10n.t('Could not reach Ollama at {0}. Start it ({1}), or set {2} to where it runs.', baseUrl, '`ollama serve`', '"keel.ollama.baseUrl"'));
     throw failure;
   }
   const capabilities = await Promise.all(models.slice(0, MAX_SHOWN).map((found) => declaredCapabilities(client, found.name)));

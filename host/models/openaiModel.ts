@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall, ToolSpec } from './types';
@@ -56,9 +57,9 @@ export class OpenAIModel implements ChatModel {
         }
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
-      if (chunks === 0) throw new Error('the stream held no chat completion chunks');
+      if (chunks === 0) throw new Error(l10n.t('the stream held no chat completion chunks'));
       // Every server sends a finish reason last; a stream that closes without one was cut short.
-      if (!finishReason) throw new Error('the stream ended before the model finished');
+      if (!finishReason) throw new Error(l10n.t('the stream ended before the model finished'));
       const toolCalls = [...partial.entries()]
         .sort(([a], [b]) => a - b)
         .map(([index, call]) => parseToolCall(call, call.id || assignedToolCallId(request.messages, index)));
@@ -77,7 +78,7 @@ function parseToolCall(call: { name: string; args: string }, id: string): ToolCa
   try {
     return { id, name: call.name, arguments: JSON.parse(call.args) };
   } catch (error) {
-    return { id, name: call.name, arguments: call.args, argumentsError: `the arguments are not valid JSON (${(error as Error).message})` };
+    return { id, name: call.name, arguments: call.args, argumentsError: l10n.t('the arguments are not valid JSON ({0})', (error as Error).message) };
   }
 }
 

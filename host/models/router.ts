@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Span } from '../observability/tracer';
 import { BudgetExceededError, type Accounting, type BudgetBreach, type BudgetEscalation, type Spender } from './accounting';
 import { callCostUsd, type ModelEntry, type TaskClass } from './catalog';
@@ -105,7 +106,7 @@ export class ModelRouter {
     span?.setAttributes({ 'keel.route.task_class': request.taskClass, 'keel.route.estimated_input_tokens': needs.estimatedInputTokens });
     const named = request.model === undefined ? undefined : this.named(request.model, needs, span);
     if (named) {
-      const choice = `${needs.taskClass} call: ${named.id}, named by the agent's definition`;
+      const choice = l10n.t("{0} call: {1}, named by the agent's definition", needs.taskClass, named.id);
       span?.setAttributes({ 'keel.route.reason': choice });
       return this.attempt(attemptOrder([named], settings.models, settings.fallbacks, needs), request, needs, who, choice, signal, span);
     }
@@ -120,8 +121,8 @@ export class ModelRouter {
   /** The catalogue entry `id` if the rules allow it for this call; why not, on the span, when they do not. */
   private named(id: string, needs: CallNeeds, span: Span | undefined): ModelEntry | undefined {
     const entry = this.options.settings.models.find((e) => e.id === id);
-    const why = entry ? brokenRule(entry, needs)?.why : `no entry of "${SETTING.models}" has the id ${id}`;
-    if (why) span?.setAttributes({ 'keel.route.named_model': `${id} was not used: ${why}; the rules chose` });
+    const why = entry ? brokenRule(entry, needs)?.why : l10n.t('no entry of "{0}" has the id {1}', SETTING.models, id);
+    if (why) span?.setAttributes({ 'keel.route.named_model': l10n.t('{0} was not used: {1}; the rules chose', id, why) });
     return why ? undefined : entry;
   }
 
@@ -202,18 +203,18 @@ export class ModelRouter {
       const until = this.cooldowns.coolingUntil(entry.id);
       if (until !== undefined) {
         coolingUntil.push(until);
-        trail.add(entry.id, `skipped, cooling down until ${clockTime(until)}`);
+        trail.add(entry.id, l10n.t('skipped, cooling down until {0}', clockTime(until)));
         continue;
       }
       if (entry.contextWindow <= overflowedWindow) {
-        trail.add(entry.id, 'skipped, window too small');
+        trail.add(entry.id, l10n.t('skipped, window too small'));
         continue;
       }
       for (let retry = 0; ; retry++) {
         const hold = accounting.reserve(who, worstCaseCostUsd(entry, needs));
         if (!('settle' in hold)) {
           budgetBreach = hold;
-          trail.add(entry.id, `skipped, over the ${hold.scope} budget`);
+          trail.add(entry.id, l10n.t({ message: 'skipped, over the {0} budget', args: [hold.scope], comment: ['{0} is "run", "agent" or "day".'] }));
           break;
         }
         attempts++;
@@ -275,13 +276,16 @@ export class ModelRouter {
     if (lastError === undefined && budgetBreach) throw fail(new BudgetExceededError(budgetBreach, who));
     if (lastError === undefined) {
       const retryAfterMs = Math.max(0, Math.min(...coolingUntil) - this.clock.now());
-      throw fail(new ModelError('rate_limited', `Every model that can take this ${needs.taskClass} call is cooling down after repeated failures (${trail.summary()}). Keel tries them again from ${clockTime(this.clock.now() + retryAfterMs)}; check those servers, or add a working model to "${SETTING.fallbacks}".`, undefined, retryAfterMs));
+      throw fail(new ModelError('rate_limited', l10n.t('Every model that can take this {0} call is cooling down after repeated failures ({1}). Keel tries them again from {2}; check those servers, or add a working model to {3}.', needs.taskClass, trail.summary(), clockTime(this.clock.now() + retryAfterMs), `"${SETTING.fallbacks}"`), undefined, retryAfterMs));
     }
     if (lastError instanceof ModelError && lastError.kind === 'context_overflow') {
-      throw fail(new ModelError('context_overflow', `The conversation (~${needs.estimatedInputTokens} tokens) is too long for every model that can take this ${needs.taskClass} call (${trail.summary()}). Add a model with a window over ${overflowedWindow} tokens to "${SETTING.models}", or start a new run with a narrower goal.`, lastError.status));
+      throw fail(new ModelError('context_overflow', l10n.t('The conversation (~{0} tokens) is too long for every model that can take this {1} call ({2}). Add a model with a window over {3} tokens to {4}, or start a new run with a narrower goal.', needs.estimatedInputTokens, needs.taskClass, trail.summary(), overflowedWindow, `"${SETTING.models}"`), lastError.status));
     }
     const last = lastError instanceof ModelError ? lastError : new ModelError('bad_response', lastError instanceof Error ? lastError.message : String(lastError));
-    throw fail(new ModelError(last.kind, `No model could answer this ${needs.taskClass} call after ${attempts} attempt${attempts === 1 ? '' : 's'} (${trail.summary()}). The last error: ${last.message}`, last.status, last.retryAfterMs));
+    const noAnswer = attempts === 1
+      ? l10n.t('No model could answer this {0} call after {1} attempt ({2}). The last error: {3}', needs.taskClass, attempts, trail.summary(), last.message)
+      : l10n.t('No model could answer this {0} call after {1} attempts ({2}). The last error: {3}', needs.taskClass, attempts, trail.summary(), last.message);
+    throw fail(new ModelError(last.kind, noAnswer, last.status, last.retryAfterMs));
   }
 
   /** One attempt on one deployment, with its own timeout so a hung server falls back instead of stalling the run. */
@@ -294,7 +298,7 @@ export class ModelRouter {
       return { ...response, toolCalls: limitToolCalls(response.toolCalls) };
     } catch (error) {
       if (timeout.aborted && !signal.aborted) {
-        throw new ModelError('timeout', `${entry.model} at ${entry.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is not stuck, or raise "${SETTING.attemptTimeoutSeconds}".`);
+        throw new ModelError('timeout', l10n.t('{0} at {1} did not answer within {2} s. Check that the server is not stuck, or raise {3}.', entry.model, entry.baseUrl, Math.round(timeoutMs / 1000), `"${SETTING.attemptTimeoutSeconds}"`));
       }
       throw error;
     }
@@ -322,49 +326,57 @@ class Trail {
 
   describe(choice: string, answeredBy?: string): string {
     if (this.steps.length === 0) return choice;
-    return `${choice}. Then ${this.summary()}${answeredBy ? `; answered by ${answeredBy}` : ''}`;
+    return answeredBy ? l10n.t('{0}. Then {1}; answered by {2}', choice, this.summary(), answeredBy) : l10n.t('{0}. Then {1}', choice, this.summary());
   }
 }
 
 function describeChoice(needs: CallNeeds, ranked: readonly ModelEntry[], verdict: DifficultyVerdict | undefined, rejected: readonly Rejection[]): string {
   const first = ranked[0]!;
-  const call = `${needs.taskClass} call${needs.needsTools ? ' with tools' : ''}, ~${needs.estimatedInputTokens} tokens${needs.localOnly ? ', local only' : ''}`;
+  const [taskClass, tokens] = [needs.taskClass, needs.estimatedInputTokens];
+  const call = needs.needsTools
+    ? needs.localOnly ? l10n.t('{0} call with tools, ~{1} tokens, local only', taskClass, tokens) : l10n.t('{0} call with tools, ~{1} tokens', taskClass, tokens)
+    : needs.localOnly ? l10n.t('{0} call, ~{1} tokens, local only', taskClass, tokens) : l10n.t('{0} call, ~{1} tokens', taskClass, tokens);
   let pick: string;
-  if (ranked.length === 1) pick = `${first.id}, the only eligible model`;
-  else if (verdict?.difficulty === 'hard') pick = `${first.id}, the strongest (priciest) of ${ranked.length} eligible for a hard goal (${verdict.reason})`;
-  else if (verdict) pick = `${first.id}, the cheapest of ${ranked.length} eligible for an easy goal (${verdict.reason})`;
-  else pick = `${first.id}, the cheapest of ${ranked.length} eligible`;
+  if (ranked.length === 1) pick = l10n.t('{0}, the only eligible model', first.id);
+  else if (verdict?.difficulty === 'hard') pick = l10n.t('{0}, the strongest (priciest) of {1} eligible for a hard goal ({2})', first.id, ranked.length, verdict.reason);
+  else if (verdict) pick = l10n.t('{0}, the cheapest of {1} eligible for an easy goal ({2})', first.id, ranked.length, verdict.reason);
+  else pick = l10n.t('{0}, the cheapest of {1} eligible', first.id, ranked.length);
   // Entries without the role are the normal case and would only add noise.
   const notes = rejected.filter((r) => r.rule !== 'role').map((r) => `${r.entry.id} ${r.why}`);
-  return `${call}: ${pick}${notes.length ? `; not eligible: ${notes.join('; ')}` : ''}`;
+  return notes.length ? l10n.t('{0}: {1}; not eligible: {2}', call, pick, notes.join('; ')) : `${call}: ${pick}`;
 }
 
 function noEligibleModel(needs: CallNeeds, rejected: readonly Rejection[], catalogSize: number): Error {
-  if (catalogSize === 0) return new ModelError('not_found', `No models are configured. Add one to "${SETTING.models}" (Ollama's models can be discovered), then try again.`);
+  const models = `"${SETTING.models}"`;
+  if (catalogSize === 0) return new ModelError('not_found', l10n.t("No models are configured. Add one to {0} (Ollama's models can be discovered), then try again.", models));
   const relevant = rejected.filter((r) => r.rule !== 'role');
-  const reasons = relevant.length ? relevant.map((r) => `${r.entry.id} ${r.why}`).join('; ') : `none has the "${needs.taskClass}" role`;
+  const reasons = relevant.length ? relevant.map((r) => `${r.entry.id} ${r.why}`).join('; ') : l10n.t('none has the "{0}" role', needs.taskClass);
   if (relevant.length > 0 && relevant.every((r) => r.rule === 'context')) {
-    return new ModelError('context_overflow', `The conversation (~${needs.estimatedInputTokens} tokens) is too long for every model with the "${needs.taskClass}" role (${reasons}). Add a model with a larger context window to "${SETTING.models}", or start a new run with a narrower goal.`);
+    return new ModelError('context_overflow', l10n.t('The conversation (~{0} tokens) is too long for every model with the "{1}" role ({2}). Add a model with a larger context window to {3}, or start a new run with a narrower goal.', needs.estimatedInputTokens, needs.taskClass, reasons, models));
   }
-  return new ModelError('not_found', `No model in "${SETTING.models}" can take this ${needs.taskClass} call: ${reasons}. Give a suitable model the "${needs.taskClass}" role${needs.localOnly ? ', mark a local model "local": true, or turn off local-only for this run' : ''}.`);
+  const noModel = l10n.t('No model in {0} can take this {1} call: {2}.', models, needs.taskClass, reasons);
+  const fix = needs.localOnly
+    ? l10n.t('Give a suitable model the "{0}" role, mark a local model "local": true, or turn off local-only for this run.', needs.taskClass)
+    : l10n.t('Give a suitable model the "{0}" role.', needs.taskClass);
+  return new ModelError('not_found', `${noModel} ${fix}`);
 }
 
 function shortReason(error: unknown): string {
   if (!(error instanceof ModelError)) return error instanceof Error ? error.message.slice(0, 80) : String(error).slice(0, 80);
   const status = error.status !== undefined ? ` (HTTP ${error.status})` : '';
-  const labels: Record<ModelError['kind'], string> = {
-    unreachable: 'unreachable',
-    auth: 'key rejected',
-    rate_limited: 'rate limited',
-    timeout: 'timed out',
-    not_found: 'model not found',
-    server: 'server error',
-    bad_response: 'unreadable response',
-    torn_stream: 'stream broke off',
-    context_overflow: 'context window exceeded',
-    bad_request: 'request refused',
+  const labels: Record<ModelError['kind'], () => string> = {
+    unreachable: () => l10n.t('unreachable'),
+    auth: () => l10n.t('key rejected'),
+    rate_limited: () => l10n.t('rate limited'),
+    timeout: () => l10n.t('timed out'),
+    not_found: () => l10n.t('model not found'),
+    server: () => l10n.t('server error'),
+    bad_response: () => l10n.t('unreadable response'),
+    torn_stream: () => l10n.t('stream broke off'),
+    context_overflow: () => l10n.t('context window exceeded'),
+    bad_request: () => l10n.t('request refused'),
   };
-  return labels[error.kind] + status;
+  return labels[error.kind]() + status;
 }
 
 function clockTime(ms: number): string {

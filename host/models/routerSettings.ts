@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { modelCatalogSchema, type ModelEntry } from './catalog';
 
@@ -15,13 +16,16 @@ export const SETTING = {
   budgetPerDay: 'keel.budget.perDayUsd',
 } as const;
 
+// The problems below are said of a setting, after its name ("keel.router.retries must be …"). They are functions
+// so that they are translated when a setting is checked, not when this module loads.
 const positiveWhole = (example: number) => {
-  const message = `must be a whole number above 0, e.g. ${example}`;
-  return z.number({ error: message }).int({ error: message }).positive({ error: message });
+  const error = () => l10n.t('must be a whole number above 0, e.g. {0}', example);
+  return z.number({ error }).int({ error }).positive({ error });
 };
+const usdError = () => l10n.t('must be an amount in USD above 0, e.g. 2.5, or null for no limit');
 const usd = z
-  .number({ error: 'must be an amount in USD above 0, e.g. 2.5, or null for no limit' })
-  .positive({ error: 'must be an amount in USD above 0, e.g. 2.5, or null for no limit' })
+  .number({ error: usdError })
+  .positive({ error: usdError })
   .nullish()
   .transform((value) => value ?? undefined);
 
@@ -29,29 +33,29 @@ const schema = z
   .object({
     models: modelCatalogSchema,
     fallbacks: z
-      .record(z.string(), z.array(z.string(), { error: 'must be a list of model ids to try in order, e.g. ["gpt-4o-mini", "ollama/qwen2.5-coder:7b"]' }), {
-        error: 'must map a model id to the ids to try when it fails, e.g. { "gpt-4o": ["gpt-4o-mini"] }',
+      .record(z.string(), z.array(z.string(), { error: () => l10n.t('must be a list of model ids to try in order, e.g. {0}', '["gpt-4o-mini", "ollama/qwen2.5-coder:7b"]') }), {
+        error: () => l10n.t('must map a model id to the ids to try when it fails, e.g. {0}', '{ "gpt-4o": ["gpt-4o-mini"] }'),
       })
       .default({}),
-    difficulty: z.enum(['heuristic', 'model'], { error: 'must be "heuristic" (no extra call) or "model" (ask the model with the "route" role)' }).default('heuristic'),
+    difficulty: z.enum(['heuristic', 'model'], { error: () => l10n.t('must be "heuristic" (no extra call) or "model" (ask the model with the "route" role)') }).default('heuristic'),
     maxOutputTokens: positiveWhole(4096).default(4096),
-    retries: z.number({ error: 'must be a whole number from 0 to 10, e.g. 2' }).int({ error: 'must be a whole number from 0 to 10, e.g. 2' }).min(0).max(10).default(2),
+    retries: z.number({ error: () => l10n.t('must be a whole number from 0 to 10, e.g. 2') }).int({ error: () => l10n.t('must be a whole number from 0 to 10, e.g. 2') }).min(0).max(10).default(2),
     cooldown: z
       .object(
         { failures: positiveWhole(3).default(3), windowSeconds: positiveWhole(60).default(60), seconds: positiveWhole(60).default(60) },
-        { error: 'must be { "failures": 3, "windowSeconds": 60, "seconds": 60 }' },
+        { error: () => l10n.t('must be {0}', '{ "failures": 3, "windowSeconds": 60, "seconds": 60 }') },
       )
       .default({ failures: 3, windowSeconds: 60, seconds: 60 }),
     attemptTimeoutSeconds: positiveWhole(120).default(120),
-    budget: z.object({ perRunUsd: usd, perAgentUsd: usd, perDayUsd: usd }, { error: 'must be an object of USD limits' }).default({ perRunUsd: undefined, perAgentUsd: undefined, perDayUsd: undefined }),
+    budget: z.object({ perRunUsd: usd, perAgentUsd: usd, perDayUsd: usd }, { error: () => l10n.t('must be an object of USD limits') }).default({ perRunUsd: undefined, perAgentUsd: undefined, perDayUsd: undefined }),
   })
   .superRefine((settings, context) => {
     const ids = new Set(settings.models.map((entry) => entry.id));
-    const known = [...ids].map((id) => `"${id}"`).join(', ') || 'none yet';
+    const known = [...ids].map((id) => `"${id}"`).join(', ') || l10n.t('none yet');
     for (const [from, chain] of Object.entries(settings.fallbacks)) {
-      if (!ids.has(from)) context.addIssue({ code: 'custom', path: ['fallbacks', from], message: `names a model that is not in ${SETTING.models} (known: ${known})` });
+      if (!ids.has(from)) context.addIssue({ code: 'custom', path: ['fallbacks', from], message: l10n.t('names a model that is not in {0} (known: {1})', SETTING.models, known) });
       chain.forEach((to, index) => {
-        if (!ids.has(to)) context.addIssue({ code: 'custom', path: ['fallbacks', from, index], message: `"${to}" is not in ${SETTING.models} (known: ${known})` });
+        if (!ids.has(to)) context.addIssue({ code: 'custom', path: ['fallbacks', from, index], message: l10n.t('"{0}" is not in {1} (known: {2})', to, SETTING.models, known) });
       });
     }
   });
@@ -91,7 +95,7 @@ export function parseRouterSettings(input: unknown): RouterSettings {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `- ${describeIssue(issue, input)}`);
-    throw new Error(`Keel's model settings need fixing:\n${problems.join('\n')}`);
+    throw new Error(`${l10n.t("Keel's model settings need fixing:")}\n${problems.join('\n')}`);
   }
   const { attemptTimeoutSeconds, cooldown, budget, ...rest } = parsed.data;
   return {
@@ -105,11 +109,17 @@ export function parseRouterSettings(input: unknown): RouterSettings {
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = settingPath(issue.path, input);
   if (issue.code === 'unrecognized_keys') {
-    return `${where} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling (field names are case-sensitive).`;
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return issue.keys.length > 1
+      ? l10n.t('{0} has unknown fields {1}; check the spelling (field names are case-sensitive).', where, keys)
+      : l10n.t('{0} has unknown field {1}; check the spelling (field names are case-sensitive).', where, keys);
   }
+  const comment = ['{0} is a setting, {1} what is wrong with it ("must be a whole number above 0").'];
+  if (issue.code === 'custom') return l10n.t({ message: '{0} {1}.', args: [where, issue.message], comment });
   const value = valueAt(input, issue.path);
-  const got = value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)})`;
-  return `${where} ${issue.message}${issue.code === 'custom' ? '' : got}.`;
+  return value === undefined
+    ? l10n.t({ message: '{0} {1} (missing).', args: [where, issue.message], comment })
+    : l10n.t({ message: '{0} {1} (got {2}).', args: [where, issue.message, JSON.stringify(value)], comment });
 }
 
 /** `['models', 2, 'contextWindow']` → `keel.router.models[2] ("gpt-4o").contextWindow`. */
@@ -121,7 +131,7 @@ function settingPath(path: readonly PropertyKey[], input: unknown): string {
   } else if (head === 'attemptTimeoutSeconds') {
     text = SETTING.attemptTimeoutSeconds;
   } else {
-    text = head === undefined ? 'The router settings' : `keel.router.${String(head)}`;
+    text = head === undefined ? l10n.t('The router settings') : `keel.router.${String(head)}`;
   }
   if (head === 'models' && typeof rest[0] === 'number') {
     const index = rest.shift() as number;

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { BudgetBreach } from './accounting';
 import { callCostUsd, type ModelEntry, type TaskClass } from './catalog';
 import type { Difficulty } from './difficulty';
@@ -17,6 +18,7 @@ export interface CallNeeds {
 export interface Rejection {
   readonly entry: ModelEntry;
   readonly rule: 'role' | 'privacy' | 'tools' | 'context' | 'budget';
+  /** Said of the model, after its id: "gpt-4o cannot call tools". */
   readonly why: string;
 }
 
@@ -30,14 +32,14 @@ export function worstCaseCostUsd(entry: ModelEntry, needs: CallNeeds): number {
  * model rejected for budget passed every other rule (that is what lets the user approve going over).
  */
 export function brokenRule(entry: ModelEntry, needs: CallNeeds): Rejection | undefined {
-  if (needs.localOnly && !entry.local) return { entry, rule: 'privacy', why: 'not local, and this run is local-only' };
-  if (needs.needsTools && !entry.capabilities.tools) return { entry, rule: 'tools', why: 'cannot call tools' };
+  if (needs.localOnly && !entry.local) return { entry, rule: 'privacy', why: l10n.t('not local, and this run is local-only') };
+  if (needs.needsTools && !entry.capabilities.tools) return { entry, rule: 'tools', why: l10n.t('cannot call tools') };
   if (needs.estimatedInputTokens > entry.contextWindow) {
-    return { entry, rule: 'context', why: `its ${entry.contextWindow}-token window is smaller than this call's ~${needs.estimatedInputTokens} tokens` };
+    return { entry, rule: 'context', why: l10n.t("its {0}-token window is smaller than this call's ~{1} tokens", entry.contextWindow, needs.estimatedInputTokens) };
   }
   const worstCase = worstCaseCostUsd(entry, needs);
   const breach = needs.overBudget(worstCase);
-  if (breach) return { entry, rule: 'budget', why: `could cost up to $${worstCase.toFixed(4)}, over what is left of the ${breach.scope} budget` };
+  if (breach) return { entry, rule: 'budget', why: l10n.t({ message: 'could cost up to ${0}, over what is left of the {1} budget', args: [worstCase.toFixed(4), breach.scope], comment: ['{1} is "run", "agent" or "day".'] }) };
   return undefined;
 }
 
@@ -46,7 +48,7 @@ export function eligibleModels(catalog: readonly ModelEntry[], needs: CallNeeds)
   const eligible: ModelEntry[] = [];
   const rejected: Rejection[] = [];
   for (const entry of catalog) {
-    const rejection = entry.roles.includes(needs.taskClass) ? brokenRule(entry, needs) : { entry, rule: 'role' as const, why: `has no "${needs.taskClass}" role` };
+    const rejection = entry.roles.includes(needs.taskClass) ? brokenRule(entry, needs) : { entry, rule: 'role' as const, why: l10n.t('has no "{0}" role', needs.taskClass) };
     if (rejection) rejected.push(rejection);
     else eligible.push(entry);
   }

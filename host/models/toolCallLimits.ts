@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { tooDeep } from '../../protocol/params';
 import type { ToolCall } from './types';
 
@@ -15,18 +16,18 @@ const MAX_TOOL_NAME_CHARS = 128;
 /** The call as it may go on: unchanged, or with its arguments dropped and a note that says why and what to do. */
 export function limitToolCall(call: ToolCall): ToolCall {
   if (call.name.length > MAX_TOOL_NAME_CHARS) {
-    return { id: call.id.slice(0, MAX_TOOL_NAME_CHARS), name: `${call.name.slice(0, MAX_TOOL_NAME_CHARS)}…`, arguments: {}, argumentsError: `the tool name is ${call.name.length} characters long; no tool has such a name` };
+    return { id: call.id.slice(0, MAX_TOOL_NAME_CHARS), name: `${call.name.slice(0, MAX_TOOL_NAME_CHARS)}…`, arguments: {}, argumentsError: l10n.t('the tool name is {0} characters long; no tool has such a name', call.name.length) };
   }
   // JSON.stringify, schema checks and redaction recurse: 10,000 levels of nesting would overflow the stack.
   const deep = typeof call.arguments === 'object' ? tooDeep(call.arguments, MAX_ARGUMENT_DEPTH) : undefined;
-  if (deep) return { id: call.id, name: call.name, arguments: {}, argumentsError: `the arguments nest more than ${MAX_ARGUMENT_DEPTH} levels deep (at ${deep}); no tool takes such arguments` };
+  if (deep) return { id: call.id, name: call.name, arguments: {}, argumentsError: l10n.t('the arguments nest more than {0} levels deep (at {1}); no tool takes such arguments', MAX_ARGUMENT_DEPTH, deep) };
   const size = typeof call.arguments === 'string' ? call.arguments.length : (JSON.stringify(call.arguments) ?? '').length;
   if (size <= MAX_TOOL_ARGUMENT_CHARS) return call;
   return {
     id: call.id,
     name: call.name,
     arguments: {},
-    argumentsError: `the arguments are ${kib(size)} KiB; one call may send at most ${kib(MAX_TOOL_ARGUMENT_CHARS)} KiB. Split the work into smaller calls (e.g. create the file with part of its content, then add the rest with propose_edit)`,
+    argumentsError: l10n.t('the arguments are {0} KiB; one call may send at most {1} KiB. Split the work into smaller calls (e.g. create the file with part of its content, then add the rest with {2})', kib(size), kib(MAX_TOOL_ARGUMENT_CHARS), 'propose_edit'),
   };
 }
 

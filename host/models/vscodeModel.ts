@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { VsCodeChatParams, VsCodeChatResult } from '../../protocol/models';
 import { VSCODE_LM_ADDRESS } from './catalog';
 import { ModelError, type ModelErrorKind } from './errors';
@@ -21,7 +22,7 @@ export class VsCodeModel implements ChatModel {
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResponse> {
     if (!this.send) {
-      throw new ModelError('unreachable', `"${this.model}" is one of VS Code's language models, which only the VS Code extension can reach. Use an Ollama or OpenAI model here.`);
+      throw new ModelError('unreachable', l10n.t('"{0}" is one of VS Code\'s language models, which only the VS Code extension can reach. Use an Ollama or OpenAI model here.', this.model));
     }
     const [vendor, ...family] = this.model.split('/');
     const selector = { vendor, ...(family.length ? { family: family.join('/') } : {}) };
