@@ -3,6 +3,7 @@
  * and are validated before any capability runs; results are validated and leave as JSON text; errors leave as
  * their message only.
  */
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import type { HostReply } from './messages';
 import type { SandboxCapabilities } from './types';
@@ -19,29 +20,29 @@ const fetchInit = z.strictObject({
 
 const CAPABILITIES = {
   readFile: {
-    usage: 'readFile(path) takes one string: a path relative to the workspace root',
+    usage: () => l10n.t('{0} takes one string: a path relative to the workspace root', 'readFile(path)'),
     args: z.tuple([z.string()]),
     result: z.string(),
   },
   listFiles: {
-    usage: 'listFiles(glob) takes one string: a glob relative to the workspace root, like "src/**/*.ts"',
+    usage: () => l10n.t('{0} takes one string: a glob relative to the workspace root, like {1}', 'listFiles(glob)', '"src/**/*.ts"'),
     args: z.tuple([z.string()]),
     result: z.array(z.string()),
   },
   fetch: {
-    usage: 'fetch(url, init?) takes a URL string and optionally { method, headers, body } with string values',
+    usage: () => l10n.t('{0} takes a URL string and optionally {1} with string values', 'fetch(url, init?)', '{ method, headers, body }'),
     args: z.tuple([z.string(), fetchInit.nullish()]),
     result: z.strictObject({ status: z.number().int(), headers: z.record(z.string(), z.string()), body: z.string() }),
   },
   // The orchestration capabilities of workflows take the guest's values as they are: the workflow runner checks them
   // and words its refusals for the workflow's author.
   agent: {
-    usage: 'agent(nameOrSpec, input?) takes an agent name or { agent?, goal }, and optionally the input',
+    usage: () => l10n.t('{0} takes an agent name or {1}, and optionally the input', 'agent(nameOrSpec, input?)', '{ agent?, goal }'),
     args: z.tuple([z.unknown(), z.unknown().optional()]),
     result: z.unknown(),
   },
   ask: {
-    usage: 'ask(question) takes one string',
+    usage: () => l10n.t('{0} takes one string', 'ask(question)'),
     args: z.tuple([z.unknown()]),
     result: z.unknown(),
   },
@@ -62,17 +63,17 @@ export class CapabilityHost {
 
   async call(name: string, argsJson: string): Promise<HostReply> {
     try {
-      if (!this.names.includes(name as CapabilityName)) throw new Error(`${name} is not available in this sandbox.`);
+      if (!this.names.includes(name as CapabilityName)) throw new Error(l10n.t('{0} is not available in this sandbox.', name));
       const capability = CAPABILITIES[name as CapabilityName];
       const args = capability.args.safeParse(JSON.parse(argsJson));
-      if (!args.success) throw new Error(`Invalid arguments: ${capability.usage} (${z.prettifyError(args.error).replace(/\s*\n\s*/g, '; ')}).`);
+      if (!args.success) throw new Error(l10n.t('Invalid arguments: {0} ({1}).', capability.usage(), z.prettifyError(args.error).replace(/\s*\n\s*/g, '; ')));
       // Orchestration calls wait on agents and people, under caps of their own (the run's parallel agents); they do
       // not take turns with file and network calls, or eight waiting agents would hold every other call back.
       const takesTurn = !ORCHESTRATION.has(name);
       if (takesTurn) await this.turn();
       try {
         const result = capability.result.safeParse(await this.invoke(name as CapabilityName, args.data));
-        if (!result.success) throw new Error(`${name} returned a value of the wrong shape; this is a bug in the host's ${name} capability.`);
+        if (!result.success) throw new Error(l10n.t("{0} returned a value of the wrong shape; this is a bug in the host's {0} capability.", name));
         return { ok: true, json: JSON.stringify(result.data) };
       } finally {
         if (takesTurn) this.passTurn();

@@ -4,6 +4,7 @@
  * memory than the next execution may use. The engine also holds the guest to its memory limit and records
  * when it ran out: see `capMemory` and `heapExhausted`.
  */
+import * as l10n from '@vscode/l10n';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import { readFile } from 'node:fs/promises';
 import {
@@ -117,7 +118,7 @@ export class QuickJSEngine {
     // Emscripten grows the memory by calling this; when it throws, the allocation that needed it may fail.
     memory.grow = (pages: number): number => {
       try {
-        if (memory.buffer.byteLength + pages * PAGE_BYTES > this.ceilingBytes) throw new RangeError('The sandbox memory ceiling is reached.');
+        if (memory.buffer.byteLength + pages * PAGE_BYTES > this.ceilingBytes) throw new RangeError(l10n.t('The sandbox memory ceiling is reached.'));
         const previousPages = grow(pages);
         refusals.inARow = 0;
         return previousPages;

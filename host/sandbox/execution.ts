@@ -2,19 +2,16 @@
  * One execution inside a worker: a fresh guest realm with every limit set, the agent's code started as an async
  * function, and its promise jobs driven until it settles. The worker disposes the realm afterwards.
  */
+import * as l10n from '@vscode/l10n';
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten-core';
 import { heapExhausted } from './engine';
 import type { GuestRealm } from './guest';
-import { limitMessage, stopOutcome, type StopReason } from './limits';
+import { limitMessage, returnValueTooLarge, stopOutcome, type StopReason } from './limits';
 import type { HostReply, RunMessage, WorkerResult } from './messages';
 import type { LogEntry, LogLevel } from './types';
 
 /** More capability calls than this waiting at once is a runaway loop, not a workload; the extra calls fail. */
 const MAX_WAITING_HOST_CALLS = 1000;
-const TRUNCATION_MARKER = ' …[cut off: console output reached limits.maxOutputChars]';
-const STALLED_MESSAGE =
-  'The code is waiting on a promise that nothing can settle: no capability call is pending and no job is queued, ' +
-  'so it would never finish. Check for a promise whose resolve() is never called.';
 
 type Settled =
   | { readonly kind: 'stopped' }
@@ -104,7 +101,7 @@ export class Execution {
         return this.stopped();
       case 'stalled':
         // Running out of memory can leave a promise pending with nothing left to settle it.
-        return this.limitHit() ? this.stopped() : { outcome: 'error', error: STALLED_MESSAGE };
+        return this.limitHit() ? this.stopped() : { outcome: 'error', error: l10n.t('The code is waiting on a promise that nothing can settle: no capability call is pending and no job is queued, so it would never finish. Check for a promise whose resolve() is never called.') };
       case 'rejected':
         return this.failure(settled.error);
       case 'fulfilled': {
@@ -116,7 +113,7 @@ export class Execution {
         settled.value.dispose();
         if (this.limitHit()) return this.stopped();
         if ('error' in copied) return this.failure(copied.error);
-        if ('tooLong' in copied) return { outcome: 'output_limit', error: limitMessage('value_size', this.request.limits, String(copied.tooLong)) };
+        if ('tooLong' in copied) return { outcome: 'output_limit', error: returnValueTooLarge(copied.tooLong, this.request.limits) };
         return { outcome: 'ok', valueJson: copied.json };
       }
     }
@@ -176,7 +173,7 @@ export class Execution {
 
   private startHostCall(context: QuickJSContext, name: string, argsJson: string): QuickJSHandle | string {
     if (this.waiting.size >= MAX_WAITING_HOST_CALLS) {
-      return `Too many capability calls are waiting (${MAX_WAITING_HOST_CALLS}); await some of them before starting more.`;
+      return l10n.t('Too many capability calls are waiting ({0}); await some of them before starting more.', MAX_WAITING_HOST_CALLS);
     }
     const deferred = context.newPromise();
     const callId = this.nextCallId++;
@@ -212,7 +209,7 @@ export class Execution {
       this.outputChars += text.length + 1;
       return;
     }
-    this.logs.push({ level, text: text.slice(0, Math.max(0, room - 1)) + TRUNCATION_MARKER });
+    this.logs.push({ level, text: `${text.slice(0, Math.max(0, room - 1))} ${l10n.t('…[cut off: console output reached {0}]', 'limits.maxOutputChars')}` });
     this.outputChars = maxOutputChars;
     this.stop('output_limit');
   }
@@ -274,9 +271,9 @@ export class Execution {
     const message = error instanceof Error ? error.message : String(error);
     // WebAssembly frames also use the worker's native stack; V8 guards it with a RangeError of its own.
     if (error instanceof RangeError && /call stack/i.test(message)) {
-      return { outcome: 'stack', error: limitMessage('stack', this.request.limits, '; the engine ran out of native stack and was restarted') };
+      return { outcome: 'stack', error: limitMessage('stack', this.request.limits, 'engine_restarted') };
     }
-    return { outcome: 'error', error: `The sandbox engine failed (${message}) and was restarted. Run the code again; if it fails the same way, make it use less memory or recursion.` };
+    return { outcome: 'error', error: l10n.t('The sandbox engine failed ({0}) and was restarted. Run the code again; if it fails the same way, make it use less memory or recursion.', message) };
   }
 }
 

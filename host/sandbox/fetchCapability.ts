@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { lookup } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -34,7 +35,7 @@ export function allowListedFetch(options: AllowListedFetchOptions): (url: string
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const takeTurn = rateLimiter(options.perMinute ?? DEFAULTS.perMinute);
-  const allowedList = options.allowHosts.join(', ') || 'none';
+  const allowedList = (): string => options.allowHosts.join(', ') || l10n.t('none');
 
   return async (url: string, init: FetchInit = {}): Promise<FetchResponse> => {
     takeTurn();
@@ -42,13 +43,14 @@ export function allowListedFetch(options: AllowListedFetchOptions): (url: string
     let method = (init.method ?? 'GET').toUpperCase();
     let body = init.body;
     const headers = lowerCaseKeys(init.headers ?? {});
-    if ('host' in headers) throw new Error('fetch cannot set the Host header; put the host in the URL.');
+    if ('host' in headers) throw new Error(l10n.t('{0} cannot set the Host header; put the host in the URL.', 'fetch'));
     const signal = AbortSignal.timeout(timeoutMs);
     for (let redirects = 0; ; redirects++) {
       const listed = allowed.find((host) => matches(host, target));
       if (!listed) {
-        const hop = redirects ? `; ${url} redirected there` : '';
-        throw new Error(`fetch refused: ${target.host} is not an allowed host${hop}. Allowed hosts: ${allowedList}.`);
+        throw new Error(redirects
+          ? l10n.t('{0} refused: {1} is not an allowed host; {2} redirected there. Allowed hosts: {3}.', 'fetch', target.host, url, allowedList())
+          : l10n.t('{0} refused: {1} is not an allowed host. Allowed hosts: {2}.', 'fetch', target.host, allowedList()));
       }
       // Private addresses only for hosts the user named as such; a listed name must resolve to public ones.
       const hostname = bare(target.hostname);
@@ -57,12 +59,12 @@ export function allowListedFetch(options: AllowListedFetchOptions): (url: string
       try {
         response = await send(target, { method, headers, body, signal, maxResponseBytes, lookup: publicOnlyLookup(privateAllowed) });
       } catch (error) {
-        if (signal.aborted) throw new Error(`fetch of ${url} took longer than its ${timeoutMs} ms limit.`, { cause: error });
+        if (signal.aborted) throw new Error(l10n.t('{0} of {1} took longer than its {2} ms limit.', 'fetch', url, timeoutMs), { cause: error });
         throw error;
       }
       const location = response.headers.location;
       if (!REDIRECT_STATUSES.has(response.status) || !location) return response;
-      if (redirects === MAX_REDIRECTS) throw new Error(`fetch of ${url} was redirected more than ${MAX_REDIRECTS} times.`);
+      if (redirects === MAX_REDIRECTS) throw new Error(l10n.t('{0} of {1} was redirected more than {2} times.', 'fetch', url, MAX_REDIRECTS));
       const next = new URL(location, target);
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
@@ -80,7 +82,7 @@ export function allowListedFetch(options: AllowListedFetchOptions): (url: string
 
 function parseAllowedHost(entry: string): AllowedHost {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+)(?::(\d{1,5}))?$/.exec(entry.trim());
-  if (!match) throw new Error(`Invalid allowHosts entry "${entry}": use a host name or IP address, optionally with :port.`);
+  if (!match) throw new Error(l10n.t('Invalid {0} entry "{1}": use a host name or IP address, optionally with :port.', 'allowHosts', entry));
   return { hostname: new URL(`http://${match[1]}`).hostname, port: match[2] === undefined ? undefined : Number(match[2]) };
 }
 
@@ -89,14 +91,14 @@ function parseUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`fetch needs an absolute http(s) URL; got "${url}".`);
+    throw new Error(l10n.t('{0} needs an absolute http(s) URL; got "{1}".', 'fetch', url));
   }
   return checkProtocol(parsed);
 }
 
 function checkProtocol(url: URL): URL {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`fetch supports only http and https URLs; got ${url.protocol}.`);
-  if (url.username || url.password) throw new Error('fetch URLs cannot carry credentials; send an Authorization header instead.');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(l10n.t('{0} supports only http and https URLs; got {1}.', 'fetch', url.protocol));
+  if (url.username || url.password) throw new Error(l10n.t('{0} URLs cannot carry credentials; send an Authorization header instead.', 'fetch'));
   return url;
 }
 
@@ -116,7 +118,7 @@ function publicOnlyLookup(privateAllowed: boolean): LookupFunction {
       if (error) return callback(error, '', 0);
       const refused = privateAllowed ? undefined : addresses.find((entry) => !isPublicAddress(entry.address));
       if (refused) {
-        const message = `fetch refused: ${hostname} resolves to ${refused.address}, a loopback, private or link-local address. List the host by IP address to allow it.`;
+        const message = l10n.t('{0} refused: {1} resolves to {2}, a loopback, private or link-local address. List the host by IP address to allow it.', 'fetch', hostname, refused.address);
         return callback(Object.assign(new Error(message), { code: 'EREFUSED_ADDRESS' }), '', 0);
       }
       if (options.all) return (callback as unknown as (error: null, all: typeof addresses) => void)(null, addresses);
@@ -153,7 +155,7 @@ function send(url: URL, options: SendOptions): Promise<FetchResponse> {
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > options.maxResponseBytes) {
-            reject(new Error(`The response from ${url.host} is larger than the ${options.maxResponseBytes}-byte limit for fetch.`));
+            reject(new Error(l10n.t('The response from {0} is larger than the {1}-byte limit for {2}.', url.host, options.maxResponseBytes, 'fetch')));
             request.destroy();
             return;
           }
@@ -186,7 +188,7 @@ function rateLimiter(perMinute: number): () => void {
     while (recent.length && recent[0]! <= now - 60_000) recent.shift();
     if (recent.length >= perMinute) {
       const waitSeconds = Math.ceil((recent[0]! + 60_000 - now) / 1000);
-      throw new Error(`fetch is limited to ${perMinute} requests a minute; wait ${waitSeconds} s and try again.`);
+      throw new Error(l10n.t('{0} is limited to {1} requests a minute; wait {2} s and try again.', 'fetch', perMinute, waitSeconds));
     }
     recent.push(now);
   };

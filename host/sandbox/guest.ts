@@ -4,6 +4,7 @@
  * promise crosses either way. Guest tampering (patched prototypes, Proxies, getters, `toJSON`) can only change
  * what the guest itself receives or returns: the host only ever reads strings and numbers.
  */
+import * as l10n from '@vscode/l10n';
 import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { LogLevel } from './types';
 
@@ -151,7 +152,7 @@ export class GuestRealm {
       const input = this.fromJson(setup.inputJson);
       if ('error' in input) {
         input.error.dispose();
-        throw new Error('The input could not be parsed inside the sandbox.');
+        throw new Error(l10n.t('The input could not be parsed inside the sandbox.'));
       }
       input.value.consume((value) => context.setProp(context.global, 'input', value));
     }
@@ -218,7 +219,7 @@ export class GuestRealm {
 
   /** "Name: message" and the guest stack of a thrown value, or a fallback when describing it fails too. */
   describe(error: QuickJSHandle): string {
-    return this.callHelper(DESCRIBE, [error], MAX_DESCRIPTION_CHARS) ?? 'Uncaught exception that could not be described';
+    return this.callHelper(DESCRIBE, [error], MAX_DESCRIPTION_CHARS) ?? l10n.t('Uncaught exception that could not be described');
   }
 
   /** Frees the runtime. False if QuickJS aborted while freeing it, which leaves its WebAssembly instance unusable. */
@@ -333,14 +334,14 @@ export class GuestRealm {
       const what = `Argument ${index + 1} of ${name}()`;
       const copied = this.copyOut(arg, what, MAX_ARGUMENT_CHARS);
       if ('error' in copied) return this.rejected(copied.error);
-      if ('tooLong' in copied) return this.rejected(context.newError({ name: 'RangeError', message: `${what} is ${copied.tooLong} characters as JSON, over the limit of ${MAX_ARGUMENT_CHARS}.` }));
+      if ('tooLong' in copied) return this.rejected(context.newError({ name: 'RangeError', message: l10n.t('Argument {0} of {1}() is {2} characters as JSON, over the limit of {3}.', index + 1, name, copied.tooLong, MAX_ARGUMENT_CHARS) }));
       parts.push(copied.json ?? 'null');
     }
     let started: QuickJSHandle | string;
     try {
-      started = this.hooks ? this.hooks.call(name, `[${parts.join(',')}]`) : `${name} is not available yet.`;
+      started = this.hooks ? this.hooks.call(name, `[${parts.join(',')}]`) : l10n.t('{0} is not available yet.', name);
     } catch {
-      started = `${name} failed inside the sandbox host.`;
+      started = l10n.t('{0} failed inside the sandbox host.', name);
     }
     return typeof started === 'string' ? this.rejected(context.newError(started)) : started;
   }

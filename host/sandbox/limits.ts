@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ExecutionOutcome, SandboxLimits } from './types';
 
 const KiB = 1024;
@@ -39,10 +40,10 @@ export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
     const value = overrides[key];
     if (value === undefined) continue;
     const range = BOUNDS[key];
-    if (!range) throw new RangeError(`Unknown sandbox limit "${key}"; known limits: ${Object.keys(BOUNDS).join(', ')}.`);
+    if (!range) throw new RangeError(l10n.t('Unknown sandbox limit "{0}"; known limits: {1}.', key, Object.keys(BOUNDS).join(', ')));
     const [min, max] = range;
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`limits.${key} must be an integer from ${describe(key, min)} to ${describe(key, max)}; got ${value}.`);
+      throw new RangeError(l10n.t('{0} must be an integer from {1} to {2}; got {3}.', `limits.${key}`, describe(key, min), describe(key, max), String(value)));
     }
     limits[key] = value;
   }
@@ -52,26 +53,45 @@ export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
 /** Why an execution stopped early, when a limit or the caller stopped it. */
 export type StopReason = 'timeout' | 'compute' | 'cancelled' | 'output_limit' | 'pending_jobs' | 'memory';
 
+/**
+ * How an execution came to stop, when that needs saying: `terminated`, its worker did not stop by itself and was
+ * ended; `not_started`, it was cancelled before it began; `disposed`, the sandbox went away under it;
+ * `engine_restarted`, the engine ran out of native stack.
+ */
+export type StopCircumstance = 'terminated' | 'not_started' | 'disposed' | 'engine_restarted';
+
 /** The message for an execution stopped by a limit: which limit, its value, and what to do about it. */
-export function limitMessage(reason: StopReason | 'stack' | 'value_size', limits: SandboxLimits, detail = ''): string {
+export function limitMessage(reason: StopReason | 'stack', limits: SandboxLimits, how?: StopCircumstance): string {
   switch (reason) {
     case 'timeout':
-      return `The code did not finish within limits.timeoutMs = ${limits.timeoutMs} ms${detail}. Make it do less work, or raise limits.timeoutMs.`;
+      return how === 'terminated'
+        ? l10n.t('The code did not finish within {0} = {1} ms; it did not stop at the deadline (a long operation inside the engine), so its worker was terminated and replaced. Make it do less work, or raise {0}.', 'limits.timeoutMs', limits.timeoutMs)
+        : l10n.t('The code did not finish within {0} = {1} ms. Make it do less work, or raise {0}.', 'limits.timeoutMs', limits.timeoutMs);
     case 'compute':
-      return `The code ran for more than limits.computeMs = ${limits.computeMs} ms of its own time (waits for agents and capabilities not counted)${detail}. Is a loop endless? Make it do less work, or raise limits.computeMs.`;
+      return l10n.t('The code ran for more than {0} = {1} ms of its own time (waits for agents and capabilities not counted). Is a loop endless? Make it do less work, or raise {0}.', 'limits.computeMs', limits.computeMs);
     case 'cancelled':
-      return `The execution was cancelled${detail}.`;
+      if (how === 'not_started') return l10n.t('The execution was cancelled before it started.');
+      if (how === 'terminated') return l10n.t('The execution was cancelled; it did not stop by itself, so its worker was terminated.');
+      if (how === 'disposed') return l10n.t('The execution was cancelled because the sandbox was disposed.');
+      return l10n.t('The execution was cancelled.');
     case 'output_limit':
-      return `Console output exceeded limits.maxOutputChars = ${limits.maxOutputChars} characters, so it was cut off and the code was stopped. Log less, or raise limits.maxOutputChars.`;
-    case 'value_size':
-      return `The return value is ${detail} characters as JSON, over limits.maxOutputChars = ${limits.maxOutputChars}. Return less data, or raise limits.maxOutputChars.`;
+      return l10n.t('Console output exceeded {0} = {1} characters, so it was cut off and the code was stopped. Log less, or raise {0}.', 'limits.maxOutputChars', limits.maxOutputChars);
     case 'pending_jobs':
-      return `The code ran more than limits.maxPendingJobs = ${limits.maxPendingJobs} promise jobs in a row without waiting on a capability; is a promise chain endless? Fix it, or raise limits.maxPendingJobs.`;
+      return l10n.t('The code ran more than {0} = {1} promise jobs in a row without waiting on a capability; is a promise chain endless? Fix it, or raise {0}.', 'limits.maxPendingJobs', limits.maxPendingJobs);
     case 'memory':
-      return `The code ran out of memory: it needed more than limits.memoryBytes = ${limits.memoryBytes} (${describe('memoryBytes', limits.memoryBytes)})${detail}. Use less memory, or raise limits.memoryBytes.`;
-    case 'stack':
-      return `The code overflowed its stack: limits.stackBytes = ${limits.stackBytes} (${describe('stackBytes', limits.stackBytes)})${detail}. Is a recursion endless? Recurse less deeply, or raise limits.stackBytes (at most ${describe('stackBytes', BOUNDS.stackBytes[1])}).`;
+      return l10n.t('The code ran out of memory: it needed more than {0} = {1} ({2}). Use less memory, or raise {0}.', 'limits.memoryBytes', limits.memoryBytes, describe('memoryBytes', limits.memoryBytes));
+    case 'stack': {
+      const [stack, most] = [describe('stackBytes', limits.stackBytes), describe('stackBytes', BOUNDS.stackBytes[1])];
+      return how === 'engine_restarted'
+        ? l10n.t('The code overflowed its stack: {0} = {1} ({2}); the engine ran out of native stack and was restarted. Is a recursion endless? Recurse less deeply, or raise {0} (at most {3}).', 'limits.stackBytes', limits.stackBytes, stack, most)
+        : l10n.t('The code overflowed its stack: {0} = {1} ({2}). Is a recursion endless? Recurse less deeply, or raise {0} (at most {3}).', 'limits.stackBytes', limits.stackBytes, stack, most);
+    }
   }
+}
+
+/** The message for a return value over `limits.maxOutputChars`. */
+export function returnValueTooLarge(chars: number, limits: SandboxLimits): string {
+  return l10n.t('The return value is {0} characters as JSON, over {1} = {2}. Return less data, or raise {1}.', chars, 'limits.maxOutputChars', limits.maxOutputChars);
 }
 
 /** The outcome each stop reason reports. */

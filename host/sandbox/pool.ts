@@ -2,6 +2,7 @@
  * A small warm pool of sandbox workers. Workers start on first use, each runs one execution at a time, and a
  * worker that dies or is terminated by its watchdog is replaced at once so the next execution finds a warm one.
  */
+import * as l10n from '@vscode/l10n';
 import type { WorkerResult } from './messages';
 import { SandboxWorker, type WorkerJob } from './sandboxWorker';
 
@@ -36,13 +37,13 @@ export class WorkerPool {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('The sandbox was disposed while the execution waited for a worker.'));
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(l10n.t('The sandbox was disposed while the execution waited for a worker.')));
     this.idle.length = 0;
     await Promise.all([...this.workers].map((worker) => worker.terminate()));
   }
 
   private acquire(signal: AbortSignal | undefined): Promise<SandboxWorker | undefined> {
-    if (this.disposed) return Promise.reject(new Error('This Sandbox has been disposed; create a new one.'));
+    if (this.disposed) return Promise.reject(new Error(l10n.t('This Sandbox has been disposed; create a new one.')));
     if (this.broken) return Promise.reject(this.broken);
     this.fill();
     // The longest-idle worker first: the others may still be preparing their next realm.
@@ -93,8 +94,7 @@ export class WorkerPool {
     if (this.disposed) return;
     if (!exited.wasStarted && ++this.startFailures >= MAX_START_FAILURES) {
       this.broken = new Error(
-        `The sandbox worker failed to start ${MAX_START_FAILURES} times in a row (last: ${reason}). ` +
-          'In the bundle, dist/sandbox-worker.js and dist/emscripten-module.wasm must sit beside dist/host.js.',
+        l10n.t('The sandbox worker failed to start {0} times in a row (last: {1}). In the bundle, {2} and {3} must sit beside {4}.', MAX_START_FAILURES, reason, 'dist/sandbox-worker.js', 'dist/emscripten-module.wasm', 'dist/host.js'),
       );
       for (const waiter of this.waiters.splice(0)) waiter.reject(this.broken);
       return;

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { CapabilityHost } from './capabilityHost';
 import { limitMessage, resolveLimits } from './limits';
 import type { WorkerResult } from './messages';
@@ -18,7 +19,7 @@ export class Sandbox {
   constructor(options: { poolSize?: number } = {}) {
     const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
     if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
-      throw new RangeError(`poolSize must be an integer from 1 to ${MAX_POOL_SIZE}; got ${poolSize}.`);
+      throw new RangeError(l10n.t('{0} must be an integer from 1 to {1}; got {2}.', 'poolSize', MAX_POOL_SIZE, String(poolSize)));
     }
     this.pool = new WorkerPool(poolSize);
   }
@@ -30,7 +31,7 @@ export class Sandbox {
   async execute(request: ExecutionRequest, signal?: AbortSignal): Promise<ExecutionResult> {
     const started = performance.now();
     const limits = resolveLimits(request.limits);
-    if (typeof request.code !== 'string') throw new TypeError('request.code must be a string: the body of an async function.');
+    if (typeof request.code !== 'string') throw new TypeError(l10n.t('{0} must be a string: the body of an async function.', 'request.code'));
     const inputJson = encodeInput(request.input);
     const capabilities = new CapabilityHost(request.capabilities ?? {});
     let result: WorkerResult | undefined;
@@ -60,14 +61,14 @@ function encodeInput(input: unknown): string | undefined {
   try {
     json = JSON.stringify(input);
   } catch (error) {
-    throw new TypeError(`request.input must be JSON-serializable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TypeError(l10n.t('{0} must be JSON-serializable: {1}', 'request.input', error instanceof Error ? error.message : String(error)), { cause: error });
   }
-  if (json === undefined) throw new TypeError('request.input must be JSON-serializable; functions and symbols are not.');
+  if (json === undefined) throw new TypeError(l10n.t('{0} must be JSON-serializable; functions and symbols are not.', 'request.input'));
   return json;
 }
 
 function cancelledBeforeStart(limits: SandboxLimits): WorkerResult {
-  return { outcome: 'cancelled', error: limitMessage('cancelled', limits, ' before it started'), logs: [], memoryUsedBytes: 0 };
+  return { outcome: 'cancelled', error: limitMessage('cancelled', limits, 'not_started'), logs: [], memoryUsedBytes: 0 };
 }
 
 function toExecutionResult(result: WorkerResult, limits: SandboxLimits, durationMs: number): ExecutionResult {

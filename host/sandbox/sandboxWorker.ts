@@ -3,6 +3,7 @@
  * guest ignores its deadline or a cancel (a long native operation the interrupt handler cannot reach,
  * quickjs-emscripten issue #219), the watchdog terminates the thread and the pool starts another.
  */
+import * as l10n from '@vscode/l10n';
 import { Worker } from 'node:worker_threads';
 import { limitMessage, WORKER_STACK_MB } from './limits';
 import type { FromWorker, HostReply, RunMessage, ToWorker, WorkerResult, WorkerStartData } from './messages';
@@ -78,8 +79,8 @@ export class SandboxWorker {
     this.worker.on('exit', (code) => {
       this.stopping = true;
       const reason = this.lastError?.message ?? `exit code ${code}`;
-      markFailed(new Error(`The sandbox worker stopped before it was ready (${reason}).`));
-      this.active?.finish(failure('error', `The sandbox worker stopped unexpectedly (${reason}) and was replaced. Run the code again.`));
+      markFailed(new Error(l10n.t('The sandbox worker stopped before it was ready ({0}).', reason)));
+      this.active?.finish(failure('error', l10n.t('The sandbox worker stopped unexpectedly ({0}) and was replaced. Run the code again.', reason)));
       onExit(this, reason);
     });
   }
@@ -102,7 +103,7 @@ export class SandboxWorker {
       const onAbort = (): void => {
         Atomics.store(this.cancelFlag, 0, 1);
         this.post({ type: 'cancel', id });
-        timers.push(setTimeout(() => this.kill(id, 'cancelled', limitMessage('cancelled', limits, '; it did not stop by itself, so its worker was terminated')), CANCEL_GRACE_MS));
+        timers.push(setTimeout(() => this.kill(id, 'cancelled', limitMessage('cancelled', limits, 'terminated')), CANCEL_GRACE_MS));
       };
       this.active = {
         id,
@@ -116,8 +117,7 @@ export class SandboxWorker {
           resolve(result);
         },
       };
-      const detail = '; it did not stop at the deadline (a long operation inside the engine), so its worker was terminated and replaced';
-      timers.push(setTimeout(() => this.kill(id, 'timeout', limitMessage('timeout', limits, detail)), limits.timeoutMs + WATCHDOG_GRACE_MS));
+      timers.push(setTimeout(() => this.kill(id, 'timeout', limitMessage('timeout', limits, 'terminated')), limits.timeoutMs + WATCHDOG_GRACE_MS));
       job.signal?.addEventListener('abort', onAbort, { once: true });
       Atomics.store(this.cancelFlag, 0, 0);
       this.worker.ref();
@@ -128,7 +128,7 @@ export class SandboxWorker {
   /** Stops the thread; an execution still running ends as cancelled. */
   async terminate(): Promise<void> {
     this.stopping = true;
-    this.active?.finish(failure('cancelled', limitMessage('cancelled', this.active.job.run.limits, ' because the sandbox was disposed')));
+    this.active?.finish(failure('cancelled', limitMessage('cancelled', this.active.job.run.limits, 'disposed')));
     await this.worker.terminate();
   }
 

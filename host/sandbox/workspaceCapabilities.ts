@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { minimatch } from 'minimatch';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
@@ -31,7 +32,7 @@ export function workspaceCapabilities(root: string, options: { maxFileBytes?: nu
     async listFiles(glob: string): Promise<string[]> {
       const pattern = glob.trim();
       if (pattern === '' || isAbsolute(pattern) || pattern.split(/[\\/]/).includes('..')) {
-        throw new Error(`listFiles takes a glob relative to the workspace root, like "src/**/*.ts"; got "${glob}".`);
+        throw new Error(l10n.t('{0} takes a glob relative to the workspace root, like {1}; got "{2}".', 'listFiles', '"src/**/*.ts"', glob));
       }
       const realRoot = await realpath(root);
       const matches = await walk(realRoot, new IgnoreRules(realRoot), (path) => minimatch(path, pattern, { dot: true }));
@@ -50,7 +51,7 @@ async function walk(root: string, rules: IgnoreRules, matches: (path: string) =>
     const entries = await readdir(join(root, directory), { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (++walked > MAX_WALKED_ENTRIES) {
-        throw new Error(`The workspace has more than ${MAX_WALKED_ENTRIES} files and folders; list a narrower folder, like "src/**/*.ts".`);
+        throw new Error(l10n.t('The workspace has more than {0} files and folders; list a narrower folder, like {1}.', MAX_WALKED_ENTRIES, '"src/**/*.ts"'));
       }
       const path = directory === '' ? entry.name : `${directory}/${entry.name}`;
       const kind = entry.isSymbolicLink() ? await symlinkKind(root, rules, path) : entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : undefined;
@@ -58,7 +59,7 @@ async function walk(root: string, rules: IgnoreRules, matches: (path: string) =>
       if (kind === 'directory' && !entry.isSymbolicLink() && !SKIPPED_DIRECTORIES.has(entry.name) && !(await rules.ignores(`${path}/`))) {
         pending.push(path);
       } else if (kind === 'file' && matches(path) && !(await rules.ignores(path))) {
-        if (found.length >= MAX_LISTED_FILES) throw new Error(`More than ${MAX_LISTED_FILES} files match; use a narrower glob.`);
+        if (found.length >= MAX_LISTED_FILES) throw new Error(l10n.t('More than {0} files match; use a narrower glob.', MAX_LISTED_FILES));
         found.push(path);
       }
     }
