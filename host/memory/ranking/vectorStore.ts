@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { DOT_ROWS_WASM } from './dotRowsWasm';
 
 /** Where a vector's chunk is, for filtering nearest neighbours by `path:` and `lang:`. */
@@ -64,7 +65,7 @@ export class VectorStore {
 
   /** Stores `vector` (normalised to unit length) under `id`, replacing any vector it had. */
   set(id: string, vector: ArrayLike<number>, tags: VectorTags): void {
-    if (vector.length !== this.dimensions) throw new Error(`A vector of ${vector.length} numbers does not fit an index of ${this.dimensions} dimensions.`);
+    if (vector.length !== this.dimensions) throw new Error(l10n.t('A vector of {0} numbers does not fit an index of {1} dimensions.', vector.length, this.dimensions));
     let row = this.rowOf.get(id);
     if (row === undefined) {
       row = this.free.pop() ?? this.idAt.length;

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AttributeValue } from '../../../protocol/trace';
 import { errorMessage, isAbort, type Span } from '../../observability/tracer';
 import type { SearchHit } from '../workspaceIndex/chunkDb';
@@ -181,7 +182,7 @@ async function retrieval<T>(
     return result;
   } catch (error) {
     const cancelled = signal?.aborted || isAbort(error);
-    const reason = cancelled ? 'the run was cancelled' : `it failed: ${errorMessage(error)}`;
+    const reason = cancelled ? l10n.t('the run was cancelled') : l10n.t('it failed: {0}', errorMessage(error));
     span.setAttributes({ 'keel.retrieval.hits': 0, 'keel.retrieval.skipped': reason });
     span.end(cancelled ? 'cancelled' : 'error', reason);
     return { skipped: reason };
@@ -191,7 +192,7 @@ async function retrieval<T>(
 /** Resolves as `work` does, or rejects with `reason` after `ms`, or when `signal` aborts. */
 function withTimeout<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, reason: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal!.reason ?? new Error('aborted'));
+    const onAbort = () => reject(signal!.reason ?? new Error(l10n.t('aborted')));
     const timer = setTimeout(() => reject(new Error(reason)), ms);
     const settle = () => {
       clearTimeout(timer);

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create, insert, search, type Orama } from '@orama/orama';
@@ -76,7 +77,7 @@ export class EpisodeStore {
     // Redacted before it is shortened, so that a secret cut in two cannot slip past the rules.
     const redacted = redactEpisode(episode);
     const parsed = EpisodeSchema.safeParse({ ...redacted, summary: redacted.summary.slice(0, MAX_SUMMARY_CHARS) });
-    if (!parsed.success) throw new Error(`Not a valid episode for ${this.file}: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) throw new Error(l10n.t('Not a valid episode for {0}: {1}', this.file, z.prettifyError(parsed.error)));
     await this.handle.write(`${JSON.stringify(parsed.data)}\n`);
     await this.add(parsed.data);
   }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Minimatch } from 'minimatch';
@@ -266,7 +267,7 @@ export class IndexUpdater {
     }
     // Content left unchunked for a twin that has changed since: chunk it now (it may have changed too).
     if (content.kind === 'unchanged') return this.prepare(file, await readAndChunk(this.root, file, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, this.parsers), new Map());
-    if (content.syntaxError) this.warn(`${file.path} was chunked by lines: ${content.syntaxError}`);
+    if (content.syntaxError) this.warn(l10n.t('{0} was chunked by lines: {1}', file.path, content.syntaxError));
     const docs = content.chunks.map((chunk, i) => toDoc(chunk, docId(file.path, i)));
     return {
       path: file.path,
@@ -285,7 +286,7 @@ export class IndexUpdater {
     const texts = pending.flatMap((f) => f.docs.map((d) => d.body));
     const vectors: number[][] = [];
     for (let i = 0; i < texts.length; i += EMBED_BATCH) {
-      vectors.push(...(await embedChecked(embedder, texts.slice(i, i + EMBED_BATCH), 'Files indexed before the failure are kept; run the update again to resume.')));
+      vectors.push(...(await embedChecked(embedder, texts.slice(i, i + EMBED_BATCH), l10n.t('Files indexed before the failure are kept; run the update again to resume.'))));
     }
     let next = 0;
     for (const file of pending) {

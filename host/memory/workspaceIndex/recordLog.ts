@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -157,7 +158,7 @@ async function readLog(dir: string): Promise<Buffer> {
   const file = join(dir, LOG);
   return readFile(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return Buffer.alloc(0);
-    throw new Error(`Could not read the memory index at ${file} (${error.message}). Delete the folder to rebuild the index.`, { cause: error });
+    throw new Error(l10n.t('Could not read the memory index at {0} ({1}). Delete the folder to rebuild the index.', file, error.message), { cause: error });
   });
 }
 
@@ -173,8 +174,8 @@ async function readMeta(dir: string): Promise<Partial<LogMeta> | undefined> {
 }
 
 function differences(stored: Partial<LogMeta>, meta: LogMeta): string | undefined {
-  if (stored.format !== meta.format || stored.chunker !== meta.chunker) return 'index format changed';
-  if (stored.embedder !== meta.embedder) return `embedder changed from ${stored.embedder ?? 'none'} to ${meta.embedder ?? 'none'}`;
+  if (stored.format !== meta.format || stored.chunker !== meta.chunker) return l10n.t('index format changed');
+  if (stored.embedder !== meta.embedder) return l10n.t('embedder changed from {0} to {1}', stored.embedder ?? l10n.t('none'), meta.embedder ?? l10n.t('none'));
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Embedder } from '../../models/embedder';
 import { VectorStore } from '../ranking/vectorStore';
 import { createChunkDb, type SearchHit } from './chunkDb';
@@ -44,7 +45,7 @@ export class WorkspaceIndex {
     });
     const files = new IndexedFiles(createChunkDb(), embedder ? new VectorStore(embedder.dimensions) : undefined);
     const updater = new IndexUpdater(root, log, files, { ...options, exclude: options.exclude ?? DEFAULT_EXCLUDES });
-    if (reset) updater.warn(`The stored index was rebuilt: ${reset}.`);
+    if (reset) updater.warn(l10n.t('The stored index was rebuilt: {0}.', reset));
     await updater.rebuild(records.values());
     return new WorkspaceIndex(root, files, updater, new IndexSearcher(root, files, embedder), embedder);
   }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MemoryHit, MemoryIndexProgress, MemoryReindexResult } from '../../../protocol/rpc';
@@ -65,7 +66,7 @@ export class WorkspaceMemory {
   async search(query: string, limit = DEFAULT_LIMIT): Promise<MemoryHit[]> {
     const index = await this.index();
     if (index.stats().chunks === 0) {
-      throw new MemoryUnavailableError(`Nothing to search: ${index.root} has no text files that .gitignore and .keelignore allow. Add files, then run "Keel: Reindex Workspace".`);
+      throw new MemoryUnavailableError(l10n.t('Nothing to search: {0} has no text files that .gitignore and .keelignore allow. Add files, then run {1}.', index.root, '"Keel: Reindex Workspace"'));
     }
     const hits = await index.search(query, { limit });
     // Chunk text is redacted as it is indexed, so the snippet needs no second pass.
@@ -141,7 +142,7 @@ export class WorkspaceMemory {
 
   private open(): Promise<Opened> {
     const root = this.options.root();
-    if (!root) return Promise.reject(new MemoryUnavailableError('No folder is open, so there is no workspace index: open a folder (File > Open Folder…) to use Keel\'s memory.'));
+    if (!root) return Promise.reject(new MemoryUnavailableError(l10n.t("No folder is open, so there is no workspace index: open a folder (File > Open Folder…) to use Keel's memory.")));
     if (!this.opened) this.remember(this.openIndex(root));
     return this.opened!;
   }

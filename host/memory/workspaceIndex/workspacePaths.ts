@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { isAbsolute, relative, sep } from 'node:path';
 import { isWalkable } from '../../workspace/fileWalk';
 import { IgnoreRules } from '../../../protocol/node/ignoreRules';
@@ -6,7 +7,7 @@ import { IgnoreRules } from '../../../protocol/node/ignoreRules';
 export function toWorkspaceRelative(root: string, path: string): string {
   const relativePath = isAbsolute(path) ? relative(root, path) : path;
   const posix = sep === '/' ? relativePath : relativePath.split(sep).join('/');
-  if (posix.startsWith('../') || posix === '..' || isAbsolute(posix)) throw new Error(`${path} is outside the workspace ${root}; only workspace files are indexed.`);
+  if (posix.startsWith('../') || posix === '..' || isAbsolute(posix)) throw new Error(l10n.t('{0} is outside the workspace {1}; only workspace files are indexed.', path, root));
   return posix.replace(/^\.\//, '');
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -38,7 +39,7 @@ class ChunkWorker {
       lastError = error;
     });
     this.worker.on('exit', (code) => {
-      const error = new Error(`A chunking worker stopped (${lastError?.message ?? `exit code ${code}`}).`);
+      const error = new Error(lastError ? l10n.t('A chunking worker stopped ({0}).', lastError.message) : l10n.t('A chunking worker stopped (exit code {0}).', String(code)));
       for (const pending of this.pending.values()) pending.reject(error);
       this.pending.clear();
       onExit(this, error);
@@ -91,7 +92,7 @@ export class ChunkPool {
 
   private send(request: ChunkRequest): Promise<ChunkReply> {
     const worker = this.pick();
-    if (!worker) return Promise.reject(new Error('No chunking worker is available.'));
+    if (!worker) return Promise.reject(new Error(l10n.t('No chunking worker is available.')));
     const reply = worker.post(request);
     void reply.then(
       () => this.failures = 0,

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,8 +31,8 @@ export class SyntaxParsers {
     if (!tree) {
       // A cancelled parse would otherwise resume with the next text.
       parser.reset();
-      if (deadline !== undefined && performance.now() > deadline) throw new ParseTimeout(`tree-sitter did not parse the ${grammar} text within ${timeoutMs} ms.`);
-      throw new Error(`tree-sitter returned no tree for a ${grammar} file.`);
+      if (deadline !== undefined && performance.now() > deadline) throw new ParseTimeout(l10n.t('tree-sitter did not parse the {0} text within {1} ms.', grammar, String(timeoutMs)));
+      throw new Error(l10n.t('tree-sitter returned no tree for a {0} file.', grammar));
     }
     return tree;
   }
@@ -52,7 +53,7 @@ export class SyntaxParsers {
       parser.setLanguage(await Language.load(join(this.wasmDir, `tree-sitter-${grammar}.wasm`)));
       return parser;
     } catch (error) {
-      throw new Error(`Could not load the tree-sitter ${grammar} grammar from ${this.wasmDir} (${(error as Error).message}). Reinstall Keel, or run npm install in a development checkout.`, { cause: error });
+      throw new Error(l10n.t('Could not load the tree-sitter {0} grammar from {1} ({2}). Reinstall Keel, or run {3} in a development checkout.', grammar, this.wasmDir, (error as Error).message, 'npm install'), { cause: error });
     }
   }
 }
