@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import type { McpServerSpec } from './rpc';
@@ -55,10 +56,10 @@ export function parseMcpConfig(text: string, context: { source: string; workspac
   const json: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
   if (errors.length > 0) {
     const first = errors[0]!;
-    throw new Error(`${context.source} is not valid JSON (${printParseErrorCode(first.error)} at offset ${first.offset}). Fix the file; no MCP servers from it were started.`);
+    throw new Error(l10n.t('{0} is not valid JSON ({1} at offset {2}). Fix the file; no MCP servers from it were started.', context.source, printParseErrorCode(first.error), first.offset));
   }
   const parsed = file.safeParse(json);
-  if (!parsed.success) throw new Error(`${context.source} has an invalid MCP configuration:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`${l10n.t('{0} has an invalid MCP configuration:', context.source)}\n${z.prettifyError(parsed.error)}`);
   const missing = new Set<string>();
   const expand = (value: string) =>
     value.replace(/\$\{(workspaceFolder|env:([^}]+)|input:([^}]+))\}/g, (_, whole: string, env?: string, input?: string) => {

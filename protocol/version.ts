@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { httpUrl, integer, list, text } from './params';
 
@@ -49,6 +50,6 @@ export interface HostInfo {
 
 export function protocolMismatch(theirs: unknown): string | undefined {
   if (typeof theirs === 'number' && SUPPORTED_PROTOCOL_VERSIONS.includes(theirs)) return undefined;
-  return `Keel protocol version ${String(theirs)} is not supported (this side speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}). ` +
-    'Reinstall Keel so the extension and its agent host come from the same build.';
+  const refused = l10n.t('Keel protocol version {0} is not supported (this side speaks {1}).', String(theirs), SUPPORTED_PROTOCOL_VERSIONS.join(', '));
+  return `${refused} ${l10n.t('Reinstall Keel so the extension and its agent host come from the same build.')}`;
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { constants } from 'node:fs';
 import { access, lstat, mkdir, open, readlink, realpath, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -36,7 +37,7 @@ export function readWorkspaceText(root: string, path: string, maxBytes = MAX_REA
   return withReadableFile(root, path, READ, async (handle) => {
     // A workspace can hold a multi-gigabyte log or dump; reading it whole would exhaust the host's memory.
     const { size } = await handle.stat();
-    if (size > maxBytes) throw new Error(`${path} is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} Keel reads at once. Look inside it with search_files, or a command such as head or grep.`);
+    if (size > maxBytes) throw new Error(l10n.t('{0} is {1}, over the {2} Keel reads at once. Look inside it with {3}, or a command such as head or grep.', path, formatBytes(size), formatBytes(maxBytes), 'search_files'));
     return handle.readFile('utf8');
   });
 }
@@ -129,7 +130,7 @@ export async function confirmCreated(root: string, file: string, path: string): 
       throw changed(path);
     });
     if (!isInside(realRoot, real)) {
-      throw new Error(`${path} was written at ${real}, which resolves outside the workspace: a folder on its way was swapped for a symlink while it was created. Check that file.`);
+      throw new Error(l10n.t('{0} was written at {1}, which resolves outside the workspace: a folder on its way was swapped for a symlink while it was created. Check that file.', path, real));
     }
   } finally {
     await handle.close();
@@ -160,7 +161,7 @@ async function withReadableFile<T>(root: string, path: string, flags: number, us
   try {
     const real = await locate(handle, candidate, realRoot, path);
     await refuseIgnored(rules, realRoot, real, path);
-    if (!(await handle.stat()).isFile()) throw new Error(`${path} is not a file; use list_files to see what a folder holds.`);
+    if (!(await handle.stat()).isFile()) throw new Error(l10n.t('{0} is not a file; use {1} to see what a folder holds.', path, 'list_files'));
     return await use(handle, real);
   } finally {
     await handle.close();
@@ -193,11 +194,13 @@ async function refuseIgnored(rules: IgnoreRules, realRoot: string, absolute: str
   if (inside === '.') return;
   const excluded = await rules.excludedBy(inside);
   if (!excluded) return;
-  if (excluded.always) throw new Error(`${shown} is inside .git, which Keel never reads: it can hold credentials.`);
+  if (excluded.always) throw new Error(l10n.t('{0} is inside .git, which Keel never reads: it can hold credentials.', shown));
   const asked = toIgnorePath(shown, false);
-  const resolved = inside === asked ? '' : ` (it is ${inside} in the workspace)`;
-  const where = excluded.folder === '' ? '.keelignore at the workspace root' : `${excluded.folder}/.keelignore`;
-  throw new Error(`${shown} is excluded by .gitignore or .keelignore${resolved}, so Keel does not read it. To allow it, add the line "!${escapeForIgnore(excluded.pattern)}" to ${where}.`);
+  const where = excluded.folder === '' ? l10n.t('{0} at the workspace root', '.keelignore') : `${excluded.folder}/.keelignore`;
+  const line = `"!${escapeForIgnore(excluded.pattern)}"`;
+  throw new Error(inside === asked
+    ? l10n.t('{0} is excluded by .gitignore or .keelignore, so Keel does not read it. To allow it, add the line {1} to {2}.', shown, line, where)
+    : l10n.t('{0} is excluded by .gitignore or .keelignore (it is {1} in the workspace), so Keel does not read it. To allow it, add the line {2} to {3}.', shown, inside, line, where));
 }
 
 /** Escapes what an ignore file would read as a comment, a negation or a glob. */
@@ -218,7 +221,7 @@ async function enterParent(root: string, path: string): Promise<{ folder: Folder
   const { realRoot, candidate } = await confine(root, path);
   const segments = relative(realRoot, candidate).split(sep);
   const name = segments.pop();
-  if (!name) throw new Error(`${path} names the workspace folder itself; give the path of a new file.`);
+  if (!name) throw new Error(l10n.t('{0} names the workspace folder itself; give the path of a new file.', path));
   let folder = await openFolder(realRoot, realRoot, path);
   try {
     for (const segment of segments) {
@@ -303,28 +306,28 @@ async function removeIfSame(file: string, handle: FileHandle): Promise<void> {
 async function openOrExplain(file: string, flags: number, shown: string): Promise<FileHandle> {
   return open(file, flags).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw noSuchFile(shown);
-    if (error.code === 'EISDIR') throw new Error(`${shown} is a folder, not a file; use list_files to see what it holds.`);
+    if (error.code === 'EISDIR') throw new Error(l10n.t('{0} is a folder, not a file; use {1} to see what it holds.', shown, 'list_files'));
     throw error;
   });
 }
 
 function changed(path: string): Error {
-  return new Error(`${path} changed while Keel was opening it; try again.`);
+  return new Error(l10n.t('{0} changed while Keel was opening it; try again.', path));
 }
 
 function noSuchFile(path: string): Error {
-  return new Error(`No such file: ${path}. Paths are relative to the workspace root.`);
+  return new Error(l10n.t('No such file: {0}. Paths are relative to the workspace root.', path));
 }
 
 function alreadyExists(path: string): Error {
-  return new Error(`${path} already exists; change it with propose_edit instead.`);
+  return new Error(l10n.t('{0} already exists; change it with {1} instead.', path, 'propose_edit'));
 }
 
 /** A folder held open was removed, or a name on the way is a symlink to nothing. */
 function folderGone(path: string): Error {
-  return new Error(`${path} cannot be created: a folder on its way was removed meanwhile, or is a broken symlink.`);
+  return new Error(l10n.t('{0} cannot be created: a folder on its way was removed meanwhile, or is a broken symlink.', path));
 }
 
 function notAFolder(path: string): Error {
-  return new Error(`A part of ${path} is a file, not a folder, so nothing can be created there.`);
+  return new Error(l10n.t('A part of {0} is a file, not a folder, so nothing can be created there.', path));
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
@@ -10,10 +11,10 @@ export interface Confined {
 
 /** Checks the path by name only: whatever it resolves to on disk must still be checked where it is used. */
 export async function confine(root: string, path: string): Promise<Confined> {
-  if (typeof path !== 'string' || path.trim() === '') throw new Error('The path is empty; give a path relative to the workspace root.');
+  if (typeof path !== 'string' || path.trim() === '') throw new Error(l10n.t('The path is empty; give a path relative to the workspace root.'));
   const realRoot = await realpath(root);
   const candidate = resolve(realRoot, path);
-  if (!isInside(realRoot, candidate)) throw new Error(`${path} is outside the workspace; only files inside the workspace can be used.`);
+  if (!isInside(realRoot, candidate)) throw new Error(l10n.t('{0} is outside the workspace; only files inside the workspace can be used.', path));
   return { realRoot, candidate };
 }
 
@@ -28,7 +29,7 @@ export async function resolveInside(root: string, path: string): Promise<string>
   try {
     real = await realpath(candidate);
   } catch {
-    throw new Error(`No such file: ${path}. Paths are relative to the workspace root.`);
+    throw new Error(l10n.t('No such file: {0}. Paths are relative to the workspace root.', path));
   }
   assertResolvesInside(realRoot, real, path);
   return real;
@@ -43,6 +44,6 @@ export function isInside(root: string, absolute: string): boolean {
 /** Throws the refusal for a path whose real location, `real`, is not inside `realRoot`. */
 export function assertResolvesInside(realRoot: string, real: string, shown: string): void {
   if (!isInside(realRoot, real)) {
-    throw new Error(`${shown} resolves outside the workspace through a symlink, so it is outside the workspace; only files inside the workspace can be used.`);
+    throw new Error(l10n.t('{0} resolves outside the workspace through a symlink, so it is outside the workspace; only files inside the workspace can be used.', shown));
   }
 }
