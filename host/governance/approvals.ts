@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as l10n from '@vscode/l10n';
 import type { BudgetEscalationParams } from '../../protocol/models';
 import type { AskUserAnswer, AskUserParams, ElicitAnswer, ElicitParams, RepeatChoice, RepeatStepParams, ReviewToolCallParams } from '../../protocol/rpc';
 import type { EditDecision, ProposedEdit, ToolCallDecision } from '../../protocol/run';
@@ -81,7 +82,7 @@ export class ApprovalBroker {
     try {
       await this.audit?.append({ kind: 'approval', runId: at.runId, subject, decision: verdict, decidedBy: 'policy', reason: decision.reason, level: decision.level, ...(decision.rule ? { rule: decision.rule } : {}) });
     } finally {
-      span.end(decision.verdict === 'deny' ? 'error' : 'ok', decision.verdict === 'deny' ? `Denied by policy: ${decision.reason}` : undefined);
+      span.end(decision.verdict === 'deny' ? 'error' : 'ok', decision.verdict === 'deny' ? l10n.t('Denied by policy: {0}', decision.reason) : undefined);
     }
   }
 
@@ -155,11 +156,11 @@ export class ApprovalBroker {
       return answer;
     } catch (error) {
       if (at.signal.aborted) {
-        span.end('cancelled', 'The run was cancelled while waiting for approval.');
+        span.end('cancelled', l10n.t('The run was cancelled while waiting for approval.'));
         throw error;
       }
       if (timeout.aborted) {
-        const reason = `no answer within ${Math.round(this.timeoutMs / 1000)} s, so it counts as denied`;
+        const reason = l10n.t('no answer within {0} s, so it counts as denied', Math.round(this.timeoutMs / 1000));
         span.setAttributes({ 'keel.approval.decision': 'denied', 'keel.approval.decided_by': 'timeout' });
         span.setContent({ 'keel.approval.answer': { decision: 'denied', decided_by: 'timeout', reason } });
         await this.audit?.append({ kind: 'approval', runId: at.runId, subject: question.subject, decision: 'denied', decidedBy: 'timeout', reason, ...policyRecord(question.policy) });

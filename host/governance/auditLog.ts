@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { redacted } from '../observability/redaction';
 
 /**
@@ -126,21 +127,21 @@ export async function verifyAuditLog(dir: string): Promise<AuditVerification> {
       try {
         record = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        return broken('the record is not valid JSON: it was changed');
+        return broken(l10n.t('the record is not valid JSON: it was changed'));
       }
       const { hash, ...fields } = record;
-      if (fields.prev !== previous.hash) return broken(`it does not follow record ${previous.seq}: a record before it was changed, deleted, inserted or moved`);
-      if (fields.seq !== previous.seq + 1) return broken(`its number is ${String(fields.seq)}, not ${previous.seq + 1}: records were deleted, inserted or moved`);
-      if (hash !== digest(previous.hash, fields)) return broken('its content does not match its hash: it was changed');
+      if (fields.prev !== previous.hash) return broken(l10n.t('it does not follow record {0}: a record before it was changed, deleted, inserted or moved', previous.seq));
+      if (fields.seq !== previous.seq + 1) return broken(l10n.t('its number is {0}, not {1}: records were deleted, inserted or moved', String(fields.seq), previous.seq + 1));
+      if (hash !== digest(previous.hash, fields)) return broken(l10n.t('its content does not match its hash: it was changed'));
       previous = { seq: fields.seq as number, hash: hash as string };
       records++;
     }
-    if (torn) return { ok: false, records, broken: { file, line: lines.length + 1, reason: 'the last record is incomplete: Keel stopped while writing it, or the file was cut' } };
+    if (torn) return { ok: false, records, broken: { file, line: lines.length + 1, reason: l10n.t('the last record is incomplete: Keel stopped while writing it, or the file was cut') } };
   }
   const head = await readHead(dir);
   // The head is written just after each record, so a crash in between leaves it one record behind, which is fine.
   if (head && (head.seq > previous.seq || (head.seq === previous.seq && head.hash !== previous.hash))) {
-    return { ok: false, records, broken: { file: files.at(-1) ?? CURRENT, line: records + 1, reason: `the log ends at record ${previous.seq}, but record ${head.seq} was written: records at the end were removed` } };
+    return { ok: false, records, broken: { file: files.at(-1) ?? CURRENT, line: records + 1, reason: l10n.t('the log ends at record {0}, but record {1} was written: records at the end were removed', previous.seq, head.seq) } };
   }
   return { ok: true, records };
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { osSandbox, type OsSandbox, type SandboxKind } from './osSandbox';
 
 /** `auto`: sandbox where the OS sandbox works here; `required`: refuse otherwise; `off`: run as the user. */
@@ -29,7 +30,10 @@ export interface CommandGrants {
   readonly network?: boolean;
 }
 
-const SANDBOX_TOOLS = 'bubblewrap on Linux (Debian/Ubuntu: sudo apt-get install bubblewrap), /usr/bin/sandbox-exec on macOS';
+/** The OS sandboxes Keel can use and how to install one, for the messages that say there is none. */
+export function sandboxTools(): string {
+  return l10n.t('bubblewrap on Linux (Debian/Ubuntu: {0}), {1} on macOS', 'sudo apt-get install bubblewrap', '/usr/bin/sandbox-exec');
+}
 
 /** Whether a command started now, under this mode, runs in the OS sandbox. */
 export function commandSandboxed(mode: CommandSandboxMode, sandbox: OsSandbox = osSandbox): boolean {
@@ -39,11 +43,12 @@ export function commandSandboxed(mode: CommandSandboxMode, sandbox: OsSandbox = 
 /** Whether a command will run in the sandbox; what the approval question says about it. */
 export function sandboxNote(mode: CommandSandboxMode, grants: CommandGrants = {}, sandbox: OsSandbox = osSandbox): string {
   if (mode !== 'off' && sandbox.kind) {
-    const network = grants.network || !sandbox.cutsNetwork ? 'it can use the network' : 'it has no network';
-    return `It runs in the OS sandbox: it can write only in the workspace and a private temp folder, and ${network}.`;
+    return grants.network || !sandbox.cutsNetwork
+      ? l10n.t('It runs in the OS sandbox: it can write only in the workspace and a private temp folder, and it can use the network.')
+      : l10n.t('It runs in the OS sandbox: it can write only in the workspace and a private temp folder, and it has no network.');
   }
-  if (mode === 'required') return `It will be refused: commands must run sandboxed, and there is no OS sandbox here (${SANDBOX_TOOLS}).`;
-  return 'Commands are not sandboxed: they run with your permissions.';
+  if (mode === 'required') return l10n.t('It will be refused: commands must run sandboxed, and there is no OS sandbox here ({0}).', sandboxTools());
+  return l10n.t('Commands are not sandboxed: they run with your permissions.');
 }
 
 /**
@@ -55,22 +60,26 @@ export function sandboxNote(mode: CommandSandboxMode, grants: CommandGrants = {}
  */
 export function commandLaunch(command: string, workspaceRoot: string, mode: CommandSandboxMode, grants: CommandGrants = {}, sandbox: OsSandbox = osSandbox): CommandLaunch {
   const unsandboxed = { file: '/bin/sh', args: ['-c', command], env: {}, network: true, dispose: () => undefined };
-  if (mode === 'off') return { ...unsandboxed, confinement: 'Commands are not sandboxed: they run with your permissions.' };
+  if (mode === 'off') return { ...unsandboxed, confinement: l10n.t('Commands are not sandboxed: they run with your permissions.') };
   if (!sandbox.kind) {
-    if (mode === 'required') throw new Error(`Commands must run sandboxed ("keel.commands.sandbox": "required"), and there is no OS sandbox here. Install one (${SANDBOX_TOOLS}) or change the setting.`);
-    return { ...unsandboxed, confinement: 'Commands are not sandboxed here (no OS sandbox is available): they run with your permissions.' };
+    if (mode === 'required') throw new Error(l10n.t('Commands must run sandboxed ({0}), and there is no OS sandbox here. Install one ({1}) or change the setting.', '"keel.commands.sandbox": "required"', sandboxTools()));
+    return { ...unsandboxed, confinement: l10n.t('Commands are not sandboxed here (no OS sandbox is available): they run with your permissions.') };
   }
   const launch = sandbox.confine({ writable: [workspaceRoot], home: 'credentials', readable: [], network: grants.network === true, cwd: workspaceRoot }, '/bin/sh', ['-c', command]);
+  // Two whole clauses, so that a translation never has to fit one sentence around the other.
+  const confined = launch.kind === 'bubblewrap'
+    ? l10n.t('Sandboxed: it can write only in the workspace and a private temp folder, sees no other processes, and finds no credentials in your home folder;')
+    : l10n.t('Sandboxed: it can write only in the workspace and a private temp folder, and finds no credentials in your home folder;');
   const network = !launch.network
-    ? 'it has no network (a policy command rule with "network": true grants it)'
-    : grants.network ? 'the policy lets it use the network' : 'it can use the network (this system cannot give it a network of its own)';
+    ? l10n.t('it has no network (a policy command rule with "network": true grants it).')
+    : grants.network ? l10n.t('the policy lets it use the network.') : l10n.t('it can use the network (this system cannot give it a network of its own).');
   return {
     file: launch.file,
     args: launch.args,
     env: launch.env,
     sandbox: launch.kind,
     network: launch.network,
-    confinement: `Sandboxed: it can write only in the workspace and a private temp folder, ${launch.kind === 'bubblewrap' ? 'sees no other processes, ' : ''}and finds no credentials in your home folder; ${network}.`,
+    confinement: `${confined} ${network}`,
     dispose: () => launch.dispose(),
   };
 }

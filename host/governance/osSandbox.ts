@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { Bubblewrap } from './bubblewrap';
 import type { Confinement } from './confinement';
 import { SANDBOX_EXEC, sandboxExecArgs, seatbeltProfile } from './seatbelt';
@@ -73,7 +74,7 @@ export class OsSandbox {
         dispose: () => rmSync(temp, { recursive: true, force: true }),
       };
     }
-    throw new Error('There is no OS sandbox on this machine.');
+    throw new Error(l10n.t('There is no OS sandbox on this machine.'));
   }
 }
 

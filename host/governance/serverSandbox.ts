@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, isAbsolute, join, sep } from 'node:path';
-import type { CommandSandboxMode } from './commandSandbox';
+import * as l10n from '@vscode/l10n';
+import { sandboxTools, type CommandSandboxMode } from './commandSandbox';
 import { osSandbox, type OsSandbox, type SandboxKind } from './osSandbox';
 
 /** How stdio MCP servers are sandboxed on this host. */
@@ -45,7 +46,6 @@ export interface ServerLaunch {
 /** The sandbox is required and there is none: the server is not started, and retrying will not change that. */
 export class SandboxRequired extends Error {}
 
-const SANDBOX_TOOLS = 'bubblewrap on Linux (Debian/Ubuntu: sudo apt-get install bubblewrap), /usr/bin/sandbox-exec on macOS';
 const PACKAGE_RUNNERS: ReadonlySet<string> = new Set(['npx', 'npm']);
 
 /**
@@ -61,11 +61,11 @@ export function serverLaunch(server: StdioServer, baseEnv: Readonly<Record<strin
   const plain = (note: string): ServerLaunch => ({ command: server.command, args: server.args, env, ...(cwd ? { cwd } : {}), note, dispose: () => undefined });
   const os = settings.os ?? osSandbox;
   const required = settings.mode === 'required';
-  if (settings.mode === 'off') return plain('It is not sandboxed ("keel.commands.sandbox" is "off"): it runs with your permissions.');
-  if (server.sandbox === false && !required) return plain('It is not sandboxed (its configuration says "sandbox": false): it runs with your permissions.');
+  if (settings.mode === 'off') return plain(l10n.t('It is not sandboxed ({0}): it runs with your permissions.', '"keel.commands.sandbox" is "off"'));
+  if (server.sandbox === false && !required) return plain(l10n.t('It is not sandboxed (its configuration says {0}): it runs with your permissions.', '"sandbox": false'));
   if (!os.kind) {
-    if (required) throw new SandboxRequired(`MCP server "${server.name}" was not started: servers must run sandboxed ("keel.commands.sandbox": "required"), and there is no OS sandbox here. Install one (${SANDBOX_TOOLS}) or change the setting.`);
-    return plain(`It is not sandboxed: there is no OS sandbox here (${SANDBOX_TOOLS}), so it runs with your permissions.`);
+    if (required) throw new SandboxRequired(l10n.t('MCP server "{0}" was not started: servers must run sandboxed ({1}), and there is no OS sandbox here. Install one ({2}) or change the setting.', server.name, '"keel.commands.sandbox": "required"', sandboxTools()));
+    return plain(l10n.t('It is not sandboxed: there is no OS sandbox here ({0}), so it runs with your permissions.', sandboxTools()));
   }
   const runner = PACKAGE_RUNNERS.has(basename(server.command));
   const npmCache = runner ? settings.npmCache : undefined;
@@ -85,16 +85,26 @@ export function serverLaunch(server: StdioServer, baseEnv: Readonly<Record<strin
     server.command,
     server.args,
   );
-  const overridden = server.sandbox === false ? ' Its configuration\'s "sandbox": false is overridden by "keel.commands.sandbox": "required".' : '';
-  const reach = launch.network ? (network ? 'may use the network (its configuration grants it)' : 'can use the network (this system cannot give it a network of its own)') : 'has no network';
+  // Whole clauses, so that a translation never has to fit one sentence around another.
+  const confined = npmCache
+    ? launch.kind === 'bubblewrap'
+      ? l10n.t('It runs in the OS sandbox: it can write only in the workspace, Keel\'s npm cache for servers and a private temp folder, finds your home folder hidden, and sees no other processes;')
+      : l10n.t('It runs in the OS sandbox: it can write only in the workspace, Keel\'s npm cache for servers and a private temp folder, and finds your home folder hidden;')
+    : launch.kind === 'bubblewrap'
+      ? l10n.t('It runs in the OS sandbox: it can write only in the workspace and a private temp folder, finds your home folder hidden, and sees no other processes;')
+      : l10n.t('It runs in the OS sandbox: it can write only in the workspace and a private temp folder, and finds your home folder hidden;');
+  const reach = launch.network
+    ? network ? l10n.t('it may use the network (its configuration grants it).') : l10n.t('it can use the network (this system cannot give it a network of its own).')
+    : l10n.t('it has no network.');
+  const overridden = server.sandbox === false ? ` ${l10n.t('Its configuration\'s {0} is overridden by {1}.', '"sandbox": false', '"keel.commands.sandbox": "required"')}` : '';
   return {
     command: launch.file,
     args: launch.args,
     env: { ...env, ...launch.env },
     ...(cwd ? { cwd } : {}),
     sandbox: launch.kind,
-    note: `It runs in the OS sandbox: it can write only in the workspace${npmCache ? ', Keel\'s npm cache for servers' : ''} and a private temp folder, finds your home folder hidden, ${launch.kind === 'bubblewrap' ? 'sees no other processes, ' : ''}and ${reach}.${overridden}`,
-    ...(runner && !launch.network ? { hint: `${basename(server.command)} fetches the server's package when it is not in Keel's npm cache yet, which needs the network: add "network": true to the server's configuration, or install the package and start it with node.` } : {}),
+    note: `${confined} ${reach}${overridden}`,
+    ...(runner && !launch.network ? { hint: l10n.t('{0} fetches the server\'s package when it is not in Keel\'s npm cache yet, which needs the network: add {1} to the server\'s configuration, or install the package and start it with node.', basename(server.command), '"network": true') } : {}),
     dispose: () => launch.dispose(),
   };
 }

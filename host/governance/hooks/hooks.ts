@@ -1,12 +1,13 @@
 import { minimatch } from 'minimatch';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { redacted } from '../../observability/redaction';
 import { errorMessage, type Span } from '../../observability/tracer';
 import { workspaceCapabilities, type Sandbox, type SandboxCapabilities } from '../../sandbox';
 import { contentHash, type AuditSink } from '../auditLog';
-import { CALL_HOOK, DEFINE_HOOK, HOOK_MEMORY_BYTES, HOOKS_DIR, hookAnswerSchema, hookManifestSchema, READ_MANIFEST, type HookAnswer, type HookEvent, type HookManifest } from './hookFile';
+import { CALL_HOOK, DEFINE_HOOK, HOOK_MEMORY_BYTES, HOOKS_DIR, hookAnswerSchema, hookManifestSchema, readManifest, type HookAnswer, type HookEvent, type HookManifest } from './hookFile';
 
 /** What each event tells a hook (as its `event` argument, with `event` and `runId` added). */
 export interface HookPayloads {
@@ -92,7 +93,7 @@ export class Hooks {
       const cached = this.cache.get(path);
       if (cached?.mtimeMs === mtimeMs) return cached;
       const source = size > 256 * 1024 ? undefined : await readFile(path, 'utf8');
-      const entry = { mtimeMs, ...(source === undefined ? { problem: `${file} is larger than 256 KiB` } : await this.define(file, source)) };
+      const entry = { mtimeMs, ...(source === undefined ? { problem: l10n.t('{0} is larger than {1} KiB', file, 256) } : await this.define(file, source)) };
       this.cache.set(path, entry);
       await this.audit?.append({ kind: 'hook_change', file, sha256: source === undefined ? null : contentHash(source) });
       this.log(entry.problem ? `hook not loaded: ${entry.problem}` : `hook ${entry.hook!.manifest.name} loaded from ${file}`);
@@ -103,7 +104,7 @@ export class Hooks {
   }
 
   private async define(file: string, source: string): Promise<{ hook?: LoadedHook; problem?: string }> {
-    const result = await this.getSandbox().execute({ code: DEFINE_HOOK + source + READ_MANIFEST, limits: { memoryBytes: HOOK_MEMORY_BYTES, timeoutMs: 2000 } });
+    const result = await this.getSandbox().execute({ code: DEFINE_HOOK + source + readManifest(), limits: { memoryBytes: HOOK_MEMORY_BYTES, timeoutMs: 2000 } });
     if (result.outcome !== 'ok') return { problem: `${file}: ${result.error}` };
     const manifest = hookManifestSchema.safeParse(result.value);
     if (!manifest.success) return { problem: `${file}: ${z.prettifyError(manifest.error)}` };
@@ -112,7 +113,7 @@ export class Hooks {
 
   private async ask<E extends HookEvent>(root: string, hooks: readonly LoadedHook[], problems: readonly string[], event: E, payload: HookPayloads[E], at: HookAt): Promise<HookVerdict> {
     if (problems.length > 0 && GATING.has(event)) {
-      const reason = `a hook file does not load, so nothing it guards may run: ${problems.join('; ')}. Fix or remove it in ${HOOKS_DIR}.`;
+      const reason = l10n.t('a hook file does not load, so nothing it guards may run: {0}. Fix or remove it in {1}.', problems.join('; '), HOOKS_DIR);
       await this.record(at, { name: 'broken-hook-file', file: HOOKS_DIR }, event, subjectOf(payload), { decision: 'deny', reason });
       return { decision: 'deny', reason: redacted(reason) };
     }
@@ -125,8 +126,8 @@ export class Hooks {
       if (tool !== undefined && hook.manifest.tools && !hook.manifest.tools.some((glob) => minimatch(tool, glob))) continue;
       const verdict = await this.run(root, hook, { ...input, event, runId: at.runId }, at);
       await this.record(at, { name: hook.manifest.name, file: hook.file }, event, subjectOf(payload), verdict);
-      if (verdict.decision === 'deny') return { decision: 'deny', reason: redacted(`hook ${hook.manifest.name} (${hook.file}) denied this: ${verdict.reason ?? 'no reason given'}`) };
-      if (verdict.decision === 'ask') asked ??= redacted(`hook ${hook.manifest.name} (${hook.file}) asks: ${verdict.reason ?? 'no reason given'}`);
+      if (verdict.decision === 'deny') return { decision: 'deny', reason: redacted(l10n.t('hook {0} ({1}) denied this: {2}', hook.manifest.name, hook.file, verdict.reason ?? l10n.t('no reason given'))) };
+      if (verdict.decision === 'ask') asked ??= redacted(l10n.t('hook {0} ({1}) asks: {2}', hook.manifest.name, hook.file, verdict.reason ?? l10n.t('no reason given')));
       if (verdict.arguments && event === 'beforeToolCall') {
         rewritten = verdict.arguments;
         input = { ...input, arguments: rewritten };
@@ -139,7 +140,10 @@ export class Hooks {
   /** One hook's answer; a failure is the hook's declared `onError`, with what went wrong as the reason. */
   private async run(root: string, hook: LoadedHook, input: Record<string, unknown>, at: HookAt): Promise<HookAnswer> {
     const { manifest } = hook;
-    const failed = (why: string): HookAnswer => ({ decision: manifest.onError, reason: `the hook failed (${why}), and fails ${manifest.onError === 'deny' ? 'closed' : 'open'}` });
+    const failed = (why: string): HookAnswer => ({
+      decision: manifest.onError,
+      reason: manifest.onError === 'deny' ? l10n.t('the hook failed ({0}), and fails closed', why) : l10n.t('the hook failed ({0}), and fails open', why),
+    });
     const capabilities: SandboxCapabilities = {};
     if (manifest.capabilities.length > 0 && root) {
       const workspace = workspaceCapabilities(root);
@@ -151,9 +155,9 @@ export class Hooks {
         { code: DEFINE_HOOK + hook.source + CALL_HOOK, input, capabilities, limits: { timeoutMs: manifest.timeoutMs, memoryBytes: HOOK_MEMORY_BYTES } },
         at.signal,
       );
-      if (result.outcome !== 'ok') return failed(`${result.outcome}: ${result.error ?? 'no message'}`);
+      if (result.outcome !== 'ok') return failed(`${result.outcome}: ${result.error ?? l10n.t('no message')}`);
       const answer = hookAnswerSchema.safeParse(result.value);
-      if (!answer.success) return failed(`it answered ${z.prettifyError(answer.error)}; answer { decision: 'allow' | 'deny' | 'ask', reason?, arguments? }`);
+      if (!answer.success) return failed(l10n.t('it answered {0}; answer {1}', z.prettifyError(answer.error), "{ decision: 'allow' | 'deny' | 'ask', reason?, arguments? }"));
       return answer.data ?? { decision: 'allow' };
     } catch (error) {
       if (at.signal.aborted) throw error;

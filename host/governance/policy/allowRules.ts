@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { Minimatch } from 'minimatch';
 import type { AllowRule, AllowRuleProposal } from '../../../protocol/rpc';
 import { redacted } from '../../observability/redaction';
@@ -13,38 +14,38 @@ import type { CallFacts, PolicyDecision, RunPolicy } from './runPolicy';
  * the question (a deny or ask rule decided it) or Keel cannot see through the command, with why.
  */
 export async function proposeAllowRules(call: CallFacts, decision: PolicyDecision, policy: RunPolicy): Promise<AllowRuleProposal | { refused: string }> {
-  if (decision.firm) return { refused: `${decision.reason}; a deny or ask rule wins over any allow rule, so Keel offers none` };
+  if (decision.firm) return { refused: l10n.t('{0}; a deny or ask rule wins over any allow rule, so Keel offers none', decision.reason) };
   const rules = call.command === undefined ? toolRule(call.tool) : await commandRules(call.command);
   if ('refused' in rules) return rules;
   const caught = rules.map((rule) => policy.catches(rule)).find((why) => why !== undefined);
-  if (caught) return { refused: `${caught}; an allow rule cannot loosen it, so Keel offers none` };
+  if (caught) return { refused: l10n.t('{0}; an allow rule cannot loosen it, so Keel offers none', caught) };
   const preview = (level: 'workspace' | 'user') => describeAddition(allowRulePath(policy.documents[level], policy.agent, rules[0]!.list), rules);
   return {
     rules,
     preview: { workspace: preview('workspace'), user: preview('user') },
     // Supervised means every side effect is confirmed, allowed or not: a written rule waits for autopilot.
     ...(policy.autonomy === 'supervised'
-      ? { note: 'Your runs are supervised, so Keel asks before every call with side effects, even one a rule allows: a rule written into a policy stops the asking once keel.policy grants "autonomy": "autopilot". For the rest of this run it stops now.' }
+      ? { note: l10n.t('Your runs are supervised, so Keel asks before every call with side effects, even one a rule allows: a rule written into a policy stops the asking once {0} grants {1}. For the rest of this run it stops now.', 'keel.policy', '"autonomy": "autopilot"') }
       : {}),
   };
 }
 
 function toolRule(tool: string): AllowRule[] | { refused: string } {
   // A name with glob characters would allow more than this tool.
-  if (/[*?[\]{}()!+@,\s]/.test(tool)) return { refused: `the tool name ${tool} has glob characters, so no rule could name only it` };
+  if (/[*?[\]{}()!+@,\s]/.test(tool)) return { refused: l10n.t('the tool name {0} has glob characters, so no rule could name only it', tool) };
   return [{ list: 'tools', pattern: tool }];
 }
 
 async function commandRules(line: string): Promise<AllowRule[] | { refused: string }> {
   const parsed = await parseCommandLine(line);
-  if (parsed.opaque.length > 0) return { refused: `Keel cannot check every part of this command (${parsed.opaque[0]}), so no rule can allow it` };
+  if (parsed.opaque.length > 0) return { refused: l10n.t('Keel cannot check every part of this command ({0}), so no rule can allow it', parsed.opaque[0]!) };
   const patterns: string[] = [];
   for (const command of parsed.commands) {
     const pattern = commandPattern(command);
-    if (pattern === undefined) return { refused: `\`${command.source.slice(0, 80)}\` runs a program known only when it runs, so no rule can allow it` };
+    if (pattern === undefined) return { refused: l10n.t('`{0}` runs a program known only when it runs, so no rule can allow it', command.source.slice(0, 80)) };
     if (!patterns.includes(pattern)) patterns.push(pattern);
   }
-  if (patterns.length === 0) return { refused: 'the command runs nothing a rule could name' };
+  if (patterns.length === 0) return { refused: l10n.t('the command runs nothing a rule could name') };
   return patterns.map((pattern) => ({ list: 'commands', pattern }));
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Node, Tree } from '@vscode/tree-sitter-wasm';
 import { ParseTimeout, sharedSyntaxParsers, type SyntaxParsers } from '../../memory/workspaceIndex/chunking/treeSitter';
 import { innerCommands } from './commandWrappers';
@@ -56,15 +57,15 @@ interface Found {
 }
 
 async function collect(line: string, depth: number, found: Found, deadline: number): Promise<void> {
-  if (line.length > MAX_COMMAND_CHARS) return void found.opaque.push(`the command is longer than ${MAX_COMMAND_CHARS} characters`);
-  if (depth > MAX_NESTING) return void found.opaque.push(`commands are nested more than ${MAX_NESTING} shells deep`);
+  if (line.length > MAX_COMMAND_CHARS) return void found.opaque.push(l10n.t('the command is longer than {0} characters', MAX_COMMAND_CHARS));
+  if (depth > MAX_NESTING) return void found.opaque.push(l10n.t('commands are nested more than {0} shells deep', MAX_NESTING));
   // Each separator can start a command: far more than the parts checked is refused before parsing.
-  if ((line.match(/[|;&\n]/g)?.length ?? 0) > 2 * MAX_PARTS) return void found.opaque.push(`it has more than ${MAX_PARTS} commands, assignments and redirections`);
+  if ((line.match(/[|;&\n]/g)?.length ?? 0) > 2 * MAX_PARTS) return void found.opaque.push(l10n.t('it has more than {0} commands, assignments and redirections', MAX_PARTS));
   let tree: Tree;
   try {
     tree = await (parsers ??= sharedSyntaxParsers()).parse('bash', line, Math.max(0, deadline - performance.now()));
   } catch (error) {
-    if (error instanceof ParseTimeout) return void found.opaque.push('it is too complex to parse in time');
+    if (error instanceof ParseTimeout) return void found.opaque.push(l10n.t('it is too complex to parse in time'));
     throw error;
   }
   try {
@@ -84,16 +85,16 @@ function walk(tree: Tree, found: Found, nested: string[]): void {
   const root = tree.rootNode;
   if (root.hasError) {
     const [error] = root.descendantsOfType('ERROR');
-    found.opaque.push(error ? `it does not parse as a shell command near "${clip(error.text)}"` : 'it does not parse as a shell command (something is missing)');
+    found.opaque.push(error ? l10n.t('it does not parse as a shell command near "{0}"', clip(error.text)) : l10n.t('it does not parse as a shell command (something is missing)'));
   }
   const nodes = root.descendantsOfType(INTERESTING);
-  if (nodes.length > MAX_PARTS) return void found.opaque.push(`it has more than ${MAX_PARTS} commands, assignments and redirections`);
+  if (nodes.length > MAX_PARTS) return void found.opaque.push(l10n.t('it has more than {0} commands, assignments and redirections', MAX_PARTS));
   for (const node of nodes) {
     if (!node) continue;
-    if (found.commands.length + found.probes.length > 4 * MAX_PARTS) return void found.opaque.push('it runs too many commands to check');
+    if (found.commands.length + found.probes.length > 4 * MAX_PARTS) return void found.opaque.push(l10n.t('it runs too many commands to check'));
     switch (node.type) {
       case 'command':
-        if (node.namedChildCount > MAX_WORDS) found.opaque.push(`a command in it has more than ${MAX_WORDS} words`);
+        if (node.namedChildCount > MAX_WORDS) found.opaque.push(l10n.t('a command in it has more than {0} words', MAX_WORDS));
         else addCommand(simpleCommand(node), found, nested);
         break;
       case 'declaration_command':
@@ -107,7 +108,7 @@ function walk(tree: Tree, found: Found, nested: string[]): void {
         if (!['command', 'declaration_command'].includes(node.parent?.type ?? '')) addCommand({ assignments: [], words: [assignmentWord(node)], source: node.text }, found, nested);
         break;
       case 'function_definition':
-        found.opaque.push(`it defines the shell function "${clip(node.childForFieldName('name')?.text ?? '')}", which can stand in for any command`);
+        found.opaque.push(l10n.t('it defines the shell function "{0}", which can stand in for any command', clip(node.childForFieldName('name')?.text ?? '')));
         break;
       case 'file_redirect': {
         const target = redirectTarget(node);

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { SimpleCommand, Word } from './commandWords';
 
 /** What a command runs besides itself. */
@@ -88,7 +89,7 @@ export function innerCommands(command: SimpleCommand): InnerCommands {
 function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; probes: SimpleCommand[]; scripts: string[]; opaque: string[] }, depth: number): void {
   const head = words[0];
   if (!head || head.dynamic) return;
-  if (depth > MAX_UNWRAP) return void found.opaque.push(`commands are wrapped more than ${MAX_UNWRAP} deep`);
+  if (depth > MAX_UNWRAP) return void found.opaque.push(l10n.t('commands are wrapped more than {0} deep', MAX_UNWRAP));
   const name = basename(head.text);
   if (SHELLS.has(name)) return shell(words, found);
   if (name === 'eval') return runText(words.slice(1), 'eval', found);
@@ -98,7 +99,7 @@ function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; prob
   if (!wrapper) return;
   const { start, script, uncertain } = skipOptions(words, wrapper);
   if (script) {
-    if (script.dynamic) found.opaque.push(`\`${name}\` runs shell text Keel cannot see (${script.text})`);
+    if (script.dynamic) found.opaque.push(l10n.t('`{0}` runs shell text Keel cannot see ({1})', name, script.text));
     else found.scripts.push(script.text);
   }
   const inner = words.slice(start);
@@ -107,10 +108,10 @@ function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; prob
     if (i !== start && !words[i]!.dynamic && !words[i]!.text.startsWith('-')) found.probes.push(commandOf(words.slice(i)));
   }
   if (inner.length === 0) {
-    if (wrapper.shellWithoutCommand && !script) found.opaque.push(`\`${name}\` without a command starts a shell`);
+    if (wrapper.shellWithoutCommand && !script) found.opaque.push(l10n.t('`{0}` without a command starts a shell', name));
     return;
   }
-  if (uncertain) found.opaque.push(`\`${words.map((w) => w.text).join(' ')}\` has an option Keel does not know, so where its command starts is uncertain`);
+  if (uncertain) found.opaque.push(l10n.t('`{0}` has an option Keel does not know, so where its command starts is uncertain', words.map((w) => w.text).join(' ')));
   const complete = wrapper.appendsInput ? [...inner, UNSEEN] : inner;
   found.commands.push(commandOf(complete));
   unwrap(complete, found, depth + 1);
@@ -119,7 +120,7 @@ function unwrap(words: readonly Word[], found: { commands: SimpleCommand[]; prob
 function shell(words: readonly Word[], found: { commands: SimpleCommand[]; scripts: string[]; opaque: string[] }): void {
   for (let i = 1; i < words.length; i++) {
     const word = words[i]!;
-    if (word.dynamic) return void found.opaque.push(`\`${words[0]!.text}\` is given ${word.text}, which Keel cannot see`);
+    if (word.dynamic) return void found.opaque.push(l10n.t('`{0}` is given {1}, which Keel cannot see', words[0]!.text, word.text));
     if (word.text === '--') break;
     if (SHELL_VALUE_OPTIONS.has(word.text)) {
       i++;
@@ -127,7 +128,7 @@ function shell(words: readonly Word[], found: { commands: SimpleCommand[]; scrip
     }
     if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(word.text)) {
       const script = words[i + 1];
-      if (!script || script.dynamic) return void found.opaque.push(`\`${words[0]!.text} -c\` runs shell text Keel cannot see`);
+      if (!script || script.dynamic) return void found.opaque.push(l10n.t('`{0}` runs shell text Keel cannot see', `${words[0]!.text} -c`));
       found.scripts.push(script.text);
       return;
     }
@@ -135,12 +136,12 @@ function shell(words: readonly Word[], found: { commands: SimpleCommand[]; scrip
     // A script file: the command as written is what the rules judge.
     return;
   }
-  found.opaque.push(`\`${words[0]!.text}\` runs the commands of its input, which Keel cannot see`);
+  found.opaque.push(l10n.t('`{0}` runs the commands of its input, which Keel cannot see', words[0]!.text));
 }
 
 function runText(words: readonly Word[], name: string, found: { scripts: string[]; opaque: string[] }): void {
   if (words.length === 0) return;
-  if (words.some((w) => w.dynamic)) return void found.opaque.push(`\`${name}\` runs shell text Keel cannot see`);
+  if (words.some((w) => w.dynamic)) return void found.opaque.push(l10n.t('`{0}` runs shell text Keel cannot see', name));
   found.scripts.push(words.map((w) => w.text).join(' '));
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import Ajv, { type ErrorObject } from 'ajv';
 import { createScanner, findNodeAtLocation, parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../../protocol/schemas/policy.schema.json';
@@ -40,16 +41,16 @@ const validate = new Ajv({ allErrors: true, strict: false }).compile<PolicyDocum
  * `.keel/policy.jsonc line 7: default.commands.allow[2] must be string`, and is the only thing said about it.
  */
 export function parsePolicyText(text: string, source: string): ParsedPolicy {
-  if (text.length > MAX_POLICY_BYTES) return refuse(`${source} is ${text.length} characters long; a policy may have at most ${MAX_POLICY_BYTES}.`);
+  if (text.length > MAX_POLICY_BYTES) return refuse(l10n.t('{0} is {1} characters long; a policy may have at most {2}.', source, text.length, MAX_POLICY_BYTES));
   const tooDeep = deepestOffset(text);
-  if (tooDeep !== undefined) return refuse(`${source} line ${lineOf(text, tooDeep)}: nested more than ${MAX_DEPTH} levels deep.`);
+  if (tooDeep !== undefined) return refuse(l10n.t('{0} line {1}: nested more than {2} levels deep.', source, lineOf(text, tooDeep), MAX_DEPTH));
   // A file with nothing but comments (just created, or all commented out) has no rules.
   if (stripComments(text).trim() === '') return { ok: true, document: {} };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
     const first = errors[0]!;
-    return refuse(`${source} line ${lineOf(text, first.offset)}: ${describeParseError(first)}. Fix the JSON (comments and trailing commas are fine).`);
+    return refuse(l10n.t('{0} line {1}: {2}. Fix the JSON (comments and trailing commas are fine).', source, lineOf(text, first.offset), describeParseError(first)));
   }
   const value = tree ? nodeValue(tree) : undefined;
   return checkDocument(value, source, (path) => (tree ? lineAt(text, tree, path) : undefined));
@@ -65,8 +66,8 @@ function checkDocument(value: unknown, source: string, lineFor: (path: readonly 
   const error = mostSpecific(validate.errors ?? []);
   const path = pathOf(error);
   const line = lineFor(path);
-  const field = fieldName(path);
-  return refuse(`${source}${line ? ` line ${line}` : ''}: ${field ? `${field} ` : ''}${describeSchemaError(error)}.`);
+  const problem = describeSchemaError(error, fieldName(path));
+  return refuse(line ? l10n.t('{0} line {1}: {2}.', source, line, problem) : l10n.t('{0}: {1}.', source, problem));
 }
 
 function refuse(error: string): ParsedPolicy {
@@ -128,28 +129,32 @@ function fieldName(path: readonly (string | number)[]): string {
   return path.reduce<string>((name, segment) => (typeof segment === 'number' ? `${name}[${segment}]` : name ? `${name}.${segment}` : segment), '');
 }
 
-function describeSchemaError(error: ErrorObject): string {
+/** What is wrong with `field` (empty: the whole policy), as a clause with the field as its subject. */
+function describeSchemaError(error: ErrorObject, field: string): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':
-      return 'is not a policy field; check the spelling (see the schema, which VS Code shows as you type)';
-    case 'enum':
-      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return l10n.t('{0} is not a policy field; check the spelling (see the schema, which VS Code shows as you type)', field);
+    case 'enum': {
+      const values = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return field ? l10n.t('{0} must be one of {1}', field, values) : l10n.t('must be one of {0}', values);
+    }
     case 'type':
-      return `must be ${String(params.type)}`;
+      return field ? l10n.t('{0} must be {1}', field, String(params.type)) : l10n.t('must be {0}', String(params.type));
     case 'required':
-      return `needs "${String(params.missingProperty)}"`;
+      return field ? l10n.t('{0} needs "{1}"', field, String(params.missingProperty)) : l10n.t('needs "{0}"', String(params.missingProperty));
     default:
-      return error.message ?? 'is not valid';
+      // Ajv's own words (English) for the rarer keywords.
+      return field ? `${field} ${error.message ?? l10n.t('is not valid')}` : error.message ?? l10n.t('is not valid');
   }
 }
 
 function describeParseError(error: ParseError): string {
   const names: Record<string, string> = {
-    InvalidSymbol: 'unexpected character', InvalidNumberFormat: 'not a number', PropertyNameExpected: 'a property name is expected',
-    ValueExpected: 'a value is expected', ColonExpected: 'a colon is expected', CommaExpected: 'a comma is expected',
-    CloseBraceExpected: 'a closing } is missing', CloseBracketExpected: 'a closing ] is missing', EndOfFileExpected: 'text after the end',
-    UnexpectedEndOfComment: 'a comment is not closed', UnexpectedEndOfString: 'a string is not closed', InvalidCharacter: 'invalid character in a string',
+    InvalidSymbol: l10n.t('unexpected character'), InvalidNumberFormat: l10n.t('not a number'), PropertyNameExpected: l10n.t('a property name is expected'),
+    ValueExpected: l10n.t('a value is expected'), ColonExpected: l10n.t('a colon is expected'), CommaExpected: l10n.t('a comma is expected'),
+    CloseBraceExpected: l10n.t('a closing {0} is missing', '}'), CloseBracketExpected: l10n.t('a closing {0} is missing', ']'), EndOfFileExpected: l10n.t('text after the end'),
+    UnexpectedEndOfComment: l10n.t('a comment is not closed'), UnexpectedEndOfString: l10n.t('a string is not closed'), InvalidCharacter: l10n.t('invalid character in a string'),
   };
   const code = printParseErrorCode(error.error);
   return names[code] ?? code;

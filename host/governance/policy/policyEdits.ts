@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { applyEdits, modify, parse, type FormattingOptions, type JSONPath } from 'jsonc-parser';
 import type { AllowRule } from '../../../protocol/rpc';
 import { MAX_POLICY_BYTES, parsePolicyText, type PolicyDocument } from './policyDocument';
@@ -24,12 +25,12 @@ export type EditedPolicy = { readonly ok: true; readonly text: string; readonly 
  */
 export function addAllowRules(text: string, rules: readonly AllowRule[], agent: string, source: string): EditedPolicy {
   const parsed = parsePolicyText(text, source);
-  if (!parsed.ok) return { ok: false, error: `${parsed.error} Nothing was written.` };
+  if (!parsed.ok) return { ok: false, error: `${parsed.error} ${l10n.t('Nothing was written.')}` };
   const path = allowRulePath(parsed.document, agent, rules[0]!.list);
   const existing = listAt(parsed.document, path);
   const fresh = [...new Set(rules.map((rule) => rule.pattern))].filter((pattern) => !existing.includes(pattern));
   const summary = `${source}: ${describeAddition(path, rules)}`;
-  if (fresh.length === 0) return { ok: true, text, summary: `${summary} (already there)` };
+  if (fresh.length === 0) return { ok: true, text, summary: l10n.t('{0} (already there)', summary) };
   const options = { formattingOptions: formattingOf(text) };
   let edited = text;
   if (Array.isArray(valueAt(parsed.document, path))) {
@@ -39,7 +40,7 @@ export function addAllowRules(text: string, rules: readonly AllowRule[], agent: 
   }
   // The edit is checked like any policy: what is written must be what the host will read.
   const check = parsePolicyText(edited, source);
-  if (!check.ok) return { ok: false, error: `Adding the rule would leave ${source} invalid (${check.error}); nothing was written.` };
+  if (!check.ok) return { ok: false, error: l10n.t('Adding the rule would leave {0} invalid ({1}); nothing was written.', source, check.error) };
   return { ok: true, text: edited, summary };
 }
 
@@ -82,15 +83,15 @@ export function writeWorkspaceAllowRules(root: string, relative: string, rules: 
 function readExisting(folder: string, file: string, relative: string): { text: string | undefined } | { error: string } {
   const folderKind = kindOf(folder);
   if (folderKind === 'missing') return { text: undefined };
-  if (folderKind !== 'directory') return { error: `${dirname(relative)} is not a folder (a symlink or a file); Keel writes policy rules only into a real .keel folder. Nothing was written.` };
+  if (folderKind !== 'directory') return { error: l10n.t('{0} is not a folder (a symlink or a file); Keel writes policy rules only into a real {1} folder. Nothing was written.', dirname(relative), '.keel') };
   const fileKind = kindOf(file);
   if (fileKind === 'missing') return { text: undefined };
-  if (fileKind !== 'file') return { error: `${relative} is not a regular file (a symlink, a folder or a device); Keel writes rules only into a regular file. Nothing was written.` };
+  if (fileKind !== 'file') return { error: l10n.t('{0} is not a regular file (a symlink, a folder or a device); Keel writes rules only into a regular file. Nothing was written.', relative) };
   const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   try {
     const info = fstatSync(fd);
-    if (!info.isFile()) return { error: `${relative} is not a regular file. Nothing was written.` };
-    if (info.size > MAX_POLICY_BYTES) return { error: `${relative} is ${info.size} bytes; a policy may have at most ${MAX_POLICY_BYTES}. Nothing was written.` };
+    if (!info.isFile()) return { error: l10n.t('{0} is not a regular file. Nothing was written.', relative) };
+    if (info.size > MAX_POLICY_BYTES) return { error: l10n.t('{0} is {1} bytes; a policy may have at most {2}. Nothing was written.', relative, info.size, MAX_POLICY_BYTES) };
     const buffer = Buffer.alloc(info.size);
     const read = readSync(fd, buffer, 0, info.size, 0);
     return { text: buffer.subarray(0, read).toString('utf8') };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { checkPolicyValue, MAX_POLICY_BYTES, parsePolicyText, type ParsedPolicy, type PolicyDocument } from './policyDocument';
 
 /** Who wrote a policy, highest first: the machine's administrator, the user, the workspace. */
@@ -66,7 +67,7 @@ export function readPolicyLevels(sources: PolicySources): PolicyLevel[] {
 
 function fileLevel(name: LevelName, path: string, source: string, namedBy?: string): PolicyLevel | undefined {
   const file = readPolicyFile(path);
-  if (!file && namedBy) return level(name, source, '', { ok: false, error: `${namedBy} names ${path}, which does not exist; restore the file or unset ${namedBy}.` });
+  if (!file && namedBy) return level(name, source, '', { ok: false, error: l10n.t('{0} names {1}, which does not exist; restore the file or unset {0}.', namedBy, path) });
   if (!file) return undefined;
   return 'text' in file ? level(name, source, file.text, parsePolicyText(file.text, source)) : level(name, source, '', { ok: false, error: file.error });
 }
@@ -88,17 +89,17 @@ function readPolicyFile(path: string): { text: string } | { error: string } | un
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return { error: `${path} cannot be read (${code ?? (error as Error).message}); fix its permissions or remove it.` };
+    return { error: l10n.t('{0} cannot be read ({1}); fix its permissions or remove it.', path, code ?? (error as Error).message) };
   }
   try {
     const info = fstatSync(fd);
-    if (!info.isFile()) return { error: `${path} is not a regular file; a policy must be one.` };
-    if (info.size > MAX_POLICY_BYTES) return { error: `${path} is ${info.size} bytes; a policy may have at most ${MAX_POLICY_BYTES}.` };
+    if (!info.isFile()) return { error: l10n.t('{0} is not a regular file; a policy must be one.', path) };
+    if (info.size > MAX_POLICY_BYTES) return { error: l10n.t('{0} is {1} bytes; a policy may have at most {2}.', path, info.size, MAX_POLICY_BYTES) };
     const buffer = Buffer.alloc(info.size);
     const read = readSync(fd, buffer, 0, info.size, 0);
     return { text: buffer.subarray(0, read).toString('utf8') };
   } catch (error) {
-    return { error: `${path} cannot be read (${(error as Error).message}).` };
+    return { error: l10n.t('{0} cannot be read ({1}).', path, (error as Error).message) };
   } finally {
     closeSync(fd);
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as l10n from '@vscode/l10n';
 import type { AddAllowRulesRequest, AddAllowRulesResult, StartRunParams } from '../../../protocol/rpc';
 import type { AuditEvent } from '../auditLog';
 import { addAllowRulesToSetting, writeWorkspaceAllowRules } from './policyEdits';
@@ -53,10 +54,10 @@ export class PolicyLoader {
     const now = new RunPolicy(levels, { agent, restricted: false });
     for (const rule of request.rules) {
       const caught = now.catches(rule);
-      if (caught) throw new Error(`${caught}, and deny and ask rules win over allow rules, so an allow rule would never take effect. Nothing was written; change that rule if the call should run.`);
+      if (caught) throw new Error(l10n.t('{0}, and deny and ask rules win over allow rules, so an allow rule would never take effect. Nothing was written; change that rule if the call should run.', caught));
     }
     const kinds = new Set(request.rules.map((rule) => rule.list));
-    if (kinds.size > 1) throw new Error('Add tool rules and command rules in separate requests.');
+    if (kinds.size > 1) throw new Error(l10n.t('Add tool rules and command rules in separate requests.'));
     if (request.target === 'user') {
       const edited = addAllowRulesToSetting(request.userPolicy, request.rules, agent);
       if (!edited.ok) throw new Error(edited.error);
@@ -65,7 +66,7 @@ export class PolicyLoader {
       this.seen.set('user', sha256);
       return { summary: edited.summary, userPolicy: edited.value };
     }
-    if (!this.sources.workspaceRoot) throw new Error('No workspace folder is open, so there is no .keel/policy.jsonc to write; choose your user settings instead.');
+    if (!this.sources.workspaceRoot) throw new Error(l10n.t('No workspace folder is open, so there is no {0} to write; choose your user settings instead.', '.keel/policy.jsonc'));
     const edited = writeWorkspaceAllowRules(this.sources.workspaceRoot, WORKSPACE_POLICY, request.rules, agent);
     if (!edited.ok) throw new Error(edited.error);
     const sha256 = hash(edited.text);

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { Minimatch } from 'minimatch';
 import type { AllowRule, CommandPart } from '../../../protocol/rpc';
 import type { RiskClass } from '../../../protocol/run';
@@ -122,8 +123,10 @@ export class RunPolicy {
     const decided = strictest(opinions) ?? defaultOpinion(call.risk);
     const firm = opinions.some((o) => o.firm && o.verdict !== 'allow') ? { firm: true } : {};
     if (decided.verdict === 'allow' && call.risk !== 'read' && this.autonomy === 'supervised' && decided.level !== 'default') {
-      const why = this.workspaceWantsAutopilot ? ' (the workspace policy asks for autopilot, which only the keel.policy setting or the managed policy can grant)' : '';
-      return { ...decided, ...extras, verdict: 'ask', reason: `${decided.reason}, but autonomy is supervised${why}, so each ${call.risk} call is confirmed` };
+      const reason = this.workspaceWantsAutopilot
+        ? l10n.t('{0}, but autonomy is supervised (the workspace policy asks for autopilot, which only the {1} setting or the managed policy can grant), so each {2} call is confirmed', decided.reason, 'keel.policy', call.risk)
+        : l10n.t('{0}, but autonomy is supervised, so each {1} call is confirmed', decided.reason, call.risk);
+      return { ...decided, ...extras, verdict: 'ask', reason };
     }
     return { ...decided, ...extras, ...firm };
   }
@@ -137,7 +140,7 @@ export class RunPolicy {
       for (const level of this.levels) {
         for (const verdict of ['deny', 'ask'] as const) {
           const hit = level.tools[verdict].find(({ matcher }) => matcher.match(rule.pattern));
-          if (hit) return `${rule.pattern} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy`;
+          if (hit) return matchesRule(rule.pattern, `tools.${verdict} "${hit.glob}"`, level.level);
         }
       }
       return undefined;
@@ -159,7 +162,7 @@ export class RunPolicy {
       for (const verdict of ['deny', 'ask', 'allow'] as const) {
         const hit = level.tools[verdict].find(({ matcher }) => matcher.match(tool));
         if (!hit) continue;
-        const reason = level.error ? `the ${level.level} policy is invalid, so Keel asks about everything until it is fixed: ${level.error}` : `${tool} matches tools.${verdict} "${hit.glob}" of the ${level.level} policy`;
+        const reason = level.error ? l10n.t('the {0} policy is invalid, so Keel asks about everything until it is fixed: {1}', level.level, level.error) : matchesRule(tool, `tools.${verdict} "${hit.glob}"`, level.level);
         return [{ verdict, level: level.level, rule: `tools.${verdict} "${hit.glob}"`, reason, firm: verdict !== 'allow' }];
       }
       return [];
@@ -179,7 +182,7 @@ export class RunPolicy {
   private hostOpinions(hosts: readonly string[]): Opinion[] {
     return this.levels.flatMap((level) => {
       const outside = level.hosts && hosts.find((host) => !level.hosts!.some(({ matcher }) => matcher.match(host)));
-      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: `${outside} is not among the network.hosts of the ${level.level} policy`, firm: true }] : [];
+      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: l10n.t('{0} is not among the {1} of the {2} policy', outside, 'network.hosts', level.level), firm: true }] : [];
     });
   }
 
@@ -211,31 +214,31 @@ export class RunPolicy {
     for (const target of parsed.writes) opinions.push(...this.redirectOpinions(target));
     // A name known only when it runs can be any program, whatever else the policy allows (even all of run_command).
     const dynamic = parsed.commands.find((command) => command.words[0]?.dynamic);
-    if (dynamic) opinions.push({ verdict: 'ask', level: 'default', reason: `Keel cannot check every part of this command: the program \`${clip(dynamic.words[0]!.text)}\` is known only when it runs` });
+    if (dynamic) opinions.push({ verdict: 'ask', level: 'default', reason: l10n.t('Keel cannot check every part of this command: the program `{0}` is known only when it runs', clip(dynamic.words[0]!.text)) });
     if (parsed.opaque.length > 0) {
-      opinions.push({ verdict: 'ask', level: 'default', reason: `Keel cannot check every part of this command: ${parsed.opaque[0]}` });
+      opinions.push({ verdict: 'ask', level: 'default', reason: l10n.t('Keel cannot check every part of this command: {0}', parsed.opaque[0]!) });
     } else if (unmatched && allowed) {
       // Allowed parts do not carry the rest: a line is allowed only if every command in it is.
-      opinions.push({ verdict: 'ask', level: allowed.level, rule: allowed.rule, reason: `\`${clip(unmatched.source)}\` in this command matches no allow rule` });
+      opinions.push({ verdict: 'ask', level: allowed.level, rule: allowed.rule, reason: l10n.t('`{0}` in this command matches no allow rule', clip(unmatched.source)) });
     }
     // Out of the sandbox only when every command's rules say so, and with the network only when a rule grants it to
     // every command; what a workspace grants this way is asked about.
     const unsandboxed = everyGranted && grants.every((grant) => !grant.pattern.sandbox);
     if (unsandboxed && grants.some((grant) => grant.level === 'workspace')) {
-      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy runs this command outside the OS sandbox', firm: true });
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: l10n.t('the workspace policy runs this command outside the OS sandbox'), firm: true });
     }
     const network = everyNetworked && parsed.opaque.length === 0;
     if (network && grants.some((grant) => grant.level === 'workspace' && grant.pattern.network)) {
-      opinions.push({ verdict: 'ask', level: 'workspace', reason: 'the workspace policy gives this command the network', firm: true });
+      opinions.push({ verdict: 'ask', level: 'workspace', reason: l10n.t('the workspace policy gives this command the network'), firm: true });
     }
-    const unchecked = [...(dynamic ? [`the program \`${clip(dynamic.words[0]!.text)}\` is known only when it runs`] : []), ...parsed.opaque];
+    const unchecked = [...(dynamic ? [l10n.t('the program `{0}` is known only when it runs', clip(dynamic.words[0]!.text))] : []), ...parsed.opaque];
     return { opinions, unsandboxed, network, parts, unchecked };
   }
 
   private redirectOpinions(target: Word): Opinion[] {
     if (!target.dynamic && DEVICES.has(target.text)) return [];
     if (target.dynamic) {
-      return this.levels.filter((level) => level.write).map((level) => ({ verdict: 'ask' as const, level: level.level, rule: 'paths.write', reason: `the command writes to ${target.text}, a file Keel cannot name before it runs`, firm: true }));
+      return this.levels.filter((level) => level.write).map((level) => ({ verdict: 'ask' as const, level: level.level, rule: 'paths.write', reason: l10n.t('the command writes to {0}, a file Keel cannot name before it runs', target.text), firm: true }));
     }
     return this.levels.flatMap((level) => scopeOpinion(level, 'write', target.text, false));
   }
@@ -268,11 +271,11 @@ function compile(level: PolicyLevel, section: PolicySection, tightenOnly: boolea
 function commandVerdict(level: CompiledLevel, command: SimpleCommand, which: 'all' | 'restrict'): { opinion: Opinion; pattern: CommandPattern }[] {
   for (const verdict of ['deny', 'ask'] as const) {
     const hit = level.commands[verdict].find((rule) => restricts(rule, command));
-    if (hit) return [{ pattern: hit, opinion: { verdict, level: level.level, rule: `commands.${verdict} "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.${verdict} "${hit.pattern}" of the ${level.level} policy`, firm: true } }];
+    if (hit) return [{ pattern: hit, opinion: { verdict, level: level.level, rule: `commands.${verdict} "${hit.pattern}"`, reason: matchesRule(`\`${clip(command.source)}\``, `commands.${verdict} "${hit.pattern}"`, level.level), firm: true } }];
   }
   if (which === 'restrict') return [];
   const hit = level.commands.allow.find((rule) => allows(rule, command));
-  return hit ? [{ pattern: hit, opinion: { verdict: 'allow', level: level.level, rule: `commands.allow "${hit.pattern}"`, reason: `\`${clip(command.source)}\` matches commands.allow "${hit.pattern}" of the ${level.level} policy` } }] : [];
+  return hit ? [{ pattern: hit, opinion: { verdict: 'allow', level: level.level, rule: `commands.allow "${hit.pattern}"`, reason: matchesRule(`\`${clip(command.source)}\``, `commands.allow "${hit.pattern}"`, level.level) } }] : [];
 }
 
 /**
@@ -286,9 +289,13 @@ function scopeOpinion(level: CompiledLevel, kind: 'read' | 'write', path: string
   const rule = `paths.${kind}`;
   if (relative !== undefined && scope.some(({ matcher }) => matcher.match(relative))) return [];
   if (folder && relative !== undefined && scope.some(({ matcher }) => matcher.match(relative === '.' ? '' : relative, true) || relative === '.')) {
-    return [{ verdict: 'ask', level: level.level, rule, reason: `it reads ${relative === '.' ? 'the whole workspace' : relative}, and the ${level.level} policy allows reading only ${scope.map((s) => s.glob).join(', ')}`, firm: true }];
+    const globs = scope.map((s) => s.glob).join(', ');
+    const reason = relative === '.'
+      ? l10n.t('it reads the whole workspace, and the {0} policy allows reading only {1}', level.level, globs)
+      : l10n.t('it reads {0}, and the {1} policy allows reading only {2}', relative, level.level, globs);
+    return [{ verdict: 'ask', level: level.level, rule, reason, firm: true }];
   }
-  return [{ verdict: 'deny', level: level.level, rule, reason: `${path} is outside the ${kind} scope of the ${level.level} policy (${scope.map((s) => s.glob).join(', ')})`, firm: true }];
+  return [{ verdict: 'deny', level: level.level, rule, reason: l10n.t('{0} is outside the {1} scope of the {2} policy ({3})', path, kind, level.level, scope.map((s) => s.glob).join(', ')), firm: true }];
 }
 
 /** A workspace-relative path in forward slashes, or undefined for one outside the workspace (`../x`, `/etc`, `~`). */
@@ -300,8 +307,13 @@ function workspaceRelative(path: string): string | undefined {
 
 function defaultOpinion(risk: RiskClass): Opinion {
   return risk === 'read'
-    ? { verdict: 'allow', level: 'default', reason: 'read-only calls run without asking' }
-    : { verdict: 'ask', level: 'default', reason: `it is a ${risk} call, and Keel asks before those unless a policy allows them on autopilot` };
+    ? { verdict: 'allow', level: 'default', reason: l10n.t('read-only calls run without asking') }
+    : { verdict: 'ask', level: 'default', reason: l10n.t('it is a {0} call, and Keel asks before those unless a policy allows them on autopilot', risk) };
+}
+
+/** `npm test` matches `commands.allow "npm *"` of the user policy: why a rule applies, in words. */
+function matchesRule(subject: string, rule: string, level: LevelName): string {
+  return l10n.t({ message: '{0} matches {1} of the {2} policy', args: [subject, rule, level], comment: ['{0} is a tool or command, {1} the rule as written, {2} the policy level: managed, user or workspace.'] });
 }
 
 /** The strictest opinion; of equals, the first (the higher level). */
