@@ -3,6 +3,7 @@
  * fires once per episode: when its condition starts to hold; it clears when the condition ends, and only then can it
  * fire again. Every fire and clear is reported (to the extension) and recorded (to the audit log, by the assembly).
  */
+import * as l10n from '@vscode/l10n';
 import type { AlertsChanged } from '../../protocol/rpc';
 import type { ActiveAlert, AlertRules, MetricsWindow } from '../../protocol/metrics';
 import { WINDOW_MS, type RunMetrics } from './metrics';
@@ -96,36 +97,64 @@ export class AlertMonitor {
     if (errorRate) {
       const { finished, failed } = metrics.taskOutcomes(now - WINDOW_MS[errorRate.window], now + 1);
       if (finished >= errorRate.minRuns && failed / finished > errorRate.threshold) {
-        out.push({ id: 'errorRate', rule: 'errorRate', message: `${percent(failed / finished)} of the runs that finished in the last ${windowText(errorRate.window)} failed (${failed} of ${finished}), above the ${percent(errorRate.threshold)} alert threshold.` });
+        out.push({ id: 'errorRate', rule: 'errorRate', message: ERROR_RATE_MESSAGES[errorRate.window](percent(failed / finished), failed, finished, percent(errorRate.threshold)) });
       }
     }
     if (costPerDayUsd !== null) {
       const spent = metrics.costUsd(localMidnight(now), now + 1);
-      if (spent > costPerDayUsd) out.push({ id: 'costPerDay', rule: 'costPerDay', message: `Models cost ${usd(spent)} today, over the ${usd(costPerDayUsd)} alert bound.` });
+      if (spent > costPerDayUsd) out.push({ id: 'costPerDay', rule: 'costPerDay', message: l10n.t('Models cost {0} today, over the {1} alert bound.', usd(spent), usd(costPerDayUsd)) });
     }
     if (stuckRunMinutes !== null) {
       for (const run of metrics.runningRuns()) {
         const minutes = (now - run.startTime) / 60_000;
         if (minutes <= stuckRunMinutes) continue;
-        const goal = run.goal ? ` ("${run.goal.length > 60 ? `${run.goal.slice(0, 60)}…` : run.goal}")` : '';
-        out.push({ id: `stuckRun:${run.runId}`, rule: 'stuckRun', runId: run.runId, traceId: run.traceId, message: `Run ${run.runId}${goal} has been going for ${Math.floor(minutes)} minutes, longer than the ${stuckRunMinutes}-minute alert limit.` });
+        const goal = run.goal && (run.goal.length > 60 ? `${run.goal.slice(0, 60)}…` : run.goal);
+        const message = goal
+          ? l10n.t('Run {0} ("{1}") has been going for {2} minutes, longer than the {3}-minute alert limit.', run.runId, goal, Math.floor(minutes), stuckRunMinutes)
+          : l10n.t('Run {0} has been going for {1} minutes, longer than the {2}-minute alert limit.', run.runId, Math.floor(minutes), stuckRunMinutes);
+        out.push({ id: `stuckRun:${run.runId}`, rule: 'stuckRun', runId: run.runId, traceId: run.traceId, message });
       }
     }
     if (p95Latency) {
       const { count, p95Ms } = metrics.latency(p95Latency.of, now - WINDOW_MS[p95Latency.window], now + 1);
       if (count >= MIN_P95_SAMPLES && p95Ms !== null && p95Ms > p95Latency.seconds * 1000) {
-        out.push({ id: 'p95Latency', rule: 'p95Latency', message: `The p95 latency of ${OPERATION_NAMES[p95Latency.of]} over the last ${windowText(p95Latency.window)} is ${seconds(p95Ms)}, above the ${p95Latency.seconds} s alert bound.` });
+        out.push({ id: 'p95Latency', rule: 'p95Latency', message: P95_MESSAGES[p95Latency.of][p95Latency.window](seconds(p95Ms), p95Latency.seconds) });
       }
     }
     if (deadLetters) {
       const count = this.deps.deadLetters();
-      if (count > 0) out.push({ id: 'deadLetters', rule: 'deadLetters', message: `${count} failed task${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} in the dead-letter queue (Keel: Show Failed Tasks).` });
+      if (count > 0) out.push({ id: 'deadLetters', rule: 'deadLetters', message: count === 1 ? l10n.t('1 failed task waits in the dead-letter queue (Keel: Show Failed Tasks).') : l10n.t('{0} failed tasks wait in the dead-letter queue (Keel: Show Failed Tasks).', count) });
     }
     return out;
   }
 }
 
-const OPERATION_NAMES = { run: 'runs', modelCall: 'model calls', toolCall: 'tool calls' } as const;
+// Whole sentences for each window and operation, so that a translation never has to fit a phrase into another.
+type ErrorRateMessage = (rate: string, failed: number, finished: number, threshold: string) => string;
+const ERROR_RATE_MESSAGES: Readonly<Record<MetricsWindow, ErrorRateMessage>> = {
+  '1h': (...args) => l10n.t('{0} of the runs that finished in the last hour failed ({1} of {2}), above the {3} alert threshold.', ...args),
+  '24h': (...args) => l10n.t('{0} of the runs that finished in the last 24 hours failed ({1} of {2}), above the {3} alert threshold.', ...args),
+  '7d': (...args) => l10n.t('{0} of the runs that finished in the last 7 days failed ({1} of {2}), above the {3} alert threshold.', ...args),
+};
+
+type P95Message = (p95: string, boundSeconds: number) => string;
+const P95_MESSAGES: Readonly<Record<NonNullable<AlertRules['p95Latency']>['of'], Readonly<Record<MetricsWindow, P95Message>>>> = {
+  run: {
+    '1h': (...args) => l10n.t('The p95 latency of runs over the last hour is {0}, above the {1} s alert bound.', ...args),
+    '24h': (...args) => l10n.t('The p95 latency of runs over the last 24 hours is {0}, above the {1} s alert bound.', ...args),
+    '7d': (...args) => l10n.t('The p95 latency of runs over the last 7 days is {0}, above the {1} s alert bound.', ...args),
+  },
+  modelCall: {
+    '1h': (...args) => l10n.t('The p95 latency of model calls over the last hour is {0}, above the {1} s alert bound.', ...args),
+    '24h': (...args) => l10n.t('The p95 latency of model calls over the last 24 hours is {0}, above the {1} s alert bound.', ...args),
+    '7d': (...args) => l10n.t('The p95 latency of model calls over the last 7 days is {0}, above the {1} s alert bound.', ...args),
+  },
+  toolCall: {
+    '1h': (...args) => l10n.t('The p95 latency of tool calls over the last hour is {0}, above the {1} s alert bound.', ...args),
+    '24h': (...args) => l10n.t('The p95 latency of tool calls over the last 24 hours is {0}, above the {1} s alert bound.', ...args),
+    '7d': (...args) => l10n.t('The p95 latency of tool calls over the last 7 days is {0}, above the {1} s alert bound.', ...args),
+  },
+};
 
 function localMidnight(now: number): number {
   const day = new Date(now);
@@ -133,7 +162,6 @@ function localMidnight(now: number): number {
   return day.getTime();
 }
 
-const windowText = (window: MetricsWindow) => ({ '1h': 'hour', '24h': '24 hours', '7d': '7 days' })[window];
 const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 const usd = (amount: number) => `$${amount.toFixed(amount < 1 ? 4 : 2)}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

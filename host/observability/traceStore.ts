@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import * as l10n from '@vscode/l10n';
 import type { RunFilter, RunSummary, SpanContent, SpanData, TraceSearchHit } from '../../protocol/trace';
 import type { RecordedContent } from './spanContent';
 
@@ -133,7 +134,7 @@ export class TraceStore {
   /** The content kept for one span; null when it recorded none, its trace was pruned, or its line was torn. */
   async spanContent(traceId: string, spanId: string): Promise<SpanContent | null> {
     checkTraceId(traceId);
-    if (!SPAN_ID.test(spanId)) throw new Error(`"${spanId}" is not a span id.`);
+    if (!SPAN_ID.test(spanId)) throw new Error(l10n.t('"{0}" is not a span id.', spanId));
     await this.flush();
     const prefix = `{"spanId":"${spanId}",`;
     let found: string | undefined;
@@ -281,7 +282,7 @@ async function endsTorn(path: string): Promise<boolean> {
 const TRACE_ID = /^[0-9a-f]{1,64}$/i;
 
 function checkTraceId(traceId: string): void {
-  if (!TRACE_ID.test(traceId)) throw new Error(`"${traceId}" is not a trace id.`);
+  if (!TRACE_ID.test(traceId)) throw new Error(l10n.t('"{0}" is not a trace id.', traceId));
 }
 
 function parseContentLine(line: string): { spanId: string; content: SpanContent } | undefined {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
@@ -33,17 +34,17 @@ export function jsonSchemaArgs(jsonSchema: Record<string, unknown>): ArgsSchema<
   try {
     validate = ajv.compile(jsonSchema);
   } catch (error) {
-    throw new Error(`The tool's input schema is not a valid JSON schema: ${(error as Error).message}`, { cause: error });
+    throw new Error(l10n.t('The tool\'s input schema is not a valid JSON schema: {0}', (error as Error).message), { cause: error });
   }
   return {
     jsonSchema,
     parse(value) {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'Arguments must be a JSON object.' };
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: l10n.t('Arguments must be a JSON object.') };
       return validate(value) ? { ok: true, value: value as Record<string, unknown> } : { ok: false, error: describe(validate.errors ?? []) };
     },
   };
 }
 
 function describe(errors: readonly ErrorObject[]): string {
-  return errors.map((e) => `✖ ${e.message ?? 'is invalid'}${e.instancePath ? `\n  → at ${e.instancePath.slice(1).replaceAll('/', '.')}` : ''}`).join('\n');
+  return errors.map((e) => `✖ ${e.message ?? l10n.t('is invalid')}${e.instancePath ? `\n  → ${l10n.t('at {0}', e.instancePath.slice(1).replaceAll('/', '.'))}` : ''}`).join('\n');
 }

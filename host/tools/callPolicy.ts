@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { abortable } from '../abortable';
 import { errorMessage } from '../observability/tracer';
 import { PausableDeadline } from './deadline';
@@ -36,11 +37,11 @@ export class CallPolicy {
         return await abortable(tool.run(args, { ...context, attempt, approvals: deadline.pausing(context.approvals), signal }), signal);
       } catch (error) {
         if (context.signal.aborted) throw error;
-        if (deadline.signal.aborted) throw new Error(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} s.`, { cause: error });
+        if (deadline.signal.aborted) throw new Error(l10n.t('{0} did not finish within {1} s.', tool.name, Math.round(timeoutMs / 1000)), { cause: error });
         if (!mayRetry(error, tool.idempotent === true)) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw new Error(`${errorMessage(error)} (${attempt} attempts)`, { cause: error });
+        if (attempt >= MAX_ATTEMPTS) throw new Error(l10n.t('{0} ({1} attempts)', errorMessage(error), attempt), { cause: error });
         const delayMs = this.backoffMs(attempt, error.retryAfterMs);
-        if (delayMs === undefined) throw new Error(`${errorMessage(error)}; the server asks to wait ${Math.ceil(error.retryAfterMs! / 1000)} s`, { cause: error });
+        if (delayMs === undefined) throw new Error(l10n.t('{0}; the server asks to wait {1} s', errorMessage(error), Math.ceil(error.retryAfterMs! / 1000)), { cause: error });
         context.attempts?.failed(attempt, errorMessage(error));
         context.span.setAttributes({ 'keel.tool.retries': attempt - first + 1, 'keel.tool.retry_reason': errorMessage(error) });
         await (this.timing.sleep ?? sleep)(delayMs, context.signal);
@@ -65,7 +66,7 @@ export class CallPolicy {
     const recent = (this.recentCalls.get(key) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= limit) {
       const waitS = Math.ceil((60_000 - (now - recent[0]!)) / 1000);
-      throw new Error(`${tool.name} is limited to ${limit} calls a minute; wait ${waitS} s or do the work with fewer calls.`);
+      throw new Error(l10n.t('{0} is limited to {1} calls a minute; wait {2} s or do the work with fewer calls.', tool.name, limit, waitS));
     }
     recent.push(now);
     this.recentCalls.set(key, recent);
@@ -92,7 +93,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     const aborted = () => {
       clearTimeout(timer);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('The run was cancelled.'));
+      reject(signal.reason instanceof Error ? signal.reason : new Error(l10n.t('The run was cancelled.')));
     };
     signal.addEventListener('abort', aborted, { once: true });
   });

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Approvals } from '../governance/approvals';
 
 /**
@@ -50,6 +51,6 @@ export class PausableDeadline {
   }
 
   private arm(): void {
-    this.timer = setTimeout(() => this.controller.abort(new Error('timeout')), Math.max(0, this.remainingMs));
+    this.timer = setTimeout(() => this.controller.abort(new Error(l10n.t('timeout'))), Math.max(0, this.remainingMs));
   }
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { allowListedFetch } from '../sandbox';
 import { zodArgs } from './argsSchema';
@@ -16,20 +17,20 @@ export const fetchUrlTool = defineTool({
   risk: 'network',
   source: 'builtin',
   idempotent: true,
-  args: zodArgs(z.object({ url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }) }).strict()),
+  args: zodArgs(z.object({ url: z.url({ protocol: /^https?$/, error: () => l10n.t('url must be an http(s) URL') }) }).strict()),
   touches: ({ url }) => ({ hosts: [new URL(url).hostname.replace(/^\[|\]$/g, '')] }),
-  describeCall: ({ url }) => `Fetch ${url}?`,
+  describeCall: ({ url }) => l10n.t('Fetch {0}?', url),
   async run({ url }, { policy, span }) {
     if (policy.allowHosts.length === 0) {
-      throw new Error('No host is allow-listed for fetching. The user can add hosts to the "keel.network.allowHosts" setting.');
+      throw new Error(l10n.t('No host is allow-listed for fetching. The user can add hosts to the "{0}" setting.', 'keel.network.allowHosts'));
     }
     const response = await allowListedFetch({ allowHosts: [...policy.allowHosts] })(url, { method: 'GET' }).catch((error: unknown) => {
-      throw isTransientNetworkError(error) ? new TransientToolError(`fetch of ${url} failed: ${(error as Error).message}`, { cause: error }) : error;
+      throw isTransientNetworkError(error) ? new TransientToolError(l10n.t('fetch of {0} failed: {1}', url, (error as Error).message), { cause: error }) : error;
     });
     span.setAttributes({ 'http.response.status_code': response.status, 'url.full': url });
     // A GET may be repeated: a busy or briefly broken server is tried again (callPolicy.ts), then reported.
     if (isTransientStatus(response.status)) {
-      throw new TransientToolError(`${url} answered HTTP ${response.status}: ${response.body.slice(0, 200)}`, { retryAfterMs: retryAfterMs(response.headers['retry-after']) });
+      throw new TransientToolError(l10n.t('{0} answered HTTP {1}: {2}', url, response.status, response.body.slice(0, 200)), { retryAfterMs: retryAfterMs(response.headers['retry-after']) });
     }
     const body = response.body.length > MAX_BODY_CHARS ? `${response.body.slice(0, MAX_BODY_CHARS)}\n[truncated]` : response.body;
     return `HTTP ${response.status} ${response.headers['content-type'] ?? ''}\n\n${body}`;

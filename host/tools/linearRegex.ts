@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { RE2JS } from 're2js';
 
 /**
@@ -16,7 +17,7 @@ export function linearRegex(source: string, options: { caseInsensitive?: boolean
   try {
     compiled = RE2JS.compile(source, options.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
   } catch (error) {
-    throw new Error(`The regular expression is invalid (${(error as Error).message}). Keel matches with RE2 syntax, which has no backreferences or lookaround.`, { cause: error });
+    throw new Error(l10n.t('The regular expression is invalid ({0}). Keel matches with RE2 syntax, which has no backreferences or lookaround.', (error as Error).message), { cause: error });
   }
   return { test: (text) => compiled.matcher(text).find() };
 }

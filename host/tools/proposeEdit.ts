@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import type { ProposedEdit } from '../../protocol/run';
 import { contentHash } from '../governance/auditLog';
@@ -38,11 +39,11 @@ export const proposeEditTool = defineTool({
 });
 
 export function locateEdit(path: string, text: string, oldText: string, newText: string): ProposedEdit {
-  if (oldText === newText) throw new Error('old_text and new_text are the same, so the edit would change nothing.');
+  if (oldText === newText) throw new Error(l10n.t('{0} and {1} are the same, so the edit would change nothing.', 'old_text', 'new_text'));
   const start = text.indexOf(oldText);
-  if (start < 0) throw new Error(`old_text was not found in ${path}. Read the file again and copy the text exactly, including whitespace.`);
+  if (start < 0) throw new Error(l10n.t('{0} was not found in {1}. Read the file again and copy the text exactly, including whitespace.', 'old_text', path));
   const count = text.split(oldText).length - 1;
-  if (count > 1) throw new Error(`old_text occurs ${count} times in ${path}. Include more surrounding lines so it occurs exactly once.`);
+  if (count > 1) throw new Error(l10n.t('{0} occurs {1} times in {2}. Include more surrounding lines so it occurs exactly once.', 'old_text', count, path));
   return {
     path,
     range: { start: positionAt(text, start), end: positionAt(text, start + oldText.length) },

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AllowRuleProposal, ReviewToolCallParams } from '../../protocol/rpc';
 import { commandSandboxed, sandboxNote } from '../governance/commandSandbox';
 import type { HookGate, HookVerdict } from '../governance/hooks';
@@ -41,8 +42,8 @@ export class ToolRegistry {
     for (const tool of tools) {
       const kept = byKey.get(tool.name.toLowerCase());
       if (kept) {
-        const owner = kept.source === 'builtin' ? 'a built-in tool' : `the tool from ${kept.source}`;
-        this.refused.push({ name: tool.name, source: tool.source, reason: `${owner} has the name ${kept.name}; rename this one` });
+        const reason = kept.source === 'builtin' ? l10n.t('a built-in tool has the name {0}; rename this one', kept.name) : l10n.t('the tool from {0} has the name {1}; rename this one', kept.source, kept.name);
+        this.refused.push({ name: tool.name, source: tool.source, reason });
         continue;
       }
       byKey.set(tool.name.toLowerCase(), tool);
@@ -94,44 +95,44 @@ export class ToolRegistry {
   private async dispatch(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
     const tool = this.tools.get(call.name);
     if (!tool) {
-      return { ok: false, content: `Unknown tool "${call.name}". Available tools: ${[...this.tools.keys()].join(', ')}.` };
+      return { ok: false, content: l10n.t('Unknown tool "{0}". Available tools: {1}.', call.name, [...this.tools.keys()].join(', ')) };
     }
     if (call.argumentsError) {
-      return { ok: false, content: `Invalid arguments for ${call.name}: ${call.argumentsError}. Send a JSON object matching the tool's schema.` };
+      return { ok: false, content: l10n.t('Invalid arguments for {0}: {1}. Send a JSON object matching the tool\'s schema.', call.name, call.argumentsError) };
     }
     let parsed = tool.args.parse(call.arguments);
-    if (!parsed.ok) return { ok: false, content: `Invalid arguments for ${call.name}:\n${parsed.error}` };
+    if (!parsed.ok) return { ok: false, content: l10n.t('Invalid arguments for {0}:\n{1}', call.name, parsed.error) };
     const at = { runId: context.runId, parent: context.span, signal: context.signal, audit: context.audit };
     const gate = await this.hooks?.ask('beforeToolCall', { tool: tool.name, source: tool.source, risk: tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk, arguments: parsed.value }, at);
-    if (gate?.decision === 'deny') return { ok: false, content: `${call.name} was refused: ${gate.reason}. Do not call it again with the same arguments.` };
+    if (gate?.decision === 'deny') return { ok: false, content: l10n.t('{0} was refused: {1}. Do not call it again with the same arguments.', call.name, String(gate.reason)) };
     if (gate?.arguments) {
       // A rewrite is checked like the model's own arguments: a hook cannot hand a tool what its schema refuses.
       parsed = tool.args.parse(gate.arguments);
-      if (!parsed.ok) return { ok: false, content: `${call.name} was refused: a hook rewrote its arguments into ones the tool does not accept (${parsed.error}).` };
+      if (!parsed.ok) return { ok: false, content: l10n.t('{0} was refused: a hook rewrote its arguments into ones the tool does not accept ({1}).', call.name, parsed.error) };
     }
     let args = parsed.value as never;
     let correctedNote = '';
     const risk = tool.riskOf?.(args, context.policy) ?? tool.risk;
     if (this.onlyRiskClass && risk !== this.onlyRiskClass) {
-      return { ok: false, content: `${call.name} with these arguments is a ${risk} action, and this run may only take ${this.onlyRiskClass} actions (Restricted Mode).` };
+      return { ok: false, content: l10n.t('{0} with these arguments is a {1} action, and this run may only take {2} actions (Restricted Mode).', call.name, risk, this.onlyRiskClass) };
     }
     try {
       const facts: CallFacts = { tool: tool.name, risk, ...tool.touches?.(args) };
       let decision = await decide(facts, context.policy);
       // "Always allow" given earlier in this run lifts a question no deny or ask rule makes.
       const granted = decision.verdict === 'ask' && !decision.firm && gate?.decision !== 'ask' && !tool.reviewsOwnCalls ? await context.policy.grants?.covering(facts) : undefined;
-      if (granted) decision = { ...decision, verdict: 'allow', level: 'run', rule: granted, reason: `you allowed ${granted} for the rest of this run` };
+      if (granted) decision = { ...decision, verdict: 'allow', level: 'run', rule: granted, reason: l10n.t('you allowed {0} for the rest of this run', granted) };
       if (decision.verdict === 'deny') {
         await context.approvals.recordPolicyDecision(tool.name, decision, at);
-        return { ok: false, content: `The policy denies ${call.name}: ${decision.reason}. Do not call it again or look for a way around the rule; do something else, or tell the user what you need.` };
+        return { ok: false, content: l10n.t('The policy denies {0}: {1}. Do not call it again or look for a way around the rule; do something else, or tell the user what you need.', call.name, decision.reason) };
       }
       // What the policy lets run unasked is recorded as its decision (Keel's default lets only reads run unasked); a
       // tool that asks by itself (an edit shown inline) is decided by that answer instead.
       if (decision.verdict === 'allow' && risk !== 'read' && gate?.decision !== 'ask' && !tool.reviewsOwnCalls) await context.approvals.recordPolicyDecision(tool.name, decision, at);
       // A hook that asks puts even a read, or a tool that reviews its own calls, to the user.
       if ((decision.verdict === 'ask' && !tool.reviewsOwnCalls) || gate?.decision === 'ask') {
-        const title = tool.describeCall?.(args, callContext(tool, decision, context).policy) ?? `Run ${tool.name}?`;
-        const why = `${gate?.reason ? ` (${gate.reason})` : ''}${context.policy.rules && decision.verdict === 'ask' ? ` Policy asks because ${decision.reason}.` : ''}`;
+        const title = tool.describeCall?.(args, callContext(tool, decision, context).policy) ?? l10n.t('Run {0}?', tool.name);
+        const why = `${gate?.reason ? ` (${gate.reason})` : ''}${context.policy.rules && decision.verdict === 'ask' ? ` ${l10n.t('Policy asks because {0}.', decision.reason)}` : ''}`;
         const proposal = context.policy.grants && gate?.decision !== 'ask' ? await proposeAllowRules(facts, decision, context.policy.rules ?? NO_RULES) : undefined;
         const answer = await context.approvals.reviewToolCall(
           {
@@ -140,15 +141,15 @@ export class ToolRegistry {
           },
           at,
         );
-        if (answer.decision === 'denied') return { ok: false, content: `The user denied ${call.name}: ${answer.reason}. Do not call it again with the same arguments.` };
+        if (answer.decision === 'denied') return { ok: false, content: l10n.t('The user denied {0}: {1}. Do not call it again with the same arguments.', call.name, String(answer.reason)) };
         if (answer.alwaysAllow && proposal && 'rules' in proposal) grantFor(context, proposal, answer.alwaysAllow);
         if (answer.arguments) {
           // The user corrected the call: what runs is what they approved, if the schema and the policy accept it.
           parsed = tool.args.parse(answer.arguments);
-          if (!parsed.ok) return { ok: false, content: `${call.name} did not run: the arguments the user corrected do not fit its schema (${parsed.error}).` };
+          if (!parsed.ok) return { ok: false, content: l10n.t('{0} did not run: the arguments the user corrected do not fit its schema ({1}).', call.name, parsed.error) };
           const correctedRisk = tool.riskOf?.(parsed.value as never, context.policy) ?? tool.risk;
           const corrected = await decide({ tool: tool.name, risk: correctedRisk, ...tool.touches?.(parsed.value as never) }, context.policy);
-          if (corrected.verdict === 'deny') return { ok: false, content: `${call.name} did not run: the policy denies the arguments the user corrected (${corrected.reason}).` };
+          if (corrected.verdict === 'deny') return { ok: false, content: l10n.t('{0} did not run: the policy denies the arguments the user corrected ({1}).', call.name, corrected.reason) };
           args = parsed.value as never;
           correctedNote = `The user corrected the arguments before approving; it ran with ${JSON.stringify(parsed.value)}.\n`;
           context.span.setAttributes({ 'keel.tool.arguments_corrected_by_user': true });
@@ -161,7 +162,7 @@ export class ToolRegistry {
         const content = capResult(await this.policy.run(tool, args, { ...callContext(tool, decision, context), approvals }));
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: true });
         const after = await this.hooks?.ask('afterToolCall', { tool: tool.name, source: tool.source, arguments: parsed.value, ok: true, result: content }, at);
-        if (after?.decision === 'deny') return { ok: true, content: `${correctedNote}The result of ${call.name} was withheld: ${after.reason}.` };
+        if (after?.decision === 'deny') return { ok: true, content: `${correctedNote}${l10n.t('The result of {0} was withheld: {1}.', call.name, String(after.reason))}` };
         return { ok: true, content: correctedNote + content };
       } catch (error) {
         if (sideEffect) await context.audit?.append({ kind: 'tool_result', runId: context.runId, tool: tool.name, ok: false });
@@ -169,7 +170,7 @@ export class ToolRegistry {
       }
     } catch (error) {
       if (context.signal.aborted) throw error;
-      return { ok: false, content: `${call.name} failed: ${errorMessage(error)}` };
+      return { ok: false, content: l10n.t('{0} failed: {1}', call.name, errorMessage(error)) };
     }
   }
 }
@@ -181,7 +182,7 @@ function editsThroughHooks(approvals: ToolContext['approvals'], hooks: HookGate,
     recordPolicyDecision: (subject, decision, at) => approvals.recordPolicyDecision(subject, decision, at),
     async reviewEdit(edit, at) {
       const verdict: HookVerdict = await hooks.ask('beforeEdit', { path: edit.path, startLine: edit.range.start.line + 1, endLine: edit.range.end.line + 1, newText: edit.newText }, { ...at, audit });
-      if (verdict.decision === 'deny') return { decision: 'denied', reason: verdict.reason ?? 'a hook denied it' };
+      if (verdict.decision === 'deny') return { decision: 'denied', reason: verdict.reason ?? l10n.t('a hook denied it') };
       return approvals.reviewEdit(edit, at);
     },
   };

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { zodArgs } from './argsSchema';
 import { redacted } from '../observability/redaction';
@@ -30,7 +31,7 @@ export const runCommandTool = defineTool({
       .strict(),
   ),
   touches: ({ command }) => ({ command }),
-  describeCall: ({ command }, policy) => `Run \`${command}\` in the workspace? ${sandboxNote(policy.commandSandbox ?? 'auto', { network: policy.commandNetwork })}`,
+  describeCall: ({ command }, policy) => `${l10n.t('Run `{0}` in the workspace?', command)} ${sandboxNote(policy.commandSandbox ?? 'auto', { network: policy.commandNetwork })}`,
   async run({ command, timeout_seconds }, { workspace, policy, span, signal }) {
     const timeoutMs = (timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1000;
     const launch = commandLaunch(command, workspace.root, policy.commandSandbox ?? 'auto', { network: policy.commandNetwork });
@@ -91,7 +92,7 @@ export const runCommandTool = defineTool({
         launch.dispose();
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        reject(new Error(`Could not start the command: ${error.message}`, { cause: error }));
+        reject(new Error(l10n.t('Could not start the command: {0}', error.message), { cause: error }));
       });
       child.on('exit', (code) => {
         exitCode = code;

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import type { Sandbox } from '../sandbox';
 import { zodArgs } from './argsSchema';
@@ -31,10 +32,10 @@ export function runJsTool(getSandbox: () => Sandbox) {
     riskOf: ({ network }) => (network ? 'network' : 'read'),
     touches: () => ({ folders: ['.'] }),
     // The code itself is in the question's details.
-    describeCall: (_args, policy) => `Run JavaScript that can read any workspace file and send data to ${hostsOf(policy)}?`,
+    describeCall: (_args, policy) => l10n.t('Run JavaScript that can read any workspace file and send data to {0}?', hostsOf(policy)),
     async run({ code, input, network }, { workspace, policy, span, signal }) {
       if (network && policy.allowHosts.length === 0) {
-        throw new Error('No host is allow-listed for fetching, so network: true cannot be granted. The user can add hosts to the "keel.network.allowHosts" setting.');
+        throw new Error(l10n.t('No host is allow-listed for fetching, so {0} cannot be granted. The user can add hosts to the "{1}" setting.', 'network: true', 'keel.network.allowHosts'));
       }
       const capabilities = grantCapabilities(network ? ['readFile', 'listFiles', 'fetch'] : ['readFile', 'listFiles'], workspace.root, policy.allowHosts);
       const result = await evalInSandbox(getSandbox(), { code, input, capabilities }, span, signal);
@@ -46,5 +47,5 @@ export function runJsTool(getSandbox: () => Sandbox) {
 }
 
 function hostsOf(policy: ToolPolicy): string {
-  return policy.allowHosts.join(', ') || 'no host (none is allow-listed)';
+  return policy.allowHosts.join(', ') || l10n.t('no host (none is allow-listed)');
 }

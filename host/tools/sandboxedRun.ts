@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ExecutionRequest, ExecutionResult, Sandbox, SandboxCapabilities } from '../sandbox';
 import { allowListedFetch, workspaceCapabilities } from '../sandbox';
 import type { Span } from '../observability/tracer';
@@ -41,5 +42,5 @@ export function describeExecution(result: ExecutionResult): string {
   const logs = result.logs.length ? `\nconsole:\n${result.logs.map((l) => `[${l.level}] ${l.text}`).join('\n')}` : '';
   const took = `\n[ran in ${result.durationMs.toFixed(1)} ms]`;
   if (result.outcome === 'ok') return `${JSON.stringify(result.value ?? null, null, 2)}${logs}${took}`;
-  return `The code stopped (${result.outcome}): ${result.error ?? 'no message'}${logs}${took}`;
+  return `${l10n.t('The code stopped ({0}): {1}', result.outcome, result.error ?? l10n.t('no message'))}${logs}${took}`;
 }

@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { looksBinary } from '../workspace/binary';
 import { openListedFile } from '../../protocol/node/confinedFiles';
@@ -62,7 +63,7 @@ function toPattern(query: string, regex: boolean, caseSensitive: boolean): Linea
   try {
     return linearRegex(query, { caseInsensitive: !caseSensitive });
   } catch (error) {
-    throw new Error(`${(error as Error).message} Fix it or search for literal text with regex: false.`, { cause: error });
+    throw new Error(`${(error as Error).message} ${l10n.t('Fix it or search for literal text with {0}.', 'regex: false')}`, { cause: error });
   }
 }
 

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import type { Sandbox } from '../sandbox';
 import { jsonSchemaArgs } from './argsSchema';
@@ -17,16 +18,18 @@ export const USER_TOOLS_DIR = join('.keel', 'tools');
  * The file only ever runs in the sandbox: once to read its manifest, then once per call.
  */
 const DEFINE = 'let __tool; function tool(definition) { __tool = definition; }\n';
-const READ_MANIFEST = '\n;if (!__tool) throw new Error("the file never calls tool({...})");\nreturn { name: __tool.name, description: __tool.description, input: __tool.input, capabilities: __tool.capabilities ?? [] };';
+/** Reads the manifest; its complaint is in the user's language, as a JSON string so that it stays data in the code. */
+const readManifest = () =>
+  `\n;if (!__tool) throw new Error(${JSON.stringify(l10n.t('the file never calls {0}', 'tool({...})'))});\nreturn { name: __tool.name, description: __tool.description, input: __tool.input, capabilities: __tool.capabilities ?? [] };`;
 const CALL = '\n;return await __tool.run(input);';
 
 const manifestSchema = z.object({
   name: z
     .string()
-    .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, 'name must be letters, digits, _ or -, starting with a letter')
+    .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, { error: () => l10n.t('name must be letters, digits, _ or -, starting with a letter') })
     // MCP tools are named mcp__<server>__<tool>; a workspace file must not pass for one of them.
-    .refine((name) => !name.toLowerCase().startsWith('mcp__'), 'names starting with mcp__ are reserved for MCP servers\' tools'),
-  description: z.string().min(1, 'description is empty'),
+    .refine((name) => !name.toLowerCase().startsWith('mcp__'), { error: () => l10n.t('names starting with {0} are reserved for MCP servers\' tools', 'mcp__') }),
+  description: z.string().min(1, { error: () => l10n.t('description is empty') }),
   input: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
   capabilities: z.array(z.enum(['readFile', 'listFiles', 'fetch'])).default([]),
 });
@@ -64,7 +67,7 @@ export class UserTools {
   }
 
   private async define(root: string, file: string, source: string): Promise<{ tool?: Tool<never>; problem?: string }> {
-    const result = await this.getSandbox().execute({ code: DEFINE + source + READ_MANIFEST });
+    const result = await this.getSandbox().execute({ code: DEFINE + source + readManifest() });
     if (result.outcome !== 'ok') return { problem: `${file}: ${result.error}` };
     const manifest = manifestSchema.safeParse(result.value);
     if (!manifest.success) return { problem: `${file}: ${z.prettifyError(manifest.error)}` };
@@ -82,8 +85,11 @@ export class UserTools {
       // Sandboxed code can only read, unless its manifest asks for fetch: then it can send data out.
       risk: capabilities.includes('fetch') ? 'network' : 'read',
       source: `user:${file}`,
-      describeCall: (_args, policy) =>
-        `Run ${name} from ${file}? It can ${capabilities.includes('readFile') ? 'read workspace files and ' : ''}send data to ${policy.allowHosts.join(', ') || 'no host (none is allow-listed)'}.`,
+      describeCall: (_args, policy) => {
+        const hosts = policy.allowHosts.join(', ') || l10n.t('no host (none is allow-listed)');
+        const reach = capabilities.includes('readFile') ? l10n.t('It can read workspace files and send data to {0}.', hosts) : l10n.t('It can send data to {0}.', hosts);
+        return `${l10n.t('Run {0} from {1}?', name, file)} ${reach}`;
+      },
       args,
       async run(callInput, { policy, span, signal }) {
         const granted = grantCapabilities(capabilities as CapabilityName[], root, policy.allowHosts);

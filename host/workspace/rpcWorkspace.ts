@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Connection } from 'vscode-languageserver/node';
 import { CreateFileRequest, DeleteFileRequest, ReadFileRequest, WriteFileRequest } from '../../protocol/rpc';
 import type { WorkspacePort } from './port';
@@ -8,7 +9,7 @@ export class RpcWorkspace implements WorkspacePort {
 
   get root(): string {
     const folder = this.folder();
-    if (!folder) throw new Error('No folder is open in VS Code; open a folder to let the agent work on files.');
+    if (!folder) throw new Error(l10n.t('No folder is open in VS Code; open a folder to let the agent work on files.'));
     return folder;
   }
 

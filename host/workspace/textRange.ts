@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ProposedEdit } from '../../protocol/run';
 
 type Position = ProposedEdit['range']['start'];
@@ -23,7 +24,7 @@ export function applyEditToText(text: string, edit: ProposedEdit): string {
   const start = offsetAt(text, edit.range.start);
   const end = offsetAt(text, edit.range.end);
   if (text.slice(start, end) !== edit.oldText) {
-    throw new Error(`${edit.path} changed since the edit was proposed; read it again and propose the edit anew.`);
+    throw new Error(l10n.t('{0} changed since the edit was proposed; read it again and propose the edit anew.', edit.path));
   }
   return text.slice(0, start) + edit.newText + text.slice(end);
 }

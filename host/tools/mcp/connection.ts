@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -104,7 +105,7 @@ export class McpConnection {
 
   /** The user's "Sign In": drops the current connection and connects again with the browser allowed. */
   async signIn(): Promise<void> {
-    if (this.config.type !== 'http') throw new Error(`MCP server "${this.name}" runs locally (stdio) and has no sign-in.`);
+    if (this.config.type !== 'http') throw new Error(l10n.t('MCP server "{0}" runs locally (stdio) and has no sign-in.', this.name));
     await this.closeClient();
     await this.connect(true);
   }
@@ -112,7 +113,7 @@ export class McpConnection {
   /** Forgets the server's tokens and client registration, then reconnects without them. */
   async signOut(): Promise<void> {
     const interactive = this.config.type === 'http' ? this.authFor()?.interactive : undefined;
-    if (!interactive) throw new Error(`MCP server "${this.name}" has no browser sign-in to sign out of.`);
+    if (!interactive) throw new Error(l10n.t('MCP server "{0}" has no browser sign-in to sign out of.', this.name));
     await this.closeClient();
     await interactive.signOut();
     await this.connect();
@@ -215,7 +216,7 @@ export class McpConnection {
   }
 
   private connected(): Client {
-    if (!this.client || this.state !== 'connected') throw new McpServerUnavailable(`MCP server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}.`);
+    if (!this.client || this.state !== 'connected') throw new McpServerUnavailable(this.lastError ? l10n.t('MCP server "{0}" is {1} ({2}).', this.name, this.state, this.lastError) : l10n.t('MCP server "{0}" is {1}.', this.name, this.state));
     return this.client;
   }
 
@@ -237,7 +238,7 @@ export class McpConnection {
       if (this.client !== client || this.stopped) return;
       this.releaseLaunch();
       this.client = undefined;
-      this.fail('the connection closed');
+      this.fail(l10n.t('the connection closed'));
       this.onChange();
     };
     return client;
@@ -279,7 +280,7 @@ export class McpConnection {
     if (error instanceof SandboxRequired) {
       this.state = 'failed';
       this.lastError = error.message;
-      this.confinement = 'It is not started: servers must run sandboxed, and there is no OS sandbox here.';
+      this.confinement = l10n.t('It is not started: servers must run sandboxed, and there is no OS sandbox here.');
       this.handlers.log(error.message);
       return;
     }
@@ -290,7 +291,7 @@ export class McpConnection {
       this.handlers.log(error.message);
       return;
     }
-    this.fail(`could not connect: ${error.message}`);
+    this.fail(l10n.t('could not connect: {0}', error.message));
   }
 
   private fail(reason: string): void {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Tool } from '../tool';
 import type { McpServerConfig } from '../../../protocol/mcpConfig';
 import type { CommandSandboxMode } from '../../governance/commandSandbox';
@@ -66,7 +67,7 @@ export class McpManager {
     await this.firstAttempts.get(server);
     await connection.signIn();
     const status = this.status().find((s) => s.name === server);
-    if (!status) throw new Error(`No MCP server named "${server}" is configured any more.`);
+    if (!status) throw new Error(l10n.t('No MCP server named "{0}" is configured any more.', server));
     return status;
   }
 
@@ -112,7 +113,7 @@ export class McpManager {
 
   private connection(server: string): McpConnection {
     const connection = this.connections.get(server);
-    if (!connection) throw new Error(`No MCP server named "${server}" is configured.`);
+    if (!connection) throw new Error(l10n.t('No MCP server named "{0}" is configured.', server));
     return connection;
   }
 

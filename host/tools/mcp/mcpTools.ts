@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { ErrorCode, McpError, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { RiskClass } from '../../../protocol/run';
 import { jsonSchemaArgs } from '../argsSchema';
@@ -35,8 +36,8 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
     args: jsonSchemaArgs(definition.inputSchema as Record<string, unknown>),
     async pinState() {
       const pin = await pins.check(server, definition);
-      if (pin.state === 'changed') return 'changed — disabled until approved';
-      return pin.state === 'pinned' ? (pin.alwaysAllow ? 'always allowed' : 'pinned') : 'not yet approved';
+      if (pin.state === 'changed') return l10n.t('changed — disabled until approved');
+      return pin.state === 'pinned' ? (pin.alwaysAllow ? l10n.t('always allowed') : l10n.t('pinned')) : l10n.t('not yet approved');
     },
     async run(args, context) {
       // A repeated attempt of an approved call is the same call: the user is not asked again.
@@ -50,7 +51,7 @@ export function mcpTool(connection: McpConnection, definition: McpTool, pins: Pi
         },
       });
       const text = renderContent(result);
-      if (result.isError) throw new Error(text || 'the tool reported an error without a message');
+      if (result.isError) throw new Error(text || l10n.t('the tool reported an error without a message'));
       return text;
     },
   };
@@ -62,24 +63,24 @@ async function approve(name: string, definition: McpTool, args: Record<string, u
   // The user's "always allow" stands unless the policy asks about this call.
   if (pin.state === 'pinned' && pin.alwaysAllow && !context.policyAsks) return;
   const at = { runId: context.runId, parent: context.span, signal: context.signal };
-  const call = `Arguments:\n${JSON.stringify(args, null, 2)}${connection.confinement ? `\n\nThe server: ${connection.confinement}` : ''}`;
+  const call = `${l10n.t('Arguments:')}\n${JSON.stringify(args, null, 2)}${connection.confinement ? `\n\n${l10n.t('The server: {0}', connection.confinement)}` : ''}`;
   const risk = riskOf(definition.annotations);
   if (pin.state === 'changed') {
     const decision = await context.approvals.reviewToolCall(
-      { tool: name, source: `mcp:${server}`, risk, title: `MCP server "${server}" changed tool ${definition.name} since you approved it. Approve the new definition?`, detail: `${pin.diff}\n\n${call}`, canAlwaysAllow: false },
+      { tool: name, source: `mcp:${server}`, risk, title: l10n.t('MCP server "{0}" changed tool {1} since you approved it. Approve the new definition?', server, definition.name), detail: `${pin.diff}\n\n${call}`, canAlwaysAllow: false },
       at,
     );
     if (decision.decision === 'denied') {
-      throw new Error(`${definition.name} changed its definition since the user approved it, and stays disabled until the user approves the change.`);
+      throw new Error(l10n.t('{0} changed its definition since the user approved it, and stays disabled until the user approves the change.', definition.name));
     }
     await pins.pin(server, definition, false);
     return;
   }
   const decision = await context.approvals.reviewToolCall(
-    { tool: name, source: `mcp:${server}`, risk, title: `Run ${definition.name} from MCP server "${server}"?${context.policyAsks ? ` Policy asks because ${context.policyAsks.reason}.` : ''}`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: !context.policyAsks, ...policyBasis(context) },
+    { tool: name, source: `mcp:${server}`, risk, title: `${l10n.t('Run {0} from MCP server "{1}"?', definition.name, server)}${context.policyAsks ? ` ${l10n.t('Policy asks because {0}.', context.policyAsks.reason)}` : ''}`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: !context.policyAsks, ...policyBasis(context) },
     at,
   );
-  if (decision.decision === 'denied') throw new Error(`The user denied this call: ${decision.reason}. Do not call it again with the same arguments.`);
+  if (decision.decision === 'denied') throw new Error(l10n.t('The user denied this call: {0}. Do not call it again with the same arguments.', decision.reason));
   if (pin.state === 'unpinned' || decision.always) await pins.pin(server, definition, decision.always === true);
 }
 
@@ -115,7 +116,7 @@ async function callMcp(connection: McpConnection, name: string, args: Record<str
   } catch (error) {
     if (error instanceof McpServerUnavailable) throw new TransientToolError(error.message, { cause: error, sent: false });
     if (error instanceof McpError && (error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed)) {
-      throw new TransientToolError(`MCP server "${connection.name}": ${error.message}`, { cause: error });
+      throw new TransientToolError(l10n.t('MCP server "{0}": {1}', connection.name, error.message), { cause: error });
     }
     throw error;
   }

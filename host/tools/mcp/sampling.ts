@@ -1,5 +1,6 @@
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
+import * as l10n from '@vscode/l10n';
 import type { ApprovalBroker } from '../../governance/approvals';
 import type { BudgetEscalation, ChatMessage, ModelRouter } from '../../models';
 import { chatInputContent, chatOutputContent } from '../../observability/genAiMessages';
@@ -14,7 +15,7 @@ export async function sample(
   request: CreateMessageRequest['params'],
   deps: { model: SamplingModel | undefined; approvals: ApprovalBroker; spans: SpanSink },
 ): Promise<CreateMessageResult> {
-  if (!deps.model) throw new Error('Keel has no model configured for sampling yet.');
+  if (!deps.model) throw new Error(l10n.t('Keel has no model configured for sampling yet.'));
   const model = deps.model;
   const messages: ChatMessage[] = [
     ...(request.systemPrompt ? [{ role: 'system' as const, content: request.systemPrompt }] : []),
@@ -27,10 +28,10 @@ export async function sample(
   try {
     const prompt = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
     const decision = await deps.approvals.reviewToolCall(
-      { tool: `sampling (${server})`, source: `mcp:${server}`, risk: 'network', title: `MCP server "${server}" asks your model to answer a prompt. Allow?`, detail: prompt, canAlwaysAllow: false },
+      { tool: `sampling (${server})`, source: `mcp:${server}`, risk: 'network', title: l10n.t('MCP server "{0}" asks your model to answer a prompt. Allow?', server), detail: prompt, canAlwaysAllow: false },
       { runId: '', parent: span, signal },
     );
-    if (decision.decision === 'denied') throw new Error(`The user declined the sampling request: ${decision.reason}`);
+    if (decision.decision === 'denied') throw new Error(l10n.t('The user declined the sampling request: {0}', decision.reason));
     // Billed to the server as its own agent, so a per-agent budget can cap what servers spend.
     const signalled = AbortSignal.timeout(SAMPLING_TIMEOUT_MS);
     const escalate = (escalation: BudgetEscalation) => deps.approvals.approveBudget(escalation, { runId, parent: span, signal: signalled });

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 
@@ -5,7 +6,7 @@ import { OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 export class SignInRequired extends Error {
   /** `why`: what became of a sign-in that was tried (cancelled, timed out, refused in the browser). */
   constructor(server: string, why?: string) {
-    super(`MCP server "${server}" needs you to sign in${why ? ` (${why})` : ''}.`);
+    super(why ? l10n.t('MCP server "{0}" needs you to sign in ({1}).', server, why) : l10n.t('MCP server "{0}" needs you to sign in.', server));
   }
 }
 
@@ -28,19 +29,19 @@ export function authFailure(server: string, error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   const mismatch = /Protected resource (\S+) does not match expected (\S+)/.exec(message);
   if (mismatch) {
-    return new AuthRefused(`MCP server "${server}" published authorization metadata for another resource (${mismatch[1]}, not ${mismatch[2]}). Keel refuses to get a token for it there; tell the server's operator.`);
+    return new AuthRefused(l10n.t('MCP server "{0}" published authorization metadata for another resource ({1}, not {2}). Keel refuses to get a token for it there; tell the server\'s operator.', server, mismatch[1]!, mismatch[2]!));
   }
   if (error instanceof Error && error.name === 'ZodError') {
-    return new AuthRefused(`MCP server "${server}" or its authorization server sent malformed OAuth metadata (${firstIssue(error)}). Keel did not sign in; tell the server's operator.`);
+    return new AuthRefused(l10n.t('MCP server "{0}" or its authorization server sent malformed OAuth metadata ({1}). Keel did not sign in; tell the server\'s operator.', server, firstIssue(error)));
   }
   if (/after trying upscoping/.test(message)) {
-    return new AuthRefused(`MCP server "${server}" still refused the call for insufficient scope after Keel signed in again with the scopes it asked for. Keel stopped there rather than loop; the server's scopes are misconfigured.`);
+    return new AuthRefused(l10n.t('MCP server "{0}" still refused the call for insufficient scope after Keel signed in again with the scopes it asked for. Keel stopped there rather than loop; the server\'s scopes are misconfigured.', server));
   }
   if (error instanceof OAuthError) {
     // The authorization server said no (a wrong client secret, a client it does not know): trying again will not help.
-    return new AuthRefused(`MCP server "${server}": its authorization server refused the sign-in (${error.errorCode}${message ? `: ${message}` : ''}). Check the client ID and secret or key Keel was given.`);
+    return new AuthRefused(l10n.t('MCP server "{0}": its authorization server refused the sign-in ({1}). Check the client ID and secret or key Keel was given.', server, message ? `${error.errorCode}: ${message}` : error.errorCode));
   }
-  if (error instanceof UnauthorizedError) return new Error(`MCP server "${server}": sign-in failed: ${message || 'unauthorized'}`);
+  if (error instanceof UnauthorizedError) return new Error(l10n.t('MCP server "{0}": sign-in failed: {1}', server, message || l10n.t('unauthorized')));
   return error instanceof Error ? error : new Error(message);
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as l10n from '@vscode/l10n';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthSettings } from '../../../../protocol/rpc';
@@ -81,7 +82,7 @@ export class KeelOAuthProvider implements OAuthClientProvider {
 
   clientInformation(): OAuthClientInformationMixed | undefined {
     if (!isSecureOrLoopback(new URL(this.serverUrl))) {
-      throw new AuthRefused(`MCP server "${this.server}" asks for OAuth over plain HTTP (${this.serverUrl}); Keel sends tokens only over HTTPS (or to this machine). Use the server's https:// URL.`);
+      throw new AuthRefused(l10n.t('MCP server "{0}" asks for OAuth over plain HTTP ({1}); Keel sends tokens only over HTTPS (or to this machine). Use the server\'s {2} URL.', this.server, this.serverUrl, 'https://'));
     }
     // Registering is the first thing a sign-in writes; without a sign-in under way it waits for the user.
     if (!this.client && !this.browser) throw new SignInRequired(this.server);
@@ -106,7 +107,7 @@ export class KeelOAuthProvider implements OAuthClientProvider {
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     if (!isSecureOrLoopback(authorizationUrl)) {
-      throw new AuthRefused(`MCP server "${this.server}"'s authorization server sends the browser to ${authorizationUrl.origin}, which is not HTTPS. Keel refuses to sign in over plain HTTP; tell the server's operator.`);
+      throw new AuthRefused(l10n.t('MCP server "{0}"\'s authorization server sends the browser to {1}, which is not HTTPS. Keel refuses to sign in over plain HTTP; tell the server\'s operator.', this.server, authorizationUrl.origin));
     }
     if (!this.browser || !this.expectedState) throw new SignInRequired(this.server);
     let redirect: LoopbackRedirect | undefined;
@@ -125,7 +126,7 @@ export class KeelOAuthProvider implements OAuthClientProvider {
 
   /** Ends a sign-in that is waiting for the browser (the server was stopped or reconfigured). */
   cancelSignIn(): void {
-    this.redirect?.cancel(new Error('the sign-in was abandoned: the server was stopped'));
+    this.redirect?.cancel(new Error(l10n.t('the sign-in was abandoned: the server was stopped')));
   }
 
   /** The code the browser brought back, once; the transport's `finishAuth` exchanges it. */
@@ -140,7 +141,7 @@ export class KeelOAuthProvider implements OAuthClientProvider {
   }
 
   codeVerifier(): string {
-    if (!this.verifier) throw new Error(`MCP server "${this.server}": no sign-in is under way; sign in again.`);
+    if (!this.verifier) throw new Error(l10n.t('MCP server "{0}": no sign-in is under way; sign in again.', this.server));
     return this.verifier;
   }
 

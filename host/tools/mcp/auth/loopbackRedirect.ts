@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as l10n from '@vscode/l10n';
 
 /** How long the user has to finish signing in in the browser. */
 const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 const CALLBACK_PATH = '/callback';
 
+/** The page the browser shows; its words are escaped, since a translation is text, never markup. */
 const page = (title: string, text: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif;margin:3em"><h1>${title}</h1><p>${text}</p></body>`;
+  `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:3em"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body>`;
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The loopback redirect URI Keel registers: `http://127.0.0.1:<port>/callback` (RFC 8252 §7.3). */
@@ -40,25 +42,30 @@ export class LoopbackRedirect {
     let timer: NodeJS.Timeout | undefined;
     this.code = new Promise<string>((resolve, reject) => {
       this.cancelWait = reject;
-      timer = setTimeout(() => reject(new Error('the sign-in was not finished in the browser within 5 minutes')), SIGN_IN_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(l10n.t('the sign-in was not finished in the browser within {0} minutes', SIGN_IN_TIMEOUT_MS / 60_000))), SIGN_IN_TIMEOUT_MS);
       server.on('request', (request, response) => {
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
         const reply = (status: number, title: string, text: string) => {
           response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(title, text));
         };
         if (url.pathname !== CALLBACK_PATH || url.searchParams.get('state') !== state) {
-          reply(400, 'Not a Keel sign-in', 'This address only takes the sign-in Keel started.');
+          reply(400, l10n.t('Not a Keel sign-in'), l10n.t('This address only takes the sign-in Keel started.'));
           return;
         }
         const error = url.searchParams.get('error');
         const code = url.searchParams.get('code');
         if (error || !code) {
-          const description = (url.searchParams.get('error_description') ?? error ?? 'no authorization code').slice(0, 300);
-          reply(400, 'Sign-in failed', `${escapeHtml(description)}. Return to Keel and try again.`);
-          reject(new Error(`the authorization server answered the sign-in with ${error ?? 'no code'}${description !== error ? `: ${description}` : ''}`));
+          const description = (url.searchParams.get('error_description') ?? error ?? l10n.t('no authorization code')).slice(0, 300);
+          reply(400, l10n.t('Sign-in failed'), l10n.t('{0}. Return to Keel and try again.', description));
+          const answer = !error
+            ? l10n.t('the authorization server answered the sign-in with no code: {0}', description)
+            : description !== error
+              ? l10n.t('the authorization server answered the sign-in with {0}: {1}', error, description)
+              : l10n.t('the authorization server answered the sign-in with {0}', error);
+          reject(new Error(answer));
           return;
         }
-        reply(200, 'Signed in', 'Keel has the sign-in. You can close this tab.');
+        reply(200, l10n.t('Signed in'), l10n.t('Keel has the sign-in. You can close this tab.'));
         resolve(code);
       });
     });
@@ -74,7 +81,7 @@ export class LoopbackRedirect {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new Error(error.code === 'EADDRINUSE' ? `port ${port} of the sign-in redirect (${loopbackRedirectUrl(port)}) is taken by another program; close it and sign in again, or sign out of the server so that Keel registers another port` : error.message)));
+        reject(new Error(error.code === 'EADDRINUSE' ? l10n.t('port {0} of the sign-in redirect ({1}) is taken by another program; close it and sign in again, or sign out of the server so that Keel registers another port', port, loopbackRedirectUrl(port)) : error.message)));
       server.listen(port, '127.0.0.1', resolve);
     });
     return new LoopbackRedirect(server, state);

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -35,7 +36,7 @@ export function serverAuth(config: HttpServer, ports: McpAuthPorts): ServerAuth 
   if (settings.grant === 'client_credentials') {
     const { clientId, clientSecret, privateKey, signingAlgorithm, scope, issuer } = settings;
     if (!clientId || !(clientSecret || privateKey)) {
-      throw new Error(`MCP server "${config.name}": oauth.grant "client_credentials" needs oauth.clientId, and oauth.clientSecret or oauth.privateKey (PEM).`);
+      throw new Error(l10n.t('MCP server "{0}": {1} needs {2}, and {3} or {4} (PEM).', config.name, 'oauth.grant "client_credentials"', 'oauth.clientId', 'oauth.clientSecret', 'oauth.privateKey'));
     }
     // With an issuer the SDK sends the credentials to that authorization server only, whatever the MCP server names.
     const common = { clientId, clientName: 'Keel', ...(scope ? { scope } : {}), ...(issuer ? { expectedIssuer: issuer } : {}) };
@@ -61,14 +62,14 @@ export function oauthFetch(config: HttpServer): FetchLike {
     // MCP messages themselves (which may stream); everything else here is OAuth, even on the server's own origin.
     if (url.origin === endpoint.origin && url.pathname === endpoint.pathname) return fetch(input, init);
     if (!isSecureOrLoopback(url)) {
-      throw new AuthRefused(`MCP server "${config.name}" sent Keel to ${url.origin} over plain HTTP to sign in. Keel uses only HTTPS (or this machine) for OAuth; tell the server's operator.`);
+      throw new AuthRefused(l10n.t('MCP server "{0}" sent Keel to {1} over plain HTTP to sign in. Keel uses only HTTPS (or this machine) for OAuth; tell the server\'s operator.', config.name, url.origin));
     }
     // An authorization server that never answers must not hold the connect (and the user's Sign In) forever.
     const signal = AbortSignal.any([AbortSignal.timeout(OAUTH_REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]);
     const response = await fetch(input, { ...init, signal, redirect: (init?.method ?? 'GET') === 'GET' ? 'follow' : 'error' });
     if (response.redirected && !isSecureOrLoopback(new URL(response.url))) {
       await response.body?.cancel();
-      throw new AuthRefused(`MCP server "${config.name}"'s authorization server redirected Keel to ${new URL(response.url).origin}, which is not HTTPS. Keel refuses; tell the server's operator.`);
+      throw new AuthRefused(l10n.t('MCP server "{0}"\'s authorization server redirected Keel to {1}, which is not HTTPS. Keel refuses; tell the server\'s operator.', config.name, new URL(response.url).origin));
     }
     return bounded(response, config.name, url);
   };
@@ -84,7 +85,7 @@ async function bounded(response: Response, server: string, url: URL): Promise<Re
     size += chunk.value.byteLength;
     if (size > MAX_OAUTH_RESPONSE_BYTES) {
       await reader.cancel();
-      throw new AuthRefused(`MCP server "${server}": ${url.origin}${url.pathname} sent more than 1 MiB for one OAuth answer. Keel refuses; tell the server's operator.`);
+      throw new AuthRefused(l10n.t('MCP server "{0}": {1} sent more than {2} MiB for one OAuth answer. Keel refuses; tell the server\'s operator.', server, `${url.origin}${url.pathname}`, 1));
     }
     chunks.push(chunk.value);
   }
