@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AuditSink } from './governance/auditLog';
 import { Hooks } from './governance/hooks';
 import type { AgentMemory } from './memory/recall/agentMemory';
@@ -45,7 +46,7 @@ export class Toolbox {
     const registry = new ToolRegistry([...this.own, ...user.tools, ...mcp], this.stats, this.callPolicy);
     const hooks = await this.hooks.load(root);
     registry.hooks = hooks;
-    const problems = [...user.problems, ...hooks.problems.map((p) => `hook not loaded, so every run is refused until it is fixed: ${p}`), ...registry.refused.map((r) => `${r.name} from ${r.source} is not offered: ${r.reason}.`)];
+    const problems = [...user.problems, ...hooks.problems.map((p) => l10n.t('hook not loaded, so every run is refused until it is fixed: {0}', p)), ...registry.refused.map((r) => l10n.t('{0} from {1} is not offered: {2}.', r.name, r.source, r.reason))];
     for (const problem of problems) if (!this.problems.includes(problem)) this.options.log(`tool problem: ${problem}`);
     this.problems = problems;
     return registry;

@@ -234,7 +234,7 @@ class PrivacyGuard {
 
   constructor(private readonly settings: PrivacySettings, private readonly span: Span) {
     this.local = settings.localOnly;
-    if (this.local) span.setAttributes({ 'keel.privacy.local_only': 'workspace setting keel.privacy.localOnly' });
+    if (this.local) span.setAttributes({ 'keel.privacy.local_only': l10n.t('workspace setting {0}', 'keel.privacy.localOnly') });
   }
 
   get localOnly(): boolean {
@@ -248,7 +248,7 @@ class PrivacyGuard {
     const glob = this.settings.localOnlyGlobs.find((pattern) => minimatch(path.replace(/^\.\//, ''), pattern, { dot: true }));
     if (!glob) return;
     this.local = true;
-    this.span.setAttributes({ 'keel.privacy.local_only': `${call.name} touched ${path}, which matches "${glob}"` });
+    this.span.setAttributes({ 'keel.privacy.local_only': l10n.t('{0} touched {1}, which matches "{2}"', call.name, path, glob) });
   }
 }
 

@@ -107,7 +107,7 @@ export class ContextBuilder {
     const system: ChatMessage = { role: 'system', content: input.system };
     const goal: ChatMessage = { role: 'user', content: input.goal };
     const fixed = this.tokens(system, count) + this.tokens(goal, count) + REPLY_PRIMING;
-    if (fixed > budget) notes.push(`The system prompt and the goal alone take ${fixed} tokens, more than the budget of ${budget}: shorten the goal or use a model with a larger context window.`);
+    if (fixed > budget) notes.push(l10n.t('The system prompt and the goal alone take {0} tokens, more than the budget of {1}: shorten the goal or use a model with a larger context window.', fixed, budget));
 
     const conversation = await this.fitConversation(input.conversation, fixed, count, signal, notes);
     const room = budget - fixed - conversation.tokens;
@@ -122,7 +122,7 @@ export class ContextBuilder {
         ]
       : [{ name: 'conversation', tokens: conversation.tokens, status: 'kept', fullTokens: conversation.tokens }];
     const overBudget = tokens > budget;
-    if (overBudget && fixed <= budget) notes.push(`The newest turns alone exceed the budget (${tokens} of ${budget} tokens); they are sent whole because a turn is never split.`);
+    if (overBudget && fixed <= budget) notes.push(l10n.t('The newest turns alone exceed the budget ({0} of {1} tokens); they are sent whole because a turn is never split.', tokens, budget));
     return {
       messages,
       report: {
@@ -172,14 +172,17 @@ export class ContextBuilder {
         view = this.view(conversation, compaction);
         tokens = this.sum(view, count);
       } else {
-        notes.push(`The conversation takes ${tokens} tokens, over its share of ${limit}, but only the newest ${keepTurns} turns are left, which are kept verbatim.`);
+        notes.push(l10n.t('The conversation takes {0} tokens, over its share of {1}, but only the newest {2} turns are left, which are kept verbatim.', tokens, limit, keepTurns));
       }
     }
     if (compaction) {
+      const { end, fallbackReason } = compaction;
       notes.push(
-        compaction.method === 'summary'
-          ? `The first ${compaction.end} conversation messages were summarised${cached ? ' (cached summary)' : ''}.`
-          : `The first ${compaction.end} conversation messages were shortened by truncation because the summariser failed: ${compaction.fallbackReason}.`,
+        compaction.method !== 'summary'
+          ? l10n.t('The first {0} conversation messages were shortened by truncation because the summariser failed: {1}.', end, String(fallbackReason))
+          : cached
+            ? l10n.t('The first {0} conversation messages were summarised (cached summary).', end)
+            : l10n.t('The first {0} conversation messages were summarised.', end),
       );
     }
     const report: CompactionReport | undefined = compaction
@@ -203,12 +206,14 @@ export class ContextBuilder {
       const tokens = fullTokens.get(section)!;
       const fitted = tokens <= left ? { text: render(section, section.items.length), tokens, status: 'kept' as const } : trimmed(section, left, count);
       if (!fitted) {
-        notes.push(`Dropped the ${section.name} section (${tokens} tokens): ${full ? 'a section of higher priority was already cut' : `the budget left ${Math.max(0, left)} tokens for it`}.`);
+        notes.push(full
+          ? l10n.t('Dropped the {0} section ({1} tokens): a section of higher priority was already cut.', section.name, tokens)
+          : l10n.t('Dropped the {0} section ({1} tokens): the budget left {2} tokens for it.', section.name, tokens, Math.max(0, left)));
         full = true;
         continue;
       }
       if (fitted.status === 'trimmed') {
-        notes.push(`Trimmed the ${section.name} section from ${tokens} to ${fitted.tokens} tokens to fit the budget.`);
+        notes.push(l10n.t('Trimmed the {0} section from {1} to {2} tokens to fit the budget.', section.name, tokens, fitted.tokens));
         full = true;
       }
       rendered.set(section, fitted);
@@ -219,7 +224,7 @@ export class ContextBuilder {
     for (const section of [...byPriority].reverse()) {
       if (!message || this.tokens(message, count) <= room) break;
       if (!rendered.delete(section)) continue;
-      notes.push(`Dropped the ${section.name} section to fit the budget.`);
+      notes.push(l10n.t('Dropped the {0} section to fit the budget.', section.name));
       message = joined(sections, rendered);
     }
     const parts: ContextPart[] = sections.map((s) => {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
@@ -16,7 +17,8 @@ const MAX_INSTRUCTIONS_CHARS = 20_000;
 const toolPattern = z.string().min(1).max(256);
 /** The fields the host reads; `triggers` is the extension's (extension/triggers/agentTriggers.ts), others (VS Code's `handoffs`, …) are left to their readers. */
 const frontMatter = z.object({
-  name: z.string().regex(AGENT_NAME_PATTERN, 'must be letters, digits, "_", "." or "-", at most 64').optional(),
+  // Messages as functions: made when a definition is read, in the language loaded by then.
+  name: z.string().regex(AGENT_NAME_PATTERN, { error: () => l10n.t('must be letters, digits, "_", "." or "-", at most 64') }).optional(),
   description: z.string().max(2_000).optional(),
   // A YAML list, or VS Code's comma-separated string.
   tools: z.union([z.array(toolPattern).max(500), z.string().max(10_000)]).optional(),
@@ -24,7 +26,7 @@ const frontMatter = z.object({
   maxSteps: z.number().int().min(1).max(200).optional(),
   budgetUsd: z.number().positive().max(100_000).optional(),
   delegate: z.boolean().optional(),
-  fallback: z.string().regex(AGENT_NAME_PATTERN, 'must name another agent').optional(),
+  fallback: z.string().regex(AGENT_NAME_PATTERN, { error: () => l10n.t('must name another agent') }).optional(),
 });
 
 export type Parsed = { readonly ok: true; readonly agent: AgentDefinition } | { readonly ok: false; readonly problem: string };
@@ -36,20 +38,20 @@ export type Parsed = { readonly ok: true; readonly agent: AgentDefinition } | { 
 export function parseAgentDefinition(path: string, text: string, suffix = '.md'): Parsed {
   const fail = (line: number, why: string): Parsed => ({ ok: false, problem: `${path}:${line}: ${why}` });
   const block = FRONT_MATTER.exec(text);
-  if (!block) return fail(1, 'an agent definition starts with front matter between two "---" lines (name, description, tools, …).');
+  if (!block) return fail(1, l10n.t('an agent definition starts with front matter between two "---" lines (name, description, tools, …).'));
   const lines = new LineCounter();
   // The front matter starts on the file's second line.
   const lineOf = (offset: number) => lines.linePos(offset).line + 1;
   const document = parseDocument(block[1]!, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = document.errors[0];
-  if (error) return fail(lineOf(error.pos[0]), `the front matter is not valid YAML: ${error.message.split('\n')[0]}`);
-  if (document.contents !== null && !isMap(document.contents)) return fail(2, 'the front matter must be "key: value" lines.');
+  if (error) return fail(lineOf(error.pos[0]), l10n.t('the front matter is not valid YAML: {0}', error.message.split('\n')[0]!));
+  if (document.contents !== null && !isMap(document.contents)) return fail(2, l10n.t('the front matter must be "key: value" lines.'));
   let value: unknown;
   try {
     // Aliases that expand into millions of nodes are refused rather than built.
     value = document.toJS({ maxAliasCount: 10 });
   } catch (error) {
-    return fail(1, `the front matter could not be read: ${(error as Error).message}`);
+    return fail(1, l10n.t('the front matter could not be read: {0}', (error as Error).message));
   }
   const fields = frontMatter.safeParse(value ?? {});
   if (!fields.success) {
@@ -57,13 +59,13 @@ export function parseAgentDefinition(path: string, text: string, suffix = '.md')
     const key = String(issue.path[0] ?? '');
     const pair = isMap(document.contents) ? document.contents.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
     const offset = (isScalar(pair?.key) ? pair.key.range?.[0] : undefined) ?? 0;
-    return fail(lineOf(offset), `${key || 'front matter'}: ${issue.message}`);
+    return fail(lineOf(offset), `${key || l10n.t('front matter')}: ${issue.message}`);
   }
   const { name, description, tools, model, maxSteps, budgetUsd, delegate, fallback } = fields.data;
   const fileName = path.split('/').pop()!;
   const agentName = name ?? fileName.slice(0, fileName.length - suffix.length);
-  if (!AGENT_NAME_PATTERN.test(agentName)) return fail(2, `the file name "${fileName}" is not an agent name; add "name:" with letters, digits, "_", "." or "-".`);
-  if (fallback === agentName) return fail(2, `fallback: ${agentName} cannot be its own fallback.`);
+  if (!AGENT_NAME_PATTERN.test(agentName)) return fail(2, l10n.t('the file name "{0}" is not an agent name; add "name:" with letters, digits, "_", "." or "-".', fileName));
+  if (fallback === agentName) return fail(2, l10n.t('fallback: {0} cannot be its own fallback.', agentName));
   const body = text.slice(block[0].length).trim();
   return {
     ok: true,
@@ -104,12 +106,12 @@ export async function loadAgentDefinitions(root: string | undefined): Promise<Ag
       const { agent } = parsed;
       const taken = agents.get(agent.name);
       // The first folder wins, as with tools: Keel's own folder before VS Code's.
-      if (taken) problems.push(`${path}:1: the agent name ${agent.name} is taken by ${taken.path}; give one of them another "name:".`);
+      if (taken) problems.push(`${path}:1: ${l10n.t('the agent name {0} is taken by {1}; give one of them another "name:".', agent.name, taken.path)}`);
       else agents.set(agent.name, agent);
     }
   }
   for (const agent of agents.values()) {
-    if (agent.fallback && !agents.has(agent.fallback)) problems.push(`${agent.path}:1: fallback: no agent is named ${agent.fallback}.`);
+    if (agent.fallback && !agents.has(agent.fallback)) problems.push(`${agent.path}:1: ${l10n.t('fallback: no agent is named {0}.', agent.fallback)}`);
   }
   return { agents, problems };
 }
@@ -117,11 +119,13 @@ export async function loadAgentDefinitions(root: string | undefined): Promise<Ag
 async function readDefinition(root: string, path: string, suffix: string): Promise<Parsed> {
   try {
     const info = await stat(join(root, path));
-    if (!info.isFile()) return { ok: false, problem: `${path}:1: not a file.` };
-    if (info.size > MAX_AGENT_FILE_BYTES) return { ok: false, problem: `${path}:1: ${info.size} bytes is too long for an agent definition (at most ${MAX_AGENT_FILE_BYTES}); move reference text into files the agent can read.` };
+    if (!info.isFile()) return { ok: false, problem: `${path}:1: ${l10n.t('not a file.')}` };
+    if (info.size > MAX_AGENT_FILE_BYTES) {
+      return { ok: false, problem: `${path}:1: ${l10n.t('{0} bytes is too long for an agent definition (at most {1}); move reference text into files the agent can read.', info.size, MAX_AGENT_FILE_BYTES)}` };
+    }
     return parseAgentDefinition(path, await readFile(join(root, path), 'utf8'), suffix);
   } catch (error) {
-    return { ok: false, problem: `${path}:1: could not be read (${(error as Error).message}).` };
+    return { ok: false, problem: `${path}:1: ${l10n.t('could not be read ({0}).', (error as Error).message)}` };
   }
 }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { posix } from 'node:path';
 import type { RunMessage } from '../../../protocol/rpc';
 import type { ChatMessage } from '../../models';
@@ -162,7 +163,7 @@ function callSummary(args: unknown): string {
 
 function shown(text: string): string {
   const clean = redacted(text);
-  return clean.length <= MAX_MESSAGE_CHARS ? clean : `${clean.slice(0, MAX_MESSAGE_CHARS)}\n[${clean.length - MAX_MESSAGE_CHARS} more characters]`;
+  return clean.length <= MAX_MESSAGE_CHARS ? clean : `${clean.slice(0, MAX_MESSAGE_CHARS)}\n[${l10n.t('{0} more characters', clean.length - MAX_MESSAGE_CHARS)}]`;
 }
 
 function callKey(at: { step: number; index: number; scope?: string }): string {
