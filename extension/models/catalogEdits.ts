@@ -1,4 +1,5 @@
 /** Edits to `keel.router.models` that "Keel: Configure Models…" makes; no `vscode` here, so they are unit-tested. */
+import * as l10n from '@vscode/l10n';
 import { isLoopbackUrl, type CatalogEntry, type TaskClass } from '../../protocol/models';
 
 const CHAT_ROLES: readonly TaskClass[] = ['route', 'plan', 'act', 'summarize'];
@@ -71,8 +72,9 @@ export function openAIEntry(input: OpenAIEntryInput): CatalogEntry {
 /** One line about an entry for a quick pick. */
 export function describeEntry(entry: unknown): string {
   const e = entry as Partial<CatalogEntry>;
-  const price = e.inputPricePerMTok || e.outputPricePerMTok ? `$${e.inputPricePerMTok}/$${e.outputPricePerMTok} per 1M tokens` : 'free';
-  return [e.provider, e.local ? 'local' : undefined, price, e.contextWindow ? `${e.contextWindow.toLocaleString('en-US')} tokens` : undefined, e.roles?.length ? e.roles.join(', ') : 'fallback only']
+  const price = e.inputPricePerMTok || e.outputPricePerMTok ? l10n.t('${0}/${1} per 1M tokens', String(e.inputPricePerMTok), String(e.outputPricePerMTok)) : l10n.t('free');
+  // The provider and the roles are the setting's own values, shown as they are written there.
+  return [e.provider, e.local ? l10n.t('local') : undefined, price, e.contextWindow ? l10n.t('{0} tokens', e.contextWindow.toLocaleString('en-US')) : undefined, e.roles?.length ? e.roles.join(', ') : l10n.t('fallback only')]
     .filter(Boolean)
     .join(' · ');
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { RunMessage } from '../../protocol/rpc';
 
 /** The newest messages the panel shows of a run; the trace has all of them. */
@@ -17,5 +18,5 @@ export function panelTranscript(messages: readonly RunMessage[]): { messages: Ru
 function shortened(message: RunMessage): RunMessage {
   if (message.role === 'tool' || message.text.length <= PANEL_MESSAGE_CHARS) return message;
   const rest = message.text.length - PANEL_MESSAGE_CHARS;
-  return { ...message, text: `${message.text.slice(0, PANEL_MESSAGE_CHARS)}… [${rest} more characters; Open Trace shows them all]` };
+  return { ...message, text: `${message.text.slice(0, PANEL_MESSAGE_CHARS)}… [${l10n.t('{0} more characters; Open Trace shows them all', rest)}]` };
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { FRONT_MATTER } from '../../protocol/agentFiles';
 import { AGENT_NAME_PATTERN } from '../../protocol/rpc';
@@ -29,7 +30,7 @@ export function parseAgentTriggers(path: string, text: string, suffix: string): 
   const document = parseDocument(block[1]!, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = document.errors[0];
   if (error) {
-    problem(error.pos[0], `the front matter is not valid YAML (${error.message.split('\n')[0]}), so its triggers are off.`);
+    problem(error.pos[0], l10n.t('the front matter is not valid YAML ({0}), so its triggers are off.', error.message.split('\n')[0]!));
     return { triggers, problems };
   }
   if (!isMap(document.contents)) return { triggers, problems };
@@ -40,11 +41,11 @@ export function parseAgentTriggers(path: string, text: string, suffix: string): 
   const pair = pairs.find((p) => isScalar(p.key) && p.key.value === 'triggers')!;
   const keyOffset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
   if (!AGENT_NAME_PATTERN.test(agent)) {
-    problem(keyOffset, `"${agent}" is not an agent name, so its triggers are off; add "name:" with letters, digits, "_", "." or "-".`);
+    problem(keyOffset, l10n.t('"{0}" is not an agent name, so its triggers are off; add "name:" with letters, digits, "_", "." or "-".', agent));
     return { triggers, problems };
   }
   if (!isSeq(pair.value)) {
-    problem(keyOffset, 'triggers: must be a list of triggers, each like an entry of .keel/triggers.json ({ name, on, goal }).');
+    problem(keyOffset, l10n.t('triggers: must be a list of triggers, each like an entry of {0} ({1}).', '.keel/triggers.json', '{ name, on, goal }'));
     return { triggers, problems };
   }
   let entries: unknown[];
@@ -52,7 +53,7 @@ export function parseAgentTriggers(path: string, text: string, suffix: string): 
     // Aliases that expand into millions of nodes are refused rather than built.
     entries = (document.toJS({ maxAliasCount: 10 }) as { triggers: unknown[] }).triggers;
   } catch (error) {
-    problem(keyOffset, `the front matter could not be read (${(error as Error).message}), so its triggers are off.`);
+    problem(keyOffset, l10n.t('the front matter could not be read ({0}), so its triggers are off.', (error as Error).message));
     return { triggers, problems };
   }
   for (const [index, entry] of entries.slice(0, MAX_TRIGGERS).entries()) {
@@ -64,7 +65,7 @@ export function parseAgentTriggers(path: string, text: string, suffix: string): 
     }
     triggers.push({ ...parsed.data, agent, source: path });
   }
-  if (pair.value.items.length > MAX_TRIGGERS) problem(keyOffset, `only the first ${MAX_TRIGGERS} triggers are used.`);
+  if (pair.value.items.length > MAX_TRIGGERS) problem(keyOffset, l10n.t('only the first {0} triggers are used.', MAX_TRIGGERS));
   return { triggers, problems };
 }
 

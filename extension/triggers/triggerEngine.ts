@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { Cron } from 'croner';
 import { minimatch } from 'minimatch';
 import { kindOf, type Trigger, type TriggerKind } from './triggerFile';
@@ -137,7 +138,7 @@ export class TriggerEngine {
     const now = this.host.now();
     slot.started = slot.started.filter((t) => now - t < HOUR_MS);
     if (slot.started.length >= slot.trigger.maxRunsPerHour) {
-      slot.skipped = `skipped at ${new Date(now).toLocaleTimeString()}: ${slot.trigger.maxRunsPerHour} runs in the last hour (maxRunsPerHour)`;
+      slot.skipped = l10n.t('skipped at {0}: {1} runs in the last hour ({2})', new Date(now).toLocaleTimeString(), slot.trigger.maxRunsPerHour, 'maxRunsPerHour');
       this.host.log(`trigger "${slot.trigger.name}" ${slot.skipped}`);
       return;
     }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { Cron } from 'croner';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
@@ -13,13 +14,13 @@ const onSchema = z.union([
   z.object({ fileCreated: globs }).strict(),
   z.object({ fileDeleted: globs }).strict(),
   z.object({ diagnostics: z.object({ globs, severity: z.enum(['error', 'warning']).default('error') }).strict() }).strict(),
-  z.object({ schedule: z.string().min(1).max(200).refine(validCron, 'must be a cron expression, e.g. "0 3 * * *" (03:00 every day)') }).strict(),
+  z.object({ schedule: z.string().min(1).max(200).refine(validCron, { error: () => l10n.t('must be a cron expression, e.g. {0} (03:00 every day)', '"0 3 * * *"') }) }).strict(),
   z.object({ command: z.literal(true) }).strict(),
 ]);
 
 export const triggerSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'must be 1-64 letters, digits, spaces, _, . or -'),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, { error: () => l10n.t('must be 1-64 letters, digits, spaces, _, . or -') }),
     on: onSchema,
     /** The run's goal; `${file}` is the first file the event names, `${files}` all of them. */
     goal: z.string().min(1).max(4000),
@@ -44,18 +45,19 @@ export function kindOf(trigger: Trigger): TriggerKind {
 export type TriggerFileResult = { readonly ok: true; readonly triggers: readonly Trigger[] } | { readonly ok: false; readonly line: number; readonly message: string };
 
 export function parseTriggerFile(text: string): TriggerFileResult {
-  if (text.length > MAX_FILE_BYTES) return { ok: false, line: 1, message: `${TRIGGERS_FILE} is over ${MAX_FILE_BYTES / 1024} KiB; it should list triggers, not data.` };
+  if (text.length > MAX_FILE_BYTES) return { ok: false, line: 1, message: l10n.t('{0} is over {1} KiB; it should list triggers, not data.', TRIGGERS_FILE, MAX_FILE_BYTES / 1024) };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0 || !tree) {
     const first = errors[0];
-    return { ok: false, line: first ? lineAt(text, first.offset) : 1, message: `${TRIGGERS_FILE} is not valid JSON: ${first ? printParseErrorCode(first.error) : 'empty file'}.` };
+    const message = first ? l10n.t('{0} is not valid JSON: {1}.', TRIGGERS_FILE, printParseErrorCode(first.error)) : l10n.t('{0} is not valid JSON: empty file.', TRIGGERS_FILE);
+    return { ok: false, line: first ? lineAt(text, first.offset) : 1, message };
   }
   const parsed = fileSchema.safeParse(nodeValue(tree));
   if (parsed.success) {
     const names = new Set<string>();
     for (const [index, trigger] of parsed.data.triggers.entries()) {
-      if (names.has(trigger.name)) return problemAt(text, tree, ['triggers', index, 'name'], `two triggers are named "${trigger.name}"; names must be unique`);
+      if (names.has(trigger.name)) return problemAt(text, tree, ['triggers', index, 'name'], l10n.t('two triggers are named "{0}"; names must be unique', trigger.name));
       names.add(trigger.name);
     }
     return { ok: true, triggers: parsed.data.triggers };
@@ -68,8 +70,8 @@ function problemAt(text: string, tree: Node, path: (string | number)[], message:
   // The deepest node that exists on the path: a missing field points at the object that lacks it.
   let node: Node | undefined;
   for (let depth = path.length; depth >= 0 && !node; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
-  const field = path.length ? path.join('.') : 'the file';
-  return { ok: false, line: lineAt(text, node?.offset ?? 0), message: `${TRIGGERS_FILE}, ${field}: ${message}.` };
+  const problem = path.length ? `${TRIGGERS_FILE}, ${path.join('.')}: ${message}.` : l10n.t('{0}, the file: {1}.', TRIGGERS_FILE, message);
+  return { ok: false, line: lineAt(text, node?.offset ?? 0), message: problem };
 }
 
 /** The plain value of a parse tree; the tree is what gives each problem its line. */
