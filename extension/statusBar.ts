@@ -4,6 +4,7 @@ import type { AgentHost } from './host/agentHost';
 import type { IndexProgress } from './memory/indexProgress';
 import type { RunsList } from './runs/runsList';
 import type { RunTracker } from './runs/runTracker';
+import { hostStateLabel } from './statusLabels';
 
 /** One status bar item: host state, active runs, workspace indexing and the runs waiting on the user. */
 export function createStatusBar(host: AgentHost, runs: RunTracker, approvals: Approvals, memory: IndexProgress, listed: RunsList): vscode.Disposable {
@@ -24,7 +25,7 @@ export function createStatusBar(host: AgentHost, runs: RunTracker, approvals: Ap
     if (waiting > 0) parts.push(vscode.l10n.t('$(bell-dot) {0} waiting on you', waiting));
     item.text = parts.join('  ');
     item.tooltip = [
-      vscode.l10n.t('Agent host: {0}.', host.state),
+      vscode.l10n.t('Agent host: {0}.', hostStateLabel(host.state)),
       waiting === 0 ? vscode.l10n.t('{0} active run(s), no run waiting on you.', runs.count)
         : vscode.l10n.t('{0} active run(s), {1} waiting on you ({2} question(s) to answer).', runs.count, waiting, questions.length),
       ...(activity ? [vscode.l10n.t('Workspace index: {0}.', activity)] : failure ? [vscode.l10n.t('The workspace index failed: {0}', failure)] : []),

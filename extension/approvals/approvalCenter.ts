@@ -11,6 +11,7 @@ import { showReadOnly } from './readOnlyDetails';
 import type { RepeatQuestionController } from './repeatQuestions';
 import type { ToolApprovalController } from './toolApprovals';
 import type { UserQuestionController } from './userQuestions';
+import { policyLevelLabel, riskLabel } from '../statusLabels';
 
 interface Controllers {
   readonly reviews: EditReviewController;
@@ -202,9 +203,15 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   /** A question's details in a read-only document. */
   private async showDetails(question: PendingQuestion): Promise<void> {
     const command = question.command
-      ? ['', `Command: ${question.command.line}`, question.command.sandboxed ? `Sandboxed: ${question.command.confinement}` : `Runs unsandboxed: ${question.command.confinement}`, ...question.command.parts.map((part) => `- ${part.source}: ${part.verdict ? `${part.verdict} by ${part.rule ?? 'a rule'} (${part.level} policy)` : 'no rule matches it'}`), ...question.command.unchecked.map((why) => `- cannot be checked: ${why}`)]
+      ? [
+        '',
+        vscode.l10n.t('Command: {0}', question.command.line),
+        question.command.sandboxed ? vscode.l10n.t('Sandboxed: {0}', question.command.confinement) : vscode.l10n.t('Runs unsandboxed: {0}', question.command.confinement),
+        ...question.command.parts.map((part) => `- ${part.source}: ${partVerdict(part)}`),
+        ...question.command.unchecked.map((why) => `- ${vscode.l10n.t('cannot be checked: {0}', why)}`),
+      ]
       : [];
-    const text = [question.title, '', `Why: ${question.why}`, question.goal ? `Run: ${question.goal}` : `Run: ${question.runId}`, ...command, '', question.detail ?? ''].join('\n');
+    const text = [question.title, '', vscode.l10n.t('Why: {0}', question.why), vscode.l10n.t('Run: {0}', question.goal || question.runId), ...command, '', question.detail ?? ''].join('\n');
     await showReadOnly(`Keel question ${question.approvalId.slice(0, 8)}.md`, text);
   }
 
@@ -213,12 +220,26 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   }
 }
 
+/** What the policy said of one part of a command, for the details document. */
+function partVerdict(part: NonNullable<PendingQuestion['command']>['parts'][number]): string {
+  const rule = part.rule ?? vscode.l10n.t('a rule');
+  const level = policyLevelLabel(String(part.level));
+  switch (part.verdict) {
+    case 'allow': return vscode.l10n.t('allow by {0} ({1} policy)', rule, level);
+    case 'ask': return vscode.l10n.t('ask by {0} ({1} policy)', rule, level);
+    case 'deny': return vscode.l10n.t('deny by {0} ({1} policy)', rule, level);
+    default: return vscode.l10n.t('no rule matches it');
+  }
+}
+
 function toolWhy(p: ReviewToolCallParams): string {
   if (p.policy) {
-    return p.policy.rule ? vscode.l10n.t('{0} ({1} policy, rule {2})', p.policy.reason, p.policy.level, p.policy.rule) : vscode.l10n.t('{0} ({1} policy)', p.policy.reason, p.policy.level);
+    const level = policyLevelLabel(p.policy.level);
+    return p.policy.rule ? vscode.l10n.t('{0} ({1} policy, rule {2})', p.policy.reason, level, p.policy.rule) : vscode.l10n.t('{0} ({1} policy)', p.policy.reason, level);
   }
   const source = p.source === 'builtin' ? 'Keel' : p.source;
-  return /^[aeiou]/.test(p.risk) ? vscode.l10n.t('{0} is an {1} action from {2}.', p.tool, p.risk, source) : vscode.l10n.t('{0} is a {1} action from {2}.', p.tool, p.risk, source);
+  // English picks its article by the English word; a translation of either sentence may ignore the choice.
+  return /^[aeiou]/.test(p.risk) ? vscode.l10n.t('{0} is an {1} action from {2}.', p.tool, riskLabel(p.risk), source) : vscode.l10n.t('{0} is a {1} action from {2}.', p.tool, riskLabel(p.risk), source);
 }
 
 function budgetTitle(scope: BudgetEscalationParams['scope']): string {

@@ -3,6 +3,7 @@ import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
 import { PendingQuestions } from './pendingQuestions';
 import { showReadOnly } from './readOnlyDetails';
+import { riskLabel } from '../statusLabels';
 
 /**
  * Tool-call approvals (risky tools, first use or a changed MCP tool): a notification with Allow / Always Allow /
@@ -49,12 +50,12 @@ export class ToolApprovalController implements vscode.Disposable {
     const deny = vscode.l10n.t('Deny');
     const details = vscode.l10n.t('Details');
     const buttons = [allow, ...(params.canAlwaysAllow ? [alwaysAllow] : []), deny, details];
-    const message = vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, params.risk, oneLine(params.detail));
+    const message = vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, riskLabel(params.risk), oneLine(params.detail));
     for (;;) {
       const choice = await vscode.window.showWarningMessage(message, ...buttons);
       if (!this.questions.has(params.approvalId)) return;
       if (choice === details) {
-        await showReadOnly(`${params.tool} call.md`, `${params.title}\n\nTool: ${params.tool}\nSource: ${params.source}\nRisk: ${params.risk}\n\n${params.detail}\n`);
+        await showReadOnly(`${params.tool} call.md`, `${params.title}\n\n${vscode.l10n.t('Tool: {0}', params.tool)}\n${vscode.l10n.t('Source: {0}', params.source)}\n${vscode.l10n.t('Risk: {0}', riskLabel(params.risk))}\n\n${params.detail}\n`);
         continue;
       }
       if (choice === allow || choice === alwaysAllow) this.allow(params.approvalId, choice === alwaysAllow);

@@ -5,6 +5,7 @@ import {
 } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
+import { mcpStateLabel } from '../statusLabels';
 
 /** One SecretStorage entry per server: its tokens and client registration, as the host wrote them. */
 const credentialsKey = (server: string) => `keel.mcp.oauth.${server}`;
@@ -56,7 +57,7 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
       );
       update([...servers.filter((s) => s.name !== name), status]);
       if (status.state === 'connected') void vscode.window.showInformationMessage(vscode.l10n.t('Keel: signed in to MCP server "{0}" ({1} tools).', name, status.tools));
-      else void showError(vscode.l10n.t('MCP server "{0}" is not connected: {1}', name, status.error ?? status.state), log);
+      else void showError(vscode.l10n.t('MCP server "{0}" is not connected: {1}', name, status.error ?? mcpStateLabel(status.state)), log);
       return status;
     } catch (error) {
       void showError(errorText(error), log);
@@ -131,5 +132,5 @@ async function pickServer(servers: readonly McpServerInfo[], title: string): Pro
     return undefined;
   }
   if (servers.length === 1) return servers[0]!.name;
-  return (await vscode.window.showQuickPick(servers.map((s) => ({ label: s.name, description: `${s.source} · ${s.state}` })), { title }))?.label;
+  return (await vscode.window.showQuickPick(servers.map((s) => ({ label: s.name, description: `${s.source} · ${mcpStateLabel(s.state)}` })), { title }))?.label;
 }

@@ -11,6 +11,7 @@ import { panelTranscript } from './panelTranscript';
 import type { Runs } from './runsFeature';
 import type { RunsList } from './runsList';
 import type { UnfinishedRuns } from './unfinishedRuns';
+import { runStateLabel } from '../statusLabels';
 
 /** A running run's spans arrive in bursts: its conversation and step count are asked for once per pause. */
 const LIVE_REFRESH_MS = 400;
@@ -106,7 +107,7 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
     const run = this.services.list.get(runId);
     let problem: string | undefined;
     if (!run) problem = vscode.l10n.t('Keel no longer lists this run.');
-    else if (!offers(run, action)) problem = notOffered(run.state, action);
+    else if (!offers(run, action)) problem = notOffered(runStateLabel(run.state), action);
     else {
       try {
         problem = await this.perform(run, action, message.type === 'message' ? message.text : '');

@@ -4,6 +4,7 @@ import { ListToolsRequest } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import type { McpServerStates } from '../mcp/mcpSignIn';
+import { riskLabel } from '../statusLabels';
 
 /** "Keel: Show Tools": every tool agents are offered, and those that are not, with why; MCP servers waiting for sign-in first. */
 export function registerTools(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, mcp: McpServerStates): void {
@@ -28,7 +29,7 @@ async function showTools(client: LanguageClient, mcp: McpServerStates): Promise<
         label: t.name,
         description: [
           t.source,
-          vscode.l10n.t('risk: {0}', t.risk),
+          vscode.l10n.t('risk: {0}', riskLabel(t.risk)),
           ...(t.pin ? [t.pin] : []),
           callCount(t.calls, t.failures),
           ...(t.lastDurationMs !== undefined ? [vscode.l10n.t('last {0} ms', t.lastDurationMs)] : []),
@@ -36,7 +37,7 @@ async function showTools(client: LanguageClient, mcp: McpServerStates): Promise<
         detail: t.description,
       })),
     ],
-    { title: vscode.l10n.t('Keel: {0} tools available to agents{1}', tools.length, problems.length ? `, ${problems.length} not offered` : ''), matchOnDescription: true, matchOnDetail: true },
+    { title: problems.length ? vscode.l10n.t('Keel: {0} tools available to agents, {1} not offered', tools.length, problems.length) : vscode.l10n.t('Keel: {0} tools available to agents', tools.length), matchOnDescription: true, matchOnDetail: true },
   );
   if (pick && 'signIn' in pick) await vscode.commands.executeCommand('keel.signInMcpServer', pick.signIn);
 }

@@ -219,7 +219,18 @@ function ruleWords(part: CommandReview['parts'][number]): string {
   if (!part.verdict) return l10n.t('— no rule matches it');
   const rule = part.rule ?? l10n.t('a rule');
   const decided = part.verdict === 'allow' ? l10n.t('— allowed by {0}', rule) : part.verdict === 'ask' ? l10n.t('— asks, by {0}', rule) : l10n.t('— denied by {0}', rule);
-  return part.level ? l10n.t('{0} ({1} policy)', decided, part.level) : decided;
+  return part.level ? l10n.t('{0} ({1} policy)', decided, policyLevelLabel(part.level)) : decided;
+}
+
+/** A policy file's level as words; the data keeps its value, and one this does not know is shown as it is. */
+function policyLevelLabel(level: string): string {
+  switch (level) {
+    case 'managed': return l10n.t('managed');
+    case 'user': return l10n.t('user');
+    case 'workspace': return l10n.t('workspace');
+    case 'default': return l10n.t('default');
+    default: return level;
+  }
 }
 
 /** A question's text box, always open: the answer or guidance goes to the model as written. */

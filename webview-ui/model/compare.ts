@@ -2,7 +2,7 @@
 import * as l10n from '@vscode/l10n';
 import type { SpanData } from '../../protocol/trace';
 import { formatDuration } from '../duration';
-import { formatCost, formatCount, runTitle } from './labels';
+import { formatCost, formatCount, runTitle, statusLabel } from './labels';
 
 export interface RunFigures {
   readonly goal: string;
@@ -66,7 +66,7 @@ export function compareLines(left: RunFigures, right: RunFigures): CompareLine[]
   const lines = [
     line(l10n.t('Goal'), left.goal, right.goal),
     line(l10n.t('Model'), left.models.join(', ') || '—', right.models.join(', ') || '—'),
-    line(l10n.t('Outcome'), left.outcome, right.outcome),
+    line(l10n.t('Outcome'), statusLabel(left.outcome), statusLabel(right.outcome)),
     line(l10n.t('Model calls'), String(left.steps), String(right.steps)),
     line(l10n.t('Input tokens'), formatCount(left.inputTokens), formatCount(right.inputTokens)),
     line(l10n.t('Output tokens'), formatCount(left.outputTokens), formatCount(right.outputTokens)),

@@ -66,9 +66,32 @@ function formatBytes(n: number): string {
 /** Tokens and cost of a rollup, e.g. `1,200→340 tok · $0.0031`; empty when it has none. */
 export function usageText(r: Rollup): string {
   const parts: string[] = [];
-  if (r.inputTokens > 0 || r.outputTokens > 0) parts.push(`${formatCount(r.inputTokens)}→${formatCount(r.outputTokens)} tok`);
+  if (r.inputTokens > 0 || r.outputTokens > 0) parts.push(tokensText(r.inputTokens, r.outputTokens));
   if (r.costUsd > 0) parts.push(formatCost(r.costUsd));
   return parts.join(' · ');
+}
+
+/** Tokens in and out, as short as a row needs. */
+export function tokensText(input: number, output: number): string {
+  return l10n.t({ message: '{0}→{1} tok', args: [formatCount(input), formatCount(output)], comment: ['Input tokens → output tokens; tok is short for tokens.'] });
+}
+
+/**
+ * A span's status or a run's outcome as the viewer words it; the data keeps its value (classes, filters). A value
+ * this does not know (an outcome another version recorded) is shown as it is.
+ */
+export function statusLabel(status: string): string {
+  switch (status) {
+    case 'running': return l10n.t('running');
+    case 'ok': return l10n.t('ok');
+    case 'error': return l10n.t('error');
+    case 'cancelled': return l10n.t('cancelled');
+    case 'succeeded': return l10n.t('succeeded');
+    case 'failed': return l10n.t('failed');
+    case 'interrupted': return l10n.t('interrupted');
+    case 'unknown': return l10n.t('unknown');
+    default: return status;
+  }
 }
 
 /** A run's title: the goal its root span records, else the root's name. */

@@ -38,7 +38,7 @@ function stepList(spans: readonly SpanData[]): SpanData[] {
 
 function stepCell(span: SpanData | undefined): HTMLElement {
   if (!span) return el('td', 'missing', '—');
-  const cell = el('td', `status-${span.status}`, `${span.name} · ${span.endTime !== undefined ? formatDuration(span.endTime - span.startTime) : 'running'}`);
+  const cell = el('td', `status-${span.status}`, `${span.name} · ${span.endTime !== undefined ? formatDuration(span.endTime - span.startTime) : l10n.t('running')}`);
   if (span.statusMessage) cell.title = span.statusMessage;
   return cell;
 }

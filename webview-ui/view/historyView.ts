@@ -5,7 +5,7 @@
 import * as l10n from '@vscode/l10n';
 import type { RunSummary, TraceSearchHit } from '../../protocol/trace';
 import { formatDuration } from '../duration';
-import { formatCost, formatCount } from '../model/labels';
+import { formatCost, statusLabel, tokensText } from '../model/labels';
 import { el, iconButton } from './dom';
 
 export interface HistoryHost {
@@ -94,13 +94,13 @@ export class HistoryView {
     title.type = 'button';
     title.title = l10n.t('Open “{0}” in the trace view', run.goal);
     title.addEventListener('click', () => this.host.open(run.traceId));
-    const duration = run.endTime !== undefined ? formatDuration(run.endTime - run.startTime) : 'running';
+    const duration = run.endTime !== undefined ? formatDuration(run.endTime - run.startTime) : l10n.t('running');
     const facts = [
-      run.outcome,
+      statusLabel(run.outcome),
       new Date(run.startTime).toLocaleString(),
       duration,
       run.models?.join(', '),
-      `${formatCount(run.inputTokens)}→${formatCount(run.outputTokens)} tok`,
+      tokensText(run.inputTokens, run.outputTokens),
       formatCost(run.costUsd),
     ].filter(Boolean);
     const meta = el('div', 'meta', facts.join(' · '));

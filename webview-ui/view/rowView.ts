@@ -3,7 +3,7 @@ import * as l10n from '@vscode/l10n';
 import type { RunResult } from '../../protocol/run';
 import { spanDurationMs, type SpanData } from '../../protocol/trace';
 import { formatDuration } from '../duration';
-import { runTitle, usageText } from '../model/labels';
+import { runTitle, statusLabel, usageText } from '../model/labels';
 import type { SpanNode } from '../model/traceIndex';
 import { el, iconButton } from './dom';
 
@@ -33,7 +33,7 @@ export function drawSpanRow(element: HTMLElement, node: SpanNode, depth: number,
   element.setAttribute('aria-selected', String(state.selected));
   if (hasChildren) element.setAttribute('aria-expanded', String(state.expanded));
   else element.removeAttribute('aria-expanded');
-  element.setAttribute('aria-label', `${span.name}, ${span.status}, ${formatDuration(spanDurationMs(span, now))}`);
+  element.setAttribute('aria-label', `${span.name}, ${statusLabel(span.status)}, ${formatDuration(spanDurationMs(span, now))}`);
   element.dataset.spanId = span.spanId;
   element.dataset.status = span.status;
   element.dataset.operation = span.operation;
@@ -47,7 +47,7 @@ export function drawSpanRow(element: HTMLElement, node: SpanNode, depth: number,
     });
   }
   const icon = el('span', `status codicon ${STATUS_ICON[span.status]}`);
-  icon.title = span.status;
+  icon.title = statusLabel(span.status);
   const name = el('span', 'name', span.name);
   name.title = span.statusMessage ? `${span.name}\n${span.statusMessage}` : span.name;
   const meta = el('span', 'meta', spanMeta(node, now));
@@ -78,7 +78,7 @@ export function drawRunRow(element: HTMLElement, traceId: string, root: SpanNode
   element.setAttribute('aria-expanded', String(state.expanded));
   element.dataset.traceId = traceId;
   const title = runTitle(root?.span);
-  element.setAttribute('aria-label', l10n.t('Run: {0}, {1}', title, outcome));
+  element.setAttribute('aria-label', l10n.t('Run: {0}, {1}', title, statusLabel(outcome)));
 
   const twistie = el('span', `twistie codicon ${state.expanded ? 'codicon-chevron-down' : 'codicon-chevron-right'}`);
   twistie.addEventListener('click', (event) => {
@@ -90,13 +90,13 @@ export function drawRunRow(element: HTMLElement, traceId: string, root: SpanNode
   const line = el('div', 'run-line');
   line.append(twistie, name);
   if (actions.openInPanel) line.append(iconButton('codicon-link-external', l10n.t('Open this run in an editor tab'), actions.openInPanel));
-  const figures = root ? [formatDuration(spanDurationMs(root.span, now)), usageText(root.total), `${root.total.spans} spans`].filter(Boolean).join(' · ') : '';
+  const figures = root ? [formatDuration(spanDurationMs(root.span, now)), usageText(root.total), l10n.t('{0} spans', root.total.spans)].filter(Boolean).join(' · ') : '';
   const summary = el('div', 'run-result');
   summary.dataset.outcome = outcome;
   const message = result?.message ?? root?.span.statusMessage ?? '';
   const text = el('span', 'message', message);
   text.title = message;
-  summary.append(el('span', 'outcome', outcome), el('span', 'figures', figures), text);
+  summary.append(el('span', 'outcome', statusLabel(outcome)), el('span', 'figures', figures), text);
   element.replaceChildren(line, summary);
 }
 

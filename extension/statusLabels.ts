@@ -1,0 +1,60 @@
+/**
+ * The words shown for states and risks that travel as data (`'failed'`, `'needs-sign-in'`, `'execute'`): the data
+ * keeps its value, a person reads it in VS Code's display language. The English words are those the CLI and the
+ * panel use, so one translation serves all three. No `vscode` here, so it is unit-tested.
+ */
+import * as l10n from '@vscode/l10n';
+import type { McpServerInfo, RunState } from '../protocol/rpc';
+import type { RiskClass } from '../protocol/run';
+
+export function runStateLabel(state: RunState): string {
+  switch (state) {
+    case 'running': return l10n.t('running');
+    case 'waiting': return l10n.t('waiting');
+    case 'interrupted': return l10n.t('interrupted');
+    case 'failed': return l10n.t('failed');
+    case 'succeeded': return l10n.t('succeeded');
+    case 'cancelled': return l10n.t('cancelled');
+  }
+}
+
+export function riskLabel(risk: RiskClass): string {
+  switch (risk) {
+    case 'read': return l10n.t('read');
+    case 'write': return l10n.t('write');
+    case 'execute': return l10n.t('execute');
+    case 'network': return l10n.t('network');
+    case 'destructive': return l10n.t('destructive');
+  }
+}
+
+export function mcpStateLabel(state: McpServerInfo['state']): string {
+  switch (state) {
+    case 'connecting': return l10n.t('connecting');
+    case 'connected': return l10n.t('connected');
+    case 'needs-sign-in': return l10n.t('needs a sign-in');
+    case 'failed': return l10n.t('failed');
+    case 'stopped': return l10n.t('stopped');
+  }
+}
+
+/** A policy file's level (`managed`, `user`, `workspace`, `default`); a level this does not know is shown as it is. */
+export function policyLevelLabel(level: string): string {
+  switch (level) {
+    case 'managed': return l10n.t('managed');
+    case 'user': return l10n.t('user');
+    case 'workspace': return l10n.t('workspace');
+    case 'default': return l10n.t('default');
+    default: return level;
+  }
+}
+
+/** The agent host process as the status bar's tooltip names it. */
+export function hostStateLabel(state: 'stopped' | 'starting' | 'running' | 'startFailed'): string {
+  switch (state) {
+    case 'stopped': return l10n.t('stopped');
+    case 'starting': return l10n.t('starting');
+    case 'running': return l10n.t('running');
+    case 'startFailed': return l10n.t('failed to start');
+  }
+}
