@@ -1,4 +1,5 @@
 import * as l10n from '@vscode/l10n';
+import { usableTranslations } from '../protocol/translations';
 
 /**
  * Hands the display language's translations to `@vscode/l10n`. The extension puts `vscode.l10n.bundle` (none in
@@ -13,9 +14,8 @@ export function configureL10n(attribute: string | undefined): void {
   } catch {
     return;
   }
-  if (typeof contents !== 'object' || contents === null || Array.isArray(contents)) return;
-  const messages = Object.fromEntries(Object.entries(contents).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  l10n.config({ contents: messages });
+  const messages = usableTranslations(contents);
+  if (messages) l10n.config({ contents: messages });
 }
 
 // Imported first by each webview's entry, so the translations are in place before any module renders or builds

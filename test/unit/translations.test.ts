@@ -48,4 +48,17 @@ describe('the host and CLI translations', () => {
     assert.match(warnings[0]!, /bundle\.l10n\.qps\.json could not be loaded .*messages stay in English/);
     assert.equal(l10n.t('No run {0}.', 'r1'), 'No run r1.');
   });
+
+  it('drops entries that are not strings, which would make l10n.t throw, and refuses a bundle that is not an object', () => {
+    const path = join(dir, 'bundle.l10n.qps.json');
+    writeFileSync(path, JSON.stringify({ 'Step {0} failed.': { comment: ['only a comment'] }, 'No run {0}.': 'Kein Lauf {0}.', 'Three': 3 }));
+    loadTranslations(path, () => assert.fail('no warning: the good entries load'));
+    assert.equal(l10n.t('Step {0} failed.', '2'), 'Step 2 failed.');
+    assert.equal(l10n.t('Three'), 'Three');
+    assert.equal(l10n.t('No run {0}.', 'r1'), 'Kein Lauf r1.');
+    const warnings: string[] = [];
+    writeFileSync(path, '["a list"]');
+    loadTranslations(path, (message) => warnings.push(message));
+    assert.match(warnings[0] ?? '', /not a JSON object of messages/);
+  });
 });
