@@ -45,10 +45,9 @@ const START_HINT: Record<ModelProvider, (t: ModelTarget) => string> = {
 
 /** The server a message is about, as the subject or object of its sentence: "Ollama at http://…". */
 function serverAt(target: ModelTarget): string {
-  const comment = ['{0} is the server\'s URL. The phrase starts or ends a sentence about the server.'];
-  if (target.provider === 'ollama') return l10n.t({ message: 'Ollama at {0}', args: [target.baseUrl], comment });
-  if (target.provider === 'openai') return l10n.t({ message: 'the OpenAI server at {0}', args: [target.baseUrl], comment });
-  return l10n.t({ message: "VS Code's language models at {0}", args: [target.baseUrl], comment });
+  if (target.provider === 'ollama') return l10n.t({ message: 'Ollama at {0}', args: [target.baseUrl], comment: ['{0} is the server\'s URL. The phrase starts or ends a sentence about the server.'] });
+  if (target.provider === 'openai') return l10n.t({ message: 'the OpenAI server at {0}', args: [target.baseUrl], comment: ['{0} is the server\'s URL. The phrase starts or ends a sentence about the server.'] });
+  return l10n.t({ message: "VS Code's language models at {0}", args: [target.baseUrl], comment: ['{0} is the server\'s URL. The phrase starts or ends a sentence about the server.'] });
 }
 
 /** Turns whatever a client threw into a ModelError; aborts by the caller pass through unchanged. */

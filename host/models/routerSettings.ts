@@ -114,12 +114,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       ? l10n.t('{0} has unknown fields {1}; check the spelling (field names are case-sensitive).', where, keys)
       : l10n.t('{0} has unknown field {1}; check the spelling (field names are case-sensitive).', where, keys);
   }
-  const comment = ['{0} is a setting, {1} what is wrong with it ("must be a whole number above 0").'];
-  if (issue.code === 'custom') return l10n.t({ message: '{0} {1}.', args: [where, issue.message], comment });
+  if (issue.code === 'custom') return l10n.t({ message: '{0} {1}.', args: [where, issue.message], comment: ['{0} is a setting, {1} what is wrong with it ("must be a whole number above 0").'] });
   const value = valueAt(input, issue.path);
   return value === undefined
-    ? l10n.t({ message: '{0} {1} (missing).', args: [where, issue.message], comment })
-    : l10n.t({ message: '{0} {1} (got {2}).', args: [where, issue.message, JSON.stringify(value)], comment });
+    ? l10n.t({ message: '{0} {1} (missing).', args: [where, issue.message], comment: ['{0} is a setting, {1} what is wrong with it ("must be a whole number above 0").'] })
+    : l10n.t({ message: '{0} {1} (got {2}).', args: [where, issue.message, JSON.stringify(value)], comment: ['{0} is a setting, {1} what is wrong with it ("must be a whole number above 0").'] });
 }
 
 /** `['models', 2, 'contextWindow']` → `keel.router.models[2] ("gpt-4o").contextWindow`. */
