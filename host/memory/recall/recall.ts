@@ -102,30 +102,30 @@ export async function recall(request: RecallRequest, sources: RecallSources, opt
   const [procedures, episodes, hits] = await Promise.all([
     retrieve('procedures', maxPlaybooks, async () => {
       const library = await sources.procedures?.();
-      if (!library) return { skipped: 'no workspace folder is open' };
+      if (!library) return { skipped: l10n.t('no workspace folder is open') };
       const found = await library.relevant({ goal: request.goal, ...(request.files ? { files: request.files } : {}) }, maxPlaybooks);
       const documents = found.map((p) => ({ id: p.path, reason: p.reason }));
       const hits = found.map((p) => ({ path: p.path, kind: p.kind, title: p.title, reason: p.reason }));
-      return found.length ? { results: found, documents, hits } : { skipped: 'no instruction file or playbook applies to this task' };
+      return found.length ? { results: found, documents, hits } : { skipped: l10n.t('no instruction file or playbook applies to this task') };
     }),
     retrieve('episodes', maxEpisodes, async () => {
       const store = await sources.episodes?.();
-      if (!store) return { skipped: 'no episode store is open' };
+      if (!store) return { skipped: l10n.t('no episode store is open') };
       const found = relevantEpisodes(query, await store.search(query, maxEpisodes * 3)).slice(0, maxEpisodes);
       const documents = found.map((e) => ({ id: e.runId, score: round(e.score), outcome: e.outcome, goal: attributeText(e.goal) }));
       const hits = found.map((e) => ({ runId: e.runId, score: round(e.score), outcome: e.outcome, goal: e.goal, snippet: e.summary }));
-      return found.length ? { results: found, documents, hits } : { skipped: 'no past run has a similar goal' };
+      return found.length ? { results: found, documents, hits } : { skipped: l10n.t('no past run has a similar goal') };
     }),
     retrieve('workspace', maxHits, async () => {
       const index = await sources.index?.();
-      if (!index) return { skipped: 'no workspace folder is open' };
-      if (index.stats().chunks === 0) return { skipped: 'the workspace index is empty (run "Keel: Reindex" once the folder has files)' };
+      if (!index) return { skipped: l10n.t('no workspace folder is open') };
+      if (index.stats().chunks === 0) return { skipped: l10n.t('the workspace index is empty (run {0} once the folder has files)', '"Keel: Reindex"') };
       const words = prose(query);
-      if (!words) return { skipped: 'the goal has no words to search for' };
+      if (!words) return { skipped: l10n.t('the goal has no words to search for') };
       const found = await index.search(words, { limit: maxHits });
       const documents = found.map((h) => ({ id: `${h.path}:${h.startLine}-${h.endLine}`, score: round(h.score), ...(h.symbol ? { symbol: h.symbol } : {}) }));
       const hits = found.map((h) => ({ path: h.path, startLine: h.startLine, endLine: h.endLine, score: round(h.score), ...(h.symbol ? { symbol: h.symbol } : {}), snippet: h.text }));
-      return found.length ? { results: found, documents, hits } : { skipped: 'no indexed chunk matches the goal' };
+      return found.length ? { results: found, documents, hits } : { skipped: l10n.t('no indexed chunk matches the goal') };
     }),
   ]);
 
