@@ -17,7 +17,7 @@ export function loadTranslations(path: string | undefined, warn: (message: strin
   let contents: Record<string, string> | undefined;
   try {
     contents = usableTranslations(JSON.parse(readFileSync(path, 'utf8')));
-    if (!contents) throw new Error('it is not a JSON object of messages');
+    if (!contents) throw new Error(l10n.t('it is not a JSON object of messages'));
   } catch (error) {
     warn(`Keel's translation ${path} could not be loaded (${(error as Error).message}); messages stay in English.`);
     return;

@@ -66,8 +66,7 @@ export function reportMcpServers(servers: readonly McpServerStatus[], log: (mess
       log(l10n.t('MCP server "{0}" needs a sign-in, but there is no terminal to show its sign-in address on. Set {1} and {2} (or {3}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs). The run goes on without its tools.', server.name, 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key'));
     } else if (server.state === 'failed') {
       log(l10n.t('MCP server "{0}" did not connect: {1} The run goes on without its tools.', server.name, server.error ?? l10n.t('unknown error')));
-    } else if (server.sandbox?.startsWith('It is not sandboxed')) {
-      // The host's sandbox note in English; a translated note is not recognised here (it needs a flag in McpServerStatus).
+    } else if (server.sandboxed === false && server.sandbox) {
       log(l10n.t('MCP server "{0}": {1}', server.name, server.sandbox));
     }
   }

@@ -1,4 +1,5 @@
 /** The audit log (`audit/…`). */
+import * as l10n from '@vscode/l10n';
 import { RequestType0 } from 'vscode-jsonrpc';
 import { noParams } from '../params';
 
@@ -11,9 +12,13 @@ export interface AuditVerifyResult {
 
 /** One sentence for the user: intact with how many records, or where the chain breaks and why. */
 export function describeVerification(result: AuditVerifyResult): string {
-  if (result.ok) return `the audit log is intact: ${result.records} record${result.records === 1 ? '' : 's'}, every one chained to the one before.`;
+  if (result.ok) {
+    return result.records === 1
+      ? l10n.t('the audit log is intact: 1 record, every one chained to the one before.')
+      : l10n.t('the audit log is intact: {0} records, every one chained to the one before.', result.records);
+  }
   const { file, line, reason } = result.broken!;
-  return `the audit log is broken at ${file}, line ${line}, after ${result.records} intact records: ${reason}.`;
+  return l10n.t('the audit log is broken at {0}, line {1}, after {2} intact records: {3}.', file, line, result.records, reason);
 }
 
 export namespace AuditVerifyRequest {

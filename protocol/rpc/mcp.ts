@@ -82,6 +82,8 @@ export interface McpServerInfo {
   readonly error?: string;
   /** A stdio server's confinement: whether it runs in the OS sandbox, and what it can reach. */
   readonly sandbox?: string;
+  /** A started stdio server: whether it runs in the OS sandbox (`false`: with the user's permissions). */
+  readonly sandboxed?: boolean;
 }
 
 export namespace ElicitRequest {

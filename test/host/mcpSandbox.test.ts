@@ -102,6 +102,8 @@ describe('stdio MCP servers in the OS sandbox (dist/host.js)', function () {
     assert.deepEqual(open.network, { ok: true, value: 200 });
     assert.equal(open.outside.ok, true);
     assert.match(servers.find((s) => s.name === 'open')!.sandbox!, /not sandboxed \(its configuration says "sandbox": false\)/);
+    assert.equal(servers.find((s) => s.name === 'open')!.sandboxed, false);
+    assert.equal(servers.find((s) => s.name === 'networked')!.sandboxed, true);
   });
 
   it('gives the network to a server whose configuration grants it, and nothing else', async () => {
@@ -149,6 +151,7 @@ describe('stdio MCP server sandbox modes', function () {
     const status = await start('auto', missing());
     assert.equal(status.state, 'connected');
     assert.match(status.sandbox!, /not sandboxed: there is no OS sandbox here \(bubblewrap/);
+    assert.equal(status.sandboxed, false);
     assert.match((await firstUse()).detail, /The server: It is not sandboxed: there is no OS sandbox here/);
   });
 
@@ -158,6 +161,7 @@ describe('stdio MCP server sandbox modes', function () {
     assert.match(status.error!, /must run sandboxed \("keel\.commands\.sandbox": "required"\), and there is no OS sandbox here\. Install one/);
     await new Promise((resolve) => setTimeout(resolve, 1200));
     assert.equal(manager!.status()[0]!.state, 'failed');
+    assert.equal(status.sandboxed, undefined, 'a server that never started is neither');
     assert.ok(!logs.some((line) => /reconnecting/.test(line)), logs.join('\n'));
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { parseCliArgs, wantsHelp } from '../../host/cli/args';
 import { terminalHints } from '../../host/cli/hints';
 import { toModelError } from '../../host/models/errors';
+import { reportMcpServers } from '../../host/cli/mcpServers';
 import { renderTraceTree } from '../../host/cli/traceTree';
 import { parseStartRunParams } from '../../host/startRunParams';
 import { protocolMismatch, PROTOCOL_VERSION } from '../../protocol/version';
@@ -64,6 +65,18 @@ describe('CLI help and hints', () => {
     assert.match(messages[1]!, /Check --base-url and your network, or use --provider ollama/);
     assert.match(messages[2]!, /Set OPENAI_API_KEY to a valid key/);
     assert.match(messages[3]!, /Check the name given to --model\./);
+  });
+});
+
+describe('MCP server report', () => {
+  it('warns about a server that runs unsandboxed by its flag, whatever language its note is in', () => {
+    const lines: string[] = [];
+    const server = { source: 'test', state: 'connected' as const, tools: 1 };
+    reportMcpServers([
+      { ...server, name: 'open', sandboxed: false, sandbox: '[qps] Es läuft ohne Sandbox.' },
+      { ...server, name: 'boxed', sandboxed: true, sandbox: 'It runs in the OS sandbox: it has no network.' },
+    ], (line) => lines.push(line));
+    assert.deepEqual(lines, ['MCP server "open": [qps] Es läuft ohne Sandbox.']);
   });
 });
 

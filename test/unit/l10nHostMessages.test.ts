@@ -22,10 +22,16 @@ function typeScriptFiles(dir: string): string[] {
   });
 }
 
-/** Words in the text itself: a string, a template or a `+` of them that holds letters; never an `l10n.t(...)` call. */
+/** A code such as `'unreachable'` or `'bad_response'`: data a program reads, not words for a person. */
+const CODE = /^[a-z][a-z0-9_.-]*$/;
+
+/**
+ * Words in the text itself: a string, a template or a `+` of them that holds letters and is not a code; never an
+ * `l10n.t(...)` call.
+ */
 function isBareWords(node: ts.Expression): boolean {
   if (ts.isParenthesizedExpression(node)) return isBareWords(node.expression);
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return /[a-z]{2}/i.test(node.text);
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return /[a-z]{2}/i.test(node.text) && !CODE.test(node.text);
   if (ts.isTemplateExpression(node)) return [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].some((part) => /[a-z]{2}/i.test(part));
   if (ts.isConditionalExpression(node)) return isBareWords(node.whenTrue) || isBareWords(node.whenFalse);
   return ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken && (isBareWords(node.left) || isBareWords(node.right));
@@ -65,9 +71,11 @@ describe('translatable host messages', () => {
       'print(process.stdout, `${tree}\\n\\n`);',
       "print(process.stderr, 'Keel: ' + text);",
       'throw new Error(message);',
+      "throw new ModelError('unreachable', l10n.t('Could not reach {0}.', url));",
+      "throw new ModelError('unreachable', `Could not reach ${url}.`);",
     ].join('\n');
-    assert.deepEqual(untranslatedHostMessages('probe.ts', source, true).map((f) => Number(f.split(':')[1])), [1, 2, 3, 6]);
-    assert.deepEqual(untranslatedHostMessages('probe.ts', source, false).map((f) => Number(f.split(':')[1])), [1, 2, 3]);
+    assert.deepEqual(untranslatedHostMessages('probe.ts', source, true).map((f) => Number(f.split(':')[1])), [1, 2, 3, 6, 9]);
+    assert.deepEqual(untranslatedHostMessages('probe.ts', source, false).map((f) => Number(f.split(':')[1])), [1, 2, 3, 9]);
   });
 
   it('every error in host/ and protocol/ and everything the CLI prints is translated (l10n.t), or allowed with a reason', () => {

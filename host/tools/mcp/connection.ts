@@ -63,6 +63,8 @@ export class McpConnection {
   lastError: string | undefined;
   /** A stdio server's confinement, for its status and its tools' first-use approval. */
   confinement: string | undefined;
+  /** Whether the started stdio server runs in the OS sandbox; undefined until one starts. */
+  sandboxed: boolean | undefined;
 
   constructor(
     readonly config: McpServerConfig,
@@ -252,6 +254,7 @@ export class McpConnection {
       this.releaseLaunch();
       const launch = serverLaunch(config, getDefaultEnvironment(), folders, this.sandbox);
       this.confinement = launch.note;
+      this.sandboxed = launch.sandbox !== undefined;
       this.launchHint = launch.hint;
       this.disposeLaunch = () => launch.dispose();
       const transport = new StdioClientTransport({ command: launch.command, args: [...launch.args], env: launch.env, ...(launch.cwd ? { cwd: launch.cwd } : {}), stderr: 'pipe' });
@@ -281,6 +284,7 @@ export class McpConnection {
       this.state = 'failed';
       this.lastError = error.message;
       this.confinement = l10n.t('It is not started: servers must run sandboxed, and there is no OS sandbox here.');
+      this.sandboxed = undefined;
       this.handlers.log(error.message);
       return;
     }

@@ -16,6 +16,8 @@ export interface McpServerStatus {
   readonly error?: string;
   /** A stdio server's confinement: whether it runs in the OS sandbox, and what it can reach. */
   readonly sandbox?: string;
+  /** A started stdio server: whether it runs in the OS sandbox (`false`: with the user's permissions). */
+  readonly sandboxed?: boolean;
 }
 
 /** All configured MCP servers: started, replaced when the configuration changes, and stopped with the host. */
@@ -88,6 +90,7 @@ export class McpManager {
       tools: c.tools.length,
       ...(c.lastError ? { error: c.lastError } : {}),
       ...(c.confinement ? { sandbox: c.confinement } : {}),
+      ...(c.sandboxed !== undefined ? { sandboxed: c.sandboxed } : {}),
     }));
   }
 
