@@ -4,7 +4,6 @@ import type { AgentHost } from './host/agentHost';
 import type { IndexProgress } from './memory/indexProgress';
 import type { RunsList } from './runs/runsList';
 import type { RunTracker } from './runs/runTracker';
-import { hostStateLabel } from './statusLabels';
 
 /** One status bar item: host state, active runs, workspace indexing and the runs waiting on the user. */
 export function createStatusBar(host: AgentHost, runs: RunTracker, approvals: Approvals, memory: IndexProgress, listed: RunsList): vscode.Disposable {
@@ -37,4 +36,14 @@ export function createStatusBar(host: AgentHost, runs: RunTracker, approvals: Ap
   item.show();
   const events = [host.onDidChangeState, runs.onDidChange, reviews.onDidChangePending, toolApprovals.onDidChangePending, budgets.onDidChangePending, memory.onDidChange, listed.onDidChange];
   return vscode.Disposable.from(item, ...events.map((event) => event(render)));
+}
+
+/** The agent host process as the status bar's tooltip names it. */
+function hostStateLabel(state: 'stopped' | 'starting' | 'running' | 'startFailed'): string {
+  switch (state) {
+    case 'stopped': return vscode.l10n.t('stopped');
+    case 'starting': return vscode.l10n.t('starting');
+    case 'running': return vscode.l10n.t('running');
+    case 'startFailed': return vscode.l10n.t('failed to start');
+  }
 }

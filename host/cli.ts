@@ -27,7 +27,7 @@ import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 import { readAnswer } from './cli/terminal';
-import { riskLabel, stateLabel } from './cli/labels';
+import { riskLabel, runStateLabel } from '../protocol/stateLabels';
 import { bundleForLocales, loadTranslations, localesFromEnv } from './translations';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   const result = await started.done;
   await host.shutdown();
   await otlp?.shutdown();
-  print(process.stdout, `${renderTraceTree(spans.values())}\n\n${stateLabel(result.outcome)}: ${result.message}\n`);
+  print(process.stdout, `${renderTraceTree(spans.values())}\n\n${runStateLabel(result.outcome)}: ${result.message}\n`);
   return result.outcome === 'succeeded' ? 0 : 1;
 }
 

@@ -11,7 +11,7 @@ import { showReadOnly } from './readOnlyDetails';
 import type { RepeatQuestionController } from './repeatQuestions';
 import type { ToolApprovalController } from './toolApprovals';
 import type { UserQuestionController } from './userQuestions';
-import { policyLevelLabel, riskLabel } from '../statusLabels';
+import { policyLevelLabel, riskLabel } from '../../protocol/stateLabels';
 
 interface Controllers {
   readonly reviews: EditReviewController;

@@ -3,7 +3,7 @@ import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { ToolCallDecision } from '../../protocol/run';
 import { PendingQuestions } from './pendingQuestions';
 import { showReadOnly } from './readOnlyDetails';
-import { riskLabel } from '../statusLabels';
+import { riskLabel } from '../../protocol/stateLabels';
 
 /**
  * Tool-call approvals (risky tools, first use or a changed MCP tool): a notification with Allow / Always Allow /

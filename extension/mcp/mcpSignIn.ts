@@ -5,7 +5,7 @@ import {
 } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
-import { mcpStateLabel } from '../statusLabels';
+import { mcpStateLabel } from '../../protocol/stateLabels';
 
 /** One SecretStorage entry per server: its tokens and client registration, as the host wrote them. */
 const credentialsKey = (server: string) => `keel.mcp.oauth.${server}`;

@@ -11,7 +11,7 @@ import { panelTranscript } from './panelTranscript';
 import type { Runs } from './runsFeature';
 import type { RunsList } from './runsList';
 import type { UnfinishedRuns } from './unfinishedRuns';
-import { runStateLabel } from '../statusLabels';
+import { runStateLabel } from '../../protocol/stateLabels';
 
 /** A running run's spans arrive in bursts: its conversation and step count are asked for once per pause. */
 const LIVE_REFRESH_MS = 400;

@@ -4,7 +4,7 @@ import { ListToolsRequest } from '../../protocol/rpc';
 import { errorText, showError } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import type { McpServerStates } from '../mcp/mcpSignIn';
-import { riskLabel } from '../statusLabels';
+import { riskLabel } from '../../protocol/stateLabels';
 
 /** "Keel: Show Tools": every tool agents are offered, and those that are not, with why; MCP servers waiting for sign-in first. */
 export function registerTools(context: vscode.ExtensionContext, host: AgentHost, log: vscode.LogOutputChannel, mcp: McpServerStates): void {

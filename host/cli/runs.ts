@@ -8,7 +8,7 @@ import { AgentHost } from '../agentHost';
 import { HeadlessConsent } from '../governance/headlessConsent';
 import { FsWorkspace } from '../workspace/fsWorkspace';
 import { synopsis } from './helpText';
-import { stateLabel } from './labels';
+import { runStateLabel } from '../../protocol/stateLabels';
 import { readAnswer } from './terminal';
 
 function runsUsage(): string {
@@ -117,7 +117,7 @@ function headlessHost(workspace: string): AgentHost {
 function runLine(run: RunListEntry): string {
   const files = run.filesChanged === 0 ? '' : `  ${run.filesChanged === 1 ? l10n.t('{0} file changed', 1) : l10n.t('{0} files changed', run.filesChanged)}`;
   const detail = (run.state === 'failed' || run.state === 'interrupted') && run.message ? `\n             ${oneLine(run.message)}` : '';
-  return `${stateLabel(run.state).padEnd(12)} ${run.runId}  ${l10n.t('{0} steps', run.steps)}${files}  ${oneLine(run.goal)}${detail}\n`;
+  return `${runStateLabel(run.state).padEnd(12)} ${run.runId}  ${l10n.t('{0} steps', run.steps)}${files}  ${oneLine(run.goal)}${detail}\n`;
 }
 
 async function askOnTerminal(question: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import * as l10n from '@vscode/l10n';
 import type { RunMessage } from '../../protocol/rpc';
 import { describeEntry } from '../../extension/models/catalogEdits';
 import { panelTranscript, PANEL_MESSAGE_CHARS } from '../../extension/runs/panelTranscript';
-import { mcpStateLabel, riskLabel } from '../../extension/statusLabels';
+import { mcpStateLabel, riskLabel } from '../../protocol/stateLabels';
 import { parseAgentTriggers } from '../../extension/triggers/agentTriggers';
 import { parseTriggerFile } from '../../extension/triggers/triggerFile';
 import { compareLines, type RunFigures } from '../../webview-ui/model/compare';

@@ -6,6 +6,7 @@
 // First: the page's translations are loaded before anything below builds a label.
 import '../l10n';
 import * as l10n from '@vscode/l10n';
+import { policyLevelLabel } from '../../protocol/stateLabels';
 import type { FromApprovalCenter, PendingQuestion, ToApprovalCenter } from '../../protocol/approvalCenter';
 import type { AllowScope, CommandReview } from '../../protocol/rpc/approvals';
 import { el, textButton } from '../view/dom';
@@ -220,17 +221,6 @@ function ruleWords(part: CommandReview['parts'][number]): string {
   const rule = part.rule ?? l10n.t('a rule');
   const decided = part.verdict === 'allow' ? l10n.t('— allowed by {0}', rule) : part.verdict === 'ask' ? l10n.t('— asks, by {0}', rule) : l10n.t('— denied by {0}', rule);
   return part.level ? l10n.t('{0} ({1} policy)', decided, policyLevelLabel(part.level)) : decided;
-}
-
-/** A policy file's level as words; the data keeps its value, and one this does not know is shown as it is. */
-function policyLevelLabel(level: string): string {
-  switch (level) {
-    case 'managed': return l10n.t('managed');
-    case 'user': return l10n.t('user');
-    case 'workspace': return l10n.t('workspace');
-    case 'default': return l10n.t('default');
-    default: return level;
-  }
 }
 
 /** A question's text box, always open: the answer or guidance goes to the model as written. */

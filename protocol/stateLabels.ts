@@ -1,13 +1,13 @@
 /**
- * The words shown for states and risks that travel as data (`'failed'`, `'needs-sign-in'`, `'execute'`): the data
- * keeps its value, a person reads it in VS Code's display language. The English words are those the CLI and the
- * panel use, so one translation serves all three. No `vscode` here, so it is unit-tested.
+ * The words shown for states, risks and levels that travel as data (`'failed'`, `'needs-sign-in'`, `'execute'`): the
+ * data keeps its value (scripts read it, `keel runs` lines are grepped), a person reads it in the display language.
+ * Shared by the extension, the webviews and the CLI, so one translation serves all three.
  */
 import * as l10n from '@vscode/l10n';
-import type { McpServerInfo, RunState } from '../protocol/rpc';
-import type { RiskClass } from '../protocol/run';
+import type { McpServerInfo, RunState } from './rpc';
+import type { RiskClass, RunOutcome } from './run';
 
-export function runStateLabel(state: RunState): string {
+export function runStateLabel(state: RunState | RunOutcome): string {
   switch (state) {
     case 'running': return l10n.t('running');
     case 'waiting': return l10n.t('waiting');
@@ -46,15 +46,5 @@ export function policyLevelLabel(level: string): string {
     case 'workspace': return l10n.t('workspace');
     case 'default': return l10n.t('default');
     default: return level;
-  }
-}
-
-/** The agent host process as the status bar's tooltip names it. */
-export function hostStateLabel(state: 'stopped' | 'starting' | 'running' | 'startFailed'): string {
-  switch (state) {
-    case 'stopped': return l10n.t('stopped');
-    case 'starting': return l10n.t('starting');
-    case 'running': return l10n.t('running');
-    case 'startFailed': return l10n.t('failed to start');
   }
 }
