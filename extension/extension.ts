@@ -1,6 +1,5 @@
-import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
-import { usableTranslations } from '../protocol/translations';
+import { useTranslations } from '../protocol/translations';
 import { PingRequest, type MemoryHit, type MemoryReindexResult } from '../protocol/rpc';
 import type { ActiveAlert, MetricsWindow, ToMetricsView } from '../protocol/metrics';
 import type { RunResult } from '../protocol/run';
@@ -71,8 +70,7 @@ export interface KeelApi {
 export function activate(context: vscode.ExtensionContext): KeelApi {
   const activationStart = performance.now();
   // Modules without a `vscode` import (trigger files, shared protocol text) translate through @vscode/l10n.
-  const translations = usableTranslations(vscode.l10n.bundle);
-  if (translations) l10n.config({ contents: translations });
+  useTranslations(vscode.l10n.bundle);
   const log = vscode.window.createOutputChannel('Keel', { log: true });
   const host = new AgentHost(context, log);
   context.subscriptions.push(log, host);

@@ -72,11 +72,13 @@ connection.onInitialize(async (params) => {
 
 /** The host for the folders and options the extension sent, reaching the workspace and the user through it. */
 function assemble(connection: Connection, params: InitializeParams): { host: AgentHost; otlp: OtlpExporter | undefined; metricsChanged: () => void } {
-  const mismatch = protocolMismatch((params.initializationOptions as { protocolVersion?: unknown } | null | undefined)?.protocolVersion);
+  const options = params.initializationOptions as { protocolVersion?: unknown; l10nBundle?: unknown } | null | undefined;
+  // First, so that the refusals below reach the user in their language too.
+  if (typeof options?.l10nBundle === 'string') loadTranslations(options.l10nBundle, (message) => log(message, 'warn'));
+  const mismatch = protocolMismatch(options?.protocolVersion);
   if (mismatch) throw new ResponseError(ErrorCodes.InvalidRequest, mismatch, { retry: false });
   const checked = checkParams(hostInitializationOptionsSchema, params.initializationOptions, 'initialize');
   if (!checked.ok) throw new ResponseError(ErrorCodes.InvalidParams, checked.message, { retry: false });
-  loadTranslations(checked.params.l10nBundle, (message) => log(message, 'warn'));
   const roots = (params.workspaceFolders ?? []).map((f) => ({ uri: f.uri, name: f.name }));
   const first = roots[0]?.uri;
   const root = first?.startsWith('file:') ? fileURLToPath(first) : undefined;

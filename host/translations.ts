@@ -6,23 +6,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { usableTranslations } from '../protocol/translations';
+import { useTranslations } from '../protocol/translations';
 
 /**
  * Loads the bundle at `path`. One that cannot be read or parsed leaves English, with a warning saying which file:
- * a bad translation must not stop the host. Entries that are not strings are dropped (`usableTranslations`).
+ * a bad translation must not stop the host. Entries that are not text are dropped (`usableTranslations`).
  */
 export function loadTranslations(path: string | undefined, warn: (message: string) => void): void {
   if (!path) return;
-  let contents: Record<string, string> | undefined;
   try {
-    contents = usableTranslations(JSON.parse(readFileSync(path, 'utf8')));
-    if (!contents) throw new Error(l10n.t('it is not a JSON object of messages'));
+    if (!useTranslations(JSON.parse(readFileSync(path, 'utf8')))) throw new Error(l10n.t('it is not a JSON object of messages'));
   } catch (error) {
     warn(`Keel's translation ${path} could not be loaded (${(error as Error).message}); messages stay in English.`);
-    return;
   }
-  l10n.config({ contents });
 }
 
 /**

@@ -9,7 +9,7 @@ export type McpServerConfig = McpServerSpec;
 const stringMap = z.record(z.string(), z.string()).default({});
 const stdio = z.object({
   type: z.literal('stdio').optional(),
-  command: z.string().min(1, 'command is empty'),
+  command: z.string().min(1, { error: () => l10n.t('command is empty') }),
   args: z.array(z.string()).default([]),
   env: stringMap,
   cwd: z.string().optional(),
@@ -24,19 +24,19 @@ const oauth = z.strictObject({
   clientSecret: z.string().min(1).optional(),
   privateKey: z.string().min(1).optional(),
   signingAlgorithm: z.string().min(1).optional(),
-  issuer: z.url({ error: 'oauth.issuer must be a URL' }).optional(),
-  clientMetadataUrl: z.url({ protocol: /^https$/, error: 'oauth.clientMetadataUrl must be an https URL' }).optional(),
+  issuer: z.url({ error: () => l10n.t('{0} must be a URL', 'oauth.issuer') }).optional(),
+  clientMetadataUrl: z.url({ protocol: /^https$/, error: () => l10n.t('{0} must be an https URL', 'oauth.clientMetadataUrl') }).optional(),
   scope: z.string().min(1).optional(),
 });
 const http = z.object({
   type: z.enum(['http', 'sse', 'streamableHttp', 'streamable-http']).optional(),
-  url: z.url({ error: 'url must be an http(s) URL' }),
+  url: z.url({ error: () => l10n.t('{0} must be an http(s) URL', 'url') }),
   headers: stringMap,
   /** Keel's own key: how to sign in when the server asks for OAuth (see McpOAuthSettings). */
   oauth: oauth.optional(),
   disabled: z.boolean().optional(),
 });
-const server = z.union([stdio, http], { error: 'each server needs either "command" (stdio) or "url" (HTTP)' });
+const server = z.union([stdio, http], { error: () => l10n.t('each server needs either {0} (stdio) or {1} (HTTP)', '"command"', '"url"') });
 /** VS Code's `.vscode/mcp.json` uses `servers`; Claude Desktop, Cline and Cursor use `mcpServers`. */
 const file = z.object({ servers: z.record(z.string(), server).optional(), mcpServers: z.record(z.string(), server).optional() });
 

@@ -38,13 +38,14 @@ export function mcpStateLabel(state: McpServerInfo['state']): string {
   }
 }
 
-/** A policy file's level (`managed`, `user`, `workspace`, `default`); a level this does not know is shown as it is. */
+/** A policy's level (`managed`, `user`, `workspace`, `default`, `run`); a level this does not know is shown as it is. */
 export function policyLevelLabel(level: string): string {
   switch (level) {
     case 'managed': return l10n.t('managed');
     case 'user': return l10n.t('user');
     case 'workspace': return l10n.t('workspace');
     case 'default': return l10n.t('default');
+    case 'run': return l10n.t({ message: 'run', comment: ['the policy a single run was given'] });
     default: return level;
   }
 }

@@ -1,9 +1,8 @@
-import * as l10n from '@vscode/l10n';
-import { usableTranslations } from '../protocol/translations';
+import { useTranslations } from '../protocol/translations';
 
 /**
  * Hands the display language's translations to `@vscode/l10n`. The extension puts `vscode.l10n.bundle` (none in
- * English) in the page body's `data-l10n` attribute; anything that is not a JSON object of strings leaves the
+ * English) in the page body's `data-l10n` attribute; anything that is not a JSON object of messages leaves the
  * English text, since a webview must render whatever its page holds.
  */
 export function configureL10n(attribute: string | undefined): void {
@@ -14,8 +13,7 @@ export function configureL10n(attribute: string | undefined): void {
   } catch {
     return;
   }
-  const messages = usableTranslations(contents);
-  if (messages) l10n.config({ contents: messages });
+  useTranslations(contents);
 }
 
 // Imported first by each webview's entry, so the translations are in place before any module renders or builds

@@ -162,7 +162,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunOutput> {
       recovery.afterStep(toolCalls, results);
       steer(step, false);
     }
-    return end('failed', l10n.t('The agent stopped after {0} model calls without finishing. Narrow the goal or raise "{1}".', limits.maxSteps, 'keel.agent.maxSteps'));
+    return end('failed', l10n.t('The agent stopped after {0} model calls without finishing. Narrow the goal or raise {1}.', limits.maxSteps, '"keel.agent.maxSteps"'));
   } catch (error) {
     if (signal.aborted) return end('cancelled', l10n.t('The run was cancelled.'));
     if (error instanceof StoppedByUser) return end('cancelled', error.message);

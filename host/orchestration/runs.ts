@@ -530,8 +530,8 @@ class RunRefused extends Error {}
 
 /** Why a run naming an agent the workspace does not define is refused; completes "The run was refused: …". */
 function noSuchAgent(agent: string, problems: readonly string[]): string {
-  if (problems.length === 0) return l10n.t('no agent is named {0}; list them with "Keel: Run Agent…" or "keel agents"', agent);
-  return l10n.t('no agent is named {0} (definitions that did not load: {1}); list them with "Keel: Run Agent…" or "keel agents"', agent, problems.join('; '));
+  if (problems.length === 0) return l10n.t('no agent is named {0}; list them with {1} or {2}', agent, '"Keel: Run Agent…"', '"keel agents"');
+  return l10n.t('no agent is named {0} (definitions that did not load: {1}); list them with {2} or {3}', agent, problems.join('; '), '"Keel: Run Agent…"', '"keel agents"');
 }
 
 function notKept(runId: string): string {

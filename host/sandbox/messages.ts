@@ -10,6 +10,8 @@ export interface WorkerStartData {
   readonly wasmFile: string;
   /** One Int32 the pool sets to 1 to cancel; the interrupt handler reads it even while the guest spins. */
   readonly cancelFlag: Int32Array;
+  /** The host's translation, which a thread does not share; absent in English. */
+  readonly translations?: Readonly<Record<string, string>>;
 }
 
 export interface RunMessage {

@@ -9,6 +9,7 @@ import { limitMessage, stopText, WORKER_STACK_MB } from './limits';
 import type { FromWorker, HostReply, RunMessage, ToWorker, WorkerResult, WorkerStartData } from './messages';
 import type { ExecutionOutcome, SandboxLimits } from './types';
 import { sandboxWorkerFiles } from './workerFiles';
+import { translationsInUse } from '../../protocol/translations';
 
 /** How long past its deadline an execution may take to report before its thread is terminated. */
 const WATCHDOG_GRACE_MS = 1000;
@@ -42,7 +43,8 @@ export class SandboxWorker {
 
   constructor(onExit: (worker: SandboxWorker, reason: string) => void) {
     const files = sandboxWorkerFiles();
-    const workerData: WorkerStartData = { wasmFile: files.wasmFile, cancelFlag: this.cancelFlag };
+    const translations = translationsInUse();
+    const workerData: WorkerStartData = { wasmFile: files.wasmFile, cancelFlag: this.cancelFlag, ...(translations ? { translations } : {}) };
     this.worker = new Worker(files.script, {
       eval: files.evalScript,
       workerData,

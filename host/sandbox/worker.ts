@@ -8,9 +8,11 @@ import { QuickJSEngine } from './engine';
 import { Execution } from './execution';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartData } from './messages';
 import { RealmSupply } from './realms';
+import { useTranslations } from '../../protocol/translations';
 
 const port = parentPort!;
-const { wasmFile, cancelFlag } = workerData as WorkerStartData;
+const { wasmFile, cancelFlag, translations } = workerData as WorkerStartData;
+useTranslations(translations);
 const engine = new QuickJSEngine(wasmFile);
 const realms = new RealmSupply(engine);
 let current: Execution | undefined;

@@ -22,7 +22,7 @@ export const fetchUrlTool = defineTool({
   describeCall: ({ url }) => l10n.t('Fetch {0}?', url),
   async run({ url }, { policy, span }) {
     if (policy.allowHosts.length === 0) {
-      throw new Error(l10n.t('No host is allow-listed for fetching. The user can add hosts to the "{0}" setting.', 'keel.network.allowHosts'));
+      throw new Error(l10n.t('No host is allow-listed for fetching. The user can add hosts to the {0} setting.', '"keel.network.allowHosts"'));
     }
     const response = await allowListedFetch({ allowHosts: [...policy.allowHosts] })(url, { method: 'GET' }).catch((error: unknown) => {
       throw isTransientNetworkError(error) ? new TransientToolError(l10n.t('fetch of {0} failed: {1}', url, (error as Error).message), { cause: error }) : error;

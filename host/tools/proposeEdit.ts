@@ -34,7 +34,7 @@ export const proposeEditTool = defineTool({
       await audit?.append({ kind: 'file_change', runId, path: args.path, before: contentHash(text), after });
       return `The user approved the edit; it is applied to ${args.path}.`;
     }
-    return l10n.t('The user denied the edit to {0}: {1}. Do not propose the same edit again.', args.path, decision.reason);
+    return l10n.t('The user denied the edit to {0}: {1}. Do not propose the same edit again.', args.path, String(decision.reason));
   },
 });
 

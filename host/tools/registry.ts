@@ -9,6 +9,7 @@ import { errorMessage } from '../observability/tracer';
 import { CallPolicy } from './callPolicy';
 import { ToolStats } from './stats';
 import type { RiskClass, Tool, ToolContext, ToolPolicy } from './tool';
+import { riskLabel } from '../../protocol/stateLabels';
 
 export interface RefusedTool {
   readonly name: string;
@@ -114,7 +115,7 @@ export class ToolRegistry {
     let correctedNote = '';
     const risk = tool.riskOf?.(args, context.policy) ?? tool.risk;
     if (this.onlyRiskClass && risk !== this.onlyRiskClass) {
-      return { ok: false, content: l10n.t('{0} with these arguments is a {1} action, and this run may only take {2} actions (Restricted Mode).', call.name, risk, this.onlyRiskClass) };
+      return { ok: false, content: l10n.t('{0} with these arguments is a {1} action, and this run may only take {2} actions (Restricted Mode).', call.name, riskLabel(risk), riskLabel(this.onlyRiskClass)) };
     }
     try {
       const facts: CallFacts = { tool: tool.name, risk, ...tool.touches?.(args) };

@@ -35,7 +35,7 @@ export function runJsTool(getSandbox: () => Sandbox) {
     describeCall: (_args, policy) => l10n.t('Run JavaScript that can read any workspace file and send data to {0}?', hostsOf(policy)),
     async run({ code, input, network }, { workspace, policy, span, signal }) {
       if (network && policy.allowHosts.length === 0) {
-        throw new Error(l10n.t('No host is allow-listed for fetching, so {0} cannot be granted. The user can add hosts to the "{1}" setting.', 'network: true', 'keel.network.allowHosts'));
+        throw new Error(l10n.t('No host is allow-listed for fetching, so {0} cannot be granted. The user can add hosts to the {1} setting.', 'network: true', '"keel.network.allowHosts"'));
       }
       const capabilities = grantCapabilities(network ? ['readFile', 'listFiles', 'fetch'] : ['readFile', 'listFiles'], workspace.root, policy.allowHosts);
       const result = await evalInSandbox(getSandbox(), { code, input, capabilities }, span, signal);

@@ -12,7 +12,8 @@ const PSEUDO: Readonly<Record<string, string>> = {
   'No run {0} is kept here (ended runs are kept for 30 days, at most 100); list them with runs/list.': '[Ŧřàñş] Ńø řüñ {0} ĸëƥţ ħëřë; ŀîşţ ţħëm ŵîţħ runs/list.',
   'The goal is empty. Describe what the agent should do, e.g. "Rename the function foo to bar in src/a.ts".': '[Ŧřàñş] Ţħë ĝøàŀ îş ëmƥţÿ.',
   'The run was refused: {0}.': '[Ŧřàñş] Ţħë řüñ ŵàş řëƒüşëđ: {0}.',
-  'no agent is named {0}; list them with "Keel: Run Agent…" or "keel agents"': '[Ŧřàñş] ñø àĝëñţ {0}',
+  'Keel protocol version {0} is not supported (this side speaks {1}).': '[Ŧřàñş] Ƥřøţøçøŀ {0} ≠ {1}.',
+  'no agent is named {0}; list them with {1} or {2}': '[Ŧřàñş] ñø àĝëñţ {0}; {1}',
 };
 
 /** A run whose model nobody answers: it must end before a model is asked, or fail, never hang the test. */
@@ -71,12 +72,25 @@ describe('the host speaks the language of the bundle it is given', function () {
       // Refused before any model is asked: the outcome's frame and the reason inside it are each translated.
       const { runId } = await host.connection.sendRequest(StartRunRequest.type, run({ agent: 'nobody' }));
       const result = await finished(runId);
-      assert.deepEqual({ outcome: result.outcome, message: result.message }, { outcome: 'failed', message: '[Ŧřàñş] Ţħë řüñ ŵàş řëƒüşëđ: [Ŧřàñş] ñø àĝëñţ nobody.' });
+      assert.deepEqual({ outcome: result.outcome, message: result.message }, { outcome: 'failed', message: '[Ŧřàñş] Ţħë řüñ ŵàş řëƒüşëđ: [Ŧřàñş] ñø àĝëñţ nobody; "Keel: Run Agent…".' });
 
       // A message the bundle does not translate reads as in English.
       assert.equal(await refusal(host.connection.sendRequest(ResumeRunRequest.type, { runId: unknown })), `Run ${unknown} is not an unfinished run; list them with runs/listUnfinished.`);
     } finally {
       await dispose();
+    }
+  });
+
+  it('refuses a client of another protocol version in the translation: the bundle is loaded before anything is checked', async () => {
+    const dir = await tempDir('keel-l10n-');
+    const bundlePath = join(dir, 'bundle.l10n.qps-ploc.json');
+    await writeFile(bundlePath, JSON.stringify(PSEUDO));
+    const host = startHost();
+    try {
+      assert.match(await refusal(host.initialize({ protocolVersion: 999, l10nBundle: bundlePath })), /^\[Ŧřàñş\] Ƥřøţøçøŀ 999 ≠ 1\. Reinstall Keel/);
+    } finally {
+      await host.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

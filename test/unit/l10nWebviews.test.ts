@@ -43,10 +43,16 @@ describe('translated webviews', () => {
     assert.deepEqual(labels.filter(english), [], 'untranslated: not in l10n/bundle.l10n.json (run `npm run l10n`)');
   });
 
-  it('keep English for translations that are not a JSON object of strings', () => {
-    for (const garbage of ['not json', '[1, 2]', 'null', '"Resume"', '{"Resume": 5}', '{"Resume": {"message": "x"}}']) {
+  it('keep English for translations that are not a JSON object of messages', () => {
+    for (const garbage of ['not json', '[1, 2]', 'null', '"Resume"', '{"Resume": 5}', '{"Resume": {"comment": ["x"]}}', '{"Resume": {"message": 5}}']) {
       assert.doesNotThrow(() => configureL10n(garbage), garbage);
       assert.equal(buttonLabel('resume'), 'Resume', garbage);
     }
+  });
+
+  it('take a message kept in the English bundle\'s { message, comment } form, as a translator may leave it', () => {
+    configureL10n('{"Resume": {"message": "[qps] Resume", "comment": ["a button"]}}');
+    assert.equal(buttonLabel('resume'), '[qps] Resume');
+    configureL10n('{}');
   });
 });

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { bundleForLocales, loadTranslations, localesFromEnv } from '../../host/translations';
+import { Sandbox } from '../../host/sandbox';
+import { translationsInUse, useTranslations } from '../../protocol/translations';
 
 describe('the host and CLI translations', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'keel-l10n-'))));
   afterEach(() => {
-    l10n.config({ contents: {} });
+    useTranslations({});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -39,7 +41,7 @@ describe('the host and CLI translations', () => {
     loadTranslations(path, () => assert.fail('no warning for a good bundle'));
     assert.equal(l10n.t('No run {0}.', 'r1'), 'Kein Lauf r1.');
     assert.equal(l10n.t('Not in the bundle'), 'Not in the bundle');
-    l10n.config({ contents: {} });
+    useTranslations({});
     const warnings: string[] = [];
     writeFileSync(path, '{ not json');
     loadTranslations(path, (message) => warnings.push(message));
@@ -49,16 +51,30 @@ describe('the host and CLI translations', () => {
     assert.equal(l10n.t('No run {0}.', 'r1'), 'No run r1.');
   });
 
-  it('drops entries that are not strings, which would make l10n.t throw, and refuses a bundle that is not an object', () => {
+  it('drops entries that are not text, which would make l10n.t throw, and refuses a bundle that is not an object', () => {
     const path = join(dir, 'bundle.l10n.qps.json');
-    writeFileSync(path, JSON.stringify({ 'Step {0} failed.': { comment: ['only a comment'] }, 'No run {0}.': 'Kein Lauf {0}.', 'Three': 3 }));
+    const bundle = { 'Step {0} failed.': { comment: ['only a comment'] }, 'No run {0}.': 'Kein Lauf {0}.', 'Three': 3, 'Usage:': { message: 'Aufruf:', comment: ['kept as the English bundle writes it'] } };
+    writeFileSync(path, JSON.stringify(bundle));
     loadTranslations(path, () => assert.fail('no warning: the good entries load'));
     assert.equal(l10n.t('Step {0} failed.', '2'), 'Step 2 failed.');
+    assert.equal(l10n.t('Usage:'), 'Aufruf:');
+    assert.deepEqual(translationsInUse(), { 'No run {0}.': 'Kein Lauf {0}.', 'Usage:': 'Aufruf:' });
     assert.equal(l10n.t('Three'), 'Three');
     assert.equal(l10n.t('No run {0}.', 'r1'), 'Kein Lauf r1.');
     const warnings: string[] = [];
     writeFileSync(path, '["a list"]');
     loadTranslations(path, (message) => warnings.push(message));
     assert.match(warnings[0] ?? '', /not a JSON object of messages/);
+  });
+
+  it('hands the translation to the sandbox worker threads, which do not share it otherwise', async () => {
+    useTranslations({ '…[cut off: console output reached {0}]': '…[abgeschnitten: {0}]' });
+    const sandbox = new Sandbox({ poolSize: 1 });
+    try {
+      const result = await sandbox.execute({ code: 'for (;;) console.log("x".repeat(100));', limits: { maxOutputChars: 1000 } });
+      assert.match(result.logs.at(-1)!.text, /…\[abgeschnitten: limits\.maxOutputChars\]$/);
+    } finally {
+      await sandbox.dispose();
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { SimpleCommand, Word } from './commandWords';
 import { allows, compileCommandRule, restricts, type CommandPattern } from './commandRules';
 import type { LevelName, PolicyLevel } from './policyLevels';
 import type { Autonomy, PolicyDocument, PolicySection, Verdict } from './policyDocument';
+import { policyLevelLabel, riskLabel } from '../../../protocol/stateLabels';
 
 /** What a tool call touches, as the tool declares it (`Tool.touches`). */
 export interface CallFacts {
@@ -124,8 +125,8 @@ export class RunPolicy {
     const firm = opinions.some((o) => o.firm && o.verdict !== 'allow') ? { firm: true } : {};
     if (decided.verdict === 'allow' && call.risk !== 'read' && this.autonomy === 'supervised' && decided.level !== 'default') {
       const reason = this.workspaceWantsAutopilot
-        ? l10n.t('{0}, but autonomy is supervised (the workspace policy asks for autopilot, which only the {1} setting or the managed policy can grant), so each {2} call is confirmed', decided.reason, 'keel.policy', call.risk)
-        : l10n.t('{0}, but autonomy is supervised, so each {1} call is confirmed', decided.reason, call.risk);
+        ? l10n.t('{0}, but autonomy is supervised (the workspace policy asks for autopilot, which only the {1} setting or the managed policy can grant), so each {2} call is confirmed', decided.reason, 'keel.policy', riskLabel(call.risk))
+        : l10n.t('{0}, but autonomy is supervised, so each {1} call is confirmed', decided.reason, riskLabel(call.risk));
       return { ...decided, ...extras, verdict: 'ask', reason };
     }
     return { ...decided, ...extras, ...firm };
@@ -182,7 +183,7 @@ export class RunPolicy {
   private hostOpinions(hosts: readonly string[]): Opinion[] {
     return this.levels.flatMap((level) => {
       const outside = level.hosts && hosts.find((host) => !level.hosts!.some(({ matcher }) => matcher.match(host)));
-      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: l10n.t('{0} is not among the {1} of the {2} policy', outside, 'network.hosts', level.level), firm: true }] : [];
+      return outside ? [{ verdict: 'deny' as const, level: level.level, rule: 'network.hosts', reason: l10n.t('{0} is not among the {1} of the {2} policy', outside, 'network.hosts', policyLevelLabel(level.level)), firm: true }] : [];
     });
   }
 
@@ -308,12 +309,12 @@ function workspaceRelative(path: string): string | undefined {
 function defaultOpinion(risk: RiskClass): Opinion {
   return risk === 'read'
     ? { verdict: 'allow', level: 'default', reason: l10n.t('read-only calls run without asking') }
-    : { verdict: 'ask', level: 'default', reason: l10n.t('it is a {0} call, and Keel asks before those unless a policy allows them on autopilot', risk) };
+    : { verdict: 'ask', level: 'default', reason: l10n.t('it is a {0} call, and Keel asks before those unless a policy allows them on autopilot', riskLabel(risk)) };
 }
 
 /** `npm test` matches `commands.allow "npm *"` of the user policy: why a rule applies, in words. */
 function matchesRule(subject: string, rule: string, level: LevelName): string {
-  return l10n.t({ message: '{0} matches {1} of the {2} policy', args: [subject, rule, level], comment: ['{0} is a tool or command, {1} the rule as written, {2} the policy level: managed, user or workspace.'] });
+  return l10n.t({ message: '{0} matches {1} of the {2} policy', args: [subject, rule, policyLevelLabel(level)], comment: ['{0} is a tool or command, {1} the rule as written, {2} the policy level: managed, user or workspace.'] });
 }
 
 /** The strictest opinion; of equals, the first (the higher level). */

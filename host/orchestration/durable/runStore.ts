@@ -147,7 +147,9 @@ export class RunStore {
       file.close();
     }
     const loaded = await this.load(runId);
-    if (loaded === 'ended' || loaded === 'missing' || !loaded.ok) throw new Error(l10n.t('Run {0} could not be continued: {1}.', runId, typeof loaded === 'string' ? loaded : loaded.problem));
+    if (loaded === 'ended') throw new Error(l10n.t('Run {0} could not be continued: its journal says it has ended.', runId));
+    if (loaded === 'missing') throw new Error(l10n.t('Run {0} could not be continued: its journal is gone.', runId));
+    if (!loaded.ok) throw new Error(l10n.t('Run {0} could not be continued: {1}.', runId, loaded.problem));
     return loaded;
   }
 

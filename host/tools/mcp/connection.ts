@@ -218,8 +218,17 @@ export class McpConnection {
   }
 
   private connected(): Client {
-    if (!this.client || this.state !== 'connected') throw new McpServerUnavailable(this.lastError ? l10n.t('MCP server "{0}" is {1} ({2}).', this.name, this.state, this.lastError) : l10n.t('MCP server "{0}" is {1}.', this.name, this.state));
+    if (!this.client || this.state !== 'connected') throw new McpServerUnavailable(this.lastError ? l10n.t('{0} ({1})', this.unavailable(), this.lastError) : this.unavailable());
     return this.client;
+  }
+
+  private unavailable(): string {
+    switch (this.state) {
+      case 'connecting': return l10n.t('MCP server "{0}" is still connecting.', this.name);
+      case 'needs-sign-in': return l10n.t('MCP server "{0}" needs a sign-in.', this.name);
+      case 'failed': return l10n.t('MCP server "{0}" did not connect.', this.name);
+      default: return l10n.t('MCP server "{0}" is stopped.', this.name);
+    }
   }
 
   private newClient(): Client {

@@ -80,7 +80,7 @@ async function approve(name: string, definition: McpTool, args: Record<string, u
     { tool: name, source: `mcp:${server}`, risk, title: `${l10n.t('Run {0} from MCP server "{1}"?', definition.name, server)}${context.policyAsks ? ` ${l10n.t('Policy asks because {0}.', context.policyAsks.reason)}` : ''}`, detail: `${definition.description ?? ''}\n\n${call}`, canAlwaysAllow: !context.policyAsks, ...policyBasis(context) },
     at,
   );
-  if (decision.decision === 'denied') throw new Error(l10n.t('The user denied this call: {0}. Do not call it again with the same arguments.', decision.reason));
+  if (decision.decision === 'denied') throw new Error(l10n.t('The user denied this call: {0}. Do not call it again with the same arguments.', String(decision.reason)));
   if (pin.state === 'unpinned' || decision.always) await pins.pin(server, definition, decision.always === true);
 }
 

@@ -31,7 +31,7 @@ export async function sample(
       { tool: `sampling (${server})`, source: `mcp:${server}`, risk: 'network', title: l10n.t('MCP server "{0}" asks your model to answer a prompt. Allow?', server), detail: prompt, canAlwaysAllow: false },
       { runId: '', parent: span, signal },
     );
-    if (decision.decision === 'denied') throw new Error(l10n.t('The user declined the sampling request: {0}', decision.reason));
+    if (decision.decision === 'denied') throw new Error(l10n.t('The user declined the sampling request: {0}', String(decision.reason)));
     // Billed to the server as its own agent, so a per-agent budget can cap what servers spend.
     const signalled = AbortSignal.timeout(SAMPLING_TIMEOUT_MS);
     const escalate = (escalation: BudgetEscalation) => deps.approvals.approveBudget(escalation, { runId, parent: span, signal: signalled });

@@ -4,6 +4,8 @@ import type { ChunkedContent, FileToChunk } from './fileChunks';
 /** What a chunking worker needs at start-up, as `workerData`. */
 export interface ChunkWorkerData {
   readonly wasmDir: string;
+  /** The host's translation, which a thread does not share; absent in English. */
+  readonly translations?: Readonly<Record<string, string>>;
 }
 
 export type ChunkRequest =

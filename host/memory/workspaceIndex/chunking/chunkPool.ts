@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { translationsInUse } from '../../../../protocol/translations';
 import type { ChunkReply, ChunkRequest, ChunkWorkerData } from './chunkMessages';
 import type { ChunkedContent, FileToChunk } from './fileChunks';
 
@@ -113,7 +114,8 @@ export class ChunkPool {
     if (!script) return undefined;
     const least = this.workers.reduce<ChunkWorker | undefined>((best, w) => (!best || w.pending.size < best.pending.size ? w : best), undefined);
     if (least && (least.pending.size === 0 || this.workers.length >= this.size)) return least;
-    const worker = new ChunkWorker(script, { wasmDir: this.wasmDir }, (exited) => {
+    const translations = translationsInUse();
+    const worker = new ChunkWorker(script, { wasmDir: this.wasmDir, ...(translations ? { translations } : {}) }, (exited) => {
       const index = this.workers.indexOf(exited);
       // A worker stopped by dispose() or the idle timer is no longer listed; any other exit is a failure.
       if (index >= 0) {

@@ -12,9 +12,12 @@ import { recordOfChunks } from '../fileRecords';
 import { languageOf } from './languages';
 import { encodeRecord } from '../recordLog';
 import { SyntaxParsers } from './treeSitter';
+import { useTranslations } from '../../../../protocol/translations';
 
 const port = parentPort!;
-const parsers = new SyntaxParsers((workerData as ChunkWorkerData).wasmDir);
+const { wasmDir, translations } = workerData as ChunkWorkerData;
+useTranslations(translations);
+const parsers = new SyntaxParsers(wasmDir);
 // Requests run one after another, in the order they came: the index consumes results in that order.
 let queue: Promise<void> = Promise.resolve();
 
