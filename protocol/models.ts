@@ -1,4 +1,5 @@
 /** Model wire types shared by the host and the extension: chat messages, the catalogue as configured, and VS Code's models. */
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import { httpUrl, list, stringMap, text } from './params';
 
@@ -34,7 +35,7 @@ export const defaultModelSchema = z
   .object({
     provider: z.enum(['ollama', 'openai']),
     baseUrl: httpUrl(),
-    model: z.string().min(1, 'is empty; name the model to use').max(256),
+    model: z.string().min(1, { error: () => l10n.t('is empty; name the model to use') }).max(256),
     /** From SecretStorage; never logged. */
     apiKey: text(4096).optional(),
   })
@@ -50,7 +51,7 @@ export const modelConfigSchema = z
     /** `keel.router.*`, `keel.budget.*` and `keel.model.timeoutSeconds`, keyed as `RouterSettingsInput` expects. */
     router: z
       .record(text(256), z.unknown())
-      .refine((settings) => Object.keys(settings).length <= 100, { error: 'must have at most 100 settings' })
+      .refine((settings) => Object.keys(settings).length <= 100, { error: () => l10n.t('must have at most {0} settings', 100) })
       .readonly(),
     /** The model from the simple settings (`keel.model.provider`, `keel.ollama.*`, `keel.openai.*`), used while `keel.router.models` is empty. */
     defaultModel: defaultModelSchema,

@@ -6,6 +6,7 @@ import {
   MemorySettingsNotification, PingRequest, SetMcpServersRequest, StartRunRequest, VsCodeChatTextNotification,
 } from '../../protocol/rpc';
 import { hostInitializationOptionsSchema } from '../../protocol/version';
+import { useTranslations } from '../../protocol/translations';
 
 const models = { router: { retries: 1, models: [{ id: 'a', capabilities: { tools: true } }] }, defaultModel: { provider: 'ollama', baseUrl: 'http://127.0.0.1:11434', model: 'm' }, apiKeys: { a: 'sk-1' } };
 const run = { goal: 'fix it', models, limits: { maxSteps: 12, approvalTimeoutMs: 600_000, maxTools: 40 } };
@@ -117,6 +118,19 @@ describe('protocol params schemas', () => {
     const message = refusal(StartRunRequest.params, { goal: 1, models: 1, privacy: 1, limits: 1, restricted: 1, allowHosts: 1, passEnv: 1 });
     assert.equal(message.split('; ').length, 5);
     assert.match(message, /^Invalid run request: goal: must be a string; models: must be an object; .* \(and 2 more\)$/);
+  });
+
+  it('word their refusals in the translation in use, made when the params are checked', () => {
+    const tooMany = { ...run, limits: { ...run.limits, maxSteps: 201 } };
+    try {
+      useTranslations({ 'must be an object': '[qps] muss ein Objekt sein', 'must be an integer from {0} to {1}': '[qps] muss eine ganze Zahl von {0} bis {1} sein' });
+      assert.equal(refusal(PingRequest.params, null, 'keel/ping'), 'Invalid keel/ping request: params: [qps] muss ein Objekt sein');
+      assert.equal(refusal(StartRunRequest.params, tooMany), 'Invalid run request: limits.maxSteps: [qps] muss eine ganze Zahl von 1 bis 200 sein');
+    } finally {
+      useTranslations({});
+    }
+    assert.equal(refusal(PingRequest.params, null, 'keel/ping'), 'Invalid keel/ping request: params: must be an object');
+    assert.equal(refusal(StartRunRequest.params, tooMany), 'Invalid run request: limits.maxSteps: must be an integer from 1 to 200');
   });
 
   it('refuse params nested too deep without overflowing the stack, naming the top-level field', () => {
