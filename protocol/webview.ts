@@ -2,6 +2,7 @@
  * Messages between the extension and the trace viewer webview (the sidebar view and editor-area panels run the same
  * UI). Both ends are typed by these unions; what the webview sends is untrusted and checked by `parseFromWebview`.
  */
+import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 import type { RunResult } from './run';
 import type { RunSummary, SpanContent, SpanData, TraceSearchHit } from './trace';
@@ -23,7 +24,7 @@ export type ToWebview =
   /** Two runs side by side, for a compare panel. */
   | { readonly type: 'compare'; readonly left: readonly SpanData[]; readonly right: readonly SpanData[] };
 
-const id = (name: string) => z.string().regex(/^[0-9a-f]{1,64}$/i, `must be a ${name} id`);
+const id = (name: string) => z.string().regex(/^[0-9a-f]{1,64}$/i, { error: () => l10n.t({ message: 'must be a {0} id', args: [name], comment: ['{0} names what the id is of, as code: trace, span, run'] }) });
 const outcome = z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']);
 
 const fromWebview = z.discriminatedUnion('type', [

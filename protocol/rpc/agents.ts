@@ -1,4 +1,5 @@
 /** Agent definitions the user can run (`agents/…`): `.keel/agents/*.md` and `.github/agents/*.agent.md`. */
+import * as l10n from '@vscode/l10n';
 import { RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { noParams } from '../params';
@@ -6,7 +7,7 @@ import { noParams } from '../params';
 /** What an agent's name may be: it names the agent in traces, policy sections (`agents.<name>`) and `delegate` calls. */
 export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export const agentName = () => z.string().regex(AGENT_NAME_PATTERN, 'must be an agent name: letters, digits, "_", "." or "-", at most 64');
+export const agentName = () => z.string().regex(AGENT_NAME_PATTERN, { error: () => l10n.t('must be an agent name: letters, digits, {0}, {1} or {2}, at most {3}', '"_"', '"."', '"-"', 64) });
 
 /** One runnable agent definition, as the quick pick and `keel agents` show it. */
 export interface AgentInfo {

@@ -1,4 +1,5 @@
 /** Starting, cancelling and finishing agent runs (`keel/…`, `run/…`). */
+import * as l10n from '@vscode/l10n';
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { modelConfigSchema, privacySettingsSchema } from '../models';
@@ -20,7 +21,7 @@ export namespace StartRunRequest {
       /** Hosts sandboxed code (run_js, user tools) may fetch from; none when absent. */
       allowHosts: list(text(500, 1), 1000).optional(),
       /** Credential-like environment variables commands may still see (`keel.tools.passEnv`); none when absent. */
-      passEnv: list(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), 200).optional(),
+      passEnv: list(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: () => l10n.t('must be an environment variable name') }), 200).optional(),
       /** Whether approved commands run in the OS sandbox (`keel.commands.sandbox`); `auto` when absent. */
       commandSandbox: z.enum(['auto', 'required', 'off']).optional(),
       /** The user's policy (`keel.policy`, user settings only); the host checks it against the policy schema. */
@@ -223,7 +224,7 @@ export namespace StartWorkflowRequest {
     .omit({ goal: true, agent: true })
     .extend({
       /** The workflow's file, relative to the workspace folder (`.keel/workflows/review.js`); it must stay inside it. */
-      path: text(1000, 1).regex(/\.js$/, 'must name a .js file'),
+      path: text(1000, 1).regex(/\.js$/, { error: () => l10n.t('must name a {0} file', '.js') }),
       /** Any JSON value, the script's `input`. */
       input: z.unknown().refine((input) => input === undefined || (JSON.stringify(input)?.length ?? 0) <= MAX_INPUT_CHARS, `must be at most ${MAX_INPUT_CHARS} characters as JSON`).optional(),
       /** The script's own running time, waits on agents and the user not counted; 10 s when absent. */

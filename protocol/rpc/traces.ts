@@ -1,10 +1,11 @@
 /** Spans as runs produce them (`trace/…`). */
+import * as l10n from '@vscode/l10n';
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { integer, text } from '../params';
 import type { RunSummary, SpanContent, SpanData, TraceSearchHit } from '../trace';
 
-const traceId = z.string().regex(/^[0-9a-f]{1,64}$/i, 'must be a trace id');
+const traceId = z.string().regex(/^[0-9a-f]{1,64}$/i, { error: () => l10n.t('must be a trace id') });
 
 export namespace SpanNotification {
   /** Host → extension: a span started or ended; the latest snapshot of a span replaces earlier ones. */
@@ -33,7 +34,7 @@ export namespace TraceGetRequest {
 }
 
 export namespace TraceSpanContentRequest {
-  export const params = z.object({ traceId, spanId: z.string().regex(/^[0-9a-f]{1,32}$/i, 'must be a span id') }).readonly();
+  export const params = z.object({ traceId, spanId: z.string().regex(/^[0-9a-f]{1,32}$/i, { error: () => l10n.t('must be a span id') }) }).readonly();
   /** Extension → host: the content kept for one span (null when none was recorded or it has been pruned). */
   export const type = new RequestType<z.infer<typeof params>, { content: SpanContent | null }, void>('trace/spanContent');
 }
