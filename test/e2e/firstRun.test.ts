@@ -13,6 +13,7 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { freePort, openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
+import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
 
 const SHOTS = join(repoRoot, 'test-results');
 /** Screenshots that ship: the walkthrough's and the extension page's pictures, and the docs'. */
@@ -99,7 +100,7 @@ describe('First run in the browser workbench', function () {
   });
 
   it('walks a new user to a first approved edit, each step marked done from what really happened', async () => {
-    await runCommandOnly('Keel: Get Started');
+    await runFromPalette(page, 'Keel: Get Started');
     const walkthrough = page.locator('.gettingStartedSlideDetails', { hasText: 'Get Started with Keel' });
     await walkthrough.waitFor({ timeout: 20_000 });
     const step = (id: string) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`);
@@ -136,9 +137,9 @@ describe('First run in the browser workbench', function () {
     const approve = page.locator('.codelens-decoration a', { hasText: 'Approve edit' });
     await approve.waitFor({ timeout: 30_000 });
     // The picture for the walkthrough and the extension page: the edit inline, the live trace beside it, no toasts.
-    const trace = await webviewFrame('body[data-mode="sidebar"] #app .toolbar');
+    const trace = await webviewFrame(page, 'body[data-mode="sidebar"] #app .toolbar');
     await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
-    await runCommandOnly('Notifications: Clear All Notifications');
+    await runFromPalette(page, 'Notifications: Clear All Notifications');
     await approve.waitFor();
     await page.screenshot({ path: join(MEDIA, 'approve.png') });
     await approve.click();
@@ -147,27 +148,23 @@ describe('First run in the browser workbench', function () {
     await trace.locator('.run-result[data-outcome="succeeded"]').first().waitFor({ timeout: 15_000 });
     await page.locator('.part.sidebar').screenshot({ path: join(MEDIA, 'trace.png') });
 
-    await runCommandOnly('Keel: Get Started');
+    await runFromPalette(page, 'Keel: Get Started');
     for (const id of ['chooseModel', 'buildIndex', 'runSample', 'approveEdit']) {
       await until(`step ${id} to be done`, async () => (await step(id).getAttribute('aria-checked')) === 'true');
     }
     await step('approveEdit').click();
     await page.screenshot({ path: join(DOCS, 'walkthrough.png') });
-    await runCommandOnly('View: Close All Editors');
+    await runFromPalette(page, 'View: Close All Editors');
   });
 
   it('shows a user-first extension page: the icon, what Keel does, a quick start, then features', async () => {
     const keel = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Keel' }).first();
-    // The walkthrough may take focus back as the palette runs the command, which then never runs: run it again.
-    await until('Keel among the installed extensions', async () => {
-      await runCommandOnly('Extensions: Show Installed Extensions');
-      return keel.waitFor({ timeout: 10_000 }).then(() => true, () => false);
-    }, 60_000);
+    await runFromPalette(page, 'Extensions: Show Installed Extensions', keel);
     await keel.click();
     const editor = page.locator('.extension-editor');
     await editor.locator('.header .name', { hasText: 'Keel' }).waitFor({ timeout: 20_000 });
     await until('the icon to load', () => editor.locator('.header img.icon').evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 128));
-    const readme = await webviewFrame('h1:has-text("AI coding agents")');
+    const readme = await webviewFrame(page, 'h1:has-text("AI coding agents")');
     assert.match((await readme.locator('h1').first().textContent())!, /^Keel: AI coding agents/);
     // The screenshot is packaged (test/host/package.test.ts) but this page shows only http(s) images, so it shows
     // its description here; on a page that serves the package's files, and on the repository's, it shows the picture.
@@ -179,19 +176,19 @@ describe('First run in the browser workbench', function () {
   });
 
   it('has no serious accessibility problems in its webviews, in light, dark and both high-contrast themes', async () => {
-    await runCommandOnly('Keel: Show Metrics');
-    await runCommandOnly('Keel: Show Pending Approvals');
-    await runCommandOnly('Keel: Show Runs');
+    await runFromPalette(page, 'Keel: Show Metrics');
+    await runFromPalette(page, 'Keel: Show Pending Approvals');
+    await runFromPalette(page, 'Keel: Show Runs');
     const frames = {
-      traces: await webviewFrame('body[data-mode="sidebar"] #app .toolbar'),
-      approvals: await webviewFrame('main[aria-label="Questions waiting for your answer"]'),
-      metrics: await webviewFrame('main#metrics'),
+      traces: await webviewFrame(page, 'body[data-mode="sidebar"] #app .toolbar'),
+      approvals: await webviewFrame(page, 'main[aria-label="Questions waiting for your answer"]'),
+      metrics: await webviewFrame(page, 'main#metrics'),
       // The first run's entry, with its state badge, whose colours change with the theme.
-      runs: await webviewFrame('ul.runs li.run.state-succeeded'),
+      runs: await webviewFrame(page, 'ul.runs li.run.state-succeeded'),
     };
     const problems: string[] = [];
     for (const [theme, bodyClass] of THEMES) {
-      await runCommandOnly('Preferences: Color Theme');
+      await runFromPalette(page, 'Preferences: Color Theme');
       await page.locator('.quick-input-widget input').fill(theme);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor();
       await page.keyboard.press('Enter');
@@ -228,47 +225,7 @@ describe('First run in the browser workbench', function () {
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {
-    return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
-  }
-
-  async function runCommand(title: string, prompt: string, answer: string): Promise<void> {
-    await runCommandOnly(title);
-    const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget', { hasText: prompt }).waitFor();
-    await input.fill(answer);
-    await input.press('Enter');
-  }
-
-  async function runCommandOnly(title: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    await until(`"${title}" in the palette`, async () => {
-      // Keys pressed while a webview has focus stay in its frame: take focus back to the workbench first.
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      // A webview that takes focus back (the walkthrough's media) closes the palette: then try again.
-      const typed = await input.fill(`>${title}`, { timeout: 5000 }).then(() => true, () => false);
-      return typed && command.waitFor({ timeout: 5000 }).then(() => true, () => false);
-    }, 60_000);
-    // The walkthrough's page re-renders under the palette, so the row may never hold still for a click: Enter runs the
-    // focused first match instead.
-    if ((await command.getAttribute('class'))?.includes('focused')) await input.press('Enter');
-    else await command.click();
-  }
-
-  async function webviewFrame(selector: string): Promise<Frame> {
-    let found: Frame | undefined;
-    await until(`a webview with ${selector}`, async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator(selector).count().catch(() => 0)) {
-          found = frame;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found!;
+    return answerFromPalette(page, 'Keel: Run Agent Task', 'What should the agent do?', goal);
   }
 });
 

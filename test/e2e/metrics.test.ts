@@ -10,6 +10,7 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until } from '../until';
 import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
+import { answerFromPalette } from './workbench';
 
 const SHOTS = join(repoRoot, 'test-results');
 
@@ -45,12 +46,12 @@ describe('Metrics and alerts in the browser workbench', function () {
   });
 
   it('counts scripted runs, raises the error-rate alert once with a status bar warning, and shows the Metrics view', async () => {
-    await runTask('summarize greeting.txt');
+    await runTaskFromPalette('summarize greeting.txt');
     await notification('greeting.txt has');
-    await runTask('summarize greeting.txt');
+    await runTaskFromPalette('summarize greeting.txt');
     await notification('greeting.txt has');
     // Reads README.md over and over until the step limit fails the run.
-    await runTask('loop forever');
+    await runTaskFromPalette('loop forever');
 
     const alert = page.locator('.notification-toast', { hasText: 'Keel alert:' });
     await alert.waitFor({ timeout: 60_000 });
@@ -93,20 +94,8 @@ describe('Metrics and alerts in the browser workbench', function () {
     await page.screenshot({ path: join(SHOTS, 'metrics.png') });
   });
 
-  async function runTask(goal: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Keel: Run Agent Task' }).first();
-    await until('"Keel: Run Agent Task" in the palette', async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await input.waitFor();
-      await input.fill('>Keel: Run Agent Task');
-      return command.waitFor({ timeout: 5000 }).then(() => true, () => false);
-    }, 60_000);
-    await command.click();
-    await page.locator('.quick-input-widget', { hasText: 'What should the agent do?' }).waitFor();
-    await input.fill(goal);
-    await input.press('Enter');
+  function runTaskFromPalette(goal: string): Promise<void> {
+    return answerFromPalette(page, 'Keel: Run Agent Task', 'What should the agent do?', goal);
   }
 
   /** Waits for a notification and closes it, so the next one is the one looked for. */

@@ -12,6 +12,7 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
+import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
 
 const SHOTS = join(repoRoot, 'test-results');
 const DOCS = join(repoRoot, 'docs', 'images');
@@ -117,7 +118,7 @@ describe('the Runs list in the browser workbench', function () {
     await stuck.waitFor({ timeout: 60_000 });
     await stuck.locator('.run-head').click();
     await stuck.getByRole('button', { name: 'Answer', exact: true }).click();
-    await viewerFrame('li.question');
+    await webviewFrame(page, 'li.question');
     // The model's server refuses (429, no retries): the run fails onto the dead-letter queue.
     await runTaskFromPalette('rate limited');
     await runs.locator('li.run.state-failed', { hasText: 'rate limited' }).waitFor({ timeout: 60_000 });
@@ -140,18 +141,18 @@ describe('the Runs list in the browser workbench', function () {
       const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
       if (await header.count()) await header.first().click();
     }
-    await paletteCommand('Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+    await runFromPalette(page, 'Notifications: Clear All Notifications');
     await page.setViewportSize({ width: 1400, height: 1250 });
     await runs.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(DOCS, 'runs-list.png'), clip: { x: 0, y: 0, width: 760, height: 1250 } });
     await page.setViewportSize({ width: 1400, height: 900 });
 
     await run.getByRole('button', { name: 'Open Trace', exact: true }).click();
-    const trace = await viewerFrame('body[data-mode="panel"] .run-header');
+    const trace = await webviewFrame(page, 'body[data-mode="panel"] .run-header');
     await trace.getByRole('button', { name: 'Show as timeline' }).click();
     const agents = trace.locator('.trace-view.timeline .row.span[data-operation="invoke_agent"]');
     await until('the parent and its three subagents', async () => (await agents.count()) >= 4);
-    await paletteCommand('Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+    await runFromPalette(page, 'Notifications: Clear All Notifications');
     await page.screenshot({ path: join(DOCS, 'subagent-trace.png') });
 
     // A failed run is retried from the list (the model is asked again and refuses again), then dismissed from it.
@@ -171,8 +172,8 @@ describe('the Runs list in the browser workbench', function () {
     await runTaskFromPalette(goal);
     // Waiting on the user: the command's approval.
     await runs.locator('li.run.state-waiting', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
-    await paletteCommand('Keel: Show Pending Approvals');
-    const approvals = await viewerFrame('li.question.kind-tool');
+    await runFromPalette(page, 'Keel: Show Pending Approvals');
+    const approvals = await webviewFrame(page, 'li.question.kind-tool');
     await approvals.locator('li.question.kind-tool').getByRole('button', { name: 'Approve', exact: true }).click();
     await runs.locator('li.run.state-running', { hasText: 'sleep 30' }).waitFor({ timeout: 30_000 });
     // The command has started (its intent is on disk before it starts); the reload stops the host in the middle of it.
@@ -185,8 +186,8 @@ describe('the Runs list in the browser workbench', function () {
     await interrupted.locator('.run-head').click();
     await interrupted.getByRole('button', { name: 'Resume', exact: true }).click();
 
-    await paletteCommand('Keel: Show Pending Approvals');
-    const center = await viewerFrame('li.question.kind-repeat');
+    await runFromPalette(page, 'Keel: Show Pending Approvals');
+    const center = await webviewFrame(page, 'li.question.kind-repeat');
     const card = center.locator('li.question.kind-repeat');
     assert.match(await card.innerText(), /run_command may have run before Keel stopped/);
     assert.match(await card.innerText(), /sleep 30/);
@@ -200,7 +201,7 @@ describe('the Runs list in the browser workbench', function () {
   });
 
   it('plans a workflow for a goal, shows its script read-only, and saves and runs it only on "Save and Run"', async () => {
-    await runCommand('Keel: Plan Workflow…', 'What hard goal should Keel split', 'summarize greeting.txt and summarize notes.txt');
+    await answerFromPalette(page, 'Keel: Plan Workflow…', 'What hard goal should Keel split', 'summarize greeting.txt and summarize notes.txt');
     const toast = page.locator('.notification-toast', { hasText: 'Keel planned a workflow' });
     await toast.waitFor({ timeout: 30_000 });
     // The script, read-only beside the question, and not saved yet.
@@ -223,60 +224,12 @@ describe('the Runs list in the browser workbench', function () {
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {
-    return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
+    return answerFromPalette(page, 'Keel: Run Agent Task', 'What should the agent do?', goal);
   }
 
-  /** Runs a palette command that asks for one input, and answers it. */
-  async function runCommand(title: string, prompt: string, answer: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    // The palette lists contributed commands only once the extension host has scanned the extension, and a view
-    // opening meanwhile can close it: the whole sequence is tried again until the command's prompt is up.
-    await until(`"${title}" in the palette`, () => paletteCommand(title).then(
-      () => page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 5000 }).then(() => true),
-      () => false,
-    ), 60_000);
-    await input.fill(answer);
-    await input.press('Enter');
-  }
-
-  /** Picks a command in the palette; rejects when the palette or the command did not come up. */
-  async function paletteCommand(title: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await input.fill(`>${title}`, { timeout: 5000 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click({ timeout: 5000 });
-  }
-
-  /** The Runs list's inner webview frame; "Keel: Show Runs" brings the view up. */
-  async function runsFrame(): Promise<Frame> {
-    let found: Frame | undefined;
-    await until('the Runs list webview', async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator('ul.runs').count().catch(() => 0)) {
-          found = frame;
-          return true;
-        }
-      }
-      await paletteCommand('Keel: Show Runs').catch(() => page.keyboard.press('Escape'));
-      return false;
-    }, 60_000);
-    return found!;
-  }
-
-  /** The inner webview frame holding an element, e.g. an editor-area trace viewer panel. */
-  async function viewerFrame(selector: string): Promise<Frame> {
-    let found: Frame | undefined;
-    await until(`a webview with ${selector}`, async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator(selector).count().catch(() => 0)) {
-          found = frame;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found!;
+  /** The Runs list's webview frame; "Keel: Show Runs" brings the view up. */
+  function runsFrame(): Promise<Frame> {
+    return webviewFrame(page, 'ul.runs', 'Keel: Show Runs');
   }
 });
 

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { until } from '../until';
 import { freePort, openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 import { PSEUDO_MARK, pseudoLanguage } from '../vscode/pseudoLanguage';
+import { webviewFrame } from './workbench';
 
 const SHOTS = join(repoRoot, 'test-results');
 const PAGE = `# ${PSEUDO_MARK}A model that answers\n\n${PSEUDO_MARK}Keel works with the model you already have.\n`;
@@ -37,15 +38,6 @@ describe('Keel in another display language', function () {
     if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `translation-failed-${Date.now()}.png`) });
   });
 
-  async function webviewFrame(selector: string): Promise<Frame> {
-    let found: Frame | undefined;
-    await until(`a webview with ${selector}`, async () => {
-      for (const frame of page.frames()) if (await frame.locator(selector).count().catch(() => 0)) found = frame;
-      return found !== undefined;
-    });
-    return found!;
-  }
-
   it('shows the extension’s words and the agent host’s reason in the display language', async () => {
     await page.locator('.activitybar .action-item a[aria-label*="Keel"]').click();
     const message = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Model' }) }).locator('.message');
@@ -56,7 +48,7 @@ describe('Keel in another display language', function () {
     // The host's reason, with the server it names (a phrase of its own), from the bundle the extension handed it.
     assert.match(text, /does not answer: \[qps\] Could not reach \[qps\] Ollama at http:\/\/127\.0\.0\.1:\d+\.$/);
     // A webview's text comes from the same bundle.
-    const traces = await webviewFrame('body[data-mode="sidebar"] #app .toolbar');
+    const traces = await webviewFrame(page, 'body[data-mode="sidebar"] #app .toolbar');
     assert.match(await traces.locator('body').innerText(), /\[qps\] /);
     await page.screenshot({ path: join(SHOTS, 'translation-sidebar.png') });
   });
@@ -69,7 +61,7 @@ describe('Keel in another display language', function () {
     await walkthrough.waitFor({ timeout: 20_000 });
     await page.locator('.getting-started-step[data-step-id$="#chooseModel"]').click();
     // The step's page is markdown: VS Code reads model.nls.<locale>.md beside model.md.
-    await webviewFrame(`h1:has-text("${PSEUDO_MARK}A model that answers")`);
+    await webviewFrame(page, `h1:has-text("${PSEUDO_MARK}A model that answers")`);
     await page.screenshot({ path: join(repoRoot, 'docs', 'images', 'translation.png') });
   });
 });

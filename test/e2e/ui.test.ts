@@ -11,6 +11,7 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
+import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
 
 const SHOTS = join(repoRoot, 'test-results');
 /** A run header whose run has ended (a running run's header says `running`, or its root span's status). */
@@ -106,7 +107,7 @@ describe('Keel in the browser workbench', function () {
   });
 
   it('uses OpenAI with the key stored by "Keel: Set OpenAI API Key"', async () => {
-    await runCommand('Keel: Set OpenAI API Key', 'Leave empty to remove the stored key', 'sk-e2e-secret');
+    await answerFromPalette(page, 'Keel: Set OpenAI API Key', 'Leave empty to remove the stored key', 'sk-e2e-secret');
     await runTaskFromPalette('summarize notes.txt');
     const trace = await traceFrame();
     await trace.locator('.row .name', { hasText: 'chat openai/gpt-4o-mini' }).first().waitFor({ timeout: 15_000 });
@@ -117,7 +118,7 @@ describe('Keel in the browser workbench', function () {
   });
 
   it('adds a priced model with "Keel: Configure Models…" and shows each routed call\'s model, cost and reason', async () => {
-    await runCommand('Keel: Configure Models', 'Keel: Configure Models', 'OpenAI or compatible');
+    await answerFromPalette(page, 'Keel: Configure Models', 'Keel: Configure Models', 'OpenAI or compatible');
     const answers: [string, string][] = [['Server URL', `${models.url}/v1`], ['Model name', 'gpt-4o'], ['Context window', '128000'], ['Price per 1M tokens', '2.5 10'], ['API key', '']];
     for (const [title, answer] of answers) {
       await page.locator('.quick-input-widget', { hasText: title }).waitFor();
@@ -264,7 +265,7 @@ describe('Keel in the browser workbench', function () {
         const header = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: title });
         if (await header.count()) await header.first().click();
       }
-      await runCommandOnly('Notifications: Clear All Notifications');
+      await runFromPalette(page, 'Notifications: Clear All Notifications');
       let trace = await traceFrame();
       await trace.getByRole('button', { name: 'Show as timeline' }).click();
       await trace.locator('.trace-view.timeline').waitFor();
@@ -273,7 +274,7 @@ describe('Keel in the browser workbench', function () {
       // A run from the history in an editor tab, for more room: its timeline, then a model call's conversation.
       await trace.getByRole('tab', { name: 'History' }).click();
       await trace.locator('.run-item', { hasText: 'replace "world" with "keel"' }).getByRole('button', { name: 'Open in an editor tab' }).click();
-      const panel = await viewerFrame('body[data-mode="panel"] .run-header');
+      const panel = await webviewFrame(page, 'body[data-mode="panel"] .run-header');
       assert.equal(await panel.locator('.run-header .run-title').textContent(), 'replace "world" with "keel" in greeting.txt', 'the run is titled by its goal');
       await panel.getByRole('button', { name: 'Show as timeline' }).click();
       await panel.locator('.trace-view.timeline .row.span[data-operation="approval"]').waitFor();
@@ -337,7 +338,7 @@ describe('Keel in the browser workbench', function () {
       await runs.filter({ hasText: 'summarize greeting.txt' }).first().locator('input[type=checkbox]').check();
       await page.screenshot({ path: join(SHOTS, 'trace-history.png') });
       await trace.getByRole('button', { name: 'Compare' }).click();
-      const compare = await viewerFrame('table.compare');
+      const compare = await webviewFrame(page, 'table.compare');
       const model = compare.locator('table.compare tr', { has: compare.locator('th', { hasText: /^Model$/ }) });
       await until('both models side by side', async () => (await model.locator('td').allTextContents()).sort().join(' | ') === 'gpt-4o | gpt-4o-mini');
       assert.match(await model.getAttribute('class') ?? '', /differs/);
@@ -358,25 +359,7 @@ describe('Keel in the browser workbench', function () {
   });
 
   function runTaskFromPalette(goal: string): Promise<void> {
-    return runCommand('Keel: Run Agent Task', 'What should the agent do?', goal);
-  }
-
-  /** Runs a palette command that asks for one input, and answers it. */
-  async function runCommand(title: string, prompt: string, answer: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    // The palette lists contributed commands only once the extension host has scanned the extension.
-    await until(`"${title}" in the palette`, async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await input.waitFor();
-      await input.fill(`>${title}`);
-      return command.waitFor({ timeout: 5000 }).then(() => true, () => false);
-    }, 60_000);
-    await command.click();
-    await page.locator('.quick-input-widget', { hasText: prompt }).waitFor();
-    await input.fill(answer);
-    await input.press('Enter');
+    return answerFromPalette(page, 'Keel: Run Agent Task', 'What should the agent do?', goal);
   }
 
   /** Runs `act` with the Runs and Traces views collapsed, so the Approvals view has the sidebar's height (for screenshots). */
@@ -397,51 +380,14 @@ describe('Keel in the browser workbench', function () {
     }
   }
 
-  /** The approval center's inner webview frame; "Keel: Show Pending Approvals" brings the view up. */
-  async function approvalsFrame(): Promise<Frame> {
-    let found: Frame | undefined;
-    await until('the approval center webview', async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator('ul.questions').count().catch(() => 0)) {
-          found = frame;
-          return true;
-        }
-      }
-      await runCommandOnly('Keel: Show Pending Approvals');
-      return false;
-    });
-    return found!;
-  }
-
-  async function runCommandOnly(title: string): Promise<void> {
-    const input = page.locator('.quick-input-widget input');
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    if (await command.waitFor({ timeout: 5000 }).then(() => true, () => false)) await command.click();
-    else await page.keyboard.press('Escape');
-  }
-
   /** The sidebar trace viewer's inner webview frame. */
   function traceFrame(): Promise<Frame> {
-    return viewerFrame('body[data-mode="sidebar"] #app .toolbar');
+    return webviewFrame(page, 'body[data-mode="sidebar"] #app .toolbar');
   }
 
-  /** The inner webview frame holding an element, e.g. an editor-area viewer panel. */
-  async function viewerFrame(selector: string): Promise<Frame> {
-    let found: Frame | undefined;
-    await until(`a webview with ${selector}`, async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator(selector).count().catch(() => 0)) {
-          found = frame;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found!;
+  /** The approval center's webview frame; "Keel: Show Pending Approvals" brings the view up. */
+  function approvalsFrame(): Promise<Frame> {
+    return webviewFrame(page, 'ul.questions', 'Keel: Show Pending Approvals');
   }
 });
 
