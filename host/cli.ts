@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as l10n from '@vscode/l10n';
 import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
-import type { ProposedEdit } from '../protocol/run';
+import { editDiffLines } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, usage, wantsHelp, type ApprovalMode } from './cli/args';
 import { auditCommand } from './cli/audit';
@@ -27,12 +27,13 @@ import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 import { readAnswer } from './cli/terminal';
+import { forTerminal } from './cli/terminalText';
 import { riskLabel, runStateLabel } from '../protocol/stateLabels';
 import { bundleForLocales, loadTranslations, localesFromEnv } from './translations';
 
-/** Writes `text` redacted, with VS Code advice turned into the CLI's flags. */
+/** Writes `text` redacted, with VS Code advice turned into the CLI's flags and nothing that could drive the terminal. */
 function print(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(terminalHints(redacted(text)));
+  stream.write(terminalHints(forTerminal(redacted(text))));
 }
 
 const log = (message: string) => print(process.stderr, `${message}\n`);
@@ -132,7 +133,7 @@ function approver(mode: ApprovalMode): Approver {
   const asker = (agent: string | undefined) => (agent ? `[${agent}] ` : '');
   return {
     edit: ({ edit, agent }, signal) => oneAtATime(() => {
-      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(agent)}${l10n.t('Proposed edit to {0} (line {1}):', edit.path, edit.range.start.line + 1)}\n${diffLines(edit)}\n`);
+      if (mode === 'ask' && process.stdin.isTTY) print(process.stderr, `\n${asker(agent)}${l10n.t('Proposed edit to {0} (line {1}):', edit.path, edit.range.start.line + 1)}\n${editDiffLines(edit)}\n`);
       return decide(l10n.t('Apply this edit?'), { byNo: l10n.t('edits are denied by --no'), noTerminal: l10n.t('no terminal to ask on; pass --yes to approve edits') }, signal);
     }),
     toolCall: (review, signal) => oneAtATime(() => {
@@ -163,12 +164,6 @@ function approver(mode: ApprovalMode): Approver {
       return text === '' ? { action: 'decline' } : text.toLowerCase() === 'stop' ? { action: 'stop' } : { action: 'answer', text };
     }),
   };
-}
-
-function diffLines(edit: ProposedEdit): string {
-  const minus = edit.oldText.split('\n').map((l) => `- ${l}`);
-  const plus = edit.newText.split('\n').map((l) => `+ ${l}`);
-  return [...minus, ...plus].join('\n');
 }
 
 main().then((code) => process.exit(code), (error) => {

@@ -55,6 +55,19 @@ describe('keel CLI (dist/cli.js)', function () {
     assert.doesNotMatch(stdout, /keel\.ollama\.baseUrl|Keel: Set OpenAI API Key/);
   });
 
+  it('prints a hostile model\'s escape sequences, carriage returns and bidi overrides as visible escapes', async () => {
+    const hostile = await startModelServer(() => ({ kind: 'message', content: 'Done.\x1b[2J\x1b]0;pwned\x07\rAll good \u202eevil' }));
+    try {
+      const { code, stdout, stderr } = await runCli(['run', 'say something', '--workspace', workspace, '--base-url', hostile.url]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /Done\.\\x1b\[2J\\x1b\]0;pwned\\x07\\rAll good \\u202eevil/);
+      // eslint-disable-next-line no-control-regex -- no raw control character may reach the terminal
+      assert.doesNotMatch(stdout + stderr, /[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e]/);
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('prints the usage and exits 0 for --help, -h and run --help', async () => {
     for (const args of [['--help'], ['-h'], ['run', '--help']]) {
       const { code, stdout, stderr } = await runCli(args);
