@@ -51,6 +51,16 @@ export interface ProposedEdit {
   readonly newText: string;
 }
 
+/**
+ * The edit as diff lines: `- ` before each line it replaces, `+ ` before each it writes. Split at every line ending
+ * (`\r\n`, `\r`, `\n`), so that every line shown starts with its sign: a lone `\r` in the text cannot start a line of
+ * its own (a Markdown fence that ends a hover's code block, or a terminal line printed over).
+ */
+export function editDiffLines(edit: Pick<ProposedEdit, 'oldText' | 'newText'>): string {
+  const signed = (text: string, sign: string) => text.split(/\r\n|\r|\n/).map((line) => `${sign} ${line}`);
+  return [...signed(edit.oldText, '-'), ...signed(edit.newText, '+')].join('\n');
+}
+
 /** How much harm a tool can do; decides whether a call needs the user's approval. */
 export type RiskClass = 'read' | 'write' | 'execute' | 'network' | 'destructive';
 

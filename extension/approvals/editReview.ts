@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ReviewEditParams } from '../../protocol/rpc';
-import type { EditDecision } from '../../protocol/run';
+import { editDiffLines, type EditDecision } from '../../protocol/run';
 import { workspaceFileUri } from '../workspace/workspaceFiles';
 import { showWarning } from '../errors';
 
@@ -205,7 +205,7 @@ export class EditReviewController implements vscode.CodeLensProvider, vscode.Tex
 
 function previewAfter(newText: string): vscode.ThemableDecorationAttachmentRenderOptions {
   const lines = newText.split('\n');
-  const more = lines.length > 1 ? `  (+${lines.length - 1} more line${lines.length > 2 ? 's' : ''}: Show diff)` : '';
+  const more = lines.length === 2 ? `  ${vscode.l10n.t('(+1 more line: Show diff)')}` : lines.length > 2 ? `  ${vscode.l10n.t('(+{0} more lines: Show diff)', lines.length - 1)}` : '';
   return {
     contentText: ` ⟶ ${lines[0]}${more}`,
     color: new vscode.ThemeColor('gitDecoration.addedResourceForeground'),
@@ -214,8 +214,9 @@ function previewAfter(newText: string): vscode.ThemableDecorationAttachmentRende
   };
 }
 
+/** The model wrote the edit: it is shown as plain text and a code block (fenced by VS Code), never as Markdown. */
 function diffHover(params: ReviewEditParams): vscode.MarkdownString {
-  const minus = params.edit.oldText.split('\n').map((l) => `- ${l}`);
-  const plus = params.edit.newText.split('\n').map((l) => `+ ${l}`);
-  return new vscode.MarkdownString(`**Keel proposes** (run ${params.runId.slice(0, 8)}):\n\n\`\`\`diff\n${[...minus, ...plus].join('\n')}\n\`\`\``);
+  return new vscode.MarkdownString()
+    .appendText(vscode.l10n.t('Keel proposes (run {0}):', params.runId.slice(0, 8)))
+    .appendCodeblock(editDiffLines(params.edit), 'diff');
 }

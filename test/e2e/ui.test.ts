@@ -50,7 +50,14 @@ describe('Keel in the browser workbench', function () {
     await approve.waitFor({ timeout: 30_000 });
     await page.locator('.codelens-decoration a', { hasText: 'Deny' }).waitFor();
     // The replaced text carries an inline decoration (struck through, with the replacement after it).
-    await page.locator('.view-lines .view-line span[class*="ced-"]').first().waitFor();
+    const struck = page.locator('.view-lines .view-line span[class*="ced-"]').first();
+    await struck.waitFor();
+    // Hovering it shows the edit as a diff: a plain heading and a code block, whatever the model wrote into the edit.
+    await struck.hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'Keel proposes (run ' });
+    await hover.waitFor({ timeout: 10_000 });
+    assert.match((await hover.innerText()).replace(/\s+/g, ' '), /^Keel proposes \(run [0-9a-f]{8}\): - world \+ keel ?$/);
+    await page.mouse.move(0, 0);
     const trace = await traceFrame();
     await trace.locator('.row[data-operation="approval"][data-status="running"]').waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'inline-approval.png') });
