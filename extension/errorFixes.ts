@@ -60,11 +60,19 @@ export function fixesFor(message: string, commands: readonly ContributedCommand[
 }
 
 /**
- * The notification's text: "Keel: " once (a message that starts with "Keel" already says who speaks), and no
+ * `text` with its Markdown links taken apart: a notification turns `[label](https:…)`, `(command:…)` and `(file:…)`
+ * into links, and a run's answer or error holds what a model wrote, which could dress a command as "Open the file".
+ */
+export function withoutLinks(text: string): string {
+  return text.replace(/\]\(/g, '] (');
+}
+
+/**
+ * The notification's text, without links (`withoutLinks`): "Keel: " once (a message that starts with "Keel" already says who speaks), and no
  * sentence twice (a wrapped error often quotes the advice its cause already gave).
  */
 export function notificationText(message: string): string {
-  const shown = message.length > MAX_SHOWN ? `${message.slice(0, MAX_SHOWN - 1)}…` : message;
+  const shown = withoutLinks(message.length > MAX_SHOWN ? `${message.slice(0, MAX_SHOWN - 1)}…` : message);
   const seen = new Set<string>();
   const text = shown
     .trim()

@@ -3,7 +3,7 @@ import { ResponseError } from 'vscode-languageclient/node';
 import englishText from '../package.nls.json';
 import { CONFIGURE_MODELS, fixesFor, notificationText, openSetting, SET_OPENAI_KEY, SHOW_LOG, withoutClientWrapper, type ContributedCommand, type Fix } from './errorFixes';
 
-export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, type Fix } from './errorFixes';
+export { CONFIGURE_MODELS, SET_OPENAI_KEY, openSetting, withoutLinks, type Fix } from './errorFixes';
 
 export const INSTALL_COPILOT_CHAT: Fix = { label: vscode.l10n.t('Install Copilot Chat'), command: 'workbench.extensions.search', args: ['GitHub.copilot-chat'] };
 

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CancelRunRequest, ContinueRunRequest, ListAgentsRequest, RunFinishedNotification, StartRunRequest, type AgentInfo } from '../../protocol/rpc';
 import type { RunResult } from '../../protocol/run';
-import { errorText, showError, showWarning } from '../errors';
+import { errorText, showError, showWarning, withoutLinks } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import { modelConfig, runSettings } from '../settings';
 import type { TraceStore } from '../traces/traceStore';
@@ -124,10 +124,11 @@ async function askForGoal(agent?: string): Promise<string | undefined> {
 
 async function showRunResult(result: RunResult, log: vscode.LogOutputChannel): Promise<void> {
   log.info(`run ${result.runId} ${result.outcome}: ${result.message}`);
-  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', result.message));
+  // The message is the model's answer: shown as text, never as links.
+  if (result.outcome === 'succeeded') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: {0}', withoutLinks(result.message)));
   if (result.outcome === 'cancelled') return void vscode.window.showInformationMessage(vscode.l10n.t('Keel: the run was cancelled.'));
   if (result.outcome === 'interrupted') {
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0}', result.message), vscode.l10n.t('Run a Task'));
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Keel: {0}', withoutLinks(result.message)), vscode.l10n.t('Run a Task'));
     if (choice) void vscode.commands.executeCommand('keel.runTask');
     return;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixesFor, notificationText, withoutClientWrapper, type ContributedCommand } from '../../extension/errorFixes';
+import { fixesFor, notificationText, withoutClientWrapper, withoutLinks, type ContributedCommand } from '../../extension/errorFixes';
 import { localizedManifest } from './manifestFile';
 
 const manifest = localizedManifest() as unknown as { contributes: { commands: ContributedCommand[]; configuration: { properties: Record<string, unknown> } } };
@@ -60,5 +60,14 @@ describe('error notifications', () => {
     assert.deepEqual(fixesFor(huge, commands, settings).map((f) => f.label), ['Show Log']);
     assert.ok(notificationText(huge).startsWith('Keel: '));
     assert.ok(performance.now() - started < 1000);
+  });
+
+  it('takes apart the Markdown links a model could write into a run\'s answer, which a notification would make clickable', () => {
+    const answer = 'Done. [Open the changed file](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%20-rf%20~%5Cn%22%7D) or [see](https://attacker.example/x "t").';
+    const shown = withoutLinks(answer);
+    // VS Code's notification link pattern finds nothing left.
+    assert.equal(/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi.test(shown), false);
+    assert.match(shown, /^Done\. \[Open the changed file\] \(command:/);
+    assert.equal(/\]\(/.test(notificationText(answer)), false, 'errors and warnings go through it too');
   });
 });
