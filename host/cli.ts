@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as l10n from '@vscode/l10n';
 import type { AskUserAnswer, RepeatChoice } from '../protocol/rpc';
+import { visibleControls } from '../protocol/displayText';
 import { editDiffLines } from '../protocol/run';
 import type { SpanData } from '../protocol/trace';
 import { parseCliArgs, usage, wantsHelp, type ApprovalMode } from './cli/args';
@@ -27,13 +28,12 @@ import { HeadlessConsent, type Approver } from './governance/headlessConsent';
 import { FsWorkspace } from './workspace/fsWorkspace';
 import { cliMcpAuth, cliMcpServers, reportMcpServers } from './cli/mcpServers';
 import { readAnswer } from './cli/terminal';
-import { forTerminal } from './cli/terminalText';
 import { riskLabel, runStateLabel } from '../protocol/stateLabels';
 import { bundleForLocales, loadTranslations, localesFromEnv } from './translations';
 
 /** Writes `text` redacted, with VS Code advice turned into the CLI's flags and nothing that could drive the terminal. */
 function print(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(terminalHints(forTerminal(redacted(text))));
+  stream.write(terminalHints(visibleControls(redacted(text))));
 }
 
 const log = (message: string) => print(process.stderr, `${message}\n`);

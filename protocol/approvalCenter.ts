@@ -4,6 +4,7 @@
  */
 
 import type { AllowRuleProposal, AllowScope, CommandReview } from './rpc/approvals';
+import { visibleControls } from './displayText';
 
 /** One question waiting for an answer, as the panel shows it. */
 export interface PendingQuestion {
@@ -88,4 +89,20 @@ export function parseFromApprovalCenter(value: unknown): FromApprovalCenter | un
     default:
       return undefined;
   }
+}
+
+/**
+ * The question with what a model, a tool or a file wrote in it (the title, the arguments, the command, the diff, the
+ * goal) showing its control characters and bidirectional overrides as escapes, so the card reads as what is approved.
+ */
+export function shownAsWritten(q: PendingQuestion): PendingQuestion {
+  const shown = visibleControls;
+  return {
+    ...q,
+    title: shown(q.title),
+    ...(q.goal !== undefined ? { goal: shown(q.goal) } : {}),
+    ...(q.detail !== undefined ? { detail: shown(q.detail) } : {}),
+    ...(q.diff ? { diff: { ...q.diff, path: shown(q.diff.path), oldText: shown(q.diff.oldText), newText: shown(q.diff.newText) } } : {}),
+    ...(q.command ? { command: { ...q.command, line: shown(q.command.line), parts: q.command.parts.map((part) => ({ ...part, source: shown(part.source) })) } } : {}),
+  };
 }

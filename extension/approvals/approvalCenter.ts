@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { escapeAttribute } from '../htmlAttribute';
 import { webviewPage, webviewRoot } from '../webviewPage';
-import { parseFromApprovalCenter, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
+import { parseFromApprovalCenter, shownAsWritten, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
 import type { AllowScope, ReviewToolCallParams } from '../../protocol/rpc';
 import type { PolicyWriter } from './policyRules';
@@ -111,7 +111,7 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   }
 
   private post(): void {
-    const message: ToApprovalCenter = { type: 'pending', questions: this.questions() };
+    const message: ToApprovalCenter = { type: 'pending', questions: this.questions().map(shownAsWritten) };
     void this.view?.webview.postMessage(message);
   }
 

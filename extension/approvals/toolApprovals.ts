@@ -4,6 +4,8 @@ import type { ToolCallDecision } from '../../protocol/run';
 import { PendingQuestions } from './pendingQuestions';
 import { showReadOnly } from './readOnlyDetails';
 import { riskLabel } from '../../protocol/stateLabels';
+import { visibleControls } from '../../protocol/displayText';
+import { withoutLinks } from '../errorFixes';
 
 /**
  * Tool-call approvals (risky tools, first use or a changed MCP tool): a notification with Allow / Always Allow /
@@ -50,7 +52,8 @@ export class ToolApprovalController implements vscode.Disposable {
     const deny = vscode.l10n.t('Deny');
     const details = vscode.l10n.t('Details');
     const buttons = [allow, ...(params.canAlwaysAllow ? [alwaysAllow] : []), deny, details];
-    const message = vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, riskLabel(params.risk), oneLine(params.detail));
+    // The title and arguments are what the model asked for: shown as written, never as links.
+    const message = withoutLinks(visibleControls(vscode.l10n.t('Keel: {0} (risk: {1}) {2}', params.title, riskLabel(params.risk), oneLine(params.detail))));
     for (;;) {
       const choice = await vscode.window.showWarningMessage(message, ...buttons);
       if (!this.questions.has(params.approvalId)) return;

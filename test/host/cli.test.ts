@@ -60,7 +60,7 @@ describe('keel CLI (dist/cli.js)', function () {
     try {
       const { code, stdout, stderr } = await runCli(['run', 'say something', '--workspace', workspace, '--base-url', hostile.url]);
       assert.equal(code, 0, stderr);
-      assert.match(stdout, /Done\.\\x1b\[2J\\x1b\]0;pwned\\x07\\rAll good \\u202eevil/);
+      assert.match(stdout, /Done\.\\u001b\[2J\\u001b\]0;pwned\\u0007\\rAll good \\u202eevil/);
       // eslint-disable-next-line no-control-regex -- no raw control character may reach the terminal
       assert.doesNotMatch(stdout + stderr, /[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e]/);
     } finally {

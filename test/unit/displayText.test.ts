@@ -1,23 +1,28 @@
 import assert from 'node:assert/strict';
-import { forTerminal } from '../../host/cli/terminalText';
+import { visibleControls } from '../../protocol/displayText';
 import { editDiffLines } from '../../protocol/run';
 
-describe('text for the terminal', () => {
+describe('text shown to a person who decides on it', () => {
   it('shows escape sequences, carriage returns and other controls as escapes, so nothing can draw over a question', () => {
-    assert.equal(forTerminal('Done.\x1b[2J\x1b[1;1HAll good'), 'Done.\\x1b[2J\\x1b[1;1HAll good');
-    assert.equal(forTerminal('rm -rf ~\r+ harmless'), 'rm -rf ~\\r+ harmless');
-    assert.equal(forTerminal('a\x08\x08b\x07\x00\x7f\x9b'), 'a\\x08\\x08b\\x07\\x00\\x7f\\x9b');
+    assert.equal(visibleControls('Done.\x1b[2J\x1b[1;1HAll good'), 'Done.\\u001b[2J\\u001b[1;1HAll good');
+    assert.equal(visibleControls('rm -rf ~\r+ harmless'), 'rm -rf ~\\r+ harmless');
+    assert.equal(visibleControls('a\x08\x08b\x07\x00\x7f\x9b'), 'a\\u0008\\u0008b\\u0007\\u0000\\u007f\\u009b');
     // An OSC sequence (terminal title, hyperlinks) loses its introducer and its terminator.
-    assert.equal(forTerminal('\x1b]0;pwned\x07'), '\\x1b]0;pwned\\x07');
+    assert.equal(visibleControls('\x1b]0;pwned\x07'), '\\u001b]0;pwned\\u0007');
   });
 
   it('shows bidirectional overrides and isolates, which reorder what is read', () => {
-    assert.equal(forTerminal('access = "user\u202e \u2066// admin\u2069\u2066"'), 'access = "user\\u202e \\u2066// admin\\u2069\\u2066"');
+    assert.equal(visibleControls('access = "user\u202e \u2066// admin\u2069\u2066"'), 'access = "user\\u202e \\u2066// admin\\u2069\\u2066"');
+  });
+
+  it('writes JSON\'s own escapes, so arguments shown as JSON parse back to the same characters', () => {
+    const args = { command: 'echo "\u202eexe.elif" \x9b\r' };
+    assert.deepEqual(JSON.parse(visibleControls(JSON.stringify(args))), args);
   });
 
   it('keeps newlines, tabs, and every other character as they are', () => {
     const text = 'line one\n\tindented — ü ✓ 中文 🙂\nline three';
-    assert.equal(forTerminal(text), text);
+    assert.equal(visibleControls(text), text);
   });
 });
 
