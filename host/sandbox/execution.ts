@@ -6,7 +6,7 @@ import * as l10n from '@vscode/l10n';
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten-core';
 import { heapExhausted } from './engine';
 import type { GuestRealm } from './guest';
-import { stopOutcome, type StopReason } from './limits';
+import { limitMessage, returnValueTooLarge, stopOutcome, type StopReason } from './limits';
 import type { HostReply, RunMessage, WorkerResult } from './messages';
 import type { LogEntry, LogLevel } from './types';
 
@@ -19,7 +19,7 @@ type Settled =
   | { readonly kind: 'fulfilled'; readonly value: QuickJSHandle }
   | { readonly kind: 'rejected'; readonly error: QuickJSHandle };
 
-type Outcome = Pick<WorkerResult, 'outcome' | 'valueJson' | 'error' | 'stop'>;
+type Outcome = Pick<WorkerResult, 'outcome' | 'valueJson' | 'error'>;
 
 export class Execution {
   /** Set when the engine failed underneath the guest; its WebAssembly instance must not be used again. */
@@ -101,7 +101,8 @@ export class Execution {
         return this.stopped();
       case 'stalled':
         // Running out of memory can leave a promise pending with nothing left to settle it.
-        return this.limitHit() ? this.stopped() : { outcome: 'error', stop: { stalled: true } };
+        if (this.limitHit()) return this.stopped();
+        return { outcome: 'error', error: l10n.t('The code is waiting on a promise that nothing can settle: no capability call is pending and no job is queued, so it would never finish. Check for a promise whose resolve() is never called.') };
       case 'rejected':
         return this.failure(settled.error);
       case 'fulfilled': {
@@ -113,7 +114,7 @@ export class Execution {
         settled.value.dispose();
         if (this.limitHit()) return this.stopped();
         if ('error' in copied) return this.failure(copied.error);
-        if ('tooLong' in copied) return { outcome: 'output_limit', stop: { returnValueChars: copied.tooLong } };
+        if ('tooLong' in copied) return { outcome: 'output_limit', error: returnValueTooLarge(copied.tooLong, this.request.limits) };
         return { outcome: 'ok', valueJson: copied.json };
       }
     }
@@ -239,7 +240,7 @@ export class Execution {
 
   private stopped(): Outcome {
     const reason = this.stopReason!;
-    return { outcome: stopOutcome(reason), stop: { limit: reason } };
+    return { outcome: stopOutcome(reason), error: limitMessage(reason, this.request.limits) };
   }
 
   /**
@@ -258,9 +259,9 @@ export class Execution {
     if (this.limitHit() && this.stopReason !== 'memory') return this.stopped();
     const outOfMemory = /^InternalError: out of memory/.test(text);
     if (outOfMemory || this.stopReason === 'memory') {
-      return { outcome: 'memory', stop: { limit: 'memory', ...(outOfMemory ? { guestError: text } : {}) } };
+      return { outcome: 'memory', error: limitMessage('memory', this.request.limits) + (outOfMemory ? `\n${text}` : '') };
     }
-    if (/^\w*Error: stack overflow/.test(text)) return { outcome: 'stack', stop: { limit: 'stack', guestError: text } };
+    if (/^\w*Error: stack overflow/.test(text)) return { outcome: 'stack', error: `${limitMessage('stack', this.request.limits)}\n${text}` };
     return { outcome: 'error', error: text };
   }
 
@@ -271,9 +272,9 @@ export class Execution {
     const message = error instanceof Error ? error.message : String(error);
     // WebAssembly frames also use the worker's native stack; V8 guards it with a RangeError of its own.
     if (error instanceof RangeError && /call stack/i.test(message)) {
-      return { outcome: 'stack', stop: { limit: 'stack', how: 'engine_restarted' } };
+      return { outcome: 'stack', error: limitMessage('stack', this.request.limits, 'engine_restarted') };
     }
-    return { outcome: 'error', stop: { engineFailed: message } };
+    return { outcome: 'error', error: l10n.t('The sandbox engine failed ({0}) and was restarted. Run the code again; if it fails the same way, make it use less memory or recursion.', message) };
   }
 }
 

@@ -89,32 +89,8 @@ export function limitMessage(reason: StopReason | 'stack', limits: SandboxLimits
   }
 }
 
-/**
- * Why an execution failed, as data. The worker thread that runs the code has no translations loaded, so it sends
- * this and the main thread words it ({@link stopText}) in the display language. `guestError` is what the code
- * threw (QuickJS's own "out of memory" or "stack overflow" and where).
- */
-export type StopNote =
-  | { readonly limit: StopReason | 'stack'; readonly how?: StopCircumstance; readonly guestError?: string }
-  | { readonly returnValueChars: number }
-  | { readonly stalled: true }
-  | { readonly engineFailed: string };
-
-/** The message for a stop the worker reported. */
-export function stopText(note: StopNote, limits: SandboxLimits): string {
-  if ('limit' in note) {
-    const message = limitMessage(note.limit, limits, note.how);
-    return note.guestError === undefined ? message : `${message}\n${note.guestError}`;
-  }
-  if ('returnValueChars' in note) return returnValueTooLarge(note.returnValueChars, limits);
-  if ('stalled' in note) {
-    return l10n.t('The code is waiting on a promise that nothing can settle: no capability call is pending and no job is queued, so it would never finish. Check for a promise whose resolve() is never called.');
-  }
-  return l10n.t('The sandbox engine failed ({0}) and was restarted. Run the code again; if it fails the same way, make it use less memory or recursion.', note.engineFailed);
-}
-
 /** The message for a return value over `limits.maxOutputChars`. */
-function returnValueTooLarge(chars: number, limits: SandboxLimits): string {
+export function returnValueTooLarge(chars: number, limits: SandboxLimits): string {
   return l10n.t('The return value is {0} characters as JSON, over {1} = {2}. Return less data, or raise {1}.', chars, 'limits.maxOutputChars', limits.maxOutputChars);
 }
 

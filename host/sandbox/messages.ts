@@ -2,7 +2,6 @@
  * The messages between the pool (main thread) and a sandbox worker. Only strings and numbers cross: guest values
  * travel as JSON text, so nothing live passes in either direction.
  */
-import type { StopNote } from './limits';
 import type { ExecutionOutcome, LogEntry, SandboxLimits } from './types';
 
 /** What the worker needs at start-up, as `workerData`. */
@@ -35,8 +34,6 @@ export interface WorkerResult {
   readonly outcome: ExecutionOutcome;
   readonly valueJson?: string;
   readonly error?: string;
-  /** Why the execution stopped, as data for the main thread to word: the worker thread has no translations. */
-  readonly stop?: StopNote;
   readonly logs: LogEntry[];
   readonly memoryUsedBytes: number;
 }

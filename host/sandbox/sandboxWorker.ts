@@ -5,9 +5,9 @@
  */
 import * as l10n from '@vscode/l10n';
 import { Worker } from 'node:worker_threads';
-import { limitMessage, stopText, WORKER_STACK_MB } from './limits';
+import { limitMessage, WORKER_STACK_MB } from './limits';
 import type { FromWorker, HostReply, RunMessage, ToWorker, WorkerResult, WorkerStartData } from './messages';
-import type { ExecutionOutcome, SandboxLimits } from './types';
+import type { ExecutionOutcome } from './types';
 import { sandboxWorkerFiles } from './workerFiles';
 import { translationsInUse } from '../../protocol/translations';
 
@@ -71,7 +71,7 @@ export class SandboxWorker {
           this.forwardHostCall(message.id, message.callId, message.name, message.argsJson);
           break;
         case 'done':
-          if (message.id === this.active?.id) this.active.finish(worded(message.result, this.active.job.run.limits));
+          if (message.id === this.active?.id) this.active.finish(message.result);
           break;
       }
     });
@@ -152,13 +152,6 @@ export class SandboxWorker {
   private post(message: ToWorker): void {
     this.worker.postMessage(message);
   }
-}
-
-/** The worker's result with its stop worded here, in the display language the worker thread does not have. */
-function worded(result: WorkerResult, limits: SandboxLimits): WorkerResult {
-  if (!result.stop) return result;
-  const { stop, ...rest } = result;
-  return { ...rest, error: stopText(stop, limits) };
 }
 
 function failure(outcome: ExecutionOutcome, error: string): WorkerResult {

@@ -68,11 +68,17 @@ describe('the host and CLI translations', () => {
   });
 
   it('hands the translation to the sandbox worker threads, which do not share it otherwise', async () => {
-    useTranslations({ '…[cut off: console output reached {0}]': '…[abgeschnitten: {0}]' });
+    useTranslations({
+      '…[cut off: console output reached {0}]': '…[abgeschnitten: {0}]',
+      'The code ran for more than {0} = {1} ms of its own time (waits for agents and capabilities not counted). Is a loop endless? Make it do less work, or raise {0}.': 'Zu lange gerechnet: {0} = {1} ms.',
+    });
     const sandbox = new Sandbox({ poolSize: 1 });
     try {
       const result = await sandbox.execute({ code: 'for (;;) console.log("x".repeat(100));', limits: { maxOutputChars: 1000 } });
       assert.match(result.logs.at(-1)!.text, /…\[abgeschnitten: limits\.maxOutputChars\]$/);
+      // A limit's message is worded in the worker thread too.
+      const spun = await sandbox.execute({ code: 'for (;;) {}', limits: { computeMs: 100 } });
+      assert.equal(spun.error, 'Zu lange gerechnet: limits.computeMs = 100 ms.');
     } finally {
       await sandbox.dispose();
     }
