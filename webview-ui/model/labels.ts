@@ -3,6 +3,7 @@ import * as l10n from '@vscode/l10n';
 import type { AttributeValue, SpanData } from '../../protocol/trace';
 import { formatDuration } from '../duration';
 import type { Rollup } from './traceIndex';
+import { runStateLabel } from '../../protocol/stateLabels';
 
 const LABELS: Readonly<Record<string, string>> = {
   'gen_ai.operation.name': l10n.t('Operation'),
@@ -82,14 +83,15 @@ export function tokensText(input: number, output: number): string {
  */
 export function statusLabel(status: string): string {
   switch (status) {
-    case 'running': return l10n.t('running');
     case 'ok': return l10n.t('ok');
     case 'error': return l10n.t('error');
-    case 'cancelled': return l10n.t('cancelled');
-    case 'succeeded': return l10n.t('succeeded');
-    case 'failed': return l10n.t('failed');
-    case 'interrupted': return l10n.t('interrupted');
     case 'unknown': return l10n.t('unknown');
+    case 'running':
+    case 'cancelled':
+    case 'succeeded':
+    case 'failed':
+    case 'interrupted':
+      return runStateLabel(status);
     default: return status;
   }
 }

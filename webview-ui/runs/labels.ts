@@ -1,6 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import type { RunListEntry, RunState } from '../../protocol/rpc/runs';
 import type { RunAction } from '../../protocol/runsView';
+import { runStateLabel } from '../../protocol/stateLabels';
 
 /**
  * The Runs list's words, translated when they are asked for (after the page's translations are loaded, never at
@@ -9,15 +10,9 @@ import type { RunAction } from '../../protocol/runsView';
 
 export type ButtonAction = Exclude<RunAction, 'continue' | 'steer'>;
 
+/** The state's word, as everywhere, except that the list says whom a waiting run waits on. */
 export function stateLabel(state: RunState): string {
-  switch (state) {
-    case 'running': return l10n.t('running');
-    case 'waiting': return l10n.t('waiting on you');
-    case 'interrupted': return l10n.t('interrupted');
-    case 'failed': return l10n.t('failed');
-    case 'succeeded': return l10n.t('succeeded');
-    case 'cancelled': return l10n.t('cancelled');
-  }
+  return state === 'waiting' ? l10n.t('waiting on you') : runStateLabel(state);
 }
 
 export function buttonLabel(action: ButtonAction): string {
