@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StartRunRequest } from '../../protocol/rpc';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { tempDir } from '../unit/helpers';
 import { HostileHost, p99 } from './hostileHost';
@@ -32,6 +33,34 @@ describe('adversarial: the host stays up and responsive', function () {
   afterEach(async () => {
     assert.ok(host.alive, 'the host died');
     assert.equal(await host.stop(), 0);
+  });
+
+  it('takes a hostile translation (wrong types, markup, a placeholder flood, a huge entry) as text, and keeps answering', async () => {
+    assert.equal(await host.stop(), 0);
+    const dir = await tempDir();
+    const bundle = join(dir, 'bundle.l10n.qps-ploc.json');
+    const goalIsEmpty = 'The goal is empty. Describe what the agent should do, e.g. "Rename the function foo to bar in src/a.ts".';
+    await writeFile(bundle, JSON.stringify({
+      // Each {0} repeats the reason: the translator, not the model, decides how long the message gets.
+      'The run was refused: {0}.': '{0}'.repeat(5000),
+      [goalIsEmpty]: `<img src=x onerror=alert(1)>${'x'.repeat(1_000_000)}`,
+      'no agent is named {0}; list them with {1} or {2}': { comment: ['no message'] },
+      'Cancelled': ['not', 'text'],
+      'Unknown sandbox limit "{0}"; known limits: {1}.': null,
+    }));
+    host = await HostileHost.start(await tempDir(), server.url, { l10nBundle: bundle });
+    const models = host.models();
+    const refused = await host.connection.sendRequest(StartRunRequest.type, { goal: '  ', models, limits: { maxSteps: 2, approvalTimeoutMs: 1000 } }).then(() => '', (error: Error) => error.message);
+    assert.ok(refused.startsWith('<img src=x onerror=alert(1)>x') && refused.length > 1_000_000, 'the translation arrives as the text it is');
+    // An entry that is not text reads as English, inside a flooded frame.
+    const { runId } = await host.connection.sendRequest(StartRunRequest.type, { goal: 'go', agent: 'nobody', models, limits: { maxSteps: 2, approvalTimeoutMs: 1000 } });
+    const result = await host.finished(runId);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.message.split('no agent is named nobody').length - 1, 5000);
+    assert.ok((await host.ping()) < 1000);
+    // And runs go on as before.
+    const goal = model.plan('after a hostile translation', [answer('done')]);
+    assert.equal((await host.run(goal)).outcome, 'succeeded');
   });
 
   it('survives a command whose detached child outlives the timeout (kill ESRCH), and the run reports it', async () => {

@@ -63,7 +63,7 @@ export class HostileHost {
   }
 
   /** Forks the built host over IPC, as the extension does, on `workspace` with a fresh storage folder unless given one. */
-  static async start(workspace: string, modelUrl: string, options: { storageDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<HostileHost> {
+  static async start(workspace: string, modelUrl: string, options: { storageDir?: string; env?: NodeJS.ProcessEnv; l10nBundle?: string } = {}): Promise<HostileHost> {
     const child = fork(HOST_BUNDLE, ['--node-ipc'], { execArgv: [], env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
     connection.listen();
@@ -73,7 +73,7 @@ export class HostileHost {
       rootUri: null,
       workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'workspace' }],
       capabilities: {},
-      initializationOptions: { protocolVersion: PROTOCOL_VERSION, storageDir: host.storageDir },
+      initializationOptions: { protocolVersion: PROTOCOL_VERSION, storageDir: host.storageDir, ...(options.l10nBundle ? { l10nBundle: options.l10nBundle } : {}) },
     });
     await connection.sendNotification('initialized', {});
     return host;
