@@ -40,6 +40,8 @@ export interface KeelApi {
   pendingBudgets(): readonly { approvalId: string; scope: string; spentUsd: number; limitUsd: number }[];
   /** Sends the current MCP configuration to the host; resolves with each server's state. */
   syncMcpServers(): Promise<readonly { name: string; state: string; error?: string }[]>;
+  /** The configured MCP servers and their states, as the host last reported them. */
+  mcpServers(): readonly { name: string; source: string; state: string }[];
   /** The MCP servers the status bar's Sign In button is offered for. */
   mcpWaitingForSignIn(): readonly string[];
   spans(): readonly SpanData[];
@@ -128,6 +130,7 @@ function keelApi(activationMs: number, host: AgentHost, { traces, approvals, run
     pendingToolCalls: () => approvals.toolApprovals.list().map((p) => ({ approvalId: p.approvalId, tool: p.tool, canAlwaysAllow: p.canAlwaysAllow })),
     pendingBudgets: () => approvals.budgets.list().map((p) => ({ approvalId: p.approvalId, scope: p.scope, spentUsd: p.spentUsd, limitUsd: p.limitUsd })),
     syncMcpServers: mcp.sync,
+    mcpServers: () => mcp.states.all().map((s) => ({ name: s.name, source: s.source, state: s.state })),
     mcpWaitingForSignIn: () => mcp.states.waitingForSignIn().map((s) => s.name),
     metrics: metrics.load,
     alerts: metrics.alerts.active,

@@ -36,16 +36,25 @@ export function registerMcp(context: vscode.ExtensionContext, host: AgentHost, l
     }
     return servers;
   };
+  // One at a time, so a slow sync (one asking for an input) cannot land after a newer one and undo it.
+  let syncing = Promise.resolve();
   const resync = () => {
-    if (host.state === 'running') sync().catch((error) => log.error(`MCP configuration not applied: ${errorText(error)}`));
+    syncing = syncing.then(async () => {
+      if (host.state === 'running') await sync().catch((error) => log.error(`MCP configuration not applied: ${errorText(error)}`));
+    });
   };
   const mcpFile = vscode.workspace.createFileSystemWatcher('**/.vscode/mcp.json');
+  // The watcher can miss a file written into a folder it has not begun to watch, but not the folder's creation.
+  const settingsFolder = vscode.workspace.createFileSystemWatcher('**/.vscode', false, true, false);
   context.subscriptions.push(
     host.onClient((client) => client.onRequest(ElicitRequest.type, (params, token) => askUserForElicitation(params, token))),
     mcpFile,
     mcpFile.onDidChange(resync),
     mcpFile.onDidCreate(resync),
     mcpFile.onDidDelete(resync),
+    settingsFolder,
+    settingsFolder.onDidCreate(resync),
+    settingsFolder.onDidDelete(resync),
     // Model settings matter too: they answer servers' sampling requests.
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('keel') && resync()),
     vscode.workspace.onDidGrantWorkspaceTrust(resync),

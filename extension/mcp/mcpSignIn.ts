@@ -12,6 +12,8 @@ const credentialsKey = (server: string) => `keel.mcp.oauth.${server}`;
 
 /** MCP servers' states as the host last reported them, for the status bar and "Keel: Show Tools". */
 export interface McpServerStates {
+  /** Every configured server, as the host last reported it. */
+  all(): readonly McpServerInfo[];
   /** Servers waiting for the user to sign in. */
   waitingForSignIn(): readonly McpServerInfo[];
   readonly onDidChange: vscode.Event<void>;
@@ -101,7 +103,7 @@ export function registerMcpSignIn(context: vscode.ExtensionContext, host: AgentH
     vscode.commands.registerCommand('keel.signInMcpServer', signIn),
     vscode.commands.registerCommand('keel.signOutMcpServer', signOut),
   );
-  return { waitingForSignIn, onDidChange: changed.event, update };
+  return { all: () => servers, waitingForSignIn, onDidChange: changed.event, update };
 }
 
 /**

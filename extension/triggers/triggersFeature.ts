@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import * as vscode from 'vscode';
 import type { Runs } from '../runs/runsFeature';
 import { AGENT_FOLDERS, MAX_AGENT_FILE_BYTES, MAX_AGENT_FILES } from '../../protocol/agentFiles';
@@ -41,7 +42,10 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
   });
   view.engine = engine;
 
+  let loads = 0;
   const load = async () => {
+    // Loads overlap when events come in a burst; only the newest, which read the files last, may set the triggers.
+    const current = ++loads;
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || !vscode.workspace.isTrusted) {
       engine.setTriggers([]);
@@ -77,6 +81,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
       if (!taken) kept.set(trigger.name, trigger);
       else notes.push({ text: vscode.l10n.t('{0}: the trigger name "{1}" is taken by {2}; rename one of them.', trigger.source ?? TRIGGERS_FILE, trigger.name, taken.source ?? TRIGGERS_FILE) });
     }
+    if (current !== loads) return;
     for (const note of notes) log.warn(`${note.text}${note.line ? ` (line ${note.line})` : ''}`);
     const paused = new Set(context.workspaceState.get<string[]>(PAUSED, []));
     engine.setTriggers([...kept.values()].map((t) => (paused.has(t.name) ? { ...t, paused: true } : t)));
@@ -141,10 +146,15 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
   return { started, watching: () => engine.states().map((s) => s.trigger.name) };
 }
 
-/** A file whose change changes the triggers: the trigger file, or an agent definition. */
+/**
+ * A path whose change changes the triggers: the trigger file, an agent definition, or a folder that holds them. The
+ * file watcher can miss a file written into a folder it has not begun to watch, but not the folder's own creation
+ * or deletion, so those reload too.
+ */
 function declaresTriggers(path: string | undefined): boolean {
   if (!path) return false;
-  return path === TRIGGERS_FILE || AGENT_FOLDERS.some(({ dir, suffix }) => path.startsWith(`${dir}/`) && path.endsWith(suffix) && !path.slice(dir.length + 1).includes('/'));
+  const holds = (folder: string) => folder === path || folder.startsWith(`${path}/`);
+  return path === TRIGGERS_FILE || holds(posix.dirname(TRIGGERS_FILE)) || AGENT_FOLDERS.some(({ dir, suffix }) => holds(dir) || (path.startsWith(`${dir}/`) && path.endsWith(suffix) && !path.slice(dir.length + 1).includes('/')));
 }
 
 /** A file's text, or undefined when it is missing or larger than `maxBytes`. */

@@ -238,4 +238,19 @@ describe('Keel with an MCP server inside VS Code', function () {
     await vscode.commands.executeCommand('keel.denyToolCall', pending!.approvalId);
     assert.match((await done).message, /denied this call: the user denied it/);
   });
+
+  it('starts the servers of a .vscode/mcp.json written into a new folder, and stops them when the folder goes', async () => {
+    const entry = vscode.Uri.joinPath(vscode.extensions.getExtension('keel-dev.keel')!.extensionUri, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js').fsPath;
+    const settingsFolder = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, '.vscode');
+    const fromWorkspace = () => api.mcpServers().filter((s) => s.source === '.vscode/mcp.json');
+    // Three rounds: the watcher can miss a file written into a folder it has not begun to watch.
+    for (let round = 0; round < 3; round++) {
+      const config = { servers: { [`workspace${round}`]: { type: 'stdio', command: process.execPath, args: [entry, 'stdio'], env: { ELECTRON_RUN_AS_NODE: '1' } } } };
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(settingsFolder, 'mcp.json'), new TextEncoder().encode(JSON.stringify(config)));
+      await until(`round ${round}'s server to connect`, () => fromWorkspace().some((s) => s.name === `workspace${round}` && s.state === 'connected'), 15_000);
+      await vscode.workspace.fs.delete(settingsFolder, { recursive: true });
+      await until(`round ${round}'s server to stop with its folder`, () => fromWorkspace().length === 0, 15_000);
+    }
+    assert.deepEqual(api.mcpServers().map((s) => [s.name, s.state]), [['everything', 'connected']]);
+  });
 });

@@ -64,4 +64,17 @@ describe('triggers in VS Code', function () {
     assert.equal(root.attributes['gen_ai.agent.name'], 'summarizer');
     assert.equal(root.attributes['keel.run.goal'], 'summarize greeting.txt');
   });
+
+  it('takes up a definition written into a folder that did not exist a moment before, every time', async () => {
+    // The file watcher can miss a file created in a folder it has not started watching yet; the folder's creation
+    // must be enough. Eight rounds make a miss that one in five writes would suffer show.
+    const agents = vscode.Uri.joinPath(folder(), '.keel', 'agents');
+    for (let round = 0; round < 8; round++) {
+      await vscode.workspace.fs.delete(agents, { recursive: true }).then(undefined, () => undefined);
+      await until('the removed definition\'s triggers to be gone', () => !api.triggers().some((name) => name.startsWith('round ')));
+      const text = ['---', 'description: Summarizes files', 'triggers:', `  - { name: round ${round}, on: { command: true }, goal: "summarize" }`, '---', 'Summarize briefly.', ''].join('\n');
+      await vscode.workspace.fs.writeFile(definition(), new TextEncoder().encode(text));
+      await until(`round ${round}'s trigger to be in force`, () => api.triggers().includes(`round ${round}`), 10_000);
+    }
+  });
 });
