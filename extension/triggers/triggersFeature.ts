@@ -6,6 +6,8 @@ import { parseAgentTriggers } from './agentTriggers';
 import { kindOf, parseTriggerFile, TRIGGERS_FILE, type Trigger } from './triggerFile';
 import { TriggerEngine, type TriggerState } from './triggerEngine';
 
+/** The most files of a new folder (a checkout, an unpacked archive) offered to fileCreated triggers. */
+const MAX_FOLDER_FILES = 1000;
 const LAST_SCHEDULED = 'keel.triggers.lastScheduled';
 const PAUSED = 'keel.triggers.paused';
 
@@ -93,6 +95,14 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     const path = relative(uri);
     if (path && !path.startsWith('.keel/')) engine.fileEvent(kind, path);
   };
+  // A new folder's files may come without events of their own (see declaresTriggers); its creation stands for them.
+  const created = async (uri: vscode.Uri) => {
+    const type = await vscode.workspace.fs.stat(uri).then((stat) => stat.type, () => undefined);
+    if (type === undefined || !(type & vscode.FileType.Directory)) return fileEvent('fileCreated')(uri);
+    const path = relative(uri);
+    if (!path || path.startsWith('.keel/') || !engine.states().some((s) => kindOf(s.trigger) === 'fileCreated')) return;
+    for (const file of await vscode.workspace.findFiles(new vscode.RelativePattern(uri, '**/*'), undefined, MAX_FOLDER_FILES)) fileEvent('fileCreated')(file);
+  };
   const watcher = vscode.workspace.createFileSystemWatcher('**/*');
   const counts = new Map<string, { error: number; warning: number }>();
   const setPaused = async (name: string | TriggerItem | undefined, paused: boolean) => {
@@ -111,7 +121,7 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     { dispose: () => engine.dispose() },
     vscode.window.createTreeView('keel.triggers', { treeDataProvider: view, showCollapseAll: false }),
     watcher,
-    watcher.onDidCreate(fileEvent('fileCreated')),
+    watcher.onDidCreate((uri) => void created(uri)),
     watcher.onDidDelete(fileEvent('fileDeleted')),
     watcher.onDidChange((uri) => declaresTriggers(relative(uri)) && void load()),
     watcher.onDidCreate((uri) => declaresTriggers(relative(uri)) && void load()),

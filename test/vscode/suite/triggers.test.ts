@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { KeelApi } from '../../../extension/extension';
 import { startModelServer, type ModelServer } from '../../fixtures/modelServer';
@@ -63,6 +65,25 @@ describe('triggers in VS Code', function () {
     const root = api.spans().find((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent')!;
     assert.equal(root.attributes['gen_ai.agent.name'], 'summarizer');
     assert.equal(root.attributes['keel.run.goal'], 'summarize greeting.txt');
+  });
+
+  it('starts a fileCreated trigger for files that arrive inside new folders', async () => {
+    // As a checkout or an unpacked archive brings them: folders and their files at once. The watcher misses some
+    // of those files' own events; their folders' creation must stand for them.
+    const triggers = { triggers: [{ name: 'new drops', on: { fileCreated: ['drop/**/*.txt'] }, goal: 'summarize ${files}', debounceMs: 1000 }] };
+    await vscode.workspace.fs.writeFile(triggersFile(), new TextEncoder().encode(JSON.stringify(triggers, null, 2)));
+    await until('the trigger to be in force', () => api.triggers().includes('new drops'));
+    const before = api.triggerRuns().length;
+    const paths = Array.from({ length: 15 }, (_, i) => `drop/d${i}/note.txt`);
+    for (const path of paths) {
+      mkdirSync(dirname(join(folder().fsPath, path)), { recursive: true });
+      writeFileSync(join(folder().fsPath, path), 'dropped\n');
+    }
+    const run = await until('the run', () => api.triggerRuns().slice(before).find((r) => r.trigger === 'new drops'));
+    const root = await until('its root span', () => api.spans().find((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent'));
+    const goal = String(root.attributes['keel.run.goal']);
+    assert.deepEqual(paths.filter((path) => !goal.includes(JSON.stringify(path))), [], goal);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder(), 'drop'), { recursive: true });
   });
 
   it('takes up a definition written into a folder that did not exist a moment before, every time', async () => {
