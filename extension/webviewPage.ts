@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { escapeAttribute } from './htmlAttribute';
+import { escapeHtml } from '../protocol/html';
 
 /** Where every Keel webview's scripts, styles and codicons are: the only folder its pages may load from. */
 export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
@@ -29,13 +29,13 @@ export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri, p
   const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), name)).toString();
   const styles = ['codicon.css', ...page.styles].map((name) => `<link href="${asset(name)}" rel="stylesheet">`).join('\n');
   return `<!DOCTYPE html>
-<html lang="${escapeAttribute(vscode.env.language)}">
+<html lang="${escapeHtml(vscode.env.language)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 ${styles}
-<title>${escapeAttribute(page.title)}</title>
+<title>${escapeHtml(page.title)}</title>
 </head>
 <body${page.bodyAttributes ? ` ${page.bodyAttributes}` : ''}${l10nAttribute()}>
 ${page.body}
@@ -46,5 +46,5 @@ ${page.body}
 
 function l10nAttribute(): string {
   const bundle = vscode.l10n.bundle;
-  return bundle ? ` data-l10n="${escapeAttribute(JSON.stringify(bundle))}"` : '';
+  return bundle ? ` data-l10n="${escapeHtml(JSON.stringify(bundle))}"` : '';
 }

@@ -55,7 +55,14 @@ export type ParamsCheck<T> = { readonly ok: true; readonly params: T } | { reado
  */
 export function checkParams<T>(schema: z.ZodType<T>, params: unknown, method: string, kind: 'request' | 'notification' = 'request'): ParamsCheck<T> {
   const deep = tooDeep(params);
-  if (deep !== undefined) return { ok: false, message: tooDeepMessage(schema.description, method, kind, deep) };
+  if (deep !== undefined) {
+    const issue = l10n.t({
+      message: 'params nest too deep: {0} nests more than {1} levels of objects and lists',
+      args: [deep, MAX_PARAMS_DEPTH],
+      comment: ['{0} is the top-level field whose value nests too deep, e.g. "input"; {1} is the number of levels allowed.'],
+    });
+    return { ok: false, message: invalidMessage(schema.description, method, kind, issue) };
+  }
   const parsed = schema.safeParse(params, { reportInput: true, error: allowed });
   if (parsed.success) return { ok: true, params: parsed.data };
   const issues = parsed.error.issues;
@@ -77,29 +84,6 @@ function invalidMessage(description: string | undefined, method: string, kind: '
   }
   if (kind === 'notification') return l10n.t({ message: 'Invalid {0} notification: {1}', args: [method, issues], comment: ['{0} is a protocol method, e.g. "memory/filesChanged".', '{1} lists each field at fault and what it allows, e.g. "limits.maxSteps: must be an integer from 1 to 200; goal: is missing; it must be a string".'] });
   return l10n.t({ message: 'Invalid {0} request: {1}', args: [method, issues], comment: ['{0} is a protocol method, e.g. "memory/search".', '{1} lists each field at fault and what it allows, e.g. "limits.maxSteps: must be an integer from 1 to 200; goal: is missing; it must be a string".'] });
-}
-
-/** "Invalid run request: params nest too deep: …", named as in `invalidMessage`. */
-function tooDeepMessage(description: string | undefined, method: string, kind: 'request' | 'notification', field: string): string {
-  if (description !== undefined) {
-    return l10n.t({
-      message: 'Invalid {0}: params nest too deep: {1} nests more than {2} levels of objects and lists',
-      args: [description, field, MAX_PARAMS_DEPTH],
-      comment: ['{0} names the params, e.g. "run request" or "initialization options" (English, from the protocol).', '{1} is the top-level field whose value nests too deep, e.g. "input"; {2} is the number of levels allowed.'],
-    });
-  }
-  if (kind === 'notification') {
-    return l10n.t({
-      message: 'Invalid {0} notification: params nest too deep: {1} nests more than {2} levels of objects and lists',
-      args: [method, field, MAX_PARAMS_DEPTH],
-      comment: ['{0} is a protocol method, e.g. "memory/filesChanged".', '{1} is the top-level field whose value nests too deep, e.g. "input"; {2} is the number of levels allowed.'],
-    });
-  }
-  return l10n.t({
-    message: 'Invalid {0} request: params nest too deep: {1} nests more than {2} levels of objects and lists',
-    args: [method, field, MAX_PARAMS_DEPTH],
-    comment: ['{0} is a protocol method, e.g. "memory/search".', '{1} is the top-level field whose value nests too deep, e.g. "input"; {2} is the number of levels allowed.'],
-  });
 }
 
 /** The field whose value nests past `maxDepth` levels, or undefined when none does; iterative, so any depth is safe. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { escapeAttribute } from '../htmlAttribute';
+import { escapeHtml } from '../../protocol/html';
 import { webviewPage, webviewRoot } from '../webviewPage';
 import { parseFromApprovalCenter, shownAsWritten, type FromApprovalCenter, type PendingQuestion, type ToApprovalCenter } from '../../protocol/approvalCenter';
 import { formatUsd as usd, type BudgetEscalationParams } from '../../protocol/models';
@@ -216,7 +216,7 @@ export class ApprovalCenter implements vscode.WebviewViewProvider, vscode.Dispos
   }
 
   private html(webview: vscode.Webview): string {
-    return webviewPage(webview, this.extensionUri, { title: vscode.l10n.t('Keel approvals'), styles: ['approvals.css'], script: 'approvals.js', body: `<main id="app" aria-label="${escapeAttribute(vscode.l10n.t('Questions waiting for your answer'))}"></main>` });
+    return webviewPage(webview, this.extensionUri, { title: vscode.l10n.t('Keel approvals'), styles: ['approvals.css'], script: 'approvals.js', body: `<main id="app" aria-label="${escapeHtml(vscode.l10n.t('Questions waiting for your answer'))}"></main>` });
   }
 }
 

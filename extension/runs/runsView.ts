@@ -4,7 +4,7 @@ import { offers, parseFromRunsView, type FromRunsView, type RunAction, type ToRu
 import { errorText } from '../errors';
 import type { AgentHost } from '../host/agentHost';
 import type { TraceStore } from '../traces/traceStore';
-import { escapeAttribute } from '../htmlAttribute';
+import { escapeHtml } from '../../protocol/html';
 import { webviewPage, webviewRoot } from '../webviewPage';
 import type { FailedTasks } from './failedTasks';
 import { panelTranscript } from './panelTranscript';
@@ -64,7 +64,7 @@ export class RunsView implements vscode.WebviewViewProvider, vscode.Disposable {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.extensionUri)] };
-    view.webview.html = webviewPage(view.webview, this.extensionUri, { title: vscode.l10n.t('Keel runs'), styles: ['runs.css'], script: 'runs.js', body: `<main id="app" aria-label="${escapeAttribute(vscode.l10n.t('Agent runs'))}"></main>` });
+    view.webview.html = webviewPage(view.webview, this.extensionUri, { title: vscode.l10n.t('Keel runs'), styles: ['runs.css'], script: 'runs.js', body: `<main id="app" aria-label="${escapeHtml(vscode.l10n.t('Agent runs'))}"></main>` });
     view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw), undefined, this.disposables);
     view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
   }

@@ -48,7 +48,7 @@ export function cliMcpAuth(options: CliMcpOptions, print: (text: string) => void
     store: options.credentials === 'disk' ? new FileCredentialStore(CLI_CREDENTIALS_DIR) : new MemoryCredentialStore(),
     open: async (server, url, reason) => {
       if (!atTerminal) {
-        throw new Error(l10n.t('MCP server "{0}" asks for a sign-in, but there is no terminal to show its sign-in address on. Set {1} and {2} (or {3}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs).', server, 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key'));
+        throw new Error(`${l10n.t('MCP server "{0}" asks for a sign-in, but there is no terminal to show its sign-in address on.', server)} ${signInWithoutTerminal()}`);
       }
       const asked = reason === 'step-up'
         ? l10n.t('MCP server "{0}" asks you to sign in again to allow more. Open this address in a browser on this machine and approve; Keel waits up to 5 minutes:', server)
@@ -63,11 +63,16 @@ export function cliMcpAuth(options: CliMcpOptions, print: (text: string) => void
 export function reportMcpServers(servers: readonly McpServerStatus[], log: (message: string) => void): void {
   for (const server of servers) {
     if (server.state === 'needs-sign-in') {
-      log(l10n.t('MCP server "{0}" needs a sign-in, but there is no terminal to show its sign-in address on. Set {1} and {2} (or {3}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs). The run goes on without its tools.', server.name, 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key'));
+      log(`${l10n.t('MCP server "{0}" needs a sign-in, but there is no terminal to show its sign-in address on.', server.name)} ${signInWithoutTerminal()} ${l10n.t('The run goes on without its tools.')}`);
     } else if (server.state === 'failed') {
       log(l10n.t('MCP server "{0}" did not connect: {1} The run goes on without its tools.', server.name, server.error ?? l10n.t('unknown error')));
     } else if (server.sandboxed === false && server.sandbox) {
       log(l10n.t('MCP server "{0}": {1}', server.name, server.sandbox));
     }
   }
+}
+
+/** How to sign in to a server when there is no terminal to show its address on. */
+function signInWithoutTerminal(): string {
+  return l10n.t('Set {0} and {1} (or {2}) for a client that signs in by itself, or run keel once at a terminal to sign in (the tokens are kept for later runs).', 'KEEL_MCP_CLIENT_ID', 'KEEL_MCP_CLIENT_SECRET', '--mcp-private-key');
 }

@@ -13,9 +13,8 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { freePort, openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
-import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
+import { answerFromPalette, runFromPalette, webviewFrame, SHOTS, screenshotWhenFailed } from './workbench';
 
-const SHOTS = join(repoRoot, 'test-results');
 /** Screenshots that ship: the walkthrough's and the extension page's pictures, and the docs'. */
 const MEDIA = join(repoRoot, 'extension', 'media', 'walkthrough');
 const DOCS = join(repoRoot, 'docs', 'images');
@@ -50,9 +49,7 @@ describe('First run in the browser workbench', function () {
     await models?.close();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `firstrun-failed-${Date.now()}.png`) });
-  });
+  screenshotWhenFailed('firstrun', () => page);
 
   it('says in the sidebar which model Keel will use, and that it does not answer', async () => {
     await page.locator('.activitybar .action-item a[aria-label^="Keel"]').click();

@@ -9,10 +9,9 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until } from '../until';
-import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
-import { answerFromPalette } from './workbench';
+import { openWorkbench, type CodeServer } from '../vscode/codeServer';
+import { answerFromPalette, SHOTS, screenshotWhenFailed } from './workbench';
 
-const SHOTS = join(repoRoot, 'test-results');
 
 describe('Metrics and alerts in the browser workbench', function () {
   this.timeout(240_000);
@@ -41,9 +40,7 @@ describe('Metrics and alerts in the browser workbench', function () {
     await models?.close();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `e2e-metrics-failed-${Date.now()}.png`) });
-  });
+  screenshotWhenFailed('e2e-metrics', () => page);
 
   it('counts scripted runs, raises the error-rate alert once with a status bar warning, and shows the Metrics view', async () => {
     await runTaskFromPalette('summarize greeting.txt');

@@ -12,9 +12,8 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
-import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
+import { answerFromPalette, runFromPalette, webviewFrame, SHOTS, screenshotWhenFailed } from './workbench';
 
-const SHOTS = join(repoRoot, 'test-results');
 const DOCS = join(repoRoot, 'docs', 'images');
 const EDIT_GOAL = 'replace "world" with "keel" in greeting.txt';
 const DELEGATE_GOAL = 'delegate in parallel [{"goal": "summarize notes.txt"}, {"goal": "summarize greeting.txt"}, {"goal": "summarize answer.ts"}]';
@@ -41,9 +40,7 @@ describe('the Runs list in the browser workbench', function () {
     await models?.close();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `e2e-runs-failed-${Date.now()}.png`) });
-  });
+  screenshotWhenFailed('e2e-runs', () => page);
 
   it('resumes a run after a window reload in the middle of it, with its inline prompt back, from the Runs list', async () => {
     await runTaskFromPalette(EDIT_GOAL);

@@ -11,9 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { until } from '../until';
 import { freePort, openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
 import { PSEUDO_MARK, pseudoLanguage } from '../vscode/pseudoLanguage';
-import { webviewFrame } from './workbench';
+import { webviewFrame, SHOTS, screenshotWhenFailed } from './workbench';
 
-const SHOTS = join(repoRoot, 'test-results');
 const PAGE = `# ${PSEUDO_MARK}A model that answers\n\n${PSEUDO_MARK}Keel works with the model you already have.\n`;
 
 describe('Keel in another display language', function () {
@@ -34,9 +33,7 @@ describe('Keel in another display language', function () {
     await server?.stop();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `translation-failed-${Date.now()}.png`) });
-  });
+  screenshotWhenFailed('translation', () => page);
 
   it('shows the extension’s words and the agent host’s reason in the display language', async () => {
     await page.locator('.activitybar .action-item a[aria-label*="Keel"]').click();

@@ -11,9 +11,8 @@ import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { scriptedAgent } from '../fixtures/scriptedAgent';
 import { until as poll } from '../until';
 import { openWorkbench, repoRoot, type CodeServer } from '../vscode/codeServer';
-import { answerFromPalette, runFromPalette, webviewFrame } from './workbench';
+import { answerFromPalette, runFromPalette, webviewFrame, SHOTS, screenshotWhenFailed } from './workbench';
 
-const SHOTS = join(repoRoot, 'test-results');
 /** A run header whose run has ended (a running run's header says `running`, or its root span's status). */
 const FINISHED = ['succeeded', 'failed', 'cancelled', 'interrupted'].map((o) => `.run-result[data-outcome="${o}"]`).join(', ');
 const EVERYTHING = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
@@ -39,9 +38,7 @@ describe('Keel in the browser workbench', function () {
     await models?.close();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(SHOTS, `e2e-failed-${Date.now()}.png`) });
-  });
+  screenshotWhenFailed('e2e', () => page);
 
   it('runs a task from the palette, shows the edit inline and live spans, and applies it on Approve', async () => {
     await runTaskFromPalette('replace "world" with "keel" in greeting.txt');

@@ -3,8 +3,21 @@
  * take the focus while the palette is open (the walkthrough's page, a view revealing itself on first use, a webview)
  * and close it, so each step is tried again.
  */
+import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { until } from '../until';
+import { repoRoot } from '../vscode/codeServer';
+
+/** Where the UI tests save their screenshots. */
+export const SHOTS = join(repoRoot, 'test-results');
+
+/** For the tests of the `describe` it is called in: a screenshot of the page when one fails, `<name>-failed-<time>.png`. */
+export function screenshotWhenFailed(name: string, page: () => Page | undefined): void {
+  afterEach(async function () {
+    const shown = page();
+    if (this.currentTest?.state === 'failed' && shown) await shown.screenshot({ path: join(SHOTS, `${name}-failed-${Date.now()}.png`) });
+  });
+}
 
 /**
  * Runs the command titled `title`. With `shows`, tries again until that appears, the proof the command ran; without,

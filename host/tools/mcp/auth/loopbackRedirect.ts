@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as l10n from '@vscode/l10n';
+import { escapeHtml } from '../../../../protocol/html';
 
 /** How long the user has to finish signing in in the browser. */
 const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
@@ -9,7 +10,6 @@ const CALLBACK_PATH = '/callback';
 /** The page the browser shows; its words are escaped, since a translation is text, never markup. */
 const page = (title: string, text: string) =>
   `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:3em"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body>`;
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The loopback redirect URI Keel registers: `http://127.0.0.1:<port>/callback` (RFC 8252 §7.3). */
 export function loopbackRedirectUrl(port: number): string {
