@@ -96,11 +96,12 @@ export function registerTriggers(context: vscode.ExtensionContext, runs: Runs, l
     if (path && !path.startsWith('.keel/')) engine.fileEvent(kind, path);
   };
   // A new folder's files may come without events of their own (see declaresTriggers); its creation stands for them.
+  // Only asked while a fileCreated trigger is in force: a checkout or an install creates files by the thousand.
   const created = async (uri: vscode.Uri) => {
-    const type = await vscode.workspace.fs.stat(uri).then((stat) => stat.type, () => undefined);
-    if (type === undefined || !(type & vscode.FileType.Directory)) return fileEvent('fileCreated')(uri);
     const path = relative(uri);
     if (!path || path.startsWith('.keel/') || !engine.states().some((s) => kindOf(s.trigger) === 'fileCreated')) return;
+    const type = await vscode.workspace.fs.stat(uri).then((stat) => stat.type, () => undefined);
+    if (type === undefined || !(type & vscode.FileType.Directory)) return engine.fileEvent('fileCreated', path);
     for (const file of await vscode.workspace.findFiles(new vscode.RelativePattern(uri, '**/*'), undefined, MAX_FOLDER_FILES)) fileEvent('fileCreated')(file);
   };
   const watcher = vscode.workspace.createFileSystemWatcher('**/*');
