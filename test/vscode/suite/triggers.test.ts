@@ -86,6 +86,25 @@ describe('triggers in VS Code', function () {
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder(), 'drop'), { recursive: true });
   });
 
+  it('starts one run for a flood of new files, naming the first of them', async () => {
+    // A hostile or careless workspace: 3,000 files in 30 new folders at once. One burst, one run; the goal names 20.
+    const triggers = { triggers: [{ name: 'flood', on: { fileCreated: ['flood/**/*.txt'] }, goal: 'summarize ${files}', debounceMs: 1000 }] };
+    await vscode.workspace.fs.writeFile(triggersFile(), new TextEncoder().encode(JSON.stringify(triggers, null, 2)));
+    await until('the trigger to be in force', () => api.triggers().includes('flood'));
+    const before = api.triggerRuns().length;
+    for (let d = 0; d < 30; d++) {
+      mkdirSync(join(folder().fsPath, 'flood', `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) writeFileSync(join(folder().fsPath, 'flood', `d${d}`, `f${f}.txt`), 'x\n');
+    }
+    const run = await until('the run', () => api.triggerRuns().slice(before).find((r) => r.trigger === 'flood'));
+    const root = await until('its root span', () => api.spans().find((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent'));
+    assert.match(String(root.attributes['keel.run.goal']), /^summarize ("flood\/d\d+\/f\d+\.txt", ){19}"flood\/d\d+\/f\d+\.txt" and \d+ more$/);
+    await until('the run to finish', () => api.spans().some((s) => s.attributes['keel.run.id'] === run.runId && s.operation === 'invoke_agent' && s.status !== 'running'));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(api.triggerRuns().length, before + 1, 'one flood, one run');
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder(), 'flood'), { recursive: true });
+  });
+
   it('takes up a definition written into a folder that did not exist a moment before, every time', async () => {
     // The file watcher can miss a file created in a folder it has not started watching yet; the folder's creation
     // must be enough. Eight rounds make a miss that one in five writes would suffer show.
